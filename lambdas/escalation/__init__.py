@@ -1,0 +1,1 @@
+"""Escalation service for Amazon Connect: the Lambda code (handler, triggers, domain, adapters)."""

@@ -1,0 +1,67 @@
+"""Names shared by the Lambda, the CDK stack (infra/) and the local stack (local/).
+
+This module imports nothing, so the CDK app and the local event bus can load it without pulling in
+Powertools or boto3. Changing a value here changes the deployed rule, alarms and dashboard too.
+"""
+
+from typing import Final
+
+SERVICE_NAME: Final = "escalation"
+METRICS_NAMESPACE: Final = "ConnectEscalation"
+
+# The API route the agent desktop calls.
+API_PATH: Final = "/escalations"
+
+# The SLA-breach event, and the one EventBridge pattern that the deployed rule and the local bus match.
+SLA_BREACH_SOURCE: Final = "escalation.sla"
+SLA_BREACH_DETAIL_TYPE: Final = "Contact SLA Breached"
+SLA_BREACH_EVENT_PATTERN: Final[dict[str, list[str]]] = {
+    "source": [SLA_BREACH_SOURCE],
+    "detail-type": [SLA_BREACH_DETAIL_TYPE],
+}
+
+# The Connect operations the handler calls: the CDK stack grants exactly these.
+CONNECT_ACTIONS: Final = (
+    "connect:DescribeContact",
+    "connect:TransferContact",
+    "connect:UpdateContactAttributes",
+    "connect:GetCurrentUserData",
+)
+
+
+class EnvVar:
+    """Environment variables the handler reads (validated once, in config.py)."""
+
+    CONNECT_INSTANCE_ID: Final = "CONNECT_INSTANCE_ID"
+    ROUTING_RULES: Final = "ROUTING_RULES"  # a file path (relative to the Lambda code) or "ssm:<name>"
+    DLQ_URL: Final = "DLQ_URL"
+    ALERT_TOPIC_ARN: Final = "ALERT_TOPIC_ARN"
+    IDEMPOTENCY_TABLE: Final = "IDEMPOTENCY_TABLE"
+    CALLER_USER_ID_CLAIM: Final = "CALLER_USER_ID_CLAIM"  # JWT claim holding the caller's Connect user id
+    SUPERVISOR_GROUP: Final = "SUPERVISOR_GROUP"  # Cognito group whose members may escalate any contact
+    CONNECT_MAX_ATTEMPTS: Final = "CONNECT_MAX_ATTEMPTS"  # botocore attempts per Connect call
+    ROUTING_RULES_CACHE_SECONDS: Final = "ROUTING_RULES_CACHE_SECONDS"
+
+
+DEFAULT_ROUTING_RULES_FILE: Final = "escalation/routing_rules.json"
+DEFAULT_CALLER_USER_ID_CLAIM: Final = "custom:connect_user_id"
+DEFAULT_SUPERVISOR_GROUP: Final = "supervisors"
+
+
+class Metric:
+    """CloudWatch metric names (EMF, namespace METRICS_NAMESPACE, dimension service=SERVICE_NAME)."""
+
+    REQUESTED: Final = "EscalationRequested"  # extra dimension Trigger = API | EVENT
+    TRANSFERRED: Final = "EscalationTransferred"
+    SKIPPED: Final = "EscalationSkipped"  # breach event for a contact that has already ended
+    REFUSED: Final = "EscalationRefused"  # bad input, not authorised, or not transferable
+    DECISION_RETRY: Final = "DecisionRetry"
+    DECISION_DEAD_LETTER: Final = "DecisionDeadLetter"
+    DECISION_ALERT: Final = "DecisionAlert"
+    DECISION_DUPLICATE: Final = "DecisionDuplicate"
+    CONNECT_ERROR: Final = "ConnectError"  # extra dimension ErrorCode (a bounded set)
+    TRANSFER_LATENCY: Final = "TransferLatency"  # milliseconds, one TransferContact call with its retries
+
+
+TRIGGER_DIMENSION: Final = "Trigger"
+ERROR_CODE_DIMENSION: Final = "ErrorCode"
