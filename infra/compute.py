@@ -1,0 +1,195 @@
+"""The escalation Lambda: code, runtime, concurrency, async retries and a least-privilege role."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_ssm as ssm
+from constructs import Construct
+from escalation import contract
+
+from infra.config import LAMBDA_ROOT, StackConfig
+from infra.storage import Storage
+
+HANDLER = "escalation.handler.handler"
+# The public Powertools layer's ARN for this runtime/architecture, published by AWS in SSM. It is a
+# CloudFormation parameter resolved at deploy time, so synth stays offline and each deploy picks up
+# the current layer version.
+POWERTOOLS_LAYER_PARAMETER = "/aws/service/powertools/python/arm64/python3.13/latest"
+ASSET_EXCLUDES = [
+    "**/__pycache__",
+    "**/*.pyc",
+    "**/.pytest_cache",
+    "**/.mypy_cache",
+    "**/.ruff_cache",
+    "**/*.egg-info",
+    "**/.DS_Store",
+]
+TIMEOUT = Duration.seconds(20)  # under API Gateway's 29 s so the caller sees the handler's own answer
+MEMORY_MB = 256
+LOG_RETENTION = logs.RetentionDays.ONE_MONTH
+ASYNC_RETRY_ATTEMPTS = 2
+# An SLA escalation that is an hour late is better handled by a person from the DLQ than replayed.
+MAX_EVENT_AGE = Duration.hours(1)
+
+# Connect resources each action is authorised against (Service Authorization Reference, prefix
+# `connect`): the contact itself; for TransferContact also the flow it runs and the queue or agent it
+# targets; GetCurrentUserData is evaluated on the instance and the queue/agent filters it reads.
+# Every resource sits under the configured instance, so nothing is granted on another instance.
+CONNECT_RESOURCES: dict[str, tuple[str, ...]] = {
+    "connect:DescribeContact": ("contact/*",),
+    "connect:UpdateContactAttributes": ("contact/*",),
+    "connect:TransferContact": ("contact/*", "contact-flow/*", "queue/*", "agent/*"),
+    "connect:GetCurrentUserData": ("", "queue/*", "agent/*"),
+}
+
+
+def connect_instance_arn(stack: Stack, instance_id: str) -> str:
+    return stack.format_arn(service="connect", resource="instance", resource_name=instance_id)
+
+
+def connect_statements(stack: Stack, instance_id: str) -> list[iam.PolicyStatement]:
+    """One statement per distinct resource set, covering exactly contract.CONNECT_ACTIONS."""
+    if set(CONNECT_RESOURCES) != set(contract.CONNECT_ACTIONS):
+        # A new Connect call in the contract needs its resources looked up, not a guess.
+        raise ValueError(
+            f"CONNECT_RESOURCES covers {sorted(CONNECT_RESOURCES)}, "
+            f"the contract lists {sorted(contract.CONNECT_ACTIONS)}"
+        )
+    instance_arn = connect_instance_arn(stack, instance_id)
+    by_resources: dict[tuple[str, ...], list[str]] = {}
+    for action in contract.CONNECT_ACTIONS:
+        by_resources.setdefault(CONNECT_RESOURCES[action], []).append(action)
+    return [
+        iam.PolicyStatement(
+            actions=sorted(actions),
+            resources=[f"{instance_arn}/{suffix}" if suffix else instance_arn for suffix in suffixes],
+        )
+        for suffixes, actions in by_resources.items()
+    ]
+
+
+class Compute(Construct):
+    """The function, its log group, its role, and its asynchronous-invocation policy."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: StackConfig,
+        storage: Storage,
+        alert_topic: sns.ITopic,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        stack = Stack.of(self)
+
+        self.log_group = logs.LogGroup(self, "LogGroup", retention=LOG_RETENTION)
+
+        # An explicit role instead of AWSLambdaBasicExecutionRole: logs only to its own log group.
+        self.role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"{contract.SERVICE_NAME} ({config.env_name}) handler",
+        )
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                resources=[self.log_group.log_group_arn],
+            )
+        )
+        for statement in connect_statements(stack, config.connect_instance_id):
+            self.role.add_to_policy(statement)
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                actions=[
+                    "dynamodb:GetItem",
+                    "dynamodb:PutItem",
+                    "dynamodb:UpdateItem",
+                    "dynamodb:DeleteItem",
+                ],
+                resources=[storage.idempotency_table.table_arn],
+            )
+        )
+        self.role.add_to_policy(
+            iam.PolicyStatement(actions=["sqs:SendMessage"], resources=[storage.dlq.queue_arn])
+        )
+        self.role.add_to_policy(
+            iam.PolicyStatement(actions=["sns:Publish"], resources=[alert_topic.topic_arn])
+        )
+        # One key protects the table, the DLQ and the topic; these are the calls those services
+        # make on the caller's behalf.
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
+                resources=[storage.key.key_arn],
+            )
+        )
+        if storage.routing_rules_parameter is not None:
+            self.role.add_to_policy(
+                iam.PolicyStatement(
+                    actions=["ssm:GetParameter"],
+                    resources=[storage.routing_rules_parameter.parameter_arn],
+                )
+            )
+
+        powertools = lambda_.LayerVersion.from_layer_version_arn(
+            self,
+            "PowertoolsLayer",
+            ssm.StringParameter.value_for_string_parameter(self, POWERTOOLS_LAYER_PARAMETER),
+        )
+
+        self.function = lambda_.Function(
+            self,
+            "Handler",
+            description=f"Escalates Amazon Connect contacts ({config.env_name})",
+            code=lambda_.Code.from_asset(str(LAMBDA_ROOT), exclude=ASSET_EXCLUDES),
+            handler=HANDLER,
+            runtime=lambda_.Runtime.PYTHON_3_13,
+            architecture=lambda_.Architecture.ARM_64,
+            layers=[powertools],
+            memory_size=MEMORY_MB,
+            timeout=TIMEOUT,
+            role=self.role,
+            log_group=self.log_group,
+            tracing=lambda_.Tracing.ACTIVE,
+            # Connect allows 2 TransferContact calls/s per account (burst 5), shared by every caller.
+            # One escalation takes a few hundred ms, so 2-3 busy environments already saturate the
+            # quota; more would only turn queued SLA events into ThrottlingExceptions and retries.
+            # The rest of the cap is headroom for interactive API calls while a breach burst drains:
+            # throttled async (EventBridge) invocations wait in Lambda's own queue, a throttled API
+            # call is a 429 the supervisor sees.
+            reserved_concurrent_executions=config.reserved_concurrency,
+            environment={
+                contract.EnvVar.CONNECT_INSTANCE_ID: config.connect_instance_id,
+                contract.EnvVar.ROUTING_RULES: storage.routing_rules_setting,
+                contract.EnvVar.DLQ_URL: storage.dlq.queue_url,
+                contract.EnvVar.ALERT_TOPIC_ARN: alert_topic.topic_arn,
+                contract.EnvVar.IDEMPOTENCY_TABLE: storage.idempotency_table.table_name,
+                contract.EnvVar.CALLER_USER_ID_CLAIM: config.caller_user_id_claim,
+                contract.EnvVar.SUPERVISOR_GROUP: config.supervisor_group,
+                "POWERTOOLS_SERVICE_NAME": contract.SERVICE_NAME,
+                "POWERTOOLS_METRICS_NAMESPACE": contract.METRICS_NAMESPACE,
+                "POWERTOOLS_LOG_LEVEL": "INFO",
+            },
+        )
+
+        # Written as the L1 resource so the only SQS/KMS rights are the explicit ones above (the L2
+        # destination would add kms:ReEncrypt* and kms:GenerateDataKey*). Lambda checks the role can
+        # send to the queue when it creates the config, hence the dependency on the role's policy.
+        self.async_config = lambda_.CfnEventInvokeConfig(
+            self,
+            "AsyncConfig",
+            function_name=self.function.function_name,
+            qualifier="$LATEST",
+            maximum_retry_attempts=ASYNC_RETRY_ATTEMPTS,
+            maximum_event_age_in_seconds=int(MAX_EVENT_AGE.to_seconds()),
+            destination_config=lambda_.CfnEventInvokeConfig.DestinationConfigProperty(
+                on_failure=lambda_.CfnEventInvokeConfig.OnFailureProperty(destination=storage.dlq.queue_arn)
+            ),
+        )
+        self.async_config.node.add_dependency(self.role)

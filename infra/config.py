@@ -1,0 +1,109 @@
+"""Typed view of the CDK context the stack is built from (`-c key=value` or cdk.json)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from escalation import contract
+
+
+class ContextError(ValueError):
+    """The CDK context is missing or malformed; the message says which key and how to set it."""
+
+
+class _ContextSource(Protocol):
+    def try_get_context(self, key: str) -> Any: ...
+
+
+# Connect instance ids are UUIDs; the pattern also keeps wildcards and ARN separators out of the
+# IAM resources built from it.
+_INSTANCE_ID = re.compile(r"^[A-Za-z0-9-]{1,100}$")
+_ENV_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,19}$")
+_DEFAULT_RESERVED_CONCURRENCY = 5
+
+
+def _text(source: _ContextSource, key: str) -> str | None:
+    value = source.try_get_context(key)
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _flag(source: _ContextSource, key: str) -> bool:
+    # `-c key=true` arrives as the string "true"; cdk.json may hold a real boolean.
+    value = source.try_get_context(key)
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() in {"1", "true", "yes"} if value is not None else False
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    """Everything the stack needs to know about the target environment."""
+
+    connect_instance_id: str
+    env_name: str = "dev"
+    user_pool_id: str | None = None
+    event_bus_name: str | None = None
+    alert_email: str | None = None
+    desktop_origin: str | None = None
+    routing_rules_parameter: bool = False
+    reserved_concurrency: int = _DEFAULT_RESERVED_CONCURRENCY
+    caller_user_id_claim: str = contract.DEFAULT_CALLER_USER_ID_CLAIM
+    supervisor_group: str = contract.DEFAULT_SUPERVISOR_GROUP
+
+    @property
+    def uses_default_bus(self) -> bool:
+        return self.event_bus_name in (None, "default")
+
+    @classmethod
+    def from_context(cls, source: _ContextSource) -> StackConfig:
+        instance_id = _text(source, "connectInstanceId")
+        if instance_id is None:
+            raise ContextError(
+                "Missing CDK context 'connectInstanceId' (the Amazon Connect instance id, a UUID). "
+                "Pass it as `cdk synth -c connectInstanceId=<instance-id>` or set it in cdk.json."
+            )
+        if not _INSTANCE_ID.match(instance_id):
+            raise ContextError(
+                f"CDK context 'connectInstanceId' must be a Connect instance id (letters, digits, '-'), "
+                f"got {instance_id!r}. Use the id, not the ARN: -c connectInstanceId=<instance-id>."
+            )
+        env_name = _text(source, "envName") or "dev"
+        if not _ENV_NAME.match(env_name):
+            raise ContextError(
+                f"CDK context 'envName' must start with a letter and use letters, digits or '-' "
+                f"(at most 20 characters), got {env_name!r}."
+            )
+        concurrency_text = _text(source, "reservedConcurrency")
+        try:
+            concurrency = int(concurrency_text) if concurrency_text else _DEFAULT_RESERVED_CONCURRENCY
+        except ValueError as err:
+            raise ContextError(
+                f"CDK context 'reservedConcurrency' must be an integer, got {concurrency_text!r}."
+            ) from err
+        if concurrency < 1:
+            raise ContextError("CDK context 'reservedConcurrency' must be at least 1.")
+        origin = _text(source, "desktopOrigin")
+        if origin is not None and not origin.startswith("https://"):
+            raise ContextError(f"CDK context 'desktopOrigin' must be an https:// origin, got {origin!r}.")
+        return cls(
+            connect_instance_id=instance_id,
+            env_name=env_name,
+            user_pool_id=_text(source, "userPoolId"),
+            event_bus_name=_text(source, "eventBusName"),
+            alert_email=_text(source, "alertEmail"),
+            desktop_origin=origin.rstrip("/") if origin else None,
+            routing_rules_parameter=_flag(source, "routingRulesParameter"),
+            reserved_concurrency=concurrency,
+            caller_user_id_claim=_text(source, "callerUserIdClaim") or contract.DEFAULT_CALLER_USER_ID_CLAIM,
+            supervisor_group=_text(source, "supervisorGroup") or contract.DEFAULT_SUPERVISOR_GROUP,
+        )
+
+
+# The Lambda asset root: the handler package `escalation` lives directly under it.
+LAMBDA_ROOT = Path(__file__).resolve().parent.parent / "lambdas"

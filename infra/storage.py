@@ -1,0 +1,108 @@
+"""Durable state: the encryption key, the idempotency table, the dead-letter queue, routing rules."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_ssm as ssm
+from constructs import Construct
+from escalation import contract
+
+from infra.config import LAMBDA_ROOT, StackConfig
+
+# Lambda async retries and EventBridge retries both give up well within a day; 14 days (the SQS
+# maximum) leaves a fortnight to inspect and redrive what failed.
+DLQ_RETENTION = Duration.days(14)
+# Standard SSM parameters hold up to 4 KB; bigger rule sets need the (paid) advanced tier.
+_STANDARD_PARAMETER_LIMIT = 4096
+
+
+def encrypted_queue(scope: Construct, construct_id: str, key: kms.IKey) -> sqs.Queue:
+    """A dead-letter queue: customer-managed KMS, TLS-only resource policy, 14-day retention."""
+    return sqs.Queue(
+        scope,
+        construct_id,
+        encryption=sqs.QueueEncryption.KMS,
+        encryption_master_key=key,
+        enforce_ssl=True,
+        retention_period=DLQ_RETENTION,
+    )
+
+
+def read_routing_rules(path: Path) -> str:
+    """The bundled rules as compact JSON, or an empty rule set while the file does not exist yet."""
+    if not path.is_file():
+        return json.dumps({"rules": []})
+    return json.dumps(json.loads(path.read_text(encoding="utf-8")), separators=(",", ":"))
+
+
+class Storage(Construct):
+    """The KMS key, idempotency table, handler DLQ and (optionally) the routing-rules parameter."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, config: StackConfig) -> None:
+        super().__init__(scope, construct_id)
+        stack = Stack.of(self)
+
+        self.key = kms.Key(
+            self,
+            "Key",
+            description=f"{contract.SERVICE_NAME} ({config.env_name}): DLQs, alert topic, idempotency table",
+            enable_key_rotation=True,
+        )
+        # EventBridge writes undeliverable events to the encrypted event DLQ, and CloudWatch alarms
+        # publish to the encrypted alert topic: both services need the key, from this account only.
+        for service in ("events.amazonaws.com", "cloudwatch.amazonaws.com"):
+            self.key.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid=f"Allow{service.split('.')[0].capitalize()}",
+                    principals=[iam.ServicePrincipal(service)],
+                    actions=["kms:Decrypt", "kms:GenerateDataKey"],
+                    resources=["*"],  # in a key policy "*" means this key
+                    conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
+                )
+            )
+
+        # Powertools' DynamoDB idempotency layer: partition key `id`, TTL attribute `expiration`.
+        self.idempotency_table = dynamodb.Table(
+            self,
+            "IdempotencyTable",
+            partition_key=dynamodb.Attribute(name="id", type=dynamodb.AttributeType.STRING),
+            time_to_live_attribute="expiration",
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
+            encryption_key=self.key,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            # Records expire within hours; nothing in the table outlives a stack deletion usefully.
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+
+        self.dlq = encrypted_queue(self, "DeadLetterQueue", self.key)
+
+        self.routing_rules_parameter: ssm.StringParameter | None = None
+        if config.routing_rules_parameter:
+            value = read_routing_rules(LAMBDA_ROOT / contract.DEFAULT_ROUTING_RULES_FILE)
+            self.routing_rules_parameter = ssm.StringParameter(
+                self,
+                "RoutingRules",
+                parameter_name=f"/{contract.SERVICE_NAME}/{config.env_name}/routing-rules",
+                description="Escalation routing rules (JSON); edit to change routing without a deploy",
+                string_value=value,
+                tier=ssm.ParameterTier.ADVANCED
+                if len(value.encode()) > _STANDARD_PARAMETER_LIMIT
+                else ssm.ParameterTier.STANDARD,
+            )
+
+    @property
+    def routing_rules_setting(self) -> str:
+        """The ROUTING_RULES value: the SSM parameter when created, else the bundled file."""
+        if self.routing_rules_parameter is None:
+            return contract.DEFAULT_ROUTING_RULES_FILE
+        return f"ssm:{self.routing_rules_parameter.parameter_name}"
