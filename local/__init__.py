@@ -1,0 +1,1 @@
+"""Local stand-ins for the AWS services the escalation service talks to."""
