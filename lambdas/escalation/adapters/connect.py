@@ -1,0 +1,168 @@
+"""Amazon Connect through boto3: the ContactCenter port.
+
+Endpoints come from botocore's own configuration (AWS_ENDPOINT_URL_CONNECT redirects it locally).
+Retries run inside botocore (adaptive mode: backs off on throttling and paces later calls), bounded by
+the invocation's remaining time; what is left after them becomes a ConnectCallFailed with a Failure.
+"""
+
+import time
+from collections.abc import Callable, Mapping
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotocoreConnectionError
+
+from escalation.domain.errors import ConnectCallFailed
+from escalation.domain.model import Contact, Target, resource_id
+from escalation.domain.policy import Failure
+from escalation.domain.preflight import transfer_destination
+from escalation.ports import TransferReceipt
+
+if TYPE_CHECKING:
+    from mypy_boto3_connect import ConnectClient
+
+CONNECT_TIMEOUT_SECONDS = 1.0
+READ_TIMEOUT_SECONDS = 3.0
+# Worst case for one attempt: both timeouts plus a backoff; used to fit attempts into the time left.
+_ATTEMPT_BUDGET_MS = int((CONNECT_TIMEOUT_SECONDS + READ_TIMEOUT_SECONDS + 1.0) * 1000)
+_SAFETY_MARGIN_MS = 1_000
+
+_CODES: dict[str, Failure] = {
+    "ThrottlingException": Failure.THROTTLED,
+    "TooManyRequestsException": Failure.THROTTLED,
+    "InternalServiceException": Failure.INTERNAL,
+    "ServiceQuotaExceededException": Failure.QUOTA_EXCEEDED,
+    "InvalidRequestException": Failure.INVALID_REQUEST,
+    "InvalidParameterException": Failure.INVALID_REQUEST,
+    "AccessDeniedException": Failure.ACCESS_DENIED,
+    "IdempotencyException": Failure.IDEMPOTENCY_CONFLICT,
+}
+
+# Operations whose ResourceNotFoundException can only mean the contact itself.
+_CONTACT_OPERATIONS = frozenset({"DescribeContact", "UpdateContactAttributes"})
+
+
+@cache
+def _client(max_attempts: int) -> "ConnectClient":
+    # One client per attempt budget, created on first use and reused across invocations.
+    return boto3.client(
+        "connect",
+        config=Config(
+            retries={"mode": "adaptive", "total_max_attempts": max_attempts},
+            connect_timeout=CONNECT_TIMEOUT_SECONDS,
+            read_timeout=READ_TIMEOUT_SECONDS,
+            user_agent_extra="connect-escalation-service",
+        ),
+    )
+
+
+def _classify(operation: str, error: ClientError) -> Failure:
+    code = error.response.get("Error", {}).get("Code", "")
+    if code == "ResourceNotFoundException":
+        return Failure.CONTACT_NOT_FOUND if operation in _CONTACT_OPERATIONS else Failure.TARGET_NOT_FOUND
+    return _CODES.get(code, Failure.OTHER)
+
+
+class ConnectContactCenter:
+    def __init__(
+        self,
+        instance_id: str,
+        max_attempts: int,
+        observe_latency: Callable[[str, float], None] | None = None,
+    ) -> None:
+        self._instance_id = instance_id
+        self._max_attempts = max_attempts
+        self._observe_latency = observe_latency
+        self._remaining_ms: Callable[[], int] | None = None
+
+    def bind_deadline(self, remaining_ms: Callable[[], int] | None) -> None:
+        """Bound retries by the invocation's remaining time (the Lambda context's clock)."""
+        self._remaining_ms = remaining_ms
+
+    def _attempts(self) -> int:
+        if self._remaining_ms is None:
+            return self._max_attempts
+        fitting = (self._remaining_ms() - _SAFETY_MARGIN_MS) // _ATTEMPT_BUDGET_MS
+        return max(1, min(self._max_attempts, fitting))
+
+    def _call(self, operation: str, call: Callable[["ConnectClient"], Any]) -> Any:
+        attempts = self._attempts()
+        started = time.perf_counter()
+        try:
+            return call(_client(attempts))
+        except ClientError as error:
+            metadata = error.response.get("ResponseMetadata", {})
+            raise ConnectCallFailed(
+                failure=_classify(operation, error),
+                operation=operation,
+                error_code=error.response.get("Error", {}).get("Code", "Unknown"),
+                message=error.response.get("Error", {}).get("Message", "")[:500],
+                attempts=int(metadata.get("RetryAttempts", 0)) + 1,
+            ) from error
+        except (BotocoreConnectionError, HTTPClientError) as error:
+            raise ConnectCallFailed(
+                failure=Failure.CONNECTION,
+                operation=operation,
+                error_code=type(error).__name__,
+                message=str(error)[:500],
+                attempts=attempts,
+            ) from error
+        finally:
+            if self._observe_latency is not None:
+                self._observe_latency(operation, (time.perf_counter() - started) * 1000)
+
+    def describe_contact(self, contact_id: str) -> Contact:
+        response = self._call(
+            "DescribeContact",
+            lambda client: client.describe_contact(InstanceId=self._instance_id, ContactId=contact_id),
+        )
+        contact = response["Contact"]
+        return Contact(
+            contact_id=contact.get("Id", contact_id),
+            initial_contact_id=contact.get("InitialContactId") or contact.get("Id", contact_id),
+            channel=str(contact.get("Channel", "")).upper(),
+            ended=contact.get("DisconnectTimestamp") is not None,
+            queue_id=contact.get("QueueInfo", {}).get("Id"),
+            agent_id=contact.get("AgentInfo", {}).get("Id"),
+            attributes=dict(contact.get("Attributes", {})),
+        )
+
+    def is_agent_available(self, user_id: str, channel: str) -> bool:
+        response = self._call(
+            "GetCurrentUserData",
+            lambda client: client.get_current_user_data(
+                InstanceId=self._instance_id, Filters={"Agents": [user_id]}
+            ),
+        )
+        for entry in response.get("UserDataList", []):
+            if resource_id(entry.get("User", {}).get("Id", "")) != resource_id(user_id):
+                continue
+            status = entry.get("Status", {}).get("StatusName", "")
+            free_slots = entry.get("AvailableSlotsByChannel", {}).get(channel)
+            return status.lower() == "available" and (free_slots is None or free_slots > 0)
+        return False
+
+    def update_attributes(self, contact_id: str, attributes: Mapping[str, str]) -> None:
+        self._call(
+            "UpdateContactAttributes",
+            lambda client: client.update_contact_attributes(
+                InstanceId=self._instance_id, InitialContactId=contact_id, Attributes=dict(attributes)
+            ),
+        )
+
+    def transfer(self, contact_id: str, target: Target, client_token: str) -> TransferReceipt:
+        destination = transfer_destination(target)
+        response = self._call(
+            "TransferContact",
+            lambda client: client.transfer_contact(
+                InstanceId=self._instance_id, ContactId=contact_id, ClientToken=client_token, **destination
+            ),
+        )
+        return TransferReceipt(
+            new_contact_id=response.get("ContactId"),
+            new_contact_arn=response.get("ContactArn"),
+            attempts=int(response.get("ResponseMetadata", {}).get("RetryAttempts", 0)) + 1,
+        )

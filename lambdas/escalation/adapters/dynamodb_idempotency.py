@@ -1,0 +1,76 @@
+"""Idempotency records in DynamoDB, through Powertools' idempotency utility (the IdempotentRunner port).
+
+Powertools stores an INPROGRESS record before the operation and the result after it; a repeat with the
+same key answers the stored result, a concurrent one is told the escalation is in progress, and a
+failure deletes the record so a retry runs again.
+"""
+
+from collections.abc import Callable
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyPersistenceLayerError,
+)
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.config import Config
+
+from escalation.domain.errors import EscalationInProgress, IdempotencyStoreUnavailable
+
+# How long a finished escalation answers repeats; Connect's own token memory is undocumented for
+# TransferContact (other Connect APIs: 7 days), so the record is what dedupes a late redelivery.
+RECORD_TTL_SECONDS = 7 * 24 * 3600
+
+_config = IdempotencyConfig(event_key_jmespath="escalationId", expires_after_seconds=RECORD_TTL_SECONDS)
+
+
+@cache
+def _persistence(table_name: str) -> DynamoDBPersistenceLayer:
+    return DynamoDBPersistenceLayer(
+        table_name=table_name,
+        boto_config=Config(
+            retries={"mode": "standard", "total_max_attempts": 3}, connect_timeout=1, read_timeout=2
+        ),
+    )
+
+
+class DynamoDbIdempotency:
+    def __init__(self, table_name: str) -> None:
+        self._table_name = table_name
+        self._run_once: Callable[..., dict[str, Any]] | None = None
+
+    def register_lambda_context(self, context: LambdaContext) -> None:
+        # Lets Powertools expire an INPROGRESS record when the invocation that wrote it timed out.
+        _config.register_lambda_context(context)
+
+    def _decorated(self) -> Callable[..., dict[str, Any]]:
+        if self._run_once is None:
+
+            def run_once(
+                payload: dict[str, str],  # noqa: ARG001 - Powertools hashes it into the record's key
+                operation: Callable[[], dict[str, Any]],
+            ) -> dict[str, Any]:
+                return operation()
+
+            self._run_once = idempotent_function(
+                run_once,
+                data_keyword_argument="payload",
+                persistence_store=_persistence(self._table_name),
+                config=_config,
+            )
+        return self._run_once
+
+    def run(self, key: str, operation: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        try:
+            result: dict[str, Any] = self._decorated()(payload={"escalationId": key}, operation=operation)
+        except IdempotencyAlreadyInProgressError as error:
+            raise EscalationInProgress(str(error)) from error
+        except IdempotencyPersistenceLayerError as error:
+            raise IdempotencyStoreUnavailable(str(error)) from error
+        return result

@@ -1,0 +1,96 @@
+"""Settings from environment variables, validated once at start-up.
+
+A missing or bad setting raises ConfigurationError naming the variable, so a misconfigured deployment
+fails its first invocation loudly instead of misrouting escalations.
+"""
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+
+from escalation.contract import (
+    DEFAULT_CALLER_USER_ID_CLAIM,
+    DEFAULT_ROUTING_RULES_FILE,
+    DEFAULT_SUPERVISOR_GROUP,
+    EnvVar,
+)
+
+SSM_PREFIX = "ssm:"
+
+
+class ConfigurationError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class Settings:
+    connect_instance_id: str
+    routing_rules: str  # a path relative to the Lambda code root, an absolute path, or "ssm:<name>"
+    dlq_url: str
+    alert_topic_arn: str
+    idempotency_table: str
+    caller_user_id_claim: str
+    supervisor_group: str
+    connect_max_attempts: int
+    routing_rules_cache_seconds: int
+
+    @property
+    def routing_rules_parameter(self) -> str | None:
+        return (
+            self.routing_rules.removeprefix(SSM_PREFIX) if self.routing_rules.startswith(SSM_PREFIX) else None
+        )
+
+
+def _required(env: Mapping[str, str], name: str, hint: str) -> str:
+    value = env.get(name, "").strip()
+    if not value:
+        raise ConfigurationError(f"{name} is not set: {hint}")
+    return value
+
+
+def _integer(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be a whole number, got {raw!r}") from None
+    if not low <= value <= high:
+        raise ConfigurationError(f"{name} must be between {low} and {high}, got {value}")
+    return value
+
+
+def load_settings(env: Mapping[str, str]) -> Settings:
+    instance_id = _required(env, EnvVar.CONNECT_INSTANCE_ID, "the id of your Amazon Connect instance")
+    if len(instance_id) > 100:
+        raise ConfigurationError(f"{EnvVar.CONNECT_INSTANCE_ID} is longer than Connect's 100 characters")
+    dlq_url = _required(env, EnvVar.DLQ_URL, "the URL of the escalation dead-letter queue")
+    if not dlq_url.startswith(("https://", "http://")):
+        raise ConfigurationError(f"{EnvVar.DLQ_URL} must be an SQS queue URL, got {dlq_url!r}")
+    topic_arn = _required(env, EnvVar.ALERT_TOPIC_ARN, "the ARN of the alert SNS topic")
+    if not topic_arn.startswith("arn:"):
+        raise ConfigurationError(f"{EnvVar.ALERT_TOPIC_ARN} must be an SNS topic ARN, got {topic_arn!r}")
+    routing_rules = env.get(EnvVar.ROUTING_RULES, "").strip() or DEFAULT_ROUTING_RULES_FILE
+    if routing_rules == SSM_PREFIX:
+        raise ConfigurationError(f"{EnvVar.ROUTING_RULES} names no SSM parameter after 'ssm:'")
+    return Settings(
+        connect_instance_id=instance_id,
+        routing_rules=routing_rules,
+        dlq_url=dlq_url,
+        alert_topic_arn=topic_arn,
+        idempotency_table=_required(env, EnvVar.IDEMPOTENCY_TABLE, "the idempotency DynamoDB table name"),
+        caller_user_id_claim=env.get(EnvVar.CALLER_USER_ID_CLAIM, "").strip() or DEFAULT_CALLER_USER_ID_CLAIM,
+        supervisor_group=env.get(EnvVar.SUPERVISOR_GROUP, "").strip() or DEFAULT_SUPERVISOR_GROUP,
+        connect_max_attempts=_integer(env, EnvVar.CONNECT_MAX_ATTEMPTS, default=4, low=1, high=10),
+        routing_rules_cache_seconds=_integer(
+            env, EnvVar.ROUTING_RULES_CACHE_SECONDS, default=300, low=0, high=86_400
+        ),
+    )
+
+
+@cache
+def settings() -> Settings:
+    """The process's settings, read once (tests clear the cache with settings.cache_clear())."""
+    return load_settings(os.environ)

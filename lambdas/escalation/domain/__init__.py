@@ -1,0 +1,1 @@
+"""The escalation domain: pure Python, no boto3. Tested without any emulator."""

@@ -1,0 +1,23 @@
+"""Stable escalation ids: the same escalation always gets the same id, and so the same ClientToken.
+
+A transfer ends the contact it moves and opens the next contact of the chain, so a contact id is
+escalated at most once: contact + reason identifies one step of the escalation ladder. A retried
+invocation, a redelivered event or a double click therefore computes the same id, the idempotency
+record dedupes it, and Connect dedupes the ClientToken derived from it if the record was lost.
+"""
+
+import uuid
+
+# A fixed namespace so ids are reproducible across deployments and languages (uuid5 = SHA-1 based).
+_NAMESPACE = uuid.UUID("6f1f0b7e-3c5a-5d7e-9a41-2b8c7e0d4a10")
+
+
+def escalation_id(instance_id: str, contact_id: str, reason: str, idempotency_key: str | None = None) -> str:
+    """The id of an escalation; with an Idempotency-Key header, the caller's key decides instead of reason."""
+    discriminator = f"key:{idempotency_key}" if idempotency_key else f"reason:{reason}"
+    return str(uuid.uuid5(_NAMESPACE, f"{instance_id}\n{contact_id}\n{discriminator}"))
+
+
+def client_token(escalation_id_: str) -> str:
+    """TransferContact's ClientToken (≤ 500 chars): the escalation id itself."""
+    return escalation_id_

@@ -1,0 +1,168 @@
+"""Value types of the escalation domain."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Trigger(StrEnum):
+    API = "API"
+    EVENT = "EVENT"
+
+
+class Channel(StrEnum):
+    VOICE = "VOICE"
+    CHAT = "CHAT"
+    TASK = "TASK"
+    EMAIL = "EMAIL"
+
+
+class TargetType(StrEnum):
+    QUEUE = "QUEUE"
+    AGENT = "AGENT"
+
+
+class ContactAttribute:
+    """Contact attributes the service writes so the next escalation, and a supervisor, can see them."""
+
+    LEVEL = "escalationLevel"
+    REASON = "escalationReason"
+    ESCALATION_ID = "escalationId"
+    TRANSFER_COUNT = "escalationTransferCount"
+    TRIGGER = "escalationTrigger"
+    NOTE = "escalationNote"  # the agent's note, for the next agent and the supervisor
+
+
+def resource_id(id_or_arn: str) -> str:
+    """Connect accepts an id or an ARN in many places; the id is the ARN's last path segment."""
+    return id_or_arn.rsplit("/", 1)[-1]
+
+
+def _non_negative_int(value: str | None) -> int:
+    try:
+        return max(int(value or 0), 0)
+    except ValueError:
+        # Attributes are free text that anyone with UpdateContactAttributes can write; a garbled value
+        # counts as "none yet" rather than failing the escalation.
+        return 0
+
+
+@dataclass(frozen=True)
+class Contact:
+    """What DescribeContact tells us, reduced to what the rules need."""
+
+    contact_id: str
+    initial_contact_id: str
+    channel: str
+    ended: bool
+    queue_id: str | None = None
+    agent_id: str | None = None
+    attributes: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def escalation_level(self) -> int:
+        return _non_negative_int(self.attributes.get(ContactAttribute.LEVEL))
+
+    @property
+    def transfer_count(self) -> int:
+        return _non_negative_int(self.attributes.get(ContactAttribute.TRANSFER_COUNT))
+
+    @property
+    def last_escalation_id(self) -> str | None:
+        return self.attributes.get(ContactAttribute.ESCALATION_ID)
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a transfer goes: exactly one queue or one agent, with the flow that takes it there."""
+
+    type: TargetType
+    id: str
+    flow_id: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"type": self.type.value, "id": self.id}
+
+
+@dataclass(frozen=True)
+class RequestedTarget:
+    """An agent's explicit choice in the API request (already checked: exactly one of the two)."""
+
+    queue_id: str | None = None
+    user_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The authenticated desktop user, from the API Gateway authorizer's claims."""
+
+    username: str
+    connect_user_id: str | None
+    groups: frozenset[str]
+
+
+@dataclass(frozen=True)
+class EscalationRequest:
+    """One request to escalate a contact, from either trigger, already validated."""
+
+    trigger: Trigger
+    escalation_id: str
+    contact_id: str
+    reason: str
+    requested_target: RequestedTarget | None = None
+    note: str | None = None
+    caller: Caller | None = None
+
+
+class Status(StrEnum):
+    TRANSFERRED = "TRANSFERRED"
+    # Connect reported the transfer already done for this escalation's ClientToken.
+    ALREADY_TRANSFERRED = "ALREADY_TRANSFERRED"
+    # A breach event for a contact that has already ended: nothing to do.
+    SKIPPED = "SKIPPED"
+
+
+@dataclass(frozen=True)
+class EscalationResult:
+    escalation_id: str
+    status: Status
+    contact_id: str
+    level: int
+    target: Target | None = None
+    new_contact_id: str | None = None
+    new_contact_arn: str | None = None
+    fell_back_to_queue: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form, stored by the idempotency layer and answered by the API."""
+        return {
+            "escalationId": self.escalation_id,
+            "status": self.status.value,
+            "contactId": self.contact_id,
+            "newContactId": self.new_contact_id,
+            "newContactArn": self.new_contact_arn,
+            "target": self.target.to_dict() if self.target else None,
+            "targetFlowId": self.target.flow_id if self.target else None,
+            "level": self.level,
+            "fellBackToQueue": self.fell_back_to_queue,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "EscalationResult":
+        target_data = data.get("target")
+        target = (
+            Target(TargetType(target_data["type"]), target_data["id"], data.get("targetFlowId") or "")
+            if target_data
+            else None
+        )
+        return cls(
+            escalation_id=data["escalationId"],
+            status=Status(data["status"]),
+            contact_id=data["contactId"],
+            level=int(data["level"]),
+            target=target,
+            new_contact_id=data.get("newContactId"),
+            new_contact_arn=data.get("newContactArn"),
+            fell_back_to_queue=bool(data.get("fellBackToQueue")),
+        )

@@ -1,0 +1,198 @@
+"""Routing rules: validated data that picks the target of an escalation.
+
+A rules document is JSON, checked by the pydantic models below when it is loaded; an invalid document
+fails with a message naming the rule and the field. The first rule, in document order, whose `match`
+holds is used. `level` is the escalation level being reached: 1 for a contact's first escalation,
+2 for the next one of the same contact chain, and so on (the escalation ladder).
+"""
+
+import json
+from collections.abc import Sequence
+from typing import Annotated, Any, Self
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from escalation.domain.errors import EscalationRefused
+from escalation.domain.model import Contact, RequestedTarget, Target, TargetType
+from escalation.domain.policy import Refusal
+
+Id = Annotated[str, Field(min_length=1, max_length=256)]
+ANY = "*"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class QueueTarget(_Strict):
+    id: Id
+    flow_id: Id = Field(alias="flowId", description="A transfer-to-queue (or inbound) flow.")
+
+    def target(self) -> Target:
+        return Target(TargetType.QUEUE, self.id, self.flow_id)
+
+
+class AgentTarget(_Strict):
+    id: Id
+    flow_id: Id = Field(alias="flowId", description="A transfer-to-agent flow.")
+    fallback_queue: QueueTarget | None = Field(
+        default=None, alias="fallbackQueue", description="Used when the agent is not available."
+    )
+
+    def target(self) -> Target:
+        return Target(TargetType.AGENT, self.id, self.flow_id)
+
+
+class RuleTarget(_Strict):
+    queue: QueueTarget | None = None
+    agent: AgentTarget | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Self:
+        if (self.queue is None) == (self.agent is None):
+            raise ValueError("a target names exactly one of `queue` or `agent`")
+        return self
+
+
+class Match(_Strict):
+    """Every listed condition must hold; a missing or empty list matches anything."""
+
+    reasons: list[Annotated[str, Field(min_length=1, max_length=128)]] = Field(default_factory=list)
+    channels: list[str] = Field(default_factory=list)
+    queues: list[Id] = Field(default_factory=list, description="The contact's current queue.")
+    levels: list[Annotated[int, Field(ge=1)]] = Field(default_factory=list)
+
+    def holds(self, reason: str, contact: Contact, level: int) -> bool:
+        return (
+            _listed(reason, self.reasons)
+            and _listed(contact.channel, [c.upper() for c in self.channels])
+            and _listed(contact.queue_id, self.queues)
+            and (not self.levels or level in self.levels)
+        )
+
+
+class ExplicitTargets(_Strict):
+    """Which targets an agent may pick by hand for the rule's reasons ("*" allows any)."""
+
+    queue_ids: list[Id] = Field(default_factory=list, alias="queueIds")
+    queue_flow_id: Id | None = Field(default=None, alias="queueFlowId")
+    user_ids: list[Id] = Field(default_factory=list, alias="userIds")
+    agent_flow_id: Id | None = Field(default=None, alias="agentFlowId")
+
+    @model_validator(mode="after")
+    def _flows_for_allowed_kinds(self) -> Self:
+        if self.queue_ids and not self.queue_flow_id:
+            raise ValueError("`queueIds` needs `queueFlowId`")
+        if self.user_ids and not self.agent_flow_id:
+            raise ValueError("`userIds` needs `agentFlowId`")
+        return self
+
+
+class Rule(_Strict):
+    name: Annotated[str, Field(min_length=1, max_length=128)]
+    match: Match = Field(default_factory=Match)
+    target: RuleTarget
+    explicit_targets: ExplicitTargets | None = Field(default=None, alias="explicitTargets")
+
+
+class RoutingRules(_Strict):
+    version: int = Field(default=1, ge=1, le=1)
+    rules: list[Rule] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> Self:
+        seen: set[str] = set()
+        for rule in self.rules:
+            if rule.name in seen:
+                raise ValueError(f"rule names must be unique; {rule.name!r} appears twice")
+            seen.add(rule.name)
+        return self
+
+    def find(self, reason: str, contact: Contact, level: int) -> Rule:
+        for rule in self.rules:
+            if rule.match.holds(reason, contact, level):
+                return rule
+        raise EscalationRefused(
+            Refusal.NO_ROUTE,
+            f"no routing rule matches reason {reason!r}, channel {contact.channel}, level {level}",
+        )
+
+
+class RoutingRulesError(ValueError):
+    """The rules document is invalid; the message names the rule and the field."""
+
+
+def _listed(value: str | None, allowed: Sequence[str]) -> bool:
+    return not allowed or ANY in allowed or (value is not None and value in allowed)
+
+
+def parse_rules(document: str | bytes) -> RoutingRules:
+    """Parse and validate a rules document, or raise RoutingRulesError naming what is wrong."""
+    try:
+        raw: Any = json.loads(document)
+    except json.JSONDecodeError as error:
+        raise RoutingRulesError(f"routing rules are not valid JSON: {error}") from error
+    try:
+        return RoutingRules.model_validate(raw)
+    except ValidationError as error:
+        raise RoutingRulesError(_describe(error, raw)) from error
+
+
+def _describe(error: ValidationError, raw: Any) -> str:
+    problems = []
+    for detail in error.errors(include_url=False, include_input=False):
+        location = list(detail["loc"])
+        where = "rules document"
+        if len(location) >= 2 and location[0] == "rules" and isinstance(location[1], int):
+            index = location[1]
+            name = _rule_name(raw, index)
+            where = f"rule #{index + 1}" + (f" {name!r}" if name else "")
+            location = location[2:]
+        field = ".".join(str(part) for part in location) or "(whole rule)"
+        problems.append(f"{where}: {field}: {detail['msg']}")
+    return "invalid routing rules: " + "; ".join(problems)
+
+
+def _rule_name(raw: Any, index: int) -> str | None:
+    try:
+        name = raw["rules"][index]["name"]
+    except (KeyError, IndexError, TypeError):
+        return None
+    return name if isinstance(name, str) else None
+
+
+def choose_target(rule: Rule, requested: RequestedTarget | None, reason: str) -> tuple[Target, Target | None]:
+    """The target (and, for an agent, the fallback queue) for this escalation under `rule`.
+
+    An explicit choice from the agent is used only if the rule allows that target.
+    """
+    if requested is None:
+        if rule.target.queue is not None:
+            return rule.target.queue.target(), None
+        assert rule.target.agent is not None  # guaranteed by RuleTarget's validator
+        agent = rule.target.agent
+        return agent.target(), agent.fallback_queue.target() if agent.fallback_queue else None
+
+    allowed = rule.explicit_targets
+    refused = EscalationRefused(
+        Refusal.TARGET_NOT_ALLOWED, f"the routing rules do not allow this target for reason {reason!r}"
+    )
+    if allowed is None:
+        raise refused
+    if requested.queue_id is not None:
+        if allowed.queue_flow_id is None or not _listed_strict(requested.queue_id, allowed.queue_ids):
+            raise refused
+        return Target(TargetType.QUEUE, requested.queue_id, allowed.queue_flow_id), None
+    if requested.user_id is not None:
+        if allowed.agent_flow_id is None or not _listed_strict(requested.user_id, allowed.user_ids):
+            raise refused
+        fallback = rule.target.queue.target() if rule.target.queue else None
+        if fallback is None and rule.target.agent and rule.target.agent.fallback_queue:
+            fallback = rule.target.agent.fallback_queue.target()
+        return Target(TargetType.AGENT, requested.user_id, allowed.agent_flow_id), fallback
+    raise refused
+
+
+def _listed_strict(value: str, allowed: Sequence[str]) -> bool:
+    """Like _listed, but an empty list allows nothing: explicit choices are opt-in."""
+    return ANY in allowed or value in allowed

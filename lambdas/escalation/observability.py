@@ -1,0 +1,71 @@
+"""Powertools Logger, Tracer and Metrics, and the one place that names what is measured.
+
+Metric names come from contract.Metric (the CDK alarms and dashboard use the same names). Dimensions
+stay low-cardinality: service on every metric, plus Trigger (API | EVENT) on requests and ErrorCode (a
+closed set, see domain.policy.Failure) on Connect errors.
+"""
+
+from aws_lambda_powertools import Logger, Metrics, Tracer, single_metric
+from aws_lambda_powertools.metrics import MetricUnit
+
+from escalation.contract import (
+    ERROR_CODE_DIMENSION,
+    METRICS_NAMESPACE,
+    SERVICE_NAME,
+    TRIGGER_DIMENSION,
+    Metric,
+)
+from escalation.domain.model import Status, Trigger
+from escalation.domain.policy import Decision, Failure
+
+logger = Logger(service=SERVICE_NAME)
+tracer = Tracer(service=SERVICE_NAME)
+metrics = Metrics(namespace=METRICS_NAMESPACE, service=SERVICE_NAME)
+
+_DECISION_METRICS = {
+    Decision.RETRY: Metric.DECISION_RETRY,
+    Decision.DEAD_LETTER: Metric.DECISION_DEAD_LETTER,
+    Decision.ALERT: Metric.DECISION_ALERT,
+    Decision.DUPLICATE: Metric.DECISION_DUPLICATE,
+}
+
+
+def _count_with(name: str, dimension: str, value: str) -> None:
+    with single_metric(
+        name=name,
+        unit=MetricUnit.Count,
+        value=1,
+        namespace=METRICS_NAMESPACE,
+        default_dimensions={"service": SERVICE_NAME},
+    ) as metric:
+        metric.add_dimension(name=dimension, value=value)
+
+
+def count_requested(trigger: Trigger) -> None:
+    _count_with(Metric.REQUESTED, TRIGGER_DIMENSION, trigger.value)
+
+
+def count_result(status: Status) -> None:
+    if status is Status.SKIPPED:
+        metrics.add_metric(name=Metric.SKIPPED, unit=MetricUnit.Count, value=1)
+        return
+    metrics.add_metric(name=Metric.TRANSFERRED, unit=MetricUnit.Count, value=1)
+    if status is Status.ALREADY_TRANSFERRED:
+        count_decision(Decision.DUPLICATE)
+
+
+def count_decision(decision: Decision) -> None:
+    metrics.add_metric(name=_DECISION_METRICS[decision], unit=MetricUnit.Count, value=1)
+
+
+def count_refused() -> None:
+    metrics.add_metric(name=Metric.REFUSED, unit=MetricUnit.Count, value=1)
+
+
+def count_connect_error(failure: Failure) -> None:
+    _count_with(Metric.CONNECT_ERROR, ERROR_CODE_DIMENSION, failure.value)
+
+
+def record_call_latency(operation: str, milliseconds: float) -> None:
+    if operation == "TransferContact":
+        metrics.add_metric(name=Metric.TRANSFER_LATENCY, unit=MetricUnit.Milliseconds, value=milliseconds)

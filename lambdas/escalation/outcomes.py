@@ -1,0 +1,144 @@
+"""Carries out a decision of the error policy: the dead-letter record, the alert and the metrics.
+
+Both triggers use it, so an escalation that fails is recorded the same way whichever way it came in.
+"""
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from escalation import observability
+from escalation.domain.errors import ConnectCallFailed, EscalationRefused
+from escalation.domain.model import Trigger
+from escalation.domain.policy import Decision, RefusalVerdict, Verdict, decide, decide_refusal
+from escalation.ports import Alerts, DeadLetters
+
+DEAD_LETTER_KIND = "escalation-dead-letter"
+_SECRET_HEADERS = frozenset({"authorization", "cookie"})
+
+
+def scrub(event: Mapping[str, Any]) -> dict[str, Any]:
+    """The event without credentials: a dead-letter record must not hold a caller's token."""
+    cleaned = dict(event)
+    for key in ("headers", "multiValueHeaders"):
+        headers = cleaned.get(key)
+        if isinstance(headers, Mapping):
+            cleaned[key] = {
+                name: value for name, value in headers.items() if name.lower() not in _SECRET_HEADERS
+            }
+    return cleaned
+
+
+class OutcomeRecorder:
+    def __init__(self, dead_letters: DeadLetters, alerts: Alerts) -> None:
+        self._dead_letters = dead_letters
+        self._alerts = alerts
+
+    def connect_failure(
+        self,
+        failure: ConnectCallFailed,
+        *,
+        trigger: Trigger,
+        escalation_id: str | None,
+        contact_id: str | None,
+        original_event: Mapping[str, Any],
+    ) -> Verdict:
+        """Apply the error table to a Connect failure: DLQ and/or alert as it says; returns the verdict."""
+        verdict = decide(failure.failure)
+        observability.count_connect_error(failure.failure)
+        observability.count_decision(verdict.decision)
+        observability.logger.warning(
+            "Connect call failed",
+            extra={
+                "operation": failure.operation,
+                "error_code": failure.error_code,
+                "failure": failure.failure.value,
+                "decision": verdict.decision.value,
+                "attempts": failure.attempts,
+            },
+        )
+        details = {
+            "escalationId": escalation_id,
+            "trigger": trigger.value,
+            "contactId": contact_id,
+            "decision": verdict.decision.value,
+            "errorCode": failure.error_code,
+            "failure": failure.failure.value,
+            "operation": failure.operation,
+            "errorMessage": failure.message,
+            "attempts": failure.attempts,
+            "whatToDo": verdict.what_to_do,
+        }
+        if verdict.dead_letter:
+            self._dead_letters.send(self._dead_letter_record(details, original_event))
+        if verdict.alert:
+            self._alerts.publish(f"Escalation {verdict.decision.value}: {failure.error_code}", details)
+        return verdict
+
+    def refusal(
+        self,
+        refused: EscalationRefused,
+        *,
+        trigger: Trigger,
+        escalation_id: str | None,
+        contact_id: str | None,
+        original_event: Mapping[str, Any],
+    ) -> RefusalVerdict:
+        """Apply the refusal table: an event is dead-lettered (or skipped); the API only answers 4xx."""
+        verdict = decide_refusal(refused.refusal)
+        observability.count_refused()
+        observability.logger.info("Escalation refused", extra={"refusal": refused.refusal.value})
+        details = {
+            "escalationId": escalation_id,
+            "trigger": trigger.value,
+            "contactId": contact_id,
+            "errorCode": refused.refusal.value,
+            "errorMessage": refused.message,
+            "attempts": 0,
+        }
+        decision = verdict.event_decision if trigger is Trigger.EVENT else None
+        if decision is not None:
+            observability.count_decision(decision)
+            self._dead_letters.send(
+                self._dead_letter_record({**details, "decision": decision.value}, original_event)
+            )
+        if verdict.alert:
+            if decision is not Decision.ALERT:
+                observability.count_decision(Decision.ALERT)
+            self._alerts.publish(
+                f"Escalation refused: {refused.refusal.value}", {**details, "whatToDo": refused.message}
+            )
+        return verdict
+
+    def unexpected(
+        self,
+        error: Exception,
+        *,
+        trigger: Trigger,
+        original_event: Mapping[str, Any],
+        contact_id: str | None = None,
+    ) -> None:
+        """A bug or an outage we did not model: keep the escalation (DLQ) and tell a person (alert)."""
+        observability.count_decision(Decision.ALERT)
+        observability.logger.exception("Unexpected error while escalating")
+        details = {
+            "trigger": trigger.value,
+            "contactId": contact_id,
+            "decision": Decision.ALERT.value,
+            "errorCode": type(error).__name__,
+            "errorMessage": str(error)[:500],
+            "attempts": 1,
+            "whatToDo": "An unexpected error; inspect the logs and the dead-letter record, then redrive.",
+        }
+        self._dead_letters.send(self._dead_letter_record(details, original_event))
+        self._alerts.publish(f"Escalation failed unexpectedly: {type(error).__name__}", details)
+
+    @staticmethod
+    def _dead_letter_record(details: Mapping[str, Any], original_event: Mapping[str, Any]) -> dict[str, Any]:
+        return {
+            "kind": DEAD_LETTER_KIND,
+            "version": 1,
+            **details,
+            "failedAt": datetime.now(UTC).isoformat(),
+            "originalEvent": scrub(original_event),
+        }

@@ -1,0 +1,40 @@
+"""What the use case needs from the outside world. Adapters implement these; tests use fakes."""
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from escalation.domain.model import Contact, Target
+
+
+@dataclass(frozen=True)
+class TransferReceipt:
+    new_contact_id: str | None
+    new_contact_arn: str | None
+    attempts: int
+
+
+class ContactCenter(Protocol):
+    """Amazon Connect. Every method raises ConnectCallFailed when Connect says no after retries."""
+
+    def describe_contact(self, contact_id: str) -> Contact: ...
+
+    def is_agent_available(self, user_id: str, channel: str) -> bool: ...
+
+    def update_attributes(self, contact_id: str, attributes: Mapping[str, str]) -> None: ...
+
+    def transfer(self, contact_id: str, target: Target, client_token: str) -> TransferReceipt: ...
+
+
+class DeadLetters(Protocol):
+    def send(self, record: Mapping[str, Any]) -> None: ...
+
+
+class Alerts(Protocol):
+    def publish(self, subject: str, alert: Mapping[str, Any]) -> None: ...
+
+
+class IdempotentRunner(Protocol):
+    """Runs `operation` once per key; a repeat returns the first result. Failures are not remembered."""
+
+    def run(self, key: str, operation: Callable[[], dict[str, Any]]) -> dict[str, Any]: ...

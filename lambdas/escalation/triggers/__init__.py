@@ -1,0 +1,1 @@
+"""The two ways an escalation comes in: the agent-desktop API and the SLA-breach event."""

@@ -1,0 +1,149 @@
+"""Trigger 2: an SLA-breach event on EventBridge (`source: escalation.sla`, `Contact SLA Breached`).
+
+Lambda invokes this asynchronously. What the handler returns ends the event; what it raises makes
+Lambda retry it (twice) and then hand it to the on-failure destination, the DLQ. So: bad input and
+permanent failures are dead-lettered here with a reason and return; only a RETRY decision raises.
+"""
+
+from datetime import datetime
+from typing import Annotated, Any, Self
+
+from aws_lambda_powertools.utilities.parser import parse
+from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from escalation import observability
+from escalation.composition import components
+from escalation.contract import SLA_BREACH_DETAIL_TYPE, SLA_BREACH_SOURCE
+from escalation.domain.errors import (
+    ConnectCallFailed,
+    EscalationInProgress,
+    EscalationRefused,
+    IdempotencyStoreUnavailable,
+)
+from escalation.domain.identity import escalation_id
+from escalation.domain.model import EscalationRequest, Status, Trigger, resource_id
+from escalation.domain.policy import Decision, Refusal
+
+DEFAULT_REASON = "SLA_BREACH"
+
+
+class SlaBreachDetail(BaseModel):
+    # Upstream systems may add fields of their own; only these are read.
+    model_config = ConfigDict(extra="ignore")
+    contactId: Annotated[str, Field(min_length=1, max_length=256)]  # noqa: N815 - wire name
+    instanceId: Annotated[str, Field(min_length=1, max_length=512)] | None = None  # noqa: N815 - id or ARN
+    channel: Annotated[str, Field(max_length=16)] | None = None
+    queueId: Annotated[str, Field(max_length=512)] | None = None  # noqa: N815
+    slaSeconds: Annotated[int, Field(ge=0, le=31_536_000)] | None = None  # noqa: N815
+    breachedAt: datetime | None = None  # noqa: N815
+    reason: Annotated[str, Field(min_length=1, max_length=128)] = DEFAULT_REASON
+
+
+class SlaBreachEvent(EventBridgeModel):
+    detail: SlaBreachDetail
+
+    @model_validator(mode="after")
+    def _is_sla_breach(self) -> Self:
+        if self.source != SLA_BREACH_SOURCE or self.detail_type != SLA_BREACH_DETAIL_TYPE:
+            raise ValueError(
+                f"expected source {SLA_BREACH_SOURCE!r} and detail-type {SLA_BREACH_DETAIL_TYPE!r}"
+            )
+        return self
+
+
+class RetryLater(Exception):
+    """Raised so that Lambda's asynchronous retries run (and, when they run out, the DLQ destination)."""
+
+
+def is_eventbridge_event(event: dict[str, Any]) -> bool:
+    return "detail-type" in event and "source" in event
+
+
+def _contact_id_hint(event: dict[str, Any]) -> str | None:
+    detail = event.get("detail")
+    value = detail.get("contactId") if isinstance(detail, dict) else None
+    return value[:256] if isinstance(value, str) else None
+
+
+def refuse_invalid(event: dict[str, Any], why: str) -> dict[str, Any]:
+    """Dead-letter an event we cannot act on, with the reason; retrying would not help."""
+    observability.count_requested(Trigger.EVENT)
+    components().outcomes.refusal(
+        EscalationRefused(Refusal.INVALID_EVENT, why),
+        trigger=Trigger.EVENT,
+        escalation_id=None,
+        contact_id=_contact_id_hint(event),
+        original_event=event,
+    )
+    return {"status": "REFUSED", "error": Refusal.INVALID_EVENT.value}
+
+
+def _summarise(error: ValidationError) -> str:
+    problems = []
+    for detail in error.errors(include_url=False, include_input=False):
+        location = ".".join(str(part) for part in detail["loc"])
+        problems.append(f"{location}: {detail['msg']}")
+    return "not a valid SLA-breach event: " + "; ".join(problems)[:900]
+
+
+def handle(event: dict[str, Any]) -> dict[str, Any]:
+    observability.logger.set_correlation_id(str(event.get("id", ""))[:128] or None)
+    try:
+        breach = parse(event=event, model=SlaBreachEvent)
+    except ValidationError as error:
+        return refuse_invalid(event, _summarise(error))
+    observability.count_requested(Trigger.EVENT)
+
+    config = components().settings
+    detail = breach.detail
+    recorder = components().outcomes
+    request = EscalationRequest(
+        trigger=Trigger.EVENT,
+        escalation_id=escalation_id(config.connect_instance_id, detail.contactId, detail.reason),
+        contact_id=detail.contactId,
+        reason=detail.reason,
+    )
+    observability.logger.append_keys(escalation_id=request.escalation_id)
+    try:
+        if detail.instanceId and resource_id(detail.instanceId) != config.connect_instance_id:
+            raise EscalationRefused(
+                Refusal.FOREIGN_INSTANCE, "the event names another Connect instance than the configured one"
+            )
+        result = components().service.escalate(request)
+    except EscalationRefused as refused:
+        verdict = recorder.refusal(
+            refused,
+            trigger=Trigger.EVENT,
+            escalation_id=request.escalation_id,
+            contact_id=request.contact_id,
+            original_event=event,
+        )
+        if verdict.event_decision is None:
+            observability.count_result(Status.SKIPPED)
+            return {
+                "status": "SKIPPED",
+                "escalationId": request.escalation_id,
+                "reason": refused.refusal.value,
+            }
+        return {"status": "REFUSED", "escalationId": request.escalation_id, "error": refused.refusal.value}
+    except ConnectCallFailed as failure:
+        connect_verdict = recorder.connect_failure(
+            failure,
+            trigger=Trigger.EVENT,
+            escalation_id=request.escalation_id,
+            contact_id=request.contact_id,
+            original_event=event,
+        )
+        if connect_verdict.decision is Decision.RETRY:
+            raise RetryLater(f"{failure.error_code} after {failure.attempts} attempt(s)") from failure
+        return {
+            "status": connect_verdict.decision.value,
+            "escalationId": request.escalation_id,
+            "error": failure.error_code,
+        }
+    except (EscalationInProgress, IdempotencyStoreUnavailable) as busy:
+        observability.count_decision(Decision.RETRY)
+        raise RetryLater(type(busy).__name__) from busy
+    observability.count_result(result.status)
+    return result.to_dict()
