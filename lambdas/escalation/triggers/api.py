@@ -213,7 +213,8 @@ def invalid_body(error: RequestValidationError) -> Response[dict[str, str]]:
     observability.count_refused()
     problems = []
     for detail in error.errors():
-        location = ".".join(str(part) for part in detail.get("loc", ()) if part != "body")
+        # Keep field names only: list positions and the "body" root say nothing to a desktop developer.
+        location = ".".join(p for p in detail.get("loc", ()) if isinstance(p, str) and p != "body")
         problems.append(f"{location or 'body'}: {detail.get('msg') or detail.get('type')}")
     return _error(400, "INVALID_BODY", "; ".join(problems)[:1000] or "invalid request body")
 
