@@ -1,0 +1,78 @@
+"""A LambdaContext look-alike for running the handler in process (used by local.api and local.bus).
+
+It carries the attributes the Python runtime's context has and Powertools reads, and a real countdown in
+get_remaining_time_in_millis() so code that budgets its retries against the deadline behaves as deployed.
+The deadline is not enforced: a Python thread cannot be interrupted, so callers check the elapsed time
+after the handler returns (see local.bus) instead.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+DEFAULT_REGION = "us-east-1"
+DEFAULT_ACCOUNT_ID = "123456789012"  # moto's default account, so ARNs line up with the local resources
+DEFAULT_FUNCTION_NAME = "escalation"
+DEFAULT_MEMORY_MB = 256
+DEFAULT_TIMEOUT_SECONDS = 30.0
+
+# The handler's own signature uses Powertools' LambdaContext; Any keeps that assignable to this alias.
+LambdaHandler = Callable[[dict[str, Any], Any], Any]
+
+
+def function_arn(
+    function_name: str, *, region: str = DEFAULT_REGION, account_id: str = DEFAULT_ACCOUNT_ID
+) -> str:
+    """The unqualified ARN of a function, as Lambda prints it."""
+    return f"arn:aws:lambda:{region}:{account_id}:function:{function_name}"
+
+
+@dataclass
+class LocalLambdaContext:
+    """The attributes of the Lambda Python runtime's context object, plus a live deadline."""
+
+    function_name: str
+    function_version: str
+    invoked_function_arn: str
+    memory_limit_in_mb: int
+    aws_request_id: str
+    log_group_name: str
+    log_stream_name: str
+    timeout_seconds: float
+    _deadline: float = field(repr=False)
+    identity: Any = None
+    client_context: Any = None
+    tenant_id: str | None = None
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+def new_context(
+    function_name: str = DEFAULT_FUNCTION_NAME,
+    *,
+    timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
+    memory_mb: int = DEFAULT_MEMORY_MB,
+    request_id: str | None = None,
+    region: str = DEFAULT_REGION,
+    account_id: str = DEFAULT_ACCOUNT_ID,
+) -> LocalLambdaContext:
+    """A context for one invocation; its countdown starts now."""
+    today = datetime.now(UTC).strftime("%Y/%m/%d")
+    return LocalLambdaContext(
+        function_name=function_name,
+        function_version="$LATEST",
+        invoked_function_arn=function_arn(function_name, region=region, account_id=account_id),
+        memory_limit_in_mb=memory_mb,
+        aws_request_id=request_id or str(uuid.uuid4()),
+        log_group_name=f"/aws/lambda/{function_name}",
+        log_stream_name=f"{today}/[$LATEST]{secrets.token_hex(16)}",
+        timeout_seconds=timeout_seconds,
+        _deadline=time.monotonic() + timeout_seconds,
+    )

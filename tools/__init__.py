@@ -1,0 +1,1 @@
+"""Operator tools for the escalation service (run as python -m tools.<name>)."""
