@@ -140,7 +140,10 @@ def _request(body: EscalationBody, caller: Caller) -> EscalationRequest:
     summary="Escalate a contact",
     description="Moves a TASK or EMAIL contact to the queue or agent the routing rules pick.",
     responses={
-        200: {"description": "Transferred (or the first result of this escalation again)"},
+        200: {
+            "description": "Transferred (or the first result of this escalation again)",
+            "content": {"application/json": {"model": EscalationOut}},
+        },
         **_ERROR_RESPONSES,
     },
 )

@@ -1,0 +1,59 @@
+# The escalation service for Amazon Connect. Two commands matter: `make demo` and `make test`.
+# Everything they need (a virtualenv, Python packages, the pinned CDK CLI) is installed on first use.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export PYTHONPATH := $(CURDIR)/lambdas:$(CURDIR)
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+# Offline and quiet: no CDK telemetry or notices, no jsii nag about Node 20.
+export CDK_DISABLE_CLI_TELEMETRY := true
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+CONTEXT ?= -c connectInstanceId=00000000-0000-0000-0000-000000000000
+
+.PHONY: install demo serve test unit lint typecheck synth cfn-lint openapi bench clean
+
+install: $(STAMP) node_modules/.package-lock.json
+
+$(STAMP): requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+
+demo: $(STAMP)  ## Run the escalation scenario on the local stack (emulated Connect + AWS) and exit
+	$(BIN)/python -m local.demo
+
+serve: $(STAMP)  ## Keep the local stack running for curl and a desktop prototype (Ctrl-C stops it)
+	$(BIN)/python -m local.serve
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy lambdas
+
+unit: $(STAMP)
+	$(BIN)/pytest -q tests/unit
+
+test: install lint typecheck  ## Lint, type-check and run every test suite (unit, emulator, local, integration, infra)
+	$(BIN)/pytest -q -p no:cacheprovider
+
+synth: install  ## Synthesize the CloudFormation template offline (pass CONTEXT='-c connectInstanceId=...')
+	npx cdk synth --quiet --no-notices $(CONTEXT)
+
+cfn-lint: synth
+	$(BIN)/cfn-lint --config-file infra/.cfnlintrc.yaml cdk.out/*.template.json
+
+openapi: $(STAMP)  ## Write the API's OpenAPI document (generated from the Powertools resolver)
+	$(BIN)/python -m tools.openapi > openapi.json
+
+bench: install  ## Run every benchmark; results land in bench/results/
+	$(BIN)/python -m bench.run_all
+
+clean:
+	rm -rf $(VENV) node_modules cdk.out .pytest_cache .mypy_cache .ruff_cache .local-run
