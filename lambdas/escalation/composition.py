@@ -7,6 +7,13 @@ from functools import cache
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from escalation import observability
+from escalation.adapters import (
+    connect,
+    dynamodb_idempotency,
+    routing_rules_source,
+    sns_alerts,
+    sqs_dead_letters,
+)
 from escalation.adapters.connect import ConnectContactCenter
 from escalation.adapters.dynamodb_idempotency import DynamoDbIdempotency
 from escalation.adapters.routing_rules_source import rules_from_file, rules_from_ssm
@@ -55,3 +62,21 @@ def components() -> Components:
     )
     outcomes = OutcomeRecorder(SqsDeadLetters(config.dlq_url), SnsAlerts(config.alert_topic_arn))
     return Components(config, service, outcomes, contact_center, idempotency)
+
+
+def reset() -> None:
+    """Forget every per-process cache: settings, clients, rules, components.
+
+    Lambda never needs this (an execution environment keeps one configuration); tests and the local
+    stack do, because they change the environment between runs inside one process.
+    """
+    for cached in (
+        components,
+        settings,
+        connect._client,
+        sqs_dead_letters._client,
+        sns_alerts._client,
+        dynamodb_idempotency._persistence,
+    ):
+        cached.cache_clear()
+    routing_rules_source.clear_caches()

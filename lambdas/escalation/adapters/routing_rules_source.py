@@ -30,3 +30,10 @@ def rules_from_ssm(name: str, max_age_seconds: int) -> RoutingRules:
 def _parse_cached(document: str) -> RoutingRules:
     # Parameters caches the string; this caches its validation until the string changes.
     return parse_rules(document)
+
+
+def clear_caches() -> None:
+    """Forget loaded rules (tests and the local stack change them inside one process)."""
+    rules_from_file.cache_clear()
+    _parse_cached.cache_clear()
+    parameters.clear_caches()  # type: ignore[no-untyped-call]  # Powertools leaves it untyped
