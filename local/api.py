@@ -304,7 +304,10 @@ class LocalApi:
         server = ThreadingHTTPServer((self._host, self._port), _make_request_handler(self))
         server.daemon_threads = True
         self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, name="local-api", daemon=True)
+        # A short poll interval so that stop() returns at once (the default is half a second).
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="local-api", daemon=True
+        )
         self._thread.start()
         logger.info("local API on %s", self.url)
         return self
@@ -403,6 +406,15 @@ def _make_request_handler(api: LocalApi) -> type[BaseHTTPRequestHandler]:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length > 0 else b""
             headers = [(k, v) for k, v in self.headers.items()]
+            # Headers API Gateway adds in front of the integration.
+            present = {k.lower() for k, _ in headers}
+            for name, value in (
+                ("X-Forwarded-For", self.client_address[0]),
+                ("X-Forwarded-Port", str(self.connection.getsockname()[1])),
+                ("X-Forwarded-Proto", "http"),
+            ):
+                if name.lower() not in present:
+                    headers.append((name, value))
             try:
                 status, out_headers, data = api._dispatch(
                     self.command, self.path, headers, body, self.client_address[0]
@@ -416,7 +428,8 @@ def _make_request_handler(api: LocalApi) -> type[BaseHTTPRequestHandler]:
                     self.send_header(name, value)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
-            self.wfile.write(data)
+            if self.command != "HEAD":
+                self.wfile.write(data)
 
         do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _handle  # noqa: N815
 

@@ -480,7 +480,10 @@ class LocalBus:
         server = ThreadingHTTPServer((self._host, self._port), _make_request_handler(self))
         server.daemon_threads = True
         self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, name="local-bus", daemon=True)
+        # A short poll interval so that stop() returns at once (the default is half a second).
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="local-bus", daemon=True
+        )
         self._thread.start()
         logger.info("local event bus / Lambda endpoint on %s", self.endpoint_url)
         return self

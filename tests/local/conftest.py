@@ -1,0 +1,44 @@
+"""Fixtures for the local stack's own tests: one moto server per session, a fake handler, real clients."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from local.aws import LocalAws
+from tests.local.helpers import REGION, RecordingHandler
+
+
+@pytest.fixture(autouse=True)
+def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Dummy credentials, and nothing from the developer's own AWS configuration or endpoints."""
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
+        monkeypatch.delenv(name, raising=False)
+    for name in ("SQS", "SNS", "DYNAMODB", "SSM", "CONNECT", "EVENTS", "LAMBDA"):
+        monkeypatch.delenv(f"AWS_ENDPOINT_URL_{name}", raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
+
+
+@pytest.fixture(scope="session")
+def session_aws() -> Iterator[LocalAws]:
+    # One server for the session: stopping moto's server takes about half a second (its poll interval).
+    with LocalAws(routing_rules={"rules": [{"match": {"queue": "q-1"}, "target": "q-2"}]}) as aws:
+        yield aws
+
+
+@pytest.fixture
+def aws(session_aws: LocalAws) -> LocalAws:
+    """The session's LocalAws with the DLQ and the alert subscriber emptied."""
+    session_aws.purge()
+    return session_aws
+
+
+@pytest.fixture
+def handler() -> RecordingHandler:
+    return RecordingHandler()
