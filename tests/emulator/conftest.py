@@ -1,0 +1,42 @@
+"""Fixtures: a fresh emulator on a free 127.0.0.1 port per test, and a real boto3 client for it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from local.connect_emulator import ConnectEmulator
+from local.connect_emulator.testing import Scenario, connect_client, seed_scenario
+
+
+@pytest.fixture(autouse=True)
+def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Dummy credentials, and nothing from the developer's own AWS configuration."""
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_CONNECT"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
+
+
+@pytest.fixture
+def emulator() -> Iterator[ConnectEmulator]:
+    """No rate quota by default (tests that need Connect's 2/s burst 5 set it)."""
+    with ConnectEmulator(rate=None, seed=7) as running:
+        yield running
+
+
+@pytest.fixture
+def connect(emulator: ConnectEmulator) -> Any:
+    """A boto3 connect client with botocore retries disabled."""
+    return connect_client(emulator.endpoint_url)
+
+
+@pytest.fixture
+def seeded(emulator: ConnectEmulator) -> Scenario:
+    return seed_scenario(emulator)

@@ -1,0 +1,108 @@
+"""Connect's rate quota: a token bucket per operation, 2 requests/s burst 5 by default."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from local.connect_emulator import ConnectEmulator
+from local.connect_emulator.quota import RateQuota, TokenBucket
+from local.connect_emulator.testing import Scenario, connect_client
+
+
+def describe(connect: Any, seeded: Scenario) -> None:
+    connect.describe_contact(InstanceId=seeded.instance, ContactId=seeded.contact)
+
+
+def test_defaults_are_connects() -> None:
+    snapshot = ConnectEmulator().get_quota()
+    assert snapshot["default"] == {"rate": 2.0, "burst": 5}
+    assert snapshot["scale"] == 1.0
+
+
+def test_burst_of_five_then_throttled(connect: Any, emulator: ConnectEmulator, seeded: Scenario) -> None:
+    # A slow refill keeps the sixth call over the quota however slow the machine is.
+    emulator.set_quota(rate=0.1, burst=5)
+    for _ in range(5):
+        describe(connect, seeded)
+    with pytest.raises(connect.exceptions.ThrottlingException) as raised:
+        describe(connect, seeded)
+    error = raised.value.response
+    assert error["ResponseMetadata"]["HTTPStatusCode"] == 429
+    assert error["Error"]["Message"] == "Rate exceeded"
+    assert emulator.stats()["throttled"] == {"DescribeContact": 1}
+
+
+def test_quota_is_per_operation(connect: Any, emulator: ConnectEmulator, seeded: Scenario) -> None:
+    emulator.set_quota(rate=0.1, burst=1)
+    describe(connect, seeded)
+    with pytest.raises(connect.exceptions.ThrottlingException):
+        describe(connect, seeded)
+    connect.get_current_user_data(InstanceId=seeded.instance, Filters={"Agents": [seeded.agent]})
+
+
+def test_one_operation_can_have_its_own_quota(
+    connect: Any, emulator: ConnectEmulator, seeded: Scenario
+) -> None:
+    emulator.set_quota(rate=None)
+    emulator.set_quota(rate=0.1, burst=1, operation="TransferContact")
+    for _ in range(10):
+        describe(connect, seeded)
+    connect.transfer_contact(
+        InstanceId=seeded.instance,
+        ContactId=seeded.contact,
+        ContactFlowId=seeded.queue_flow,
+        QueueId=seeded.queue,
+    )
+    with pytest.raises(connect.exceptions.ThrottlingException):
+        connect.transfer_contact(
+            InstanceId=seeded.instance,
+            ContactId=seeded.contact,
+            ContactFlowId=seeded.queue_flow,
+            QueueId=seeded.queue,
+        )
+    assert len(emulator.ledger()) == 1  # a throttled call has no effect
+
+
+def test_throttling_is_retried_by_botocore(emulator: ConnectEmulator, seeded: Scenario) -> None:
+    emulator.set_quota(rate=20.0, burst=1)
+    client = connect_client(emulator.endpoint_url, total_max_attempts=5)
+    for _ in range(3):  # later calls wait for a token through botocore's standard retries
+        describe(client, seeded)
+
+
+def test_start_time_configuration() -> None:
+    with ConnectEmulator(rate=1.0, burst=2, scale=10.0, quotas={"StopContact": (None, 1)}) as em:
+        snapshot = em.get_quota()
+        assert snapshot["default"] == {"rate": 1.0, "burst": 2}
+        assert snapshot["scale"] == 10.0
+        assert snapshot["operations"] == {"StopContact": {"rate": None, "burst": 1}}
+        em.set_quota_scale(2.0)
+        em.reset()  # back to the start configuration
+        assert em.get_quota()["scale"] == 10.0
+
+
+def test_token_bucket_refills_at_the_rate() -> None:
+    bucket = TokenBucket(rate=2.0, burst=5, now=0.0)
+    assert [bucket.try_take(0.0) for _ in range(6)] == [True] * 5 + [False]
+    assert bucket.try_take(0.4) is False
+    assert bucket.try_take(0.5) is True  # 0.5 s at 2/s is one token
+    assert bucket.try_take(100.0) is True
+    assert sum(bucket.try_take(100.0) for _ in range(10)) == 4  # refills to the burst, no more
+
+
+def test_scale_multiplies_the_refill_rate() -> None:
+    now = [0.0]
+    quota = RateQuota(rate=2.0, burst=1, scale=10.0, clock=lambda: now[0])
+    assert quota.try_acquire("TransferContact") is True
+    assert quota.try_acquire("TransferContact") is False
+    now[0] = 0.05  # 2/s x 10 = one token every 0.05 s
+    assert quota.try_acquire("TransferContact") is True
+
+
+def test_invalid_settings_are_refused() -> None:
+    with pytest.raises(ValueError, match="burst"):
+        RateQuota(rate=1.0, burst=0)
+    with pytest.raises(ValueError, match="scale"):
+        RateQuota(scale=0)
