@@ -22,12 +22,16 @@ DELIVERY_MAX_EVENT_AGE = Duration.hours(1)
 
 
 def event_pattern(pattern: Mapping[str, Sequence[str]]) -> events.EventPattern:
-    """The contract's pattern as an L2 EventPattern (only the keys the contract may use)."""
-    keys = {"source": "source", "detail-type": "detail_type", "account": "account", "region": "region"}
-    unknown = set(pattern) - set(keys)
+    """The contract's pattern as an L2 EventPattern; fails loudly on keys this mapping does not know."""
+    unknown = set(pattern) - {"source", "detail-type"}
     if unknown:
         raise ValueError(f"Unsupported keys in the SLA-breach event pattern: {sorted(unknown)}")
-    return events.EventPattern(**{keys[key]: list(values) for key, values in pattern.items()})
+    source = pattern.get("source")
+    detail_type = pattern.get("detail-type")
+    return events.EventPattern(
+        source=list(source) if source is not None else None,
+        detail_type=list(detail_type) if detail_type is not None else None,
+    )
 
 
 class SlaBreachEvents(Construct):

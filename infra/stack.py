@@ -60,6 +60,4 @@ class EscalationStack(Stack):
         if self.api.user_pool_client is not None:
             CfnOutput(self, "UserPoolClientId", value=self.api.user_pool_client.user_pool_client_id)
         if self.storage.routing_rules_parameter is not None:
-            CfnOutput(
-                self, "RoutingRulesParameter", value=self.storage.routing_rules_parameter.parameter_name
-            )
+            CfnOutput(self, "RoutingRulesParameter", value=self.storage.routing_rules_parameter_name)

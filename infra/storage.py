@@ -87,12 +87,14 @@ class Storage(Construct):
         self.dlq = encrypted_queue(self, "DeadLetterQueue", self.key)
 
         self.routing_rules_parameter: ssm.StringParameter | None = None
+        # A literal name (not the parameter's Ref) so the environment variable reads plainly.
+        self.routing_rules_parameter_name = f"/{contract.SERVICE_NAME}/{config.env_name}/routing-rules"
         if config.routing_rules_parameter:
             value = read_routing_rules(LAMBDA_ROOT / contract.DEFAULT_ROUTING_RULES_FILE)
             self.routing_rules_parameter = ssm.StringParameter(
                 self,
                 "RoutingRules",
-                parameter_name=f"/{contract.SERVICE_NAME}/{config.env_name}/routing-rules",
+                parameter_name=self.routing_rules_parameter_name,
                 description="Escalation routing rules (JSON); edit to change routing without a deploy",
                 string_value=value,
                 tier=ssm.ParameterTier.ADVANCED
@@ -105,4 +107,4 @@ class Storage(Construct):
         """The ROUTING_RULES value: the SSM parameter when created, else the bundled file."""
         if self.routing_rules_parameter is None:
             return contract.DEFAULT_ROUTING_RULES_FILE
-        return f"ssm:{self.routing_rules_parameter.parameter_name}"
+        return f"ssm:{self.routing_rules_parameter_name}"

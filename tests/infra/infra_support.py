@@ -1,0 +1,105 @@
+"""Helpers for the CDK tests: synthesize the real app (with cdk-nag) and check what came out."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aws_cdk import App, Validations
+from aws_cdk.assertions import Template
+
+from infra.nag import rule_packs
+from infra.stack import EscalationStack
+from infra.wiring import build_app
+
+INSTANCE_ID = "11111111-2222-3333-4444-555555555555"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class Synth:
+    app: App
+    stack: EscalationStack
+    template: Template
+    template_path: Path
+
+    @property
+    def raw(self) -> dict[str, Any]:
+        return dict(self.template.to_json())
+
+    def resources(self, cfn_type: str) -> dict[str, dict[str, Any]]:
+        return {k: v for k, v in self.raw["Resources"].items() if v["Type"] == cfn_type}
+
+    def one(self, cfn_type: str) -> tuple[str, dict[str, Any]]:
+        found = self.resources(cfn_type)
+        assert len(found) == 1, f"expected one {cfn_type}, found {sorted(found)}"
+        return next(iter(found.items()))
+
+    def logical_id(self, construct: Any) -> str:
+        return str(self.stack.resolve(construct.node.default_child.logical_id))
+
+
+def synthesize(context: Mapping[str, Any], outdir: Path) -> Synth:
+    """Synthesize exactly as `cdk synth` does: cdk-nag plugins on, so any finding raises here."""
+    app, stack = build_app(context, outdir=str(outdir))
+    assembly = app.synth()
+    path = Path(assembly.get_stack_artifact(stack.artifact_id).template_full_path)
+    template = Template.from_json(json.loads(path.read_text()))
+    return Synth(app=app, stack=stack, template=template, template_path=path)
+
+
+def statements(synth: Synth) -> Iterator[dict[str, Any]]:
+    """Every statement of every identity policy in the template."""
+    for resource in synth.resources("AWS::IAM::Policy").values():
+        yield from resource["Properties"]["PolicyDocument"]["Statement"]
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def assert_no_nag_findings(synth: Synth) -> None:
+    problems = [
+        f"{violation.rule_name}: {[r.construct_path for r in violation.violating_resources]}"
+        for pack in rule_packs()
+        for violation in pack.validate_scope(synth.app).violations
+    ]
+    assert problems == []
+
+
+def assert_acknowledgments_have_reasons(synth: Synth) -> None:
+    key = Validations.ACKNOWLEDGED_RULES_METADATA_KEY
+    acknowledged = {
+        (construct.node.path, rule): reason
+        for construct in synth.app.node.find_all()
+        for entry in construct.node.metadata
+        if entry.type == key
+        for rule, reason in dict(entry.data).items()
+    }
+    assert acknowledged, "expected the stack's documented acknowledgments"
+    assert {k: r for k, r in acknowledged.items() if len(str(r).strip()) < 20} == {}
+
+
+def assert_cfn_lint_clean(synth: Synth) -> None:
+    # The same command and config as `make lint-infra`; W3005 is the one justified ignore.
+    result = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "cfn-lint"),
+            "--config-file",
+            str(REPO_ROOT / "infra" / ".cfnlintrc.yaml"),
+            "--format",
+            "parseable",
+            "--",
+            str(synth.template_path),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=REPO_ROOT,
+    )
+    assert (result.returncode, result.stdout) == (0, ""), result.stdout + result.stderr

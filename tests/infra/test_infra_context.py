@@ -1,0 +1,81 @@
+"""Context parsing: the required key, its error message, and value checks (no synthesis needed)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+from escalation import contract
+
+from infra.config import ContextError, StackConfig
+from tests.infra.infra_support import INSTANCE_ID, REPO_ROOT
+
+pytestmark = pytest.mark.infra
+
+
+class Context:
+    def __init__(self, **values: Any) -> None:
+        self.values = values
+
+    def try_get_context(self, key: str) -> Any:
+        return self.values.get(key)
+
+
+def test_missing_instance_id_names_the_key_and_the_flag() -> None:
+    with pytest.raises(ContextError) as error:
+        StackConfig.from_context(Context())
+    assert "connectInstanceId" in str(error.value)
+    assert "-c connectInstanceId=" in str(error.value)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    ["*", "arn:aws:connect:eu-west-1:123456789012:instance/abc", "abc/contact", "a" * 101],
+)
+def test_instance_id_must_be_an_id(bad: str) -> None:
+    with pytest.raises(ContextError, match="connectInstanceId"):
+        StackConfig.from_context(Context(connectInstanceId=bad))
+
+
+def test_defaults() -> None:
+    config = StackConfig.from_context(Context(connectInstanceId=INSTANCE_ID))
+    assert config == StackConfig(connect_instance_id=INSTANCE_ID)
+    assert config.env_name == "dev"
+    assert config.uses_default_bus
+    assert config.reserved_concurrency == 5
+    assert config.supervisor_group == contract.DEFAULT_SUPERVISOR_GROUP
+    assert config.caller_user_id_claim == contract.DEFAULT_CALLER_USER_ID_CLAIM
+    assert not config.routing_rules_parameter
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("envName", "has space"),
+        ("reservedConcurrency", "many"),
+        ("reservedConcurrency", "0"),
+        ("desktopOrigin", "http://insecure.example"),
+    ],
+)
+def test_bad_optional_values_are_rejected(key: str, value: str) -> None:
+    with pytest.raises(ContextError, match=key):
+        StackConfig.from_context(Context(connectInstanceId=INSTANCE_ID, **{key: value}))
+
+
+@pytest.mark.parametrize(("raw", "expected"), [("true", True), (True, True), ("false", False), (None, False)])
+def test_routing_rules_parameter_flag(raw: Any, expected: bool) -> None:
+    config = StackConfig.from_context(Context(connectInstanceId=INSTANCE_ID, routingRulesParameter=raw))
+    assert config.routing_rules_parameter is expected
+
+
+def test_app_py_exits_with_the_message_when_context_is_missing() -> None:
+    env = {k: v for k, v in os.environ.items() if k != "CDK_CONTEXT_JSON"}
+    result = subprocess.run(
+        [sys.executable, "app.py"], cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 1
+    assert "connectInstanceId" in result.stderr
+    assert "-c connectInstanceId=" in result.stderr

@@ -1,0 +1,457 @@
+"""The stack with only the required context: every promise of the design, checked on the template."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aws_cdk.assertions import Match
+from escalation import contract
+
+from infra import api, compute, events, monitoring
+from infra.config import LAMBDA_ROOT
+from tests.infra.infra_support import (
+    INSTANCE_ID,
+    Synth,
+    as_list,
+    assert_acknowledgments_have_reasons,
+    assert_cfn_lint_clean,
+    assert_no_nag_findings,
+    statements,
+    synthesize,
+)
+
+pytestmark = pytest.mark.infra
+
+
+@pytest.fixture(scope="module")
+def synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    return synthesize({"connectInstanceId": INSTANCE_ID}, tmp_path_factory.mktemp("cdk-default"))
+
+
+def getatt_arn(logical_id: str) -> dict[str, Any]:
+    return {"Fn::GetAtt": [logical_id, "Arn"]}
+
+
+def test_checks_cdk_nag_has_no_unacknowledged_findings(synth: Synth) -> None:
+    assert_no_nag_findings(synth)
+
+
+def test_checks_every_acknowledgment_has_a_reason(synth: Synth) -> None:
+    assert_acknowledgments_have_reasons(synth)
+
+
+def test_checks_cfn_lint_is_clean(synth: Synth) -> None:
+    assert_cfn_lint_clean(synth)
+
+
+# --- Lambda -----------------------------------------------------------------------------------------
+
+
+def test_function_runtime_architecture_and_sizing(synth: Synth) -> None:
+    synth.template.has_resource_properties(
+        "AWS::Lambda::Function",
+        {
+            "Handler": compute.HANDLER,
+            "Runtime": "python3.13",
+            "Architectures": ["arm64"],
+            "MemorySize": 256,
+            "Timeout": 20,
+            "TracingConfig": {"Mode": "Active"},
+            "ReservedConcurrentExecutions": 5,
+        },
+    )
+
+
+def test_function_uses_the_powertools_layer_from_ssm_at_deploy_time(synth: Synth) -> None:
+    _, function = synth.one("AWS::Lambda::Function")
+    layers = function["Properties"]["Layers"]
+    assert len(layers) == 1
+    parameter = synth.raw["Parameters"][layers[0]["Ref"]]
+    assert parameter == {
+        "Type": "AWS::SSM::Parameter::Value<String>",
+        "Default": "/aws/service/powertools/python/arm64/python3.13/latest",
+    }
+
+
+def test_function_environment(synth: Synth) -> None:
+    _, function = synth.one("AWS::Lambda::Function")
+    env = function["Properties"]["Environment"]["Variables"]
+    assert set(env) == {
+        contract.EnvVar.CONNECT_INSTANCE_ID,
+        contract.EnvVar.ROUTING_RULES,
+        contract.EnvVar.DLQ_URL,
+        contract.EnvVar.ALERT_TOPIC_ARN,
+        contract.EnvVar.IDEMPOTENCY_TABLE,
+        contract.EnvVar.CALLER_USER_ID_CLAIM,
+        contract.EnvVar.SUPERVISOR_GROUP,
+        "POWERTOOLS_SERVICE_NAME",
+        "POWERTOOLS_METRICS_NAMESPACE",
+        "POWERTOOLS_LOG_LEVEL",
+    }
+    assert env[contract.EnvVar.CONNECT_INSTANCE_ID] == INSTANCE_ID
+    assert env[contract.EnvVar.ROUTING_RULES] == contract.DEFAULT_ROUTING_RULES_FILE
+    assert env[contract.EnvVar.CALLER_USER_ID_CLAIM] == contract.DEFAULT_CALLER_USER_ID_CLAIM
+    assert env[contract.EnvVar.SUPERVISOR_GROUP] == contract.DEFAULT_SUPERVISOR_GROUP
+    assert env["POWERTOOLS_SERVICE_NAME"] == contract.SERVICE_NAME
+    assert env["POWERTOOLS_METRICS_NAMESPACE"] == contract.METRICS_NAMESPACE
+    assert env["POWERTOOLS_LOG_LEVEL"] == "INFO"
+    assert env[contract.EnvVar.DLQ_URL] == {"Ref": synth.logical_id(synth.stack.storage.dlq)}
+    assert env[contract.EnvVar.ALERT_TOPIC_ARN] == {"Ref": synth.logical_id(synth.stack.alerts.topic)}
+    assert env[contract.EnvVar.IDEMPOTENCY_TABLE] == {
+        "Ref": synth.logical_id(synth.stack.storage.idempotency_table)
+    }
+
+
+def test_function_log_group_has_retention(synth: Synth) -> None:
+    log_group = synth.logical_id(synth.stack.compute.log_group)
+    assert synth.raw["Resources"][log_group]["Properties"]["RetentionInDays"] == 30
+    _, function = synth.one("AWS::Lambda::Function")
+    assert function["Properties"]["LoggingConfig"]["LogGroup"] == {"Ref": log_group}
+
+
+def test_async_invoke_config_retries_twice_then_dead_letters(synth: Synth) -> None:
+    _, config = synth.one("AWS::Lambda::EventInvokeConfig")
+    props = config["Properties"]
+    assert props["FunctionName"] == {"Ref": synth.logical_id(synth.stack.compute.function)}
+    assert props["MaximumRetryAttempts"] == 2
+    assert props["MaximumEventAgeInSeconds"] == 3600
+    assert props["DestinationConfig"] == {
+        "OnFailure": {"Destination": getatt_arn(synth.logical_id(synth.stack.storage.dlq))}
+    }
+
+
+def test_function_code_is_the_lambdas_folder() -> None:
+    assert compute.HANDLER.split(".")[0] == "escalation"
+    assert (LAMBDA_ROOT / "escalation" / "contract.py").is_file()
+    assert "**/__pycache__" in compute.ASSET_EXCLUDES
+
+
+# --- IAM --------------------------------------------------------------------------------------------
+
+
+def connect_statements(synth: Synth) -> list[dict[str, Any]]:
+    return [s for s in statements(synth) if any(a.startswith("connect:") for a in as_list(s["Action"]))]
+
+
+def rendered(resource: Any) -> str:
+    """An ARN with its Fn::Join/Ref parts flattened, for matching."""
+    if isinstance(resource, str):
+        return resource
+    parts = resource["Fn::Join"][1]
+    return "".join(p if isinstance(p, str) else f"<{p['Ref']}>" for p in parts)
+
+
+def test_iam_connect_actions_are_exactly_the_contract(synth: Synth) -> None:
+    granted = {a for s in connect_statements(synth) for a in as_list(s["Action"])}
+    assert granted == set(contract.CONNECT_ACTIONS)
+
+
+def test_iam_no_connect_action_on_a_wildcard_resource(synth: Synth) -> None:
+    for statement in connect_statements(synth):
+        assert statement["Effect"] == "Allow"
+        assert not any(a in {"connect:*", "*"} for a in as_list(statement["Action"]))
+        for resource in as_list(statement["Resource"]):
+            arn = rendered(resource)
+            assert arn != "*"
+            assert arn.startswith(
+                f"arn:<AWS::Partition>:connect:<AWS::Region>:<AWS::AccountId>:instance/{INSTANCE_ID}"
+            ), arn
+
+
+def test_iam_connect_resources_per_action(synth: Synth) -> None:
+    prefix = f"arn:<AWS::Partition>:connect:<AWS::Region>:<AWS::AccountId>:instance/{INSTANCE_ID}"
+    per_action: dict[str, set[str]] = {}
+    for statement in connect_statements(synth):
+        for action in as_list(statement["Action"]):
+            per_action.setdefault(action, set()).update(
+                rendered(r).removeprefix(prefix) for r in as_list(statement["Resource"])
+            )
+    assert per_action == {
+        "connect:DescribeContact": {"/contact/*"},
+        "connect:UpdateContactAttributes": {"/contact/*"},
+        "connect:TransferContact": {"/contact/*", "/contact-flow/*", "/queue/*", "/agent/*"},
+        "connect:GetCurrentUserData": {"", "/queue/*", "/agent/*"},
+    }
+
+
+def test_iam_data_plane_grants_are_scoped_to_this_stack(synth: Synth) -> None:
+    st = synth.stack
+    by_action: dict[str, list[Any]] = {}
+    for statement in statements(synth):
+        for action in as_list(statement["Action"]):
+            by_action.setdefault(action, []).extend(as_list(statement["Resource"]))
+    table = getatt_arn(synth.logical_id(st.storage.idempotency_table))
+    for action in ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"):
+        assert by_action[action] == [table]
+    assert not {a for a in by_action if a.startswith("dynamodb:")} - {
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+    }
+    assert by_action["sqs:SendMessage"] == [getatt_arn(synth.logical_id(st.storage.dlq))]
+    assert by_action["sns:Publish"] == [{"Ref": synth.logical_id(st.alerts.topic)}]
+    key = getatt_arn(synth.logical_id(st.storage.key))
+    assert all(resources == [key] for a, resources in by_action.items() if a.startswith("kms:"))
+    assert "ssm:GetParameter" not in by_action  # no routing-rules parameter in this configuration
+    # Only X-Ray, which has no resource-level permissions, is granted on "*".
+    assert {a for a, resources in by_action.items() if "*" in resources} == {
+        "xray:PutTraceSegments",
+        "xray:PutTelemetryRecords",
+    }
+    assert not synth.resources("AWS::IAM::ManagedPolicy")
+    assert "ManagedPolicyArns" not in synth.raw["Resources"][synth.logical_id(st.compute.role)]["Properties"]
+
+
+# --- Storage ----------------------------------------------------------------------------------------
+
+
+def test_idempotency_table(synth: Synth) -> None:
+    synth.template.has_resource_properties(
+        "AWS::DynamoDB::Table",
+        {
+            "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+            "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
+            "BillingMode": "PAY_PER_REQUEST",
+            "TimeToLiveSpecification": {"AttributeName": "expiration", "Enabled": True},
+            "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+            "SSESpecification": {
+                "SSEEnabled": True,
+                "SSEType": "KMS",
+                "KMSMasterKeyId": getatt_arn(synth.logical_id(synth.stack.storage.key)),
+            },
+        },
+    )
+
+
+def test_key_rotates(synth: Synth) -> None:
+    synth.template.has_resource_properties("AWS::KMS::Key", {"EnableKeyRotation": True})
+
+
+@pytest.mark.parametrize("queue", ["handler", "event"])
+def test_dead_letter_queues_are_encrypted_retained_and_tls_only(synth: Synth, queue: str) -> None:
+    construct = synth.stack.storage.dlq if queue == "handler" else synth.stack.events.dlq
+    logical_id = synth.logical_id(construct)
+    props = synth.raw["Resources"][logical_id]["Properties"]
+    assert props["KmsMasterKeyId"] == getatt_arn(synth.logical_id(synth.stack.storage.key))
+    assert props["MessageRetentionPeriod"] == 14 * 24 * 3600
+    synth.template.has_resource_properties(
+        "AWS::SQS::QueuePolicy",
+        {
+            "Queues": [{"Ref": logical_id}],
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [
+                        Match.object_like(
+                            {
+                                "Effect": "Deny",
+                                "Action": "sqs:*",
+                                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                            }
+                        )
+                    ]
+                )
+            },
+        },
+    )
+
+
+def test_no_routing_rules_parameter_by_default(synth: Synth) -> None:
+    assert not synth.resources("AWS::SSM::Parameter")
+
+
+# --- Events -----------------------------------------------------------------------------------------
+
+
+def test_rule_pattern_is_the_contracts(synth: Synth) -> None:
+    _, rule = synth.one("AWS::Events::Rule")
+    assert rule["Properties"]["EventPattern"] == contract.SLA_BREACH_EVENT_PATTERN
+    assert "EventBusName" not in rule["Properties"]  # the default bus
+    assert rule["Properties"]["State"] == "ENABLED"
+
+
+def test_rule_target_has_retry_policy_and_its_own_dlq(synth: Synth) -> None:
+    _, rule = synth.one("AWS::Events::Rule")
+    (target,) = rule["Properties"]["Targets"]
+    assert target["Arn"] == getatt_arn(synth.logical_id(synth.stack.compute.function))
+    assert target["RetryPolicy"] == {
+        "MaximumRetryAttempts": events.DELIVERY_RETRY_ATTEMPTS,
+        "MaximumEventAgeInSeconds": 3600,
+    }
+    event_dlq = synth.logical_id(synth.stack.events.dlq)
+    assert target["DeadLetterConfig"] == {"Arn": getatt_arn(event_dlq)}
+    assert event_dlq != synth.logical_id(synth.stack.storage.dlq)
+
+
+# --- API --------------------------------------------------------------------------------------------
+
+
+def test_post_escalations_uses_the_cognito_authorizer_and_validation(synth: Synth) -> None:
+    authorizer_id, authorizer = synth.one("AWS::ApiGateway::Authorizer")
+    assert authorizer["Properties"]["Type"] == "COGNITO_USER_POOLS"
+    pool_id, _ = synth.one("AWS::Cognito::UserPool")
+    assert authorizer["Properties"]["ProviderARNs"] == [getatt_arn(pool_id)]
+    methods = synth.resources("AWS::ApiGateway::Method")
+    (post,) = [m["Properties"] for m in methods.values() if m["Properties"]["HttpMethod"] == "POST"]
+    assert post["AuthorizationType"] == "COGNITO_USER_POOLS"
+    assert post["AuthorizerId"] == {"Ref": authorizer_id}
+    assert post["Integration"]["Type"] == "AWS_PROXY"
+    validator_id, validator = synth.one("AWS::ApiGateway::RequestValidator")
+    assert post["RequestValidatorId"] == {"Ref": validator_id}
+    assert validator["Properties"]["ValidateRequestBody"] is True
+    model_id, model = synth.one("AWS::ApiGateway::Model")
+    assert post["RequestModels"] == {"application/json": {"Ref": model_id}}
+    assert model["Properties"]["Schema"] == {
+        "$schema": "http://json-schema.org/draft-04/schema#",
+        **api.REQUEST_SCHEMA,
+    }
+    # The method sits on the contract's path.
+    synth.template.has_resource_properties(
+        "AWS::ApiGateway::Resource", {"PathPart": contract.API_PATH.strip("/")}
+    )
+    # No CORS configured: no unauthenticated methods at all.
+    assert all(m["Properties"]["AuthorizationType"] == "COGNITO_USER_POOLS" for m in methods.values())
+
+
+def test_stage_has_access_logs_throttling_and_tracing(synth: Synth) -> None:
+    _, stage = synth.one("AWS::ApiGateway::Stage")
+    props = stage["Properties"]
+    assert props["TracingEnabled"] is True
+    assert props["AccessLogSetting"]["DestinationArn"] == getatt_arn(
+        synth.logical_id(synth.stack.api.node.find_child("AccessLogs"))
+    )
+    assert props["AccessLogSetting"]["Format"].startswith("{")  # JSON, one object per request
+    (settings,) = props["MethodSettings"]
+    assert settings["ThrottlingRateLimit"] == api.THROTTLE_RATE
+    assert settings["ThrottlingBurstLimit"] == api.THROTTLE_BURST
+
+
+def test_created_user_pool_has_the_supervisors_group_and_a_client(synth: Synth) -> None:
+    pool_id, pool = synth.one("AWS::Cognito::UserPool")
+    synth.template.has_resource_properties(
+        "AWS::Cognito::UserPoolGroup",
+        {"GroupName": contract.DEFAULT_SUPERVISOR_GROUP, "UserPoolId": {"Ref": pool_id}},
+    )
+    synth.template.has_resource_properties(
+        "AWS::Cognito::UserPoolClient", {"UserPoolId": {"Ref": pool_id}, "GenerateSecret": False}
+    )
+    attribute = contract.DEFAULT_CALLER_USER_ID_CLAIM.removeprefix("custom:")
+    schema = next(s for s in pool["Properties"]["Schema"] if s["Name"] == attribute)
+    assert {"AttributeDataType": "String", "Mutable": True}.items() <= schema.items()
+    assert pool["Properties"]["MfaConfiguration"] == "ON"
+
+
+# --- Monitoring -------------------------------------------------------------------------------------
+
+
+def test_topic_is_encrypted_and_tls_only(synth: Synth) -> None:
+    topic_id = synth.logical_id(synth.stack.alerts.topic)
+    assert synth.raw["Resources"][topic_id]["Properties"]["KmsMasterKeyId"] == getatt_arn(
+        synth.logical_id(synth.stack.storage.key)
+    )
+    synth.template.has_resource_properties(
+        "AWS::SNS::TopicPolicy",
+        {
+            "Topics": [{"Ref": topic_id}],
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [
+                        Match.object_like(
+                            {"Effect": "Deny", "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+                        )
+                    ]
+                )
+            },
+        },
+    )
+    assert not synth.resources("AWS::SNS::Subscription")
+
+
+def test_key_policy_lets_cloudwatch_and_eventbridge_use_the_key(synth: Synth) -> None:
+    _, key = synth.one("AWS::KMS::Key")
+    principals = {
+        s["Principal"].get("Service")
+        for s in key["Properties"]["KeyPolicy"]["Statement"]
+        if isinstance(s.get("Principal"), dict)
+    }
+    assert {"cloudwatch.amazonaws.com", "events.amazonaws.com"} <= principals
+
+
+def test_every_alarm_notifies_the_topic(synth: Synth) -> None:
+    alarms = synth.resources("AWS::CloudWatch::Alarm")
+    assert len(alarms) == 6
+    topic = {"Ref": synth.logical_id(synth.stack.alerts.topic)}
+    assert all(a["Properties"]["AlarmActions"] == [topic] for a in alarms.values())
+
+
+def alarm_on(synth: Synth, metric_name: str) -> list[dict[str, Any]]:
+    return [
+        a["Properties"]
+        for a in synth.resources("AWS::CloudWatch::Alarm").values()
+        if a["Properties"].get("MetricName") == metric_name
+    ]
+
+
+def test_dlq_depth_alarms(synth: Synth) -> None:
+    alarms = alarm_on(synth, "ApproximateNumberOfMessagesVisible")
+    queues = {a["Dimensions"][0]["Value"]["Fn::GetAtt"][0] for a in alarms}
+    assert queues == {synth.logical_id(synth.stack.storage.dlq), synth.logical_id(synth.stack.events.dlq)}
+    assert all((a["ComparisonOperator"], a["Threshold"]) == ("GreaterThanThreshold", 0) for a in alarms)
+
+
+def test_alert_decision_alarm(synth: Synth) -> None:
+    (alarm,) = alarm_on(synth, contract.Metric.DECISION_ALERT)
+    assert alarm["Namespace"] == contract.METRICS_NAMESPACE
+    assert alarm["Dimensions"] == [{"Name": "service", "Value": contract.SERVICE_NAME}]
+    assert (alarm["ComparisonOperator"], alarm["Threshold"]) == ("GreaterThanOrEqualToThreshold", 1)
+
+
+def test_throttling_alarm(synth: Synth) -> None:
+    (alarm,) = alarm_on(synth, contract.Metric.CONNECT_ERROR)
+    assert alarm["Namespace"] == contract.METRICS_NAMESPACE
+    assert sorted(alarm["Dimensions"], key=lambda d: d["Name"]) == [
+        {"Name": contract.ERROR_CODE_DIMENSION, "Value": "ThrottlingException"},
+        {"Name": "service", "Value": contract.SERVICE_NAME},
+    ]
+    assert alarm["Threshold"] == monitoring.THROTTLES_PER_PERIOD
+
+
+def test_lambda_error_and_latency_alarms(synth: Synth) -> None:
+    (errors,) = alarm_on(synth, "Errors")
+    assert errors["Namespace"] == "AWS/Lambda"
+    (latency,) = alarm_on(synth, contract.Metric.TRANSFER_LATENCY)
+    assert latency["ExtendedStatistic"] == "p99"
+    assert latency["Dimensions"] == [{"Name": "service", "Value": contract.SERVICE_NAME}]
+
+
+def test_dashboard_shows_the_service_metrics(synth: Synth) -> None:
+    _, dashboard = synth.one("AWS::CloudWatch::Dashboard")
+    assert dashboard["Properties"]["DashboardName"] == f"{contract.SERVICE_NAME}-dev"
+    body = str(synth.stack.resolve(dashboard["Properties"]["DashboardBody"]))
+    for name in (
+        contract.Metric.REQUESTED,
+        contract.Metric.TRANSFERRED,
+        contract.Metric.SKIPPED,
+        contract.Metric.REFUSED,
+        contract.Metric.DECISION_RETRY,
+        contract.Metric.DECISION_DEAD_LETTER,
+        contract.Metric.DECISION_ALERT,
+        contract.Metric.DECISION_DUPLICATE,
+        contract.Metric.CONNECT_ERROR,
+        contract.Metric.TRANSFER_LATENCY,
+    ):
+        assert name in body, name
+
+
+def test_outputs(synth: Synth) -> None:
+    outputs = synth.raw["Outputs"]
+    assert {"ApiUrl", "DlqUrl", "AlertTopicArn", "DashboardUrl", "UserPoolId", "UserPoolClientId"} <= set(
+        outputs
+    )
+
+
+def test_stack_name_uses_env_name(synth: Synth) -> None:
+    assert synth.stack.stack_name == "ConnectEscalation-dev"
+    assert Path(synth.template_path).name == "ConnectEscalation-dev.template.json"
