@@ -1,0 +1,205 @@
+"""The whole product on this machine: emulated Connect, emulated AWS, the local API and event bus.
+
+    with LocalStack(StackOptions(api_port=0)) as stack:
+        stack.api.url, stack.bus.endpoint_url, stack.connect, stack.aws
+
+The handler is the production one (`escalation.handler.handler`), run in process. Only botocore's
+standard endpoint variables point it here: AWS_ENDPOINT_URL (moto) and AWS_ENDPOINT_URL_CONNECT (the
+Connect emulator). The environment is set on start and restored on stop.
+
+One difference from AWS: the handler's invocations run on threads of one process, where Lambda gives
+each concurrent invocation its own execution environment. Powertools' Logger and Metrics are
+process-wide, so concurrent invocations here may flush each other's metrics (totals are kept).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from escalation import composition
+from escalation.contract import METRICS_NAMESPACE, SERVICE_NAME, EnvVar
+
+from local.api import LocalApi
+from local.aws import LocalAws
+from local.bus import LocalBus
+from local.connect_emulator import ConnectEmulator
+from local.handler_output import HandlerOutput
+from local.lambda_context import LambdaHandler
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+RUN_DIR = REPO_ROOT / ".local-run"
+INSTANCE_ID = "demo-instance"
+ROUTING_RULES_FILE = REPO_ROOT / "lambdas" / "escalation" / "routing_rules.json"
+
+# Connect's documented TransferContact quota (CONNECT_API.md). Other operations have their own quotas,
+# not given there; a looser bucket keeps them from masking the one this service is built around.
+TRANSFER_RATE, TRANSFER_BURST = 2.0, 5
+OTHER_RATE, OTHER_BURST = 20.0, 40
+
+
+@dataclass
+class StackOptions:
+    api_port: int = 3000  # 0: a free port
+    transfer_rate: float | None = TRANSFER_RATE  # None: no quota
+    transfer_burst: int = TRANSFER_BURST
+    concurrency: int = 2  # the bus's execution environments (the CDK stack's reserved concurrency)
+    retry_delays: tuple[float, ...] = (0.5, 1.0)  # Lambda's async retries, shortened
+    seed: int | None = 7
+    rules_in_ssm: bool = False  # serve the routing rules from an SSM parameter instead of the file
+    capture_output: bool = True  # route the handler's JSON logs/EMF to a file and count metrics
+    extra_env: Mapping[str, str] = field(default_factory=dict)
+
+
+def seed_instance(connect: ConnectEmulator) -> None:
+    """The contact centre the demo and `make serve` use (ids match the bundled routing rules)."""
+    connect.add_instance(INSTANCE_ID)
+    for queue_id, name in (
+        ("queue-tier1", "Tier 1"),
+        ("queue-tier2", "Tier 2"),
+        ("queue-supervisors", "Supervisors"),
+    ):
+        connect.add_queue(INSTANCE_ID, queue_id, name)
+    connect.add_flow(INSTANCE_ID, "flow-transfer-to-queue", "QUEUE_TRANSFER")
+    connect.add_flow(INSTANCE_ID, "flow-transfer-to-agent", "AGENT_TRANSFER")
+    slots = {"TASK": 3, "EMAIL": 3}
+    connect.add_agent(INSTANCE_ID, "agent-alice", "Available", slots)
+    connect.add_agent(INSTANCE_ID, "agent-bob", "Available", slots)
+    connect.add_agent(INSTANCE_ID, "agent-account-manager", "Offline", slots)
+
+
+class LocalStack:
+    def __init__(self, options: StackOptions | None = None) -> None:
+        self.options = options or StackOptions()
+        self.connect = ConnectEmulator(
+            rate=OTHER_RATE,
+            burst=OTHER_BURST,
+            seed=self.options.seed,
+            quotas={"TransferContact": (self.options.transfer_rate, self.options.transfer_burst)},
+        )
+        self.aws = LocalAws(
+            routing_rules=ROUTING_RULES_FILE.read_text() if self.options.rules_in_ssm else None
+        )
+        self.output: HandlerOutput | None = None
+        self._saved_env: dict[str, str | None] = {}
+        self._saved_stdout: Any = None
+        self._bus: LocalBus | None = None
+        self._api: LocalApi | None = None
+
+    @property
+    def bus(self) -> LocalBus:
+        assert self._bus is not None, "LocalStack is not started"
+        return self._bus
+
+    @property
+    def api(self) -> LocalApi:
+        assert self._api is not None, "LocalStack is not started"
+        return self._api
+
+    def start(self) -> LocalStack:
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start(self) -> None:
+        self.connect.start()
+        seed_instance(self.connect)
+        self.aws.start()
+        env = self.aws.handler_env(self.connect.endpoint_url)
+        env.update(
+            {
+                EnvVar.CONNECT_INSTANCE_ID: INSTANCE_ID,
+                EnvVar.ROUTING_RULES: self.aws.routing_rules_env or str(ROUTING_RULES_FILE),
+                "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
+                "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+                "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon here
+                "POWERTOOLS_LOG_LEVEL": "INFO",
+                "AWS_LAMBDA_FUNCTION_NAME": "escalation",
+                **self.options.extra_env,
+            }
+        )
+        self._apply_env(env)
+        if self.options.capture_output:
+            # Before the handler is imported: Powertools' Logger binds sys.stdout when it is created.
+            self._saved_stdout = sys.stdout
+            self.output = HandlerOutput(sys.stdout, RUN_DIR / "handler.log")
+            sys.stdout = self.output
+        handler = self._fresh_handler()
+        self._bus = LocalBus(
+            handler,
+            dlq_url=self.aws.dlq_url,
+            sqs_client=self.aws.sqs(),
+            concurrency=self.options.concurrency,
+            retry_delays=self.options.retry_delays,
+        ).start()
+        self._apply_env(
+            {
+                # botocore names the variable after the service id: EventBridge, not "events".
+                "AWS_ENDPOINT_URL_EVENTBRIDGE": self._bus.endpoint_url,
+                "AWS_ENDPOINT_URL_LAMBDA": self._bus.endpoint_url,
+            }
+        )
+        openapi = REPO_ROOT / "openapi.json"
+        self._api = LocalApi(
+            handler, port=self.options.api_port, openapi_path=openapi if openapi.exists() else None
+        ).start()
+
+    @staticmethod
+    def _fresh_handler() -> LambdaHandler:
+        # The handler module validates settings at import and caches clients per process: start clean
+        # so this stack's environment is the one in force.
+        composition.reset()
+        sys.modules.pop("escalation.handler", None)
+        handler: LambdaHandler = importlib.import_module("escalation.handler").handler
+        return handler
+
+    def _apply_env(self, env: Mapping[str, str]) -> None:
+        for name, value in env.items():
+            self._saved_env.setdefault(name, os.environ.get(name))
+            os.environ[name] = value
+
+    def stop(self) -> None:
+        for component in (self._api, self._bus):
+            if component is not None:
+                component.stop()
+        self.aws.stop()
+        self.connect.stop()
+        if self._saved_stdout is not None:
+            sys.stdout = self._saved_stdout
+            self._saved_stdout = None
+        if self.output is not None:
+            self.output.flush()
+        for name, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        self._saved_env.clear()
+
+    def __enter__(self) -> LocalStack:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    # -- conveniences for the demo and the tests
+
+    def add_contact(self, channel: str = "TASK", **kwargs: Any) -> str:
+        return self.connect.add_contact(INSTANCE_ID, channel, **kwargs)
+
+    def transfers(self) -> list[Any]:
+        return list(self.connect.ledger())
+
+    def dlq_records(self) -> list[Any]:
+        return self.aws.dlq_records()
