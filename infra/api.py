@@ -186,6 +186,9 @@ class EscalationApi(Construct):
             "DesktopClient",
             generate_secret=False,  # a browser app cannot keep a secret
             auth_flows=cognito.AuthFlow(user_srp=True),
+            # No hosted UI on the pool created here, so no OAuth flows (CDK's defaults would enable the
+            # implicit grant with a placeholder callback). Federation: import a pool with userPoolId.
+            disable_o_auth=True,
             prevent_user_existence_errors=True,
         )
         return pool

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -47,7 +47,6 @@ class Storage(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, *, config: StackConfig) -> None:
         super().__init__(scope, construct_id)
-        stack = Stack.of(self)
 
         self.key = kms.Key(
             self,
@@ -56,17 +55,20 @@ class Storage(Construct):
             enable_key_rotation=True,
         )
         # EventBridge writes undeliverable events to the encrypted event DLQ, and CloudWatch alarms
-        # publish to the encrypted alert topic: both services need the key, from this account only.
-        for service in ("events.amazonaws.com", "cloudwatch.amazonaws.com"):
-            self.key.add_to_resource_policy(
-                iam.PolicyStatement(
-                    sid=f"Allow{service.split('.')[0].capitalize()}",
-                    principals=[iam.ServicePrincipal(service)],
-                    actions=["kms:Decrypt", "kms:GenerateDataKey"],
-                    resources=["*"],  # in a key policy "*" means this key
-                    conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
-                )
+        # publish to the encrypted alert topic: both services need the key (as in the AWS guides for
+        # encrypted DLQs and topics). No source condition: the queue and topic policies already limit
+        # who can write, and a missing context key would silently drop alarms.
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowEventBridgeAndCloudWatchAlarms",
+                principals=[
+                    iam.ServicePrincipal("events.amazonaws.com"),
+                    iam.ServicePrincipal("cloudwatch.amazonaws.com"),
+                ],
+                actions=["kms:Decrypt", "kms:GenerateDataKey"],
+                resources=["*"],  # in a key policy "*" means this key
             )
+        )
 
         # Powertools' DynamoDB idempotency layer: partition key `id`, TTL attribute `expiration`.
         self.idempotency_table = dynamodb.Table(

@@ -335,7 +335,12 @@ def test_created_user_pool_has_the_supervisors_group_and_a_client(synth: Synth) 
         {"GroupName": contract.DEFAULT_SUPERVISOR_GROUP, "UserPoolId": {"Ref": pool_id}},
     )
     synth.template.has_resource_properties(
-        "AWS::Cognito::UserPoolClient", {"UserPoolId": {"Ref": pool_id}, "GenerateSecret": False}
+        "AWS::Cognito::UserPoolClient",
+        {
+            "UserPoolId": {"Ref": pool_id},
+            "GenerateSecret": False,
+            "AllowedOAuthFlowsUserPoolClient": False,
+        },
     )
     attribute = contract.DEFAULT_CALLER_USER_ID_CLAIM.removeprefix("custom:")
     schema = next(s for s in pool["Properties"]["Schema"] if s["Name"] == attribute)
@@ -372,9 +377,10 @@ def test_topic_is_encrypted_and_tls_only(synth: Synth) -> None:
 def test_key_policy_lets_cloudwatch_and_eventbridge_use_the_key(synth: Synth) -> None:
     _, key = synth.one("AWS::KMS::Key")
     principals = {
-        s["Principal"].get("Service")
+        service
         for s in key["Properties"]["KeyPolicy"]["Statement"]
         if isinstance(s.get("Principal"), dict)
+        for service in as_list(s["Principal"].get("Service", []))
     }
     assert {"cloudwatch.amazonaws.com", "events.amazonaws.com"} <= principals
 
