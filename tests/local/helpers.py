@@ -6,6 +6,7 @@ import threading
 from typing import Any
 
 import boto3
+from botocore.config import Config
 
 REGION = "us-east-1"
 
@@ -54,5 +55,6 @@ def events_client(endpoint_url: str) -> Any:
     return boto3.client("events", endpoint_url=endpoint_url, region_name=REGION)
 
 
-def lambda_client(endpoint_url: str) -> Any:
-    return boto3.client("lambda", endpoint_url=endpoint_url, region_name=REGION)
+def lambda_client(endpoint_url: str, max_attempts: int | None = None) -> Any:
+    config = Config(retries={"total_max_attempts": max_attempts}) if max_attempts is not None else None
+    return boto3.client("lambda", endpoint_url=endpoint_url, region_name=REGION, config=config)
