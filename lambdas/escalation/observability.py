@@ -45,7 +45,11 @@ def count_requested(trigger: Trigger) -> None:
     _count_with(Metric.REQUESTED, TRIGGER_DIMENSION, trigger.value)
 
 
-def count_result(status: Status) -> None:
+def count_result(status: Status, *, replayed: bool = False) -> None:
+    if replayed:
+        # A repeat answered from the idempotency store: no second transfer happened.
+        count_decision(Decision.DUPLICATE)
+        return
     if status is Status.SKIPPED:
         metrics.add_metric(name=Metric.SKIPPED, unit=MetricUnit.Count, value=1)
         return

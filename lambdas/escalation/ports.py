@@ -35,6 +35,9 @@ class Alerts(Protocol):
 
 
 class IdempotentRunner(Protocol):
-    """Runs `operation` once per key; a repeat returns the first result. Failures are not remembered."""
+    """Runs `operation` once per key; a repeat returns the first result. Failures are not remembered.
+
+    A runner answering a repeat from its store adds domain.model.REPLAYED_MARKER (True) to the result.
+    """
 
     def run(self, key: str, operation: Callable[[], dict[str, Any]]) -> dict[str, Any]: ...

@@ -18,16 +18,28 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
     IdempotencyPersistenceLayerError,
 )
+from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
 
 from escalation.domain.errors import EscalationInProgress, IdempotencyStoreUnavailable
+from escalation.domain.model import REPLAYED_MARKER
 
 # How long a finished escalation answers repeats; Connect's own token memory is undocumented for
 # TransferContact (other Connect APIs: 7 days), so the record is what dedupes a late redelivery.
 RECORD_TTL_SECONDS = 7 * 24 * 3600
 
-_config = IdempotencyConfig(event_key_jmespath="escalationId", expires_after_seconds=RECORD_TTL_SECONDS)
+
+def _mark_replayed(response: Any, idempotent_data: DataRecord) -> Any:  # noqa: ARG001 - hook signature
+    # Called only when Powertools answers from a stored record: tell the caller it is a repeat.
+    return {**response, REPLAYED_MARKER: True} if isinstance(response, dict) else response
+
+
+_config = IdempotencyConfig(
+    event_key_jmespath="escalationId",
+    expires_after_seconds=RECORD_TTL_SECONDS,
+    response_hook=_mark_replayed,
+)
 
 
 @cache

@@ -5,6 +5,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+# An idempotency runner answering a repeat from its store adds this key (True) to the stored result.
+REPLAYED_MARKER = "_replayed"
+
 
 class Trigger(StrEnum):
     API = "API"
@@ -133,6 +136,8 @@ class EscalationResult:
     new_contact_id: str | None = None
     new_contact_arn: str | None = None
     fell_back_to_queue: bool = False
+    # True when this is a repeat answered from the idempotency store (not part of the stored result).
+    replayed: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form, stored by the idempotency layer and answered by the API."""
@@ -165,4 +170,5 @@ class EscalationResult:
             new_contact_id=data.get("newContactId"),
             new_contact_arn=data.get("newContactArn"),
             fell_back_to_queue=bool(data.get("fellBackToQueue")),
+            replayed=bool(data.get(REPLAYED_MARKER)),
         )

@@ -159,7 +159,7 @@ def post_escalation(body: Annotated[EscalationBody, Body()]) -> Response[Any]:
         result = components().service.escalate(request)
     except EscalationError as error:
         return _failure_response(error, request)
-    observability.count_result(result.status)
+    observability.count_result(result.status, replayed=result.replayed)
     return Response(
         status_code=HTTPStatus.OK,
         content_type=content_types.APPLICATION_JSON,

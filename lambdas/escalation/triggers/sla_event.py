@@ -145,5 +145,5 @@ def handle(event: dict[str, Any]) -> dict[str, Any]:
     except (EscalationInProgress, IdempotencyStoreUnavailable) as busy:
         observability.count_decision(Decision.RETRY)
         raise RetryLater(type(busy).__name__) from busy
-    observability.count_result(result.status)
+    observability.count_result(result.status, replayed=result.replayed)
     return result.to_dict()
