@@ -377,6 +377,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def setup(self) -> None:
         super().setup()
+        # Headers and body go out as separate writes; without NODELAY, Nagle plus the client's
+        # delayed ACK add ~40 ms to every answer.
+        with contextlib.suppress(OSError):
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._server.track(self.connection, True)
 
     def finish(self) -> None:

@@ -8,7 +8,7 @@ import pytest
 
 from local.connect_emulator import ConnectEmulator
 from local.connect_emulator.quota import RateQuota, TokenBucket
-from local.connect_emulator.testing import Scenario, connect_client
+from local.connect_emulator.testing import Scenario
 
 
 def describe(connect: Any, seeded: Scenario) -> None:
@@ -63,13 +63,6 @@ def test_one_operation_can_have_its_own_quota(
             QueueId=seeded.queue,
         )
     assert len(emulator.ledger()) == 1  # a throttled call has no effect
-
-
-def test_throttling_is_retried_by_botocore(emulator: ConnectEmulator, seeded: Scenario) -> None:
-    emulator.set_quota(rate=20.0, burst=1)
-    client = connect_client(emulator.endpoint_url, total_max_attempts=5)
-    for _ in range(3):  # later calls wait for a token through botocore's standard retries
-        describe(client, seeded)
 
 
 def test_start_time_configuration() -> None:

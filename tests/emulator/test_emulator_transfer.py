@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 
 from local.connect_emulator import MAX_TRANSFERS_PER_CHAIN, ConnectEmulator
-from local.connect_emulator.testing import Scenario
+from local.connect_emulator.testing import Scenario, connect_client
 
 
 def transfer(connect: Any, seeded: Scenario, **overrides: Any) -> Any:
@@ -206,6 +207,18 @@ def test_failed_calls_are_not_remembered(connect: Any, emulator: ConnectEmulator
         transfer(connect, seeded, QueueId="queue-new", ClientToken="tok")
     emulator.add_queue(seeded.instance, "queue-new")
     assert transfer(connect, seeded, QueueId="queue-new", ClientToken="tok")["ContactId"]
+
+
+def test_concurrent_retries_with_one_token_transfer_once(emulator: ConnectEmulator, seeded: Scenario) -> None:
+    clients = [connect_client(emulator.endpoint_url) for _ in range(8)]
+
+    def call(client: Any) -> str:
+        return str(transfer(client, seeded, ClientToken="same-escalation")["ContactId"])
+
+    with ThreadPoolExecutor(max_workers=len(clients)) as pool:
+        answers = set(pool.map(call, clients))
+    assert len(answers) == 1
+    assert [entry["new_contact_id"] for entry in emulator.ledger()] == list(answers)
 
 
 # ---- access deny-list ---------------------------------------------------------------------
