@@ -37,6 +37,7 @@ import logging
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from http import HTTPStatus
@@ -61,6 +62,7 @@ logger = logging.getLogger(__name__)
 DEV_TOKEN_PREFIX = "local-dev."  # noqa: S105 - a marker, not a secret
 OPENAPI_PATH = "/openapi.json"
 DEFAULT_STAGE = "local"
+HISTORY_LIMIT = 1000
 INTEGRATION_TIMEOUT_SECONDS = 29.0  # API Gateway's default integration timeout
 
 _UNAUTHORIZED = (HTTPStatus.UNAUTHORIZED, "UnauthorizedException", "Unauthorized")
@@ -296,7 +298,9 @@ class LocalApi:
         self._port = port
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
-        self.events: list[dict[str, Any]] = []  # every event passed to the handler, for tests
+        # The latest events passed to the handler, for tests; bounded so a long `serve` or bench run
+        # does not grow without limit.
+        self.events: deque[dict[str, Any]] = deque(maxlen=HISTORY_LIMIT)
 
     def start(self) -> LocalApi:
         if self._server is not None:

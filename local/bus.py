@@ -36,6 +36,7 @@ import threading
 import time
 import traceback
 import uuid
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
@@ -67,6 +68,7 @@ logger = logging.getLogger(__name__)
 DEFAULT_RETRY_DELAYS: tuple[float, ...] = (0.5, 1.0)  # Lambda: 2 retries, about 1 and 2 minutes apart
 DEFAULT_MAX_EVENT_AGE_SECONDS = 6 * 3600.0  # Lambda's default (and maximum)
 MAX_PUT_EVENTS_ENTRIES = 10
+HISTORY_LIMIT = 1000
 _INVOKE_PREFIX = "/2015-03-31/functions/"
 _INVOKE_SUFFIX = "/invocations"
 
@@ -174,7 +176,8 @@ class AsyncInvoker:
         self._slots = threading.BoundedSemaphore(concurrency)
         self._workers: list[threading.Thread] = []
         self._stats = InvokerStats()
-        self.destination_records: list[Record] = []  # every on-failure record, delivered or not
+        # The latest on-failure records, delivered or not (bounded: long runs must not grow forever).
+        self._destination_records: deque[Record] = deque(maxlen=HISTORY_LIMIT)
 
     # -- lifecycle
 
@@ -204,6 +207,12 @@ class AsyncInvoker:
     def stats(self) -> InvokerStats:
         with self._cond:
             return InvokerStats(**{f.name: getattr(self._stats, f.name) for f in fields(InvokerStats)})
+
+    @property
+    def destination_records(self) -> list[Record]:
+        """The latest on-failure records (up to HISTORY_LIMIT), whether or not they were delivered."""
+        with self._cond:
+            return list(self._destination_records)
 
     def wait_idle(self, timeout: float) -> bool:
         """Wait until nothing is queued, waiting for a retry or running; False on timeout."""
@@ -366,7 +375,7 @@ class AsyncInvoker:
             except Exception:
                 logger.exception("could not deliver the on-failure record for %s", item.request_id)
         with self._cond:
-            self.destination_records.append(record)
+            self._destination_records.append(record)
             self._stats.failures += 1
             if condition == "EventAgeExceeded":
                 self._stats.expired += 1
@@ -464,8 +473,8 @@ class LocalBus:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._counts = {"received": 0, "rejected": 0, "matched": 0, "dropped": 0}
-        self.matched_events: list[Record] = []
-        self.dropped_events: list[Record] = []
+        self.matched_events: deque[Record] = deque(maxlen=HISTORY_LIMIT)  # latest, for tests and the demo
+        self.dropped_events: deque[Record] = deque(maxlen=HISTORY_LIMIT)
 
     # -- lifecycle
 
@@ -525,7 +534,7 @@ class LocalBus:
 
     @property
     def destination_records(self) -> list[Record]:
-        return list(self.invoker.destination_records)
+        return self.invoker.destination_records
 
     def wait_idle(self, timeout: float) -> bool:
         return self.invoker.wait_idle(timeout)
