@@ -9,7 +9,7 @@ export PYTHONPATH := $(CURDIR)/lambdas:$(CURDIR)
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 # Offline and quiet: no CDK telemetry or notices, no jsii nag about Node 20.
 export CDK_DISABLE_CLI_TELEMETRY := true
-export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 CONTEXT ?= -c connectInstanceId=00000000-0000-0000-0000-000000000000
 
 .PHONY: install demo serve test unit lint typecheck synth cfn-lint openapi bench clean

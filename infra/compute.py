@@ -172,6 +172,9 @@ class Compute(Construct):
                 contract.EnvVar.IDEMPOTENCY_TABLE: storage.idempotency_table.table_name,
                 contract.EnvVar.CALLER_USER_ID_CLAIM: config.caller_user_id_claim,
                 contract.EnvVar.SUPERVISOR_GROUP: config.supervisor_group,
+                # The handler's own answers need the CORS header too (API Gateway adds it only to
+                # preflights and its own errors).
+                **({contract.EnvVar.DESKTOP_ORIGIN: config.desktop_origin} if config.desktop_origin else {}),
                 "POWERTOOLS_SERVICE_NAME": contract.SERVICE_NAME,
                 "POWERTOOLS_METRICS_NAMESPACE": contract.METRICS_NAMESPACE,
                 "POWERTOOLS_LOG_LEVEL": "INFO",

@@ -41,6 +41,7 @@ class EnvVar:
     SUPERVISOR_GROUP: Final = "SUPERVISOR_GROUP"  # Cognito group whose members may escalate any contact
     CONNECT_MAX_ATTEMPTS: Final = "CONNECT_MAX_ATTEMPTS"  # botocore attempts per Connect call
     ROUTING_RULES_CACHE_SECONDS: Final = "ROUTING_RULES_CACHE_SECONDS"
+    DESKTOP_ORIGIN: Final = "DESKTOP_ORIGIN"  # the agent desktop's origin, for CORS (optional)
 
 
 DEFAULT_ROUTING_RULES_FILE: Final = "escalation/routing_rules.json"

@@ -5,10 +5,11 @@ OpenAPI document from them); exception handlers turn every outcome into a JSON a
 `{"error": CODE, "message": ...}` — 4xx for anything the caller can fix, never a 5xx for bad input.
 """
 
+import os
 from http import HTTPStatus
 from typing import Annotated, Any, Literal, Self
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -16,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from escalation import observability
 from escalation.composition import components
-from escalation.contract import API_PATH
+from escalation.contract import API_PATH, EnvVar
 from escalation.domain.errors import (
     ConnectCallFailed,
     EscalationError,
@@ -87,7 +88,16 @@ _ERROR_RESPONSES: dict[int, Any] = {
     )
 }
 
-app = APIGatewayRestResolver(enable_validation=True)
+
+def _cors() -> CORSConfig | None:
+    # Read here, not in config.py: the resolver is built at import, and only the API needs it.
+    origin = os.environ.get(EnvVar.DESKTOP_ORIGIN, "").strip()
+    if not origin:
+        return None
+    return CORSConfig(allow_origin=origin, allow_headers=[IDEMPOTENCY_HEADER], max_age=600)
+
+
+app = APIGatewayRestResolver(enable_validation=True, cors=_cors())
 
 
 def _error(status: int, code: str, message: str, retry_after: int | None = None) -> Response[dict[str, str]]:
