@@ -10,8 +10,8 @@ from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
-from escalation import contract
 
+from escalation import contract
 from infra.config import StackConfig
 
 STAGE_NAME = "v1"

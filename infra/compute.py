@@ -9,8 +9,8 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
-from escalation import contract
 
+from escalation import contract
 from infra.config import LAMBDA_ROOT, StackConfig
 from infra.storage import Storage
 

@@ -10,8 +10,8 @@ from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
-from escalation import contract
 
+from escalation import contract
 from infra.config import StackConfig
 from infra.storage import encrypted_queue
 

@@ -11,8 +11,8 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
-from escalation import contract
 
+from escalation import contract
 from infra.config import StackConfig
 
 PERIOD = Duration.minutes(5)

@@ -6,8 +6,8 @@ from typing import Any
 
 from aws_cdk import CfnOutput, Stack
 from constructs import Construct
-from escalation import contract
 
+from escalation import contract
 from infra.api import EscalationApi
 from infra.compute import Compute
 from infra.config import StackConfig

@@ -12,8 +12,8 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
-from escalation import contract
 
+from escalation import contract
 from infra.config import LAMBDA_ROOT, StackConfig
 
 # Lambda async retries and EventBridge retries both give up well within a day; 14 days (the SQS

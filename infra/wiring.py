@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from aws_cdk import App, Environment
-from escalation import contract
 
+from escalation import contract
 from infra.config import StackConfig
 from infra.nag import acknowledge_findings, apply_checks
 from infra.stack import EscalationStack

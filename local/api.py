@@ -48,7 +48,6 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from escalation.contract import API_PATH
-
 from local.lambda_context import (
     DEFAULT_ACCOUNT_ID,
     DEFAULT_FUNCTION_NAME,

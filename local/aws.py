@@ -26,9 +26,9 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import boto3
-from escalation.contract import EnvVar
 from moto.server import ThreadedMotoServer
 
+from escalation.contract import EnvVar
 from local.lambda_context import DEFAULT_REGION
 
 if TYPE_CHECKING:
@@ -171,7 +171,7 @@ class LocalAws:
         env = self.client_env()
         env["AWS_ENDPOINT_URL_CONNECT"] = connect_endpoint_url
         if bus_endpoint_url is not None:
-            env["AWS_ENDPOINT_URL_EVENTS"] = bus_endpoint_url
+            env["AWS_ENDPOINT_URL_EVENTBRIDGE"] = bus_endpoint_url
             env["AWS_ENDPOINT_URL_LAMBDA"] = bus_endpoint_url
         env[EnvVar.DLQ_URL] = self.dlq_url
         env[EnvVar.ALERT_TOPIC_ARN] = self.alert_topic_arn

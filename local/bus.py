@@ -1,7 +1,7 @@
 """Local event bus and Lambda invoker: EventBridge PutEvents and Lambda Invoke over HTTP, in one server.
 
     with LocalBus(handler, dlq_url=aws.dlq_url, sqs_client=aws.sqs(), concurrency=2) as bus:
-        env["AWS_ENDPOINT_URL_EVENTS"] = env["AWS_ENDPOINT_URL_LAMBDA"] = bus.endpoint_url
+        env["AWS_ENDPOINT_URL_EVENTBRIDGE"] = env["AWS_ENDPOINT_URL_LAMBDA"] = bus.endpoint_url
         ...
         bus.wait_idle(10)
         bus.stats
@@ -46,8 +46,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import boto3
-from escalation.contract import SLA_BREACH_EVENT_PATTERN
 
+from escalation.contract import SLA_BREACH_EVENT_PATTERN
 from local.event_pattern import matches, validate_pattern
 from local.lambda_context import (
     DEFAULT_ACCOUNT_ID,

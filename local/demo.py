@@ -19,8 +19,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import boto3
-from escalation.contract import SLA_BREACH_DETAIL_TYPE, SLA_BREACH_SOURCE
 
+from escalation.contract import SLA_BREACH_DETAIL_TYPE, SLA_BREACH_SOURCE
 from local.api import make_dev_token
 from local.stack import INSTANCE_ID, LocalStack, StackOptions
 from tools.redrive import redrive

@@ -8,7 +8,6 @@ import threading
 from types import FrameType
 
 from escalation.contract import SLA_BREACH_DETAIL_TYPE, SLA_BREACH_SOURCE
-
 from local.api import make_dev_token
 from local.stack import INSTANCE_ID, LocalStack, StackOptions
 

@@ -25,7 +25,6 @@ from typing import Any
 
 from escalation import composition
 from escalation.contract import METRICS_NAMESPACE, SERVICE_NAME, EnvVar
-
 from local.api import LocalApi
 from local.aws import LocalAws
 from local.bus import LocalBus
@@ -42,6 +41,7 @@ ROUTING_RULES_FILE = REPO_ROOT / "lambdas" / "escalation" / "routing_rules.json"
 # not given there; a looser bucket keeps them from masking the one this service is built around.
 TRANSFER_RATE, TRANSFER_BURST = 2.0, 5
 OTHER_RATE, OTHER_BURST = 20.0, 40
+MAX_EVENT_AGE_SECONDS = 3600.0  # as the CDK stack's async invoke config
 
 
 @dataclass
@@ -140,6 +140,7 @@ class LocalStack:
             sqs_client=self.aws.sqs(),
             concurrency=self.options.concurrency,
             retry_delays=self.options.retry_delays,
+            max_event_age_seconds=MAX_EVENT_AGE_SECONDS,
         ).start()
         self._apply_env(
             {

@@ -8,8 +8,8 @@ import sys
 from typing import Any
 
 import pytest
-from escalation import contract
 
+from escalation import contract
 from infra.config import ContextError, StackConfig
 from tests.infra.infra_support import INSTANCE_ID, REPO_ROOT
 

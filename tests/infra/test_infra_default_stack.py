@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 from aws_cdk.assertions import Match
-from escalation import contract
 
+from escalation import contract
 from infra import api, compute, events, monitoring
 from infra.config import LAMBDA_ROOT
 from tests.infra.infra_support import (

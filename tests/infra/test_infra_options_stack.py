@@ -6,8 +6,8 @@ import json
 from typing import Any
 
 import pytest
-from escalation import contract
 
+from escalation import contract
 from infra import storage
 from infra.config import LAMBDA_ROOT
 from tests.infra.infra_support import (

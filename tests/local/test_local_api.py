@@ -11,8 +11,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from escalation.contract import API_PATH
 
+from escalation.contract import API_PATH
 from local.api import LocalApi, authorizer_claims, make_dev_token, parse_dev_token
 from tests.local.helpers import RecordingHandler
 

@@ -6,8 +6,8 @@ import json
 
 import boto3
 import pytest
-from escalation.contract import EnvVar
 
+from escalation.contract import EnvVar
 from local.aws import LocalAws
 
 pytestmark = pytest.mark.integration
@@ -52,7 +52,9 @@ def test_handler_env_names_the_contract_variables(aws: LocalAws) -> None:
 
     with_bus = aws.handler_env("http://127.0.0.1:9999", bus_endpoint_url="http://127.0.0.1:8888")
     assert (
-        with_bus["AWS_ENDPOINT_URL_EVENTS"] == with_bus["AWS_ENDPOINT_URL_LAMBDA"] == "http://127.0.0.1:8888"
+        with_bus["AWS_ENDPOINT_URL_EVENTBRIDGE"]
+        == with_bus["AWS_ENDPOINT_URL_LAMBDA"]
+        == "http://127.0.0.1:8888"
     )
 
 

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from escalation.contract import SLA_BREACH_DETAIL_TYPE, SLA_BREACH_EVENT_PATTERN, SLA_BREACH_SOURCE
 
+from escalation.contract import SLA_BREACH_DETAIL_TYPE, SLA_BREACH_EVENT_PATTERN, SLA_BREACH_SOURCE
 from local.aws import LocalAws
 from local.bus import AsyncInvoker, LocalBus
 from local.event_pattern import matches, validate_pattern
