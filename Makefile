@@ -35,7 +35,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy lambdas
+	$(BIN)/mypy lambdas local infra tools app.py
 
 unit: $(STAMP)
 	$(BIN)/pytest -q tests/unit
