@@ -1,0 +1,158 @@
+"""The handler-test harness: moto's AWS read back as dicts, a Connect Stubber helper, a fake context."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+from botocore.stub import ANY, Stubber
+
+from tests.unit.builders import CONTACT_ID, INSTANCE_ID, REGION
+
+DLQ_NAME = "escalation-dlq"
+TOPIC_NAME = "escalation-alerts"
+ALERT_SUBSCRIBER_NAME = "alert-subscriber"
+IDEMPOTENCY_TABLE = "escalation-idempotency"
+
+
+@dataclass
+class FakeLambdaContext:
+    function_name: str = "escalation-handler"
+    memory_limit_in_mb: int = 256
+    invoked_function_arn: str = f"arn:aws:lambda:{REGION}:123456789012:function:escalation-handler"
+    aws_request_id: str = "52fdfc07-2182-454f-963f-5f0f9a621d72"
+    remaining_ms: int = 30_000
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining_ms
+
+
+class AwsWorld:
+    """moto's SQS, SNS and DynamoDB, with the DLQ and the alert topic read back as dicts."""
+
+    def __init__(self) -> None:
+        self.sqs = boto3.client("sqs", region_name=REGION)
+        sns = boto3.client("sns", region_name=REGION)
+        dynamodb = boto3.client("dynamodb", region_name=REGION)
+        self.dlq_url = self.sqs.create_queue(QueueName=DLQ_NAME)["QueueUrl"]
+        self.topic_arn = sns.create_topic(Name=TOPIC_NAME)["TopicArn"]
+        self.subscriber_url = self.sqs.create_queue(QueueName=ALERT_SUBSCRIBER_NAME)["QueueUrl"]
+        subscriber_arn = self.sqs.get_queue_attributes(
+            QueueUrl=self.subscriber_url, AttributeNames=["QueueArn"]
+        )["Attributes"]["QueueArn"]
+        sns.subscribe(TopicArn=self.topic_arn, Protocol="sqs", Endpoint=subscriber_arn)
+        dynamodb.create_table(
+            TableName=IDEMPOTENCY_TABLE,
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        dynamodb.update_time_to_live(
+            TableName=IDEMPOTENCY_TABLE,
+            TimeToLiveSpecification={"Enabled": True, "AttributeName": "expiration"},
+        )
+        self.dynamodb = dynamodb
+        self._dead_letters: list[dict[str, Any]] = []
+        self._dead_letter_attributes: list[dict[str, str]] = []
+        self._alerts: list[dict[str, Any]] = []
+
+    def _drain(self, queue_url: str) -> list[dict[str, Any]]:
+        messages: list[dict[str, Any]] = []
+        while True:
+            batch = self.sqs.receive_message(
+                QueueUrl=queue_url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]
+            ).get("Messages", [])
+            if not batch:
+                return messages
+            for message in batch:
+                self.sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+            messages.extend(batch)
+
+    def dead_letters(self) -> list[dict[str, Any]]:
+        """Every record sent to the DLQ so far (the message bodies, parsed)."""
+        for message in self._drain(self.dlq_url):
+            self._dead_letters.append(json.loads(message["Body"]))
+            self._dead_letter_attributes.append(
+                {name: value["StringValue"] for name, value in message.get("MessageAttributes", {}).items()}
+            )
+        return list(self._dead_letters)
+
+    def dead_letter_attributes(self) -> list[dict[str, str]]:
+        self.dead_letters()
+        return list(self._dead_letter_attributes)
+
+    def alerts(self) -> list[dict[str, Any]]:
+        """Every alert published so far: {"subject": ..., "alert": <the parsed message>}."""
+        for message in self._drain(self.subscriber_url):
+            envelope = json.loads(message["Body"])
+            self._alerts.append(
+                {"subject": envelope.get("Subject"), "alert": json.loads(envelope["Message"])}
+            )
+        return list(self._alerts)
+
+    def idempotency_records(self) -> list[dict[str, Any]]:
+        return self.dynamodb.scan(TableName=IDEMPOTENCY_TABLE)["Items"]
+
+
+class ConnectStub:
+    """Queues Connect answers on the adapter's own client, with the parameters each call must carry."""
+
+    def __init__(self, stubber: Stubber) -> None:
+        self.stubber = stubber
+
+    def describe(self, response: dict[str, Any], contact_id: str = CONTACT_ID) -> None:
+        self.stubber.add_response(
+            "describe_contact", response, {"InstanceId": INSTANCE_ID, "ContactId": contact_id}
+        )
+
+    def update_attributes(self, attributes: dict[str, str] | Any = ANY, contact_id: str = CONTACT_ID) -> None:
+        self.stubber.add_response(
+            "update_contact_attributes",
+            {},
+            {"InstanceId": INSTANCE_ID, "InitialContactId": contact_id, "Attributes": attributes},
+        )
+
+    def user_data(self, response: dict[str, Any], user_id: str) -> None:
+        self.stubber.add_response(
+            "get_current_user_data",
+            response,
+            {"InstanceId": INSTANCE_ID, "Filters": {"Agents": [user_id]}},
+        )
+
+    def transfer(
+        self,
+        response: dict[str, Any],
+        *,
+        queue_id: str | None = None,
+        user_id: str | None = None,
+        flow_id: str | Any = ANY,
+        client_token: str | Any = ANY,
+        contact_id: str = CONTACT_ID,
+    ) -> None:
+        expected: dict[str, Any] = {
+            "InstanceId": INSTANCE_ID,
+            "ContactId": contact_id,
+            "ContactFlowId": flow_id,
+            "ClientToken": client_token,
+        }
+        if queue_id is not None:
+            expected["QueueId"] = queue_id
+        if user_id is not None:
+            expected["UserId"] = user_id
+        self.stubber.add_response("transfer_contact", response, expected)
+
+    def error(self, method: str, code: str, http_status: int, message: str = "stubbed error") -> None:
+        self.stubber.add_client_error(
+            method, service_error_code=code, service_message=message, http_status_code=http_status
+        )
+
+    def assert_all_used(self) -> None:
+        self.stubber.assert_no_pending_responses()
+
+
+def api_body(response: dict[str, Any]) -> dict[str, Any]:
+    """The JSON body of an API Gateway proxy response."""
+    body: dict[str, Any] = json.loads(response["body"])
+    return body
