@@ -1,0 +1,95 @@
+"""Settings: every missing or bad variable fails with its name, so a bad deployment fails loudly."""
+
+import importlib
+import sys
+
+import pytest
+
+from escalation.config import ConfigurationError, load_settings
+from escalation.contract import DEFAULT_ROUTING_RULES_FILE
+
+GOOD = {
+    "CONNECT_INSTANCE_ID": "11111111-2222-3333-4444-555555555555",
+    "DLQ_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/escalation-dlq",
+    "ALERT_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:escalation-alerts",
+    "IDEMPOTENCY_TABLE": "escalation-idempotency",
+}
+
+
+def test_defaults() -> None:
+    config = load_settings(GOOD)
+    assert config.connect_instance_id == GOOD["CONNECT_INSTANCE_ID"]
+    assert config.routing_rules == DEFAULT_ROUTING_RULES_FILE
+    assert config.routing_rules_parameter is None
+    assert config.caller_user_id_claim == "custom:connect_user_id"
+    assert config.supervisor_group == "supervisors"
+    assert config.connect_max_attempts == 4
+    assert config.routing_rules_cache_seconds == 300
+
+
+def test_values_are_stripped() -> None:
+    config = load_settings({**GOOD, "IDEMPOTENCY_TABLE": "  table  ", "CONNECT_MAX_ATTEMPTS": " 2 "})
+    assert config.idempotency_table == "table"
+    assert config.connect_max_attempts == 2
+
+
+def test_an_ssm_parameter() -> None:
+    config = load_settings({**GOOD, "ROUTING_RULES": "ssm:/escalation/rules"})
+    assert config.routing_rules_parameter == "/escalation/rules"
+
+
+@pytest.mark.parametrize("name", ["CONNECT_INSTANCE_ID", "DLQ_URL", "ALERT_TOPIC_ARN", "IDEMPOTENCY_TABLE"])
+@pytest.mark.parametrize("value", [None, "", "   "])
+def test_a_missing_required_variable_is_named(name: str, value: str | None) -> None:
+    env = {key: val for key, val in GOOD.items() if key != name}
+    if value is not None:
+        env[name] = value
+    with pytest.raises(ConfigurationError, match=f"^{name} is not set"):
+        load_settings(env)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "complaint"),
+    [
+        ("CONNECT_INSTANCE_ID", "x" * 101, "longer than Connect's 100 characters"),
+        ("DLQ_URL", "escalation-dlq", "must be an SQS queue URL"),
+        ("DLQ_URL", "arn:aws:sqs:us-east-1:123456789012:escalation-dlq", "must be an SQS queue URL"),
+        ("ALERT_TOPIC_ARN", "escalation-alerts", "must be an SNS topic ARN"),
+        ("ROUTING_RULES", "ssm:", "names no SSM parameter"),
+        ("CONNECT_MAX_ATTEMPTS", "three", "must be a whole number"),
+        ("CONNECT_MAX_ATTEMPTS", "0", "between 1 and 10"),
+        ("CONNECT_MAX_ATTEMPTS", "11", "between 1 and 10"),
+        ("ROUTING_RULES_CACHE_SECONDS", "-1", "between 0 and 86400"),
+        ("ROUTING_RULES_CACHE_SECONDS", "86401", "between 0 and 86400"),
+        ("ROUTING_RULES_CACHE_SECONDS", "1.5", "must be a whole number"),
+    ],
+)
+def test_a_bad_variable_is_named(name: str, value: str, complaint: str) -> None:
+    with pytest.raises(ConfigurationError) as raised:
+        load_settings({**GOOD, name: value})
+    assert str(raised.value).startswith(name)
+    assert complaint in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("CONNECT_INSTANCE_ID", "x" * 100),
+        ("CONNECT_MAX_ATTEMPTS", "1"),
+        ("CONNECT_MAX_ATTEMPTS", "10"),
+        ("ROUTING_RULES_CACHE_SECONDS", "0"),
+        ("ROUTING_RULES_CACHE_SECONDS", "86400"),
+        ("DLQ_URL", "http://localhost.localstack.cloud:4566/000000000000/dlq"),
+    ],
+)
+def test_boundary_values_are_accepted(name: str, value: str) -> None:
+    load_settings({**GOOD, name: value})
+
+
+def test_the_handler_fails_its_cold_start_naming_the_variable(
+    handler_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("IDEMPOTENCY_TABLE")
+    monkeypatch.delitem(sys.modules, "escalation.handler", raising=False)
+    with pytest.raises(ConfigurationError, match="IDEMPOTENCY_TABLE"):
+        importlib.import_module("escalation.handler")

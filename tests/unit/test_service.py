@@ -1,0 +1,570 @@
+"""The escalation use case over in-memory fakes of its ports (no boto3, no moto)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import pytest
+
+from escalation.domain.errors import ConnectCallFailed, EscalationRefused
+from escalation.domain.identity import escalation_id
+from escalation.domain.model import (
+    REPLAYED_MARKER,
+    Caller,
+    Contact,
+    ContactAttribute,
+    EscalationRequest,
+    RequestedTarget,
+    Status,
+    Target,
+    TargetType,
+    Trigger,
+)
+from escalation.domain.policy import Failure, Refusal
+from escalation.domain.routing import parse_rules
+from escalation.ports import TransferReceipt
+from escalation.service import EscalationService
+
+INSTANCE = "instance-1"
+SUPERVISORS = "supervisors"
+
+RULES = parse_rules(
+    json.dumps(
+        {
+            "rules": [
+                {
+                    "name": "vip-agent",
+                    "match": {"reasons": ["VIP"], "levels": [1]},
+                    "target": {
+                        "agent": {
+                            "id": "agent-am",
+                            "flowId": "flow-agent",
+                            "fallbackQueue": {"id": "q-tier2", "flowId": "flow-q"},
+                        }
+                    },
+                },
+                {
+                    "name": "vip-agent-strict",
+                    "match": {"reasons": ["VIP_STRICT"]},
+                    "target": {"agent": {"id": "agent-am", "flowId": "flow-agent"}},
+                },
+                {
+                    "name": "level-1",
+                    "match": {"levels": [1]},
+                    "target": {"queue": {"id": "q-tier2", "flowId": "flow-q"}},
+                    "explicitTargets": {
+                        "queueIds": ["q-supervisors"],
+                        "queueFlowId": "flow-q",
+                        "userIds": ["*"],
+                        "agentFlowId": "flow-agent",
+                    },
+                },
+                {
+                    "name": "level-2",
+                    "match": {"levels": [2]},
+                    "target": {"queue": {"id": "q-supervisors", "flowId": "flow-q"}},
+                },
+                {"name": "higher", "target": {"queue": {"id": "q-managers", "flowId": "flow-q"}}},
+            ]
+        }
+    )
+)
+
+
+def failed(operation: str, failure: Failure, code: str | None = None) -> ConnectCallFailed:
+    return ConnectCallFailed(failure, operation, code or failure.value.split(":")[0], "stubbed", 1)
+
+
+@dataclass
+class FakeContactCenter:
+    """Connect in memory: records every call, fails an operation on demand (once per queued failure)."""
+
+    contacts: dict[str, Contact] = field(default_factory=dict)
+    available_agents: set[str] = field(default_factory=set)
+    failures: dict[str, list[ConnectCallFailed]] = field(default_factory=dict)
+    calls: list[tuple[str, Any]] = field(default_factory=list)
+
+    def fail(self, operation: str, failure: Failure, code: str | None = None) -> None:
+        self.failures.setdefault(operation, []).append(failed(operation, failure, code))
+
+    def _maybe_fail(self, operation: str) -> None:
+        queued = self.failures.get(operation)
+        if queued:
+            raise queued.pop(0)
+
+    def describe_contact(self, contact_id: str) -> Contact:
+        self.calls.append(("DescribeContact", contact_id))
+        self._maybe_fail("DescribeContact")
+        if contact_id not in self.contacts:
+            raise failed("DescribeContact", Failure.CONTACT_NOT_FOUND)
+        return self.contacts[contact_id]
+
+    def is_agent_available(self, user_id: str, channel: str) -> bool:
+        self.calls.append(("GetCurrentUserData", (user_id, channel)))
+        self._maybe_fail("GetCurrentUserData")
+        return user_id in self.available_agents
+
+    def update_attributes(self, contact_id: str, attributes: Any) -> None:
+        self.calls.append(("UpdateContactAttributes", (contact_id, dict(attributes))))
+        self._maybe_fail("UpdateContactAttributes")
+
+    def transfer(self, contact_id: str, target: Target, client_token: str) -> TransferReceipt:
+        self.calls.append(("TransferContact", (contact_id, target, client_token)))
+        self._maybe_fail("TransferContact")
+        return TransferReceipt(f"{contact_id}-next", f"arn:contact/{contact_id}-next", 1)
+
+    def operations(self) -> list[str]:
+        return [name for name, _ in self.calls]
+
+    def transfers(self) -> list[tuple[str, Target, str]]:
+        return [args for name, args in self.calls if name == "TransferContact"]
+
+    def attribute_writes(self) -> list[dict[str, str]]:
+        return [args[1] for name, args in self.calls if name == "UpdateContactAttributes"]
+
+
+@dataclass
+class DictIdempotency:
+    """The IdempotentRunner port over a dict: a repeat answers the first result, failures are forgotten."""
+
+    records: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def run(self, key: str, operation: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        if key in self.records:
+            return {**self.records[key], REPLAYED_MARKER: True}
+        result = operation()
+        self.records[key] = result
+        return result
+
+
+AGENT = Caller("alice", "agent-1", frozenset({"agents"}))
+
+
+def make_contact(contact_id: str = "c-1", **overrides: Any) -> Contact:
+    base = Contact(contact_id, contact_id, "TASK", False, queue_id="q-tier1", agent_id="agent-1")
+    return replace(base, **overrides)
+
+
+def make_request(
+    trigger: Trigger = Trigger.API,
+    contact_id: str = "c-1",
+    reason: str = "LATE",
+    *,
+    caller: Caller | None = AGENT,
+    target: RequestedTarget | None = None,
+    note: str | None = None,
+    key: str | None = None,
+) -> EscalationRequest:
+    return EscalationRequest(
+        trigger=trigger,
+        escalation_id=escalation_id(INSTANCE, contact_id, reason, key),
+        contact_id=contact_id,
+        reason=reason,
+        requested_target=target,
+        note=note,
+        caller=caller if trigger is Trigger.API else None,
+    )
+
+
+@dataclass
+class World:
+    connect: FakeContactCenter
+    idempotency: DictIdempotency
+    service: EscalationService
+
+    def add(self, contact: Contact) -> Contact:
+        self.connect.contacts[contact.contact_id] = contact
+        return contact
+
+
+@pytest.fixture
+def world() -> World:
+    connect = FakeContactCenter()
+    idempotency = DictIdempotency()
+    service = EscalationService(connect, lambda: RULES, idempotency, SUPERVISORS)
+    return World(connect, idempotency, service)
+
+
+def refusal_of(world: World, request: EscalationRequest) -> Refusal:
+    with pytest.raises(EscalationRefused) as raised:
+        world.service.escalate(request)
+    return raised.value.refusal
+
+
+# --- success --------------------------------------------------------------------------------------
+
+
+def test_success_writes_the_attributes_before_the_transfer(world: World) -> None:
+    world.add(make_contact())
+    request = make_request(note="customer waited 3 days")
+
+    result = world.service.escalate(request)
+
+    assert world.connect.operations() == ["DescribeContact", "UpdateContactAttributes", "TransferContact"]
+    assert world.connect.attribute_writes() == [
+        {
+            ContactAttribute.LEVEL: "1",
+            ContactAttribute.REASON: "LATE",
+            ContactAttribute.ESCALATION_ID: request.escalation_id,
+            ContactAttribute.TRANSFER_COUNT: "1",
+            ContactAttribute.TRIGGER: "API",
+            ContactAttribute.NOTE: "customer waited 3 days",
+        }
+    ]
+    assert world.connect.transfers() == [
+        ("c-1", Target(TargetType.QUEUE, "q-tier2", "flow-q"), request.escalation_id)
+    ]
+    assert result.status is Status.TRANSFERRED
+    assert result.escalation_id == request.escalation_id
+    assert result.level == 1
+    assert result.target == Target(TargetType.QUEUE, "q-tier2", "flow-q")
+    assert result.new_contact_id == "c-1-next"
+    assert result.new_contact_arn == "arn:contact/c-1-next"
+    assert not result.fell_back_to_queue
+    assert not result.replayed
+
+
+def test_no_note_no_note_attribute(world: World) -> None:
+    world.add(make_contact())
+    world.service.escalate(make_request(Trigger.EVENT))
+    (written,) = world.connect.attribute_writes()
+    assert ContactAttribute.NOTE not in written
+    assert written[ContactAttribute.TRIGGER] == "EVENT"
+
+
+def test_the_transfer_count_continues_from_the_attributes(world: World) -> None:
+    world.add(make_contact(attributes={ContactAttribute.TRANSFER_COUNT: "4", ContactAttribute.LEVEL: "2"}))
+    world.service.escalate(make_request())
+    (written,) = world.connect.attribute_writes()
+    assert written[ContactAttribute.TRANSFER_COUNT] == "5"
+    assert written[ContactAttribute.LEVEL] == "3"
+
+
+@pytest.mark.parametrize(
+    ("recorded_level", "expected_level", "expected_queue"),
+    [(None, 1, "q-tier2"), ("1", 2, "q-supervisors"), ("2", 3, "q-managers"), ("9", 10, "q-managers")],
+)
+def test_the_ladder_level_comes_from_the_contacts_attributes(
+    world: World, recorded_level: str | None, expected_level: int, expected_queue: str
+) -> None:
+    attributes = {ContactAttribute.LEVEL: recorded_level} if recorded_level else {}
+    world.add(make_contact(attributes=attributes))
+    result = world.service.escalate(make_request())
+    assert result.level == expected_level
+    assert result.target is not None
+    assert result.target.id == expected_queue
+
+
+# --- authorisation --------------------------------------------------------------------------------
+
+
+def test_the_contacts_agent_may_escalate(world: World) -> None:
+    world.add(make_contact(agent_id="agent-1"))
+    assert world.service.escalate(make_request(caller=AGENT)).status is Status.TRANSFERRED
+
+
+def test_the_agent_may_be_named_by_arn_on_either_side(world: World) -> None:
+    world.add(make_contact(agent_id="arn:aws:connect:us-east-1:1:instance/i/agent/agent-1"))
+    assert world.service.escalate(make_request(caller=AGENT)).status is Status.TRANSFERRED
+
+
+def test_a_supervisor_may_escalate_any_contact(world: World) -> None:
+    world.add(make_contact(agent_id="agent-9"))
+    supervisor = Caller("sam", None, frozenset({"agents", SUPERVISORS}))
+    assert world.service.escalate(make_request(caller=supervisor)).status is Status.TRANSFERRED
+
+
+@pytest.mark.parametrize(
+    ("caller", "agent_id"),
+    [
+        pytest.param(Caller("bob", "agent-2", frozenset({"agents"})), "agent-1", id="another-agent"),
+        pytest.param(None, "agent-1", id="no-caller"),
+        pytest.param(Caller("carol", None, frozenset()), "agent-1", id="caller-without-connect-id"),
+        pytest.param(Caller("dave", "agent-1", frozenset()), None, id="contact-without-agent"),
+        pytest.param(Caller("eve", "", frozenset()), None, id="empty-ids-do-not-match"),
+        pytest.param(
+            Caller("sue", "agent-2", frozenset({"Supervisors"})), "agent-1", id="group-case-matters"
+        ),
+    ],
+)
+def test_anyone_else_is_forbidden_and_nothing_is_written(
+    world: World, caller: Caller | None, agent_id: str | None
+) -> None:
+    world.add(make_contact(agent_id=agent_id))
+    assert refusal_of(world, make_request(caller=caller)) is Refusal.FORBIDDEN
+    assert world.connect.operations() == ["DescribeContact"]
+
+
+def test_events_need_no_caller(world: World) -> None:
+    world.add(make_contact(agent_id=None))
+    assert world.service.escalate(make_request(Trigger.EVENT)).status is Status.TRANSFERRED
+
+
+# --- agents and fallback --------------------------------------------------------------------------
+
+
+def test_an_available_agent_gets_the_contact(world: World) -> None:
+    world.add(make_contact())
+    world.connect.available_agents.add("agent-am")
+    result = world.service.escalate(make_request(reason="VIP"))
+    assert world.connect.calls[1] == ("GetCurrentUserData", ("agent-am", "TASK"))
+    assert result.target == Target(TargetType.AGENT, "agent-am", "flow-agent")
+    assert not result.fell_back_to_queue
+
+
+def test_an_unavailable_agent_falls_back_to_the_queue(world: World) -> None:
+    world.add(make_contact())
+    result = world.service.escalate(make_request(reason="VIP"))
+    (transfer,) = world.connect.transfers()
+    assert transfer[1] == Target(TargetType.QUEUE, "q-tier2", "flow-q")
+    assert result.target == Target(TargetType.QUEUE, "q-tier2", "flow-q")
+    assert result.fell_back_to_queue
+
+
+def test_an_unavailable_agent_without_fallback_is_refused_before_any_write(world: World) -> None:
+    world.add(make_contact())
+    assert refusal_of(world, make_request(reason="VIP_STRICT")) is Refusal.AGENT_UNAVAILABLE
+    assert "UpdateContactAttributes" not in world.connect.operations()
+    assert world.connect.transfers() == []
+
+
+def test_an_explicit_agent_falls_back_to_the_rules_queue(world: World) -> None:
+    world.add(make_contact())
+    result = world.service.escalate(make_request(target=RequestedTarget(user_id="agent-7")))
+    assert result.target == Target(TargetType.QUEUE, "q-tier2", "flow-q")
+    assert result.fell_back_to_queue
+
+
+def test_an_explicit_queue_that_the_rules_allow(world: World) -> None:
+    world.add(make_contact())
+    result = world.service.escalate(make_request(target=RequestedTarget(queue_id="q-supervisors")))
+    assert result.target == Target(TargetType.QUEUE, "q-supervisors", "flow-q")
+
+
+def test_an_explicit_queue_that_the_rules_do_not_allow(world: World) -> None:
+    world.add(make_contact())
+    refused = refusal_of(world, make_request(target=RequestedTarget(queue_id="q-anything")))
+    assert refused is Refusal.TARGET_NOT_ALLOWED
+    assert world.connect.transfers() == []
+
+
+def test_a_failing_availability_check_fails_the_escalation(world: World) -> None:
+    world.add(make_contact())
+    world.connect.fail("GetCurrentUserData", Failure.THROTTLED)
+    with pytest.raises(ConnectCallFailed):
+        world.service.escalate(make_request(reason="VIP"))
+    assert world.connect.transfers() == []
+
+
+# --- pre-flight -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("contact_changes", "refusal"),
+    [
+        ({"channel": "VOICE"}, Refusal.CHANNEL_NOT_TRANSFERABLE),
+        ({"channel": "CHAT"}, Refusal.CHANNEL_NOT_TRANSFERABLE),
+        ({"ended": True}, Refusal.CONTACT_ENDED),
+        ({"attributes": {ContactAttribute.TRANSFER_COUNT: "11"}}, Refusal.TRANSFER_LIMIT_REACHED),
+    ],
+)
+def test_not_transferable_contacts_are_refused_without_writes(
+    world: World, contact_changes: dict[str, Any], refusal: Refusal
+) -> None:
+    world.add(make_contact(**contact_changes))
+    assert refusal_of(world, make_request()) is refusal
+    assert world.connect.operations() == ["DescribeContact"]
+
+
+def test_an_ended_contact_on_an_event_is_skipped(world: World) -> None:
+    world.add(make_contact(ended=True, attributes={ContactAttribute.LEVEL: "1"}))
+    result = world.service.escalate(make_request(Trigger.EVENT))
+    assert result.status is Status.SKIPPED
+    assert result.level == 1
+    assert result.target is None
+    assert world.connect.operations() == ["DescribeContact"]
+
+
+def test_an_ended_contact_on_the_api_is_refused(world: World) -> None:
+    world.add(make_contact(ended=True))
+    assert refusal_of(world, make_request(Trigger.API)) is Refusal.CONTACT_ENDED
+
+
+def test_a_contact_connect_does_not_know_is_a_refusal(world: World) -> None:
+    assert refusal_of(world, make_request(contact_id="c-missing")) is Refusal.CONTACT_NOT_FOUND
+
+
+def test_a_describe_failure_other_than_not_found_propagates(world: World) -> None:
+    world.add(make_contact())
+    world.connect.fail("DescribeContact", Failure.THROTTLED)
+    with pytest.raises(ConnectCallFailed) as raised:
+        world.service.escalate(make_request())
+    assert raised.value.failure is Failure.THROTTLED
+
+
+# --- resuming an escalation that an earlier attempt started ----------------------------------------
+
+
+def resumed_contact(request: EscalationRequest, *, ended: bool) -> Contact:
+    # What an earlier attempt left behind: its attributes, written before its transfer.
+    return make_contact(
+        ended=ended,
+        attributes={
+            ContactAttribute.LEVEL: "1",
+            ContactAttribute.ESCALATION_ID: request.escalation_id,
+            ContactAttribute.TRANSFER_COUNT: "1",
+        },
+    )
+
+
+@pytest.mark.parametrize("trigger", list(Trigger))
+def test_resuming_an_ended_contact_replays_the_transfer_with_the_same_token(
+    world: World, trigger: Trigger
+) -> None:
+    request = make_request(trigger)
+    world.add(resumed_contact(request, ended=True))
+    result = world.service.escalate(request)
+    assert world.connect.operations() == ["DescribeContact", "TransferContact"]  # attributes not rewritten
+    (transfer,) = world.connect.transfers()
+    assert transfer[2] == request.escalation_id
+    assert result.level == 1  # the level the first attempt recorded, not one more
+    assert result.status is Status.TRANSFERRED
+
+
+def test_resuming_an_active_contact_keeps_the_recorded_level(world: World) -> None:
+    request = make_request()
+    world.add(resumed_contact(request, ended=False))
+    result = world.service.escalate(request)
+    assert result.level == 1
+    assert result.target == Target(TargetType.QUEUE, "q-tier2", "flow-q")
+    assert "UpdateContactAttributes" not in world.connect.operations()
+
+
+def test_another_escalations_attributes_are_not_a_resume(world: World) -> None:
+    earlier = make_request(reason="OTHER")
+    world.add(resumed_contact(earlier, ended=True))
+    assert refusal_of(world, make_request()) is Refusal.CONTACT_ENDED
+
+
+def test_a_resumed_transfer_refused_as_invalid_on_an_ended_contact_is_skipped_for_an_event(
+    world: World,
+) -> None:
+    request = make_request(Trigger.EVENT)
+    world.add(resumed_contact(request, ended=True))
+    world.connect.fail("TransferContact", Failure.INVALID_REQUEST)
+    assert world.service.escalate(request).status is Status.SKIPPED
+
+
+def test_a_resumed_transfer_refused_as_invalid_on_an_ended_contact_is_contact_ended_for_the_api(
+    world: World,
+) -> None:
+    request = make_request(Trigger.API)
+    world.add(resumed_contact(request, ended=True))
+    world.connect.fail("TransferContact", Failure.INVALID_REQUEST)
+    assert refusal_of(world, request) is Refusal.CONTACT_ENDED
+
+
+def test_an_invalid_request_on_a_fresh_escalation_propagates(world: World) -> None:
+    world.add(make_contact())
+    world.connect.fail("TransferContact", Failure.INVALID_REQUEST)
+    with pytest.raises(ConnectCallFailed) as raised:
+        world.service.escalate(make_request(Trigger.EVENT))
+    assert raised.value.failure is Failure.INVALID_REQUEST
+
+
+# --- Connect failures and idempotency --------------------------------------------------------------
+
+
+def test_connects_idempotency_exception_means_already_transferred(world: World) -> None:
+    world.add(make_contact())
+    world.connect.fail("TransferContact", Failure.IDEMPOTENCY_CONFLICT)
+    result = world.service.escalate(make_request())
+    assert result.status is Status.ALREADY_TRANSFERRED
+    assert result.target == Target(TargetType.QUEUE, "q-tier2", "flow-q")
+    assert result.new_contact_id is None
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [f for f in Failure if f is not Failure.IDEMPOTENCY_CONFLICT],
+)
+def test_other_transfer_failures_propagate_and_are_not_remembered(world: World, failure: Failure) -> None:
+    world.add(make_contact())
+    request = make_request()
+    world.connect.fail("TransferContact", failure)
+    with pytest.raises(ConnectCallFailed) as raised:
+        world.service.escalate(request)
+    assert raised.value.failure is failure
+    assert request.escalation_id not in world.idempotency.records
+    # A retry runs again, recognises its own attributes and transfers with the same token.
+    world.add(resumed_contact(request, ended=False))
+    assert world.service.escalate(request).status is Status.TRANSFERRED
+    assert [t[2] for t in world.connect.transfers()] == [request.escalation_id] * 2
+
+
+def test_a_repeat_answers_the_first_result_without_a_second_transfer(world: World) -> None:
+    world.add(make_contact())
+    request = make_request()
+    first = world.service.escalate(request)
+    calls_after_first = len(world.connect.calls)
+
+    again = world.service.escalate(request)
+
+    assert len(world.connect.calls) == calls_after_first
+    assert again.to_dict() == first.to_dict()
+    assert again.replayed
+    assert not first.replayed
+
+
+def test_an_idempotency_key_makes_a_new_escalation_of_the_same_contact_and_reason(world: World) -> None:
+    world.add(make_contact())
+    world.service.escalate(make_request(key="click-1"))
+    world.service.escalate(make_request(key="click-1"))
+    world.service.escalate(make_request(key="click-2"))
+    assert len(world.connect.transfers()) == 2
+
+
+def test_refusals_are_not_remembered(world: World) -> None:
+    world.add(make_contact(channel="VOICE"))
+    request = make_request()
+    assert refusal_of(world, request) is Refusal.CHANNEL_NOT_TRANSFERABLE
+    assert world.idempotency.records == {}
+
+
+def test_no_route_is_refused_before_any_write() -> None:
+    connect = FakeContactCenter(contacts={"c-1": make_contact()})
+    only_vip = parse_rules(
+        json.dumps(
+            {
+                "rules": [
+                    {
+                        "name": "vip",
+                        "match": {"reasons": ["VIP"]},
+                        "target": {"queue": {"id": "q", "flowId": "f"}},
+                    }
+                ]
+            }
+        )
+    )
+    service = EscalationService(connect, lambda: only_vip, DictIdempotency(), SUPERVISORS)
+    with pytest.raises(EscalationRefused) as raised:
+        service.escalate(make_request(reason="LATE"))
+    assert raised.value.refusal is Refusal.NO_ROUTE
+    assert connect.operations() == ["DescribeContact"]
+
+
+def test_the_rules_are_read_per_escalation_so_a_change_applies_without_a_restart() -> None:
+    documents = [RULES]
+    connect = FakeContactCenter(contacts={"c-1": make_contact(), "c-2": make_contact("c-2")})
+    service = EscalationService(connect, lambda: documents[-1], DictIdempotency(), SUPERVISORS)
+    service.escalate(make_request(contact_id="c-1"))
+    documents.append(
+        parse_rules(
+            json.dumps({"rules": [{"name": "all", "target": {"queue": {"id": "q-new", "flowId": "f"}}}]})
+        )
+    )
+    service.escalate(make_request(contact_id="c-2"))
+    assert [t[1].id for t in connect.transfers()] == ["q-tier2", "q-new"]
