@@ -1,0 +1,310 @@
+"""burst_drain: N "Contact SLA Breached" events at once against Connect's TransferContact quota.
+
+    python -m bench.burst_drain [--size 1000] [--rate 40] [--burst 5] [--concurrency 5] [--rounds 1]
+
+One Connect emulator and one moto server run in this process (shared over HTTP on 127.0.0.1); K
+execution environments run as spawned processes (bench.lambda_model) pulling from one event queue with
+Lambda's asynchronous retry semantics. Contacts are seeded before the clock starts; the clock starts
+when every event is queued and stops when the last one has ended (answered, or given up after
+Lambda's retries).
+
+Scaling: the TransferContact quota is Connect's shape (burst 5) at `--rate` requests/s instead of 2/s,
+so a run of 1000 takes under a minute; Lambda's retry delays (about 1 and 2 minutes) are scaled by the
+same factor. Connect's other operations (DescribeContact, UpdateContactAttributes, ...) get a looser
+quota, 10x the transfer rate with a burst of 50, so that the quota this service is built around is the
+one that limits. The Lambda timeout (20 s, infra/compute.py) is not scaled: it bounds ours' retries.
+
+Per round, ours and each baseline run one after the other (order alternating between rounds) against a
+freshly reset emulator.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from bench.common import (
+    INSTANCE_ID,
+    RESERVED_CONCURRENCY,
+    RESULTS_DIR,
+    SOURCE_QUEUE,
+    handler_extra_env,
+    isolated_aws_env,
+    markdown_table,
+    median,
+    ratio,
+    sla_event,
+    stripped_environ,
+    verdict_at_most,
+    write_results,
+)
+from bench.lambda_model import DrainReport, WorkerSpec, resolved_retry_mode, run_async_lambda
+
+NAME = "burst_drain"
+REAL_TRANSFER_RATE = 2.0  # Connect's default TransferContact quota (CONNECT_API.md)
+REAL_RETRY_DELAYS = (60.0, 120.0)  # Lambda's asynchronous retries, roughly
+OTHER_RATE_FACTOR = 10.0
+OTHER_BURST = 50
+TARGET_RATIO = 1.10
+
+
+def _seed(connect: Any, size: int) -> list[str]:
+    from local.stack import seed_instance
+
+    seed_instance(connect)
+    return [connect.add_contact(INSTANCE_ID, "TASK", queue_id=SOURCE_QUEUE) for _ in range(size)]
+
+
+def _outcome(
+    report: DrainReport, contacts: Sequence[str], ledger: Sequence[Any], dlq: Sequence[Any], stats: Any
+) -> dict[str, Any]:
+    by_contact = Counter(entry["contact_id"] for entry in ledger)
+    by_token = Counter(entry["client_token"] for entry in ledger if entry.get("client_token"))
+    dead_lettered_contacts = {record.get("contactId") for record in dlq if isinstance(record, dict)}
+    on_failure_contacts = {contacts[seq] for seq in report.on_failure}
+    transferred = {contact for contact in contacts if by_contact[contact] > 0}
+    lost = [
+        contact
+        for contact in contacts
+        if contact not in transferred
+        and contact not in dead_lettered_contacts
+        and contact not in on_failure_contacts
+    ]
+    requests = stats["requests"]
+    throttled = stats["throttled"]
+    return {
+        "drain_seconds": report.drain_seconds,
+        "timed_out": report.timed_out,
+        "transferred": len(transferred),
+        "lost": len(lost),
+        "lost_sample": lost[:5],
+        "transferred_twice_by_contact": sum(1 for count in by_contact.values() if count > 1),
+        "transferred_twice_by_client_token": sum(1 for count in by_token.values() if count > 1),
+        "dead_lettered_by_handler": len(dead_lettered_contacts & set(contacts)),
+        "dead_lettered_on_failure": len(on_failure_contacts),
+        "dead_lettered": len((dead_lettered_contacts & set(contacts)) | on_failure_contacts),
+        "lambda_retries": report.lambda_retries,
+        "invocations": report.invocations,
+        "transfer_requests": requests.get("TransferContact", 0),
+        "transfer_throttled": throttled.get("TransferContact", 0),
+        "other_requests": {k: v for k, v in requests.items() if k != "TransferContact"},
+        "other_throttled": {k: v for k, v in throttled.items() if k != "TransferContact"},
+        "statuses": report.statuses,
+        "errors": report.errors,
+        "environments_ready_seconds": report.ready_seconds,
+        "worker_cpu_seconds": report.worker_cpu_seconds,
+    }
+
+
+def run(
+    size: int = 1000,
+    rate: float = 40.0,
+    burst: int = 5,
+    concurrency: int = RESERVED_CONCURRENCY,
+    rounds: int = 1,
+    baselines: Sequence[str] = ("default",),
+    results_dir: Path = RESULTS_DIR,
+) -> dict[str, Any]:
+    from local.aws import LocalAws
+    from local.connect_emulator import ConnectEmulator
+
+    scale = rate / REAL_TRANSFER_RATE
+    retry_delays = tuple(delay / scale for delay in REAL_RETRY_DELAYS)
+    ideal = (size - burst) / rate
+    max_wait = max(60.0, 6 * ideal) + sum(retry_delays)
+    variants = [("ours", None)] + [(f"naive-{mode}", None if mode == "default" else mode) for mode in baselines]
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name, _ in variants}
+    retry_modes: dict[str, str] = {}
+    with tempfile.TemporaryDirectory(prefix="bench-burst-") as tmp:
+        tmp_dir = Path(tmp)
+        emulator = ConnectEmulator(
+            rate=rate * OTHER_RATE_FACTOR,
+            burst=OTHER_BURST,
+            seed=7,
+            quotas={"TransferContact": (rate, burst)},
+        )
+        emulator.start()
+        aws = LocalAws().start()
+        try:
+            env = {
+                **stripped_environ(),
+                **isolated_aws_env(tmp_dir),
+                **aws.handler_env(emulator.endpoint_url),
+                **handler_extra_env(),
+            }
+            for round_index in range(rounds):
+                order = variants if round_index % 2 == 0 else list(reversed(variants))
+                for name, mode in order:
+                    emulator.reset()
+                    aws.purge()
+                    contacts = _seed(emulator, size)
+                    events = [sla_event(contact) for contact in contacts]
+                    spec = WorkerSpec(
+                        kind="ours" if name == "ours" else "naive",
+                        env=env,
+                        output_path=str(tmp_dir / f"{name}-handler-output.log"),
+                        naive_retry_mode=mode,
+                    )
+                    if spec.kind == "naive":
+                        retry_modes[name] = resolved_retry_mode(spec)
+                    report = run_async_lambda(
+                        spec,
+                        events,
+                        concurrency=concurrency,
+                        retry_delays=retry_delays,
+                        max_wait_seconds=max_wait,
+                    )
+                    time.sleep(0.2)  # let the last DLQ sends land before reading back
+                    outcome = _outcome(report, contacts, emulator.ledger(), aws.dlq_records(), emulator.stats())
+                    outcome["ratio_to_ideal"] = report.drain_seconds / ideal
+                    runs[name].append(outcome)
+                    print(
+                        f"[{NAME}] round {round_index + 1} {name}: {report.drain_seconds:.1f} s "
+                        f"({outcome['ratio_to_ideal']:.2f}x ideal), lost {outcome['lost']}, "
+                        f"dead-lettered {outcome['dead_lettered']}, twice {outcome['transferred_twice_by_contact']}",
+                        flush=True,
+                    )
+        finally:
+            aws.stop()
+            emulator.stop()
+    result = _summarise(size, rate, burst, concurrency, rounds, retry_delays, ideal, runs, retry_modes)
+    write_results(NAME, result, _markdown(result), results_dir)
+    return result
+
+
+def _summarise(
+    size: int,
+    rate: float,
+    burst: int,
+    concurrency: int,
+    rounds: int,
+    retry_delays: Sequence[float],
+    ideal: float,
+    runs: dict[str, list[dict[str, Any]]],
+    retry_modes: dict[str, str],
+) -> dict[str, Any]:
+    summary: dict[str, Any] = {}
+    for name, outcomes in runs.items():
+        summary[name] = {
+            "median_drain_seconds": median([o["drain_seconds"] for o in outcomes]),
+            "median_ratio_to_ideal": median([o["ratio_to_ideal"] for o in outcomes]),
+            "max_lost": max(o["lost"] for o in outcomes),
+            "max_transferred_twice": max(
+                max(o["transferred_twice_by_contact"], o["transferred_twice_by_client_token"]) for o in outcomes
+            ),
+            "median_dead_lettered": median([o["dead_lettered"] for o in outcomes]),
+            "median_transfer_requests": median([o["transfer_requests"] for o in outcomes]),
+            "median_transfer_throttled": median([o["transfer_throttled"] for o in outcomes]),
+            "median_lambda_retries": median([o["lambda_retries"] for o in outcomes]),
+        }
+    ours = summary["ours"]
+    verdict = verdict_at_most(ours["median_ratio_to_ideal"], TARGET_RATIO)
+    return {
+        "parameters": {
+            "events": size,
+            "transfer_rate_per_second": rate,
+            "transfer_burst": burst,
+            "other_operations_rate_per_second": rate * OTHER_RATE_FACTOR,
+            "other_operations_burst": OTHER_BURST,
+            "concurrency": concurrency,
+            "rounds": rounds,
+            "lambda_retry_delays_seconds": list(retry_delays),
+            "lambda_timeout_seconds": 20.0,
+            "naive_retry_modes": retry_modes,
+            "faults": "none injected",
+        },
+        "ideal_seconds": ideal,
+        "target": {
+            "ratio_to_ideal_at_most": TARGET_RATIO,
+            "lost": 0,
+            "transferred_twice": 0,
+            "met": verdict.met and ours["max_lost"] == 0 and ours["max_transferred_twice"] == 0,
+            "verdict": verdict.text,
+        },
+        "summary": summary,
+        "runs": runs,
+    }
+
+
+def _markdown(result: dict[str, Any]) -> str:
+    p = result["parameters"]
+    rows = []
+    for name, s in result["summary"].items():
+        rows.append(
+            [
+                name,
+                f"{s['median_drain_seconds']:.1f}",
+                f"{s['median_ratio_to_ideal']:.2f}x",
+                s["max_lost"],
+                s["max_transferred_twice"],
+                s["median_dead_lettered"],
+                f"{s['median_transfer_requests']:.0f} / {s['median_transfer_throttled']:.0f}",
+                s["median_lambda_retries"],
+            ]
+        )
+    ours = result["summary"]["ours"]
+    naive = {k: v for k, v in result["summary"].items() if k != "ours"}
+    beside = "; ".join(
+        f"{k}: {ratio(ours['median_drain_seconds'], v['median_drain_seconds']):.2f}x its drain time"
+        for k, v in naive.items()
+    )
+    return (
+        f"{p['events']} SLA-breach events at once; TransferContact quota {p['transfer_rate_per_second']:g}/s "
+        f"burst {p['transfer_burst']} (Connect's 2/s scaled), other Connect operations "
+        f"{p['other_operations_rate_per_second']:g}/s burst {p['other_operations_burst']}; "
+        f"K = {p['concurrency']} spawned execution environments; Lambda retries after "
+        f"{', '.join(f'{d:g}' for d in p['lambda_retry_delays_seconds'])} s; {p['rounds']} round(s), medians. "
+        f"Naive retry modes: {p['naive_retry_modes']}. No faults injected.\n\n"
+        f"Ideal drain (N - burst) / rate = {result['ideal_seconds']:.1f} s. "
+        f"Target: ours <= {TARGET_RATIO:.2f}x ideal, 0 lost, 0 transferred twice: "
+        f"**{'met' if result['target']['met'] else 'missed'}** - {result['target']['verdict']}. "
+        f"Ours vs baseline: {beside}.\n\n"
+        + markdown_table(
+            [
+                "variant",
+                "drain s",
+                "vs ideal",
+                "lost",
+                "transferred twice",
+                "dead-lettered",
+                "TransferContact requests / throttled",
+                "Lambda retries",
+            ],
+            rows,
+        )
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(prog=f"python -m bench.{NAME}", description=__doc__.split("\n")[0])
+    parser.add_argument("--size", type=int, default=1000, help="events in the burst (N)")
+    parser.add_argument("--rate", type=float, default=40.0, help="TransferContact requests/s (Connect: 2)")
+    parser.add_argument("--burst", type=int, default=5)
+    parser.add_argument("--concurrency", type=int, default=RESERVED_CONCURRENCY, help="K environments")
+    parser.add_argument("--rounds", type=int, default=1, help="repetitions, order alternating")
+    parser.add_argument(
+        "--baselines",
+        default="default",
+        help="comma-separated naive retry modes: default (botocore's), legacy, standard, adaptive",
+    )
+    parser.add_argument("--results-dir", type=Path, default=RESULTS_DIR)
+    args = parser.parse_args(argv)
+    return run(
+        size=args.size,
+        rate=args.rate,
+        burst=args.burst,
+        concurrency=args.concurrency,
+        rounds=args.rounds,
+        baselines=[b.strip() for b in args.baselines.split(",") if b.strip()],
+        results_dir=args.results_dir,
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,203 @@
+"""Shared pieces of the benchmarks: machine description, result files, statistics, events, environment.
+
+Every benchmark writes `bench/results/<name>.json` (figures + machine + date) and `<name>.md` (a short
+table). Figures are medians and ratios: the machine is shared and noisy, so absolute times move between
+runs while a baseline measured in the same run moves with ours.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+LAMBDAS_DIR = REPO_ROOT / "lambdas"
+RESULTS_DIR = REPO_ROOT / "bench" / "results"
+ROUTING_RULES_FILE = LAMBDAS_DIR / "escalation" / "routing_rules.json"
+
+INSTANCE_ID = "demo-instance"  # local.stack.INSTANCE_ID: the bundled routing rules name its queues/flows
+SOURCE_QUEUE = "queue-tier1"
+TARGET_QUEUE = "queue-tier2"  # where the bundled rules send a first TASK/EMAIL escalation
+QUEUE_FLOW = "flow-transfer-to-queue"
+LAMBDA_TIMEOUT_SECONDS = 20.0  # infra/compute.py TIMEOUT
+LAMBDA_MEMORY_MB = 256  # infra/compute.py MEMORY_MB
+RESERVED_CONCURRENCY = 5  # infra/config.py default reserved concurrency (K)
+
+SLA_SOURCE = "escalation.sla"  # escalation.contract.SLA_BREACH_SOURCE
+SLA_DETAIL_TYPE = "Contact SLA Breached"  # escalation.contract.SLA_BREACH_DETAIL_TYPE
+
+
+def _version(distribution: str) -> str:
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def machine() -> dict[str, Any]:
+    """What the figures were measured on."""
+    return {
+        "nproc": os.cpu_count(),
+        "cpu_model": cpu_model(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "boto3": _version("boto3"),
+        "botocore": _version("botocore"),
+        "aws_lambda_powertools": _version("aws-lambda-powertools"),
+        "moto": _version("moto"),
+        "pydantic": _version("pydantic"),
+    }
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
+
+
+def machine_line(info: Mapping[str, Any]) -> str:
+    return (
+        f"Machine: {info['nproc']} CPU(s), {info['cpu_model']}, Python {info['python']}, "
+        f"boto3 {info['boto3']}, botocore {info['botocore']}, "
+        f"Powertools {info['aws_lambda_powertools']}, moto {info['moto']}."
+    )
+
+
+def markdown_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def write_results(
+    name: str,
+    result: dict[str, Any],
+    markdown_body: str,
+    results_dir: Path = RESULTS_DIR,
+) -> tuple[Path, Path]:
+    """Write `<name>.json` and `<name>.md`; the machine and date are added to both."""
+    results_dir.mkdir(parents=True, exist_ok=True)
+    info = result.setdefault("machine", machine())
+    result.setdefault("date", now_iso())
+    result.setdefault("benchmark", name)
+    json_path = results_dir / f"{name}.json"
+    md_path = results_dir / f"{name}.md"
+    json_path.write_text(json.dumps(result, indent=2, sort_keys=False) + "\n")
+    md_path.write_text(f"# {name}\n\n{machine_line(info)} Date: {result['date']}.\n\n{markdown_body.strip()}\n")
+    return json_path, md_path
+
+
+# -- statistics -------------------------------------------------------------------------------------
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """The q-th percentile (0..100) by linear interpolation between closest ranks."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * q / 100.0
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def median(values: Sequence[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def ratio(ours: float, theirs: float) -> float:
+    return ours / theirs if theirs else float("inf")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    met: bool
+    text: str  # "met (0.93x <= 1.10x)" or "missed by 12 %"
+
+
+def verdict_at_most(value: float, target: float, unit: str = "x") -> Verdict:
+    """A target of the form value <= target."""
+    if value <= target:
+        return Verdict(True, f"met ({value:.2f}{unit} <= {target:.2f}{unit})")
+    over = (value / target - 1.0) * 100.0 if target else float("inf")
+    return Verdict(False, f"missed by {over:.0f} % ({value:.2f}{unit} > {target:.2f}{unit})")
+
+
+# -- events and environment -------------------------------------------------------------------------
+
+
+def sla_event(contact_id: str, instance_id: str = INSTANCE_ID) -> dict[str, Any]:
+    """An EventBridge "Contact SLA Breached" event as the deployed rule hands it to the Lambda."""
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": SLA_DETAIL_TYPE,
+        "source": SLA_SOURCE,
+        "account": "123456789012",
+        "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": "us-east-1",
+        "resources": [],
+        "detail": {"contactId": contact_id, "instanceId": instance_id, "slaSeconds": 3600},
+    }
+
+
+def isolated_aws_env(tmp_dir: Path) -> dict[str, str]:
+    """Variables that keep a developer's own AWS configuration (profiles, endpoints) out of a run."""
+    return {
+        "AWS_CONFIG_FILE": str(tmp_dir / "no-aws-config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_dir / "no-aws-credentials"),
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_REGION": "us-east-1",
+    }
+
+
+def handler_extra_env(routing_rules: Path = ROUTING_RULES_FILE) -> dict[str, str]:
+    """What the handler needs beyond LocalAws.handler_env (as local.stack sets it), output quietened."""
+    return {
+        "CONNECT_INSTANCE_ID": INSTANCE_ID,
+        "ROUTING_RULES": str(routing_rules),
+        "POWERTOOLS_SERVICE_NAME": "escalation",
+        "POWERTOOLS_METRICS_NAMESPACE": "ConnectEscalation",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_LOG_LEVEL": "INFO",
+        "AWS_LAMBDA_FUNCTION_NAME": "escalation",
+    }
+
+
+def python_path_env() -> str:
+    parts = [str(LAMBDAS_DIR), str(REPO_ROOT)]
+    existing = os.environ.get("PYTHONPATH")
+    if existing:
+        parts.append(existing)
+    return os.pathsep.join(parts)
+
+
+def stripped_environ() -> dict[str, str]:
+    """os.environ without AWS_* and POWERTOOLS_* variables, for children that get their own."""
+    return {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("AWS_", "POWERTOOLS_")) and key not in ("CONNECT_INSTANCE_ID", "ROUTING_RULES")
+    }
+

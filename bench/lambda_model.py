@@ -1,0 +1,245 @@
+"""Lambda's asynchronous invocation, modelled with processes: K execution environments, one event queue.
+
+The parent holds the event queue (as Lambda's service does): it hands events to K worker processes
+(multiprocessing, spawn: each imports its handler afresh and builds its own boto3 clients, as an
+execution environment does), and applies Lambda's retry semantics to what comes back: a raised
+exception is retried up to twice more after a delay, then becomes an on-failure record. Workers pull
+the next event as soon as they are free, so at most K invocations run at once (reserved concurrency K).
+
+Two kinds of handler run in the workers:
+- "ours": the production handler, `escalation.handler.handler`, imported with the environment given.
+- "naive": what one would write without this service: `boto3.client("connect")` at init with botocore's
+  default retry configuration (or the mode given), one `transfer_contact` per event, no ClientToken
+  (botocore then fills in a fresh uuid4 per call), no idempotency, no dead-lettering of its own.
+"""
+
+from __future__ import annotations
+
+import heapq
+import multiprocessing
+import os
+import queue
+import sys
+import time
+import traceback
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from bench.common import LAMBDA_TIMEOUT_SECONDS, QUEUE_FLOW, TARGET_QUEUE
+
+Handler = Callable[[dict[str, Any], Any], Any]
+
+# Message tags on the results queue.
+_READY, _OK, _ERROR, _DONE = "ready", "ok", "error", "done"
+
+
+@dataclass(frozen=True)
+class WorkerSpec:
+    kind: str  # "ours" | "naive"
+    env: Mapping[str, str]  # set before the handler is imported
+    output_path: str  # the handler's stdout (Powertools logs and EMF metrics) goes here
+    naive_retry_mode: str | None = None  # None: botocore's default (whatever this botocore resolves)
+    timeout_seconds: float = LAMBDA_TIMEOUT_SECONDS
+
+
+def _naive_handler(retry_mode: str | None) -> Handler:
+    import boto3
+    from botocore.config import Config
+
+    client = boto3.client("connect", config=Config(retries={"mode": retry_mode}) if retry_mode else None)
+    instance_id = os.environ["CONNECT_INSTANCE_ID"]
+
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:  # noqa: ARG001 - Lambda's signature
+        client.transfer_contact(
+            InstanceId=instance_id,
+            ContactId=event["detail"]["contactId"],
+            ContactFlowId=QUEUE_FLOW,
+            QueueId=TARGET_QUEUE,
+        )
+        return {"status": "TRANSFERRED"}
+
+    return handler
+
+
+def _load_handler(spec: WorkerSpec) -> Handler:
+    if spec.kind == "ours":
+        from escalation.handler import handler
+
+        return handler
+    if spec.kind == "naive":
+        return _naive_handler(spec.naive_retry_mode)
+    raise ValueError(f"unknown handler kind {spec.kind!r}")
+
+
+def resolved_retry_mode(spec: WorkerSpec) -> str:
+    """The retry mode the naive client gets (botocore's default depends on its version)."""
+    if spec.naive_retry_mode:
+        return spec.naive_retry_mode
+    import botocore.session
+
+    return str(botocore.session.get_session().get_config_variable("retry_mode"))
+
+
+def worker_main(
+    spec: WorkerSpec, index: int, tasks: multiprocessing.Queue[Any], results: multiprocessing.Queue[Any]
+) -> None:
+    """One execution environment: import the handler, then serve events until a None arrives."""
+    os.environ.update(spec.env)
+    # Before the import: Powertools' Logger binds sys.stdout when it is created.
+    sys.stdout = open(spec.output_path, "a", buffering=1 << 16)  # noqa: SIM115 - lives as long as the process
+    from local.lambda_context import new_context
+
+    handler = _load_handler(spec)
+    results.put((_READY, index, time.monotonic()))
+    invocations = 0
+    while True:
+        item = tasks.get()
+        if item is None:
+            break
+        seq, attempt, event = item
+        invocations += 1
+        context = new_context(timeout_seconds=spec.timeout_seconds)
+        try:
+            answer = handler(event, context)
+        except Exception as error:
+            results.put((_ERROR, seq, attempt, f"{type(error).__name__}: {str(error)[:200]}", time.monotonic()))
+            continue
+        except BaseException:
+            traceback.print_exc(file=sys.stderr)
+            raise
+        status = str(answer.get("status", "?")) if isinstance(answer, dict) else "?"
+        results.put((_OK, seq, attempt, status, time.monotonic()))
+    sys.stdout.flush()
+    results.put((_DONE, index, {"invocations": invocations, "cpu_seconds": time.process_time()}))
+
+
+@dataclass
+class DrainReport:
+    events: int
+    drain_seconds: float  # clock start (all events queued) to the last event's end
+    completed: int  # events that ended with a handler answer
+    on_failure: list[int]  # seqs given up after Lambda's retries (on-failure destination records)
+    lambda_retries: int  # attempts re-queued after an error
+    invocations: int
+    statuses: dict[str, int]  # handler answers by "status"
+    errors: dict[str, int]  # raised exceptions by "Type: message" prefix
+    timed_out: bool  # the bounded wait ran out before the queue drained
+    ready_seconds: float  # spawning + importing the K environments (before the clock)
+    worker_cpu_seconds: list[float] = field(default_factory=list)
+
+
+def _error_key(text: str) -> str:
+    return text.split(" after ")[0][:80]
+
+
+def run_async_lambda(
+    spec: WorkerSpec,
+    events: Sequence[dict[str, Any]],
+    *,
+    concurrency: int,
+    retry_delays: Sequence[float],
+    max_wait_seconds: float,
+) -> DrainReport:
+    """Invoke the handler asynchronously once per event with K environments; wait (bounded) for the end."""
+    context = multiprocessing.get_context("spawn")
+    tasks: multiprocessing.Queue[Any] = context.Queue()
+    results: multiprocessing.Queue[Any] = context.Queue()
+    workers = [
+        context.Process(target=worker_main, args=(spec, i, tasks, results), daemon=True, name=f"env-{i}")
+        for i in range(concurrency)
+    ]
+    spawned = time.monotonic()
+    for worker in workers:
+        worker.start()
+    try:
+        ready = 0
+        while ready < concurrency:
+            tag, *_ = results.get(timeout=120)
+            ready += tag == _READY
+        ready_seconds = time.monotonic() - spawned
+        return _drive(tasks, results, events, concurrency, retry_delays, max_wait_seconds, ready_seconds)
+    finally:
+        for worker in workers:
+            worker.join(timeout=10)
+        for worker in workers:
+            if worker.is_alive():
+                worker.terminate()
+                worker.join(timeout=5)
+
+
+def _drive(
+    tasks: multiprocessing.Queue[Any],
+    results: multiprocessing.Queue[Any],
+    events: Sequence[dict[str, Any]],
+    concurrency: int,
+    retry_delays: Sequence[float],
+    max_wait_seconds: float,
+    ready_seconds: float,
+) -> DrainReport:
+    statuses: Counter[str] = Counter()
+    errors: Counter[str] = Counter()
+    on_failure: list[int] = []
+    delayed: list[tuple[float, int, int]] = []  # (due, seq, attempt)
+    outstanding = len(events)
+    retries = invocations = completed = 0
+    started = time.monotonic()
+    last_end = started
+    for seq, event in enumerate(events):
+        tasks.put((seq, 0, event))
+    deadline = started + max_wait_seconds
+    while outstanding and time.monotonic() < deadline:
+        now = time.monotonic()
+        while delayed and delayed[0][0] <= now:
+            _, seq, attempt = heapq.heappop(delayed)
+            tasks.put((seq, attempt, events[seq]))
+        wait = min(0.05, max(0.0, delayed[0][0] - now)) if delayed else 0.05
+        try:
+            message = results.get(timeout=wait)
+        except queue.Empty:
+            continue
+        tag = message[0]
+        if tag == _OK:
+            _, seq, attempt, status, ended = message
+            invocations += 1
+            completed += 1
+            outstanding -= 1
+            statuses[status] += 1
+            last_end = max(last_end, ended)
+        elif tag == _ERROR:
+            _, seq, attempt, text, ended = message
+            invocations += 1
+            errors[_error_key(text)] += 1
+            if attempt < len(retry_delays):
+                retries += 1
+                heapq.heappush(delayed, (time.monotonic() + retry_delays[attempt], seq, attempt + 1))
+            else:
+                on_failure.append(seq)
+                outstanding -= 1
+                last_end = max(last_end, ended)
+    timed_out = outstanding > 0
+    for _ in range(concurrency):
+        tasks.put(None)
+    cpu: list[float] = []
+    stop_by = time.monotonic() + 30
+    while len(cpu) < concurrency and time.monotonic() < stop_by:
+        try:
+            message = results.get(timeout=1)
+        except queue.Empty:
+            continue
+        if message[0] == _DONE:
+            cpu.append(float(message[2]["cpu_seconds"]))
+    return DrainReport(
+        events=len(events),
+        drain_seconds=last_end - started,
+        completed=completed,
+        on_failure=on_failure,
+        lambda_retries=retries,
+        invocations=invocations,
+        statuses=dict(statuses),
+        errors=dict(errors),
+        timed_out=timed_out,
+        ready_seconds=ready_seconds,
+        worker_cpu_seconds=cpu,
+    )
