@@ -1,0 +1,262 @@
+"""Helpers shared by the integration and reliability suites (imported as tests.integration.support).
+
+Everything here talks to a running `local.stack.LocalStack` the way its real callers do: HTTP to the
+local API with LOCAL-ONLY dev tokens (the agent desktop), PutEvents through a boto3 `events` client
+(the SLA-breach producer), and reads back what the product leaves behind: the emulator's transfer
+ledger, the DLQ, the alert topic.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import boto3
+import pytest
+
+from escalation.contract import API_PATH, SLA_BREACH_DETAIL_TYPE, SLA_BREACH_SOURCE
+from escalation.domain.identity import escalation_id
+from local.api import make_dev_token
+from local.stack import INSTANCE_ID, LocalStack, StackOptions
+
+T = TypeVar("T")
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+BUNDLED_RULES = REPO_ROOT / "lambdas" / "escalation" / "routing_rules.json"
+IDLE_TIMEOUT = 90.0
+
+# Dev tokens: a contact's agent, another agent, a supervisor (group), a user with no Connect identity.
+ALICE = make_dev_token("agent-alice", ["agents"], "alice")
+BOB = make_dev_token("agent-bob", ["agents"], "bob")
+SUPERVISOR = make_dev_token("agent-carol", ["supervisors"], "carol")
+STRANGER = make_dev_token("agent-mallory", ["agents"], "mallory")
+
+
+@contextlib.contextmanager
+def isolated_aws_env(tmp_dir: Path) -> Iterator[None]:
+    """Dummy credentials and nothing from the developer's AWS configuration, for a whole module/session."""
+    with pytest.MonkeyPatch.context() as mp:
+        for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
+            mp.delenv(name, raising=False)
+        for service in ("SQS", "SNS", "DYNAMODB", "SSM", "CONNECT", "EVENTBRIDGE", "LAMBDA"):
+            mp.delenv(f"AWS_ENDPOINT_URL_{service}", raising=False)
+        mp.setenv("AWS_ACCESS_KEY_ID", "testing")
+        mp.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+        mp.setenv("AWS_DEFAULT_REGION", "us-east-1")
+        mp.setenv("AWS_CONFIG_FILE", str(tmp_dir / "no-config"))
+        mp.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_dir / "no-credentials"))
+        yield
+
+
+@contextlib.contextmanager
+def running_stack(tmp_dir: Path, options: StackOptions) -> Iterator[LocalStack]:
+    """A LocalStack with the given options; its handler output is not captured (pytest captures it)."""
+    options.capture_output = False
+    with isolated_aws_env(tmp_dir), LocalStack(options) as stack:
+        yield stack
+
+
+def rules_file(tmp_dir: Path, extra_rules: Sequence[Mapping[str, Any]]) -> Path:
+    """The bundled routing rules with `extra_rules` in front of them, written to a file."""
+    document = json.loads(BUNDLED_RULES.read_text())
+    document["rules"] = [*extra_rules, *document["rules"]]
+    path = tmp_dir / "routing_rules.json"
+    path.write_text(json.dumps(document))
+    return path
+
+
+# -- the agent desktop ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    body: Any
+    headers: Mapping[str, str]
+
+    @property
+    def error(self) -> str | None:
+        return self.body.get("error") if isinstance(self.body, dict) else None
+
+
+def post(
+    stack: LocalStack,
+    token: str | None,
+    body: Any,
+    *,
+    idempotency_key: str | None = None,
+    raw: bytes | None = None,
+    headers: Mapping[str, str] | None = None,
+    timeout: float = 60.0,
+) -> Answer:
+    """POST /escalations as the desktop does; `raw` sends those bytes instead of JSON."""
+    all_headers = {"Content-Type": "application/json", **(headers or {})}
+    if token:
+        all_headers["Authorization"] = f"Bearer {token}"
+    if idempotency_key:
+        all_headers["Idempotency-Key"] = idempotency_key
+    data = raw if raw is not None else json.dumps(body).encode()
+    request = urllib.request.Request(
+        f"{stack.api.url}{API_PATH}", data=data, headers=all_headers, method="POST"
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            status, payload, out_headers = response.status, response.read(), dict(response.headers)
+    except urllib.error.HTTPError as error:
+        status, payload, out_headers = error.code, error.read(), dict(error.headers)
+    try:
+        parsed = json.loads(payload) if payload else None
+    except ValueError:
+        parsed = payload.decode(errors="replace")
+    return Answer(status, parsed, out_headers)
+
+
+def post_until_settled(
+    stack: LocalStack,
+    token: str,
+    body: Any,
+    *,
+    attempts: int = 8,
+    pause: float = 0.2,
+    idempotency_key: str | None = None,
+) -> tuple[Answer, list[Answer]]:
+    """Retry 429/503/409-in-progress like a desktop (bounded; pauses shorter than Retry-After to keep
+    the suites fast). Returns the last answer and every answer seen."""
+    seen: list[Answer] = []
+    for attempt in range(attempts):
+        answer = post(stack, token, body, idempotency_key=idempotency_key)
+        seen.append(answer)
+        retryable = answer.status in (429, 503) or answer.error == "ESCALATION_IN_PROGRESS"
+        if not retryable:
+            return answer, seen
+        time.sleep(min(float(answer.headers.get("Retry-After", 1)), pause * (attempt + 1)))
+    return seen[-1], seen
+
+
+# -- the SLA-breach producer ------------------------------------------------------------------------
+
+
+def events_client() -> Any:
+    """A boto3 `events` client; the stack points AWS_ENDPOINT_URL_EVENTBRIDGE at the local bus."""
+    return boto3.client("events", region_name=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"))
+
+
+def breach_detail(contact_id: str, **extra: Any) -> dict[str, Any]:
+    detail: dict[str, Any] = {
+        "contactId": contact_id,
+        "instanceId": INSTANCE_ID,
+        "slaSeconds": 3600,
+        "breachedAt": datetime.now(UTC).isoformat(),
+    }
+    detail.update(extra)
+    return detail
+
+
+def breach_entry(contact_id: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "Source": SLA_BREACH_SOURCE,
+        "DetailType": SLA_BREACH_DETAIL_TYPE,
+        "Detail": json.dumps(breach_detail(contact_id, **extra)),
+    }
+
+
+def put_entries(client: Any, entries: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """PutEvents in batches of 10; returns one result entry (EventId or ErrorCode) per entry."""
+    results: list[dict[str, Any]] = []
+    for start in range(0, len(entries), 10):
+        response = client.put_events(Entries=list(entries[start : start + 10]))
+        results.extend(response["Entries"])
+    return results
+
+
+def put_breaches(client: Any, contact_ids: Sequence[str], **extra: Any) -> list[str]:
+    """One SLA-breach event per contact; returns the event ids the bus assigned."""
+    results = put_entries(client, [breach_entry(contact_id, **extra) for contact_id in contact_ids])
+    assert all("EventId" in result for result in results), results
+    return [result["EventId"] for result in results]
+
+
+def event_escalation_id(contact_id: str, reason: str = "SLA_BREACH") -> str:
+    return escalation_id(INSTANCE_ID, contact_id, reason)
+
+
+# -- reading back -----------------------------------------------------------------------------------
+
+
+def wait_until(
+    predicate: Callable[[], T], timeout: float = 30.0, interval: float = 0.05, what: str = "condition"
+) -> T:
+    """Poll until `predicate` returns something truthy; fail with `what` at the deadline."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(interval)
+
+
+def wait_idle(stack: LocalStack, timeout: float = IDLE_TIMEOUT) -> None:
+    assert stack.bus.wait_idle(timeout), "the local bus did not drain in time"
+
+
+def transfers_of(stack: LocalStack, contact_id: str) -> list[dict[str, Any]]:
+    return [dict(entry) for entry in stack.connect.ledger() if entry["contact_id"] == contact_id]
+
+
+def record_contact_id(record: Mapping[str, Any]) -> str | None:
+    """The contact a DLQ record is about: the handler's own record or a Lambda destination record."""
+    if record.get("kind") == "escalation-dead-letter":
+        return record.get("contactId")
+    payload = record.get("requestPayload")
+    detail = payload.get("detail") if isinstance(payload, dict) else None
+    value = detail.get("contactId") if isinstance(detail, dict) else None
+    return value if isinstance(value, str) else None
+
+
+def is_destination_record(record: Mapping[str, Any]) -> bool:
+    return isinstance(record.get("requestContext"), dict) and "requestPayload" in record
+
+
+def dlq_of(stack: LocalStack, contact_id: str) -> list[dict[str, Any]]:
+    return [record for record in stack.dlq_records() if record_contact_id(record) == contact_id]
+
+
+def alerts_of(alerts: Sequence[Any], contact_id: str) -> list[dict[str, Any]]:
+    """Alert bodies (parsed) about one contact, with the SNS subject under `_subject`."""
+    found = []
+    for alert in alerts:
+        body = alert.json()
+        if body.get("contactId") == contact_id:
+            found.append({**body, "_subject": alert.subject})
+    return found
+
+
+def emf_metrics(text: str) -> dict[str, float]:
+    """Sum EMF metric values by name from captured handler stdout (Powertools prints one JSON a line)."""
+    totals: dict[str, float] = {}
+    for line in text.splitlines():
+        if not line.startswith("{") or '"_aws"' not in line:
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        for directive in record["_aws"].get("CloudWatchMetrics", []):
+            for metric in directive.get("Metrics", []):
+                value = record.get(metric["Name"])
+                values = value if isinstance(value, list) else [value]
+                totals[metric["Name"]] = totals.get(metric["Name"], 0.0) + sum(
+                    v for v in values if isinstance(v, int | float)
+                )
+    return totals
