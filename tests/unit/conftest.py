@@ -96,7 +96,8 @@ def lambda_context() -> FakeLambdaContext:
 
 @pytest.fixture
 def aws(handler_env: dict[str, str]) -> Iterator[AwsWorld]:
-    with mock_aws():
+    # Keeping boto3's default session across tests keeps its loaded service models (a few seconds per run).
+    with mock_aws(config={"core": {"reset_boto3_session": False}}):
         world = AwsWorld()
         assert world.dlq_url.endswith(DLQ_NAME)
         assert world.topic_arn == handler_env["ALERT_TOPIC_ARN"]

@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import boto3
+from botocore.exceptions import EndpointConnectionError
 from botocore.stub import ANY, Stubber
 
+from escalation.adapters import connect
 from tests.unit.builders import CONTACT_ID, INSTANCE_ID, REGION
 
 DLQ_NAME = "escalation-dlq"
@@ -156,3 +158,22 @@ def api_body(response: dict[str, Any]) -> dict[str, Any]:
     """The JSON body of an API Gateway proxy response."""
     body: dict[str, Any] = json.loads(response["body"])
     return body
+
+
+class _UnreachableTransfers:
+    """The stubbed Connect client, except that TransferContact cannot reach Connect."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    def transfer_contact(self, **_: Any) -> Any:
+        raise EndpointConnectionError(endpoint_url=f"https://connect.{REGION}.amazonaws.com")
+
+
+def make_transfers_unreachable(monkeypatch: Any) -> None:
+    """TransferContact raises botocore's EndpointConnectionError (what a dropped connection raises)."""
+    stubbed = connect._client(1)
+    monkeypatch.setattr(connect, "_client", lambda _attempts: _UnreachableTransfers(stubbed))
