@@ -1,0 +1,113 @@
+"""The sample events in events/ do what events/README.md says (so the samples cannot rot)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.unit.builders import contact, transferred
+from tests.unit.harness import AwsWorld, ConnectStub, api_body
+
+EVENTS = Path(__file__).resolve().parents[2] / "events"
+SAMPLE_INSTANCE = "demo-instance"
+
+Invoke = Callable[[Any], Any]
+
+
+def load(name: str) -> Any:
+    return json.loads((EVENTS / name).read_text())
+
+
+@pytest.fixture(autouse=True)
+def sample_instance(handler_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    # After handler_env, which sets the unit tests' own instance id.
+    monkeypatch.setenv("CONNECT_INSTANCE_ID", SAMPLE_INSTANCE)
+
+
+def expect(stub: ConnectStub, contact_id: str, *, ended: bool = False, transfer: bool = True) -> None:
+    described = contact(contact_id, ended=ended, agent_id="agent-alice")
+    stub.stubber.add_response(
+        "describe_contact", described, {"InstanceId": SAMPLE_INSTANCE, "ContactId": contact_id}
+    )
+    if transfer:
+        stub.stubber.add_response("update_contact_attributes", {})
+        stub.stubber.add_response("transfer_contact", transferred())
+
+
+def test_every_sample_is_documented_and_tested() -> None:
+    samples = {path.name for path in EVENTS.glob("*.json")}
+    documented = set(re.findall(r"^\| `([^`]+\.json)` \|", (EVENTS / "README.md").read_text(), re.MULTILINE))
+    assert samples == documented
+    assert samples == set(OUTCOMES)
+
+
+def test_api_escalate_success(invoke: Invoke, connect_stub: ConnectStub, aws: AwsWorld) -> None:
+    expect(connect_stub, "contact-1")
+    response = invoke(load("api-escalate-success.json"))
+    assert response["statusCode"] == 200
+    body = api_body(response)
+    assert body["status"] == "TRANSFERRED"
+    assert body["target"] == {"type": "QUEUE", "id": "queue-tier2"}
+    assert body["level"] == 1
+    assert aws.dead_letters() == []
+
+
+def test_api_escalate_bad_body(invoke: Invoke, aws: AwsWorld) -> None:
+    response = invoke(load("api-escalate-bad-body.json"))
+    assert response["statusCode"] == 400
+    assert api_body(response)["error"] == "INVALID_BODY"
+    assert aws.dead_letters() == []
+
+
+def test_api_escalate_both_targets(invoke: Invoke, aws: AwsWorld) -> None:
+    response = invoke(load("api-escalate-both-targets.json"))
+    assert response["statusCode"] == 400
+    body = api_body(response)
+    assert body["error"] == "INVALID_BODY"
+    assert "target" in body["message"]
+    assert aws.dead_letters() == []
+
+
+def test_sla_breach(invoke: Invoke, connect_stub: ConnectStub, aws: AwsWorld) -> None:
+    expect(connect_stub, "contact-1")
+    result = invoke(load("sla-breach.json"))
+    assert result["status"] == "TRANSFERRED"
+    assert result["target"] == {"type": "QUEUE", "id": "queue-tier2"}
+    assert aws.dead_letters() == []
+
+
+def test_sla_breach_ended_contact(invoke: Invoke, connect_stub: ConnectStub, aws: AwsWorld) -> None:
+    expect(connect_stub, "contact-ended", ended=True, transfer=False)
+    assert invoke(load("sla-breach-ended-contact.json"))["status"] == "SKIPPED"
+    assert aws.dead_letters() == []
+    assert aws.alerts() == []
+
+
+@pytest.mark.parametrize(
+    ("name", "error"),
+    [("sla-breach-foreign-instance.json", "FOREIGN_INSTANCE"), ("foreign-event.json", "INVALID_EVENT")],
+)
+def test_refused_events_are_dead_lettered(invoke: Invoke, aws: AwsWorld, name: str, error: str) -> None:
+    event = load(name)
+    result = invoke(event)  # no Connect answer is queued: a call would fail the stub
+    assert result["status"] == "REFUSED"
+    assert result["error"] == error
+    (record,) = aws.dead_letters()
+    assert record["errorCode"] == error
+    assert record["originalEvent"] == event
+
+
+OUTCOMES = {
+    "api-escalate-success.json": test_api_escalate_success,
+    "api-escalate-bad-body.json": test_api_escalate_bad_body,
+    "api-escalate-both-targets.json": test_api_escalate_both_targets,
+    "sla-breach.json": test_sla_breach,
+    "sla-breach-ended-contact.json": test_sla_breach_ended_contact,
+    "sla-breach-foreign-instance.json": test_refused_events_are_dead_lettered,
+    "foreign-event.json": test_refused_events_are_dead_lettered,
+}
