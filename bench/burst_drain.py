@@ -25,7 +25,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +52,16 @@ REAL_RETRY_DELAYS = (60.0, 120.0)  # Lambda's asynchronous retries, roughly
 OTHER_RATE_FACTOR = 10.0
 OTHER_BURST = 50
 TARGET_RATIO = 1.10
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    kind: str  # "ours" | "naive"
+    naive_mode: str | None = None
+    ours_mode: str | None = None  # diagnosis: ours with another retry mode for its Connect client
+    quota_off: bool = False  # diagnosis: no TransferContact quota, so the drain shows raw capacity
+    pace: float | None = None  # diagnosis: each environment paces its TransferContact calls to this rate
 
 
 def _seed(connect: Any, size: int) -> list[str]:
@@ -109,6 +119,7 @@ def run(
     concurrency: int = RESERVED_CONCURRENCY,
     rounds: int = 1,
     baselines: Sequence[str] = ("default",),
+    diagnose: bool = False,
     results_dir: Path = RESULTS_DIR,
 ) -> dict[str, Any]:
     from local.aws import LocalAws
@@ -118,8 +129,15 @@ def run(
     retry_delays = tuple(delay / scale for delay in REAL_RETRY_DELAYS)
     ideal = (size - burst) / rate
     max_wait = max(60.0, 6 * ideal) + sum(retry_delays)
-    variants = [("ours", None)] + [(f"naive-{mode}", None if mode == "default" else mode) for mode in baselines]
-    runs: dict[str, list[dict[str, Any]]] = {name: [] for name, _ in variants}
+    variants = [Variant("ours", "ours")]
+    variants += [Variant(f"naive-{mode}", "naive", naive_mode=None if mode == "default" else mode) for mode in baselines]
+    if diagnose:
+        variants += [
+            Variant("diag-ours-no-quota", "ours", quota_off=True),
+            Variant("diag-ours-standard-mode", "ours", ours_mode="standard"),
+            Variant("diag-ours-paced-rate-over-K", "ours", ours_mode="standard", pace=rate / concurrency),
+        ]
+    runs: dict[str, list[dict[str, Any]]] = {variant.name: [] for variant in variants}
     retry_modes: dict[str, str] = {}
     with tempfile.TemporaryDirectory(prefix="bench-burst-") as tmp:
         tmp_dir = Path(tmp)
@@ -140,16 +158,21 @@ def run(
             }
             for round_index in range(rounds):
                 order = variants if round_index % 2 == 0 else list(reversed(variants))
-                for name, mode in order:
+                for variant in order:
+                    name = variant.name
                     emulator.reset()
+                    if variant.quota_off:
+                        emulator.set_quota(None, burst, "TransferContact")
                     aws.purge()
                     contacts = _seed(emulator, size)
                     events = [sla_event(contact) for contact in contacts]
                     spec = WorkerSpec(
-                        kind="ours" if name == "ours" else "naive",
+                        kind=variant.kind,
                         env=env,
                         output_path=str(tmp_dir / f"{name}-handler-output.log"),
-                        naive_retry_mode=mode,
+                        naive_retry_mode=variant.naive_mode,
+                        ours_retry_mode=variant.ours_mode,
+                        ours_transfer_pace=variant.pace,
                     )
                     if spec.kind == "naive":
                         retry_modes[name] = resolved_retry_mode(spec)
@@ -293,6 +316,11 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         default="default",
         help="comma-separated naive retry modes: default (botocore's), legacy, standard, adaptive",
     )
+    parser.add_argument(
+        "--diagnose",
+        action="store_true",
+        help="also run ours without the TransferContact quota and ours with standard retry mode",
+    )
     parser.add_argument("--results-dir", type=Path, default=RESULTS_DIR)
     args = parser.parse_args(argv)
     return run(
@@ -302,6 +330,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         concurrency=args.concurrency,
         rounds=args.rounds,
         baselines=[b.strip() for b in args.baselines.split(",") if b.strip()],
+        diagnose=args.diagnose,
         results_dir=args.results_dir,
     )
 

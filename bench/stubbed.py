@@ -1,0 +1,243 @@
+"""One execution environment in this process with Connect stubbed, for CPU and memory measurements.
+
+Connect: botocore's Stubber on the adapter's own client (`escalation.adapters.connect._client(N)`, N the
+attempt budget a 20 s invocation gets), one DescribeContact + UpdateContactAttributes + TransferContact
+answer queued per escalation. DynamoDB, SQS and SNS: moto in process (`mock_aws`), so moto's emulation of
+DynamoDB runs on the measuring thread and is counted, which a deployed Lambda does not pay (it waits on
+the network instead). Two variants separate that out: the idempotency store replaced by a no-op, and
+DynamoDB answered by a Stubber too ("all stubbed").
+
+The bare handler is `boto3.client("connect")` with a Stubber and one `transfer_contact` per event;
+"bare-same-calls" makes the same three Connect calls as ours, without any framework around them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import sys
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bench.common import (
+    INSTANCE_ID,
+    LAMBDA_TIMEOUT_SECONDS,
+    QUEUE_FLOW,
+    SOURCE_QUEUE,
+    TARGET_QUEUE,
+    handler_extra_env,
+    isolated_aws_env,
+    sla_event,
+)
+
+Handler = Callable[[dict[str, Any], Any], Any]
+
+OURS = "ours"  # DynamoDB/SQS/SNS in moto (in process)
+OURS_NOOP_IDEMPOTENCY = "ours-noop-idempotency"
+OURS_ALL_STUBBED = "ours-all-stubbed"  # DynamoDB through a Stubber as well
+BARE = "bare"
+BARE_SAME_CALLS = "bare-same-calls"  # DescribeContact + UpdateContactAttributes + TransferContact, no framework
+VARIANTS = (BARE, BARE_SAME_CALLS, OURS, OURS_NOOP_IDEMPOTENCY, OURS_ALL_STUBBED)
+
+
+class _NoOpIdempotency:
+    """The IdempotentRunner port without a store: runs the operation every time."""
+
+    def run(self, key: str, operation: Callable[[], dict[str, Any]]) -> dict[str, Any]:  # noqa: ARG002
+        return operation()
+
+
+@contextlib.contextmanager
+def quiet_stdout() -> Iterator[None]:
+    """Powertools' metrics are printed at the end of each invocation; send them nowhere while measuring."""
+    saved = sys.stdout
+    sys.stdout = _DEVNULL
+    try:
+        yield
+    finally:
+        sys.stdout = saved
+
+
+_DEVNULL: io.TextIOWrapper = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
+
+
+@dataclass
+class Environment:
+    """The handlers and their stubs; call `prepare(variant)` before each escalation, then `invoke`."""
+
+    ours: Handler
+    bare: Handler
+    bare_same_calls: Handler
+    connect_stub: Any  # botocore.stub.Stubber on ours' Connect client
+    dynamodb_stub: Any  # Stubber on the idempotency layer's DynamoDB client (active only when all stubbed)
+    bare_stub: Any
+    service: Any  # EscalationService, to swap its idempotency runner
+    real_idempotency: Any
+    mock: Any  # moto's mock_aws, started
+
+    def use(self, variant: str) -> None:
+        """Switch the environment to a variant (stubs activated/deactivated, idempotency swapped)."""
+        self.service._idempotency = _NoOpIdempotency() if variant == OURS_NOOP_IDEMPOTENCY else self.real_idempotency
+        if variant == OURS_ALL_STUBBED:
+            self.dynamodb_stub.activate()
+        else:
+            self.dynamodb_stub.deactivate()
+
+    def prepare(self, variant: str) -> dict[str, Any]:
+        """Queue the stubbed answers for one escalation; returns its event (a fresh contact id)."""
+        contact_id = str(uuid.uuid4())
+        if variant == BARE:
+            self.bare_stub.add_response("transfer_contact", _transfer_answer())
+            return sla_event(contact_id)
+        if variant == BARE_SAME_CALLS:
+            self.bare_stub.add_response("describe_contact", _describe_answer(contact_id))
+            self.bare_stub.add_response("update_contact_attributes", {})
+            self.bare_stub.add_response("transfer_contact", _transfer_answer())
+            return sla_event(contact_id)
+        self.connect_stub.add_response("describe_contact", _describe_answer(contact_id))
+        self.connect_stub.add_response("update_contact_attributes", {})
+        self.connect_stub.add_response("transfer_contact", _transfer_answer())
+        if variant == OURS_ALL_STUBBED:
+            self.dynamodb_stub.add_response("put_item", {})
+            self.dynamodb_stub.add_response("update_item", {})
+        return sla_event(contact_id)
+
+    def handler(self, variant: str) -> Handler:
+        if variant == BARE:
+            return self.bare
+        return self.bare_same_calls if variant == BARE_SAME_CALLS else self.ours
+
+    def check_drained(self) -> None:
+        """Every queued answer was used: the stubs really answered (nothing went to a network)."""
+        for stub in (self.connect_stub, self.bare_stub):
+            stub.assert_no_pending_responses()
+
+    def close(self) -> None:
+        self.connect_stub.deactivate()
+        self.bare_stub.deactivate()
+        self.dynamodb_stub.deactivate()
+        self.mock.stop()
+
+
+def _describe_answer(contact_id: str) -> dict[str, Any]:
+    return {
+        "Contact": {
+            "Id": contact_id,
+            "Arn": f"arn:aws:connect:us-east-1:123456789012:instance/{INSTANCE_ID}/contact/{contact_id}",
+            "InitialContactId": contact_id,
+            "Channel": "TASK",
+            "InitiationMethod": "API",
+            "QueueInfo": {"Id": SOURCE_QUEUE},
+            "Attributes": {},
+        }
+    }
+
+
+def _transfer_answer() -> dict[str, Any]:
+    new_id = str(uuid.uuid4())
+    return {
+        "ContactId": new_id,
+        "ContactArn": f"arn:aws:connect:us-east-1:123456789012:instance/{INSTANCE_ID}/contact/{new_id}",
+    }
+
+
+def new_context() -> Any:
+    from local.lambda_context import new_context as make
+
+    return make(timeout_seconds=LAMBDA_TIMEOUT_SECONDS)
+
+
+def start(tmp_dir: Path) -> Environment:
+    """Set this process up as one execution environment (environment variables, moto, handler, stubs)."""
+    os.environ.update(isolated_aws_env(tmp_dir))
+    os.environ.update(handler_extra_env())
+    for name in [key for key in os.environ if key.startswith("AWS_ENDPOINT_URL")]:
+        del os.environ[name]
+
+    import boto3
+    from botocore.stub import Stubber
+    from moto import mock_aws
+
+    mock = mock_aws()
+    mock.start()
+    prefix = f"bench-{uuid.uuid4().hex[:8]}"
+    sqs = boto3.client("sqs")
+    sns = boto3.client("sns")
+    ddb = boto3.client("dynamodb")
+    table = f"{prefix}-idempotency"
+    ddb.create_table(
+        TableName=table,
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    os.environ["DLQ_URL"] = sqs.create_queue(QueueName=f"{prefix}-dlq")["QueueUrl"]
+    os.environ["ALERT_TOPIC_ARN"] = sns.create_topic(Name=f"{prefix}-alerts")["TopicArn"]
+    os.environ["IDEMPOTENCY_TABLE"] = table
+
+    with quiet_stdout():  # Powertools' Logger binds sys.stdout when the handler module creates it
+        from escalation import composition
+        from escalation.adapters import connect, dynamodb_idempotency
+
+        composition.reset()
+        sys.modules.pop("escalation.handler", None)
+        from escalation.handler import handler as ours
+
+        components = composition.components()
+        components.contact_center.bind_deadline(new_context().get_remaining_time_in_millis)
+        attempts = components.contact_center._attempts()
+        connect_stub = Stubber(connect._client(attempts))
+        connect_stub.activate()
+        dynamodb_stub = Stubber(dynamodb_idempotency._persistence(table).client)
+
+    bare_client = boto3.client("connect")
+    bare_stub = Stubber(bare_client)
+    bare_stub.activate()
+
+    def bare(event: dict[str, Any], context: Any) -> dict[str, Any]:  # noqa: ARG001 - Lambda's signature
+        bare_client.transfer_contact(
+            InstanceId=INSTANCE_ID,
+            ContactId=event["detail"]["contactId"],
+            ContactFlowId=QUEUE_FLOW,
+            QueueId=TARGET_QUEUE,
+        )
+        return {"status": "TRANSFERRED"}
+
+    def bare_same_calls(event: dict[str, Any], context: Any) -> dict[str, Any]:  # noqa: ARG001
+        contact_id = event["detail"]["contactId"]
+        contact = bare_client.describe_contact(InstanceId=INSTANCE_ID, ContactId=contact_id)["Contact"]
+        bare_client.update_contact_attributes(
+            InstanceId=INSTANCE_ID,
+            InitialContactId=contact["InitialContactId"],
+            Attributes={"escalationLevel": "1", "escalationReason": "SLA_BREACH"},
+        )
+        bare_client.transfer_contact(
+            InstanceId=INSTANCE_ID, ContactId=contact_id, ContactFlowId=QUEUE_FLOW, QueueId=TARGET_QUEUE
+        )
+        return {"status": "TRANSFERRED"}
+
+    return Environment(
+        ours=ours,
+        bare=bare,
+        bare_same_calls=bare_same_calls,
+        connect_stub=connect_stub,
+        dynamodb_stub=dynamodb_stub,
+        bare_stub=bare_stub,
+        service=components.service,
+        real_idempotency=components.service._idempotency,
+        mock=mock,
+    )
+
+
+def escalate_once(env: Environment, variant: str) -> Any:
+    """One stubbed escalation, outside any timer (used for warm-up and the memory benchmark)."""
+    event = env.prepare(variant)
+    with quiet_stdout():
+        answer = env.handler(variant)(event, new_context())
+    if not isinstance(answer, dict) or answer.get("status") != "TRANSFERRED":
+        raise RuntimeError(f"{variant}: unexpected answer {answer!r}")
+    return answer
