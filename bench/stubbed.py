@@ -151,8 +151,17 @@ def new_context() -> Any:
     return make(timeout_seconds=LAMBDA_TIMEOUT_SECONDS)
 
 
-def start(tmp_dir: Path) -> Environment:
-    """Set this process up as one execution environment (environment variables, moto, handler, stubs)."""
+class _NoMock:
+    def stop(self) -> None:
+        pass
+
+
+def start(tmp_dir: Path, *, use_moto: bool = True) -> Environment:
+    """Set this process up as one execution environment (environment variables, moto, handler, stubs).
+
+    use_moto False: moto is not even imported (only the all-stubbed and bare variants then work); the
+    DLQ, topic and table names are placeholders that no call reaches.
+    """
     os.environ.update(isolated_aws_env(tmp_dir))
     os.environ.update(handler_extra_env())
     for name in [key for key in os.environ if key.startswith("AWS_ENDPOINT_URL")]:
@@ -160,23 +169,29 @@ def start(tmp_dir: Path) -> Environment:
 
     import boto3
     from botocore.stub import Stubber
-    from moto import mock_aws
 
-    mock = mock_aws()
-    mock.start()
     prefix = f"bench-{uuid.uuid4().hex[:8]}"
-    sqs = boto3.client("sqs")
-    sns = boto3.client("sns")
-    ddb = boto3.client("dynamodb")
     table = f"{prefix}-idempotency"
-    ddb.create_table(
-        TableName=table,
-        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    os.environ["DLQ_URL"] = sqs.create_queue(QueueName=f"{prefix}-dlq")["QueueUrl"]
-    os.environ["ALERT_TOPIC_ARN"] = sns.create_topic(Name=f"{prefix}-alerts")["TopicArn"]
+    mock: Any = _NoMock()
+    if use_moto:
+        from moto import mock_aws
+
+        mock = mock_aws()
+        mock.start()
+        sqs = boto3.client("sqs")
+        sns = boto3.client("sns")
+        ddb = boto3.client("dynamodb")
+        ddb.create_table(
+            TableName=table,
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        os.environ["DLQ_URL"] = sqs.create_queue(QueueName=f"{prefix}-dlq")["QueueUrl"]
+        os.environ["ALERT_TOPIC_ARN"] = sns.create_topic(Name=f"{prefix}-alerts")["TopicArn"]
+    else:
+        os.environ["DLQ_URL"] = f"https://sqs.us-east-1.amazonaws.com/123456789012/{prefix}-dlq"
+        os.environ["ALERT_TOPIC_ARN"] = f"arn:aws:sns:us-east-1:123456789012:{prefix}-alerts"
     os.environ["IDEMPOTENCY_TABLE"] = table
 
     with quiet_stdout():  # Powertools' Logger binds sys.stdout when the handler module creates it
@@ -233,7 +248,55 @@ def start(tmp_dir: Path) -> Environment:
     )
 
 
-def escalate_once(env: Environment, variant: str) -> Any:
+@dataclass
+class BareEnvironment:
+    """Only the bare handler: the production handler is never imported (a baseline for memory)."""
+
+    bare: Handler
+    bare_stub: Any
+
+    def use(self, variant: str) -> None:
+        if variant != BARE:
+            raise ValueError(f"a bare environment runs only {BARE!r}, not {variant!r}")
+
+    def prepare(self, variant: str) -> dict[str, Any]:
+        self.use(variant)
+        self.bare_stub.add_response("transfer_contact", _transfer_answer())
+        return sla_event(str(uuid.uuid4()))
+
+    def handler(self, variant: str) -> Handler:
+        self.use(variant)
+        return self.bare
+
+    def check_drained(self) -> None:
+        self.bare_stub.assert_no_pending_responses()
+
+    def close(self) -> None:
+        self.bare_stub.deactivate()
+
+
+def start_bare(tmp_dir: Path) -> BareEnvironment:
+    os.environ.update(isolated_aws_env(tmp_dir))
+    import boto3
+    from botocore.stub import Stubber
+
+    client = boto3.client("connect")
+    stub = Stubber(client)
+    stub.activate()
+
+    def bare(event: dict[str, Any], context: Any) -> dict[str, Any]:  # noqa: ARG001 - Lambda's signature
+        client.transfer_contact(
+            InstanceId=INSTANCE_ID,
+            ContactId=event["detail"]["contactId"],
+            ContactFlowId=QUEUE_FLOW,
+            QueueId=TARGET_QUEUE,
+        )
+        return {"status": "TRANSFERRED"}
+
+    return BareEnvironment(bare=bare, bare_stub=stub)
+
+
+def escalate_once(env: Environment | BareEnvironment, variant: str) -> Any:
     """One stubbed escalation, outside any timer (used for warm-up and the memory benchmark)."""
     event = env.prepare(variant)
     with quiet_stdout():
