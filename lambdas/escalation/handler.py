@@ -17,7 +17,7 @@ settings()
 
 
 def _is_api_gateway_event(event: dict[str, Any]) -> bool:
-    return "httpMethod" in event and "requestContext" in event
+    return "httpMethod" in event and isinstance(event.get("requestContext"), dict)
 
 
 @metrics.log_metrics(capture_cold_start_metric=True)

@@ -49,16 +49,19 @@ class EscalationService:
         Raises EscalationRefused, ConnectCallFailed, EscalationInProgress or IdempotencyStoreUnavailable;
         none of them is remembered, so a later retry runs again.
         """
+        known_contact: Contact | None = None
+        if request.trigger is Trigger.API:
+            # Checked on every request, repeats included: the stored result is only for callers who
+            # may escalate this contact.
+            known_contact = self._describe(request.contact_id)
+            authorize(request.caller, known_contact, self._supervisor_group)
         first_result = self._idempotency.run(
-            request.escalation_id, lambda: self._escalate_once(request).to_dict()
+            request.escalation_id, lambda: self._escalate_once(request, known_contact).to_dict()
         )
         return EscalationResult.from_dict(first_result)
 
-    def _escalate_once(self, request: EscalationRequest) -> EscalationResult:
-        contact = self._describe(request.contact_id)
-        if request.trigger is Trigger.API:
-            authorize(request.caller, contact, self._supervisor_group)
-
+    def _escalate_once(self, request: EscalationRequest, known_contact: Contact | None) -> EscalationResult:
+        contact = known_contact or self._describe(request.contact_id)
         resuming = contact.last_escalation_id == request.escalation_id
         try:
             check_transferable(contact, resuming=resuming)

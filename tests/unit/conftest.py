@@ -19,12 +19,7 @@ from moto import mock_aws
 from escalation import composition, observability
 from escalation.adapters import (
     connect,
-    dynamodb_idempotency,
-    routing_rules_source,
-    sns_alerts,
-    sqs_dead_letters,
 )
-from escalation.config import settings
 from tests.unit.builders import INSTANCE_ID, REGION
 from tests.unit.harness import (
     DLQ_NAME,
@@ -46,14 +41,7 @@ def _fresh_process() -> Iterator[None]:
     """Forget every per-process cache (settings, clients, rules, components) around each test."""
 
     def forget() -> None:
-        settings.cache_clear()
-        composition.components.cache_clear()
-        connect._client.cache_clear()
-        sqs_dead_letters._client.cache_clear()
-        sns_alerts._client.cache_clear()
-        dynamodb_idempotency._persistence.cache_clear()
-        routing_rules_source.rules_from_file.cache_clear()
-        routing_rules_source._parse_cached.cache_clear()
+        composition.reset()
         observability.metrics.clear_metrics()
 
     forget()

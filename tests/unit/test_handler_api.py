@@ -99,6 +99,7 @@ def test_a_repeat_answers_the_same_body_without_a_second_transfer(
     first = invoke(api_event())
     first_metrics = capsys.readouterr().out
     connect_stub.assert_all_used()
+    connect_stub.describe(contact(ended=True))  # the repeat checks the caller against the contact again
     again = invoke(api_event())
     again_metrics = capsys.readouterr().out
 
@@ -130,6 +131,7 @@ def test_the_idempotency_key_header_decides_the_escalation_id(
     connect_stub.transfer(transferred(), queue_id="queue-tier2", client_token=key_id)
 
     first = invoke(api_event(headers={"Idempotency-Key": "click-42"}))
+    connect_stub.describe(contact(ended=True))  # the repeat checks the caller again
     # Same key, another reason: the key decides, so this is a repeat (no second transfer is queued).
     again = invoke(
         api_event({"contactId": CONTACT_ID, "reason": "OTHER"}, headers={"idempotency-key": "click-42"})
@@ -333,7 +335,8 @@ def test_the_idempotency_store_unavailable_is_503_and_nothing_is_transferred(
     invoke: Invoke, connect_stub: ConnectStub, aws: AwsWorld
 ) -> None:
     aws.dynamodb.delete_table(TableName="escalation-idempotency")
-    response = invoke(api_event())  # no Connect answer is queued: any call would fail the stub
+    connect_stub.describe(contact())  # the caller is checked first; no transfer answer is queued
+    response = invoke(api_event())
     assert_error(response, 503, "UPSTREAM_UNAVAILABLE")
     assert response["multiValueHeaders"]["Retry-After"] == ["5"]
 
@@ -350,15 +353,10 @@ def test_another_agent_is_refused_403_and_nothing_is_transferred(
     assert aws.idempotency_records() == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: authorisation runs inside the idempotent operation, so once the contact's agent has "
-    "escalated, any authenticated caller posting the same contactId+reason gets 200 and the stored "
-    "result (new contact id, target) instead of 403",
-)
 def test_a_repeat_by_another_agent_is_still_refused(invoke: Invoke, connect_stub: ConnectStub) -> None:
     expect_transfer_to_tier2(connect_stub)
     assert invoke(api_event(claims=AGENT_CLAIMS))["statusCode"] == 200
+    connect_stub.describe(contact(ended=True))
     assert_error(invoke(api_event(claims=OTHER_AGENT_CLAIMS)), 403, "FORBIDDEN")
 
 
@@ -482,18 +480,12 @@ def test_dead_letter_records_never_hold_the_callers_credentials(
     assert "secret-token" not in alert_text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: an SLA event for an ended contact stores a SKIPPED result under "
-    "escalation_id(instance, contact, 'SLA_BREACH'); an API request for the same contact with reason "
-    "'SLA_BREACH' replays it, EscalationOut refuses status SKIPPED (pydantic ValidationError) and the "
-    "API answers 500 INTERNAL_ERROR with a DLQ record and an alert",
-)
 def test_an_api_request_after_a_skipped_breach_event_is_not_a_5xx(
     invoke: Invoke, connect_stub: ConnectStub, aws: AwsWorld
 ) -> None:
     connect_stub.describe(contact(ended=True))
     assert invoke(sla_event())["status"] == "SKIPPED"
+    connect_stub.describe(contact(ended=True))  # the API checks the caller before the stored result
     response = invoke(api_event({"contactId": CONTACT_ID, "reason": "SLA_BREACH"}))
-    assert response["statusCode"] < 500
+    assert_error(response, 409, "CONTACT_ENDED")
     assert aws.alerts() == []

@@ -513,7 +513,8 @@ def test_a_repeat_answers_the_first_result_without_a_second_transfer(world: Worl
 
     again = world.service.escalate(request)
 
-    assert len(world.connect.calls) == calls_after_first
+    # The repeat reads the contact again only to check the caller (authorisation is never cached).
+    assert [name for name, _ in world.connect.calls[calls_after_first:]] == ["DescribeContact"]
     assert again.to_dict() == first.to_dict()
     assert again.replayed
     assert not first.replayed
@@ -568,3 +569,20 @@ def test_the_rules_are_read_per_escalation_so_a_change_applies_without_a_restart
     )
     service.escalate(make_request(contact_id="c-2"))
     assert [t[1].id for t in connect.transfers()] == ["q-tier2", "q-new"]
+
+
+def test_an_event_repeat_makes_no_connect_call_at_all(world: World) -> None:
+    world.add(make_contact())
+    request = make_request(Trigger.EVENT, caller=None)
+    world.service.escalate(request)
+    calls_after_first = len(world.connect.calls)
+    assert world.service.escalate(request).replayed
+    assert len(world.connect.calls) == calls_after_first
+
+
+def test_a_repeat_by_a_caller_who_may_not_escalate_is_refused(world: World) -> None:
+    world.add(make_contact())
+    world.service.escalate(make_request())
+    with pytest.raises(EscalationRefused) as refused:
+        world.service.escalate(make_request(caller=Caller("mallory", "agent-9", frozenset())))
+    assert refused.value.refusal is Refusal.FORBIDDEN

@@ -101,11 +101,14 @@ class RoutingRules(_Strict):
 
     @model_validator(mode="after")
     def _unique_names(self) -> Self:
-        seen: set[str] = set()
-        for rule in self.rules:
-            if rule.name in seen:
-                raise ValueError(f"rule names must be unique; {rule.name!r} appears twice")
-            seen.add(rule.name)
+        first_seen: dict[str, int] = {}
+        for number, rule in enumerate(self.rules, start=1):
+            if rule.name in first_seen:
+                raise ValueError(
+                    f"rule #{number} {rule.name!r}: rule names must be unique; "
+                    f"rule #{first_seen[rule.name]} has the same name"
+                )
+            first_seen[rule.name] = number
         return self
 
     def find(self, reason: str, contact: Contact, level: int) -> Rule:
@@ -130,7 +133,7 @@ def parse_rules(document: str | bytes) -> RoutingRules:
     """Parse and validate a rules document, or raise RoutingRulesError naming what is wrong."""
     try:
         raw: Any = json.loads(document)
-    except json.JSONDecodeError as error:
+    except ValueError as error:  # JSONDecodeError, and UnicodeDecodeError for bytes that are not UTF-8
         raise RoutingRulesError(f"routing rules are not valid JSON: {error}") from error
     try:
         return RoutingRules.model_validate(raw)

@@ -25,8 +25,8 @@ from escalation.domain.errors import (
     EscalationRefused,
 )
 from escalation.domain.identity import escalation_id
-from escalation.domain.model import Caller, EscalationRequest, RequestedTarget, Trigger
-from escalation.domain.policy import Decision, Failure
+from escalation.domain.model import Caller, EscalationRequest, RequestedTarget, Status, Trigger
+from escalation.domain.policy import Decision, Failure, Refusal
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 RETRY_AFTER_SECONDS = {"throttled": 2, "unavailable": 5, "in_progress": 2}
@@ -169,6 +169,12 @@ def post_escalation(body: Annotated[EscalationBody, Body()]) -> Response[Any]:
         result = components().service.escalate(request)
     except EscalationError as error:
         return _failure_response(error, request)
+    if result.status is Status.SKIPPED:
+        # The first result of this escalation id was a breach event for a contact already ended.
+        observability.count_refused()
+        return _error(
+            409, Refusal.CONTACT_ENDED.value, "the contact has ended; only active contacts transfer"
+        )
     observability.count_result(result.status, replayed=result.replayed)
     return Response(
         status_code=HTTPStatus.OK,
@@ -244,5 +250,5 @@ app.exception_handler(Exception)(unexpected)
 
 
 def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    observability.logger.set_correlation_id(event.get("requestContext", {}).get("requestId"))
+    observability.logger.set_correlation_id(event["requestContext"].get("requestId"))
     return app.resolve(event, context)
