@@ -18,6 +18,7 @@ Per round, ours and each baseline run one after the other (order alternating bet
 freshly reset emulator.
 """
 
+# ruff: noqa: PLC0415 - imports are deferred on purpose: environment variables first, or import cost measured
 from __future__ import annotations
 
 import argparse
@@ -130,7 +131,10 @@ def run(
     ideal = (size - burst) / rate
     max_wait = max(60.0, 6 * ideal) + sum(retry_delays)
     variants = [Variant("ours", "ours")]
-    variants += [Variant(f"naive-{mode}", "naive", naive_mode=None if mode == "default" else mode) for mode in baselines]
+    variants += [
+        Variant(f"naive-{mode}", "naive", naive_mode=None if mode == "default" else mode)
+        for mode in baselines
+    ]
     if diagnose:
         variants += [
             Variant("diag-ours-no-quota", "ours", quota_off=True),
@@ -184,13 +188,16 @@ def run(
                         max_wait_seconds=max_wait,
                     )
                     time.sleep(0.2)  # let the last DLQ sends land before reading back
-                    outcome = _outcome(report, contacts, emulator.ledger(), aws.dlq_records(), emulator.stats())
+                    outcome = _outcome(
+                        report, contacts, emulator.ledger(), aws.dlq_records(), emulator.stats()
+                    )
                     outcome["ratio_to_ideal"] = report.drain_seconds / ideal
                     runs[name].append(outcome)
                     print(
                         f"[{NAME}] round {round_index + 1} {name}: {report.drain_seconds:.1f} s "
                         f"({outcome['ratio_to_ideal']:.2f}x ideal), lost {outcome['lost']}, "
-                        f"dead-lettered {outcome['dead_lettered']}, twice {outcome['transferred_twice_by_contact']}",
+                        f"dead-lettered {outcome['dead_lettered']}, "
+                        f"twice {outcome['transferred_twice_by_contact']}",
                         flush=True,
                     )
         finally:
@@ -219,7 +226,8 @@ def _summarise(
             "median_ratio_to_ideal": median([o["ratio_to_ideal"] for o in outcomes]),
             "max_lost": max(o["lost"] for o in outcomes),
             "max_transferred_twice": max(
-                max(o["transferred_twice_by_contact"], o["transferred_twice_by_client_token"]) for o in outcomes
+                max(o["transferred_twice_by_contact"], o["transferred_twice_by_client_token"])
+                for o in outcomes
             ),
             "median_dead_lettered": median([o["dead_lettered"] for o in outcomes]),
             "median_transfer_requests": median([o["transfer_requests"] for o in outcomes]),
@@ -282,7 +290,8 @@ def _markdown(result: dict[str, Any]) -> str:
         f"burst {p['transfer_burst']} (Connect's 2/s scaled), other Connect operations "
         f"{p['other_operations_rate_per_second']:g}/s burst {p['other_operations_burst']}; "
         f"K = {p['concurrency']} spawned execution environments; Lambda retries after "
-        f"{', '.join(f'{d:g}' for d in p['lambda_retry_delays_seconds'])} s; {p['rounds']} round(s), medians. "
+        f"{', '.join(f'{d:g}' for d in p['lambda_retry_delays_seconds'])} s; "
+        f"{p['rounds']} round(s), medians. "
         f"Naive retry modes: {p['naive_retry_modes']}. No faults injected.\n\n"
         f"Ideal drain (N - burst) / rate = {result['ideal_seconds']:.1f} s. "
         f"Target: ours <= {TARGET_RATIO:.2f}x ideal, 0 lost, 0 transferred twice: "

@@ -16,12 +16,12 @@ AWS_DATA_PATH, and `python -X importtime` of ours' child (the first answer inclu
 during the first invocation count too).
 """
 
+# ruff: noqa: PLC0415 - imports are deferred on purpose: environment variables first, or import cost measured
 from __future__ import annotations
 
 import argparse
 import gzip
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -80,14 +80,20 @@ def _strip_docs(node: Any) -> Any:
     return node
 
 
-def write_trimmed_connect_model(data_path: Path, operations: Sequence[str] = CONNECT_OPERATIONS) -> dict[str, Any]:
+def write_trimmed_connect_model(
+    data_path: Path, operations: Sequence[str] = CONNECT_OPERATIONS
+) -> dict[str, Any]:
     """A Connect service-2.json with only `operations` and the shapes they reach, under data_path."""
     import botocore
 
     source_dir = Path(botocore.__file__).parent / "data" / "connect"
     version_dir = sorted(p for p in source_dir.iterdir() if p.is_dir())[-1]
     source = version_dir / "service-2.json.gz"
-    raw = gzip.decompress(source.read_bytes()) if source.exists() else (version_dir / "service-2.json").read_bytes()
+    raw = (
+        gzip.decompress(source.read_bytes())
+        if source.exists()
+        else (version_dir / "service-2.json").read_bytes()
+    )
     model = json.loads(raw)
     kept_operations = {name: model["operations"][name] for name in operations}
     shapes: dict[str, Any] = {}
@@ -143,7 +149,11 @@ def _bare_event(contact_id: str) -> dict[str, Any]:
 
 
 def _run_child(
-    kind: str, event: Mapping[str, Any], env: Mapping[str, str], tmp_dir: Path, python_flags: Sequence[str] = ()
+    kind: str,
+    event: Mapping[str, Any],
+    env: Mapping[str, str],
+    tmp_dir: Path,
+    python_flags: Sequence[str] = (),
 ) -> tuple[dict[str, Any], float, str]:
     event_path = tmp_dir / "event.json"
     result_path = tmp_dir / "result.json"
@@ -191,7 +201,8 @@ def _importtime_report(samples: Sequence[dict[str, tuple[int, int]]], top: int =
             for m in sorted(modules, key=lambda m: -self_ms[m])[:top]
         ],
         "top_packages_by_self_ms": [
-            {"package": p, "self_ms": round(v, 2)} for p, v in sorted(by_package.items(), key=lambda kv: -kv[1])[:top]
+            {"package": p, "self_ms": round(v, 2)}
+            for p, v in sorted(by_package.items(), key=lambda kv: -kv[1])[:top]
         ],
         "total_import_ms": round(sum(self_ms.values()), 1),
         "modules_imported": len(modules),
@@ -226,7 +237,9 @@ def run(size: int = 10, importtime_runs: int = 3, results_dir: Path = RESULTS_DI
             # One unmeasured run of each: compiled bytecode exists and the page cache is warm for all.
             for kind in ("ours", "bare"):
                 for env in (base_env, trimmed_env):
-                    contact = emulator.add_contact(INSTANCE_ID, "TASK", queue_id=SOURCE_QUEUE, agent_id="agent-alice")
+                    contact = emulator.add_contact(
+                        INSTANCE_ID, "TASK", queue_id=SOURCE_QUEUE, agent_id="agent-alice"
+                    )
                     event = _api_event(contact) if kind == "ours" else _bare_event(contact)
                     _run_child(kind, event, env, tmp_dir)
             for round_index in range(size):
@@ -234,7 +247,9 @@ def run(size: int = 10, importtime_runs: int = 3, results_dir: Path = RESULTS_DI
                 for variant in VARIANTS[shift:] + VARIANTS[:shift]:
                     kind = variant.split("-")[0]
                     env = trimmed_env if variant.endswith("trimmed-model") else base_env
-                    contact = emulator.add_contact(INSTANCE_ID, "TASK", queue_id=SOURCE_QUEUE, agent_id="agent-alice")
+                    contact = emulator.add_contact(
+                        INSTANCE_ID, "TASK", queue_id=SOURCE_QUEUE, agent_id="agent-alice"
+                    )
                     event = _api_event(contact) if kind == "ours" else _bare_event(contact)
                     child, wall, _ = _run_child(kind, event, env, tmp_dir)
                     if not child["ok"]:
@@ -248,8 +263,12 @@ def run(size: int = 10, importtime_runs: int = 3, results_dir: Path = RESULTS_DI
                     )
             importtimes = []
             for _ in range(importtime_runs):
-                contact = emulator.add_contact(INSTANCE_ID, "TASK", queue_id=SOURCE_QUEUE, agent_id="agent-alice")
-                _, _, stderr = _run_child("ours", _api_event(contact), base_env, tmp_dir, ["-X", "importtime"])
+                contact = emulator.add_contact(
+                    INSTANCE_ID, "TASK", queue_id=SOURCE_QUEUE, agent_id="agent-alice"
+                )
+                _, _, stderr = _run_child(
+                    "ours", _api_event(contact), base_env, tmp_dir, ["-X", "importtime"]
+                )
                 importtimes.append(_parse_importtime(stderr))
         finally:
             aws.stop()
@@ -260,7 +279,10 @@ def run(size: int = 10, importtime_runs: int = 3, results_dir: Path = RESULTS_DI
 
 
 def _summarise(
-    samples: dict[str, list[dict[str, float]]], model_info: dict[str, Any], importtime: dict[str, Any], size: int
+    samples: dict[str, list[dict[str, float]]],
+    model_info: dict[str, Any],
+    importtime: dict[str, Any],
+    size: int,
 ) -> dict[str, Any]:
     summary = {
         variant: {
@@ -290,13 +312,16 @@ def _summarise(
         "ratios": {
             "ours_over_bare_in_child": in_child_ratio,
             "ours_over_bare_subprocess_wall": wall_ratio,
-            "ours_trimmed_over_ours_in_child": ratio(trimmed["median_in_child_ms"], ours["median_in_child_ms"]),
+            "ours_trimmed_over_ours_in_child": ratio(
+                trimmed["median_in_child_ms"], ours["median_in_child_ms"]
+            ),
             "bare_trimmed_over_bare_in_child": ratio(
                 summary["bare-trimmed-model"]["median_in_child_ms"], bare["median_in_child_ms"]
             ),
         },
         "trimmed_model_saves_ms_ours": ours["median_in_child_ms"] - trimmed["median_in_child_ms"],
-        "trimmed_model_saves_ms_bare": bare["median_in_child_ms"] - summary["bare-trimmed-model"]["median_in_child_ms"],
+        "trimmed_model_saves_ms_bare": bare["median_in_child_ms"]
+        - summary["bare-trimmed-model"]["median_in_child_ms"],
         "trimmed_model": model_info,
         "summary": summary,
         "importtime_ours": importtime,
@@ -322,17 +347,22 @@ def _markdown(result: dict[str, Any]) -> str:
     package_rows = [[i["package"], i["self_ms"]] for i in imports["top_packages_by_self_ms"]]
     return (
         f"Fresh process to first answer, {result['parameters']['runs_per_variant']} interleaved runs per "
-        f"variant, medians. Ours: {result['parameters']['event']}; bare: import boto3, client('connect'), one "
+        f"variant, medians. Ours: {result['parameters']['event']}; "
+        "bare: import boto3, client('connect'), one "
         f"transfer_contact. Connect emulator without quota and moto, both over HTTP on 127.0.0.1.\n\n"
         f"Target: ours <= {TARGET_RATIO:.1f}x bare: **{'met' if result['target']['met'] else 'missed'}** - "
-        f"{result['target']['verdict']} (in-child); subprocess wall {r['ours_over_bare_subprocess_wall']:.2f}x.\n\n"
+        f"{result['target']['verdict']} (in-child); "
+        f"subprocess wall {r['ours_over_bare_subprocess_wall']:.2f}x.\n\n"
         + markdown_table(["variant", "in-child ms", "init ms", "subprocess wall ms", "runs"], rows)
-        + "\n\ninit = up to the handler being callable (bare: boto3 imported and the client built at module level; "
+        + "\n\ninit = up to the handler being callable "
+        "(bare: boto3 imported and the client built at module level; "
         "ours: the handler module imported, clients are built on first use).\n\n"
-        f"Trimmed Connect model via AWS_DATA_PATH ({len(m['operations'])} of {m['full_operations']} operations, "
-        f"{m['trimmed_shapes']} of {m['full_shapes']} shapes, {m['trimmed_json_bytes'] / 1024:.0f} KiB instead of "
-        f"{m['full_json_bytes'] / 1024:.0f} KiB JSON): ours saves {result['trimmed_model_saves_ms_ours']:.0f} ms "
-        f"({r['ours_trimmed_over_ours_in_child']:.2f}x), bare saves {result['trimmed_model_saves_ms_bare']:.0f} ms "
+        f"Trimmed Connect model via AWS_DATA_PATH ({len(m['operations'])} of {m['full_operations']} "
+        f"operations, {m['trimmed_shapes']} of {m['full_shapes']} shapes, "
+        f"{m['trimmed_json_bytes'] / 1024:.0f} KiB instead of {m['full_json_bytes'] / 1024:.0f} KiB JSON): "
+        f"ours saves {result['trimmed_model_saves_ms_ours']:.0f} ms "
+        f"({r['ours_trimmed_over_ours_in_child']:.2f}x), "
+        f"bare saves {result['trimmed_model_saves_ms_bare']:.0f} ms "
         f"({r['bare_trimmed_over_bare_in_child']:.2f}x).\n\n"
         f"`python -X importtime` of ours' child (first answer included), median of runs: "
         f"{imports['modules_imported']} modules, {imports['total_import_ms']:.0f} ms of import time.\n\n"

@@ -100,7 +100,9 @@ def write_results(
     json_path = results_dir / f"{name}.json"
     md_path = results_dir / f"{name}.md"
     json_path.write_text(json.dumps(result, indent=2, sort_keys=False) + "\n")
-    md_path.write_text(f"# {name}\n\n{machine_line(info)} Date: {result['date']}.\n\n{markdown_body.strip()}\n")
+    md_path.write_text(
+        f"# {name}\n\n{machine_line(info)} Date: {result['date']}.\n\n{markdown_body.strip()}\n"
+    )
     return json_path, md_path
 
 
@@ -200,4 +202,3 @@ def stripped_environ() -> dict[str, str]:
         for key, value in os.environ.items()
         if not key.startswith(("AWS_", "POWERTOOLS_")) and key not in ("CONNECT_INSTANCE_ID", "ROUTING_RULES")
     }
-

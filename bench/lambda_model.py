@@ -13,6 +13,7 @@ Two kinds of handler run in the workers:
   (botocore then fills in a fresh uuid4 per call), no idempotency, no dead-lettering of its own.
 """
 
+# ruff: noqa: PLC0415 - imports are deferred on purpose: environment variables first, or import cost measured
 from __future__ import annotations
 
 import heapq
@@ -25,7 +26,7 @@ import traceback
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from bench.common import LAMBDA_TIMEOUT_SECONDS, QUEUE_FLOW, TARGET_QUEUE
 
@@ -48,11 +49,19 @@ class WorkerSpec:
     timeout_seconds: float = LAMBDA_TIMEOUT_SECONDS
 
 
+def _retries(mode: str, total_max_attempts: int | None = None) -> Any:
+    """botocore's `retries` config (typed loosely: the stubs want a Literal mode)."""
+    retries: dict[str, Any] = {"mode": mode}
+    if total_max_attempts is not None:
+        retries["total_max_attempts"] = total_max_attempts
+    return retries
+
+
 def _naive_handler(retry_mode: str | None) -> Handler:
     import boto3
     from botocore.config import Config
 
-    client = boto3.client("connect", config=Config(retries={"mode": retry_mode}) if retry_mode else None)
+    client = boto3.client("connect", config=Config(retries=_retries(retry_mode)) if retry_mode else None)
     instance_id = os.environ["CONNECT_INSTANCE_ID"]
 
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:  # noqa: ARG001 - Lambda's signature
@@ -83,11 +92,12 @@ class _Pacer:
 
 
 def _override_connect_client(mode: str, transfer_pace: float | None) -> None:
-    """Swap the adapter's client factory for one with another retry mode and/or a pacer (this process only)."""
+    """Swap the adapter's client factory: another retry mode and/or a pacer (this process only)."""
     from functools import cache
 
     import boto3
     from botocore.config import Config
+
     from escalation.adapters import connect
 
     pacer = _Pacer(transfer_pace) if transfer_pace else None
@@ -97,7 +107,7 @@ def _override_connect_client(mode: str, transfer_pace: float | None) -> None:
         made = boto3.client(
             "connect",
             config=Config(
-                retries={"mode": mode, "total_max_attempts": max_attempts},  # type: ignore[typeddict-item]
+                retries=_retries(mode, max_attempts),
                 connect_timeout=connect.CONNECT_TIMEOUT_SECONDS,
                 read_timeout=connect.READ_TIMEOUT_SECONDS,
             ),
@@ -107,7 +117,7 @@ def _override_connect_client(mode: str, transfer_pace: float | None) -> None:
             made.meta.events.register("before-send.connect.TransferContact", pacer)
         return made
 
-    connect._client = client  # type: ignore[assignment]
+    connect._client = client
 
 
 def _load_handler(spec: WorkerSpec) -> Handler:
@@ -116,7 +126,7 @@ def _load_handler(spec: WorkerSpec) -> Handler:
 
         if spec.ours_retry_mode or spec.ours_transfer_pace:
             _override_connect_client(spec.ours_retry_mode or "adaptive", spec.ours_transfer_pace)
-        return handler
+        return cast(Handler, handler)
     if spec.kind == "naive":
         return _naive_handler(spec.naive_retry_mode)
     raise ValueError(f"unknown handler kind {spec.kind!r}")
@@ -153,7 +163,9 @@ def worker_main(
         try:
             answer = handler(event, context)
         except Exception as error:
-            results.put((_ERROR, seq, attempt, f"{type(error).__name__}: {str(error)[:200]}", time.monotonic()))
+            results.put(
+                (_ERROR, seq, attempt, f"{type(error).__name__}: {str(error)[:200]}", time.monotonic())
+            )
             continue
         except BaseException:
             traceback.print_exc(file=sys.stderr)
@@ -180,7 +192,7 @@ class DrainReport:
 
 
 def _error_key(text: str) -> str:
-    return text.split(" after ")[0][:80]
+    return text.split(" after ", maxsplit=1)[0][:80]
 
 
 def run_async_lambda(

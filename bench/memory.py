@@ -80,8 +80,19 @@ def _run_child(variant: str, size: int, checkpoint: int, tmp_dir: Path) -> dict[
     out_path = tmp_dir / f"{variant}.json"
     env = {**stripped_environ(), "PYTHONPATH": python_path_env()}
     completed = subprocess.run(
-        [sys.executable, "-m", "bench.memory", "--child", variant, "--size", str(size), "--checkpoint", str(checkpoint),
-         "--child-out", str(out_path)],
+        [
+            sys.executable,
+            "-m",
+            "bench.memory",
+            "--child",
+            variant,
+            "--size",
+            str(size),
+            "--checkpoint",
+            str(checkpoint),
+            "--child-out",
+            str(out_path),
+        ],
         env=env,
         cwd=REPO_ROOT,
         capture_output=True,
@@ -123,7 +134,9 @@ def _summarise(measured: dict[str, Any], size: int, checkpoint: int) -> dict[str
             f"rss_at_{first_checkpoint['escalations']}_mb": _mb(first_checkpoint["VmRSS"]),
             f"rss_at_{last['escalations']}_mb": _mb(last["VmRSS"]),
             "growth_mib": growth_kib / 1024,
-            "growth_bytes_per_escalation": growth_kib * 1024 / max(1, last["escalations"] - first_checkpoint["escalations"]),
+            "growth_bytes_per_escalation": growth_kib
+            * 1024
+            / max(1, last["escalations"] - first_checkpoint["escalations"]),
             "points": points,
         }
     verdicts = {}
@@ -134,7 +147,8 @@ def _summarise(measured: dict[str, Any], size: int, checkpoint: int) -> dict[str
         verdicts[variant] = {
             "peak": peak.text,
             "peak_met": peak.met,
-            "growth": f"{'met' if growth_ok else 'missed'} ({s['growth_mib']:.2f} MiB vs <= {GROWTH_NOISE_MIB} MiB)",
+            "growth": f"{'met' if growth_ok else 'missed'} "
+            f"({s['growth_mib']:.2f} MiB vs <= {GROWTH_NOISE_MIB} MiB)",
             "growth_met": growth_ok,
         }
     primary = verdicts[stubbed.OURS_ALL_STUBBED]
@@ -182,7 +196,14 @@ def _markdown(result: dict[str, Any]) -> str:
         f"{t['peak_mb_at_most']:.1f} MB and growth <= {t['growth_mib_at_most']:.0f} MiB: "
         f"**{'met' if t['met'] else 'missed'}**.\n{verdict_lines}\n\n"
         + markdown_table(
-            ["variant", "peak RSS MB", "RSS after 1st MB", "RSS at checkpoints MB", "growth MiB", "bytes/escalation"],
+            [
+                "variant",
+                "peak RSS MB",
+                "RSS after 1st MB",
+                "RSS at checkpoints MB",
+                "growth MiB",
+                "bytes/escalation",
+            ],
             rows,
         )
         + "\n\nGrowth is RSS at the last checkpoint minus RSS at the first (1000 escalations). "

@@ -11,6 +11,7 @@ The bare handler is `boto3.client("connect")` with a Stubber and one `transfer_c
 "bare-same-calls" makes the same three Connect calls as ours, without any framework around them.
 """
 
+# ruff: noqa: PLC0415 - imports are deferred on purpose: environment variables first, or import cost measured
 from __future__ import annotations
 
 import contextlib
@@ -40,7 +41,9 @@ OURS = "ours"  # DynamoDB/SQS/SNS in moto (in process)
 OURS_NOOP_IDEMPOTENCY = "ours-noop-idempotency"
 OURS_ALL_STUBBED = "ours-all-stubbed"  # DynamoDB through a Stubber as well
 BARE = "bare"
-BARE_SAME_CALLS = "bare-same-calls"  # DescribeContact + UpdateContactAttributes + TransferContact, no framework
+BARE_SAME_CALLS = (
+    "bare-same-calls"  # DescribeContact + UpdateContactAttributes + TransferContact, no framework
+)
 VARIANTS = (BARE, BARE_SAME_CALLS, OURS, OURS_NOOP_IDEMPOTENCY, OURS_ALL_STUBBED)
 
 
@@ -81,7 +84,9 @@ class Environment:
 
     def use(self, variant: str) -> None:
         """Switch the environment to a variant (stubs activated/deactivated, idempotency swapped)."""
-        self.service._idempotency = _NoOpIdempotency() if variant == OURS_NOOP_IDEMPOTENCY else self.real_idempotency
+        self.service._idempotency = (
+            _NoOpIdempotency() if variant == OURS_NOOP_IDEMPOTENCY else self.real_idempotency
+        )
         if variant == OURS_ALL_STUBBED:
             self.dynamodb_stub.activate()
         else:

@@ -11,7 +11,8 @@ CPU-bound, and CPU time is what a noisy shared machine distorts least). Variants
 rounds (order rotating), `size` escalations each; p50/p99 over all of them.
 
 Variants: bare; bare-same-calls (DescribeContact + UpdateContactAttributes + TransferContact, the
-Connect work ours does, without any framework); ours; ours with a no-op idempotency store (what the idempotency layer costs); ours with
+Connect work ours does, without any framework); ours; ours with a no-op idempotency store (what the
+idempotency layer costs); ours with
 DynamoDB stubbed too (what moto's in-process emulation adds to the figure).
 """
 
@@ -47,7 +48,9 @@ def _measure(env: stubbed.Environment, variant: str, count: int) -> list[float]:
     return samples
 
 
-def run(size: int = 5000, rounds: int = 10, warmup: int = 200, results_dir: Path = RESULTS_DIR) -> dict[str, Any]:
+def run(
+    size: int = 5000, rounds: int = 10, warmup: int = 200, results_dir: Path = RESULTS_DIR
+) -> dict[str, Any]:
     samples: dict[str, list[float]] = {variant: [] for variant in stubbed.VARIANTS}
     with tempfile.TemporaryDirectory(prefix="bench-warm-") as tmp:
         env = stubbed.start(Path(tmp))
@@ -133,13 +136,15 @@ def _markdown(result: dict[str, Any]) -> str:
         f"{p['rounds']} interleaved rounds after {p['warmup_per_variant']} warm-up each; {p['clock']}. "
         f"Connect: {p['connect']}; DynamoDB/SQS/SNS: {p['dynamodb_sqs_sns']}. Fresh contact ids, so the "
         f"idempotency records are really written.\n\n"
-        f"Target: ours <= {TARGET_RATIO:.0f}x bare (p50): **{'met' if result['target']['met'] else 'missed'}** - "
+        f"Target: ours <= {TARGET_RATIO:.0f}x bare (p50): "
+        f"**{'met' if result['target']['met'] else 'missed'}** - "
         f"{result['target']['verdict']}.\n\n"
         + markdown_table(["variant", "p50 ms", "p99 ms", "p50 vs bare", "p99 vs bare"], rows)
         + f"\n\nThe idempotency layer costs {result['idempotency_layer_ms_p50']:.2f} ms of CPU at p50 "
         f"(ours minus ours-noop-idempotency), of which moto's in-process DynamoDB emulation is about "
-        f"{result['moto_dynamodb_emulation_ms_p50']:.2f} ms (ours minus ours-all-stubbed): a deployed function "
-        f"waits on the network for that part instead of computing it. With every AWS call stubbed, ours costs "
+        f"{result['moto_dynamodb_emulation_ms_p50']:.2f} ms (ours minus ours-all-stubbed): "
+        "a deployed function waits on the network for that part instead of computing it. "
+        "With every AWS call stubbed, ours costs "
         f"{result['ours_all_stubbed_over_bare_same_calls_p50']:.1f}x a bare handler making the same three "
         f"Connect calls (p50)."
     )

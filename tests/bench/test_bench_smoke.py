@@ -1,0 +1,131 @@
+"""Smoke tests for the benchmarks: each runs as its own command at a tiny size and writes its files.
+
+No timing is asserted (figures at these sizes mean nothing); only that the benchmark ran end to end
+and its JSON and markdown have the fields the summary and readers rely on.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bench import run_all
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+pytestmark = pytest.mark.integration
+
+SMOKE_COMMANDS: dict[str, Sequence[str]] = {
+    "warm_overhead": ("--size", "20", "--rounds", "2", "--warmup", "2"),
+    "memory": ("--size", "10", "--checkpoint", "5"),
+    "cold_start": ("--size", "1", "--importtime-runs", "1"),
+    "burst_drain": ("--size", "12", "--rate", "40", "--concurrency", "2"),
+}
+MACHINE_FIELDS = {"nproc", "cpu_model", "python", "boto3", "botocore", "aws_lambda_powertools"}
+
+
+def _run_benchmark(name: str, results_dir: Path) -> None:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("AWS_", "POWERTOOLS_", "PYTEST_"))
+    }
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO_ROOT / "lambdas"), str(REPO_ROOT)])
+    completed = subprocess.run(
+        [sys.executable, "-m", f"bench.{name}", *SMOKE_COMMANDS[name], "--results-dir", str(results_dir)],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+
+
+@pytest.fixture(scope="module")
+def results_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    directory = tmp_path_factory.mktemp("bench-results")
+    for name in SMOKE_COMMANDS:
+        _run_benchmark(name, directory)
+    return directory
+
+
+def _load(results_dir: Path, name: str) -> dict[str, Any]:
+    md = (results_dir / f"{name}.md").read_text()
+    assert md.startswith(f"# {name}")
+    assert "Machine:" in md
+    result: dict[str, Any] = json.loads((results_dir / f"{name}.json").read_text())
+    assert result["benchmark"] == name
+    assert result["machine"].keys() >= MACHINE_FIELDS
+    assert result["date"]
+    assert {"met", "verdict"} <= result["target"].keys() or "verdicts" in result["target"]
+    return result
+
+
+def test_burst_drain_writes_its_figures(results_dir: Path) -> None:
+    result = _load(results_dir, "burst_drain")
+    assert result["parameters"]["events"] == 12
+    assert result["ideal_seconds"] > 0
+    assert {"ours", "naive-default"} <= result["summary"].keys()
+    for figures in result["summary"].values():
+        assert {
+            "median_drain_seconds",
+            "median_ratio_to_ideal",
+            "max_lost",
+            "max_transferred_twice",
+            "median_dead_lettered",
+            "median_transfer_requests",
+            "median_transfer_throttled",
+            "median_lambda_retries",
+        } <= figures.keys()
+    ours = result["runs"]["ours"][0]
+    assert ours["transferred"] + ours["dead_lettered"] + ours["lost"] >= 12
+
+
+def test_cold_start_writes_its_figures(results_dir: Path) -> None:
+    result = _load(results_dir, "cold_start")
+    assert {"ours", "bare", "ours-trimmed-model", "bare-trimmed-model"} == result["summary"].keys()
+    for figures in result["summary"].values():
+        assert figures["runs"] == 1
+        assert figures["median_in_child_ms"] > 0
+        assert figures["median_subprocess_wall_ms"] >= figures["median_in_child_ms"]
+    assert result["trimmed_model"]["trimmed_shapes"] < result["trimmed_model"]["full_shapes"]
+    assert len(result["importtime_ours"]["top_by_self_ms"]) == 15
+    assert "ours_over_bare_in_child" in result["ratios"]
+
+
+def test_warm_overhead_writes_its_figures(results_dir: Path) -> None:
+    result = _load(results_dir, "warm_overhead")
+    assert {"bare", "bare-same-calls", "ours", "ours-noop-idempotency", "ours-all-stubbed"} == result[
+        "summary"
+    ].keys()
+    for figures in result["summary"].values():
+        assert figures["escalations"] == 20
+        assert 0 < figures["p50_ms"] <= figures["p99_ms"]
+    assert "idempotency_layer_ms_p50" in result
+
+
+def test_memory_writes_its_figures(results_dir: Path) -> None:
+    result = _load(results_dir, "memory")
+    assert {"ours", "ours-all-stubbed", "bare"} == result["summary"].keys()
+    for figures in result["summary"].values():
+        assert figures["peak_rss_mb"] > 0
+        assert "growth_mib" in figures
+    assert result["target"]["peak_mb_at_most"] == pytest.approx(153.6)
+
+
+def test_summary_has_a_row_per_figure(results_dir: Path, tmp_path: Path) -> None:
+    results = {name: json.loads((results_dir / f"{name}.json").read_text()) for name in SMOKE_COMMANDS}
+    path = run_all.write_summary(results, seconds=1.0, results_dir=tmp_path)
+    text = path.read_text()
+    for name in SMOKE_COMMANDS:
+        assert f"| {name}:" in text
+    assert "| figure | ours | target | baseline beside it | met / missed |" in text
