@@ -116,8 +116,9 @@ class EscalationService:
                     plan.target,
                     fell_back_to_queue=plan.fell_back,
                 )
-            if plan.resuming and contact.ended and failure.failure is Failure.INVALID_REQUEST:
-                # Our earlier attempt never took effect and the contact ended since: nothing to move.
+            if failure.failure is Failure.INVALID_REQUEST and (contact.ended or self._has_ended(contact)):
+                # The contact ended after our check (another escalation moved it, an agent closed it),
+                # or, when resuming, our earlier attempt never took effect: there is nothing to move.
                 if request.trigger is Trigger.EVENT:
                     return self._skipped(request, contact)
                 raise EscalationRefused(Refusal.CONTACT_ENDED, "the contact has ended") from failure
@@ -132,6 +133,12 @@ class EscalationService:
             new_contact_arn=receipt.new_contact_arn,
             fell_back_to_queue=plan.fell_back,
         )
+
+    def _has_ended(self, contact: Contact) -> bool:
+        try:
+            return self._connect.describe_contact(contact.contact_id).ended
+        except ConnectCallFailed:
+            return False  # keep the original failure: we could not learn more
 
     @staticmethod
     def _skipped(request: EscalationRequest, contact: Contact) -> EscalationResult:

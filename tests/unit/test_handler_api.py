@@ -237,6 +237,8 @@ def test_a_connect_error_on_transfer(
     connect_stub.describe(contact())
     connect_stub.update_attributes()
     connect_stub.error("transfer_contact", code, connect_status, "the stub says no")
+    if code == "InvalidRequestException":
+        connect_stub.describe(contact())  # it looks whether the contact ended meanwhile: it did not
     event = api_event()
 
     response = invoke(event)

@@ -364,6 +364,8 @@ def test_a_permanent_connect_error_is_dead_lettered_and_returns(
     connect_stub.describe(contact())
     connect_stub.update_attributes()
     connect_stub.error("transfer_contact", code, connect_status, "no, says the stub")
+    if code == "InvalidRequestException":
+        connect_stub.describe(contact())  # it looks whether the contact ended meanwhile: it did not
     event = sla_event()
 
     result = invoke(event)

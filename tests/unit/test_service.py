@@ -179,13 +179,15 @@ class World:
         self.connect.contacts[contact.contact_id] = contact
         return contact
 
+    @classmethod
+    def with_connect(cls, connect: FakeContactCenter) -> World:
+        idempotency = DictIdempotency()
+        return cls(connect, idempotency, EscalationService(connect, lambda: RULES, idempotency, SUPERVISORS))
+
 
 @pytest.fixture
 def world() -> World:
-    connect = FakeContactCenter()
-    idempotency = DictIdempotency()
-    service = EscalationService(connect, lambda: RULES, idempotency, SUPERVISORS)
-    return World(connect, idempotency, service)
+    return World.with_connect(FakeContactCenter())
 
 
 def refusal_of(world: World, request: EscalationRequest) -> Refusal:
@@ -586,3 +588,35 @@ def test_a_repeat_by_a_caller_who_may_not_escalate_is_refused(world: World) -> N
     with pytest.raises(EscalationRefused) as refused:
         world.service.escalate(make_request(caller=Caller("mallory", "agent-9", frozenset())))
     assert refused.value.refusal is Refusal.FORBIDDEN
+
+
+class _EndsOnTransfer(FakeContactCenter):
+    """Another escalation wins the race: the contact ends just before our TransferContact."""
+
+    def transfer(self, contact_id: str, target: Target, client_token: str) -> TransferReceipt:
+        self.contacts[contact_id] = replace(self.contacts[contact_id], ended=True)
+        return super().transfer(contact_id, target, client_token)
+
+
+@pytest.mark.parametrize("trigger", [Trigger.EVENT, Trigger.API])
+def test_a_contact_that_ends_during_the_escalation_is_not_dead_lettered(trigger: Trigger) -> None:
+    connect = _EndsOnTransfer()
+    world = World.with_connect(connect)
+    world.add(make_contact())
+    connect.fail("TransferContact", Failure.INVALID_REQUEST)
+    request = make_request(trigger, caller=AGENT if trigger is Trigger.API else None)
+    if trigger is Trigger.EVENT:
+        assert world.service.escalate(request).status is Status.SKIPPED
+    else:
+        with pytest.raises(EscalationRefused) as refused:
+            world.service.escalate(request)
+        assert refused.value.refusal is Refusal.CONTACT_ENDED
+
+
+def test_an_invalid_request_on_a_contact_still_active_stays_an_invalid_request(world: World) -> None:
+    world.add(make_contact())
+    world.connect.fail("TransferContact", Failure.INVALID_REQUEST)
+    with pytest.raises(ConnectCallFailed) as failed_call:
+        world.service.escalate(make_request(Trigger.EVENT, caller=None))
+    assert failed_call.value.failure is Failure.INVALID_REQUEST
+    assert world.connect.operations()[-1] == "DescribeContact"  # it looked before deciding
