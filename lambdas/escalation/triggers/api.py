@@ -5,12 +5,18 @@ OpenAPI document from them); exception handlers turn every outcome into a JSON a
 `{"error": CODE, "message": ...}` — 4xx for anything the caller can fix, never a 5xx for bad input.
 """
 
+import json
 import os
+import re
 from http import HTTPStatus
 from typing import Annotated, Any, Literal, Self
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.exceptions import ServiceError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -81,6 +87,7 @@ _ERROR_RESPONSES: dict[int, Any] = {
         (403, "The caller may not escalate this contact"),
         (404, "No such contact"),
         (409, "Not transferable: channel, ended, transfer limit, agent unavailable, or in progress"),
+        (415, "The body is not application/json"),
         (422, "The routing rules allow no target for this request"),
         (429, "Connect throttled past the retry budget; retry after Retry-After seconds"),
         (502, "Connect refused for a reason an operator must fix; the escalation is dead-lettered"),
@@ -238,6 +245,22 @@ def invalid_body(error: RequestValidationError) -> Response[dict[str, str]]:
     return _error(400, "INVALID_BODY", "; ".join(problems)[:1000] or "invalid request body")
 
 
+def unsupported_content_type(_exc: RequestUnsupportedContentType) -> Response[dict[str, str]]:
+    observability.count_refused()
+    return _error(415, "UNSUPPORTED_MEDIA_TYPE", "send the body as application/json")
+
+
+def body_not_utf8(_exc: UnicodeDecodeError) -> Response[dict[str, str]]:
+    observability.count_refused()
+    return _error(400, "INVALID_BODY", "the body is not UTF-8 encoded JSON")
+
+
+def gateway_error(error: ServiceError) -> Response[dict[str, str]]:
+    # Powertools' own HTTP errors (e.g. a method the route does not serve) keep their status.
+    code = re.sub(r"(?<!^)(?=[A-Z])", "_", type(error).__name__.removesuffix("Error")).upper() or "ERROR"
+    return _error(error.status_code, code, error.msg if isinstance(error.msg, str) else json.dumps(error.msg))
+
+
 def unexpected(error: Exception) -> Response[dict[str, str]]:
     # A bug or an unmodelled outage: the escalation is kept (DLQ) and a person is told (alert).
     components().outcomes.unexpected(error, trigger=Trigger.API, original_event=app.current_event.raw_event)
@@ -246,6 +269,9 @@ def unexpected(error: Exception) -> Response[dict[str, str]]:
 
 # Registered without decorator syntax: Powertools' decorator is untyped and mypy --strict says so.
 app.exception_handler(RequestValidationError)(invalid_body)
+app.exception_handler(RequestUnsupportedContentType)(unsupported_content_type)
+app.exception_handler(UnicodeDecodeError)(body_not_utf8)
+app.exception_handler(ServiceError)(gateway_error)
 app.exception_handler(Exception)(unexpected)
 
 
