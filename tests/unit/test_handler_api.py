@@ -491,3 +491,28 @@ def test_an_api_request_after_a_skipped_breach_event_is_not_a_5xx(
     response = invoke(api_event({"contactId": CONTACT_ID, "reason": "SLA_BREACH"}))
     assert_error(response, 409, "CONTACT_ENDED")
     assert aws.alerts() == []
+
+
+# --- bodies Powertools refuses before the route runs ------------------------------------------------
+
+
+def test_a_body_that_is_not_json_media_is_415_and_nothing_is_recorded(invoke: Invoke, aws: AwsWorld) -> None:
+    event = api_event(headers={"Content-Type": "text/plain"}, raw_body="contactId=c-1")
+    assert_error(invoke(event), 415, "UNSUPPORTED_MEDIA_TYPE")
+    assert aws.dead_letters() == []
+    assert aws.alerts() == []
+
+
+def test_a_body_that_is_not_utf8_is_400(invoke: Invoke, aws: AwsWorld) -> None:
+    event = api_event()
+    event["body"] = base64.b64encode(b'{"contactId": "\xff", "reason": "x"}').decode()
+    event["isBase64Encoded"] = True
+    assert_error(invoke(event), 400, "INVALID_BODY")
+    assert aws.dead_letters() == []
+
+
+def test_a_method_the_route_does_not_serve_keeps_its_status(invoke: Invoke, aws: AwsWorld) -> None:
+    event = api_event()
+    event["httpMethod"] = "GET"
+    assert_error(invoke(event), 404, "NOT_FOUND")
+    assert aws.alerts() == []
