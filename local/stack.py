@@ -8,8 +8,10 @@ standard endpoint variables point it here: AWS_ENDPOINT_URL (moto) and AWS_ENDPO
 Connect emulator). The environment is set on start and restored on stop.
 
 One difference from AWS: the handler's invocations run on threads of one process, where Lambda gives
-each concurrent invocation its own execution environment. Powertools' Logger and Metrics are
-process-wide, so concurrent invocations here may flush each other's metrics (totals are kept).
+each concurrent invocation its own execution environment. API requests are therefore served one at a
+time (Powertools' resolver holds the current request on a module-level app); event invocations run
+on the bus's K workers, and since Powertools' Logger and Metrics are process-wide, concurrent
+invocations may flush each other's metrics (totals are kept). The benchmarks use processes instead.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -72,6 +75,22 @@ def seed_instance(connect: ConnectEmulator) -> None:
     connect.add_agent(INSTANCE_ID, "agent-alice", "Available", slots)
     connect.add_agent(INSTANCE_ID, "agent-bob", "Available", slots)
     connect.add_agent(INSTANCE_ID, "agent-account-manager", "Offline", slots)
+
+
+def _one_request_at_a_time(handler: LambdaHandler) -> LambdaHandler:
+    """API requests run one at a time, as in one Lambda execution environment.
+
+    Powertools' REST resolver keeps the current request on the module-level app, which is safe in
+    Lambda (one invocation per environment at a time) but not across threads. Concurrent clicks still
+    race for the idempotency record in DynamoDB as they would across environments.
+    """
+    lock = threading.Lock()
+
+    def serialised(event: dict[str, Any], context: Any) -> Any:
+        with lock:
+            return handler(event, context)
+
+    return serialised
 
 
 class LocalStack:
@@ -151,7 +170,9 @@ class LocalStack:
         )
         openapi = REPO_ROOT / "openapi.json"
         self._api = LocalApi(
-            handler, port=self.options.api_port, openapi_path=openapi if openapi.exists() else None
+            _one_request_at_a_time(handler),
+            port=self.options.api_port,
+            openapi_path=openapi if openapi.exists() else None,
         ).start()
 
     @staticmethod
