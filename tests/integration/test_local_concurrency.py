@@ -16,21 +16,10 @@ from __future__ import annotations
 import json
 import threading
 
-import pytest
-
 from local.stack import LocalStack
 from tests.integration.support import ALICE, SUPERVISOR, dlq_of, post, wait_until
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "local.api.LocalApi calls the in-process handler concurrently; the module-level Powertools "
-        "resolver's current_event is shared, so a concurrent request replaces the one in flight "
-        "(A's DLQ record holds B's request). Needs LocalApi to serialise handler calls (one execution "
-        "environment), or one process per environment."
-    ),
-)
 def test_a_request_held_in_connect_keeps_its_own_event_when_another_request_runs(
     stack: LocalStack,
 ) -> None:

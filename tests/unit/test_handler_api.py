@@ -516,3 +516,15 @@ def test_a_method_the_route_does_not_serve_keeps_its_status(invoke: Invoke, aws:
     event["httpMethod"] = "GET"
     assert_error(invoke(event), 404, "NOT_FOUND")
     assert aws.alerts() == []
+
+
+def test_a_multipart_body_without_a_boundary_is_415_not_a_crash(invoke: Invoke, aws: AwsWorld) -> None:
+    event = api_event(headers={"Content-Type": "multipart/form-data"}, raw_body="--x\r\n")
+    assert_error(invoke(event), 415, "UNSUPPORTED_MEDIA_TYPE")
+    assert aws.alerts() == []
+
+
+def test_json_with_a_charset_is_json(invoke: Invoke, connect_stub: ConnectStub) -> None:
+    expect_transfer_to_tier2(connect_stub)
+    event = api_event(headers={"Content-Type": "application/json; charset=utf-8"})
+    assert invoke(event)["statusCode"] == 200

@@ -35,6 +35,8 @@ from escalation.domain.model import Caller, EscalationRequest, RequestedTarget, 
 from escalation.domain.policy import Decision, Failure, Refusal
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
+UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
+SEND_JSON = "send the body as application/json"
 RETRY_AFTER_SECONDS = {"throttled": 2, "unavailable": 5, "in_progress": 2}
 
 
@@ -96,15 +98,14 @@ _ERROR_RESPONSES: dict[int, Any] = {
 }
 
 
-def _cors() -> CORSConfig | None:
-    # Read here, not in config.py: the resolver is built at import, and only the API needs it.
-    origin = os.environ.get(EnvVar.DESKTOP_ORIGIN, "").strip()
-    if not origin:
-        return None
-    return CORSConfig(allow_origin=origin, allow_headers=[IDEMPOTENCY_HEADER], max_age=600)
-
-
-app = APIGatewayRestResolver(enable_validation=True, cors=_cors())
+# Read here, not in config.py: the resolver is built at import, and only the API needs it.
+DESKTOP_ORIGIN = os.environ.get(EnvVar.DESKTOP_ORIGIN, "").strip() or None
+CORS = (
+    CORSConfig(allow_origin=DESKTOP_ORIGIN, allow_headers=[IDEMPOTENCY_HEADER], max_age=600)
+    if DESKTOP_ORIGIN
+    else None
+)
+app = APIGatewayRestResolver(enable_validation=True, cors=CORS)
 
 
 def _error(status: int, code: str, message: str, retry_after: int | None = None) -> Response[dict[str, str]]:
@@ -247,7 +248,7 @@ def invalid_body(error: RequestValidationError) -> Response[dict[str, str]]:
 
 def unsupported_content_type(_exc: RequestUnsupportedContentType) -> Response[dict[str, str]]:
     observability.count_refused()
-    return _error(415, "UNSUPPORTED_MEDIA_TYPE", "send the body as application/json")
+    return _error(415, UNSUPPORTED_MEDIA_TYPE, SEND_JSON)
 
 
 def body_not_utf8(_exc: UnicodeDecodeError) -> Response[dict[str, str]]:
@@ -275,6 +276,29 @@ app.exception_handler(ServiceError)(gateway_error)
 app.exception_handler(Exception)(unexpected)
 
 
+def _declared_media_type(event: dict[str, Any]) -> str:
+    headers = event.get("headers") or {}
+    if not isinstance(headers, dict):
+        return ""
+    value = next((v for k, v in headers.items() if str(k).lower() == "content-type"), "")
+    return str(value).split(";", 1)[0].strip().lower()
+
+
 def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     observability.logger.set_correlation_id(event["requestContext"].get("requestId"))
+    media_type = _declared_media_type(event)
+    if media_type and media_type != "application/json":
+        # Refused before Powertools parses the body: it also reads form and multipart bodies, and
+        # a malformed one of those raises plain ValueErrors that would look like our own bugs.
+        observability.count_refused()
+        headers = {"Content-Type": "application/json"}
+        if DESKTOP_ORIGIN:
+            headers["Access-Control-Allow-Origin"] = DESKTOP_ORIGIN
+        return {
+            "statusCode": 415,
+            "headers": headers,
+            "multiValueHeaders": {},
+            "body": json.dumps({"error": UNSUPPORTED_MEDIA_TYPE, "message": SEND_JSON}),
+            "isBase64Encoded": False,
+        }
     return app.resolve(event, context)
