@@ -287,14 +287,15 @@ def _markdown(result: dict[str, Any]) -> str:
             ]
         )
     ours = result["summary"]["ours"]
-    naive = {k: v for k, v in result["summary"].items() if k != "ours"}
+    naive = {k: v for k, v in result["summary"].items() if k.startswith("naive")}
     beside = "; ".join(
         f"{k}: {ratio(ours['median_drain_seconds'], v['median_drain_seconds']):.2f}x its drain time"
         for k, v in naive.items()
     )
     return (
         f"{p['events']} SLA-breach events at once; TransferContact quota {p['transfer_rate_per_second']:g}/s "
-        f"burst {p['transfer_burst']} (Connect's 2/s scaled), other Connect operations "
+        f"burst {p['transfer_burst']} ({_scale_words(p['transfer_rate_per_second'])}), "
+        "other Connect operations "
         f"{p['other_operations_rate_per_second']:g}/s burst {p['other_operations_burst']}; "
         f"K = {p['concurrency']} spawned execution environments; Lambda retries after "
         f"{', '.join(f'{d:g}' for d in p['lambda_retry_delays_seconds'])} s; "
@@ -321,6 +322,28 @@ def _markdown(result: dict[str, Any]) -> str:
     )
 
 
+def _scale_words(rate: float) -> str:
+    if rate == REAL_TRANSFER_RATE:
+        return "Connect's real quota, unscaled"
+    return f"Connect's 2/s scaled {rate / REAL_TRANSFER_RATE:g}x"
+
+
+def _throttle_story(label: str, figures: dict[str, Any], retry_delay: float) -> str:
+    requests = figures["median_transfer_requests"]
+    throttled = figures["median_transfer_throttled"]
+    share = throttled / requests if requests else 0.0
+    story = (
+        f"{label}: {figures['median_ratio_to_ideal']:.2f}x ideal, {throttled:.0f} of {requests:.0f} "
+        f"TransferContact requests throttled ({share:.0%})"
+    )
+    if figures["median_lambda_retries"]:
+        story += (
+            f", and {figures['median_lambda_retries']:g} invocation(s) ran out of their in-invocation "
+            f"attempts and waited for Lambda's retry ({retry_delay:g} s or more each, the drain's tail)"
+        )
+    return story
+
+
 def _diagnosis(result: dict[str, Any]) -> str:
     s = result["summary"]
     needed = ("diag-ours-no-quota", "diag-ours-standard-mode", "diag-ours-paced-rate-over-K")
@@ -330,23 +353,30 @@ def _diagnosis(result: dict[str, Any]) -> str:
     ours, free = s["ours"], s["diag-ours-no-quota"]
     standard, paced = s["diag-ours-standard-mode"], s["diag-ours-paced-rate-over-K"]
     capacity = p["events"] / free["median_drain_seconds"] if free["median_drain_seconds"] else float("inf")
+    delay = p["lambda_retry_delays_seconds"][0]
+    limiter = ""
+    if ours["median_transfer_requests"] and (
+        ours["median_transfer_throttled"] / ours["median_transfer_requests"] < 0.10
+    ):
+        limiter = (
+            " Few throttles yet a slow drain: the time is lost client-side, in adaptive mode's rate limiter."
+        )
     return (
         "\n\nDiagnosis (one run each, same emulator and process model):\n"
         f"- Without any TransferContact quota, ours drains in {free['median_drain_seconds']:.1f} s "
         f"({capacity:.0f} escalations/s): the machine and the K environments are not what limits.\n"
-        f"- Ours (adaptive retry mode) sent {ours['median_transfer_requests']:.0f} TransferContact "
-        f"requests of which only {ours['median_transfer_throttled']:.0f} were throttled, yet drained at "
-        f"{ours['median_ratio_to_ideal']:.2f}x ideal: the time is lost client-side, in adaptive mode's rate "
-        "limiter. Each of the K processes learns the rate on its own: a throttle cuts its rate (CUBIC), then "
-        "it probes back up slowly, so between throttles the K processes together offer less than the quota.\n"
-        f"- The same with standard mode: {standard['median_ratio_to_ideal']:.2f}x ideal, "
-        f"{standard['median_transfer_throttled']:.0f} throttled: no limiter, but its backoff (random up to "
-        "1 s, then 2 s) leaves the quota unused while every environment sleeps.\n"
+        f"- {_throttle_story('Ours (adaptive retry mode)', ours, delay)}.{limiter} Each of the K processes "
+        "learns the rate on its own: a throttle cuts that process's rate (CUBIC) and it probes back up "
+        "slowly, so the K processes together alternately under-use and overshoot the shared quota; with "
+        "3 attempts per call (what a 20 s invocation allows) an overshoot can exhaust an invocation.\n"
+        f"- {_throttle_story('Ours with standard mode instead', standard, delay)}: no limiter, and its "
+        "backoff (random up to 1 s, then 2 s) either leaves the quota idle or retries into it.\n"
         f"- Each environment pacing its TransferContact calls to rate/K = "
         f"{p['transfer_rate_per_second'] / p['concurrency']:g}/s (standard mode, bench-side patch, "
         f"production code unchanged): {paced['median_ratio_to_ideal']:.2f}x ideal with "
-        f"{paced['median_transfer_throttled']:.0f} throttled. A per-environment share of the quota "
-        "(rate / reserved concurrency) is what closes the gap.\n" + _scale_note(p["transfer_rate_per_second"])
+        f"{paced['median_transfer_throttled']:.0f} throttled and {paced['median_lambda_retries']:g} Lambda "
+        "retries. A per-environment share of the quota (rate / reserved concurrency) is what closes "
+        "the gap.\n" + _scale_note(p["transfer_rate_per_second"])
     )
 
 

@@ -11,6 +11,7 @@ import json
 import os
 import platform
 import statistics
+import subprocess
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -53,9 +54,29 @@ def cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
+def code_version() -> dict[str, Any]:
+    """The commit measured, and production files that differed from it (others work in this checkout)."""
+
+    def git(*args: str) -> str:
+        try:
+            completed = subprocess.run(
+                ["git", *args], cwd=REPO_ROOT, capture_output=True, text=True, timeout=10, check=False
+            )
+        except (OSError, subprocess.SubprocessError):
+            return ""
+        return completed.stdout.rstrip("\n") if completed.returncode == 0 else ""
+
+    dirty = git("status", "--porcelain", "--", "lambdas", "local")
+    return {
+        "git_commit": git("rev-parse", "--short", "HEAD").strip() or "unknown",
+        "uncommitted_production_changes": [line[3:] for line in dirty.splitlines() if line.strip()],
+    }
+
+
 def machine() -> dict[str, Any]:
     """What the figures were measured on."""
     return {
+        **code_version(),
         "nproc": os.cpu_count(),
         "cpu_model": cpu_model(),
         "python": platform.python_version(),
@@ -76,7 +97,13 @@ def machine_line(info: Mapping[str, Any]) -> str:
     return (
         f"Machine: {info['nproc']} CPU(s), {info['cpu_model']}, Python {info['python']}, "
         f"boto3 {info['boto3']}, botocore {info['botocore']}, "
-        f"Powertools {info['aws_lambda_powertools']}, moto {info['moto']}."
+        f"Powertools {info['aws_lambda_powertools']}, moto {info['moto']}. "
+        f"Code: commit {info.get('git_commit', 'unknown')}"
+        + (
+            f" with uncommitted changes in {', '.join(info['uncommitted_production_changes'])}."
+            if info.get("uncommitted_production_changes")
+            else "."
+        )
     )
 
 
