@@ -172,6 +172,9 @@ class Compute(Construct):
                 contract.EnvVar.IDEMPOTENCY_TABLE: storage.idempotency_table.table_name,
                 contract.EnvVar.CALLER_USER_ID_CLAIM: config.caller_user_id_claim,
                 contract.EnvVar.SUPERVISOR_GROUP: config.supervisor_group,
+                # Each environment paces its transfers to its share of the account's quota, so the
+                # reserved concurrency together keeps to it (bench/results/burst_drain.md).
+                contract.EnvVar.CONNECT_TRANSFER_RATE: f"{config.transfer_rate_per_environment:g}",
                 # The handler's own answers need the CORS header too (API Gateway adds it only to
                 # preflights and its own errors).
                 **({contract.EnvVar.DESKTOP_ORIGIN: config.desktop_origin} if config.desktop_origin else {}),

@@ -23,6 +23,8 @@ class _ContextSource(Protocol):
 _INSTANCE_ID = re.compile(r"^[A-Za-z0-9-]{1,100}$")
 _ENV_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,19}$")
 _DEFAULT_RESERVED_CONCURRENCY = 5
+# Connect's default TransferContact rate quota per account and Region (Service Quotas L-43B4F8CE).
+_DEFAULT_TRANSFER_QUOTA = 2.0
 
 
 def _text(source: _ContextSource, key: str) -> str | None:
@@ -53,8 +55,14 @@ class StackConfig:
     desktop_origin: str | None = None
     routing_rules_parameter: bool = False
     reserved_concurrency: int = _DEFAULT_RESERVED_CONCURRENCY
+    transfer_quota: float = _DEFAULT_TRANSFER_QUOTA
     caller_user_id_claim: str = contract.DEFAULT_CALLER_USER_ID_CLAIM
     supervisor_group: str = contract.DEFAULT_SUPERVISOR_GROUP
+
+    @property
+    def transfer_rate_per_environment(self) -> float:
+        """Each execution environment's share of the TransferContact quota, in calls per second."""
+        return self.transfer_quota / self.reserved_concurrency
 
     @property
     def uses_default_bus(self) -> bool:
@@ -88,6 +96,15 @@ class StackConfig:
             ) from err
         if concurrency < 1:
             raise ContextError("CDK context 'reservedConcurrency' must be at least 1.")
+        quota_text = _text(source, "transferQuota")
+        try:
+            transfer_quota = float(quota_text) if quota_text else _DEFAULT_TRANSFER_QUOTA
+        except ValueError as err:
+            raise ContextError(
+                f"CDK context 'transferQuota' must be a number (TransferContact calls/s), got {quota_text!r}."
+            ) from err
+        if not 0 < transfer_quota <= 1000:
+            raise ContextError("CDK context 'transferQuota' must be above 0 and at most 1000 calls/s.")
         origin = _text(source, "desktopOrigin")
         if origin is not None and not origin.startswith("https://"):
             raise ContextError(f"CDK context 'desktopOrigin' must be an https:// origin, got {origin!r}.")
@@ -100,6 +117,7 @@ class StackConfig:
             desktop_origin=origin.rstrip("/") if origin else None,
             routing_rules_parameter=_flag(source, "routingRulesParameter"),
             reserved_concurrency=concurrency,
+            transfer_quota=transfer_quota,
             caller_user_id_claim=_text(source, "callerUserIdClaim") or contract.DEFAULT_CALLER_USER_ID_CLAIM,
             supervisor_group=_text(source, "supervisorGroup") or contract.DEFAULT_SUPERVISOR_GROUP,
         )

@@ -17,6 +17,7 @@ invocations may flush each other's metrics (totals are kept). The benchmarks use
 from __future__ import annotations
 
 import importlib
+import logging
 import os
 import sys
 import threading
@@ -26,7 +27,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from escalation import composition
+from escalation import composition, observability
 from escalation.contract import METRICS_NAMESPACE, SERVICE_NAME, EnvVar
 from local.api import LocalApi
 from local.aws import LocalAws
@@ -143,6 +144,8 @@ class LocalStack:
                 "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon here
                 "POWERTOOLS_LOG_LEVEL": "INFO",
                 "AWS_LAMBDA_FUNCTION_NAME": "escalation",
+                # As the CDK stack sets it: each environment's share of the transfer quota.
+                EnvVar.CONNECT_TRANSFER_RATE: self._transfer_share(),
                 **self.options.extra_env,
             }
         )
@@ -153,6 +156,11 @@ class LocalStack:
             self.output = HandlerOutput(sys.stdout, RUN_DIR / "handler.log")
             sys.stdout = self.output
         handler = self._fresh_handler()
+        if self.output is not None:
+            # The Logger may have been created before stdout was replaced (an earlier import).
+            log_handler = observability.logger.registered_handler
+            if isinstance(log_handler, logging.StreamHandler):
+                log_handler.setStream(self.output)
         self._bus = LocalBus(
             handler,
             dlq_url=self.aws.dlq_url,
@@ -174,6 +182,12 @@ class LocalStack:
             port=self.options.api_port,
             openapi_path=openapi if openapi.exists() else None,
         ).start()
+
+    def _transfer_share(self) -> str:
+        # Here every "environment" is a thread of this one process, sharing one Connect adapter and
+        # so one pacer: the process's share is the whole quota (the stack divides it by K).
+        rate = self.options.transfer_rate
+        return f"{rate:g}" if rate else "0"
 
     @staticmethod
     def _fresh_handler() -> LambdaHandler:

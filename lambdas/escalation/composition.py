@@ -51,7 +51,10 @@ def _rules_loader(config: Settings) -> Callable[[], RoutingRules]:
 def components() -> Components:
     config = settings()
     contact_center = ConnectContactCenter(
-        config.connect_instance_id, config.connect_max_attempts, observability.record_call_latency
+        config.connect_instance_id,
+        config.connect_max_attempts,
+        observability.record_call_latency,
+        transfer_rate_per_second=config.connect_transfer_rate,
     )
     idempotency = DynamoDbIdempotency(config.idempotency_table)
     service = EscalationService(

@@ -33,6 +33,7 @@ class Settings:
     caller_user_id_claim: str
     supervisor_group: str
     connect_max_attempts: int
+    connect_transfer_rate: float  # calls/s for this environment; 0 = not paced
     routing_rules_cache_seconds: int
 
     @property
@@ -62,6 +63,19 @@ def _integer(env: Mapping[str, str], name: str, default: int, low: int, high: in
     return value
 
 
+def _rate(env: Mapping[str, str], name: str) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return 0.0
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be a number of calls per second, got {raw!r}") from None
+    if not 0 <= value <= 1000:
+        raise ConfigurationError(f"{name} must be between 0 and 1000 calls per second, got {value:g}")
+    return value
+
+
 def load_settings(env: Mapping[str, str]) -> Settings:
     instance_id = _required(env, EnvVar.CONNECT_INSTANCE_ID, "the id of your Amazon Connect instance")
     if len(instance_id) > 100:
@@ -84,6 +98,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         caller_user_id_claim=env.get(EnvVar.CALLER_USER_ID_CLAIM, "").strip() or DEFAULT_CALLER_USER_ID_CLAIM,
         supervisor_group=env.get(EnvVar.SUPERVISOR_GROUP, "").strip() or DEFAULT_SUPERVISOR_GROUP,
         connect_max_attempts=_integer(env, EnvVar.CONNECT_MAX_ATTEMPTS, default=4, low=1, high=10),
+        connect_transfer_rate=_rate(env, EnvVar.CONNECT_TRANSFER_RATE),
         routing_rules_cache_seconds=_integer(
             env, EnvVar.ROUTING_RULES_CACHE_SECONDS, default=300, low=0, high=86_400
         ),

@@ -40,6 +40,9 @@ class EnvVar:
     CALLER_USER_ID_CLAIM: Final = "CALLER_USER_ID_CLAIM"  # JWT claim holding the caller's Connect user id
     SUPERVISOR_GROUP: Final = "SUPERVISOR_GROUP"  # Cognito group whose members may escalate any contact
     CONNECT_MAX_ATTEMPTS: Final = "CONNECT_MAX_ATTEMPTS"  # botocore attempts per Connect call
+    # This environment's share of the account's TransferContact quota, calls/s (0: no pacing). The
+    # stack sets it to the quota divided by the reserved concurrency.
+    CONNECT_TRANSFER_RATE: Final = "CONNECT_TRANSFER_RATE"
     ROUTING_RULES_CACHE_SECONDS: Final = "ROUTING_RULES_CACHE_SECONDS"
     DESKTOP_ORIGIN: Final = "DESKTOP_ORIGIN"  # the agent desktop's origin, for CORS (optional)
 

@@ -57,6 +57,8 @@ def test_defaults() -> None:
         ("envName", "has space"),
         ("reservedConcurrency", "many"),
         ("reservedConcurrency", "0"),
+        ("transferQuota", "fast"),
+        ("transferQuota", "0"),
         ("desktopOrigin", "http://insecure.example"),
     ],
 )

@@ -86,6 +86,7 @@ def test_function_environment(synth: Synth) -> None:
         contract.EnvVar.IDEMPOTENCY_TABLE,
         contract.EnvVar.CALLER_USER_ID_CLAIM,
         contract.EnvVar.SUPERVISOR_GROUP,
+        contract.EnvVar.CONNECT_TRANSFER_RATE,
         "POWERTOOLS_SERVICE_NAME",
         "POWERTOOLS_METRICS_NAMESPACE",
         "POWERTOOLS_LOG_LEVEL",
@@ -94,6 +95,9 @@ def test_function_environment(synth: Synth) -> None:
     assert env[contract.EnvVar.ROUTING_RULES] == contract.DEFAULT_ROUTING_RULES_FILE
     assert env[contract.EnvVar.CALLER_USER_ID_CLAIM] == contract.DEFAULT_CALLER_USER_ID_CLAIM
     assert env[contract.EnvVar.SUPERVISOR_GROUP] == contract.DEFAULT_SUPERVISOR_GROUP
+    # Connect's 2 transfers/s shared by the 5 reserved environments.
+    assert env[contract.EnvVar.CONNECT_TRANSFER_RATE] == "0.4"
+    assert function["Properties"]["ReservedConcurrentExecutions"] * 0.4 == pytest.approx(2.0)
     assert env["POWERTOOLS_SERVICE_NAME"] == contract.SERVICE_NAME
     assert env["POWERTOOLS_METRICS_NAMESPACE"] == contract.METRICS_NAMESPACE
     assert env["POWERTOOLS_LOG_LEVEL"] == "INFO"

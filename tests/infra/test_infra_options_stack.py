@@ -39,6 +39,7 @@ def synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
         "desktopOrigin": ORIGIN + "/",
         "routingRulesParameter": "true",
         "reservedConcurrency": "3",
+        "transferQuota": "6",
         "supervisorGroup": "cc-supervisors",
     }
     return synthesize(context, tmp_path_factory.mktemp("cdk-options"))
@@ -129,6 +130,8 @@ def test_context_overrides_reach_the_function(synth: Synth) -> None:
     _, function = synth.one("AWS::Lambda::Function")
     props = function["Properties"]
     assert props["ReservedConcurrentExecutions"] == 3
+    # A raised quota of 6 transfers/s over 3 environments: 2/s each.
+    assert props["Environment"]["Variables"][contract.EnvVar.CONNECT_TRANSFER_RATE] == "2"
     assert props["Environment"]["Variables"][contract.EnvVar.SUPERVISOR_GROUP] == "cc-supervisors"
 
 

@@ -62,6 +62,8 @@ def test_a_missing_required_variable_is_named(name: str, value: str | None) -> N
         ("ROUTING_RULES_CACHE_SECONDS", "-1", "between 0 and 86400"),
         ("ROUTING_RULES_CACHE_SECONDS", "86401", "between 0 and 86400"),
         ("ROUTING_RULES_CACHE_SECONDS", "1.5", "must be a whole number"),
+        ("CONNECT_TRANSFER_RATE", "fast", "must be a number of calls per second"),
+        ("CONNECT_TRANSFER_RATE", "-0.4", "between 0 and 1000"),
     ],
 )
 def test_a_bad_variable_is_named(name: str, value: str, complaint: str) -> None:
@@ -80,6 +82,8 @@ def test_a_bad_variable_is_named(name: str, value: str, complaint: str) -> None:
         ("ROUTING_RULES_CACHE_SECONDS", "0"),
         ("ROUTING_RULES_CACHE_SECONDS", "86400"),
         ("DLQ_URL", "http://localhost.localstack.cloud:4566/000000000000/dlq"),
+        ("CONNECT_TRANSFER_RATE", "0"),
+        ("CONNECT_TRANSFER_RATE", "0.4"),
     ],
 )
 def test_boundary_values_are_accepted(name: str, value: str) -> None:
@@ -93,3 +97,8 @@ def test_the_handler_fails_its_cold_start_naming_the_variable(
     monkeypatch.delitem(sys.modules, "escalation.handler", raising=False)
     with pytest.raises(ConfigurationError, match="IDEMPOTENCY_TABLE"):
         importlib.import_module("escalation.handler")
+
+
+def test_transfers_are_not_paced_unless_a_rate_is_set() -> None:
+    assert load_settings(GOOD).connect_transfer_rate == 0
+    assert load_settings({**GOOD, "CONNECT_TRANSFER_RATE": "0.4"}).connect_transfer_rate == 0.4

@@ -206,3 +206,36 @@ def test_latency_is_observed_for_failures_too(stubber: Stubber) -> None:
     stubber.add_client_error("transfer_contact", "ThrottlingException", http_status_code=429)
     failure_of(lambda: center.transfer("c-1", Target(TargetType.QUEUE, "q", "f"), "t"))
     assert seen == ["TransferContact"]
+
+
+def test_transfers_are_paced_and_other_calls_are_not(
+    stubber: Stubber, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    waits: list[float] = []
+    monkeypatch.setattr("escalation.adapters.pacing.time.sleep", waits.append)
+    center = ConnectContactCenter(INSTANCE_ID, max_attempts=1, transfer_rate_per_second=0.5)
+    center.bind_deadline(lambda: 20_000)
+    target = Target(TargetType.QUEUE, "q", "f")
+    for _ in range(2):
+        stubber.add_response("describe_contact", contact())
+        stubber.add_response("transfer_contact", transferred())
+    for index in range(2):
+        center.describe_contact("c-1")
+        center.transfer(f"c-{index}", target, f"token-{index}")
+    # The second transfer waited for its slot, about 2 s after the first; describes never waited.
+    assert len(waits) == 1
+    assert 1.5 < waits[0] <= 2.0
+
+
+def test_a_transfer_never_waits_past_the_invocations_deadline(
+    stubber: Stubber, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    waits: list[float] = []
+    monkeypatch.setattr("escalation.adapters.pacing.time.sleep", waits.append)
+    center = ConnectContactCenter(INSTANCE_ID, max_attempts=1, transfer_rate_per_second=0.01)  # 100 s apart
+    center.bind_deadline(lambda: 9_000)  # 9 s left: 1 s margin, 5 s for the call, so at most 3 s
+    target = Target(TargetType.QUEUE, "q", "f")
+    for index in range(2):
+        stubber.add_response("transfer_contact", transferred())
+        center.transfer(f"c-{index}", target, f"token-{index}")
+    assert waits == [pytest.approx(3.0)]

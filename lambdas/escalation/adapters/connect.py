@@ -1,8 +1,9 @@
 """Amazon Connect through boto3: the ContactCenter port.
 
 Endpoints come from botocore's own configuration (AWS_ENDPOINT_URL_CONNECT redirects it locally).
-Retries run inside botocore (adaptive mode: backs off on throttling and paces later calls), bounded by
-the invocation's remaining time; what is left after them becomes a ConnectCallFailed with a Failure.
+Retries run inside botocore (standard mode, same ClientToken), bounded by the invocation's remaining
+time; what is left after them becomes a ConnectCallFailed with a Failure. TransferContact calls are
+paced to this environment's share of the account's quota (adapters/pacing.py).
 """
 
 import time
@@ -15,6 +16,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotocoreConnectionError
 
+from escalation.adapters.pacing import Pacer
 from escalation.domain.errors import ConnectCallFailed
 from escalation.domain.model import Contact, Target, resource_id
 from escalation.domain.policy import Failure
@@ -29,6 +31,7 @@ READ_TIMEOUT_SECONDS = 3.0
 # Worst case for one attempt: both timeouts plus a backoff; used to fit attempts into the time left.
 _ATTEMPT_BUDGET_MS = int((CONNECT_TIMEOUT_SECONDS + READ_TIMEOUT_SECONDS + 1.0) * 1000)
 _SAFETY_MARGIN_MS = 1_000
+_UNBOUNDED_WAIT_MS = 30_000  # outside Lambda (no deadline bound): wait at most this long for a slot
 
 _CODES: dict[str, Failure] = {
     "ThrottlingException": Failure.THROTTLED,
@@ -51,7 +54,9 @@ def _client(max_attempts: int) -> "ConnectClient":
     return boto3.client(
         "connect",
         config=Config(
-            retries={"mode": "adaptive", "total_max_attempts": max_attempts},
+            # Standard, not adaptive: adaptive's limiter is per client and covers every operation, so
+            # one throttled transfer slowed DescribeContact too; pacing handles the transfer quota.
+            retries={"mode": "standard", "total_max_attempts": max_attempts},
             connect_timeout=CONNECT_TIMEOUT_SECONDS,
             read_timeout=READ_TIMEOUT_SECONDS,
             user_agent_extra="connect-escalation-service",
@@ -72,11 +77,13 @@ class ConnectContactCenter:
         instance_id: str,
         max_attempts: int,
         observe_latency: Callable[[str, float], None] | None = None,
+        transfer_rate_per_second: float = 0.0,
     ) -> None:
         self._instance_id = instance_id
         self._max_attempts = max_attempts
         self._observe_latency = observe_latency
         self._remaining_ms: Callable[[], int] | None = None
+        self._transfer_pacer = Pacer(transfer_rate_per_second) if transfer_rate_per_second > 0 else None
 
     def bind_deadline(self, remaining_ms: Callable[[], int] | None) -> None:
         """Bound retries by the invocation's remaining time (the Lambda context's clock)."""
@@ -153,8 +160,16 @@ class ConnectContactCenter:
             ),
         )
 
+    def _pace_transfer(self) -> None:
+        if self._transfer_pacer is None:
+            return
+        # Leave time for the call itself and its retries after the wait.
+        remaining = self._remaining_ms() if self._remaining_ms else _UNBOUNDED_WAIT_MS
+        self._transfer_pacer.acquire((remaining - _SAFETY_MARGIN_MS - _ATTEMPT_BUDGET_MS) / 1000)
+
     def transfer(self, contact_id: str, target: Target, client_token: str) -> TransferReceipt:
         destination = transfer_destination(target)
+        self._pace_transfer()
         response = self._call(
             "TransferContact",
             lambda client: client.transfer_contact(
