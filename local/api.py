@@ -34,20 +34,19 @@ import base64
 import binascii
 import json
 import logging
-import threading
 import time
 import uuid
 from collections import deque
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from escalation.contract import API_PATH
+from local.background_server import BackgroundHttpServer, Service
 from local.lambda_context import (
     DEFAULT_ACCOUNT_ID,
     DEFAULT_FUNCTION_NAME,
@@ -267,7 +266,7 @@ def _proxy_result(result: Any) -> tuple[int, list[tuple[str, str]], bytes]:
     return int(result["statusCode"]), headers, data
 
 
-class LocalApi:
+class LocalApi(Service):
     """API Gateway (REST, Lambda proxy, Cognito authorizer with LOCAL-ONLY dev tokens) on 127.0.0.1.
 
     port=0 picks a free port; `url` is then the actual address.
@@ -293,54 +292,23 @@ class LocalApi:
         self.lambda_timeout_seconds = lambda_timeout_seconds
         self.memory_mb = memory_mb
         self.integration_timeout_seconds = integration_timeout_seconds
-        self._host = host
-        self._port = port
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._http = BackgroundHttpServer("local-api", host, port)
         # The latest events passed to the handler, for tests; bounded so a long `serve` or bench run
         # does not grow without limit.
         self.events: deque[dict[str, Any]] = deque(maxlen=HISTORY_LIMIT)
 
     def start(self) -> LocalApi:
-        if self._server is not None:
-            return self
-        server = ThreadingHTTPServer((self._host, self._port), _make_request_handler(self))
-        server.daemon_threads = True
-        self._server = server
-        # A short poll interval so that stop() returns at once (the default is half a second).
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="local-api", daemon=True
-        )
-        self._thread.start()
-        logger.info("local API on %s", self.url)
+        if not self._http.running:
+            self._http.serve(_make_request_handler(self))
+            logger.info("local API on %s", self.url)
         return self
 
     def stop(self) -> None:
-        server, self._server = self._server, None
-        if server is None:
-            return
-        server.shutdown()
-        server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def __enter__(self) -> LocalApi:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
+        self._http.shutdown()
 
     @property
     def url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("LocalApi is not started")
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return self._http.url
 
     # Called from the request threads.
     def _dispatch(  # noqa: PLR0911 - one return per API Gateway outcome

@@ -22,13 +22,13 @@ import logging
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import boto3
 from moto.server import ThreadedMotoServer
 
 from escalation.contract import EnvVar
+from local.background_server import Service
 from local.lambda_context import DEFAULT_REGION
 
 if TYPE_CHECKING:
@@ -73,7 +73,7 @@ class Alert:
         return json.loads(self.message)
 
 
-class LocalAws:
+class LocalAws(Service):
     """A moto server on a free 127.0.0.1 port plus the stack's DLQ, alert topic, table and parameter."""
 
     def __init__(
@@ -125,17 +125,6 @@ class LocalAws:
         server, self._server = self._server, None
         if server is not None:
             server.stop()
-
-    def __enter__(self) -> LocalAws:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     @property
     def endpoint_url(self) -> str:

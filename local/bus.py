@@ -40,14 +40,14 @@ from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import boto3
 
 from escalation.contract import SLA_BREACH_EVENT_PATTERN
+from local.background_server import BackgroundHttpServer, Service
 from local.event_pattern import matches, validate_pattern
 from local.lambda_context import (
     DEFAULT_ACCOUNT_ID,
@@ -423,7 +423,7 @@ class BusStats:
     destination_errors: int
 
 
-class LocalBus:
+class LocalBus(Service):
     """One HTTP endpoint for EventBridge PutEvents and Lambda Invoke, backed by an AsyncInvoker.
 
     With dlq_url, on-failure records go to that queue through sqs_client (or a default boto3 SQS client
@@ -467,10 +467,7 @@ class LocalBus:
             region=region,
             account_id=account_id,
         )
-        self._host = host
-        self._port = port
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._http = BackgroundHttpServer("local-bus", host, port)
         self._lock = threading.Lock()
         self._counts = {"received": 0, "rejected": 0, "matched": 0, "dropped": 0}
         self.matched_events: deque[Record] = deque(maxlen=HISTORY_LIMIT)  # latest, for tests and the demo
@@ -479,50 +476,24 @@ class LocalBus:
     # -- lifecycle
 
     def start(self) -> LocalBus:
-        if self._server is not None:
+        if self._http.running:
             return self
         if self._dlq_url is not None and self.invoker.on_failure is None:
             if self._sqs_client is None:
                 self._sqs_client = boto3.client("sqs")
             self.invoker.on_failure = sqs_destination(self._sqs_client, self._dlq_url)
         self.invoker.start()
-        server = ThreadingHTTPServer((self._host, self._port), _make_request_handler(self))
-        server.daemon_threads = True
-        self._server = server
-        # A short poll interval so that stop() returns at once (the default is half a second).
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="local-bus", daemon=True
-        )
-        self._thread.start()
+        self._http.serve(_make_request_handler(self))
         logger.info("local event bus / Lambda endpoint on %s", self.endpoint_url)
         return self
 
     def stop(self) -> None:
-        server, self._server = self._server, None
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-            if self._thread is not None:
-                self._thread.join(timeout=5)
+        self._http.shutdown()
         self.invoker.stop()
-
-    def __enter__(self) -> LocalBus:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     @property
     def endpoint_url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("LocalBus is not started")
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return self._http.url
 
     @property
     def function_name(self) -> str:

@@ -24,13 +24,13 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 from escalation import composition, observability
 from escalation.contract import METRICS_NAMESPACE, SERVICE_NAME, EnvVar
 from local.api import LocalApi
 from local.aws import LocalAws
+from local.background_server import Service
 from local.bus import LocalBus
 from local.connect_emulator import ConnectEmulator
 from local.handler_output import HandlerOutput
@@ -94,7 +94,7 @@ def _one_request_at_a_time(handler: LambdaHandler) -> LambdaHandler:
     return serialised
 
 
-class LocalStack:
+class LocalStack(Service):
     def __init__(self, options: StackOptions | None = None) -> None:
         self.options = options or StackOptions()
         self.connect = ConnectEmulator(
@@ -220,14 +220,6 @@ class LocalStack:
             else:
                 os.environ[name] = value
         self._saved_env.clear()
-
-    def __enter__(self) -> LocalStack:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
 
     # -- conveniences for the demo and the tests
 

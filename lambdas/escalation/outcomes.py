@@ -4,12 +4,13 @@ Both triggers use it, so an escalation that fails is recorded the same way which
 """
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from escalation import observability
 from escalation.domain.errors import ConnectCallFailed, EscalationRefused
-from escalation.domain.model import Trigger
+from escalation.domain.model import EscalationRequest, Trigger
 from escalation.domain.policy import Decision, RefusalVerdict, Verdict, decide, decide_refusal
 from escalation.ports import Alerts, DeadLetters
 
@@ -29,20 +30,33 @@ def scrub(event: Mapping[str, Any]) -> dict[str, Any]:
     return cleaned
 
 
+@dataclass(frozen=True)
+class Subject:
+    """What an outcome is about: the escalation (when known) and the event that asked for it."""
+
+    trigger: Trigger
+    original_event: Mapping[str, Any]
+    escalation_id: str | None = None
+    contact_id: str | None = None
+
+    @classmethod
+    def of(cls, request: EscalationRequest, original_event: Mapping[str, Any]) -> "Subject":
+        return cls(request.trigger, original_event, request.escalation_id, request.contact_id)
+
+    def details(self) -> dict[str, Any]:
+        return {
+            "escalationId": self.escalation_id,
+            "trigger": self.trigger.value,
+            "contactId": self.contact_id,
+        }
+
+
 class OutcomeRecorder:
     def __init__(self, dead_letters: DeadLetters, alerts: Alerts) -> None:
         self._dead_letters = dead_letters
         self._alerts = alerts
 
-    def connect_failure(
-        self,
-        failure: ConnectCallFailed,
-        *,
-        trigger: Trigger,
-        escalation_id: str | None,
-        contact_id: str | None,
-        original_event: Mapping[str, Any],
-    ) -> Verdict:
+    def connect_failure(self, failure: ConnectCallFailed, subject: Subject) -> Verdict:
         """Apply the error table to a Connect failure: DLQ and/or alert as it says; returns the verdict."""
         verdict = decide(failure.failure)
         observability.count_connect_error(failure.failure)
@@ -58,9 +72,7 @@ class OutcomeRecorder:
             },
         )
         details = {
-            "escalationId": escalation_id,
-            "trigger": trigger.value,
-            "contactId": contact_id,
+            **subject.details(),
             "decision": verdict.decision.value,
             "errorCode": failure.error_code,
             "failure": failure.failure.value,
@@ -70,37 +82,27 @@ class OutcomeRecorder:
             "whatToDo": verdict.what_to_do,
         }
         if verdict.dead_letter:
-            self._dead_letters.send(self._dead_letter_record(details, original_event))
+            self._dead_letters.send(self._dead_letter_record(details, subject.original_event))
         if verdict.alert:
             self._alerts.publish(f"Escalation {verdict.decision.value}: {failure.error_code}", details)
         return verdict
 
-    def refusal(
-        self,
-        refused: EscalationRefused,
-        *,
-        trigger: Trigger,
-        escalation_id: str | None,
-        contact_id: str | None,
-        original_event: Mapping[str, Any],
-    ) -> RefusalVerdict:
+    def refusal(self, refused: EscalationRefused, subject: Subject) -> RefusalVerdict:
         """Apply the refusal table: an event is dead-lettered (or skipped); the API only answers 4xx."""
         verdict = decide_refusal(refused.refusal)
         observability.count_refused()
         observability.logger.info("Escalation refused", extra={"refusal": refused.refusal.value})
         details = {
-            "escalationId": escalation_id,
-            "trigger": trigger.value,
-            "contactId": contact_id,
+            **subject.details(),
             "errorCode": refused.refusal.value,
             "errorMessage": refused.message,
             "attempts": 0,
         }
-        decision = verdict.event_decision if trigger is Trigger.EVENT else None
+        decision = verdict.event_decision if subject.trigger is Trigger.EVENT else None
         if decision is not None:
             observability.count_decision(decision)
             self._dead_letters.send(
-                self._dead_letter_record({**details, "decision": decision.value}, original_event)
+                self._dead_letter_record({**details, "decision": decision.value}, subject.original_event)
             )
         if verdict.alert:
             if decision is not Decision.ALERT:
@@ -110,27 +112,19 @@ class OutcomeRecorder:
             )
         return verdict
 
-    def unexpected(
-        self,
-        error: Exception,
-        *,
-        trigger: Trigger,
-        original_event: Mapping[str, Any],
-        contact_id: str | None = None,
-    ) -> None:
+    def unexpected(self, error: Exception, subject: Subject) -> None:
         """A bug or an outage we did not model: keep the escalation (DLQ) and tell a person (alert)."""
         observability.count_decision(Decision.ALERT)
         observability.logger.exception("Unexpected error while escalating")
         details = {
-            "trigger": trigger.value,
-            "contactId": contact_id,
+            **subject.details(),
             "decision": Decision.ALERT.value,
             "errorCode": type(error).__name__,
             "errorMessage": str(error)[:500],
             "attempts": 1,
             "whatToDo": "An unexpected error; inspect the logs and the dead-letter record, then redrive.",
         }
-        self._dead_letters.send(self._dead_letter_record(details, original_event))
+        self._dead_letters.send(self._dead_letter_record(details, subject.original_event))
         self._alerts.publish(f"Escalation failed unexpectedly: {type(error).__name__}", details)
 
     @staticmethod

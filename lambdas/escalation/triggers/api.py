@@ -33,6 +33,7 @@ from escalation.domain.errors import (
 from escalation.domain.identity import escalation_id
 from escalation.domain.model import Caller, EscalationRequest, RequestedTarget, Status, Trigger
 from escalation.domain.policy import Decision, Failure, Refusal
+from escalation.outcomes import Subject
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
@@ -195,22 +196,10 @@ def _failure_response(error: EscalationError, request: EscalationRequest) -> Res
     recorder = components().outcomes
     event = app.current_event.raw_event
     if isinstance(error, EscalationRefused):
-        verdict = recorder.refusal(
-            error,
-            trigger=Trigger.API,
-            escalation_id=request.escalation_id,
-            contact_id=request.contact_id,
-            original_event=event,
-        )
+        verdict = recorder.refusal(error, Subject.of(request, event))
         return _error(verdict.http_status, error.refusal.value, error.message)
     if isinstance(error, ConnectCallFailed):
-        connect_verdict = recorder.connect_failure(
-            error,
-            trigger=Trigger.API,
-            escalation_id=request.escalation_id,
-            contact_id=request.contact_id,
-            original_event=event,
-        )
+        connect_verdict = recorder.connect_failure(error, Subject.of(request, event))
         if connect_verdict.decision is not Decision.RETRY:
             return _error(connect_verdict.http_status, error.failure.name, connect_verdict.what_to_do)
         throttled = error.failure is Failure.THROTTLED
@@ -264,7 +253,7 @@ def gateway_error(error: ServiceError) -> Response[dict[str, str]]:
 
 def unexpected(error: Exception) -> Response[dict[str, str]]:
     # A bug or an unmodelled outage: the escalation is kept (DLQ) and a person is told (alert).
-    components().outcomes.unexpected(error, trigger=Trigger.API, original_event=app.current_event.raw_event)
+    components().outcomes.unexpected(error, Subject(Trigger.API, app.current_event.raw_event))
     return _error(500, "INTERNAL_ERROR", "the escalation could not be processed; it was recorded for replay")
 
 

@@ -24,6 +24,7 @@ from escalation.domain.errors import (
 from escalation.domain.identity import escalation_id
 from escalation.domain.model import EscalationRequest, Status, Trigger, resource_id
 from escalation.domain.policy import Decision, Refusal
+from escalation.outcomes import Subject
 
 DEFAULT_REASON = "SLA_BREACH"
 
@@ -71,10 +72,7 @@ def refuse_invalid(event: dict[str, Any], why: str) -> dict[str, Any]:
     observability.count_requested(Trigger.EVENT)
     components().outcomes.refusal(
         EscalationRefused(Refusal.INVALID_EVENT, why),
-        trigger=Trigger.EVENT,
-        escalation_id=None,
-        contact_id=_contact_id_hint(event),
-        original_event=event,
+        Subject(Trigger.EVENT, event, contact_id=_contact_id_hint(event)),
     )
     return {"status": "REFUSED", "error": Refusal.INVALID_EVENT.value}
 
@@ -112,13 +110,7 @@ def handle(event: dict[str, Any]) -> dict[str, Any]:
             )
         result = components().service.escalate(request)
     except EscalationRefused as refused:
-        verdict = recorder.refusal(
-            refused,
-            trigger=Trigger.EVENT,
-            escalation_id=request.escalation_id,
-            contact_id=request.contact_id,
-            original_event=event,
-        )
+        verdict = recorder.refusal(refused, Subject.of(request, event))
         if verdict.event_decision is None:
             observability.count_result(Status.SKIPPED)
             return {
@@ -128,13 +120,7 @@ def handle(event: dict[str, Any]) -> dict[str, Any]:
             }
         return {"status": "REFUSED", "escalationId": request.escalation_id, "error": refused.refusal.value}
     except ConnectCallFailed as failure:
-        connect_verdict = recorder.connect_failure(
-            failure,
-            trigger=Trigger.EVENT,
-            escalation_id=request.escalation_id,
-            contact_id=request.contact_id,
-            original_event=event,
-        )
+        connect_verdict = recorder.connect_failure(failure, Subject.of(request, event))
         if connect_verdict.decision is Decision.RETRY:
             raise RetryLater(f"{failure.error_code} after {failure.attempts} attempt(s)") from failure
         return {
