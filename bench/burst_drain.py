@@ -50,6 +50,7 @@ from bench.common import (
     write_results,
 )
 from bench.lambda_model import DrainReport, WorkerSpec, resolved_retry_mode, run_async_lambda
+from escalation.contract import EnvVar
 
 NAME = "burst_drain"
 REAL_TRANSFER_RATE = 2.0  # Connect's default TransferContact quota (CONNECT_API.md)
@@ -66,7 +67,7 @@ class Variant:
     naive_mode: str | None = None
     ours_mode: str | None = None  # diagnosis: ours with another retry mode for its Connect client
     quota_off: bool = False  # diagnosis: no TransferContact quota, so the drain shows raw capacity
-    pace: float | None = None  # diagnosis: each environment paces its TransferContact calls to this rate
+    unpaced: bool = False  # diagnosis: ours without its TransferContact pacing (CONNECT_TRANSFER_RATE=0)
 
 
 def _seed(connect: Any, size: int) -> list[str]:
@@ -142,9 +143,9 @@ def run(
     ]
     if diagnose:
         variants += [
-            Variant("diag-ours-no-quota", "ours", quota_off=True),
-            Variant("diag-ours-standard-mode", "ours", ours_mode="standard"),
-            Variant("diag-ours-paced-rate-over-K", "ours", ours_mode="standard", pace=rate / concurrency),
+            Variant("diag-ours-no-quota", "ours", quota_off=True, unpaced=True),
+            Variant("diag-ours-unpaced", "ours", unpaced=True),
+            Variant("diag-ours-unpaced-adaptive", "ours", ours_mode="adaptive", unpaced=True),
         ]
     runs: dict[str, list[dict[str, Any]]] = {variant.name: [] for variant in variants}
     retry_modes: dict[str, str] = {}
@@ -177,13 +178,14 @@ def run(
                     aws.purge()
                     contacts = _seed(emulator, size)
                     events = [sla_event(contact) for contact in contacts]
+                    # As the CDK stack sets it: each environment's share of the transfer quota.
+                    share = 0.0 if variant.unpaced else rate / concurrency
                     spec = WorkerSpec(
                         kind=variant.kind,
-                        env=env,
+                        env={**env, EnvVar.CONNECT_TRANSFER_RATE: f"{share:g}"},
                         output_path=str(tmp_dir / f"{label}-handler-output.log"),
                         naive_retry_mode=variant.naive_mode,
                         ours_retry_mode=variant.ours_mode,
-                        ours_transfer_pace=variant.pace,
                     )
                     if spec.kind == "naive":
                         retry_modes[label] = resolved_retry_mode(spec)
@@ -346,37 +348,30 @@ def _throttle_story(label: str, figures: dict[str, Any], retry_delay: float) -> 
 
 def _diagnosis(result: dict[str, Any]) -> str:
     s = result["summary"]
-    needed = ("diag-ours-no-quota", "diag-ours-standard-mode", "diag-ours-paced-rate-over-K")
+    needed = ("diag-ours-no-quota", "diag-ours-unpaced", "diag-ours-unpaced-adaptive")
     if not all(name in s for name in needed):
         return ""
     p = result["parameters"]
     ours, free = s["ours"], s["diag-ours-no-quota"]
-    standard, paced = s["diag-ours-standard-mode"], s["diag-ours-paced-rate-over-K"]
+    unpaced, adaptive = s["diag-ours-unpaced"], s["diag-ours-unpaced-adaptive"]
     capacity = p["events"] / free["median_drain_seconds"] if free["median_drain_seconds"] else float("inf")
     delay = p["lambda_retry_delays_seconds"][0]
-    limiter = ""
-    if ours["median_transfer_requests"] and (
-        ours["median_transfer_throttled"] / ours["median_transfer_requests"] < 0.10
-    ):
-        limiter = (
-            " Few throttles yet a slow drain: the time is lost client-side, in adaptive mode's rate limiter."
-        )
+    share = p["transfer_rate_per_second"] / p["concurrency"]
+    paced_label = f"Ours, each environment pacing its transfers to rate/K = {share:g}/s"
+    adaptive_label = "Ours without pacing, adaptive retry mode (the earlier design)"
     return (
         "\n\nDiagnosis (one run each, same emulator and process model):\n"
-        f"- Without any TransferContact quota, ours drains in {free['median_drain_seconds']:.1f} s "
-        f"({capacity:.0f} escalations/s): the machine and the K environments are not what limits.\n"
-        f"- {_throttle_story('Ours (adaptive retry mode)', ours, delay)}.{limiter} Each of the K processes "
-        "learns the rate on its own: a throttle cuts that process's rate (CUBIC) and it probes back up "
-        "slowly, so the K processes together alternately under-use and overshoot the shared quota; with "
-        "3 attempts per call (what a 20 s invocation allows) an overshoot can exhaust an invocation.\n"
-        f"- {_throttle_story('Ours with standard mode instead', standard, delay)}: no limiter, and its "
-        "backoff (random up to 1 s, then 2 s) either leaves the quota idle or retries into it.\n"
-        f"- Each environment pacing its TransferContact calls to rate/K = "
-        f"{p['transfer_rate_per_second'] / p['concurrency']:g}/s (standard mode, bench-side patch, "
-        f"production code unchanged): {paced['median_ratio_to_ideal']:.2f}x ideal with "
-        f"{paced['median_transfer_throttled']:.0f} throttled and {paced['median_lambda_retries']:g} Lambda "
-        "retries. A per-environment share of the quota (rate / reserved concurrency) is what closes "
-        "the gap.\n" + _scale_note(p["transfer_rate_per_second"])
+        f"- Without any TransferContact quota (and no pacing), ours drains in "
+        f"{free['median_drain_seconds']:.1f} s ({capacity:.0f} escalations/s): the machine and the K "
+        "environments are not what limits.\n"
+        f"- {_throttle_story(paced_label, ours, delay)}: the K environments together keep to the "
+        "quota, and its burst is spent by their first calls.\n"
+        f"- {_throttle_story('Ours without pacing (standard retry mode)', unpaced, delay)}: no limiter, and "
+        "its backoff (random up to 1 s, then 2 s) either leaves the quota idle or retries into it.\n"
+        f"- {_throttle_story(adaptive_label, adaptive, delay)}: each process learns the rate on its own "
+        "(CUBIC, never below 0.5/s per client), so together "
+        "they alternately under-use and overshoot the shared quota.\n"
+        + _scale_note(p["transfer_rate_per_second"])
     )
 
 

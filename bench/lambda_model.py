@@ -42,10 +42,8 @@ class WorkerSpec:
     env: Mapping[str, str]  # set before the handler is imported
     output_path: str  # the handler's stdout (Powertools logs and EMF metrics) goes here
     naive_retry_mode: str | None = None  # None: botocore's default (whatever this botocore resolves)
-    # Diagnosis only: give ours' Connect client this retry mode instead of the production one (adaptive).
+    # Diagnosis only: give ours' Connect client this retry mode instead of the production one (standard).
     ours_retry_mode: str | None = None
-    # Diagnosis only: pace ours' TransferContact calls in this environment to this many per second.
-    ours_transfer_pace: float | None = None
     timeout_seconds: float = LAMBDA_TIMEOUT_SECONDS
 
 
@@ -76,23 +74,8 @@ def _naive_handler(retry_mode: str | None) -> Handler:
     return handler
 
 
-class _Pacer:
-    """Spaces calls at least 1/rate apart in this process (a per-environment share of the quota)."""
-
-    def __init__(self, rate: float) -> None:
-        self._interval = 1.0 / rate
-        self._next = 0.0
-
-    def __call__(self, **_: Any) -> None:
-        now = time.monotonic()
-        wait = self._next - now
-        if wait > 0:
-            time.sleep(wait)
-        self._next = max(now, self._next) + self._interval
-
-
-def _override_connect_client(mode: str, transfer_pace: float | None) -> None:
-    """Swap the adapter's client factory: another retry mode and/or a pacer (this process only)."""
+def _override_connect_client(mode: str) -> None:
+    """Swap the adapter's client factory for one with another retry mode (this process only)."""
     from functools import cache
 
     import boto3
@@ -100,11 +83,9 @@ def _override_connect_client(mode: str, transfer_pace: float | None) -> None:
 
     from escalation.adapters import connect
 
-    pacer = _Pacer(transfer_pace) if transfer_pace else None
-
     @cache
     def client(max_attempts: int) -> Any:
-        made = boto3.client(
+        return boto3.client(
             "connect",
             config=Config(
                 retries=_retries(mode, max_attempts),
@@ -112,10 +93,6 @@ def _override_connect_client(mode: str, transfer_pace: float | None) -> None:
                 read_timeout=connect.READ_TIMEOUT_SECONDS,
             ),
         )
-        if pacer is not None:
-            # before-send runs once per attempt, retries included.
-            made.meta.events.register("before-send.connect.TransferContact", pacer)
-        return made
 
     connect._client = client
 
@@ -124,8 +101,8 @@ def _load_handler(spec: WorkerSpec) -> Handler:
     if spec.kind == "ours":
         from escalation.handler import handler
 
-        if spec.ours_retry_mode or spec.ours_transfer_pace:
-            _override_connect_client(spec.ours_retry_mode or "adaptive", spec.ours_transfer_pace)
+        if spec.ours_retry_mode:
+            _override_connect_client(spec.ours_retry_mode)
         return cast(Handler, handler)
     if spec.kind == "naive":
         return _naive_handler(spec.naive_retry_mode)

@@ -200,21 +200,33 @@ def write_summary(results: dict[str, dict[str, Any]], seconds: float, results_di
     return path
 
 
-def run(quick: bool = False, results_dir: Path = RESULTS_DIR) -> dict[str, dict[str, Any]]:
+def run(
+    quick: bool = False, results_dir: Path = RESULTS_DIR, reuse: Sequence[str] = ()
+) -> dict[str, dict[str, Any]]:
+    """Run every benchmark; the ones named in `reuse` are read back from their last result file."""
     started = time.monotonic()
-    results: dict[str, dict[str, Any]] = {}
     if quick:
-        results["warm_overhead"] = warm_overhead.run(size=50, rounds=2, warmup=5, results_dir=results_dir)
-        results["memory"] = memory.run(size=20, checkpoint=10, results_dir=results_dir)
-        results["cold_start"] = cold_start.run(size=1, importtime_runs=1, results_dir=results_dir)
-        results["burst_drain"] = burst_drain.run(size=20, rate=40.0, concurrency=2, results_dir=results_dir)
+        runners: dict[str, Callable[[], dict[str, Any]]] = {
+            "warm_overhead": lambda: warm_overhead.run(size=50, rounds=2, warmup=5, results_dir=results_dir),
+            "memory": lambda: memory.run(size=20, checkpoint=10, results_dir=results_dir),
+            "cold_start": lambda: cold_start.run(size=1, importtime_runs=1, results_dir=results_dir),
+            "burst_drain": lambda: burst_drain.run(
+                size=20, rate=40.0, concurrency=2, results_dir=results_dir
+            ),
+        }
     else:
-        results["warm_overhead"] = warm_overhead.run(results_dir=results_dir)
-        results["memory"] = memory.run(results_dir=results_dir)
-        results["cold_start"] = cold_start.run(results_dir=results_dir)
-        results["burst_drain"] = burst_drain.run(
-            rounds=2, baselines=("default", "legacy"), diagnose=True, results_dir=results_dir
-        )
+        runners = {
+            "warm_overhead": lambda: warm_overhead.run(results_dir=results_dir),
+            "memory": lambda: memory.run(results_dir=results_dir),
+            "cold_start": lambda: cold_start.run(results_dir=results_dir),
+            "burst_drain": lambda: burst_drain.run(
+                rounds=2, baselines=("default", "legacy"), diagnose=True, results_dir=results_dir
+            ),
+        }
+    results: dict[str, dict[str, Any]] = {}
+    for name, run_one in runners.items():
+        saved = results_dir / f"{name}.json"
+        results[name] = json.loads(saved.read_text()) if name in reuse and saved.exists() else run_one()
     path = write_summary(results, time.monotonic() - started, results_dir)
     print(path.read_text())
     return results
@@ -224,8 +236,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.run_all", description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run, not figures")
     parser.add_argument("--results-dir", type=Path, default=RESULTS_DIR)
+    parser.add_argument(
+        "--reuse",
+        default="",
+        help="comma-separated benchmarks to read from their last result file instead of running again",
+    )
     args = parser.parse_args(argv)
-    run(quick=args.quick, results_dir=args.results_dir)
+    run(quick=args.quick, results_dir=args.results_dir, reuse=[n for n in args.reuse.split(",") if n])
 
 
 if __name__ == "__main__":
