@@ -22,6 +22,7 @@ import logging
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -45,6 +46,33 @@ DUMMY_SECRET_ACCESS_KEY = "testing"  # noqa: S105 - not a secret: moto ignores i
 DUMMY_SESSION_TOKEN = "testing"  # noqa: S105
 
 _MAX_BATCH = 10  # SQS receive limit
+
+# Variables that would point a local run at real AWS or at a developer's own profile or endpoints.
+ISOLATION_UNSET = (
+    "AWS_PROFILE",
+    "AWS_ENDPOINT_URL",
+    *(
+        f"AWS_ENDPOINT_URL_{service}"
+        for service in ("SQS", "SNS", "DYNAMODB", "SSM", "CONNECT", "EVENTBRIDGE", "LAMBDA")
+    ),
+)
+
+
+def isolated_env(scratch_dir: Path) -> dict[str, str]:
+    """Dummy credentials and no shared AWS configuration: what every local run starts from.
+
+    Apply it after removing ISOLATION_UNSET from the environment.
+    """
+    return {
+        "AWS_CONFIG_FILE": str(scratch_dir / "no-aws-config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(scratch_dir / "no-aws-credentials"),
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_ACCESS_KEY_ID": DUMMY_ACCESS_KEY_ID,
+        "AWS_SECRET_ACCESS_KEY": DUMMY_SECRET_ACCESS_KEY,
+        "AWS_SESSION_TOKEN": DUMMY_SESSION_TOKEN,
+        "AWS_DEFAULT_REGION": DEFAULT_REGION,
+        "AWS_REGION": DEFAULT_REGION,
+    }
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ import pytest
 from escalation.contract import API_PATH, SLA_BREACH_DETAIL_TYPE, SLA_BREACH_SOURCE
 from escalation.domain.identity import escalation_id
 from local.api import make_dev_token
+from local.aws import ISOLATION_UNSET, isolated_env
 from local.stack import INSTANCE_ID, LocalStack, StackOptions
 
 T = TypeVar("T")
@@ -45,15 +46,10 @@ STRANGER = make_dev_token("agent-mallory", ["agents"], "mallory")
 def isolated_aws_env(tmp_dir: Path) -> Iterator[None]:
     """Dummy credentials and nothing from the developer's AWS configuration, for a whole module/session."""
     with pytest.MonkeyPatch.context() as mp:
-        for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
+        for name in ISOLATION_UNSET:
             mp.delenv(name, raising=False)
-        for service in ("SQS", "SNS", "DYNAMODB", "SSM", "CONNECT", "EVENTBRIDGE", "LAMBDA"):
-            mp.delenv(f"AWS_ENDPOINT_URL_{service}", raising=False)
-        mp.setenv("AWS_ACCESS_KEY_ID", "testing")
-        mp.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-        mp.setenv("AWS_DEFAULT_REGION", "us-east-1")
-        mp.setenv("AWS_CONFIG_FILE", str(tmp_dir / "no-config"))
-        mp.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_dir / "no-credentials"))
+        for name, value in isolated_env(tmp_dir).items():
+            mp.setenv(name, value)
         yield
 
 

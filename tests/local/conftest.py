@@ -7,22 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from local.aws import LocalAws
-from tests.local.helpers import REGION, RecordingHandler
+from local.aws import ISOLATION_UNSET, LocalAws, isolated_env
+from tests.local.helpers import RecordingHandler
 
 
 @pytest.fixture(autouse=True)
 def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Dummy credentials, and nothing from the developer's own AWS configuration or endpoints."""
-    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
+    for name in ISOLATION_UNSET:
         monkeypatch.delenv(name, raising=False)
-    for name in ("SQS", "SNS", "DYNAMODB", "SSM", "CONNECT", "EVENTS", "LAMBDA"):
-        monkeypatch.delenv(f"AWS_ENDPOINT_URL_{name}", raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
+    for name, value in isolated_env(tmp_path).items():
+        monkeypatch.setenv(name, value)
 
 
 @pytest.fixture(scope="session")
