@@ -1,0 +1,14 @@
+"""The README's first command keeps working: `make demo` plays its scenario and every step passes."""
+
+import pytest
+
+from local import demo
+
+
+@pytest.mark.integration
+def test_the_demo_scenario_passes_every_step(capsys: pytest.CaptureFixture[str]) -> None:
+    exit_code = demo.main()
+    output = capsys.readouterr().out
+    assert "FAIL" not in output, output
+    assert exit_code == 0
+    assert "All steps behaved as expected." in output
