@@ -1,7 +1,8 @@
 # The escalation service for Amazon Connect. Two commands matter: `make demo` and `make test`.
 # Everything they need (a virtualenv, Python packages, the pinned CDK CLI) is installed on first use.
 
-PYTHON ?= $(shell command -v python3.11 || command -v python3)
+# The Lambda runs Python 3.13: the venv is built with the first 3.13 that runs here (tools/find_python.sh).
+PYTHON ?= $(shell sh tools/find_python.sh)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -17,8 +18,11 @@ CONTEXT ?= -c connectInstanceId=00000000-0000-0000-0000-000000000000
 install: $(STAMP) node_modules/.package-lock.json
 
 $(STAMP): requirements.txt requirements-dev.txt
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@test -n "$(PYTHON)" || { echo "no usable Python found (see tools/find_python.sh)"; exit 1; }
+	@echo "==> creating $(VENV) with $$($(PYTHON) --version) ($(PYTHON))"
+	$(PYTHON) -m venv --clear $(VENV)
+	@echo "==> installing the pinned Python packages (about 60 packages; first run about 2 minutes)"
+	$(BIN)/pip install --disable-pip-version-check --progress-bar off -r requirements-dev.txt
 	touch $@
 
 node_modules/.package-lock.json: package.json package-lock.json

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import boto3
 import pytest
@@ -28,8 +28,6 @@ from escalation.domain.identity import escalation_id
 from local.api import make_dev_token
 from local.aws import ISOLATION_UNSET, isolated_env
 from local.stack import INSTANCE_ID, LocalStack, StackOptions
-
-T = TypeVar("T")
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BUNDLED_RULES = REPO_ROOT / "lambdas" / "escalation" / "routing_rules.json"
@@ -188,7 +186,7 @@ def event_escalation_id(contact_id: str, reason: str = "SLA_BREACH") -> str:
 # -- reading back -----------------------------------------------------------------------------------
 
 
-def wait_until(
+def wait_until[T](
     predicate: Callable[[], T], timeout: float = 30.0, interval: float = 0.05, what: str = "condition"
 ) -> T:
     """Poll until `predicate` returns something truthy; fail with `what` at the deadline."""
