@@ -1,6 +1,6 @@
 """Redrive the escalation DLQ: send each failed event back through the function's asynchronous Invoke.
 
-    python -m tools.redrive --queue-url URL --function-name NAME [--max N] [--dry-run]
+    python -m tools.redrive --queue-url URL --function-name NAME [--dry-run] [--include CODE] [--max N]
 
 Works against the deployed DLQ and the local one alike: it uses standard boto3 `sqs` and `lambda` clients,
 so credentials, region and endpoints come from the usual environment (AWS_PROFILE, AWS_REGION,
@@ -12,14 +12,17 @@ The DLQ holds two kinds of message, and the original event is taken from either:
 - the handler's own dead-letter record (`{"kind": "escalation-dead-letter", ..., "originalEvent": <event>}`),
   written when the handler decided an escalation could not be completed.
 
-Each event is re-submitted with `Invoke(InvocationType="Event")`, the path EventBridge itself uses, and the
-message is deleted only once Lambda has accepted it (202). A message that is neither kind is left in place
-and reported; so is one whose invoke failed. Messages not deleted are made visible again at the end so the
-queue is left as found. Exit status: 0, or 1 when any invoke (or delete) failed.
+One run terminates and does no harm:
+- it handles each message that was in the queue when it started at most once. Messages sent after the
+  start (for example the dead-letter records of redriven events that failed again) are left for the next
+  run. "After the start" is read from SQS's SentTimestamp against this machine's clock, so a clock behind
+  SQS's leaves a few older messages for the next run, never the other way round;
+- records whose cause a redrive can never fix (an invalid event, another Connect instance, an unknown
+  contact) are kept and listed, and redriven only when named with `--include CODE`;
+- a message is deleted only once Lambda has accepted its event (202); every message not deleted is made
+  visible again at the end, so the queue is left as found.
 
-Note for operators: if the function's idempotency key covers the whole event, redriving an event whose
-earlier invocation completed (for example one the handler dead-lettered and then returned from) may be
-answered from the idempotency record instead of running again, until that record expires.
+Exit status: 0; 1 when any invoke (or delete) failed; 2 when the queue cannot be read.
 """
 
 from __future__ import annotations
@@ -28,7 +31,9 @@ import argparse
 import contextlib
 import json
 import sys
-from collections.abc import Mapping, Sequence
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol, cast
 
@@ -37,12 +42,20 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_sqs.type_defs import MessageTypeDef
 
 DEAD_LETTER_KIND = "escalation-dead-letter"
+# Refusal codes (the error policy's) whose cause lies in the event itself, not in anything an operator
+# can fix before a redrive: redriving them only writes the same record again.
+NEVER_FIXED_BY_REDRIVE = frozenset({"INVALID_EVENT", "FOREIGN_INSTANCE", "CONTACT_NOT_FOUND"})
 _SQS_MAX_BATCH = 10
+# Receives in a row that bring nothing the run should handle before it stops (only messages it already
+# holds, or ones sent after it started).
+_IDLE_RECEIVES_TO_STOP = 3
+PROGRESS_EVERY_SECONDS = 10.0
 
 Source = Literal["destination", "dead-letter"]
-Outcome = Literal["redriven", "would-redrive", "skipped", "failed"]
+Outcome = Literal["redriven", "would-redrive", "kept", "skipped", "failed"]
 
 
 class LambdaInvokeClient(Protocol):
@@ -56,29 +69,73 @@ class UnrecognisedMessageError(ValueError):
 
 
 @dataclass(frozen=True)
+class DeadLetter:
+    """What a DLQ message says: where it came from, the original event, and why it failed."""
+
+    source: Source
+    event: Any
+    error_code: str  # the handler's errorCode, or Lambda's errorType/condition for a destination record
+    decision: str  # the handler's decision; a destination record is Lambda's retries running out
+
+
+@dataclass(frozen=True)
 class MessageOutcome:
     message_id: str
     outcome: Outcome
     source: Source | None
+    error_code: str = "-"
+    decision: str = "-"
     detail: str = ""
+
+
+@dataclass(frozen=True)
+class RedriveOptions:
+    max_messages: int | None = None  # at most this many messages taken (None: all present at the start)
+    dry_run: bool = False
+    include: frozenset[str] = frozenset()  # codes from NEVER_FIXED_BY_REDRIVE to redrive anyway
+    wait_seconds: int = 1
+    visibility_timeout: int = 300  # held messages stay invisible while the run goes on
 
 
 @dataclass
 class RedriveSummary:
-    received: int = 0
-    redriven: int = 0  # in a dry run: how many would be
-    skipped: int = 0  # unrecognised messages, left in the queue
-    failed: int = 0  # invoke (or delete) failures, left in the queue
     dry_run: bool = False
     outcomes: list[MessageOutcome] = field(default_factory=list)
+    left_for_next_run: int = 0  # sent after the run started
+
+    def count(self, *outcomes: Outcome) -> int:
+        return sum(1 for item in self.outcomes if item.outcome in outcomes)
+
+    @property
+    def received(self) -> int:
+        return len(self.outcomes)
+
+    @property
+    def redriven(self) -> int:  # in a dry run: how many would be
+        return self.count("redriven", "would-redrive")
+
+    @property
+    def kept(self) -> int:  # never fixed by a redrive, not included
+        return self.count("kept")
+
+    @property
+    def skipped(self) -> int:  # unrecognised messages, left in the queue
+        return self.count("skipped")
+
+    @property
+    def failed(self) -> int:  # invoke (or delete) failures, left in the queue
+        return self.count("failed")
 
     @property
     def ok(self) -> bool:
         return self.failed == 0
 
+    def by_code(self) -> Counter[tuple[str, str, Outcome]]:
+        return Counter((item.error_code, item.decision, item.outcome) for item in self.outcomes)
 
-def extract_event(body: str) -> tuple[Source, Any]:
-    """The original event in a DLQ message body, and which kind of record carried it."""
+
+def read_dead_letter(body: str) -> DeadLetter:
+    """The original event in a DLQ message body, which kind of record carried it, and why it failed."""
     try:
         record = json.loads(body)
     except ValueError as exc:
@@ -89,113 +146,193 @@ def extract_event(body: str) -> tuple[Source, Any]:
         event = record.get("originalEvent")
         if not isinstance(event, dict):
             raise UnrecognisedMessageError("dead-letter record without an originalEvent object")
-        return "dead-letter", event
-    if isinstance(record.get("requestContext"), dict) and "requestPayload" in record:
+        return DeadLetter(
+            "dead-letter", event, str(record.get("errorCode") or "-"), str(record.get("decision") or "-")
+        )
+    context = record.get("requestContext")
+    if isinstance(context, dict) and "requestPayload" in record:
         event = record["requestPayload"]
         if event is None:
             raise UnrecognisedMessageError("destination record with an empty requestPayload")
-        return "destination", event
+        response = record.get("responsePayload")
+        error_type = response.get("errorType") if isinstance(response, dict) else None
+        return DeadLetter("destination", event, str(error_type or context.get("condition") or "-"), "RETRY")
     raise UnrecognisedMessageError("neither a Lambda destination record nor an escalation dead-letter record")
+
+
+def extract_event(body: str) -> tuple[Source, Any]:
+    """The original event in a DLQ message body, and which kind of record carried it."""
+    dead_letter = read_dead_letter(body)
+    return dead_letter.source, dead_letter.event
+
+
+class _Run:
+    """One pass over the queue: each message present at the start is handled at most once."""
+
+    def __init__(
+        self,
+        sqs: SQSClient,
+        lam: LambdaInvokeClient | None,
+        queue_url: str,
+        function_name: str,
+        options: RedriveOptions,
+    ) -> None:
+        self._sqs = sqs
+        self._lam = lam
+        self._queue_url = queue_url
+        self._function_name = function_name
+        self._options = options
+        self._started_ms = int(time.time() * 1000)
+        self.summary = RedriveSummary(dry_run=options.dry_run)
+        self._to_release: dict[str, str] = {}  # message id → latest receipt handle, for messages kept
+        self._handled: set[str] = set()
+
+    def run(self, on_progress: Callable[[RedriveSummary], None] | None) -> RedriveSummary:
+        idle_receives = 0
+        try:
+            while idle_receives < _IDLE_RECEIVES_TO_STOP and not self._taken_enough():
+                messages = self._receive()
+                if not messages:
+                    break
+                fresh = [message for message in messages if self._is_fresh(message)]
+                idle_receives = 0 if fresh else idle_receives + 1
+                for message in fresh:
+                    if self._taken_enough():
+                        self._hold(message)
+                        continue
+                    self._handle(message)
+                    if on_progress is not None:
+                        on_progress(self.summary)
+        finally:
+            self._release_all()
+        self.summary.left_for_next_run = len(
+            [handle for handle in self._to_release if handle not in self._handled]
+        )
+        return self.summary
+
+    def _taken_enough(self) -> bool:
+        limit = self._options.max_messages
+        return limit is not None and self.summary.received >= limit
+
+    def _receive(self) -> list[MessageTypeDef]:
+        return self._sqs.receive_message(
+            QueueUrl=self._queue_url,
+            MaxNumberOfMessages=_SQS_MAX_BATCH,
+            WaitTimeSeconds=self._options.wait_seconds,
+            VisibilityTimeout=self._options.visibility_timeout,
+            MessageSystemAttributeNames=["SentTimestamp"],
+        ).get("Messages", [])
+
+    def _is_fresh(self, message: MessageTypeDef) -> bool:
+        """Not handled yet in this run and present when it started; anything else is held, then released."""
+        message_id = message["MessageId"]
+        if message_id in self._handled:
+            self._hold(message)
+            return False
+        sent_ms = int(message.get("Attributes", {}).get("SentTimestamp", "0"))
+        if sent_ms >= self._started_ms:
+            self._hold(message)
+            return False
+        return True
+
+    def _hold(self, message: MessageTypeDef) -> None:
+        self._to_release[message["MessageId"]] = message["ReceiptHandle"]
+
+    def _handle(self, message: MessageTypeDef) -> None:
+        self._handled.add(message["MessageId"])
+        outcome = self._redrive_one(message)
+        self.summary.outcomes.append(outcome)
+        if outcome.outcome != "redriven":
+            self._hold(message)
+
+    def _redrive_one(self, message: MessageTypeDef) -> MessageOutcome:  # noqa: PLR0911 - one return per outcome
+        message_id = message["MessageId"]
+        try:
+            dead_letter = read_dead_letter(message["Body"])
+        except UnrecognisedMessageError as exc:
+            return MessageOutcome(message_id, "skipped", None, detail=str(exc))
+        source, code, decision = dead_letter.source, dead_letter.error_code, dead_letter.decision
+        if code in NEVER_FIXED_BY_REDRIVE and code not in self._options.include:
+            return MessageOutcome(
+                message_id, "kept", source, code, decision, f"a redrive cannot fix it (--include {code})"
+            )
+        if self._lam is None:
+            return MessageOutcome(message_id, "would-redrive", source, code, decision)
+        payload = json.dumps(dead_letter.event).encode()
+        try:
+            response = self._lam.invoke(
+                FunctionName=self._function_name, InvocationType="Event", Payload=payload
+            )
+        except (BotoCoreError, ClientError) as exc:
+            return MessageOutcome(message_id, "failed", source, code, decision, f"invoke failed: {exc}")
+        status = response.get("StatusCode")
+        if status != 202:
+            detail = f"invoke answered status {status}, not 202"
+            return MessageOutcome(message_id, "failed", source, code, decision, detail)
+        try:
+            self._sqs.delete_message(QueueUrl=self._queue_url, ReceiptHandle=message["ReceiptHandle"])
+        except (BotoCoreError, ClientError) as exc:
+            # The event is already re-submitted; the message stays, so a second run would submit it again.
+            detail = f"re-invoked but not deleted: {exc}"
+            return MessageOutcome(message_id, "failed", source, code, decision, detail)
+        return MessageOutcome(message_id, "redriven", source, code, decision)
+
+    def _release_all(self) -> None:
+        for handle in self._to_release.values():
+            # On failure it reappears by itself when the visibility timeout ends.
+            with contextlib.suppress(BotoCoreError, ClientError):
+                self._sqs.change_message_visibility(
+                    QueueUrl=self._queue_url, ReceiptHandle=handle, VisibilityTimeout=0
+                )
 
 
 def redrive(
     queue_url: str,
     function_name: str,
-    max_messages: int | None = None,
-    dry_run: bool = False,
+    options: RedriveOptions | None = None,
     *,
     sqs_client: SQSClient | None = None,
     lambda_client: LambdaInvokeClient | None = None,
-    wait_seconds: int = 1,
-    visibility_timeout: int = 60,
+    on_progress: Callable[[RedriveSummary], None] | None = None,
 ) -> RedriveSummary:
-    """Redrive up to max_messages (all when None) messages from queue_url into function_name."""
+    """One redrive run of queue_url into function_name (see the module docstring for what it promises)."""
+    options = options or RedriveOptions()
     sqs = sqs_client or boto3.client("sqs")
-    summary = RedriveSummary(dry_run=dry_run)
-    if dry_run:
-        lam: LambdaInvokeClient | None = None
-    else:
+    lam: LambdaInvokeClient | None = None
+    if not options.dry_run:
         lam = lambda_client or cast(LambdaInvokeClient, boto3.client("lambda"))
-    seen: set[str] = set()
-    to_release: list[str] = []  # receipt handles of messages left in the queue
-
-    while max_messages is None or summary.received < max_messages:
-        batch = (
-            _SQS_MAX_BATCH if max_messages is None else min(_SQS_MAX_BATCH, max_messages - summary.received)
-        )
-        messages = sqs.receive_message(
-            QueueUrl=queue_url,
-            MaxNumberOfMessages=batch,
-            WaitTimeSeconds=wait_seconds,
-            VisibilityTimeout=visibility_timeout,
-        ).get("Messages", [])
-        fresh = [m for m in messages if m["MessageId"] not in seen]
-        if not fresh:
-            # Empty, or only messages seen before (visibility timeout shorter than this run): stop.
-            to_release.extend(m["ReceiptHandle"] for m in messages)
-            break
-        for message in fresh:
-            seen.add(message["MessageId"])
-            summary.received += 1
-            outcome = _redrive_one(
-                sqs=sqs,
-                lam=lam,
-                queue_url=queue_url,
-                function_name=function_name,
-                body=message["Body"],
-                dry_run=dry_run,
-                message_id=message["MessageId"],
-                receipt_handle=message["ReceiptHandle"],
-            )
-            summary.outcomes.append(outcome)
-            if outcome.outcome in ("redriven", "would-redrive"):
-                summary.redriven += 1
-            elif outcome.outcome == "skipped":
-                summary.skipped += 1
-            else:
-                summary.failed += 1
-            if outcome.outcome != "redriven":
-                to_release.append(message["ReceiptHandle"])
-
-    for handle in to_release:
-        # On failure it reappears by itself when the visibility timeout ends.
-        with contextlib.suppress(BotoCoreError, ClientError):
-            sqs.change_message_visibility(QueueUrl=queue_url, ReceiptHandle=handle, VisibilityTimeout=0)
-    return summary
+    return _Run(sqs, lam, queue_url, function_name, options).run(on_progress)
 
 
-def _redrive_one(
-    *,
-    sqs: SQSClient,
-    lam: LambdaInvokeClient | None,
-    queue_url: str,
-    function_name: str,
-    body: str,
-    dry_run: bool,
-    message_id: str,
-    receipt_handle: str,
-) -> MessageOutcome:
-    try:
-        source, event = extract_event(body)
-    except UnrecognisedMessageError as exc:
-        return MessageOutcome(message_id, "skipped", None, str(exc))
-    if dry_run or lam is None:
-        return MessageOutcome(message_id, "would-redrive", source)
-    try:
-        response = lam.invoke(
-            FunctionName=function_name, InvocationType="Event", Payload=json.dumps(event).encode()
-        )
-    except (BotoCoreError, ClientError) as exc:
-        return MessageOutcome(message_id, "failed", source, f"invoke failed: {exc}")
-    status = response.get("StatusCode")
-    if status != 202:
-        return MessageOutcome(message_id, "failed", source, f"invoke answered status {status}, not 202")
-    try:
-        sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=receipt_handle)
-    except (BotoCoreError, ClientError) as exc:
-        # The event is already re-submitted; the message stays, so a second run would submit it again.
-        return MessageOutcome(message_id, "failed", source, f"re-invoked but not deleted: {exc}")
-    return MessageOutcome(message_id, "redriven", source)
+def summary_line(summary: RedriveSummary) -> str:
+    prefix = "dry run: " if summary.dry_run else ""
+    verb = "would redrive" if summary.dry_run else "redriven"
+    return (
+        f"{prefix}received {summary.received}, {verb} {summary.redriven}, kept {summary.kept}, "
+        f"skipped {summary.skipped}, failed {summary.failed}, "
+        f"left for the next run {summary.left_for_next_run}"
+    )
+
+
+def grouped_report(summary: RedriveSummary) -> list[str]:
+    """The run's messages counted by error code, decision and outcome: what an operator looks at first."""
+    lines = [f"{'count':>5}  {'error code':<32} {'decision':<12} outcome"]
+    for (code, decision, outcome), count in sorted(summary.by_code().items(), key=lambda kv: (-kv[1], kv[0])):
+        lines.append(f"{count:>5}  {code:<32} {decision:<12} {outcome}")
+    return lines
+
+
+class _ProgressPrinter:
+    """A line on stderr at most every PROGRESS_EVERY_SECONDS, so a long run is never silent."""
+
+    def __init__(self) -> None:
+        self._last = time.monotonic()
+
+    def __call__(self, summary: RedriveSummary) -> None:
+        now = time.monotonic()
+        if now - self._last >= PROGRESS_EVERY_SECONDS:
+            self._last = now
+            print(f"redrive: … {summary_line(summary)}", file=sys.stderr, flush=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -207,33 +344,38 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--function-name", required=True, help="function name or ARN")
     parser.add_argument("--max", type=int, default=None, dest="max_messages", help="at most N messages")
     parser.add_argument(
-        "--dry-run", action="store_true", help="report what would be redriven, change nothing"
+        "--dry-run", action="store_true", help="list the queue by error code and decision; change nothing"
+    )
+    parser.add_argument(
+        "--include",
+        action="append",
+        default=[],
+        choices=sorted(NEVER_FIXED_BY_REDRIVE),
+        metavar="CODE",
+        help="also redrive records with this error code, which are kept by default; repeatable",
     )
     parser.add_argument("--wait-seconds", type=int, default=1, help="SQS long-poll wait per receive (0-20)")
     args = parser.parse_args(argv)
     if args.max_messages is not None and args.max_messages < 1:
         parser.error("--max must be at least 1")
-
+    options = RedriveOptions(
+        max_messages=args.max_messages,
+        dry_run=args.dry_run,
+        include=frozenset(args.include),
+        wait_seconds=args.wait_seconds,
+    )
     try:
-        summary = redrive(
-            args.queue_url,
-            args.function_name,
-            args.max_messages,
-            args.dry_run,
-            wait_seconds=args.wait_seconds,
-        )
+        summary = redrive(args.queue_url, args.function_name, options, on_progress=_ProgressPrinter())
     except (BotoCoreError, ClientError) as exc:
         print(f"redrive: cannot read the queue: {exc}", file=sys.stderr)
         return 2
+    for line in grouped_report(summary):
+        print(line)
     for item in summary.outcomes:
-        line = f"{item.outcome:<13} {item.message_id} {item.source or '-'}"
-        print(f"{line} {item.detail}".rstrip())
-    prefix = "dry run: " if summary.dry_run else ""
-    verb = "would redrive" if summary.dry_run else "redriven"
-    print(
-        f"{prefix}received {summary.received}, {verb} {summary.redriven}, "
-        f"skipped {summary.skipped}, failed {summary.failed}"
-    )
+        if item.outcome != "redriven":
+            line = f"{item.outcome:<13} {item.message_id} {item.source or '-'} {item.error_code}"
+            print(f"{line} {item.detail}".rstrip())
+    print(summary_line(summary))
     return 0 if summary.ok else 1
 
 

@@ -27,7 +27,7 @@ from tests.integration.support import (
     transfers_of,
     wait_idle,
 )
-from tools.redrive import redrive
+from tools.redrive import RedriveOptions, redrive
 
 # Lambda runs an asynchronous event 3 times (1 + 2 retries), each with MAX_ATTEMPTS botocore attempts.
 LAMBDA_ATTEMPTS = 3
@@ -399,7 +399,7 @@ def test_access_denied_event_dead_lettered_then_redriven_after_the_fix_transfers
     assert alert["escalationId"] == event_escalation_id(contact)
     assert transfers_of(stack, contact) == []
 
-    summary = redrive(stack.aws.dlq_url, stack.bus.function_name, wait_seconds=0)
+    summary = redrive(stack.aws.dlq_url, stack.bus.function_name, RedriveOptions(wait_seconds=0))
     wait_idle(stack)
 
     assert (summary.redriven, summary.failed, summary.skipped) == (1, 0, 0)

@@ -8,10 +8,18 @@ from typing import Any
 
 import pytest
 
+from escalation.domain.policy import REFUSAL_POLICY, Decision, Refusal
 from local.aws import LocalAws
 from local.bus import LocalBus
-from tests.local.helpers import RecordingHandler
-from tools.redrive import UnrecognisedMessageError, extract_event, main, redrive
+from tests.local.helpers import RecordingHandler, lambda_client
+from tools.redrive import (
+    NEVER_FIXED_BY_REDRIVE,
+    RedriveOptions,
+    UnrecognisedMessageError,
+    extract_event,
+    main,
+    redrive,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -88,7 +96,7 @@ def test_redrive_resubmits_both_kinds_and_keeps_garbage(
 ) -> None:
     all_three(aws)
 
-    summary = redrive(aws.dlq_url, "escalation", wait_seconds=0)
+    summary = redrive(aws.dlq_url, "escalation", RedriveOptions(wait_seconds=0))
 
     assert (summary.received, summary.redriven, summary.skipped, summary.failed) == (3, 2, 1, 0)
     assert summary.ok
@@ -103,7 +111,7 @@ def test_redrive_resubmits_both_kinds_and_keeps_garbage(
 def test_dry_run_changes_nothing(aws: LocalAws, bus: LocalBus, handler: RecordingHandler) -> None:
     all_three(aws)
 
-    summary = redrive(aws.dlq_url, "escalation", dry_run=True, wait_seconds=0)
+    summary = redrive(aws.dlq_url, "escalation", RedriveOptions(dry_run=True, wait_seconds=0))
 
     assert (summary.received, summary.redriven, summary.skipped, summary.failed) == (3, 2, 1, 0)
     assert {o.outcome for o in summary.outcomes} == {"would-redrive", "skipped"}
@@ -116,7 +124,7 @@ def test_dry_run_changes_nothing(aws: LocalAws, bus: LocalBus, handler: Recordin
 def test_max_limits_the_messages_taken(aws: LocalAws, bus: LocalBus, handler: RecordingHandler) -> None:
     fill_dlq(aws, *(json.dumps(DESTINATION_RECORD) for _ in range(3)))
 
-    summary = redrive(aws.dlq_url, "escalation", max_messages=2, wait_seconds=0)
+    summary = redrive(aws.dlq_url, "escalation", RedriveOptions(max_messages=2, wait_seconds=0))
 
     assert (summary.received, summary.redriven) == (2, 2)
     assert bus.wait_idle(5)
@@ -132,7 +140,7 @@ def test_cli_reports_and_exits_zero(aws: LocalAws, capsys: pytest.CaptureFixture
 
     out = capsys.readouterr().out
     assert code == 0
-    assert "received 3, redriven 2, skipped 1, failed 0" in out
+    assert "received 3, redriven 2, kept 0, skipped 1, failed 0" in out
     assert "skipped" in out
     assert GARBAGE not in out, "message bodies (customer data) are not printed"
 
@@ -168,3 +176,118 @@ def test_extract_event_recognises_both_kinds() -> None:
 def test_extract_event_refuses_anything_else(body: Any) -> None:
     with pytest.raises(UnrecognisedMessageError):
         extract_event(body)
+
+
+def dead_letter_for(code: str, contact_id: str, decision: str = "DEAD_LETTER") -> str:
+    breach = {**BREACH_EVENT, "detail": {"contactId": contact_id}}
+    return json.dumps(
+        {**DEAD_LETTER_RECORD, "errorCode": code, "decision": decision, "originalEvent": breach}
+    )
+
+
+class DeadLetteringAgain(RecordingHandler):
+    """A handler that fails every redriven escalation again and records it again, as the real one does
+    for an event whose cause a redrive cannot fix."""
+
+    def __init__(self, aws: LocalAws) -> None:
+        super().__init__()
+        self._aws = aws
+
+    def __call__(self, event: dict[str, Any], context: Any) -> Any:
+        super().__call__(event, context)
+        fill_dlq(self._aws, dead_letter_for("ACCESS_DENIED", event["detail"]["contactId"]))
+        return {"status": "DEAD_LETTERED"}
+
+
+@pytest.mark.usefixtures("env")
+def test_run_handles_each_message_present_at_its_start_once_even_when_redriven_events_fail_again(
+    aws: LocalAws,
+) -> None:
+    failing_again = DeadLetteringAgain(aws)
+    fill_dlq(aws, *(dead_letter_for("ACCESS_DENIED", f"c-{n}") for n in range(4)))
+
+    with LocalBus(failing_again) as bus:
+        summary = redrive(
+            aws.dlq_url,
+            bus.function_name,
+            RedriveOptions(wait_seconds=0),
+            lambda_client=lambda_client(bus.endpoint_url),
+        )
+        assert bus.wait_idle(5)
+
+    assert (summary.received, summary.redriven) == (4, 4), "the records written meanwhile wait"
+    assert len(failing_again.calls) == 4
+    assert len(aws.peek_dlq()) == 4, "the four new records are visible again for the next run"
+
+
+@pytest.mark.usefixtures("env")
+def test_records_a_redrive_cannot_fix_are_kept_and_listed_unless_included(
+    aws: LocalAws, bus: LocalBus, handler: RecordingHandler, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fill_dlq(
+        aws,
+        dead_letter_for("INVALID_EVENT", "c-1"),
+        dead_letter_for("FOREIGN_INSTANCE", "c-2"),
+        dead_letter_for("CONTACT_NOT_FOUND", "c-3"),
+        dead_letter_for("AGENT_UNAVAILABLE", "c-4"),
+    )
+
+    code = main(["--queue-url", aws.dlq_url, "--function-name", bus.function_name, "--wait-seconds", "0"])
+
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "received 4, redriven 1, kept 3, skipped 0, failed 0" in out
+    for unfixable in ("INVALID_EVENT", "FOREIGN_INSTANCE", "CONTACT_NOT_FOUND"):
+        assert f"--include {unfixable}" in out, "each kept record says how to redrive it anyway"
+    assert bus.wait_idle(5)
+    assert [event["detail"]["contactId"] for event in handler.events] == ["c-4"]
+    assert len(aws.peek_dlq()) == 3, "kept records stay in the queue"
+
+
+@pytest.mark.usefixtures("env")
+def test_include_redrives_the_named_code_only(
+    aws: LocalAws, bus: LocalBus, handler: RecordingHandler
+) -> None:
+    fill_dlq(aws, dead_letter_for("CONTACT_NOT_FOUND", "c-1"), dead_letter_for("INVALID_EVENT", "c-2"))
+
+    summary = redrive(
+        aws.dlq_url,
+        bus.function_name,
+        RedriveOptions(include=frozenset({"CONTACT_NOT_FOUND"}), wait_seconds=0),
+    )
+
+    assert (summary.redriven, summary.kept) == (1, 1)
+    assert bus.wait_idle(5)
+    assert [event["detail"]["contactId"] for event in handler.events] == ["c-1"]
+
+
+@pytest.mark.usefixtures("env")
+def test_dry_run_lists_the_queue_grouped_by_error_code_and_decision(
+    aws: LocalAws, bus: LocalBus, handler: RecordingHandler, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fill_dlq(
+        aws,
+        dead_letter_for("ACCESS_DENIED", "c-1", "ALERT"),
+        dead_letter_for("ACCESS_DENIED", "c-2", "ALERT"),
+        dead_letter_for("CONTACT_NOT_FOUND", "c-3"),
+        json.dumps(DESTINATION_RECORD),
+    )
+
+    code = main(
+        ["--queue-url", aws.dlq_url, "--function-name", bus.function_name, "--dry-run", "--wait-seconds", "0"]
+    )
+
+    rows = [line.split() for line in capsys.readouterr().out.splitlines()]
+    assert code == 0
+    assert ["2", "ACCESS_DENIED", "ALERT", "would-redrive"] in rows
+    assert ["1", "CONTACT_NOT_FOUND", "DEAD_LETTER", "kept"] in rows
+    assert ["1", "RuntimeError", "RETRY", "would-redrive"] in rows, (
+        "a destination record: Lambda's retries ran out"
+    )
+    assert handler.calls == []
+    assert len(aws.peek_dlq()) == 4
+
+
+def test_codes_never_fixed_by_a_redrive_are_refusals_the_policy_dead_letters() -> None:
+    for code in NEVER_FIXED_BY_REDRIVE:
+        assert REFUSAL_POLICY[Refusal(code)].event_decision is Decision.DEAD_LETTER
