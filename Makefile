@@ -2,10 +2,14 @@
 # Everything they need (a virtualenv, Python packages, the pinned CDK CLI) is installed on first use.
 
 # The Lambda runs Python 3.13: the venv is built with the first 3.13 that runs here (tools/find_python.sh).
-PYTHON ?= $(shell sh tools/find_python.sh)
+ifndef PYTHON
+PYTHON := $(shell sh tools/find_python.sh)
+endif
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Wraps the long, sometimes silent steps: passes their output through and says when they are still running.
+HEARTBEAT := $(PYTHON) tools/heartbeat.py
 export PYTHONPATH := $(CURDIR)/lambdas:$(CURDIR)
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 # Offline and quiet: no CDK telemetry or notices, no jsii nag about Node 20.
@@ -22,11 +26,12 @@ $(STAMP): requirements.txt requirements-dev.txt
 	@echo "==> creating $(VENV) with $$($(PYTHON) --version) ($(PYTHON))"
 	$(PYTHON) -m venv --clear $(VENV)
 	@echo "==> installing the pinned Python packages (about 60 packages; first run about 2 minutes)"
-	$(BIN)/pip install --disable-pip-version-check --progress-bar off -r requirements-dev.txt
+	$(HEARTBEAT) pip -- $(BIN)/pip install --disable-pip-version-check --progress-bar off -r requirements-dev.txt
 	touch $@
 
 node_modules/.package-lock.json: package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
+	@echo "==> installing the pinned CDK CLI (npm ci)"
+	$(HEARTBEAT) npm -- npm ci --no-audit --no-fund --loglevel=error
 
 demo: $(STAMP)  ## Run the escalation scenario on the local stack (emulated Connect + AWS) and exit
 	$(BIN)/python -m local.demo
@@ -39,13 +44,15 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy lambdas local infra tools app.py
+	@echo "==> mypy --strict on lambdas/ local/ infra/ tools/ app.py (first run about 3 minutes; the cache in .mypy_cache makes later runs fast)"
+	$(HEARTBEAT) mypy -- $(BIN)/mypy lambdas local infra tools app.py
 
 unit: $(STAMP)
 	$(BIN)/pytest -q tests/unit
 
 test: install lint typecheck  ## Lint, type-check and run every test suite (unit, emulator, local, integration, infra)
-	$(BIN)/pytest -q -p no:cacheprovider
+	@echo "==> pytest: every suite, one line per test as it completes"
+	$(HEARTBEAT) pytest -- $(BIN)/pytest -v -p no:cacheprovider
 
 synth: install  ## Synthesize the CloudFormation template offline (pass CONTEXT='-c connectInstanceId=...')
 	npx cdk synth --quiet --no-notices $(CONTEXT)
