@@ -22,7 +22,7 @@ QUIET_SECONDS = 10.0
 
 def run(label: str, command: list[str]) -> int:
     started = time.monotonic()
-    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # noqa: S603 - the Makefile's own commands
     # Stopped from outside (make interrupted, a CI time-out): the command stops too.
     signal.signal(signal.SIGTERM, lambda *_: child.terminate())
     assert child.stdout is not None
