@@ -8,26 +8,19 @@ Connect paths never start with `/_`, so the admin prefix cannot collide with a r
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 import traceback
 import uuid
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Self, overload
 
 from .admin import (
     ADMIN_CALLS,
     ADMIN_PREFIX,
-    AccessRule,
-    AgentSeed,
-    AgentStatusChange,
-    ContactRef,
-    ContactSeed,
     FaultPlan,
     FaultScope,
-    FlowSeed,
-    InstanceSeed,
-    QueueSeed,
     QuotaPlan,
     QuotaScale,
     Stats,
@@ -43,11 +36,31 @@ from .protocol import (
     serialize_error,
     serialize_output,
     service_model,
-    validate_input,
 )
 from .quota import DEFAULT_BURST, DEFAULT_RATE, QuotaSnapshot, RateQuota
-from .records import ContactRecord, LedgerEntry
+from .records import LedgerEntry
 from .state import ConnectState
+from .validation import validate_input
+
+
+class _StateCall[Argument, Answer]:
+    """A `ConnectState` admin call offered as the emulator's own method, without a forwarding copy."""
+
+    def __init__(self, call: Callable[[ConnectState, Argument], Answer]) -> None:
+        self._call = call
+
+    @overload
+    def __get__(self, emulator: None, owner: type[Any]) -> Self: ...
+
+    @overload
+    def __get__(self, emulator: ConnectEmulator, owner: type[Any]) -> Callable[[Argument], Answer]: ...
+
+    def __get__(
+        self, emulator: ConnectEmulator | None, owner: type[Any]
+    ) -> Self | Callable[[Argument], Answer]:
+        if emulator is None:
+            return self
+        return functools.partial(self._call, emulator.state)
 
 
 class ConnectEmulator:
@@ -175,29 +188,17 @@ class ConnectEmulator:
             self._requests.clear()
             self._throttled.clear()
 
-    def add_instance(self, seed: InstanceSeed) -> str:
-        return self.state.add_instance(seed)
-
-    def add_queue(self, seed: QueueSeed) -> str:
-        return self.state.add_queue(seed)
-
-    def add_flow(self, seed: FlowSeed) -> str:
-        return self.state.add_flow(seed)
-
-    def add_agent(self, seed: AgentSeed) -> str:
-        return self.state.add_agent(seed)
-
-    def set_agent_status(self, change: AgentStatusChange) -> None:
-        self.state.set_agent_status(change)
-
-    def add_contact(self, seed: ContactSeed) -> str:
-        return self.state.add_contact(seed)
-
-    def get_contact(self, ref: ContactRef) -> ContactRecord:
-        return self.state.get_contact(ref)
-
-    def contact_arn(self, ref: ContactRef) -> str:
-        return self.state.contact_arn(ref)
+    # Seeding, contact records and the deny-list are the state's own calls.
+    add_instance = _StateCall(ConnectState.add_instance)
+    add_queue = _StateCall(ConnectState.add_queue)
+    add_flow = _StateCall(ConnectState.add_flow)
+    add_agent = _StateCall(ConnectState.add_agent)
+    set_agent_status = _StateCall(ConnectState.set_agent_status)
+    add_contact = _StateCall(ConnectState.add_contact)
+    get_contact = _StateCall(ConnectState.get_contact)
+    contact_arn = _StateCall(ConnectState.contact_arn)
+    deny = _StateCall(ConnectState.deny)
+    allow = _StateCall(ConnectState.allow)
 
     def ledger(self) -> list[LedgerEntry]:
         return self.state.ledger()
@@ -230,12 +231,6 @@ class ConnectEmulator:
 
     def get_faults(self) -> dict[str, FaultPlanSnapshot]:
         return self.faults.snapshot()
-
-    def deny(self, rule: AccessRule) -> None:
-        self.state.deny(rule)
-
-    def allow(self, rule: AccessRule) -> None:
-        self.state.allow(rule)
 
     def stats(self) -> Stats:
         with self._counts_lock:
