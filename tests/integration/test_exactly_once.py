@@ -56,7 +56,14 @@ def test_api_answer_lost_after_the_transfer_is_replayed_once(
     stack: LocalStack, fault: str, timing: dict[str, float]
 ) -> None:
     contact = task(stack)
-    stack.connect.set_faults(FaultPlan("TransferContact", script=[fault], **timing))
+    stack.connect.set_faults(
+        FaultPlan(
+            "TransferContact",
+            script=[fault],
+            slow_seconds=timing.get("slow_seconds"),
+            timeout_seconds=timing.get("timeout_seconds"),
+        )
+    )
     requests_before = stack.connect.stats()["requests"].get("TransferContact", 0)
 
     answer = escalate(stack, contact)
