@@ -71,10 +71,11 @@ class Variant:
 
 
 def _seed(connect: Any, size: int) -> list[str]:
+    from local.connect_emulator import ContactSeed
     from local.stack import seed_instance
 
     seed_instance(connect)
-    return [connect.add_contact(INSTANCE_ID, "TASK", queue_id=SOURCE_QUEUE) for _ in range(size)]
+    return [connect.add_contact(ContactSeed(INSTANCE_ID, "TASK", queue_id=SOURCE_QUEUE)) for _ in range(size)]
 
 
 def _outcome(
@@ -130,7 +131,7 @@ def run(
     name: str = NAME,
 ) -> dict[str, Any]:
     from local.aws import LocalAws
-    from local.connect_emulator import ConnectEmulator
+    from local.connect_emulator import ConnectEmulator, QuotaPlan
 
     scale = rate / REAL_TRANSFER_RATE
     retry_delays = tuple(delay / scale for delay in REAL_RETRY_DELAYS)
@@ -174,7 +175,7 @@ def run(
                         continue  # diagnosis variants run once
                     emulator.reset()
                     if variant.quota_off:
-                        emulator.set_quota(None, burst, "TransferContact")
+                        emulator.set_quota(QuotaPlan(None, burst, "TransferContact"))
                     aws.purge()
                     contacts = _seed(emulator, size)
                     events = [sla_event(contact) for contact in contacts]

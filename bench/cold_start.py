@@ -214,7 +214,7 @@ def _importtime_report(samples: Sequence[dict[str, tuple[int, int]]], top: int =
 
 def run(size: int = 10, importtime_runs: int = 3, results_dir: Path = RESULTS_DIR) -> dict[str, Any]:
     from local.aws import LocalAws
-    from local.connect_emulator import ConnectEmulator
+    from local.connect_emulator import ConnectEmulator, ContactSeed
     from local.stack import seed_instance
 
     samples: dict[str, list[dict[str, float]]] = {variant: [] for variant in VARIANTS}
@@ -238,7 +238,7 @@ def run(size: int = 10, importtime_runs: int = 3, results_dir: Path = RESULTS_DI
             for kind in ("ours", "bare"):
                 for env in (base_env, trimmed_env):
                     contact = emulator.add_contact(
-                        INSTANCE_ID, "TASK", queue_id=SOURCE_QUEUE, agent_id="agent-alice"
+                        ContactSeed(INSTANCE_ID, "TASK", queue_id=SOURCE_QUEUE, agent_id="agent-alice")
                     )
                     event = _api_event(contact) if kind == "ours" else _bare_event(contact)
                     _run_child(kind, event, env, tmp_dir)
@@ -248,7 +248,7 @@ def run(size: int = 10, importtime_runs: int = 3, results_dir: Path = RESULTS_DI
                     kind = variant.split("-")[0]
                     env = trimmed_env if variant.endswith("trimmed-model") else base_env
                     contact = emulator.add_contact(
-                        INSTANCE_ID, "TASK", queue_id=SOURCE_QUEUE, agent_id="agent-alice"
+                        ContactSeed(INSTANCE_ID, "TASK", queue_id=SOURCE_QUEUE, agent_id="agent-alice")
                     )
                     event = _api_event(contact) if kind == "ours" else _bare_event(contact)
                     child, wall, _ = _run_child(kind, event, env, tmp_dir)
@@ -264,7 +264,7 @@ def run(size: int = 10, importtime_runs: int = 3, results_dir: Path = RESULTS_DI
             importtimes = []
             for _ in range(importtime_runs):
                 contact = emulator.add_contact(
-                    INSTANCE_ID, "TASK", queue_id=SOURCE_QUEUE, agent_id="agent-alice"
+                    ContactSeed(INSTANCE_ID, "TASK", queue_id=SOURCE_QUEUE, agent_id="agent-alice")
                 )
                 _, _, stderr = _run_child(
                     "ours", _api_event(contact), base_env, tmp_dir, ["-X", "importtime"]

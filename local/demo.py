@@ -22,6 +22,7 @@ import boto3
 
 from escalation.contract import SLA_BREACH_DETAIL_TYPE, SLA_BREACH_SOURCE
 from local.api import make_dev_token
+from local.connect_emulator import AccessRule
 from local.stack import INSTANCE_ID, LocalStack, StackOptions
 from tools.redrive import redrive
 
@@ -264,13 +265,13 @@ class Demo:
 
     def access_denied_then_redrive(self) -> tuple[bool, str]:
         task = self.stack.add_contact("TASK", queue_id="queue-tier1")
-        self.stack.connect.deny("TransferContact")
+        self.stack.connect.deny(AccessRule("TransferContact"))
         self.put_breaches([task])
         self.wait_for_bus()
         records = [r for r in self.stack.dlq_records() if r.get("contactId") == task]
         denied = bool(records) and records[0].get("errorCode") == "AccessDeniedException"
         alerts = self.stack.aws.alerts()
-        self.stack.connect.allow("TransferContact")  # the "IAM fix"
+        self.stack.connect.allow(AccessRule("TransferContact"))  # the "IAM fix"
         summary = redrive(self.stack.aws.dlq_url, self.stack.bus.function_name)
         self.wait_for_bus()
         transfers = len(self.transferred(task))

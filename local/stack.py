@@ -32,7 +32,15 @@ from local.api import LocalApi
 from local.aws import LocalAws
 from local.background_server import Service
 from local.bus import LocalBus
-from local.connect_emulator import ConnectEmulator
+from local.connect_emulator import (
+    AgentSeed,
+    ConnectEmulator,
+    ContactSeed,
+    EmulatorAdmin,
+    FlowSeed,
+    InstanceSeed,
+    QueueSeed,
+)
 from local.handler_output import HandlerOutput
 from local.lambda_context import LambdaHandler
 
@@ -61,21 +69,21 @@ class StackOptions:
     extra_env: Mapping[str, str] = field(default_factory=dict)
 
 
-def seed_instance(connect: ConnectEmulator) -> None:
+def seed_instance(connect: EmulatorAdmin) -> None:
     """The contact centre the demo and `make serve` use (ids match the bundled routing rules)."""
-    connect.add_instance(INSTANCE_ID)
+    connect.add_instance(InstanceSeed(INSTANCE_ID))
     for queue_id, name in (
         ("queue-tier1", "Tier 1"),
         ("queue-tier2", "Tier 2"),
         ("queue-supervisors", "Supervisors"),
     ):
-        connect.add_queue(INSTANCE_ID, queue_id, name)
-    connect.add_flow(INSTANCE_ID, "flow-transfer-to-queue", "QUEUE_TRANSFER")
-    connect.add_flow(INSTANCE_ID, "flow-transfer-to-agent", "AGENT_TRANSFER")
+        connect.add_queue(QueueSeed(INSTANCE_ID, queue_id, name))
+    connect.add_flow(FlowSeed(INSTANCE_ID, "flow-transfer-to-queue", "QUEUE_TRANSFER"))
+    connect.add_flow(FlowSeed(INSTANCE_ID, "flow-transfer-to-agent", "AGENT_TRANSFER"))
     slots = {"TASK": 3, "EMAIL": 3}
-    connect.add_agent(INSTANCE_ID, "agent-alice", "Available", slots)
-    connect.add_agent(INSTANCE_ID, "agent-bob", "Available", slots)
-    connect.add_agent(INSTANCE_ID, "agent-account-manager", "Offline", slots)
+    connect.add_agent(AgentSeed(INSTANCE_ID, "agent-alice", "Available", slots))
+    connect.add_agent(AgentSeed(INSTANCE_ID, "agent-bob", "Available", slots))
+    connect.add_agent(AgentSeed(INSTANCE_ID, "agent-account-manager", "Offline", slots))
 
 
 def _one_request_at_a_time(handler: LambdaHandler) -> LambdaHandler:
@@ -223,8 +231,9 @@ class LocalStack(Service):
 
     # -- conveniences for the demo and the tests
 
-    def add_contact(self, channel: str = "TASK", **kwargs: Any) -> str:
-        return self.connect.add_contact(INSTANCE_ID, channel, **kwargs)
+    def add_contact(self, channel: str = "TASK", **seed_fields: Any) -> str:
+        """A contact in the stack's instance; `seed_fields` are ContactSeed's keyword fields."""
+        return self.connect.add_contact(ContactSeed(INSTANCE_ID, channel, **seed_fields))
 
     def transfers(self) -> list[Any]:
         return list(self.connect.ledger())

@@ -8,31 +8,65 @@ seedable fault injection, a transfer ledger and an admin interface (Python and H
     with ConnectEmulator(rate=2.0, burst=5, seed=1) as emulator:   # or .start(port=0) / .stop()
         scenario = seed_scenario(emulator)                        # from .testing
         client = connect_client(emulator.endpoint_url)            # or AWS_ENDPOINT_URL_CONNECT
-        emulator.set_faults("TransferContact", script=["drop_after_effect"])
+        emulator.set_faults(FaultPlan("TransferContact", script=["drop_after_effect"]))
         ...
         emulator.ledger()
 
-Over HTTP, every admin method is `POST /_emulator/<method>` with a JSON object of its keyword
-arguments, answered `{"result": ...}` (400 `{"error": ...}` for bad arguments, 404 for an unknown
-method); argument-free reads also answer GET. `EmulatorAdminClient(url)` wraps them.
-CLI: `python -m local.connect_emulator --port 0 --rate 2 --burst 5` prints the URL and serves
-until Ctrl-C or SIGTERM.
+The admin interface is `EmulatorAdmin` (in `.admin`): every call takes nothing or one frozen
+dataclass (`ContactSeed`, `FaultPlan`, ...). Over HTTP, each is `POST /_emulator/<call>` with a JSON
+object of that dataclass's fields, answered `{"result": ...}` (400 `{"error": ...}` for bad
+arguments, 404 for an unknown call); argument-free reads also answer GET. `EmulatorAdminClient(url)`
+offers the same calls. CLI: `python -m local.connect_emulator --port 0 --rate 2 --burst 5` prints the
+URL and serves until Ctrl-C or SIGTERM.
 """
 
+from .admin import (
+    ADMIN_CALLS,
+    ADMIN_PREFIX,
+    AccessRule,
+    AgentSeed,
+    AgentStatusChange,
+    ContactRef,
+    ContactSeed,
+    EmulatorAdmin,
+    FaultPlan,
+    FaultScope,
+    FlowSeed,
+    InstanceSeed,
+    QueueSeed,
+    QuotaPlan,
+    QuotaScale,
+    Stats,
+)
 from .admin_client import EmulatorAdminClient, EmulatorAdminError
 from .errors import ConnectError
 from .faults import FaultKind
-from .server import ADMIN_PREFIX, ConnectEmulator
-from .state import MAX_TRANSFERS_PER_CHAIN, ContactRecord, LedgerEntry
+from .records import MAX_TRANSFERS_PER_CHAIN, ContactRecord, LedgerEntry
+from .server import ConnectEmulator
 
 __all__ = [
+    "ADMIN_CALLS",
     "ADMIN_PREFIX",
     "MAX_TRANSFERS_PER_CHAIN",
+    "AccessRule",
+    "AgentSeed",
+    "AgentStatusChange",
     "ConnectEmulator",
     "ConnectError",
     "ContactRecord",
+    "ContactRef",
+    "ContactSeed",
+    "EmulatorAdmin",
     "EmulatorAdminClient",
     "EmulatorAdminError",
     "FaultKind",
+    "FaultPlan",
+    "FaultScope",
+    "FlowSeed",
+    "InstanceSeed",
     "LedgerEntry",
+    "QueueSeed",
+    "QuotaPlan",
+    "QuotaScale",
+    "Stats",
 ]

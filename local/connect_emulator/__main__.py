@@ -12,6 +12,7 @@ import threading
 from collections.abc import Sequence
 from types import FrameType
 
+from .admin import InstanceSeed
 from .faults import DEFAULT_FAULT_OPERATION
 from .quota import DEFAULT_BURST, DEFAULT_RATE
 from .server import ConnectEmulator
@@ -77,7 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGINT, _on_signal)
     emulator.start(args.host, args.port)
     for instance_id in args.instance:
-        emulator.add_instance(instance_id)
+        emulator.add_instance(InstanceSeed(instance_id))
     print(emulator.endpoint_url, flush=True)
     while not stop.wait(0.5):  # a timed wait keeps the main thread responsive to signals
         pass

@@ -1,21 +1,22 @@
-"""A client for a running emulator's HTTP admin interface (`POST /_emulator/<method>`).
+"""A client for a running emulator's HTTP admin interface (`POST /_emulator/<call>`).
 
-Methods mirror `ConnectEmulator`'s admin methods, so a benchmark in another process seeds and
-inspects the emulator exactly as an in-process test would.
+It offers every `EmulatorAdmin` call, read off `ADMIN_CALLS`, so a benchmark in another process
+seeds and inspects the emulator exactly as an in-process test would:
+
+    admin: EmulatorAdmin = EmulatorAdminClient(url)
+    admin.add_contact(ContactSeed("instance-1", "TASK"))
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import urllib.error
 import urllib.request
-from collections.abc import Mapping, Sequence
-from typing import Any, cast
+from collections.abc import Callable
+from typing import Any
 
-from .faults import DEFAULT_FAULT_OPERATION, FaultPlanSnapshot
-from .quota import DEFAULT_BURST, DEFAULT_RATE, QuotaSnapshot
-from .server import ADMIN_PREFIX, Stats
-from .state import ContactRecord, LedgerEntry
+from .admin import ADMIN_CALLS, ADMIN_PREFIX, AdminCall
 
 
 class EmulatorAdminError(RuntimeError):
@@ -27,15 +28,25 @@ class EmulatorAdminError(RuntimeError):
 
 
 class EmulatorAdminClient:
+    """Structurally an `EmulatorAdmin`: each of its calls is looked up in `ADMIN_CALLS`."""
+
     def __init__(self, endpoint_url: str, timeout: float = 10.0) -> None:
         self.endpoint_url = endpoint_url.rstrip("/")
         self.timeout = timeout
 
-    def _call(self, method: str, **kwargs: Any) -> Any:
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        call = ADMIN_CALLS.get(name)
+        if call is None:
+            raise AttributeError(f"{type(self).__name__} has no admin call {name!r}")
+        return functools.partial(self.call, name)
+
+    def call(self, name: str, argument: object | None = None) -> Any:
+        """Make the admin call `name` (its result, decoded from JSON); EmulatorAdminError if refused."""
+        call = ADMIN_CALLS.get(name) or AdminCall(name, None)  # an unknown name: the server says 404
         # The URL is the emulator's own http:// endpoint, never user input.
         request = urllib.request.Request(  # noqa: S310
-            f"{self.endpoint_url}{ADMIN_PREFIX}{method}",
-            data=json.dumps(kwargs).encode(),
+            f"{self.endpoint_url}{ADMIN_PREFIX}{name}",
+            data=call.encode(argument),
             headers={"Content-Type": "application/json"},
             method="POST",
         )
@@ -48,158 +59,3 @@ class EmulatorAdminClient:
             except ValueError:
                 message = str(error.reason)
             raise EmulatorAdminError(error.code, str(message)) from None
-
-    def health(self) -> dict[str, bool]:
-        return cast(dict[str, bool], self._call("health"))
-
-    def reset(self) -> None:
-        self._call("reset")
-
-    def add_instance(self, instance_id: str | None = None) -> str:
-        return cast(str, self._call("add_instance", instance_id=instance_id))
-
-    def add_queue(
-        self,
-        instance_id: str,
-        queue_id: str | None = None,
-        name: str | None = None,
-        status: str = "ENABLED",
-    ) -> str:
-        return cast(
-            str,
-            self._call("add_queue", instance_id=instance_id, queue_id=queue_id, name=name, status=status),
-        )
-
-    def add_flow(
-        self,
-        instance_id: str,
-        flow_id: str | None = None,
-        flow_type: str = "QUEUE_TRANSFER",
-        queue_id: str | None = None,
-        name: str | None = None,
-    ) -> str:
-        return cast(
-            str,
-            self._call(
-                "add_flow",
-                instance_id=instance_id,
-                flow_id=flow_id,
-                flow_type=flow_type,
-                queue_id=queue_id,
-                name=name,
-            ),
-        )
-
-    def add_agent(
-        self,
-        instance_id: str,
-        agent_id: str | None = None,
-        status: str = "Available",
-        slots: Mapping[str, int] | None = None,
-        active_slots: Mapping[str, int] | None = None,
-    ) -> str:
-        return cast(
-            str,
-            self._call(
-                "add_agent",
-                instance_id=instance_id,
-                agent_id=agent_id,
-                status=status,
-                slots=None if slots is None else dict(slots),
-                active_slots=None if active_slots is None else dict(active_slots),
-            ),
-        )
-
-    def set_agent_status(self, instance_id: str, agent_id: str, status: str) -> None:
-        self._call("set_agent_status", instance_id=instance_id, agent_id=agent_id, status=status)
-
-    def add_contact(
-        self,
-        instance_id: str,
-        channel: str = "TASK",
-        *,
-        queue_id: str | None = None,
-        agent_id: str | None = None,
-        attributes: Mapping[str, str] | None = None,
-        transfer_count: int = 0,
-        ended: bool = False,
-        contact_id: str | None = None,
-        initiation_method: str = "API",
-        name: str | None = None,
-        tags: Mapping[str, str] | None = None,
-    ) -> str:
-        return cast(
-            str,
-            self._call(
-                "add_contact",
-                instance_id=instance_id,
-                channel=channel,
-                queue_id=queue_id,
-                agent_id=agent_id,
-                attributes=None if attributes is None else dict(attributes),
-                transfer_count=transfer_count,
-                ended=ended,
-                contact_id=contact_id,
-                initiation_method=initiation_method,
-                name=name,
-                tags=None if tags is None else dict(tags),
-            ),
-        )
-
-    def get_contact(self, instance_id: str, contact_id: str) -> ContactRecord:
-        return cast(ContactRecord, self._call("get_contact", instance_id=instance_id, contact_id=contact_id))
-
-    def contact_arn(self, instance_id: str, contact_id: str) -> str:
-        return cast(str, self._call("contact_arn", instance_id=instance_id, contact_id=contact_id))
-
-    def ledger(self) -> list[LedgerEntry]:
-        return cast(list[LedgerEntry], self._call("ledger"))
-
-    def set_quota(
-        self,
-        rate: float | None = DEFAULT_RATE,
-        burst: int = DEFAULT_BURST,
-        operation: str | None = None,
-    ) -> None:
-        self._call("set_quota", rate=rate, burst=burst, operation=operation)
-
-    def set_quota_scale(self, scale: float) -> None:
-        self._call("set_quota_scale", scale=scale)
-
-    def get_quota(self) -> QuotaSnapshot:
-        return cast(QuotaSnapshot, self._call("get_quota"))
-
-    def set_faults(
-        self,
-        operation: str = DEFAULT_FAULT_OPERATION,
-        *,
-        probabilities: Mapping[str, float] | None = None,
-        script: Sequence[str] | None = None,
-        slow_seconds: float | None = None,
-        timeout_seconds: float | None = None,
-        seed: int | None = None,
-    ) -> None:
-        self._call(
-            "set_faults",
-            operation=operation,
-            probabilities=None if probabilities is None else dict(probabilities),
-            script=None if script is None else list(script),
-            slow_seconds=slow_seconds,
-            timeout_seconds=timeout_seconds,
-            seed=seed,
-        )
-
-    def clear_faults(self, operation: str | None = None) -> None:
-        self._call("clear_faults", operation=operation)
-
-    def get_faults(self) -> dict[str, FaultPlanSnapshot]:
-        return cast(dict[str, FaultPlanSnapshot], self._call("get_faults"))
-
-    def deny(self, operation: str, target_id: str | None = None) -> None:
-        self._call("deny", operation=operation, target_id=target_id)
-
-    def allow(self, operation: str, target_id: str | None = None) -> None:
-        self._call("allow", operation=operation, target_id=target_id)
-
-    def stats(self) -> Stats:
-        return cast(Stats, self._call("stats"))

@@ -62,7 +62,7 @@ NO_FAULT = Fault(FaultKind.OK)
 
 
 @dataclass
-class FaultPlan:
+class OperationFaults:
     probabilities: dict[FaultKind, float] = field(default_factory=dict)
     script: deque[FaultKind] = field(default_factory=deque)
     slow_seconds: float = DEFAULT_SLOW_SECONDS
@@ -99,7 +99,7 @@ class FaultInjector:
     def __init__(self, seed: int | None = None) -> None:
         self._lock = threading.Lock()
         self._random = random.Random(seed)
-        self._plans: dict[str, FaultPlan] = {}
+        self._plans: dict[str, OperationFaults] = {}
         self._injected: dict[str, int] = {}
 
     def reseed(self, seed: int | None) -> None:
@@ -122,7 +122,7 @@ class FaultInjector:
             if seconds is not None and seconds < 0:
                 raise ValueError(f"{name} must be >= 0")
         with self._lock:
-            plan = self._plans.setdefault(operation, FaultPlan())
+            plan = self._plans.setdefault(operation, OperationFaults())
             if parsed_probabilities is not None:
                 plan.probabilities = parsed_probabilities
             if parsed_script is not None:

@@ -1,66 +1,21 @@
 """Helpers for tests and benchmarks: a boto3 client for the emulator and a ready-made scenario.
 
-`seed_scenario` works with a `ConnectEmulator` in process or an `EmulatorAdminClient` for one in
-another process, since both offer the same seeding methods.
+`seed_scenario` works with any `EmulatorAdmin`: a `ConnectEmulator` in process or an
+`EmulatorAdminClient` for one in another process.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 import boto3
 from botocore.config import Config
 
+from .admin import AgentSeed, ContactSeed, EmulatorAdmin, FlowSeed, InstanceSeed, QueueSeed
+
 if TYPE_CHECKING:
     from mypy_boto3_connect import ConnectClient
-
-
-class SeedAdmin(Protocol):
-    def add_instance(self, instance_id: str | None = None) -> str: ...
-
-    def add_queue(
-        self,
-        instance_id: str,
-        queue_id: str | None = None,
-        name: str | None = None,
-        status: str = "ENABLED",
-    ) -> str: ...
-
-    def add_flow(
-        self,
-        instance_id: str,
-        flow_id: str | None = None,
-        flow_type: str = "QUEUE_TRANSFER",
-        queue_id: str | None = None,
-        name: str | None = None,
-    ) -> str: ...
-
-    def add_agent(
-        self,
-        instance_id: str,
-        agent_id: str | None = None,
-        status: str = "Available",
-        slots: Mapping[str, int] | None = None,
-        active_slots: Mapping[str, int] | None = None,
-    ) -> str: ...
-
-    def add_contact(
-        self,
-        instance_id: str,
-        channel: str = "TASK",
-        *,
-        queue_id: str | None = None,
-        agent_id: str | None = None,
-        attributes: Mapping[str, str] | None = None,
-        transfer_count: int = 0,
-        ended: bool = False,
-        contact_id: str | None = None,
-        initiation_method: str = "API",
-        name: str | None = None,
-        tags: Mapping[str, str] | None = None,
-    ) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -78,21 +33,21 @@ class Scenario:
     contact: str  # an active TASK contact in `queue`, attributes {"customer": "c-1"}
 
 
-def seed_scenario(admin: SeedAdmin, instance_id: str = "instance-1") -> Scenario:
-    instance = admin.add_instance(instance_id)
-    queue = admin.add_queue(instance, "queue-tier1", name="Tier 1")
-    other_queue = admin.add_queue(instance, "queue-tier2", name="Tier 2")
+def seed_scenario(admin: EmulatorAdmin, instance_id: str = "instance-1") -> Scenario:
+    instance = admin.add_instance(InstanceSeed(instance_id))
+    queue = admin.add_queue(QueueSeed(instance, "queue-tier1", name="Tier 1"))
+    other_queue = admin.add_queue(QueueSeed(instance, "queue-tier2", name="Tier 2"))
     return Scenario(
         instance=instance,
         queue=queue,
         other_queue=other_queue,
-        queue_flow=admin.add_flow(instance, "flow-queue", "QUEUE_TRANSFER"),
-        agent_flow=admin.add_flow(instance, "flow-agent", "AGENT_TRANSFER"),
-        inbound_flow=admin.add_flow(instance, "flow-inbound", "CONTACT_FLOW", queue_id=queue),
-        whisper_flow=admin.add_flow(instance, "flow-whisper", "AGENT_WHISPER"),
-        agent=admin.add_agent(instance, "agent-1", slots={"TASK": 2, "EMAIL": 1}),
+        queue_flow=admin.add_flow(FlowSeed(instance, "flow-queue", "QUEUE_TRANSFER")),
+        agent_flow=admin.add_flow(FlowSeed(instance, "flow-agent", "AGENT_TRANSFER")),
+        inbound_flow=admin.add_flow(FlowSeed(instance, "flow-inbound", "CONTACT_FLOW", queue_id=queue)),
+        whisper_flow=admin.add_flow(FlowSeed(instance, "flow-whisper", "AGENT_WHISPER")),
+        agent=admin.add_agent(AgentSeed(instance, "agent-1", slots={"TASK": 2, "EMAIL": 1})),
         contact=admin.add_contact(
-            instance, "TASK", queue_id=queue, attributes={"customer": "c-1"}, name="Refund"
+            ContactSeed(instance, "TASK", queue_id=queue, attributes={"customer": "c-1"}, name="Refund")
         ),
     )
 

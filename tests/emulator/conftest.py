@@ -8,20 +8,18 @@ from typing import Any
 
 import pytest
 
+from local.aws import ISOLATION_UNSET, isolated_env
 from local.connect_emulator import ConnectEmulator
 from local.connect_emulator.testing import Scenario, connect_client, seed_scenario
 
 
 @pytest.fixture(autouse=True)
 def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """Dummy credentials, and nothing from the developer's own AWS configuration."""
-    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_CONNECT"):
+    """Dummy credentials, and nothing from the developer's own AWS configuration (as every local run)."""
+    for name in ISOLATION_UNSET:
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
+    for name, value in isolated_env(tmp_path).items():
+        monkeypatch.setenv(name, value)
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ConnectionClosedError, ReadTimeoutError
 
-from local.connect_emulator import ConnectEmulator, FaultKind
+from local.connect_emulator import ConnectEmulator, ContactRef, FaultKind, FaultPlan, FaultScope
 from local.connect_emulator.faults import FaultInjector
 from local.connect_emulator.testing import Scenario, connect_client
 
@@ -39,8 +39,10 @@ def wait_for_ledger(emulator: ConnectEmulator, size: int, within: float = 2.0) -
     assert len(emulator.ledger()) == size
 
 
-def test_throttle_fault(client: Any, emulator: ConnectEmulator, seeded: Scenario) -> None:
-    emulator.set_faults(script=["throttle"])
+def test_throttle_fault_answers_429_without_effect_once_per_script_entry(
+    client: Any, emulator: ConnectEmulator, seeded: Scenario
+) -> None:
+    emulator.set_faults(FaultPlan(script=["throttle"]))
     with pytest.raises(client.exceptions.ThrottlingException) as raised:
         transfer(client, seeded)
     assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 429
@@ -49,56 +51,63 @@ def test_throttle_fault(client: Any, emulator: ConnectEmulator, seeded: Scenario
     assert len(emulator.ledger()) == 1
 
 
-def test_internal_fault(client: Any, emulator: ConnectEmulator, seeded: Scenario) -> None:
-    emulator.set_faults(script=["internal"])
+def test_internal_fault_answers_500_without_effect(
+    client: Any, emulator: ConnectEmulator, seeded: Scenario
+) -> None:
+    emulator.set_faults(FaultPlan(script=["internal"]))
     with pytest.raises(client.exceptions.InternalServiceException) as raised:
         transfer(client, seeded)
     assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 500
     assert emulator.ledger() == []
 
 
-def test_slow_fault_answers_normally(client: Any, emulator: ConnectEmulator, seeded: Scenario) -> None:
-    emulator.set_faults(script=["slow"], slow_seconds=0.1)
+def test_slow_fault_holds_the_request_then_transfers_normally(
+    client: Any, emulator: ConnectEmulator, seeded: Scenario
+) -> None:
+    emulator.set_faults(FaultPlan(script=["slow"], slow_seconds=0.1))
     started = time.monotonic()
     assert transfer(client, seeded)["ContactId"]
     assert time.monotonic() - started >= 0.1
     assert len(emulator.ledger()) == 1
 
 
-def test_slow_after_effect_answers_normally(client: Any, emulator: ConnectEmulator, seeded: Scenario) -> None:
-    emulator.set_faults(script=["slow_after_effect"], slow_seconds=0.1)
+def test_slow_after_effect_fault_delays_the_answer_of_a_normal_transfer(
+    client: Any, emulator: ConnectEmulator, seeded: Scenario
+) -> None:
+    emulator.set_faults(FaultPlan(script=["slow_after_effect"], slow_seconds=0.1))
     started = time.monotonic()
     transfer(client, seeded)
     assert time.monotonic() - started >= 0.1
     assert len(emulator.ledger()) == 1
 
 
-def test_drop_fault_has_no_effect(client: Any, emulator: ConnectEmulator, seeded: Scenario) -> None:
-    emulator.set_faults(script=["drop"])
+def test_drop_fault_closes_the_connection_without_effect(
+    client: Any, emulator: ConnectEmulator, seeded: Scenario
+) -> None:
+    emulator.set_faults(FaultPlan(script=["drop"]))
     with pytest.raises(ConnectionClosedError):
         transfer(client, seeded)
     assert emulator.ledger() == []
 
 
-def test_drop_after_effect_then_retry_replays(
+def test_retry_after_a_dropped_answer_replays_the_transfer_that_happened(
     client: Any, emulator: ConnectEmulator, seeded: Scenario
 ) -> None:
-    emulator.set_faults(script=["drop_after_effect"])
+    emulator.set_faults(FaultPlan(script=["drop_after_effect"]))
     with pytest.raises(ConnectionClosedError):
         transfer(client, seeded)
-    ledger = emulator.ledger()
-    assert len(ledger) == 1  # the transfer happened although the caller saw no answer
-    assert emulator.get_contact(seeded.instance, seeded.contact)["ended"] is True
+    (entry,) = emulator.ledger()  # the transfer happened although the caller saw no answer
+    assert emulator.get_contact(ContactRef(seeded.instance, seeded.contact))["ended"] is True
 
     retried = transfer(client, seeded)  # same ClientToken
-    assert retried["ContactId"] == ledger[0]["new_contact_id"]
+    assert retried["ContactId"] == entry["new_contact_id"]
     assert len(emulator.ledger()) == 1
 
 
 def test_botocore_retries_reuse_the_token_so_a_lost_answer_transfers_once(
     emulator: ConnectEmulator, seeded: Scenario
 ) -> None:
-    emulator.set_faults(script=["drop_after_effect"])
+    emulator.set_faults(FaultPlan(script=["drop_after_effect"]))
     client = connect_client(emulator.endpoint_url, total_max_attempts=3)
     answer = client.transfer_contact(  # no ClientToken: botocore generates one per call
         InstanceId=seeded.instance,
@@ -110,29 +119,31 @@ def test_botocore_retries_reuse_the_token_so_a_lost_answer_transfers_once(
     assert [entry["new_contact_id"] for entry in emulator.ledger()] == [answer["ContactId"]]
 
 
-def test_timeout_after_effect(client: Any, emulator: ConnectEmulator, seeded: Scenario) -> None:
-    emulator.set_faults(script=["timeout_after_effect"], timeout_seconds=HELD_TOO_LONG)
+def test_timeout_after_effect_transfers_before_the_client_gives_up_and_a_retry_replays(
+    client: Any, emulator: ConnectEmulator, seeded: Scenario
+) -> None:
+    emulator.set_faults(FaultPlan(script=["timeout_after_effect"], timeout_seconds=HELD_TOO_LONG))
     with pytest.raises(ReadTimeoutError):
         transfer(client, seeded)
-    assert len(emulator.ledger()) == 1  # already in effect when the client gives up
-    assert transfer(client, seeded)["ContactId"] == emulator.ledger()[0]["new_contact_id"]
+    (entry,) = emulator.ledger()  # already in effect when the client gives up
+    assert transfer(client, seeded)["ContactId"] == entry["new_contact_id"]
     assert len(emulator.ledger()) == 1
 
 
 def test_timeout_takes_effect_only_after_the_hold(
     client: Any, emulator: ConnectEmulator, seeded: Scenario
 ) -> None:
-    emulator.set_faults(script=["timeout"], timeout_seconds=HELD_TOO_LONG)
+    emulator.set_faults(FaultPlan(script=["timeout"], timeout_seconds=HELD_TOO_LONG))
     with pytest.raises(ReadTimeoutError):
         transfer(client, seeded)
     assert emulator.ledger() == []  # still held
     wait_for_ledger(emulator, 1)
 
 
-def test_script_is_consumed_in_order_then_normal(
+def test_fault_script_is_consumed_one_call_at_a_time_then_calls_are_normal(
     client: Any, emulator: ConnectEmulator, seeded: Scenario
 ) -> None:
-    emulator.set_faults(script=["throttle", "internal", "ok", "drop_after_effect"])
+    emulator.set_faults(FaultPlan(script=["throttle", "internal", "ok", "drop_after_effect"]))
     with pytest.raises(client.exceptions.ThrottlingException):
         transfer(client, seeded)
     with pytest.raises(client.exceptions.InternalServiceException):
@@ -146,16 +157,18 @@ def test_script_is_consumed_in_order_then_normal(
     assert emulator.stats()["faults"] == {"throttle": 1, "internal": 1, "drop_after_effect": 1}
 
 
-def test_faults_are_per_operation(client: Any, emulator: ConnectEmulator, seeded: Scenario) -> None:
-    emulator.set_faults("DescribeContact", script=["internal"])
+def test_faults_apply_only_to_their_operation_until_cleared(
+    client: Any, emulator: ConnectEmulator, seeded: Scenario
+) -> None:
+    emulator.set_faults(FaultPlan("DescribeContact", script=["internal"]))
     transfer(client, seeded)
     with pytest.raises(client.exceptions.InternalServiceException):
         client.describe_contact(InstanceId=seeded.instance, ContactId=seeded.contact)
-    emulator.clear_faults()
+    emulator.clear_faults(FaultScope())
     client.describe_contact(InstanceId=seeded.instance, ContactId=seeded.contact)
 
 
-def test_probabilities_are_reproducible_with_a_seed() -> None:
+def test_fault_draws_repeat_for_one_seed_and_follow_the_probabilities() -> None:
     def draws(seed: int) -> list[FaultKind]:
         injector = FaultInjector(seed)
         injector.configure(probabilities={"throttle": 0.3, "internal": 0.2})
@@ -169,11 +182,11 @@ def test_probabilities_are_reproducible_with_a_seed() -> None:
     assert set(first) == {FaultKind.OK, FaultKind.THROTTLE, FaultKind.INTERNAL}
 
 
-def test_probabilistic_faults_over_http_with_a_seed(
+def test_seeded_probabilistic_faults_repeat_over_http(
     client: Any, emulator: ConnectEmulator, seeded: Scenario
 ) -> None:
     def outcomes() -> list[str]:
-        emulator.set_faults("DescribeContact", probabilities={"internal": 0.5}, seed=3)
+        emulator.set_faults(FaultPlan("DescribeContact", probabilities={"internal": 0.5}, seed=3))
         seen = []
         for _ in range(12):
             try:
@@ -188,23 +201,23 @@ def test_probabilistic_faults_over_http_with_a_seed(
     assert set(first) == {"ok", "internal"}
 
 
-def test_start_configuration_and_reset() -> None:
+def test_reset_restores_the_start_fault_script() -> None:
     with ConnectEmulator(rate=None, fault_script=["throttle"], slow_seconds=0.01) as em:
         assert em.get_faults()["TransferContact"]["script"] == ["throttle"]
-        em.set_faults(script=[])
+        em.set_faults(FaultPlan(script=[]))
         em.reset()
         assert em.get_faults()["TransferContact"]["script"] == ["throttle"]
 
 
-def test_bad_fault_settings_are_refused(emulator: ConnectEmulator) -> None:
+def test_unknown_fault_kinds_and_probabilities_above_one_are_refused(emulator: ConnectEmulator) -> None:
     with pytest.raises(ValueError, match="unknown fault kind"):
-        emulator.set_faults(script=["explode"])
+        emulator.set_faults(FaultPlan(script=["explode"]))
     with pytest.raises(ValueError, match="at most 1"):
-        emulator.set_faults(probabilities={"throttle": 0.7, "internal": 0.7})
+        emulator.set_faults(FaultPlan(probabilities={"throttle": 0.7, "internal": 0.7}))
 
 
-def test_stop_releases_held_requests(seeded: Scenario, emulator: ConnectEmulator) -> None:
-    emulator.set_faults(script=["timeout"], timeout_seconds=30)
+def test_stop_releases_requests_held_by_a_timeout_fault(seeded: Scenario, emulator: ConnectEmulator) -> None:
+    emulator.set_faults(FaultPlan(script=["timeout"], timeout_seconds=30))
     client = connect_client(emulator.endpoint_url, read_timeout=0.2)
     with pytest.raises(ReadTimeoutError):
         transfer(client, seeded)

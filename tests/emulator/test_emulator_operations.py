@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from local.connect_emulator import ConnectEmulator
+from local.connect_emulator import AgentSeed, AgentStatusChange, ConnectEmulator, ContactRef, ContactSeed
 from local.connect_emulator.testing import Scenario
 
 
@@ -23,11 +23,11 @@ def test_describe_contact_returns_the_modelled_fields(connect: Any, seeded: Scen
     assert "DisconnectTimestamp" not in contact
 
 
-def test_describe_contact_shows_agent_and_tags(
+def test_describe_contact_shows_the_agent_and_tags_of_a_contact_with_an_agent(
     connect: Any, emulator: ConnectEmulator, seeded: Scenario
 ) -> None:
     contact_id = emulator.add_contact(
-        seeded.instance, "EMAIL", agent_id=seeded.agent, tags={"team": "billing"}
+        ContactSeed(seeded.instance, "EMAIL", agent_id=seeded.agent, tags={"team": "billing"})
     )
     contact = connect.describe_contact(InstanceId=seeded.instance, ContactId=contact_id)["Contact"]
     assert contact["AgentInfo"]["Id"] == seeded.agent
@@ -49,14 +49,16 @@ def test_start_task_contact_puts_the_task_in_the_flows_queue(
         Name="Call back",
         Attributes={"sla": "300"},
     )["ContactId"]
-    record = emulator.get_contact(seeded.instance, contact_id)
+    record = emulator.get_contact(ContactRef(seeded.instance, contact_id))
     assert record["channel"] == "TASK"
     assert record["initiation_method"] == "API"
     assert record["queue_id"] == seeded.queue
     assert record["attributes"] == {"sla": "300"}
 
 
-def test_start_task_contact_rules(connect: Any, seeded: Scenario) -> None:
+def test_start_task_contact_needs_one_known_starter_and_replays_its_client_token(
+    connect: Any, seeded: Scenario
+) -> None:
     with pytest.raises(connect.exceptions.InvalidRequestException, match="Exactly one"):
         connect.start_task_contact(InstanceId=seeded.instance, Name="no flow")
     with pytest.raises(connect.exceptions.ResourceNotFoundException):
@@ -90,7 +92,7 @@ def test_update_contact_attributes_merges_into_any_contact_of_the_instance(
     connect.update_contact_attributes(
         InstanceId=seeded.instance, InitialContactId=new_id, Attributes={"level": "2"}
     )
-    assert emulator.get_contact(seeded.instance, new_id)["attributes"] == {
+    assert emulator.get_contact(ContactRef(seeded.instance, new_id))["attributes"] == {
         "customer": "c-1",
         "level": "2",
     }
@@ -100,14 +102,16 @@ def test_update_contact_attributes_merges_into_any_contact_of_the_instance(
         )
 
 
-def test_stop_contact_ends_it(connect: Any, emulator: ConnectEmulator, seeded: Scenario) -> None:
+def test_stop_contact_ends_an_active_contact_and_refuses_ended_or_unknown_ones(
+    connect: Any, emulator: ConnectEmulator, seeded: Scenario
+) -> None:
     connect.stop_contact(InstanceId=seeded.instance, ContactId=seeded.contact)
     contact = connect.describe_contact(InstanceId=seeded.instance, ContactId=seeded.contact)
     assert "DisconnectTimestamp" in contact["Contact"]
-    assert emulator.get_contact(seeded.instance, seeded.contact)["ended"] is True
+    assert emulator.get_contact(ContactRef(seeded.instance, seeded.contact))["ended"] is True
     with pytest.raises(connect.exceptions.InvalidRequestException):
         connect.stop_contact(InstanceId=seeded.instance, ContactId=seeded.contact)
-    voice = emulator.add_contact(seeded.instance, "VOICE", ended=True)
+    voice = emulator.add_contact(ContactSeed(seeded.instance, "VOICE", ended=True))
     with pytest.raises(connect.exceptions.ContactNotFoundException):
         connect.stop_contact(InstanceId=seeded.instance, ContactId=voice)
     with pytest.raises(connect.exceptions.ResourceNotFoundException):
@@ -117,7 +121,9 @@ def test_stop_contact_ends_it(connect: Any, emulator: ConnectEmulator, seeded: S
 def test_get_current_user_data_reports_status_and_slots(
     connect: Any, emulator: ConnectEmulator, seeded: Scenario
 ) -> None:
-    busy = emulator.add_agent(seeded.instance, "agent-busy", slots={"TASK": 3}, active_slots={"TASK": 1})
+    busy = emulator.add_agent(
+        AgentSeed(seeded.instance, "agent-busy", slots={"TASK": 3}, active_slots={"TASK": 1})
+    )
     answer = connect.get_current_user_data(
         InstanceId=seeded.instance, Filters={"Agents": [seeded.agent, busy, "unknown-agent"]}
     )
@@ -133,17 +139,19 @@ def test_get_current_user_data_reports_status_and_slots(
     assert second["ActiveSlotsByChannel"] == {"TASK": 1}
     assert second["AvailableSlotsByChannel"] == {"TASK": 2}
 
-    emulator.set_agent_status(seeded.instance, seeded.agent, "Offline")
-    offline = connect.get_current_user_data(InstanceId=seeded.instance, Filters={"Agents": [seeded.agent]})[
-        "UserDataList"
-    ][0]
+    emulator.set_agent_status(AgentStatusChange(seeded.instance, seeded.agent, "Offline"))
+    (offline,) = connect.get_current_user_data(
+        InstanceId=seeded.instance, Filters={"Agents": [seeded.agent]}
+    )["UserDataList"]
     assert offline["Status"]["StatusName"] == "Offline"
     assert offline["AvailableSlotsByChannel"] == {"TASK": 0, "EMAIL": 0}
     assert offline["Status"]["StatusArn"] != first["Status"]["StatusArn"]
 
 
-def test_get_current_user_data_pages(connect: Any, emulator: ConnectEmulator, seeded: Scenario) -> None:
-    agents = [emulator.add_agent(seeded.instance, f"agent-{n}") for n in range(3)]
+def test_get_current_user_data_pages_with_next_token(
+    connect: Any, emulator: ConnectEmulator, seeded: Scenario
+) -> None:
+    agents = [emulator.add_agent(AgentSeed(seeded.instance, f"agent-{n}")) for n in range(3)]
     page = connect.get_current_user_data(InstanceId=seeded.instance, Filters={"Agents": agents}, MaxResults=2)
     assert len(page["UserDataList"]) == 2
     rest = connect.get_current_user_data(

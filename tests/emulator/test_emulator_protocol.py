@@ -10,9 +10,9 @@ from urllib.parse import urlsplit
 import boto3
 import pytest
 
-from local.connect_emulator import ConnectEmulator
+from local.connect_emulator import ConnectEmulator, ContactSeed, FaultPlan
 from local.connect_emulator.protocol import match_route
-from local.connect_emulator.testing import Scenario
+from local.connect_emulator.testing import Scenario, seed_scenario
 
 
 def raw(
@@ -108,13 +108,15 @@ def test_unknown_route_is_a_typed_404(emulator: ConnectEmulator) -> None:
     assert_connect_error(raw(emulator, "GET", "/contact/transfer"), 404, "UnknownOperationException")
 
 
-def test_modelled_but_not_emulated_operation_says_so(connect: Any, seeded: Scenario) -> None:
+def test_modelled_but_not_emulated_operation_answers_that_it_is_not_implemented(
+    connect: Any, seeded: Scenario
+) -> None:
     with pytest.raises(connect.exceptions.ClientError, match="does not implement ListQueues"):
         connect.list_queues(InstanceId=seeded.instance)
 
 
 def test_path_labels_are_percent_decoded(emulator: ConnectEmulator, seeded: Scenario) -> None:
-    contact = emulator.add_contact(seeded.instance, "TASK", contact_id="with space")
+    contact = emulator.add_contact(ContactSeed(seeded.instance, "TASK", contact_id="with space"))
     status, _, body = raw(emulator, "GET", f"/contacts/{seeded.instance}/with%20space")
     assert status == 200
     assert body["Contact"]["Id"] == contact
@@ -127,7 +129,7 @@ def test_timestamps_are_epoch_seconds_on_the_wire(emulator: ConnectEmulator, see
     assert isinstance(body["Contact"]["QueueInfo"]["EnqueueTimestamp"], float | int)
 
 
-def test_routes_come_from_the_botocore_model() -> None:
+def test_routes_are_read_from_the_botocore_model_and_leave_out_the_admin_prefix() -> None:
     found = match_route("GET", "/contacts/i-1/c-1", {})
     assert found is not None
     assert found.operation.name == "DescribeContact"
@@ -139,10 +141,29 @@ def test_routes_come_from_the_botocore_model() -> None:
     assert match_route("POST", "/_emulator/reset", {}) is None
 
 
-def test_endpoint_from_the_environment_variable(
+def test_boto3_finds_the_emulator_through_aws_endpoint_url_connect(
     emulator: ConnectEmulator, seeded: Scenario, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("AWS_ENDPOINT_URL_CONNECT", emulator.endpoint_url)
     client = boto3.client("connect", region_name="us-east-1")
     contact = client.describe_contact(InstanceId=seeded.instance, ContactId=seeded.contact)
     assert contact["Contact"]["Id"] == seeded.contact
+
+
+def test_call_answers_a_connect_request_without_http() -> None:
+    # Not started: call() is the whole request path, the HTTP server only carries it.
+    emulator = ConnectEmulator(rate=None)
+    scenario = seed_scenario(emulator)
+    response = emulator.call("GET", f"/contacts/{scenario.instance}/{scenario.contact}", "", {}, b"")
+    assert response is not None
+    assert response.status == 200
+    assert response.headers["x-amzn-RequestId"]
+    assert json.loads(response.body)["Contact"]["Id"] == scenario.contact
+
+
+def test_call_gives_no_answer_for_a_dropped_request_and_counts_it(emulator: ConnectEmulator) -> None:
+    scenario = seed_scenario(emulator, "instance-drop")
+    emulator.set_faults(FaultPlan("DescribeContact", script=["drop"]))
+    path = f"/contacts/{scenario.instance}/{scenario.contact}"
+    assert emulator.call("GET", path, "", {}, b"") is None
+    assert emulator.stats()["requests"] == {"DescribeContact": 1}

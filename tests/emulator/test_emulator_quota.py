@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from local.connect_emulator import ConnectEmulator
+from local.connect_emulator import ConnectEmulator, QuotaPlan, QuotaScale
 from local.connect_emulator.quota import RateQuota, TokenBucket
 from local.connect_emulator.testing import Scenario
 
@@ -15,15 +15,17 @@ def describe(connect: Any, seeded: Scenario) -> None:
     connect.describe_contact(InstanceId=seeded.instance, ContactId=seeded.contact)
 
 
-def test_defaults_are_connects() -> None:
+def test_default_quota_is_connects_two_per_second_with_a_burst_of_five() -> None:
     snapshot = ConnectEmulator().get_quota()
     assert snapshot["default"] == {"rate": 2.0, "burst": 5}
     assert snapshot["scale"] == 1.0
 
 
-def test_burst_of_five_then_throttled(connect: Any, emulator: ConnectEmulator, seeded: Scenario) -> None:
+def test_call_after_a_burst_of_five_is_throttled_with_429(
+    connect: Any, emulator: ConnectEmulator, seeded: Scenario
+) -> None:
     # A slow refill keeps the sixth call over the quota however slow the machine is.
-    emulator.set_quota(rate=0.1, burst=5)
+    emulator.set_quota(QuotaPlan(rate=0.1, burst=5))
     for _ in range(5):
         describe(connect, seeded)
     with pytest.raises(connect.exceptions.ThrottlingException) as raised:
@@ -34,19 +36,21 @@ def test_burst_of_five_then_throttled(connect: Any, emulator: ConnectEmulator, s
     assert emulator.stats()["throttled"] == {"DescribeContact": 1}
 
 
-def test_quota_is_per_operation(connect: Any, emulator: ConnectEmulator, seeded: Scenario) -> None:
-    emulator.set_quota(rate=0.1, burst=1)
+def test_a_throttled_operation_does_not_throttle_another(
+    connect: Any, emulator: ConnectEmulator, seeded: Scenario
+) -> None:
+    emulator.set_quota(QuotaPlan(rate=0.1, burst=1))
     describe(connect, seeded)
     with pytest.raises(connect.exceptions.ThrottlingException):
         describe(connect, seeded)
     connect.get_current_user_data(InstanceId=seeded.instance, Filters={"Agents": [seeded.agent]})
 
 
-def test_one_operation_can_have_its_own_quota(
+def test_an_operations_own_quota_overrides_the_default_and_a_throttled_call_has_no_effect(
     connect: Any, emulator: ConnectEmulator, seeded: Scenario
 ) -> None:
-    emulator.set_quota(rate=None)
-    emulator.set_quota(rate=0.1, burst=1, operation="TransferContact")
+    emulator.set_quota(QuotaPlan(rate=None))
+    emulator.set_quota(QuotaPlan(rate=0.1, burst=1, operation="TransferContact"))
     for _ in range(10):
         describe(connect, seeded)
     connect.transfer_contact(
@@ -65,13 +69,13 @@ def test_one_operation_can_have_its_own_quota(
     assert len(emulator.ledger()) == 1  # a throttled call has no effect
 
 
-def test_start_time_configuration() -> None:
+def test_start_quota_configuration_is_applied_and_restored_by_reset() -> None:
     with ConnectEmulator(rate=1.0, burst=2, scale=10.0, quotas={"StopContact": (None, 1)}) as em:
         snapshot = em.get_quota()
         assert snapshot["default"] == {"rate": 1.0, "burst": 2}
         assert snapshot["scale"] == 10.0
         assert snapshot["operations"] == {"StopContact": {"rate": None, "burst": 1}}
-        em.set_quota_scale(2.0)
+        em.set_quota_scale(QuotaScale(2.0))
         em.reset()  # back to the start configuration
         assert em.get_quota()["scale"] == 10.0
 
@@ -94,7 +98,7 @@ def test_scale_multiplies_the_refill_rate() -> None:
     assert quota.try_acquire("TransferContact") is True
 
 
-def test_invalid_settings_are_refused() -> None:
+def test_zero_burst_and_zero_scale_are_refused() -> None:
     with pytest.raises(ValueError, match="burst"):
         RateQuota(rate=1.0, burst=0)
     with pytest.raises(ValueError, match="scale"):

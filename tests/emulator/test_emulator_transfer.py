@@ -7,7 +7,14 @@ from typing import Any
 
 import pytest
 
-from local.connect_emulator import MAX_TRANSFERS_PER_CHAIN, ConnectEmulator
+from local.connect_emulator import (
+    MAX_TRANSFERS_PER_CHAIN,
+    AccessRule,
+    ConnectEmulator,
+    ContactRef,
+    ContactSeed,
+    QueueSeed,
+)
 from local.connect_emulator.testing import Scenario, connect_client
 
 
@@ -43,7 +50,8 @@ def test_transfer_creates_the_next_contact_and_ends_the_old_one(
     assert "DisconnectTimestamp" not in new
     old = connect.describe_contact(InstanceId=seeded.instance, ContactId=seeded.contact)["Contact"]
     assert "DisconnectTimestamp" in old
-    assert emulator.get_contact(seeded.instance, new_id)["transfer_count"] == 1
+    record = emulator.get_contact(ContactRef(seeded.instance, new_id))
+    assert record["transfer_count"] == 1
     assert emulator.ledger() == [
         {
             "instance_id": seeded.instance,
@@ -53,24 +61,28 @@ def test_transfer_creates_the_next_contact_and_ends_the_old_one(
             "user_id": None,
             "flow_id": seeded.queue_flow,
             "client_token": "tok-1",
-            "timestamp": emulator.ledger()[0]["timestamp"],
+            "timestamp": record["initiation_timestamp"],  # the transfer's moment created the new contact
         }
     ]
 
 
-def test_attributes_are_copied_not_shared(connect: Any, emulator: ConnectEmulator, seeded: Scenario) -> None:
+def test_transfer_copies_attributes_rather_than_sharing_them(
+    connect: Any, emulator: ConnectEmulator, seeded: Scenario
+) -> None:
     new_id = transfer(connect, seeded)["ContactId"]
     connect.update_contact_attributes(
         InstanceId=seeded.instance, InitialContactId=new_id, Attributes={"level": "2"}
     )
-    assert emulator.get_contact(seeded.instance, new_id)["attributes"] == {
+    assert emulator.get_contact(ContactRef(seeded.instance, new_id))["attributes"] == {
         "customer": "c-1",
         "level": "2",
     }
-    assert emulator.get_contact(seeded.instance, seeded.contact)["attributes"] == {"customer": "c-1"}
+    assert emulator.get_contact(ContactRef(seeded.instance, seeded.contact))["attributes"] == {
+        "customer": "c-1"
+    }
 
 
-def test_transfer_to_an_agent_sets_agent_info(connect: Any, seeded: Scenario) -> None:
+def test_transfer_to_an_agent_sets_agent_info_and_no_queue(connect: Any, seeded: Scenario) -> None:
     new_id = transfer(connect, seeded, ContactFlowId=seeded.agent_flow, QueueId=None, UserId=seeded.agent)[
         "ContactId"
     ]
@@ -85,7 +97,9 @@ def test_transfer_without_target_goes_to_the_flows_queue(connect: Any, seeded: S
     assert new["QueueInfo"]["Id"] == seeded.queue
 
 
-def test_ids_may_be_given_as_arns(connect: Any, emulator: ConnectEmulator, seeded: Scenario) -> None:
+def test_transfer_accepts_instance_queue_and_flow_arns_for_ids(
+    connect: Any, emulator: ConnectEmulator, seeded: Scenario
+) -> None:
     instance_arn = f"arn:aws:connect:us-east-1:123456789012:instance/{seeded.instance}"
     transfer(
         connect,
@@ -94,34 +108,37 @@ def test_ids_may_be_given_as_arns(connect: Any, emulator: ConnectEmulator, seede
         QueueId=f"{instance_arn}/queue/{seeded.other_queue}",
         ContactFlowId=f"{instance_arn}/contact-flow/{seeded.queue_flow}",
     )
-    assert emulator.ledger()[0]["queue_id"] == seeded.other_queue
+    (entry,) = emulator.ledger()
+    assert entry["queue_id"] == seeded.other_queue
 
 
 def test_email_contacts_can_be_transferred(connect: Any, emulator: ConnectEmulator, seeded: Scenario) -> None:
-    email = emulator.add_contact(seeded.instance, "EMAIL", queue_id=seeded.queue)
+    email = emulator.add_contact(ContactSeed(seeded.instance, "EMAIL", queue_id=seeded.queue))
     new_id = transfer(connect, seeded, ContactId=email)["ContactId"]
-    assert emulator.get_contact(seeded.instance, new_id)["channel"] == "EMAIL"
+    assert emulator.get_contact(ContactRef(seeded.instance, new_id))["channel"] == "EMAIL"
 
 
 # ---- the seed's rules ---------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("channel", ["VOICE", "CHAT"])
-def test_only_task_and_email_contacts_transfer(
+def test_transfer_of_voice_or_chat_contact_is_invalid_request(
     connect: Any, emulator: ConnectEmulator, seeded: Scenario, channel: str
 ) -> None:
-    contact = emulator.add_contact(seeded.instance, channel, queue_id=seeded.queue)
+    contact = emulator.add_contact(ContactSeed(seeded.instance, channel, queue_id=seeded.queue))
     with pytest.raises(connect.exceptions.InvalidRequestException, match="only TASK and EMAIL"):
         transfer(connect, seeded, ContactId=contact)
 
 
-def test_ended_contact_is_refused(connect: Any, emulator: ConnectEmulator, seeded: Scenario) -> None:
-    contact = emulator.add_contact(seeded.instance, "TASK", queue_id=seeded.queue, ended=True)
+def test_transfer_of_ended_contact_is_invalid_request(
+    connect: Any, emulator: ConnectEmulator, seeded: Scenario
+) -> None:
+    contact = emulator.add_contact(ContactSeed(seeded.instance, "TASK", queue_id=seeded.queue, ended=True))
     with pytest.raises(connect.exceptions.InvalidRequestException, match="not active"):
         transfer(connect, seeded, ContactId=contact)
 
 
-def test_both_queue_and_user_is_refused(connect: Any, seeded: Scenario) -> None:
+def test_transfer_to_both_a_queue_and_a_user_is_invalid_request(connect: Any, seeded: Scenario) -> None:
     with pytest.raises(connect.exceptions.InvalidRequestException, match="both"):
         transfer(connect, seeded, UserId=seeded.agent)
 
@@ -136,7 +153,7 @@ def test_both_queue_and_user_is_refused(connect: Any, seeded: Scenario) -> None:
         ({"QueueId": None, "UserId": "no-such-user"}, "User"),
     ],
 )
-def test_unknown_resources_are_not_found(
+def test_transfer_naming_an_unknown_resource_is_not_found_404(
     connect: Any, seeded: Scenario, overrides: dict[str, Any], fragment: str
 ) -> None:
     with pytest.raises(connect.exceptions.ResourceNotFoundException, match=fragment) as raised:
@@ -144,7 +161,7 @@ def test_unknown_resources_are_not_found(
     assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
 
 
-def test_unsupported_flow_type_is_refused(connect: Any, seeded: Scenario) -> None:
+def test_transfer_through_an_agent_whisper_flow_is_invalid_request(connect: Any, seeded: Scenario) -> None:
     with pytest.raises(connect.exceptions.InvalidRequestException, match="AGENT_WHISPER"):
         transfer(connect, seeded, ContactFlowId=seeded.whisper_flow)
 
@@ -155,15 +172,19 @@ def test_twelfth_transfer_of_a_chain_exceeds_the_quota(
     contact = seeded.contact
     for _ in range(MAX_TRANSFERS_PER_CHAIN):
         contact = transfer(connect, seeded, ContactId=contact)["ContactId"]
-    assert emulator.get_contact(seeded.instance, contact)["transfer_count"] == 11
+    assert emulator.get_contact(ContactRef(seeded.instance, contact))["transfer_count"] == 11
     with pytest.raises(connect.exceptions.ServiceQuotaExceededException) as raised:
         transfer(connect, seeded, ContactId=contact)
     assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 402
     assert len(emulator.ledger()) == 11
 
 
-def test_seeded_transfer_count_is_carried(connect: Any, emulator: ConnectEmulator, seeded: Scenario) -> None:
-    contact = emulator.add_contact(seeded.instance, "TASK", queue_id=seeded.queue, transfer_count=10)
+def test_seeded_transfer_count_counts_toward_the_chain_limit(
+    connect: Any, emulator: ConnectEmulator, seeded: Scenario
+) -> None:
+    contact = emulator.add_contact(
+        ContactSeed(seeded.instance, "TASK", queue_id=seeded.queue, transfer_count=10)
+    )
     eleventh = transfer(connect, seeded, ContactId=contact)["ContactId"]
     with pytest.raises(connect.exceptions.ServiceQuotaExceededException):
         transfer(connect, seeded, ContactId=eleventh)
@@ -202,10 +223,12 @@ def test_same_token_different_request_is_an_idempotency_error(
     assert len(emulator.ledger()) == 1
 
 
-def test_failed_calls_are_not_remembered(connect: Any, emulator: ConnectEmulator, seeded: Scenario) -> None:
+def test_a_failed_call_does_not_remember_its_client_token(
+    connect: Any, emulator: ConnectEmulator, seeded: Scenario
+) -> None:
     with pytest.raises(connect.exceptions.ResourceNotFoundException):
         transfer(connect, seeded, QueueId="queue-new", ClientToken="tok")
-    emulator.add_queue(seeded.instance, "queue-new")
+    emulator.add_queue(QueueSeed(seeded.instance, "queue-new"))
     assert transfer(connect, seeded, QueueId="queue-new", ClientToken="tok")["ContactId"]
 
 
@@ -224,18 +247,20 @@ def test_concurrent_retries_with_one_token_transfer_once(emulator: ConnectEmulat
 # ---- access deny-list ---------------------------------------------------------------------
 
 
-def test_denied_operation_is_access_denied(connect: Any, emulator: ConnectEmulator, seeded: Scenario) -> None:
-    emulator.deny("TransferContact")
+def test_denied_operation_is_access_denied_403_until_allowed(
+    connect: Any, emulator: ConnectEmulator, seeded: Scenario
+) -> None:
+    emulator.deny(AccessRule("TransferContact"))
     with pytest.raises(connect.exceptions.AccessDeniedException) as raised:
         transfer(connect, seeded)
     assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
-    emulator.allow("TransferContact")
+    emulator.allow(AccessRule("TransferContact"))
     transfer(connect, seeded)
 
 
 def test_deny_can_target_one_queue_or_user(connect: Any, emulator: ConnectEmulator, seeded: Scenario) -> None:
-    emulator.deny("TransferContact", seeded.other_queue)
-    emulator.deny("TransferContact", seeded.agent)
+    emulator.deny(AccessRule("TransferContact", seeded.other_queue))
+    emulator.deny(AccessRule("TransferContact", seeded.agent))
     with pytest.raises(connect.exceptions.AccessDeniedException):
         transfer(connect, seeded)
     with pytest.raises(connect.exceptions.AccessDeniedException):
@@ -245,7 +270,9 @@ def test_deny_can_target_one_queue_or_user(connect: Any, emulator: ConnectEmulat
     connect.describe_contact(InstanceId=seeded.instance, ContactId=seeded.contact)
 
 
-def test_deny_applies_to_other_operations(connect: Any, emulator: ConnectEmulator, seeded: Scenario) -> None:
-    emulator.deny("DescribeContact")
+def test_deny_applies_to_operations_other_than_transfer(
+    connect: Any, emulator: ConnectEmulator, seeded: Scenario
+) -> None:
+    emulator.deny(AccessRule("DescribeContact"))
     with pytest.raises(connect.exceptions.AccessDeniedException):
         connect.describe_contact(InstanceId=seeded.instance, ContactId=seeded.contact)

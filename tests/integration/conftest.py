@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from local.connect_emulator import FaultScope, FlowSeed, QuotaPlan
 from local.stack import INSTANCE_ID, LocalStack, StackOptions
 from tests.integration.support import events_client, rules_file, running_stack, wait_idle
 
@@ -62,7 +63,7 @@ def integration_options(rules: Path | None = None, **overrides: Any) -> StackOpt
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     tmp = tmp_path_factory.mktemp("stack")
     with running_stack(tmp, integration_options(rules_file(tmp, EXTRA_RULES))) as running:
-        running.connect.add_flow(INSTANCE_ID, WHISPER_FLOW, "AGENT_WHISPER")
+        running.connect.add_flow(FlowSeed(INSTANCE_ID, WHISPER_FLOW, "AGENT_WHISPER"))
         yield running
 
 
@@ -80,8 +81,8 @@ def clean(request: pytest.FixtureRequest) -> Iterator[None]:
 def reset(running: LocalStack) -> None:
     """Nothing left over from the previous test: idle bus, no faults or quota, empty DLQ and alerts."""
     wait_idle(running)
-    running.connect.clear_faults()
-    running.connect.set_quota(None, 5, "TransferContact")
+    running.connect.clear_faults(FaultScope())
+    running.connect.set_quota(QuotaPlan(None, 5, "TransferContact"))
     running.aws.purge()
 
 

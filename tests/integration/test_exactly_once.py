@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from local.connect_emulator import FaultPlan
 from local.stack import LocalStack
 from tests.integration.conftest import MAX_ATTEMPTS
 from tests.integration.support import (
@@ -55,7 +56,14 @@ def test_api_answer_lost_after_the_transfer_is_replayed_once(
     stack: LocalStack, fault: str, timing: dict[str, float]
 ) -> None:
     contact = task(stack)
-    stack.connect.set_faults("TransferContact", script=[fault], **timing)
+    stack.connect.set_faults(
+        FaultPlan(
+            "TransferContact",
+            script=[fault],
+            slow_seconds=timing.get("slow_seconds"),
+            timeout_seconds=timing.get("timeout_seconds"),
+        )
+    )
     requests_before = stack.connect.stats()["requests"].get("TransferContact", 0)
 
     answer = escalate(stack, contact)
@@ -70,7 +78,7 @@ def test_event_answer_lost_after_the_transfer_is_replayed_once(
     stack: LocalStack, events: Any, fault: str
 ) -> None:
     contact = task(stack)
-    stack.connect.set_faults("TransferContact", script=[fault], timeout_seconds=READ_TIMEOUT + 0.3)
+    stack.connect.set_faults(FaultPlan("TransferContact", script=[fault], timeout_seconds=READ_TIMEOUT + 0.3))
 
     put_breaches(events, [contact])
     wait_idle(stack)
@@ -85,7 +93,9 @@ def test_api_invocation_failing_after_the_transfer_took_effect_is_resumed_by_the
 ) -> None:
     contact = task(stack)
     # Every attempt of the first request loses its answer; the first one had moved the contact.
-    stack.connect.set_faults("TransferContact", script=["drop_after_effect"] + ["drop"] * (MAX_ATTEMPTS - 1))
+    stack.connect.set_faults(
+        FaultPlan("TransferContact", script=["drop_after_effect"] + ["drop"] * (MAX_ATTEMPTS - 1))
+    )
 
     first = escalate(stack, contact)
     assert (first.status, first.error) == (503, "UPSTREAM_UNAVAILABLE")
@@ -101,7 +111,9 @@ def test_event_invocation_failing_after_the_transfer_took_effect_is_resumed_by_l
     stack: LocalStack, events: Any
 ) -> None:
     contact = task(stack)
-    stack.connect.set_faults("TransferContact", script=["drop_after_effect"] + ["drop"] * (MAX_ATTEMPTS - 1))
+    stack.connect.set_faults(
+        FaultPlan("TransferContact", script=["drop_after_effect"] + ["drop"] * (MAX_ATTEMPTS - 1))
+    )
     before = stack.bus.stats
 
     put_breaches(events, [contact])
@@ -118,9 +130,11 @@ def test_every_success_in_a_mixed_run_is_one_transfer_with_one_token(stack: Loca
     api_contacts = [task(stack) for _ in range(4)]
     event_contacts = [task(stack) for _ in range(4)]
     stack.connect.set_faults(
-        "TransferContact",
-        script=["drop_after_effect", "ok", "slow_after_effect", "ok"] * 2,
-        slow_seconds=0.1,
+        FaultPlan(
+            "TransferContact",
+            script=["drop_after_effect", "ok", "slow_after_effect", "ok"] * 2,
+            slow_seconds=0.1,
+        )
     )
 
     put_breaches(events, event_contacts)

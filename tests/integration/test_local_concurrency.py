@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import threading
 
+from local.connect_emulator import FaultPlan
 from local.stack import LocalStack
 from tests.integration.support import ALICE, SUPERVISOR, dlq_of, post, wait_until
 
@@ -25,7 +26,7 @@ def test_a_request_held_in_connect_keeps_its_own_event_when_another_request_runs
 ) -> None:
     worn = stack.add_contact("TASK", queue_id="queue-tier1", agent_id="agent-alice", transfer_count=11)
     other = stack.add_contact("TASK", queue_id="queue-tier1", agent_id="agent-bob")
-    stack.connect.set_faults("TransferContact", script=["slow"], slow_seconds=1.5)
+    stack.connect.set_faults(FaultPlan("TransferContact", script=["slow"], slow_seconds=1.5))
     transfers_before = stack.connect.stats()["requests"].get("TransferContact", 0)
 
     answers: dict[str, object] = {}

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from local.connect_emulator import AgentStatusChange, ContactRef
 from local.stack import INSTANCE_ID, LocalStack
 from tests.integration.conftest import integration_options
 from tests.integration.support import (
@@ -46,7 +47,7 @@ def task(stack: LocalStack, channel: str = "TASK", agent: str = "agent-alice") -
 
 
 def attributes(stack: LocalStack, contact_id: str) -> dict[str, str]:
-    return dict(stack.connect.get_contact(INSTANCE_ID, contact_id)["attributes"])
+    return dict(stack.connect.get_contact(ContactRef(INSTANCE_ID, contact_id))["attributes"])
 
 
 def test_the_ladder_level_1_tier2_then_level_2_supervisors_with_attributes(stack: LocalStack) -> None:
@@ -63,7 +64,10 @@ def test_the_ladder_level_1_tier2_then_level_2_supervisors_with_attributes(stack
     assert level_1["escalationReason"] == "CUSTOMER_UNHAPPY"
     assert level_1["escalationTrigger"] == "API"
     assert level_1["escalationTransferCount"] == "1"
-    assert stack.connect.get_contact(INSTANCE_ID, first.body["newContactId"])["queue_id"] == "queue-tier2"
+    assert (
+        stack.connect.get_contact(ContactRef(INSTANCE_ID, first.body["newContactId"]))["queue_id"]
+        == "queue-tier2"
+    )
 
     second = post(
         stack,
@@ -120,11 +124,11 @@ def test_an_available_agent_chosen_explicitly_gets_the_contact(stack: LocalStack
 
 def test_vip_goes_to_the_account_manager_when_available(stack: LocalStack) -> None:
     contact = task(stack)
-    stack.connect.set_agent_status(INSTANCE_ID, "agent-account-manager", "Available")
+    stack.connect.set_agent_status(AgentStatusChange(INSTANCE_ID, "agent-account-manager", "Available"))
     try:
         answer = post(stack, ALICE, {"contactId": contact, "reason": "VIP_CUSTOMER"})
     finally:
-        stack.connect.set_agent_status(INSTANCE_ID, "agent-account-manager", "Offline")
+        stack.connect.set_agent_status(AgentStatusChange(INSTANCE_ID, "agent-account-manager", "Offline"))
 
     assert answer.status == 200
     assert answer.body["target"] == {"type": "AGENT", "id": "agent-account-manager"}

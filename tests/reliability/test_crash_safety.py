@@ -23,6 +23,7 @@ import pytest
 
 from escalation.contract import API_PATH, SLA_BREACH_DETAIL_TYPE, SLA_BREACH_SOURCE
 from local.api import build_rest_event, parse_dev_token
+from local.connect_emulator import ContactRef
 from local.connect_emulator.testing import connect_client
 from local.stack import INSTANCE_ID, LocalStack, StackOptions
 from tests.integration.support import (
@@ -166,7 +167,7 @@ def test_event_crash_before_the_transfer_then_replay_transfers_once(
     assert crashed.returncode == CRASHED, crashed.stderr[-2000:]
     assert transfers_of(stack, contact) == []
     # The attributes were written: the replay resumes the same escalation at the same level.
-    attributes = stack.connect.get_contact(INSTANCE_ID, contact)["attributes"]
+    attributes = stack.connect.get_contact(ContactRef(INSTANCE_ID, contact))["attributes"]
     assert attributes["escalationId"] == event_escalation_id(contact)
     result = invoke_until_done(stack, event)
     assert (result["status"], result["level"]) == ("TRANSFERRED", 1)

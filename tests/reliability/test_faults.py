@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from local.connect_emulator import FaultPlan, FaultScope
 from local.stack import LocalStack, StackOptions
 from tests.integration.support import (
     ALICE,
@@ -75,11 +76,13 @@ def test_every_escalation_is_accounted_for_and_none_is_transferred_twice(stack: 
         stack.add_contact(("TASK", "EMAIL")[i % 2], queue_id="queue-tier1") for i in range(event_count)
     ]
     stack.connect.set_faults(
-        "TransferContact",
-        probabilities=FAULT_MIX,
-        slow_seconds=0.2,
-        timeout_seconds=READ_TIMEOUT + 0.2,
-        seed=FAULT_SEED,
+        FaultPlan(
+            "TransferContact",
+            probabilities=FAULT_MIX,
+            slow_seconds=0.2,
+            timeout_seconds=READ_TIMEOUT + 0.2,
+            seed=FAULT_SEED,
+        )
     )
     started = time.monotonic()
 
@@ -95,7 +98,7 @@ def test_every_escalation_is_accounted_for_and_none_is_transferred_twice(stack: 
     wait_idle(stack, timeout=600)
     elapsed = time.monotonic() - started
     faults = stack.connect.stats()["faults"]
-    stack.connect.clear_faults()
+    stack.connect.clear_faults(FaultScope())
 
     ledger = stack.connect.ledger()
     dlq = stack.dlq_records()
