@@ -75,6 +75,61 @@ def rendered(value: Any) -> str:
     return "".join(p if isinstance(p, str) else f"<{p['Ref']}>" for p in parts)
 
 
+# CloudWatch may act for this account's alarms in this Region only.
+ALARM_CONDITIONS = {
+    "StringEquals": {"aws:SourceAccount": "<AWS::AccountId>"},
+    "ArnLike": {"aws:SourceArn": "arn:<AWS::Partition>:cloudwatch:<AWS::Region>:<AWS::AccountId>:alarm:*"},
+}
+
+
+def key_statements(synth: Synth) -> list[dict[str, Any]]:
+    _, key = synth.one("AWS::KMS::Key")
+    return list(key["Properties"]["KeyPolicy"]["Statement"])
+
+
+def principal_services(statement: dict[str, Any]) -> set[str]:
+    principal = statement.get("Principal")
+    return set(as_list(principal.get("Service", []))) if isinstance(principal, dict) else set()
+
+
+def rendered_conditions(statement: dict[str, Any]) -> dict[str, dict[str, str]]:
+    return {
+        operator: {key: rendered(value) for key, value in values.items()}
+        for operator, values in statement["Condition"].items()
+    }
+
+
+def gateway_responses(synth: Synth) -> dict[str, dict[str, Any]]:
+    """ResponseType -> properties of every AWS::ApiGateway::GatewayResponse."""
+    return {
+        r["Properties"]["ResponseType"]: r["Properties"]
+        for r in synth.resources("AWS::ApiGateway::GatewayResponse").values()
+    }
+
+
+def preflight_headers(synth: Synth) -> list[dict[str, str]]:
+    """The response headers of every CORS preflight (OPTIONS) method."""
+    return [
+        m["Properties"]["Integration"]["IntegrationResponses"][0]["ResponseParameters"]
+        for m in synth.resources("AWS::ApiGateway::Method").values()
+        if m["Properties"]["HttpMethod"] == "OPTIONS"
+    ]
+
+
+def layer_parameter_path(synth: Synth) -> str:
+    """The SSM path the function's one layer is resolved from at deploy time."""
+    _, function = synth.one("AWS::Lambda::Function")
+    (layer,) = function["Properties"]["Layers"]
+    parameter = synth.raw["Parameters"][layer["Ref"]]
+    assert parameter["Type"] == "AWS::SSM::Parameter::Value<String>"
+    return str(parameter["Default"])
+
+
+def assert_retained(synth: Synth, construct: Any) -> None:
+    resource = synth.raw["Resources"][synth.logical_id(construct)]
+    assert (resource.get("DeletionPolicy"), resource.get("UpdateReplacePolicy")) == ("Retain", "Retain")
+
+
 def assert_no_nag_findings(synth: Synth) -> None:
     problems = [
         f"{violation.rule_name}: {[r.construct_path for r in violation.violating_resources]}"

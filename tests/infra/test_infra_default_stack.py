@@ -19,6 +19,7 @@ from infra.gateway_responses import GATEWAY_ANSWERS
 from infra.request_schema import DRAFT4, request_schema
 from tests.infra.iam_reference import check_grants
 from tests.infra.infra_support import (
+    ALARM_CONDITIONS,
     INSTANCE_ID,
     REPO_ROOT,
     Synth,
@@ -27,7 +28,12 @@ from tests.infra.infra_support import (
     assert_cfn_lint_clean,
     assert_every_acknowledgment_is_still_raised,
     assert_no_nag_findings,
+    assert_retained,
+    gateway_responses,
+    key_statements,
+    principal_services,
     rendered,
+    rendered_conditions,
     statements,
     synthesize,
 )
@@ -42,29 +48,6 @@ def synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
 
 def getatt_arn(logical_id: str) -> dict[str, Any]:
     return {"Fn::GetAtt": [logical_id, "Arn"]}
-
-
-ALARM_CONDITIONS = {
-    "StringEquals": {"aws:SourceAccount": "<AWS::AccountId>"},
-    "ArnLike": {"aws:SourceArn": "arn:<AWS::Partition>:cloudwatch:<AWS::Region>:<AWS::AccountId>:alarm:*"},
-}
-
-
-def key_statements(synth: Synth) -> list[dict[str, Any]]:
-    _, key = synth.one("AWS::KMS::Key")
-    return list(key["Properties"]["KeyPolicy"]["Statement"])
-
-
-def principal_services(statement: dict[str, Any]) -> set[str]:
-    principal = statement.get("Principal")
-    return set(as_list(principal.get("Service", []))) if isinstance(principal, dict) else set()
-
-
-def rendered_conditions(statement: dict[str, Any]) -> dict[str, dict[str, str]]:
-    return {
-        operator: {key: rendered(value) for key, value in values.items()}
-        for operator, values in statement["Condition"].items()
-    }
 
 
 def test_checks_cdk_nag_has_no_unacknowledged_findings(synth: Synth) -> None:
@@ -310,9 +293,8 @@ def test_key_rotates(synth: Synth) -> None:
 def test_dead_letter_queues_are_encrypted_retained_and_tls_only(synth: Synth, queue: str) -> None:
     construct = synth.stack.storage.dlq if queue == "handler" else synth.stack.events.dlq
     logical_id = synth.logical_id(construct)
-    resource = synth.raw["Resources"][logical_id]
-    assert (resource["DeletionPolicy"], resource["UpdateReplacePolicy"]) == ("Retain", "Retain")
-    props = resource["Properties"]
+    assert_retained(synth, construct)
+    props = synth.raw["Resources"][logical_id]["Properties"]
     assert props["KmsMasterKeyId"] == getatt_arn(synth.logical_id(synth.stack.storage.key))
     assert props["MessageRetentionPeriod"] == 14 * 24 * 3600
     synth.template.has_resource_properties(
@@ -432,10 +414,7 @@ def test_stage_has_access_logs_throttling_and_tracing(synth: Synth) -> None:
 
 
 def test_gateway_answers_its_own_refusals_in_the_error_shape_without_cors(synth: Synth) -> None:
-    responses = {
-        r["Properties"]["ResponseType"]: r["Properties"]
-        for r in synth.resources("AWS::ApiGateway::GatewayResponse").values()
-    }
+    responses = gateway_responses(synth)
     assert set(responses) == {a.response_type for a in GATEWAY_ANSWERS}
     for answer in GATEWAY_ANSWERS:
         props = responses[answer.response_type]

@@ -20,6 +20,9 @@ from tests.infra.infra_support import (
     assert_cfn_lint_clean,
     assert_every_acknowledgment_is_still_raised,
     assert_no_nag_findings,
+    assert_retained,
+    gateway_responses,
+    layer_parameter_path,
     rendered,
     statements,
     synthesize,
@@ -99,10 +102,7 @@ def test_cors_preflight_allows_the_idempotency_key_for_the_desktop_origin_only(s
 
 
 def test_gateway_answers_carry_cors_headers_and_expose_retry_after(synth: Synth) -> None:
-    responses = {
-        r["Properties"]["ResponseType"]: r["Properties"]
-        for r in synth.resources("AWS::ApiGateway::GatewayResponse").values()
-    }
+    responses = gateway_responses(synth)
     assert set(responses) == {a.response_type for a in GATEWAY_ANSWERS}
     for answer in GATEWAY_ANSWERS:
         props = responses[answer.response_type]
@@ -115,15 +115,12 @@ def test_gateway_answers_carry_cors_headers_and_expose_retry_after(synth: Synth)
 
 
 def test_dead_letter_queues_are_retained_with_every_option(synth: Synth) -> None:
-    for queue in (synth.stack.storage.dlq, synth.stack.events.dlq):
-        resource = synth.raw["Resources"][synth.logical_id(queue)]
-        assert (resource["DeletionPolicy"], resource["UpdateReplacePolicy"]) == ("Retain", "Retain")
+    assert_retained(synth, synth.stack.storage.dlq)
+    assert_retained(synth, synth.stack.events.dlq)
 
 
 def test_powertools_layer_path_is_version_pinned(synth: Synth) -> None:
-    _, function = synth.one("AWS::Lambda::Function")
-    (layer,) = function["Properties"]["Layers"]
-    path = synth.raw["Parameters"][layer["Ref"]]["Default"]
+    path = layer_parameter_path(synth)
     assert path == f"/aws/service/powertools/python/arm64/python3.13/{POWERTOOLS_VERSION}"
 
 
