@@ -267,7 +267,7 @@ def test_iam_data_plane_grants_are_scoped_to_this_stack(synth: Synth) -> None:
 # --- Storage ----------------------------------------------------------------------------------------
 
 
-def test_idempotency_table(synth: Synth) -> None:
+def test_idempotency_table_is_on_demand_with_ttl_pitr_and_the_stack_key(synth: Synth) -> None:
     synth.template.has_resource_properties(
         "AWS::DynamoDB::Table",
         {
@@ -285,7 +285,7 @@ def test_idempotency_table(synth: Synth) -> None:
     )
 
 
-def test_key_rotates(synth: Synth) -> None:
+def test_key_rotation_is_on(synth: Synth) -> None:
     synth.template.has_resource_properties("AWS::KMS::Key", {"EnableKeyRotation": True})
 
 
@@ -325,7 +325,7 @@ def test_no_routing_rules_parameter_by_default(synth: Synth) -> None:
 # --- Events -----------------------------------------------------------------------------------------
 
 
-def test_rule_pattern_is_the_contracts(synth: Synth) -> None:
+def test_rule_matches_the_contracts_pattern_on_the_default_bus(synth: Synth) -> None:
     _, rule = synth.one("AWS::Events::Rule")
     assert rule["Properties"]["EventPattern"] == contract.SLA_BREACH_EVENT_PATTERN
     assert "EventBusName" not in rule["Properties"]  # the default bus
@@ -513,21 +513,21 @@ def alarm_on(synth: Synth, metric_name: str) -> list[dict[str, Any]]:
     ]
 
 
-def test_dlq_depth_alarms(synth: Synth) -> None:
+def test_any_message_in_either_dlq_raises_an_alarm(synth: Synth) -> None:
     alarms = alarm_on(synth, "ApproximateNumberOfMessagesVisible")
     queues = {a["Dimensions"][0]["Value"]["Fn::GetAtt"][0] for a in alarms}
     assert queues == {synth.logical_id(synth.stack.storage.dlq), synth.logical_id(synth.stack.events.dlq)}
     assert all((a["ComparisonOperator"], a["Threshold"]) == ("GreaterThanThreshold", 0) for a in alarms)
 
 
-def test_alert_decision_alarm(synth: Synth) -> None:
+def test_one_alert_decision_raises_an_alarm(synth: Synth) -> None:
     (alarm,) = alarm_on(synth, contract.Metric.DECISION_ALERT)
     assert alarm["Namespace"] == contract.METRICS_NAMESPACE
     assert alarm["Dimensions"] == [{"Name": "service", "Value": contract.SERVICE_NAME}]
     assert (alarm["ComparisonOperator"], alarm["Threshold"]) == ("GreaterThanOrEqualToThreshold", 1)
 
 
-def test_throttling_alarm(synth: Synth) -> None:
+def test_sustained_connect_throttling_raises_an_alarm(synth: Synth) -> None:
     (alarm,) = alarm_on(synth, contract.Metric.CONNECT_ERROR)
     assert alarm["Namespace"] == contract.METRICS_NAMESPACE
     assert sorted(alarm["Dimensions"], key=lambda d: d["Name"]) == [
@@ -537,7 +537,7 @@ def test_throttling_alarm(synth: Synth) -> None:
     assert alarm["Threshold"] == monitoring.THROTTLES_PER_PERIOD
 
 
-def test_lambda_error_and_latency_alarms(synth: Synth) -> None:
+def test_handler_errors_and_slow_transfers_raise_alarms(synth: Synth) -> None:
     (errors,) = alarm_on(synth, "Errors")
     assert errors["Namespace"] == "AWS/Lambda"
     (latency,) = alarm_on(synth, contract.Metric.TRANSFER_LATENCY)
@@ -565,13 +565,13 @@ def test_dashboard_shows_the_service_metrics(synth: Synth) -> None:
         assert name in body, name
 
 
-def test_outputs(synth: Synth) -> None:
+def test_outputs_give_operators_the_api_queues_topic_dashboard_and_pool(synth: Synth) -> None:
     outputs = synth.raw["Outputs"]
     assert {"ApiUrl", "DlqUrl", "AlertTopicArn", "DashboardUrl", "UserPoolId", "UserPoolClientId"} <= set(
         outputs
     )
 
 
-def test_stack_name_uses_env_name(synth: Synth) -> None:
+def test_stack_and_template_are_named_after_the_env_name(synth: Synth) -> None:
     assert synth.stack.stack_name == "ConnectEscalation-dev"
     assert Path(synth.template_path).name == "ConnectEscalation-dev.template.json"

@@ -130,7 +130,7 @@ def test_rule_listens_on_the_configured_bus(synth: Synth) -> None:
     assert rule["Properties"]["EventPattern"] == contract.SLA_BREACH_EVENT_PATTERN
 
 
-def test_alert_email_subscription(synth: Synth) -> None:
+def test_alert_email_is_subscribed_to_the_topic(synth: Synth) -> None:
     synth.template.has_resource_properties(
         "AWS::SNS::Subscription",
         {
@@ -141,7 +141,7 @@ def test_alert_email_subscription(synth: Synth) -> None:
     )
 
 
-def test_routing_rules_parameter_and_its_grant(synth: Synth) -> None:
+def test_routing_rules_parameter_holds_the_bundled_rules_and_only_it_is_readable(synth: Synth) -> None:
     param_id, param = synth.one("AWS::SSM::Parameter")
     assert param["Properties"]["Name"] == PARAMETER_NAME
     expected = storage.read_routing_rules(LAMBDA_ROOT / contract.DEFAULT_ROUTING_RULES_FILE)
@@ -161,7 +161,7 @@ def test_routing_rules_parameter_and_its_grant(synth: Synth) -> None:
     )
 
 
-def test_context_overrides_reach_the_function(synth: Synth) -> None:
+def test_reservation_and_raised_quota_set_the_per_environment_rate(synth: Synth) -> None:
     _, function = synth.one("AWS::Lambda::Function")
     props = function["Properties"]
     assert props["ReservedConcurrentExecutions"] == 3
