@@ -27,6 +27,7 @@ _DEFAULT_RESERVED_CONCURRENCY = 5
 _NO_RESERVATION = "none"
 # Without a reservation nothing caps the environments; pacing then assumes this many share the quota.
 _DEFAULT_TRANSFER_ENVIRONMENTS = 5
+# Cognito app client ids (the pattern in the Cognito API reference).
 _CLIENT_ID = re.compile(r"^[\w+]{1,128}$")
 # Connect's default TransferContact rate quota per account and Region (Service Quotas L-43B4F8CE).
 _DEFAULT_TRANSFER_QUOTA = 2.0
