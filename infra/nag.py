@@ -100,9 +100,10 @@ def acknowledge_findings(stack: EscalationStack) -> None:
         stack.api.rest_api.deployment_stage,
         {
             "AwsSolutions-APIG3": (
-                "No WAF web ACL by default: every method needs a Cognito token, the stage is throttled "
-                "and the Lambda's concurrency is capped. Associate an account's web ACL if policy "
-                "requires it (README, Deploy)."
+                "No WAF web ACL by default: every method but the CORS preflight needs a Cognito token "
+                "and the stage is throttled"
+                + (" and the Lambda's concurrency is capped" if stack.config.reserved_concurrency else "")
+                + ". Associate an account's web ACL if policy requires it."
             ),
             "AwsSolutions-APIG6": (
                 "Execution logging needs the account-wide API Gateway CloudWatch role "
