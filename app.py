@@ -6,8 +6,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "lambdas"))  # makes `escalation.contract` importable
 
+from infra.app_builder import build_app
 from infra.config import ContextError
-from infra.wiring import build_app
 
 
 def main() -> None:

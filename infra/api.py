@@ -13,6 +13,8 @@ from constructs import Construct
 
 from escalation import contract
 from infra.config import StackConfig
+from infra.gateway_responses import GATEWAY_ANSWERS
+from infra.request_schema import request_schema
 
 STAGE_NAME = "v1"
 # Supervisors and agents click; this is far above human rates and far below what would exhaust the
@@ -22,38 +24,52 @@ THROTTLE_BURST = 20
 ACCESS_LOG_RETENTION = logs.RetentionDays.ONE_MONTH
 _CUSTOM_PREFIX = "custom:"
 
-# Mirrors the handler's request model loosely: shape and sizes only. Cross-field rules (queueId XOR
-# userId, unknown fields) are left to the Lambda, which explains them in its own error body.
-REQUEST_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["contactId", "reason"],
-    "properties": {
-        "contactId": {"type": "string", "minLength": 1, "maxLength": 256},
-        "reason": {"type": "string", "minLength": 1, "maxLength": 128},
-        "target": {
-            "type": "object",
-            "properties": {
-                "queueId": {"type": "string", "minLength": 1},
-                "userId": {"type": "string", "minLength": 1},
-            },
-        },
-        "note": {"type": "string", "maxLength": 1024},
-    },
+# Headers the desktop sends besides the simple ones, and the answer headers it may read.
+CORS_ALLOW_HEADERS = ["Authorization", "Content-Type", "Idempotency-Key"]
+CORS_EXPOSE_HEADERS = ["Retry-After"]
+_JSON_TYPES = {
+    "object": apigw.JsonSchemaType.OBJECT,
+    "string": apigw.JsonSchemaType.STRING,
+    "null": apigw.JsonSchemaType.NULL,
+    "integer": apigw.JsonSchemaType.INTEGER,
+    "number": apigw.JsonSchemaType.NUMBER,
+    "boolean": apigw.JsonSchemaType.BOOLEAN,
+    "array": apigw.JsonSchemaType.ARRAY,
 }
 
 
 def json_schema(schema: dict[str, Any], *, root: bool = True) -> apigw.JsonSchema:
-    """Convert a plain draft-4 dict into CDK's JsonSchema (recursively, for nested properties)."""
-    kinds = {"object": apigw.JsonSchemaType.OBJECT, "string": apigw.JsonSchemaType.STRING}
+    """A draft-4 dict (infra.request_schema) as CDK's JsonSchema, recursively."""
+    kind = schema["type"]
+    additional = schema.get("additionalProperties")
     return apigw.JsonSchema(
         schema=apigw.JsonSchemaVersion.DRAFT4 if root else None,
-        type=kinds[schema["type"]],
+        type=[_JSON_TYPES[k] for k in kind] if isinstance(kind, list) else _JSON_TYPES[kind],
         required=schema.get("required"),
         min_length=schema.get("minLength"),
         max_length=schema.get("maxLength"),
+        pattern=schema.get("pattern"),
+        enum=schema.get("enum"),
+        description=schema.get("description"),
+        additional_properties=additional if isinstance(additional, bool) else None,
         properties={k: json_schema(v, root=False) for k, v in schema["properties"].items()}
         if "properties" in schema
         else None,
+    )
+
+
+def writable_attributes(caller_user_id_claim: str) -> cognito.ClientAttributes:
+    """What a user may change about themselves: profile fields only. The attribute holding the
+    caller's Connect user id is left out, since authorisation rests on it (an admin sets it with
+    AdminUpdateUserAttributes); an empty list would let the client write every attribute."""
+    profile = {
+        "fullname": "name",
+        "given_name": "given_name",
+        "family_name": "family_name",
+        "locale": "locale",
+    }
+    return cognito.ClientAttributes().with_standard_attributes(
+        **{flag: True for flag, claim in profile.items() if claim != caller_user_id_claim}
     )
 
 
@@ -70,6 +86,7 @@ class EscalationApi(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self.user_pool_client: cognito.UserPoolClient | None = None
+        self._imported_client_ids = config.user_pool_client_ids
         if config.user_pool_id:
             self.user_pool: cognito.IUserPool = cognito.UserPool.from_user_pool_id(
                 self, "UserPool", config.user_pool_id
@@ -82,7 +99,8 @@ class EscalationApi(Construct):
             apigw.CorsOptions(
                 allow_origins=[config.desktop_origin],
                 allow_methods=["POST", "OPTIONS"],
-                allow_headers=["Authorization", "Content-Type"],
+                allow_headers=CORS_ALLOW_HEADERS,
+                expose_headers=CORS_EXPOSE_HEADERS,
                 max_age=Duration.hours(1),
             )
             if config.desktop_origin
@@ -115,15 +133,7 @@ class EscalationApi(Construct):
                 metrics_enabled=True,
             ),
         )
-        if config.desktop_origin:
-            # Authorizer and validation failures come from API Gateway, not the Lambda: give them the
-            # CORS header too, or the desktop sees an opaque network error instead of 401/400.
-            for response_type in (apigw.ResponseType.DEFAULT_4_XX, apigw.ResponseType.DEFAULT_5_XX):
-                self.rest_api.add_gateway_response(
-                    f"Cors{response_type.response_type}",
-                    type=response_type,
-                    response_headers={"Access-Control-Allow-Origin": f"'{config.desktop_origin}'"},
-                )
+        self._add_gateway_responses(config)
 
         self.authorizer = apigw.CognitoUserPoolsAuthorizer(
             self, "Authorizer", cognito_user_pools=[self.user_pool]
@@ -132,7 +142,7 @@ class EscalationApi(Construct):
             "EscalationRequest",
             content_type="application/json",
             model_name="EscalationRequest",
-            schema=json_schema(REQUEST_SCHEMA),
+            schema=json_schema(request_schema()),
         )
         validator = self.rest_api.add_request_validator(
             # No parameters are declared, so parameter validation is a no-op kept on for cdk-nag APIG2.
@@ -149,8 +159,36 @@ class EscalationApi(Construct):
             request_validator=validator,
             request_models={"application/json": model},
         )
-        # The CORS preflight methods (root and /escalations): browsers send them without credentials.
-        self.preflight_methods = [m for m in self.rest_api.methods if m.http_method == "OPTIONS"]
+
+    @property
+    def caller_client_ids(self) -> list[str]:
+        """The app clients whose ID tokens the handler accepts: the created pool's client, or the
+        imported pool's clients named in context."""
+        if self.user_pool_client is not None:
+            return [self.user_pool_client.user_pool_client_id]
+        return list(self._imported_client_ids)
+
+    def _add_gateway_responses(self, config: StackConfig) -> None:
+        """The gateway's own refusals in the API's error shape; with CORS, readable by the desktop
+        (otherwise it sees an opaque network error instead of the 401 or 400)."""
+        cors = (
+            {
+                "Access-Control-Allow-Origin": f"'{config.desktop_origin}'",
+                "Access-Control-Expose-Headers": f"'{','.join(CORS_EXPOSE_HEADERS)}'",
+                "Vary": "'Origin'",
+            }
+            if config.desktop_origin
+            else {}
+        )
+        for answer in GATEWAY_ANSWERS:
+            retry = {"Retry-After": f"'{answer.retry_after}'"} if answer.retry_after else {}
+            self.rest_api.add_gateway_response(
+                f"Gateway{answer.response_type.title().replace('_', '')}",
+                type=apigw.ResponseType.of(answer.response_type),
+                status_code=str(answer.status) if answer.status is not None else None,
+                templates={"application/json": answer.body_template()},
+                response_headers={**cors, **retry} or None,
+            )
 
     def _create_user_pool(self, config: StackConfig) -> cognito.UserPool:
         attribute = config.caller_user_id_claim.removeprefix(_CUSTOM_PREFIX)
@@ -160,6 +198,7 @@ class EscalationApi(Construct):
             user_pool_name=f"{contract.SERVICE_NAME}-{config.env_name}",
             self_sign_up_enabled=False,  # agents and supervisors are provisioned by an admin
             sign_in_aliases=cognito.SignInAliases(email=True, username=True),
+            # Mutable so an admin can set it (AdminUpdateUserAttributes); the client cannot write it.
             custom_attributes={attribute: cognito.StringAttribute(min_len=1, max_len=256, mutable=True)}
             if config.caller_user_id_claim.startswith(_CUSTOM_PREFIX)
             else None,
@@ -190,5 +229,6 @@ class EscalationApi(Construct):
             # implicit grant with a placeholder callback). Federation: import a pool with userPoolId.
             disable_o_auth=True,
             prevent_user_existence_errors=True,
+            write_attributes=writable_attributes(config.caller_user_id_claim),
         )
         return pool

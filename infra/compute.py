@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -12,13 +15,12 @@ from constructs import Construct
 
 from escalation import contract
 from infra.config import LAMBDA_ROOT, StackConfig
+from infra.connect_policy import connect_statements
 from infra.storage import Storage
 
 HANDLER = "escalation.handler.handler"
-# The public Powertools layer's ARN for this runtime/architecture, published by AWS in SSM. It is a
-# CloudFormation parameter resolved at deploy time, so synth stays offline and each deploy picks up
-# the current layer version.
-POWERTOOLS_LAYER_PARAMETER = "/aws/service/powertools/python/arm64/python3.13/latest"
+# requirements.txt pins the Powertools the tests run against; the layer deployed is that release.
+REQUIREMENTS = LAMBDA_ROOT.parent / "requirements.txt"
 ASSET_EXCLUDES = [
     "**/__pycache__",
     "**/*.pyc",
@@ -35,41 +37,22 @@ ASYNC_RETRY_ATTEMPTS = 2
 # An SLA escalation that is an hour late is better handled by a person from the DLQ than replayed.
 MAX_EVENT_AGE = Duration.hours(1)
 
-# Connect resources each action is authorised against (Service Authorization Reference, prefix
-# `connect`): the contact itself; for TransferContact also the flow it runs and the queue or agent it
-# targets; GetCurrentUserData is evaluated on the instance and the queue/agent filters it reads.
-# Every resource sits under the configured instance, so nothing is granted on another instance.
-CONNECT_RESOURCES: dict[str, tuple[str, ...]] = {
-    "connect:DescribeContact": ("contact/*",),
-    "connect:UpdateContactAttributes": ("contact/*",),
-    "connect:TransferContact": ("contact/*", "contact-flow/*", "queue/*", "agent/*"),
-    "connect:GetCurrentUserData": ("", "queue/*", "agent/*"),
-}
+
+def pinned_requirement(requirements: Path, package: str) -> str:
+    """The exact version `package==X` pins in a requirements file (extras allowed)."""
+    pattern = re.compile(rf"^{re.escape(package)}(\[[^\]]*\])?==([^\s;#]+)", re.IGNORECASE)
+    for line in requirements.read_text(encoding="utf-8").splitlines():
+        match = pattern.match(line.strip())
+        if match:
+            return match.group(2)
+    raise ValueError(f"{requirements} pins no exact version of {package}")
 
 
-def connect_instance_arn(stack: Stack, instance_id: str) -> str:
-    return stack.format_arn(service="connect", resource="instance", resource_name=instance_id)
-
-
-def connect_statements(stack: Stack, instance_id: str) -> list[iam.PolicyStatement]:
-    """One statement per distinct resource set, covering exactly contract.CONNECT_ACTIONS."""
-    if set(CONNECT_RESOURCES) != set(contract.CONNECT_ACTIONS):
-        # A new Connect call in the contract needs its resources looked up, not a guess.
-        raise ValueError(
-            f"CONNECT_RESOURCES covers {sorted(CONNECT_RESOURCES)}, "
-            f"the contract lists {sorted(contract.CONNECT_ACTIONS)}"
-        )
-    instance_arn = connect_instance_arn(stack, instance_id)
-    by_resources: dict[tuple[str, ...], list[str]] = {}
-    for action in contract.CONNECT_ACTIONS:
-        by_resources.setdefault(CONNECT_RESOURCES[action], []).append(action)
-    return [
-        iam.PolicyStatement(
-            actions=sorted(actions),
-            resources=[f"{instance_arn}/{suffix}" if suffix else instance_arn for suffix in suffixes],
-        )
-        for suffixes, actions in by_resources.items()
-    ]
+def powertools_layer_parameter(requirements: Path = REQUIREMENTS) -> str:
+    """The public SSM parameter holding the Powertools layer ARN for the pinned release (arm64,
+    Python 3.13). A version-pinned path, not `latest`: the layer cannot drift from what was tested."""
+    version = pinned_requirement(requirements, "aws-lambda-powertools")
+    return f"/aws/service/powertools/python/arm64/python3.13/{version}"
 
 
 class Compute(Construct):
@@ -102,8 +85,10 @@ class Compute(Construct):
                 resources=[self.log_group.log_group_arn],
             )
         )
-        for statement in connect_statements(stack, config.connect_instance_id):
-            self.role.add_to_policy(statement)
+        for statement in connect_statements(
+            stack.partition, stack.region, stack.account, config.connect_instance_id
+        ):
+            self.role.add_to_policy(iam.PolicyStatement.from_json(statement))
         self.role.add_to_policy(
             iam.PolicyStatement(
                 actions=[
@@ -140,7 +125,7 @@ class Compute(Construct):
         powertools = lambda_.LayerVersion.from_layer_version_arn(
             self,
             "PowertoolsLayer",
-            ssm.StringParameter.value_for_string_parameter(self, POWERTOOLS_LAYER_PARAMETER),
+            ssm.StringParameter.value_for_string_parameter(self, powertools_layer_parameter()),
         )
 
         self.function = lambda_.Function(
@@ -163,6 +148,7 @@ class Compute(Construct):
             # The rest of the cap is headroom for interactive API calls while a breach burst drains:
             # throttled async (EventBridge) invocations wait in Lambda's own queue, a throttled API
             # call is a 429 the supervisor sees.
+            # `-c reservedConcurrency=none` leaves the cap out for accounts that refuse reservations.
             reserved_concurrent_executions=config.reserved_concurrency,
             environment={
                 contract.EnvVar.CONNECT_INSTANCE_ID: config.connect_instance_id,
@@ -173,7 +159,8 @@ class Compute(Construct):
                 contract.EnvVar.CALLER_USER_ID_CLAIM: config.caller_user_id_claim,
                 contract.EnvVar.SUPERVISOR_GROUP: config.supervisor_group,
                 # Each environment paces its transfers to its share of the account's quota, so the
-                # reserved concurrency together keeps to it (bench/results/burst_drain.md).
+                # environments together keep to it (bench/results/burst_drain.md). Without a
+                # reservation the share assumes `transferEnvironments` environments.
                 contract.EnvVar.CONNECT_TRANSFER_RATE: f"{config.transfer_rate_per_environment:g}",
                 # The handler's own answers need the CORS header too (API Gateway adds it only to
                 # preflights and its own errors).

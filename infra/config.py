@@ -23,6 +23,12 @@ class _ContextSource(Protocol):
 _INSTANCE_ID = re.compile(r"^[A-Za-z0-9-]{1,100}$")
 _ENV_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,19}$")
 _DEFAULT_RESERVED_CONCURRENCY = 5
+# `-c reservedConcurrency=none`: no reservation (accounts whose concurrency quota is 10 or 50 refuse any).
+_NO_RESERVATION = "none"
+# Without a reservation nothing caps the environments; pacing then assumes this many share the quota.
+_DEFAULT_TRANSFER_ENVIRONMENTS = 5
+# Cognito app client ids (the pattern in the Cognito API reference).
+_CLIENT_ID = re.compile(r"^[\w+]{1,128}$")
 # Connect's default TransferContact rate quota per account and Region (Service Quotas L-43B4F8CE).
 _DEFAULT_TRANSFER_QUOTA = 2.0
 
@@ -54,15 +60,23 @@ class StackConfig:
     alert_email: str | None = None
     desktop_origin: str | None = None
     routing_rules_parameter: bool = False
-    reserved_concurrency: int = _DEFAULT_RESERVED_CONCURRENCY
+    user_pool_client_ids: tuple[str, ...] = ()
+    reserved_concurrency: int | None = _DEFAULT_RESERVED_CONCURRENCY
+    transfer_environments: int = _DEFAULT_TRANSFER_ENVIRONMENTS
     transfer_quota: float = _DEFAULT_TRANSFER_QUOTA
     caller_user_id_claim: str = contract.DEFAULT_CALLER_USER_ID_CLAIM
     supervisor_group: str = contract.DEFAULT_SUPERVISOR_GROUP
 
     @property
+    def pacing_environments(self) -> int:
+        """How many execution environments share the TransferContact quota: the reservation when
+        there is one, else the `transferEnvironments` assumption."""
+        return self.reserved_concurrency or self.transfer_environments
+
+    @property
     def transfer_rate_per_environment(self) -> float:
         """Each execution environment's share of the TransferContact quota, in calls per second."""
-        return self.transfer_quota / self.reserved_concurrency
+        return self.transfer_quota / self.pacing_environments
 
     @property
     def uses_default_bus(self) -> bool:
@@ -87,15 +101,16 @@ class StackConfig:
                 f"CDK context 'envName' must start with a letter and use letters, digits or '-' "
                 f"(at most 20 characters), got {env_name!r}."
             )
-        concurrency_text = _text(source, "reservedConcurrency")
-        try:
-            concurrency = int(concurrency_text) if concurrency_text else _DEFAULT_RESERVED_CONCURRENCY
-        except ValueError as err:
+        concurrency = _reserved_concurrency(source)
+        environments_text = _text(source, "transferEnvironments")
+        if environments_text is not None and concurrency is not None:
             raise ContextError(
-                f"CDK context 'reservedConcurrency' must be an integer, got {concurrency_text!r}."
-            ) from err
-        if concurrency < 1:
-            raise ContextError("CDK context 'reservedConcurrency' must be at least 1.")
+                "CDK context 'transferEnvironments' applies only with -c reservedConcurrency=none "
+                "(with a reservation, the reservation is the number of environments)."
+            )
+        environments = _positive_int(
+            "transferEnvironments", environments_text, _DEFAULT_TRANSFER_ENVIRONMENTS
+        )
         quota_text = _text(source, "transferQuota")
         try:
             transfer_quota = float(quota_text) if quota_text else _DEFAULT_TRANSFER_QUOTA
@@ -108,19 +123,62 @@ class StackConfig:
         origin = _text(source, "desktopOrigin")
         if origin is not None and not origin.startswith("https://"):
             raise ContextError(f"CDK context 'desktopOrigin' must be an https:// origin, got {origin!r}.")
+        user_pool_id = _text(source, "userPoolId")
         return cls(
             connect_instance_id=instance_id,
             env_name=env_name,
-            user_pool_id=_text(source, "userPoolId"),
+            user_pool_id=user_pool_id,
+            user_pool_client_ids=_user_pool_client_ids(source, user_pool_id),
             event_bus_name=_text(source, "eventBusName"),
             alert_email=_text(source, "alertEmail"),
             desktop_origin=origin.rstrip("/") if origin else None,
             routing_rules_parameter=_flag(source, "routingRulesParameter"),
             reserved_concurrency=concurrency,
+            transfer_environments=environments,
             transfer_quota=transfer_quota,
             caller_user_id_claim=_text(source, "callerUserIdClaim") or contract.DEFAULT_CALLER_USER_ID_CLAIM,
             supervisor_group=_text(source, "supervisorGroup") or contract.DEFAULT_SUPERVISOR_GROUP,
         )
+
+
+def _positive_int(key: str, text: str | None, default: int) -> int:
+    try:
+        value = int(text) if text else default
+    except ValueError as err:
+        raise ContextError(f"CDK context '{key}' must be an integer, got {text!r}.") from err
+    if value < 1:
+        raise ContextError(f"CDK context '{key}' must be at least 1.")
+    return value
+
+
+def _reserved_concurrency(source: _ContextSource) -> int | None:
+    text = _text(source, "reservedConcurrency")
+    if text is not None and text.lower() == _NO_RESERVATION:
+        return None
+    return _positive_int("reservedConcurrency", text, _DEFAULT_RESERVED_CONCURRENCY)
+
+
+def _user_pool_client_ids(source: _ContextSource, user_pool_id: str | None) -> tuple[str, ...]:
+    """The imported pool's app clients whose ID tokens the API accepts (the created pool's own client
+    is known to the stack)."""
+    text = _text(source, "userPoolClientIds")
+    ids = tuple(part.strip() for part in (text or "").split(",") if part.strip())
+    if user_pool_id is None:
+        if ids:
+            raise ContextError(
+                "CDK context 'userPoolClientIds' applies only with -c userPoolId=... "
+                "(the pool this stack creates has its own client)."
+            )
+        return ()
+    if not ids:
+        raise ContextError(
+            "CDK context 'userPoolClientIds' is required with 'userPoolId': the app client ids whose ID "
+            "tokens the API accepts, comma-separated: -c userPoolClientIds=<client id>[,<client id>]."
+        )
+    bad = [client_id for client_id in ids if not _CLIENT_ID.match(client_id)]
+    if bad:
+        raise ContextError(f"CDK context 'userPoolClientIds' holds malformed app client ids: {bad}.")
+    return ids
 
 
 # The Lambda asset root: the handler package `escalation` lives directly under it.

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from aws_cdk import Duration
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_cloudwatch_actions as cw_actions
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
@@ -14,6 +15,7 @@ from constructs import Construct
 
 from escalation import contract
 from infra.config import StackConfig
+from infra.storage import alarm_source_conditions
 
 PERIOD = Duration.minutes(5)
 # Powertools EMF puts `service` on every metric, so every query carries it.
@@ -50,6 +52,17 @@ class AlertTopic(Construct):
             master_key=key,
             enforce_ssl=True,
         )
+        # enforce_ssl gives the topic a policy of its own, which replaces SNS's default one: without
+        # this grant no alarm could publish.
+        self.topic.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowCloudWatchAlarms",
+                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                actions=["sns:Publish"],
+                resources=[self.topic.topic_arn],
+                conditions=alarm_source_conditions(Stack.of(self)),
+            )
+        )
         self.email_subscription: sns.Subscription | None = None
         if config.alert_email:
             self.email_subscription = self.topic.add_subscription(
@@ -65,7 +78,6 @@ class Monitoring(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        config: StackConfig,
         topic: sns.ITopic,
         function: lambda_.IFunction,
         dlq: sqs.IQueue,
@@ -143,7 +155,9 @@ class Monitoring(Construct):
             description="TransferContact p99 latency (with retries) is high: Connect slow or throttling.",
         )
 
-        self.dashboard_name = f"{contract.SERVICE_NAME}-{config.env_name}"
+        # Dashboard names are global per account: the stack name and Region keep them apart.
+        stack = Stack.of(self)
+        self.dashboard_name = f"{stack.stack_name}-{stack.region}"
         self.dashboard = cw.Dashboard(self, "Dashboard", dashboard_name=self.dashboard_name)
         triggers = [
             service_metric(contract.Metric.REQUESTED, extra={contract.TRIGGER_DIMENSION: t}, label=t)

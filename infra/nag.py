@@ -10,20 +10,16 @@ from aws_cdk import Acknowledgment, App, Stack, Validations
 from cdk_nag import AwsSolutionsChecks, NagPack, ServerlessChecks
 from constructs import IConstruct
 
-from infra.compute import CONNECT_RESOURCES, connect_instance_arn
+from infra.connect_policy import connect_statements
 from infra.stack import EscalationStack
 
 _RUNTIME = (
-    "Pinned to python3.13 on purpose: the public Powertools layer parameter and the tested "
-    "dependency set are for 3.13; move runtime and layer together."
+    "Pinned to python3.13 on purpose: the tests and the local stack run on Python 3.13 and the "
+    "Powertools layer parameter is the python3.13 one; move runtime, layer and test interpreter together."
 )
 _DLQ = (
     "This queue is itself a dead-letter queue (Lambda on-failure destination or EventBridge target "
     "DLQ); a DLQ of a DLQ adds nothing. Its depth alarms to the alert topic."
-)
-_PREFLIGHT = (
-    "CORS preflight (OPTIONS) requests never carry credentials; this mock integration only returns "
-    "the allowed origin, methods and headers."
 )
 
 
@@ -52,18 +48,27 @@ def _arn_finding(stack: Stack, arn: str) -> str:
 
 def acknowledge_findings(stack: EscalationStack) -> None:
     """The findings this design accepts, each on the narrowest construct it applies to."""
-    instance_arn = _arn_finding(stack, connect_instance_arn(stack, stack.config.connect_instance_id))
-    suffixes = sorted({s for resources in CONNECT_RESOURCES.values() for s in resources if s})
+    wildcard_arns = sorted(
+        {
+            _arn_finding(stack, arn)
+            for statement in connect_statements(
+                stack.partition, stack.region, stack.account, stack.config.connect_instance_id
+            )
+            for arn in statement["Resource"]
+            if arn.endswith("/*")
+        }
+    )
     _ack(
         stack.compute.role,
         {
             **{
-                f"AwsSolutions-IAM5[Resource::{instance_arn}/{suffix}]": (
-                    "Contacts, flows, queues and agents are chosen per escalation at run time (routing "
-                    "rules, the request's target); the grant is limited to the configured Connect "
-                    "instance and to the resource types the Service Authorization Reference lists."
+                f"AwsSolutions-IAM5[Resource::{arn}]": (
+                    "Contacts, flows and the target queue or agent are chosen per escalation at run "
+                    "time (the event, routing rules, the request's target); each wildcard stays under "
+                    "the configured Connect instance and covers one resource type that the Service "
+                    "Authorization Reference lists for an action granted on it."
                 )
-                for suffix in suffixes
+                for arn in wildcard_arns
             },
             "AwsSolutions-IAM5[Resource::*]": (
                 "Active tracing: xray:PutTraceSegments/PutTelemetryRecords support no resource-level "
@@ -95,9 +100,10 @@ def acknowledge_findings(stack: EscalationStack) -> None:
         stack.api.rest_api.deployment_stage,
         {
             "AwsSolutions-APIG3": (
-                "No WAF web ACL by default: every method needs a Cognito token, the stage is throttled "
-                "and the Lambda's concurrency is capped. Associate an account's web ACL if policy "
-                "requires it (see infra/README-deploy.md)."
+                "No WAF web ACL by default: every method but the CORS preflight needs a Cognito token "
+                "and the stage is throttled"
+                + (" and the Lambda's concurrency is capped" if stack.config.reserved_concurrency else "")
+                + ". Associate an account's web ACL if policy requires it."
             ),
             "AwsSolutions-APIG6": (
                 "Execution logging needs the account-wide API Gateway CloudWatch role "
@@ -124,13 +130,5 @@ def acknowledge_findings(stack: EscalationStack) -> None:
                     "E-mail is a convenience copy of the alert: the alarm state and the handler's "
                     "DLQ keep the record, so an undeliverable e-mail needs no queue of its own."
                 ),
-            },
-        )
-    for method in stack.api.preflight_methods:
-        _ack(
-            method,
-            {
-                "AwsSolutions-APIG4": _PREFLIGHT,
-                "AwsSolutions-COG4": _PREFLIGHT,
             },
         )

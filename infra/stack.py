@@ -31,13 +31,16 @@ class EscalationStack(Stack):
             self, "Compute", config=config, storage=self.storage, alert_topic=self.alerts.topic
         )
         self.api = EscalationApi(self, "Api", config=config, function=self.compute.function)
+        # Known only once the API's user pool client exists, hence set here rather than in Compute.
+        self.compute.function.add_environment(
+            contract.EnvVar.CALLER_CLIENT_IDS, ",".join(self.api.caller_client_ids)
+        )
         self.events = SlaBreachEvents(
             self, "SlaBreach", config=config, function=self.compute.function, key=self.storage.key
         )
         self.monitoring = Monitoring(
             self,
             "Monitoring",
-            config=config,
             topic=self.alerts.topic,
             function=self.compute.function,
             dlq=self.storage.dlq,

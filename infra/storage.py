@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -23,8 +23,19 @@ DLQ_RETENTION = Duration.days(14)
 _STANDARD_PARAMETER_LIMIT = 4096
 
 
+def alarm_source_conditions(stack: Stack) -> dict[str, dict[str, str]]:
+    """Scope a grant to CloudWatch to this account's alarms in this Region."""
+    return {
+        "StringEquals": {"aws:SourceAccount": stack.account},
+        "ArnLike": {
+            "aws:SourceArn": f"arn:{stack.partition}:cloudwatch:{stack.region}:{stack.account}:alarm:*"
+        },
+    }
+
+
 def encrypted_queue(scope: Construct, construct_id: str, key: kms.IKey) -> sqs.Queue:
-    """A dead-letter queue: customer-managed KMS, TLS-only resource policy, 14-day retention."""
+    """A dead-letter queue: customer-managed KMS, TLS-only resource policy, 14-day retention, kept
+    when the stack is deleted."""
     return sqs.Queue(
         scope,
         construct_id,
@@ -32,6 +43,8 @@ def encrypted_queue(scope: Construct, construct_id: str, key: kms.IKey) -> sqs.Q
         encryption_master_key=key,
         enforce_ssl=True,
         retention_period=DLQ_RETENTION,
+        # What failed for good must survive the stack: deleting it would lose escalations unreplayed.
+        removal_policy=RemovalPolicy.RETAIN,
     )
 
 
@@ -54,19 +67,23 @@ class Storage(Construct):
             description=f"{contract.SERVICE_NAME} ({config.env_name}): DLQs, alert topic, idempotency table",
             enable_key_rotation=True,
         )
-        # EventBridge writes undeliverable events to the encrypted event DLQ, and CloudWatch alarms
-        # publish to the encrypted alert topic: both services need the key (as in the AWS guides for
-        # encrypted DLQs and topics). No source condition: the queue and topic policies already limit
-        # who can write, and a missing context key would silently drop alarms.
+        # EventBridge writes undeliverable events to the encrypted event DLQ (its queue policy names the
+        # rule), and CloudWatch alarms publish to the encrypted alert topic: both services need the key.
         self.key.add_to_resource_policy(
             iam.PolicyStatement(
-                sid="AllowEventBridgeAndCloudWatchAlarms",
-                principals=[
-                    iam.ServicePrincipal("events.amazonaws.com"),
-                    iam.ServicePrincipal("cloudwatch.amazonaws.com"),
-                ],
+                sid="AllowEventBridgeDeadLetters",
+                principals=[iam.ServicePrincipal("events.amazonaws.com")],
                 actions=["kms:Decrypt", "kms:GenerateDataKey"],
                 resources=["*"],  # in a key policy "*" means this key
+            )
+        )
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowCloudWatchAlarms",
+                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+                resources=["*"],
+                conditions=alarm_source_conditions(Stack.of(self)),
             )
         )
 
@@ -89,8 +106,11 @@ class Storage(Construct):
         self.dlq = encrypted_queue(self, "DeadLetterQueue", self.key)
 
         self.routing_rules_parameter: ssm.StringParameter | None = None
-        # A literal name (not the parameter's Ref) so the environment variable reads plainly.
-        self.routing_rules_parameter_name = f"/{contract.SERVICE_NAME}/{config.env_name}/routing-rules"
+        # A literal name (not the parameter's Ref) so the environment variable reads plainly. Parameters
+        # are per Region; the stack name keeps two stacks in one Region apart.
+        self.routing_rules_parameter_name = (
+            f"/{contract.SERVICE_NAME}/{Stack.of(self).stack_name}/routing-rules"
+        )
         if config.routing_rules_parameter:
             value = read_routing_rules(LAMBDA_ROOT / contract.DEFAULT_ROUTING_RULES_FILE)
             self.routing_rules_parameter = ssm.StringParameter(

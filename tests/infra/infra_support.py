@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping
@@ -13,9 +14,9 @@ from typing import Any
 from aws_cdk import App, Validations
 from aws_cdk.assertions import Template
 
+from infra.app_builder import build_app
 from infra.nag import rule_packs
 from infra.stack import EscalationStack
-from infra.wiring import build_app
 
 INSTANCE_ID = "11111111-2222-3333-4444-555555555555"
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -27,6 +28,7 @@ class Synth:
     stack: EscalationStack
     template: Template
     template_path: Path
+    context: Mapping[str, Any]
 
     @property
     def raw(self) -> dict[str, Any]:
@@ -50,7 +52,7 @@ def synthesize(context: Mapping[str, Any], outdir: Path) -> Synth:
     assembly = app.synth()
     path = Path(assembly.get_stack_artifact(stack.artifact_id).template_full_path)
     template = Template.from_json(json.loads(path.read_text()))
-    return Synth(app=app, stack=stack, template=template, template_path=path)
+    return Synth(app=app, stack=stack, template=template, template_path=path, context=dict(context))
 
 
 def statements(synth: Synth) -> Iterator[dict[str, Any]]:
@@ -63,6 +65,71 @@ def as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
+def rendered(value: Any) -> str:
+    """A string with its Fn::Join/Ref parts flattened (`<AWS::Region>`), for matching."""
+    if isinstance(value, str):
+        return value
+    if "Ref" in value:
+        return f"<{value['Ref']}>"
+    parts = value["Fn::Join"][1]
+    return "".join(p if isinstance(p, str) else f"<{p['Ref']}>" for p in parts)
+
+
+# CloudWatch may act for this account's alarms in this Region only.
+ALARM_CONDITIONS = {
+    "StringEquals": {"aws:SourceAccount": "<AWS::AccountId>"},
+    "ArnLike": {"aws:SourceArn": "arn:<AWS::Partition>:cloudwatch:<AWS::Region>:<AWS::AccountId>:alarm:*"},
+}
+
+
+def key_statements(synth: Synth) -> list[dict[str, Any]]:
+    _, key = synth.one("AWS::KMS::Key")
+    return list(key["Properties"]["KeyPolicy"]["Statement"])
+
+
+def principal_services(statement: dict[str, Any]) -> set[str]:
+    principal = statement.get("Principal")
+    return set(as_list(principal.get("Service", []))) if isinstance(principal, dict) else set()
+
+
+def rendered_conditions(statement: dict[str, Any]) -> dict[str, dict[str, str]]:
+    return {
+        operator: {key: rendered(value) for key, value in values.items()}
+        for operator, values in statement["Condition"].items()
+    }
+
+
+def gateway_responses(synth: Synth) -> dict[str, dict[str, Any]]:
+    """ResponseType -> properties of every AWS::ApiGateway::GatewayResponse."""
+    return {
+        r["Properties"]["ResponseType"]: r["Properties"]
+        for r in synth.resources("AWS::ApiGateway::GatewayResponse").values()
+    }
+
+
+def preflight_headers(synth: Synth) -> list[dict[str, str]]:
+    """The response headers of every CORS preflight (OPTIONS) method."""
+    return [
+        m["Properties"]["Integration"]["IntegrationResponses"][0]["ResponseParameters"]
+        for m in synth.resources("AWS::ApiGateway::Method").values()
+        if m["Properties"]["HttpMethod"] == "OPTIONS"
+    ]
+
+
+def layer_parameter_path(synth: Synth) -> str:
+    """The SSM path the function's one layer is resolved from at deploy time."""
+    _, function = synth.one("AWS::Lambda::Function")
+    (layer,) = function["Properties"]["Layers"]
+    parameter = synth.raw["Parameters"][layer["Ref"]]
+    assert parameter["Type"] == "AWS::SSM::Parameter::Value<String>"
+    return str(parameter["Default"])
+
+
+def assert_retained(synth: Synth, construct: Any) -> None:
+    resource = synth.raw["Resources"][synth.logical_id(construct)]
+    assert (resource.get("DeletionPolicy"), resource.get("UpdateReplacePolicy")) == ("Retain", "Retain")
+
+
 def assert_no_nag_findings(synth: Synth) -> None:
     problems = [
         f"{violation.rule_name}: {[r.construct_path for r in violation.violating_resources]}"
@@ -73,16 +140,31 @@ def assert_no_nag_findings(synth: Synth) -> None:
 
 
 def assert_acknowledgments_have_reasons(synth: Synth) -> None:
-    key = Validations.ACKNOWLEDGED_RULES_METADATA_KEY
-    acknowledged = {
-        (construct.node.path, rule): reason
-        for construct in synth.app.node.find_all()
-        for entry in construct.node.metadata
-        if entry.type == key
-        for rule, reason in dict(entry.data).items()
-    }
+    acknowledged = acknowledged_rules(synth.app)
     assert acknowledged, "expected the stack's documented acknowledgments"
-    assert {k: r for k, r in acknowledged.items() if len(str(r).strip()) < 20} == {}
+    assert {k: r for k, r in acknowledged.items() if len(r.strip()) < 20} == {}
+    # A reason that points at a file must point at one that exists.
+    for reason in acknowledged.values():
+        for path in re.findall(r"[\w./-]+\.(?:md|py|json|ya?ml|txt)\b", reason):
+            assert (REPO_ROOT / path).exists(), f"{path} named in {reason!r}"
+
+
+def assert_every_acknowledgment_is_still_raised(synth: Synth) -> None:
+    """Each acknowledged finding is one cdk-nag raises on that construct when nothing is acknowledged:
+    an acknowledgment for a finding that went away is a stale claim."""
+    bare_app, _ = build_app(synth.context, nag=False, acknowledge=False)
+    raised = [
+        (violation.rule_name, resource.construct_path or "")
+        for pack in rule_packs()
+        for violation in pack.validate_scope(bare_app).violations
+        for resource in violation.violating_resources
+    ]
+    stale = [
+        (path, rule)
+        for path, rule in acknowledged_rules(synth.app)
+        if not any(r == rule and (p == path or p.startswith(path + "/")) for r, p in raised)
+    ]
+    assert stale == [], stale
 
 
 def assert_cfn_lint_clean(synth: Synth) -> None:
@@ -103,3 +185,16 @@ def assert_cfn_lint_clean(synth: Synth) -> None:
         cwd=REPO_ROOT,
     )
     assert (result.returncode, result.stdout) == (0, ""), result.stdout + result.stderr
+
+
+def acknowledged_rules(app: App) -> dict[tuple[str, str], str]:
+    """(construct path, rule id) -> reason, for every acknowledgment in the app."""
+    key = Validations.ACKNOWLEDGED_RULES_METADATA_KEY
+    return {
+        # Stored as "Annotation::<rule id>".
+        (construct.node.path, str(rule).removeprefix("Annotation::")): str(reason)
+        for construct in app.node.find_all()
+        for entry in construct.node.metadata
+        if entry.type == key
+        for rule, reason in dict(entry.data).items()
+    }

@@ -35,17 +35,19 @@ def test_missing_instance_id_names_the_key_and_the_flag() -> None:
     "bad",
     ["*", "arn:aws:connect:eu-west-1:123456789012:instance/abc", "abc/contact", "a" * 101],
 )
-def test_instance_id_must_be_an_id(bad: str) -> None:
+def test_instance_id_must_be_an_id_not_an_arn_or_wildcard(bad: str) -> None:
     with pytest.raises(ContextError, match="connectInstanceId"):
         StackConfig.from_context(Context(connectInstanceId=bad))
 
 
-def test_defaults() -> None:
+def test_only_the_instance_id_is_required_and_defaults_reserve_five_environments() -> None:
     config = StackConfig.from_context(Context(connectInstanceId=INSTANCE_ID))
     assert config == StackConfig(connect_instance_id=INSTANCE_ID)
     assert config.env_name == "dev"
     assert config.uses_default_bus
     assert config.reserved_concurrency == 5
+    assert config.transfer_rate_per_environment == pytest.approx(0.4)
+    assert config.user_pool_client_ids == ()
     assert config.supervisor_group == contract.DEFAULT_SUPERVISOR_GROUP
     assert config.caller_user_id_claim == contract.DEFAULT_CALLER_USER_ID_CLAIM
     assert not config.routing_rules_parameter
@@ -60,6 +62,8 @@ def test_defaults() -> None:
         ("transferQuota", "fast"),
         ("transferQuota", "0"),
         ("desktopOrigin", "http://insecure.example"),
+        ("transferEnvironments", "0"),
+        ("userPoolClientIds", "a,b"),
     ],
 )
 def test_bad_optional_values_are_rejected(key: str, value: str) -> None:
@@ -68,9 +72,40 @@ def test_bad_optional_values_are_rejected(key: str, value: str) -> None:
 
 
 @pytest.mark.parametrize(("raw", "expected"), [("true", True), (True, True), ("false", False), (None, False)])
-def test_routing_rules_parameter_flag(raw: Any, expected: bool) -> None:
+def test_routing_rules_parameter_flag_accepts_strings_and_booleans(raw: Any, expected: bool) -> None:
     config = StackConfig.from_context(Context(connectInstanceId=INSTANCE_ID, routingRulesParameter=raw))
     assert config.routing_rules_parameter is expected
+
+
+@pytest.mark.parametrize("value", ["none", "None"])
+def test_reserved_concurrency_none_reserves_nothing_and_paces_for_assumed_environments(value: str) -> None:
+    config = StackConfig.from_context(Context(connectInstanceId=INSTANCE_ID, reservedConcurrency=value))
+    assert config.reserved_concurrency is None
+    assert config.transfer_rate_per_environment == pytest.approx(2 / 5)
+    assumed = StackConfig.from_context(
+        Context(connectInstanceId=INSTANCE_ID, reservedConcurrency="none", transferEnvironments="8")
+    )
+    assert assumed.transfer_rate_per_environment == pytest.approx(2 / 8)
+
+
+def test_transfer_environments_is_refused_alongside_a_reservation() -> None:
+    with pytest.raises(ContextError, match=r"transferEnvironments.*reservedConcurrency=none"):
+        StackConfig.from_context(
+            Context(connectInstanceId=INSTANCE_ID, reservedConcurrency="3", transferEnvironments="8")
+        )
+
+
+def test_imported_pool_requires_its_client_ids() -> None:
+    with pytest.raises(ContextError, match=r"userPoolClientIds.*required"):
+        StackConfig.from_context(Context(connectInstanceId=INSTANCE_ID, userPoolId="eu-west-1_AbC"))
+    with pytest.raises(ContextError, match="malformed"):
+        StackConfig.from_context(
+            Context(connectInstanceId=INSTANCE_ID, userPoolId="eu-west-1_AbC", userPoolClientIds="a b,c")
+        )
+    config = StackConfig.from_context(
+        Context(connectInstanceId=INSTANCE_ID, userPoolId="eu-west-1_AbC", userPoolClientIds=" a1, b2 ,")
+    )
+    assert config.user_pool_client_ids == ("a1", "b2")
 
 
 def test_app_py_exits_with_the_message_when_context_is_missing() -> None:

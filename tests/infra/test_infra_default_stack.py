@@ -2,22 +2,38 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aws_cdk.assertions import Match
+from aws_lambda_powertools.shared.version import VERSION as POWERTOOLS_VERSION
 
 from escalation import contract
-from infra import api, compute, events, monitoring
-from infra.config import LAMBDA_ROOT
+from infra import api, events, monitoring
+from infra.gateway_responses import GATEWAY_ANSWERS
+from infra.request_schema import DRAFT4, request_schema
+from tests.infra.iam_reference import check_grants
 from tests.infra.infra_support import (
+    ALARM_CONDITIONS,
     INSTANCE_ID,
+    REPO_ROOT,
     Synth,
     as_list,
     assert_acknowledgments_have_reasons,
     assert_cfn_lint_clean,
+    assert_every_acknowledgment_is_still_raised,
     assert_no_nag_findings,
+    assert_retained,
+    gateway_responses,
+    key_statements,
+    principal_services,
+    rendered,
+    rendered_conditions,
     statements,
     synthesize,
 )
@@ -42,6 +58,10 @@ def test_checks_every_acknowledgment_has_a_reason(synth: Synth) -> None:
     assert_acknowledgments_have_reasons(synth)
 
 
+def test_checks_every_acknowledged_finding_is_still_raised(synth: Synth) -> None:
+    assert_every_acknowledgment_is_still_raised(synth)
+
+
 def test_checks_cfn_lint_is_clean(synth: Synth) -> None:
     assert_cfn_lint_clean(synth)
 
@@ -49,11 +69,10 @@ def test_checks_cfn_lint_is_clean(synth: Synth) -> None:
 # --- Lambda -----------------------------------------------------------------------------------------
 
 
-def test_function_runtime_architecture_and_sizing(synth: Synth) -> None:
+def test_function_runs_python_3_13_on_arm64_capped_at_five_environments(synth: Synth) -> None:
     synth.template.has_resource_properties(
         "AWS::Lambda::Function",
         {
-            "Handler": compute.HANDLER,
             "Runtime": "python3.13",
             "Architectures": ["arm64"],
             "MemorySize": 256,
@@ -64,18 +83,25 @@ def test_function_runtime_architecture_and_sizing(synth: Synth) -> None:
     )
 
 
-def test_function_uses_the_powertools_layer_from_ssm_at_deploy_time(synth: Synth) -> None:
+def test_function_uses_the_powertools_layer_of_the_tested_release(synth: Synth) -> None:
     _, function = synth.one("AWS::Lambda::Function")
     layers = function["Properties"]["Layers"]
     assert len(layers) == 1
     parameter = synth.raw["Parameters"][layers[0]["Ref"]]
+    # Read independently of infra: the pin in requirements.txt and the release the tests import.
+    pins = [
+        line.split("==")[1].strip()
+        for line in (REPO_ROOT / "requirements.txt").read_text(encoding="utf-8").splitlines()
+        if line.startswith("aws-lambda-powertools")
+    ]
+    assert pins == [POWERTOOLS_VERSION]
     assert parameter == {
         "Type": "AWS::SSM::Parameter::Value<String>",
-        "Default": "/aws/service/powertools/python/arm64/python3.13/latest",
+        "Default": f"/aws/service/powertools/python/arm64/python3.13/{POWERTOOLS_VERSION}",
     }
 
 
-def test_function_environment(synth: Synth) -> None:
+def test_function_environment_names_every_resource_and_setting_the_handler_reads(synth: Synth) -> None:
     _, function = synth.one("AWS::Lambda::Function")
     env = function["Properties"]["Environment"]["Variables"]
     assert set(env) == {
@@ -87,6 +113,7 @@ def test_function_environment(synth: Synth) -> None:
         contract.EnvVar.CALLER_USER_ID_CLAIM,
         contract.EnvVar.SUPERVISOR_GROUP,
         contract.EnvVar.CONNECT_TRANSFER_RATE,
+        contract.EnvVar.CALLER_CLIENT_IDS,
         "POWERTOOLS_SERVICE_NAME",
         "POWERTOOLS_METRICS_NAMESPACE",
         "POWERTOOLS_LOG_LEVEL",
@@ -106,6 +133,9 @@ def test_function_environment(synth: Synth) -> None:
     assert env[contract.EnvVar.IDEMPOTENCY_TABLE] == {
         "Ref": synth.logical_id(synth.stack.storage.idempotency_table)
     }
+    # Only ID tokens issued to the created pool's desktop client are accepted.
+    client_id, _ = synth.one("AWS::Cognito::UserPoolClient")
+    assert env[contract.EnvVar.CALLER_CLIENT_IDS] == {"Ref": client_id}
 
 
 def test_function_log_group_has_retention(synth: Synth) -> None:
@@ -126,10 +156,40 @@ def test_async_invoke_config_retries_twice_then_dead_letters(synth: Synth) -> No
     }
 
 
-def test_function_code_is_the_lambdas_folder() -> None:
-    assert compute.HANDLER.split(".")[0] == "escalation"
-    assert (LAMBDA_ROOT / "escalation" / "contract.py").is_file()
-    assert "**/__pycache__" in compute.ASSET_EXCLUDES
+def test_function_handler_is_importable_from_the_staged_asset(synth: Synth) -> None:
+    _, function = synth.one("AWS::Lambda::Function")
+    # The template names the code by its asset hash; the assembly's asset manifest says which staged
+    # directory that hash was built from.
+    asset_hash = function["Properties"]["Code"]["S3Key"].removesuffix(".zip")
+    manifest = synth.template_path.with_name(f"{synth.stack.artifact_id}.assets.json")
+    source = json.loads(manifest.read_text())["files"][asset_hash]["source"]
+    assert source["packaging"] == "zip"
+    asset = synth.template_path.parent / source["path"]
+    module, attribute = function["Properties"]["Handler"].rsplit(".", 1)
+    assert not list(asset.rglob("__pycache__"))
+    # A fresh interpreter that sees only the asset (and the venv's packages, as the layer provides).
+    probe = (
+        "import importlib, sys; "
+        f"sys.path.insert(0, {str(asset)!r}); "
+        f"m = importlib.import_module({module!r}); "
+        f"assert m.__file__.startswith({str(asset)!r}), m.__file__; "
+        f"assert callable(getattr(m, {attribute!r}))"
+    )
+    # The function's own environment, with stand-ins for the values CloudFormation fills in.
+    stand_ins = {
+        contract.EnvVar.DLQ_URL: "https://sqs.eu-west-1.amazonaws.com/123456789012/dlq",
+        contract.EnvVar.ALERT_TOPIC_ARN: "arn:aws:sns:eu-west-1:123456789012:alerts",
+        contract.EnvVar.IDEMPOTENCY_TABLE: "idempotency",
+        contract.EnvVar.CALLER_CLIENT_IDS: "desktopclient",
+    }
+    variables = function["Properties"]["Environment"]["Variables"]
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env |= {"AWS_DEFAULT_REGION": "eu-west-1", "AWS_REGION": "eu-west-1"}
+    env |= {k: v if isinstance(v, str) else stand_ins[k] for k, v in variables.items()}
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=asset, env=env, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
 
 
 # --- IAM --------------------------------------------------------------------------------------------
@@ -137,14 +197,6 @@ def test_function_code_is_the_lambdas_folder() -> None:
 
 def connect_statements(synth: Synth) -> list[dict[str, Any]]:
     return [s for s in statements(synth) if any(a.startswith("connect:") for a in as_list(s["Action"]))]
-
-
-def rendered(resource: Any) -> str:
-    """An ARN with its Fn::Join/Ref parts flattened, for matching."""
-    if isinstance(resource, str):
-        return resource
-    parts = resource["Fn::Join"][1]
-    return "".join(p if isinstance(p, str) else f"<{p['Ref']}>" for p in parts)
 
 
 def test_iam_connect_actions_are_exactly_the_contract(synth: Synth) -> None:
@@ -164,20 +216,23 @@ def test_iam_no_connect_action_on_a_wildcard_resource(synth: Synth) -> None:
             ), arn
 
 
-def test_iam_connect_resources_per_action(synth: Synth) -> None:
-    prefix = f"arn:<AWS::Partition>:connect:<AWS::Region>:<AWS::AccountId>:instance/{INSTANCE_ID}"
+def test_iam_connect_grants_match_the_service_authorization_reference(synth: Synth) -> None:
     per_action: dict[str, set[str]] = {}
     for statement in connect_statements(synth):
         for action in as_list(statement["Action"]):
-            per_action.setdefault(action, set()).update(
-                rendered(r).removeprefix(prefix) for r in as_list(statement["Resource"])
-            )
-    assert per_action == {
-        "connect:DescribeContact": {"/contact/*"},
-        "connect:UpdateContactAttributes": {"/contact/*"},
-        "connect:TransferContact": {"/contact/*", "/contact-flow/*", "/queue/*", "/agent/*"},
-        "connect:GetCurrentUserData": {"", "/queue/*", "/agent/*"},
-    }
+            per_action.setdefault(action, set()).update(rendered(r) for r in as_list(statement["Resource"]))
+    assert set(per_action) == set(contract.CONNECT_ACTIONS)
+    problems = check_grants(
+        per_action,
+        partition="<AWS::Partition>",
+        region="<AWS::Region>",
+        account="<AWS::AccountId>",
+        instance_id=INSTANCE_ID,
+    )
+    assert problems == []
+    instance = f"arn:<AWS::Partition>:connect:<AWS::Region>:<AWS::AccountId>:instance/{INSTANCE_ID}"
+    assert instance in per_action["connect:TransferContact"]
+    assert instance not in per_action["connect:GetCurrentUserData"]
 
 
 def test_iam_data_plane_grants_are_scoped_to_this_stack(synth: Synth) -> None:
@@ -212,7 +267,7 @@ def test_iam_data_plane_grants_are_scoped_to_this_stack(synth: Synth) -> None:
 # --- Storage ----------------------------------------------------------------------------------------
 
 
-def test_idempotency_table(synth: Synth) -> None:
+def test_idempotency_table_is_on_demand_with_ttl_pitr_and_the_stack_key(synth: Synth) -> None:
     synth.template.has_resource_properties(
         "AWS::DynamoDB::Table",
         {
@@ -230,7 +285,7 @@ def test_idempotency_table(synth: Synth) -> None:
     )
 
 
-def test_key_rotates(synth: Synth) -> None:
+def test_key_rotation_is_on(synth: Synth) -> None:
     synth.template.has_resource_properties("AWS::KMS::Key", {"EnableKeyRotation": True})
 
 
@@ -238,6 +293,7 @@ def test_key_rotates(synth: Synth) -> None:
 def test_dead_letter_queues_are_encrypted_retained_and_tls_only(synth: Synth, queue: str) -> None:
     construct = synth.stack.storage.dlq if queue == "handler" else synth.stack.events.dlq
     logical_id = synth.logical_id(construct)
+    assert_retained(synth, construct)
     props = synth.raw["Resources"][logical_id]["Properties"]
     assert props["KmsMasterKeyId"] == getatt_arn(synth.logical_id(synth.stack.storage.key))
     assert props["MessageRetentionPeriod"] == 14 * 24 * 3600
@@ -269,7 +325,7 @@ def test_no_routing_rules_parameter_by_default(synth: Synth) -> None:
 # --- Events -----------------------------------------------------------------------------------------
 
 
-def test_rule_pattern_is_the_contracts(synth: Synth) -> None:
+def test_rule_matches_the_contracts_pattern_on_the_default_bus(synth: Synth) -> None:
     _, rule = synth.one("AWS::Events::Rule")
     assert rule["Properties"]["EventPattern"] == contract.SLA_BREACH_EVENT_PATTERN
     assert "EventBusName" not in rule["Properties"]  # the default bus
@@ -289,10 +345,36 @@ def test_rule_target_has_retry_policy_and_its_own_dlq(synth: Synth) -> None:
     assert event_dlq != synth.logical_id(synth.stack.storage.dlq)
 
 
+def test_eventbridge_can_write_to_its_encrypted_dlq_for_this_rule_only(synth: Synth) -> None:
+    rule_id, _ = synth.one("AWS::Events::Rule")
+    event_dlq = synth.logical_id(synth.stack.events.dlq)
+    (policy,) = [
+        p["Properties"]
+        for p in synth.resources("AWS::SQS::QueuePolicy").values()
+        if p["Properties"]["Queues"] == [{"Ref": event_dlq}]
+    ]
+    sends = [
+        {k: v for k, v in s.items() if k != "Sid"}
+        for s in policy["PolicyDocument"]["Statement"]
+        if s["Effect"] == "Allow"
+    ]
+    assert sends == [
+        {
+            "Action": "sqs:SendMessage",
+            "Condition": {"ArnEquals": {"aws:SourceArn": getatt_arn(rule_id)}},
+            "Effect": "Allow",
+            "Principal": {"Service": "events.amazonaws.com"},
+            "Resource": getatt_arn(event_dlq),
+        }
+    ]
+    (key_grant,) = [s for s in key_statements(synth) if principal_services(s) == {"events.amazonaws.com"}]
+    assert set(as_list(key_grant["Action"])) == {"kms:Decrypt", "kms:GenerateDataKey"}
+
+
 # --- API --------------------------------------------------------------------------------------------
 
 
-def test_post_escalations_uses_the_cognito_authorizer_and_validation(synth: Synth) -> None:
+def test_post_escalations_needs_a_cognito_token_and_a_valid_body(synth: Synth) -> None:
     authorizer_id, authorizer = synth.one("AWS::ApiGateway::Authorizer")
     assert authorizer["Properties"]["Type"] == "COGNITO_USER_POOLS"
     pool_id, _ = synth.one("AWS::Cognito::UserPool")
@@ -307,10 +389,9 @@ def test_post_escalations_uses_the_cognito_authorizer_and_validation(synth: Synt
     assert validator["Properties"]["ValidateRequestBody"] is True
     model_id, model = synth.one("AWS::ApiGateway::Model")
     assert post["RequestModels"] == {"application/json": {"Ref": model_id}}
-    assert model["Properties"]["Schema"] == {
-        "$schema": "http://json-schema.org/draft-04/schema#",
-        **api.REQUEST_SCHEMA,
-    }
+    # The handler's pydantic model, converted: unknown fields are refused by the gateway too.
+    assert model["Properties"]["Schema"] == {"$schema": DRAFT4, **request_schema()}
+    assert model["Properties"]["Schema"]["additionalProperties"] is False
     # The method sits on the contract's path.
     synth.template.has_resource_properties(
         "AWS::ApiGateway::Resource", {"PathPart": contract.API_PATH.strip("/")}
@@ -330,6 +411,26 @@ def test_stage_has_access_logs_throttling_and_tracing(synth: Synth) -> None:
     (settings,) = props["MethodSettings"]
     assert settings["ThrottlingRateLimit"] == api.THROTTLE_RATE
     assert settings["ThrottlingBurstLimit"] == api.THROTTLE_BURST
+
+
+def test_gateway_answers_its_own_refusals_in_the_error_shape_without_cors(synth: Synth) -> None:
+    responses = gateway_responses(synth)
+    assert set(responses) == {a.response_type for a in GATEWAY_ANSWERS}
+    for answer in GATEWAY_ANSWERS:
+        props = responses[answer.response_type]
+        assert props["ResponseTemplates"] == {"application/json": answer.body_template()}
+        assert props.get("StatusCode") == (str(answer.status) if answer.status else None)
+        assert not any("Access-Control" in h for h in props.get("ResponseParameters", {}))
+    assert responses["THROTTLED"]["ResponseParameters"] == {"gatewayresponse.header.Retry-After": "'1'"}
+
+
+def test_desktop_client_cannot_write_the_caller_attribute(synth: Synth) -> None:
+    _, client = synth.one("AWS::Cognito::UserPoolClient")
+    writable = client["Properties"]["WriteAttributes"]
+    # Present and non-empty: a client without WriteAttributes may write every writable attribute.
+    assert writable
+    assert contract.DEFAULT_CALLER_USER_ID_CLAIM not in writable
+    assert not any(a.startswith("custom:") for a in writable)
 
 
 def test_created_user_pool_has_the_supervisors_group_and_a_client(synth: Synth) -> None:
@@ -355,6 +456,25 @@ def test_created_user_pool_has_the_supervisors_group_and_a_client(synth: Synth) 
 # --- Monitoring -------------------------------------------------------------------------------------
 
 
+def test_cloudwatch_alarms_may_publish_to_the_topic_from_this_account_only(synth: Synth) -> None:
+    topic_id = synth.logical_id(synth.stack.alerts.topic)
+    _, policy = synth.one("AWS::SNS::TopicPolicy")
+    (grant,) = [
+        s
+        for s in policy["Properties"]["PolicyDocument"]["Statement"]
+        if s["Effect"] == "Allow" and principal_services(s) == {"cloudwatch.amazonaws.com"}
+    ]
+    assert grant["Action"] == "sns:Publish"
+    assert grant["Resource"] == {"Ref": topic_id}
+    assert rendered_conditions(grant) == ALARM_CONDITIONS
+
+
+def test_cloudwatch_may_use_the_key_for_this_accounts_alarms_only(synth: Synth) -> None:
+    (grant,) = [s for s in key_statements(synth) if principal_services(s) == {"cloudwatch.amazonaws.com"}]
+    assert set(as_list(grant["Action"])) == {"kms:Decrypt", "kms:GenerateDataKey*"}
+    assert rendered_conditions(grant) == ALARM_CONDITIONS
+
+
 def test_topic_is_encrypted_and_tls_only(synth: Synth) -> None:
     topic_id = synth.logical_id(synth.stack.alerts.topic)
     assert synth.raw["Resources"][topic_id]["Properties"]["KmsMasterKeyId"] == getatt_arn(
@@ -378,17 +498,6 @@ def test_topic_is_encrypted_and_tls_only(synth: Synth) -> None:
     assert not synth.resources("AWS::SNS::Subscription")
 
 
-def test_key_policy_lets_cloudwatch_and_eventbridge_use_the_key(synth: Synth) -> None:
-    _, key = synth.one("AWS::KMS::Key")
-    principals = {
-        service
-        for s in key["Properties"]["KeyPolicy"]["Statement"]
-        if isinstance(s.get("Principal"), dict)
-        for service in as_list(s["Principal"].get("Service", []))
-    }
-    assert {"cloudwatch.amazonaws.com", "events.amazonaws.com"} <= principals
-
-
 def test_every_alarm_notifies_the_topic(synth: Synth) -> None:
     alarms = synth.resources("AWS::CloudWatch::Alarm")
     assert len(alarms) == 6
@@ -404,21 +513,21 @@ def alarm_on(synth: Synth, metric_name: str) -> list[dict[str, Any]]:
     ]
 
 
-def test_dlq_depth_alarms(synth: Synth) -> None:
+def test_any_message_in_either_dlq_raises_an_alarm(synth: Synth) -> None:
     alarms = alarm_on(synth, "ApproximateNumberOfMessagesVisible")
     queues = {a["Dimensions"][0]["Value"]["Fn::GetAtt"][0] for a in alarms}
     assert queues == {synth.logical_id(synth.stack.storage.dlq), synth.logical_id(synth.stack.events.dlq)}
     assert all((a["ComparisonOperator"], a["Threshold"]) == ("GreaterThanThreshold", 0) for a in alarms)
 
 
-def test_alert_decision_alarm(synth: Synth) -> None:
+def test_one_alert_decision_raises_an_alarm(synth: Synth) -> None:
     (alarm,) = alarm_on(synth, contract.Metric.DECISION_ALERT)
     assert alarm["Namespace"] == contract.METRICS_NAMESPACE
     assert alarm["Dimensions"] == [{"Name": "service", "Value": contract.SERVICE_NAME}]
     assert (alarm["ComparisonOperator"], alarm["Threshold"]) == ("GreaterThanOrEqualToThreshold", 1)
 
 
-def test_throttling_alarm(synth: Synth) -> None:
+def test_sustained_connect_throttling_raises_an_alarm(synth: Synth) -> None:
     (alarm,) = alarm_on(synth, contract.Metric.CONNECT_ERROR)
     assert alarm["Namespace"] == contract.METRICS_NAMESPACE
     assert sorted(alarm["Dimensions"], key=lambda d: d["Name"]) == [
@@ -428,7 +537,7 @@ def test_throttling_alarm(synth: Synth) -> None:
     assert alarm["Threshold"] == monitoring.THROTTLES_PER_PERIOD
 
 
-def test_lambda_error_and_latency_alarms(synth: Synth) -> None:
+def test_handler_errors_and_slow_transfers_raise_alarms(synth: Synth) -> None:
     (errors,) = alarm_on(synth, "Errors")
     assert errors["Namespace"] == "AWS/Lambda"
     (latency,) = alarm_on(synth, contract.Metric.TRANSFER_LATENCY)
@@ -438,7 +547,8 @@ def test_lambda_error_and_latency_alarms(synth: Synth) -> None:
 
 def test_dashboard_shows_the_service_metrics(synth: Synth) -> None:
     _, dashboard = synth.one("AWS::CloudWatch::Dashboard")
-    assert dashboard["Properties"]["DashboardName"] == f"{contract.SERVICE_NAME}-dev"
+    # Dashboard names are global per account: stack name and Region keep two deployments apart.
+    assert rendered(dashboard["Properties"]["DashboardName"]) == "ConnectEscalation-dev-<AWS::Region>"
     body = str(synth.stack.resolve(dashboard["Properties"]["DashboardBody"]))
     for name in (
         contract.Metric.REQUESTED,
@@ -455,13 +565,13 @@ def test_dashboard_shows_the_service_metrics(synth: Synth) -> None:
         assert name in body, name
 
 
-def test_outputs(synth: Synth) -> None:
+def test_outputs_give_operators_the_api_queues_topic_dashboard_and_pool(synth: Synth) -> None:
     outputs = synth.raw["Outputs"]
     assert {"ApiUrl", "DlqUrl", "AlertTopicArn", "DashboardUrl", "UserPoolId", "UserPoolClientId"} <= set(
         outputs
     )
 
 
-def test_stack_name_uses_env_name(synth: Synth) -> None:
+def test_stack_and_template_are_named_after_the_env_name(synth: Synth) -> None:
     assert synth.stack.stack_name == "ConnectEscalation-dev"
     assert Path(synth.template_path).name == "ConnectEscalation-dev.template.json"

@@ -6,17 +6,24 @@ import json
 from typing import Any
 
 import pytest
+from aws_lambda_powertools.shared.version import VERSION as POWERTOOLS_VERSION
 
 from escalation import contract
 from infra import storage
 from infra.config import LAMBDA_ROOT
+from infra.gateway_responses import GATEWAY_ANSWERS
 from tests.infra.infra_support import (
     INSTANCE_ID,
     Synth,
     as_list,
     assert_acknowledgments_have_reasons,
     assert_cfn_lint_clean,
+    assert_every_acknowledgment_is_still_raised,
     assert_no_nag_findings,
+    assert_retained,
+    gateway_responses,
+    layer_parameter_path,
+    rendered,
     statements,
     synthesize,
 )
@@ -25,7 +32,8 @@ pytestmark = pytest.mark.infra
 
 ORIGIN = "https://example.my.connect.aws"
 POOL_ID = "eu-west-1_AbCdEfGhI"
-PARAMETER_NAME = f"/{contract.SERVICE_NAME}/prod/routing-rules"
+CLIENT_IDS = "1example23456789abcdefghij, 2example23456789abcdefghij"
+PARAMETER_NAME = f"/{contract.SERVICE_NAME}/ConnectEscalation-prod/routing-rules"
 
 
 @pytest.fixture(scope="module")
@@ -34,6 +42,7 @@ def synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
         "connectInstanceId": INSTANCE_ID,
         "envName": "prod",
         "userPoolId": POOL_ID,
+        "userPoolClientIds": CLIENT_IDS,
         "eventBusName": "contact-center",
         "alertEmail": "oncall@example.com",
         "desktopOrigin": ORIGIN + "/",
@@ -53,25 +62,32 @@ def test_checks_every_acknowledgment_has_a_reason(synth: Synth) -> None:
     assert_acknowledgments_have_reasons(synth)
 
 
+def test_checks_every_acknowledged_finding_is_still_raised(synth: Synth) -> None:
+    assert_every_acknowledgment_is_still_raised(synth)
+
+
 def test_checks_cfn_lint_is_clean(synth: Synth) -> None:
     assert_cfn_lint_clean(synth)
 
 
-def test_env_name_is_used_in_names(synth: Synth) -> None:
+def test_env_name_is_used_in_the_stack_and_dashboard_names(synth: Synth) -> None:
     assert synth.stack.stack_name == "ConnectEscalation-prod"
     _, dashboard = synth.one("AWS::CloudWatch::Dashboard")
-    assert dashboard["Properties"]["DashboardName"] == f"{contract.SERVICE_NAME}-prod"
+    assert rendered(dashboard["Properties"]["DashboardName"]) == "ConnectEscalation-prod-<AWS::Region>"
 
 
-def test_imported_user_pool_backs_the_authorizer(synth: Synth) -> None:
+def test_imported_user_pool_backs_the_authorizer_and_names_the_accepted_clients(synth: Synth) -> None:
     assert not synth.resources("AWS::Cognito::UserPool")
     _, authorizer = synth.one("AWS::ApiGateway::Authorizer")
     (arn,) = authorizer["Properties"]["ProviderARNs"]
     assert POOL_ID in json.dumps(arn)
     assert "UserPoolClientId" not in synth.raw["Outputs"]
+    _, function = synth.one("AWS::Lambda::Function")
+    variables = function["Properties"]["Environment"]["Variables"]
+    assert variables[contract.EnvVar.CALLER_CLIENT_IDS] == CLIENT_IDS.replace(" ", "")
 
 
-def test_cors_preflight_and_gateway_responses_name_the_desktop_origin(synth: Synth) -> None:
+def test_cors_preflight_allows_the_idempotency_key_for_the_desktop_origin_only(synth: Synth) -> None:
     methods = [m["Properties"] for m in synth.resources("AWS::ApiGateway::Method").values()]
     options = [m for m in methods if m["HttpMethod"] == "OPTIONS"]
     assert options, "expected CORS preflight methods"
@@ -79,14 +95,33 @@ def test_cors_preflight_and_gateway_responses_name_the_desktop_origin(synth: Syn
         assert method["AuthorizationType"] == "NONE"
         headers = method["Integration"]["IntegrationResponses"][0]["ResponseParameters"]
         assert headers["method.response.header.Access-Control-Allow-Origin"] == f"'{ORIGIN}'"
+        allowed = headers["method.response.header.Access-Control-Allow-Headers"].strip("'").split(",")
+        assert {"Idempotency-Key", "Authorization", "Content-Type"} <= set(allowed)
     (post,) = [m for m in methods if m["HttpMethod"] == "POST"]
     assert post["AuthorizationType"] == "COGNITO_USER_POOLS"
-    responses = synth.resources("AWS::ApiGateway::GatewayResponse")
-    assert {r["Properties"]["ResponseType"] for r in responses.values()} == {"DEFAULT_4XX", "DEFAULT_5XX"}
-    for response in responses.values():
-        assert response["Properties"]["ResponseParameters"] == {
-            "gatewayresponse.header.Access-Control-Allow-Origin": f"'{ORIGIN}'"
-        }
+
+
+def test_gateway_answers_carry_cors_headers_and_expose_retry_after(synth: Synth) -> None:
+    responses = gateway_responses(synth)
+    assert set(responses) == {a.response_type for a in GATEWAY_ANSWERS}
+    for answer in GATEWAY_ANSWERS:
+        props = responses[answer.response_type]
+        assert props["ResponseTemplates"] == {"application/json": answer.body_template()}
+        headers = props["ResponseParameters"]
+        assert headers["gatewayresponse.header.Access-Control-Allow-Origin"] == f"'{ORIGIN}'"
+        assert headers["gatewayresponse.header.Access-Control-Expose-Headers"] == "'Retry-After'"
+    assert responses["THROTTLED"]["ResponseParameters"]["gatewayresponse.header.Retry-After"] == "'1'"
+    assert responses["UNAUTHORIZED"]["StatusCode"] == "401"
+
+
+def test_dead_letter_queues_are_retained_with_every_option(synth: Synth) -> None:
+    assert_retained(synth, synth.stack.storage.dlq)
+    assert_retained(synth, synth.stack.events.dlq)
+
+
+def test_powertools_layer_path_is_version_pinned(synth: Synth) -> None:
+    path = layer_parameter_path(synth)
+    assert path == f"/aws/service/powertools/python/arm64/python3.13/{POWERTOOLS_VERSION}"
 
 
 def test_rule_listens_on_the_configured_bus(synth: Synth) -> None:
@@ -95,7 +130,7 @@ def test_rule_listens_on_the_configured_bus(synth: Synth) -> None:
     assert rule["Properties"]["EventPattern"] == contract.SLA_BREACH_EVENT_PATTERN
 
 
-def test_alert_email_subscription(synth: Synth) -> None:
+def test_alert_email_is_subscribed_to_the_topic(synth: Synth) -> None:
     synth.template.has_resource_properties(
         "AWS::SNS::Subscription",
         {
@@ -106,7 +141,7 @@ def test_alert_email_subscription(synth: Synth) -> None:
     )
 
 
-def test_routing_rules_parameter_and_its_grant(synth: Synth) -> None:
+def test_routing_rules_parameter_holds_the_bundled_rules_and_only_it_is_readable(synth: Synth) -> None:
     param_id, param = synth.one("AWS::SSM::Parameter")
     assert param["Properties"]["Name"] == PARAMETER_NAME
     expected = storage.read_routing_rules(LAMBDA_ROOT / contract.DEFAULT_ROUTING_RULES_FILE)
@@ -126,7 +161,7 @@ def test_routing_rules_parameter_and_its_grant(synth: Synth) -> None:
     )
 
 
-def test_context_overrides_reach_the_function(synth: Synth) -> None:
+def test_reservation_and_raised_quota_set_the_per_environment_rate(synth: Synth) -> None:
     _, function = synth.one("AWS::Lambda::Function")
     props = function["Properties"]
     assert props["ReservedConcurrentExecutions"] == 3

@@ -19,9 +19,15 @@ def stack_id(config: StackConfig) -> str:
 
 
 def build_app(
-    context: Mapping[str, Any] | None = None, *, outdir: str | None = None, nag: bool = True
+    context: Mapping[str, Any] | None = None,
+    *,
+    outdir: str | None = None,
+    nag: bool = True,
+    acknowledge: bool = True,
 ) -> tuple[App, EscalationStack]:
-    """The app with its one stack; raises ContextError when required context is missing."""
+    """The app with its one stack; raises ContextError when required context is missing.
+    `acknowledge=False` leaves the accepted cdk-nag findings unacknowledged (to check each is still
+    raised)."""
     app = App(context=dict(context) if context is not None else None, outdir=outdir)
     config = StackConfig.from_context(app.node)
     stack = EscalationStack(
@@ -34,7 +40,8 @@ def build_app(
         ),
         tags={"service": contract.SERVICE_NAME, "environment": config.env_name},
     )
-    acknowledge_findings(stack)
+    if acknowledge:
+        acknowledge_findings(stack)
     if nag:
         apply_checks(app)
     return app, stack
