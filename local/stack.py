@@ -33,8 +33,8 @@ from local.aws import LocalAws
 from local.background_server import Service
 from local.bus import LocalBus
 from local.connect_emulator import ConnectEmulator
-from local.handler_output import HandlerOutput
-from local.lambda_context import LambdaHandler
+from local.lambda_context import FunctionConfig, LambdaHandler
+from local.lambda_stdout import LambdaStdout
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 RUN_DIR = REPO_ROOT / ".local-run"
@@ -106,7 +106,7 @@ class LocalStack(Service):
         self.aws = LocalAws(
             routing_rules=ROUTING_RULES_FILE.read_text() if self.options.rules_in_ssm else None
         )
-        self.output: HandlerOutput | None = None
+        self.output: LambdaStdout | None = None
         self._saved_env: dict[str, str | None] = {}
         self._saved_stdout: Any = None
         self._bus: LocalBus | None = None
@@ -153,7 +153,7 @@ class LocalStack(Service):
         if self.options.capture_output:
             # Before the handler is imported: Powertools' Logger binds sys.stdout when it is created.
             self._saved_stdout = sys.stdout
-            self.output = HandlerOutput(sys.stdout, RUN_DIR / "handler.log")
+            self.output = LambdaStdout(sys.stdout, RUN_DIR / "handler.log")
             sys.stdout = self.output
         handler = self._fresh_handler()
         if self.output is not None:
@@ -161,14 +161,12 @@ class LocalStack(Service):
             log_handler = observability.logger.registered_handler
             if isinstance(log_handler, logging.StreamHandler):
                 log_handler.setStream(self.output)
-        self._bus = LocalBus(
-            handler,
-            dlq_url=self.aws.dlq_url,
-            sqs_client=self.aws.sqs(),
-            concurrency=self.options.concurrency,
+        function = FunctionConfig(
+            reserved_concurrency=self.options.concurrency,
             retry_delays=self.options.retry_delays,
             max_event_age_seconds=MAX_EVENT_AGE_SECONDS,
-        ).start()
+        )
+        self._bus = LocalBus(handler, function, dlq_url=self.aws.dlq_url, sqs_client=self.aws.sqs()).start()
         self._apply_env(
             {
                 # botocore names the variable after the service id: EventBridge, not "events".

@@ -14,6 +14,7 @@ import pytest
 
 from escalation.contract import API_PATH
 from local.api import LocalApi, authorizer_claims, make_dev_token, parse_dev_token
+from local.lambda_context import FunctionConfig
 from tests.local.helpers import RecordingHandler
 
 pytestmark = pytest.mark.integration
@@ -23,7 +24,7 @@ pytestmark = pytest.mark.integration
 def api(handler: RecordingHandler, tmp_path: Path) -> Iterator[LocalApi]:
     spec = tmp_path / "openapi.json"
     spec.write_text('{"openapi": "3.0.3"}')
-    with LocalApi(handler, port=0, openapi_path=spec, lambda_timeout_seconds=10) as running:
+    with LocalApi(handler, FunctionConfig(timeout_seconds=10), port=0, openapi_path=spec) as running:
         yield running
 
 

@@ -15,6 +15,7 @@ from escalation.contract import SLA_BREACH_DETAIL_TYPE, SLA_BREACH_EVENT_PATTERN
 from local.aws import LocalAws
 from local.bus import AsyncInvoker, LocalBus
 from local.event_pattern import matches, validate_pattern
+from local.lambda_context import FunctionConfig
 from tests.local.helpers import RecordingHandler, events_client, lambda_client
 
 pytestmark = pytest.mark.integration
@@ -24,9 +25,8 @@ FAST_RETRIES = (0.05, 0.1)
 
 @pytest.fixture
 def bus(handler: RecordingHandler, aws: LocalAws) -> Iterator[LocalBus]:
-    with LocalBus(
-        handler, dlq_url=aws.dlq_url, sqs_client=aws.sqs(), concurrency=2, retry_delays=FAST_RETRIES
-    ) as running:
+    function = FunctionConfig(reserved_concurrency=2, retry_delays=FAST_RETRIES)
+    with LocalBus(handler, function, dlq_url=aws.dlq_url, sqs_client=aws.sqs()) as running:
         yield running
 
 
@@ -196,9 +196,8 @@ def test_transient_failure_succeeds_on_retry(bus: LocalBus, handler: RecordingHa
 
 def test_event_older_than_the_maximum_age_is_given_up(handler: RecordingHandler) -> None:
     records: list[dict[str, Any]] = []
-    invoker = AsyncInvoker(
-        handler, retry_delays=(0.3,), max_event_age_seconds=0.1, on_failure=records.append
-    ).start()
+    function = FunctionConfig(retry_delays=(0.3,), max_event_age_seconds=0.1)
+    invoker = AsyncInvoker(handler, function, on_failure=records.append).start()
     try:
         invoker.submit({"fail": True})
         assert invoker.wait_idle(5)
@@ -216,7 +215,8 @@ def test_event_older_than_the_maximum_age_is_given_up(handler: RecordingHandler)
 def test_handler_overrunning_its_timeout_counts_as_a_failure(handler: RecordingHandler) -> None:
     handler.sleep = 0.1
     records: list[dict[str, Any]] = []
-    invoker = AsyncInvoker(handler, retry_delays=(), timeout_seconds=0.02, on_failure=records.append).start()
+    function = FunctionConfig(retry_delays=(), timeout_seconds=0.02)
+    invoker = AsyncInvoker(handler, function, on_failure=records.append).start()
     try:
         invoker.submit({"n": 1})
         assert invoker.wait_idle(5)
@@ -231,7 +231,7 @@ def test_handler_overrunning_its_timeout_counts_as_a_failure(handler: RecordingH
 
 def test_concurrency_is_bounded_by_the_worker_count(handler: RecordingHandler) -> None:
     handler.sleep = 0.05
-    invoker = AsyncInvoker(handler, concurrency=2).start()
+    invoker = AsyncInvoker(handler, FunctionConfig(reserved_concurrency=2)).start()
     try:
         for n in range(6):
             invoker.submit({"n": n})
@@ -325,7 +325,7 @@ def test_invoke_errors_use_lambda_error_codes(bus: LocalBus) -> None:
 def test_sync_invoke_is_throttled_when_every_slot_is_busy(handler: RecordingHandler, aws: LocalAws) -> None:
     gate = threading.Event()
     handler.gate = gate
-    with LocalBus(handler, concurrency=1) as bus:
+    with LocalBus(handler, FunctionConfig(reserved_concurrency=1)) as bus:
         lam = lambda_client(bus.endpoint_url, max_attempts=1)  # botocore would retry a throttle
         lam.invoke(FunctionName="escalation", InvocationType="Event", Payload=b"{}")
         deadline = time.monotonic() + 5
@@ -342,7 +342,7 @@ def test_sync_invoke_is_throttled_when_every_slot_is_busy(handler: RecordingHand
 
 def test_stop_leaves_no_threads_behind(handler: RecordingHandler) -> None:
     before = {t.name for t in threading.enumerate()}
-    with LocalBus(handler, concurrency=3) as bus:
+    with LocalBus(handler, FunctionConfig(reserved_concurrency=3)) as bus:
         bus.invoker.submit({"n": 1})
         assert bus.wait_idle(5)
     leaked = [

@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Any, TextIO
 
 
-class HandlerOutput(io.TextIOBase):
+class LambdaStdout(io.TextIOBase):
+    """The handler's stdout: JSON lines to a log file, EMF metrics summed, other text to the terminal."""
+
     def __init__(self, terminal: TextIO, log_path: Path) -> None:
         super().__init__()
         self._terminal = terminal
