@@ -257,7 +257,7 @@ def _proxy_result(result: Any) -> HttpResponse:
         data = base64.b64decode(body)
     else:
         data = body.encode("utf-8")
-    return HttpResponse(int(result["statusCode"]), tuple(headers), data)
+    return HttpResponse.of(int(result["statusCode"]), headers, data)
 
 
 class LocalApi(Service):

@@ -118,9 +118,10 @@ class LocalBus(Service):
                 self._sqs_client = boto3.client("sqs")
             self.invoker.on_failure = sqs_destination(self._sqs_client, self._dlq_url)
         self.invoker.start()
-        self._http.serve(
-            request_handler_class(bus_handle(self), server_version="LocalEventBus", on_error=internal_error)
+        handler_class = request_handler_class(
+            bus_handle(self), server_version="LocalEventBus", on_error=internal_error, methods=("GET", "POST")
         )
+        self._http.serve(handler_class)
         logger.info("local event bus / Lambda endpoint on %s", self.endpoint_url)
         return self
 

@@ -110,7 +110,7 @@ def invoke(  # noqa: PLR0911 - one return per Lambda Invoke outcome
     if result.error:
         out.append(("X-Amz-Function-Error", "Unhandled"))
     out.append(("Content-Type", "application/json"))
-    return HttpResponse(200, tuple(out), json.dumps(result.payload).encode())
+    return HttpResponse.of(200, out, json.dumps(result.payload).encode())
 
 
 def bus_handle(bus: BusBackend) -> Callable[[HttpRequest], HttpResponse]:

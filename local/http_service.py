@@ -67,9 +67,12 @@ class HttpResponse:
     headers: Headers = field(default=())
     body: bytes = b""
 
-    def __post_init__(self) -> None:
-        # Accept a mapping or any iterable of pairs; store an immutable tuple of pairs.
-        object.__setattr__(self, "headers", _header_pairs(self.headers))
+    @classmethod
+    def of(
+        cls, status: int, headers: Mapping[str, str] | Iterable[tuple[str, str]] = (), body: bytes = b""
+    ) -> HttpResponse:
+        """A response from headers given as a mapping or as (name, value) pairs."""
+        return cls(status, _header_pairs(headers), body)
 
     @classmethod
     def json(

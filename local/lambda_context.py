@@ -3,7 +3,7 @@
 It carries the attributes the Python runtime's context has and Powertools reads, and a real countdown in
 get_remaining_time_in_millis() so code that budgets its retries against the deadline behaves as deployed.
 The deadline is not enforced: a Python thread cannot be interrupted, so callers check the elapsed time
-after the handler returns (see local.bus) instead.
+after the handler returns (see local.lambda_invoker) instead.
 """
 
 from __future__ import annotations

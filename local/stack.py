@@ -46,6 +46,14 @@ ROUTING_RULES_FILE = REPO_ROOT / "lambdas" / "escalation" / "routing_rules.json"
 TRANSFER_RATE, TRANSFER_BURST = 2.0, 5
 OTHER_RATE, OTHER_BURST = 20.0, 40
 MAX_EVENT_AGE_SECONDS = 3600.0  # as the CDK stack's async invoke config
+IDLE_TIMEOUT_SECONDS = 90.0
+# The Connect operations the handler calls: reset() lifts operation-wide denials of these.
+HANDLER_CONNECT_OPERATIONS = (
+    "DescribeContact",
+    "GetCurrentUserData",
+    "UpdateContactAttributes",
+    "TransferContact",
+)
 
 
 @dataclass
@@ -218,6 +226,21 @@ class LocalStack(Service):
             else:
                 os.environ[name] = value
         self._saved_env.clear()
+
+    def reset(self, idle_timeout: float = IDLE_TIMEOUT_SECONDS) -> None:
+        """Back to the state after start, keeping data (contacts, ledger, idempotency records).
+
+        Waits for the bus to be idle (AssertionError after idle_timeout), then: no Connect faults, the
+        TransferContact quota the options give, no operation-wide denials of the handler's Connect
+        operations, an empty DLQ and alert queue.
+        """
+        assert self.bus.wait_idle(idle_timeout), "the local bus did not drain in time"
+        self.connect.clear_faults()
+        self.connect.set_quota_scale(1.0)
+        self.connect.set_quota(self.options.transfer_rate, self.options.transfer_burst, "TransferContact")
+        for operation in HANDLER_CONNECT_OPERATIONS:
+            self.connect.allow(operation)
+        self.aws.purge()
 
     # -- conveniences for the demo and the tests
 
