@@ -230,11 +230,12 @@ class LocalStack(Service):
     def reset(self, idle_timeout: float = IDLE_TIMEOUT_SECONDS) -> None:
         """Back to the state after start, keeping data (contacts, ledger, idempotency records).
 
-        Waits for the bus to be idle (AssertionError after idle_timeout), then: no Connect faults, the
+        Waits for the bus to be idle (TimeoutError after idle_timeout), then: no Connect faults, the
         TransferContact quota the options give, no operation-wide denials of the handler's Connect
         operations, an empty DLQ and alert queue.
         """
-        assert self.bus.wait_idle(idle_timeout), "the local bus did not drain in time"
+        if not self.bus.wait_idle(idle_timeout):
+            raise TimeoutError(f"the local bus did not drain in {idle_timeout:g} s")
         self.connect.clear_faults()
         self.connect.set_quota_scale(1.0)
         self.connect.set_quota(self.options.transfer_rate, self.options.transfer_burst, "TransferContact")
