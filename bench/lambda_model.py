@@ -125,7 +125,7 @@ def worker_main(
     os.environ.update(spec.env)
     # Before the import: Powertools' Logger binds sys.stdout when it is created.
     sys.stdout = open(spec.output_path, "a", buffering=1 << 16)  # noqa: SIM115 - lives as long as the process
-    from local.lambda_context import new_context
+    from local.lambda_context import FunctionConfig, new_context
 
     handler = _load_handler(spec)
     results.put((_READY, index, time.monotonic()))
@@ -136,7 +136,7 @@ def worker_main(
             break
         seq, attempt, event = item
         invocations += 1
-        context = new_context(timeout_seconds=spec.timeout_seconds)
+        context = new_context(FunctionConfig(timeout_seconds=spec.timeout_seconds))
         try:
             answer = handler(event, context)
         except Exception as error:

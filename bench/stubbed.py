@@ -151,9 +151,10 @@ def _transfer_answer() -> dict[str, Any]:
 
 
 def new_context() -> Any:
+    from local.lambda_context import FunctionConfig
     from local.lambda_context import new_context as make
 
-    return make(timeout_seconds=LAMBDA_TIMEOUT_SECONDS)
+    return make(FunctionConfig(timeout_seconds=LAMBDA_TIMEOUT_SECONDS))
 
 
 class _NoMock:

@@ -40,20 +40,14 @@ from collections import deque
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl
 
 from escalation.contract import API_PATH
 from local.background_server import BackgroundHttpServer, Service
-from local.lambda_context import (
-    DEFAULT_ACCOUNT_ID,
-    DEFAULT_FUNCTION_NAME,
-    DEFAULT_MEMORY_MB,
-    LambdaHandler,
-    new_context,
-)
+from local.http_service import HttpRequest, HttpResponse, request_handler_class
+from local.lambda_context import DEFAULT_ACCOUNT_ID, FunctionConfig, LambdaHandler, new_context
 
 logger = logging.getLogger(__name__)
 
@@ -244,7 +238,7 @@ class _ProxyResultError(ValueError):
     """The handler returned something API Gateway would answer 502 for."""
 
 
-def _proxy_result(result: Any) -> tuple[int, list[tuple[str, str]], bytes]:
+def _proxy_result(result: Any) -> HttpResponse:
     if not isinstance(result, Mapping) or not isinstance(result.get("statusCode"), int):
         raise _ProxyResultError("result must be an object with an integer statusCode")
     headers: list[tuple[str, str]] = []
@@ -263,7 +257,7 @@ def _proxy_result(result: Any) -> tuple[int, list[tuple[str, str]], bytes]:
         data = base64.b64decode(body)
     else:
         data = body.encode("utf-8")
-    return int(result["statusCode"]), headers, data
+    return HttpResponse.of(int(result["statusCode"]), headers, data)
 
 
 class LocalApi(Service):
@@ -275,22 +269,19 @@ class LocalApi(Service):
     def __init__(
         self,
         handler: LambdaHandler,
+        function: FunctionConfig | None = None,
         *,
         host: str = "127.0.0.1",
         port: int = 3000,
         openapi_path: str | Path | None = None,
         stage: str = DEFAULT_STAGE,
-        function_name: str = DEFAULT_FUNCTION_NAME,
-        lambda_timeout_seconds: float = INTEGRATION_TIMEOUT_SECONDS,
-        memory_mb: int = DEFAULT_MEMORY_MB,
         integration_timeout_seconds: float = INTEGRATION_TIMEOUT_SECONDS,
     ) -> None:
         self.handler = handler
+        # Default: a Lambda timeout as long as the integration's, so the gateway times out first.
+        self.function = function or FunctionConfig(timeout_seconds=INTEGRATION_TIMEOUT_SECONDS)
         self.openapi_path = Path(openapi_path) if openapi_path is not None else None
         self.stage = stage
-        self.function_name = function_name
-        self.lambda_timeout_seconds = lambda_timeout_seconds
-        self.memory_mb = memory_mb
         self.integration_timeout_seconds = integration_timeout_seconds
         self._http = BackgroundHttpServer("local-api", host, port)
         # The latest events passed to the handler, for tests; bounded so a long `serve` or bench run
@@ -299,7 +290,9 @@ class LocalApi(Service):
 
     def start(self) -> LocalApi:
         if not self._http.running:
-            self._http.serve(_make_request_handler(self))
+            self._http.serve(
+                request_handler_class(self._handle, server_version="LocalApiGateway", on_error=_bad_gateway)
+            )
             logger.info("local API on %s", self.url)
         return self
 
@@ -311,100 +304,65 @@ class LocalApi(Service):
         return self._http.url
 
     # Called from the request threads.
-    def _dispatch(  # noqa: PLR0911 - one return per API Gateway outcome
-        self, method: str, target: str, headers: list[tuple[str, str]], body: bytes, source_ip: str
-    ) -> tuple[int, list[tuple[str, str]], bytes]:
-        split = urlsplit(target)
-        path = split.path
-        if method == "GET" and path == OPENAPI_PATH and self.openapi_path is not None:
-            return 200, [("Content-Type", "application/json")], self.openapi_path.read_bytes()
-        if not (method == "POST" and path == API_PATH):
+    def _handle(self, request: HttpRequest) -> HttpResponse:  # noqa: PLR0911 - one return per outcome
+        path = request.path
+        if request.method == "GET" and path == OPENAPI_PATH and self.openapi_path is not None:
+            return HttpResponse(200, (("Content-Type", "application/json"),), self.openapi_path.read_bytes())
+        if not (request.method == "POST" and path == API_PATH):
             return _gateway_error(*_MISSING_TOKEN)
 
-        authorization = next((v for k, v in headers if k.lower() == "authorization"), None)
-        claims = parse_dev_token(authorization)
+        claims = parse_dev_token(request.header("Authorization"))
         if claims is None:
             return _gateway_error(*_UNAUTHORIZED)
 
         event = build_rest_event(
-            method=method,
+            method=request.method,
             path=path,
-            headers=headers,
-            query=split.query,
-            body=body,
+            headers=_forwarded(request),
+            query=request.query,
+            body=request.body,
             claims=claims,
             resource=API_PATH,
             stage=self.stage,
-            source_ip=source_ip,
+            source_ip=request.client_ip,
         )
         self.events.append(event)
-        context = new_context(
-            self.function_name, timeout_seconds=self.lambda_timeout_seconds, memory_mb=self.memory_mb
-        )
+        context = new_context(self.function)
         started = time.monotonic()
         try:
             result = self.handler(event, context)
         except Exception:
             # A Lambda that fails makes API Gateway answer 502 with a generic message.
             logger.exception("handler raised; answering 502 as API Gateway would")
-            return _gateway_error(*_BAD_GATEWAY)
+            return _bad_gateway()
         if time.monotonic() - started > self.integration_timeout_seconds:
             return _gateway_error(*_TIMEOUT)
         try:
-            status, out_headers, data = _proxy_result(result)
+            response = _proxy_result(result)
         except (_ProxyResultError, binascii.Error) as exc:
             logger.error("malformed Lambda proxy response (%s): %r", exc, result)
-            return _gateway_error(*_BAD_GATEWAY)
-        out_headers.append(("x-amzn-RequestId", event["requestContext"]["requestId"]))
-        return status, out_headers, data
+            return _bad_gateway()
+        return response.with_header("x-amzn-RequestId", event["requestContext"]["requestId"])
 
 
-def _gateway_error(status: int, error_type: str, message: str) -> tuple[int, list[tuple[str, str]], bytes]:
-    headers = [
-        ("Content-Type", "application/json"),
-        ("x-amzn-ErrorType", error_type),
-        ("x-amzn-RequestId", str(uuid.uuid4())),
-    ]
-    return status, headers, json.dumps({"message": message}).encode()
+def _forwarded(request: HttpRequest) -> list[tuple[str, str]]:
+    """The request's headers plus those API Gateway adds in front of the integration."""
+    headers = list(request.headers)
+    present = {name.lower() for name, _ in headers}
+    for name, value in (
+        ("X-Forwarded-For", request.client_ip),
+        ("X-Forwarded-Port", str(request.server_port)),
+        ("X-Forwarded-Proto", "http"),
+    ):
+        if name.lower() not in present:
+            headers.append((name, value))
+    return headers
 
 
-def _make_request_handler(api: LocalApi) -> type[BaseHTTPRequestHandler]:
-    class _RequestHandler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        server_version = "LocalApiGateway"
+def _gateway_error(status: int, error_type: str, message: str) -> HttpResponse:
+    headers = (("x-amzn-ErrorType", error_type), ("x-amzn-RequestId", str(uuid.uuid4())))
+    return HttpResponse.json(status, {"message": message}, headers)
 
-        def _handle(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length > 0 else b""
-            headers = [(k, v) for k, v in self.headers.items()]
-            # Headers API Gateway adds in front of the integration.
-            present = {k.lower() for k, _ in headers}
-            for name, value in (
-                ("X-Forwarded-For", self.client_address[0]),
-                ("X-Forwarded-Port", str(self.connection.getsockname()[1])),
-                ("X-Forwarded-Proto", "http"),
-            ):
-                if name.lower() not in present:
-                    headers.append((name, value))
-            try:
-                status, out_headers, data = api._dispatch(
-                    self.command, self.path, headers, body, self.client_address[0]
-                )
-            except Exception:
-                logger.exception("local API failed")
-                status, out_headers, data = _gateway_error(*_BAD_GATEWAY)
-            self.send_response(status)
-            for name, value in out_headers:
-                if name.lower() not in ("content-length", "connection", "transfer-encoding"):
-                    self.send_header(name, value)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(data)
 
-        do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _handle  # noqa: N815
-
-        def log_message(self, format: str, *args: Any) -> None:
-            logger.debug("%s " + format, self.address_string(), *args)
-
-    return _RequestHandler
+def _bad_gateway() -> HttpResponse:
+    return _gateway_error(*_BAD_GATEWAY)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import socket
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 
 class Service:
@@ -26,20 +29,56 @@ class Service:
         self.stop()
 
 
+class _TrackingHTTPServer(ThreadingHTTPServer):
+    """A threading server that knows its open connections, so stopping can end idle keep-alive ones."""
+
+    daemon_threads = True
+    allow_reuse_address = True  # many servers come and go on free ports in the tests
+
+    def __init__(self, address: tuple[str, int], handler_class: type[BaseHTTPRequestHandler]) -> None:
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
+        super().__init__(address, handler_class)
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        with self._connections_lock:
+            self._connections.add(request)
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            with self._connections_lock:
+                self._connections.discard(request)
+
+    def close_open_connections(self) -> None:
+        # Keep-alive handler threads would otherwise wait on idle sockets after shutdown.
+        with self._connections_lock:
+            connections = list(self._connections)
+        for connection in connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
+            return  # the client went away (often on purpose: timeouts and drops)
+        super().handle_error(request, client_address)
+
+
 class BackgroundHttpServer:
     def __init__(self, name: str, host: str, port: int) -> None:
         self.name = name
         self._address = (host, port)
-        self._server: ThreadingHTTPServer | None = None
+        self._server: _TrackingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        # Set while stopping, so handlers that sleep (injected delays) can wait on it and end early.
+        self.stopping = threading.Event()
 
     @property
     def running(self) -> bool:
         return self._server is not None
 
     def serve(self, handler_class: type[BaseHTTPRequestHandler]) -> None:
-        server = ThreadingHTTPServer(self._address, handler_class)
-        server.daemon_threads = True
+        server = _TrackingHTTPServer(self._address, handler_class)
+        self.stopping.clear()
         self._server = server
         # A short poll interval so that shutdown() returns at once (the default is half a second).
         self._thread = threading.Thread(
@@ -51,7 +90,9 @@ class BackgroundHttpServer:
         server, self._server = self._server, None
         if server is None:
             return
+        self.stopping.set()
         server.shutdown()
+        server.close_open_connections()
         server.server_close()
         if self._thread is not None:
             self._thread.join(timeout=5)

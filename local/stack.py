@@ -33,16 +33,20 @@ from local.aws import LocalAws
 from local.background_server import Service
 from local.bus import LocalBus
 from local.connect_emulator import (
+    AccessRule,
     AgentSeed,
     ConnectEmulator,
     ContactSeed,
     EmulatorAdmin,
+    FaultScope,
     FlowSeed,
     InstanceSeed,
     QueueSeed,
+    QuotaPlan,
+    QuotaScale,
 )
-from local.handler_output import HandlerOutput
-from local.lambda_context import LambdaHandler
+from local.lambda_context import FunctionConfig, LambdaHandler
+from local.lambda_stdout import LambdaStdout
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 RUN_DIR = REPO_ROOT / ".local-run"
@@ -54,6 +58,14 @@ ROUTING_RULES_FILE = REPO_ROOT / "lambdas" / "escalation" / "routing_rules.json"
 TRANSFER_RATE, TRANSFER_BURST = 2.0, 5
 OTHER_RATE, OTHER_BURST = 20.0, 40
 MAX_EVENT_AGE_SECONDS = 3600.0  # as the CDK stack's async invoke config
+IDLE_TIMEOUT_SECONDS = 90.0
+# The Connect operations the handler calls: reset() lifts operation-wide denials of these.
+HANDLER_CONNECT_OPERATIONS = (
+    "DescribeContact",
+    "GetCurrentUserData",
+    "UpdateContactAttributes",
+    "TransferContact",
+)
 
 
 @dataclass
@@ -114,7 +126,7 @@ class LocalStack(Service):
         self.aws = LocalAws(
             routing_rules=ROUTING_RULES_FILE.read_text() if self.options.rules_in_ssm else None
         )
-        self.output: HandlerOutput | None = None
+        self.output: LambdaStdout | None = None
         self._saved_env: dict[str, str | None] = {}
         self._saved_stdout: Any = None
         self._bus: LocalBus | None = None
@@ -161,7 +173,7 @@ class LocalStack(Service):
         if self.options.capture_output:
             # Before the handler is imported: Powertools' Logger binds sys.stdout when it is created.
             self._saved_stdout = sys.stdout
-            self.output = HandlerOutput(sys.stdout, RUN_DIR / "handler.log")
+            self.output = LambdaStdout(sys.stdout, RUN_DIR / "handler.log")
             sys.stdout = self.output
         handler = self._fresh_handler()
         if self.output is not None:
@@ -169,14 +181,12 @@ class LocalStack(Service):
             log_handler = observability.logger.registered_handler
             if isinstance(log_handler, logging.StreamHandler):
                 log_handler.setStream(self.output)
-        self._bus = LocalBus(
-            handler,
-            dlq_url=self.aws.dlq_url,
-            sqs_client=self.aws.sqs(),
-            concurrency=self.options.concurrency,
+        function = FunctionConfig(
+            reserved_concurrency=self.options.concurrency,
             retry_delays=self.options.retry_delays,
             max_event_age_seconds=MAX_EVENT_AGE_SECONDS,
-        ).start()
+        )
+        self._bus = LocalBus(handler, function, dlq_url=self.aws.dlq_url, sqs_client=self.aws.sqs()).start()
         self._apply_env(
             {
                 # botocore names the variable after the service id: EventBridge, not "events".
@@ -228,6 +238,24 @@ class LocalStack(Service):
             else:
                 os.environ[name] = value
         self._saved_env.clear()
+
+    def reset(self, idle_timeout: float = IDLE_TIMEOUT_SECONDS) -> None:
+        """Back to the state after start, keeping data (contacts, ledger, idempotency records).
+
+        Waits for the bus to be idle (TimeoutError after idle_timeout), then: no Connect faults, the
+        TransferContact quota the options give, no operation-wide denials of the handler's Connect
+        operations, an empty DLQ and alert queue.
+        """
+        if not self.bus.wait_idle(idle_timeout):
+            raise TimeoutError(f"the local bus did not drain in {idle_timeout:g} s")
+        self.connect.clear_faults(FaultScope())
+        self.connect.set_quota_scale(QuotaScale(1.0))
+        self.connect.set_quota(
+            QuotaPlan(self.options.transfer_rate, self.options.transfer_burst, "TransferContact")
+        )
+        for operation in HANDLER_CONNECT_OPERATIONS:
+            self.connect.allow(AccessRule(operation))
+        self.aws.purge()
 
     # -- conveniences for the demo and the tests
 

@@ -21,17 +21,18 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-import pytest
 
 from escalation.contract import API_PATH, SLA_BREACH_DETAIL_TYPE, SLA_BREACH_SOURCE
 from escalation.domain.identity import escalation_id
 from local.api import make_dev_token
-from local.aws import ISOLATION_UNSET, isolated_env
+from local.lambda_stdout import emf_samples
 from local.stack import INSTANCE_ID, LocalStack, StackOptions
+from tests.aws_isolation import isolated_aws_env
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BUNDLED_RULES = REPO_ROOT / "lambdas" / "escalation" / "routing_rules.json"
 IDLE_TIMEOUT = 90.0
+FAST_RETRY_DELAYS = (0.05, 0.1)  # Lambda's asynchronous retries, shortened further than the stack's
 
 # Dev tokens: a contact's agent, another agent, a supervisor (group), a user with no Connect identity.
 ALICE = make_dev_token("agent-alice", ["agents"], "alice")
@@ -40,20 +41,17 @@ SUPERVISOR = make_dev_token("agent-carol", ["supervisors"], "carol")
 STRANGER = make_dev_token("agent-mallory", ["agents"], "mallory")
 
 
-@contextlib.contextmanager
-def isolated_aws_env(tmp_dir: Path) -> Iterator[None]:
-    """Dummy credentials and nothing from the developer's AWS configuration, for a whole module/session."""
-    with pytest.MonkeyPatch.context() as mp:
-        for name in ISOLATION_UNSET:
-            mp.delenv(name, raising=False)
-        for name, value in isolated_env(tmp_dir).items():
-            mp.setenv(name, value)
-        yield
+def suite_stack_options(**overrides: Any) -> StackOptions:
+    """The suites' stack: free API port, no TransferContact quota, fast retries; `overrides` on top."""
+    options: dict[str, Any] = {"api_port": 0, "transfer_rate": None, "retry_delays": FAST_RETRY_DELAYS}
+    options.update(overrides)
+    return StackOptions(**options)
 
 
 @contextlib.contextmanager
 def running_stack(tmp_dir: Path, options: StackOptions) -> Iterator[LocalStack]:
-    """A LocalStack with the given options; its handler output is not captured (pytest captures it)."""
+    """A LocalStack with the given options in an isolated AWS environment; its handler output is not
+    captured (pytest captures it). Every suite's `stack` fixture (tests/conftest.py) starts one here."""
     options.capture_output = False
     with isolated_aws_env(tmp_dir), LocalStack(options) as stack:
         yield stack
@@ -187,7 +185,7 @@ def event_escalation_id(contact_id: str, reason: str = "SLA_BREACH") -> str:
 
 
 def wait_until[T](
-    predicate: Callable[[], T], timeout: float = 30.0, interval: float = 0.05, what: str = "condition"
+    predicate: Callable[[], T | None], timeout: float = 30.0, interval: float = 0.05, what: str = "condition"
 ) -> T:
     """Poll until `predicate` returns something truthy; fail with `what` at the deadline."""
     deadline = time.monotonic() + timeout
@@ -201,6 +199,7 @@ def wait_until[T](
 
 
 def wait_idle(stack: LocalStack, timeout: float = IDLE_TIMEOUT) -> None:
+    """Wait for every queued, retrying or running invocation on the stack's bus to finish."""
     assert stack.bus.wait_idle(timeout), "the local bus did not drain in time"
 
 
@@ -240,17 +239,6 @@ def emf_metrics(text: str) -> dict[str, float]:
     """Sum EMF metric values by name from captured handler stdout (Powertools prints one JSON a line)."""
     totals: dict[str, float] = {}
     for line in text.splitlines():
-        if not line.startswith("{") or '"_aws"' not in line:
-            continue
-        try:
-            record = json.loads(line)
-        except ValueError:
-            continue
-        for directive in record["_aws"].get("CloudWatchMetrics", []):
-            for metric in directive.get("Metrics", []):
-                value = record.get(metric["Name"])
-                values = value if isinstance(value, list) else [value]
-                totals[metric["Name"]] = totals.get(metric["Name"], 0.0) + sum(
-                    v for v in values if isinstance(v, int | float)
-                )
+        for sample in emf_samples(line):
+            totals[sample.name] = totals.get(sample.name, 0.0) + sum(sample.values)
     return totals

@@ -6,6 +6,7 @@ from local import demo
 
 
 @pytest.mark.integration
+@pytest.mark.usefixtures("isolated_aws")
 def test_the_demo_scenario_passes_every_step(capsys: pytest.CaptureFixture[str]) -> None:
     exit_code = demo.main()
     output = capsys.readouterr().out

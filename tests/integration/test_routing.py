@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from local.connect_emulator import AgentStatusChange, ContactRef
-from local.stack import INSTANCE_ID, LocalStack
-from tests.integration.conftest import integration_options
+from local.stack import INSTANCE_ID, LocalStack, StackOptions
 from tests.integration.support import (
     ALICE,
     BUNDLED_RULES,
@@ -24,22 +22,24 @@ from tests.integration.support import (
     event_escalation_id,
     post,
     put_breaches,
-    running_stack,
+    suite_stack_options,
     transfers_of,
     wait_idle,
 )
 
 
 @pytest.fixture(scope="module", params=["file", "ssm"])
-def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    in_ssm = request.param == "ssm"
-    options = integration_options(
-        rules_in_ssm=in_ssm,
+def stack_options(request: pytest.FixtureRequest) -> StackOptions:
+    return suite_stack_options(
+        rules_in_ssm=request.param == "ssm",
         extra_env={"CONNECT_MAX_ATTEMPTS": "2", "ROUTING_RULES_CACHE_SECONDS": "0"},
     )
-    with running_stack(tmp_path_factory.mktemp(f"routing-{request.param}"), options) as running:
-        assert os.environ["ROUTING_RULES"].startswith("ssm:") == in_ssm
-        yield running
+
+
+def test_the_rules_come_from_ssm_exactly_when_the_options_say_so(
+    stack: LocalStack, stack_options: StackOptions
+) -> None:
+    assert os.environ["ROUTING_RULES"].startswith("ssm:") == stack_options.rules_in_ssm
 
 
 def task(stack: LocalStack, channel: str = "TASK", agent: str = "agent-alice") -> str:
@@ -132,7 +132,8 @@ def test_vip_goes_to_the_account_manager_when_available(stack: LocalStack) -> No
 
     assert answer.status == 200
     assert answer.body["target"] == {"type": "AGENT", "id": "agent-account-manager"}
-    assert transfers_of(stack, contact)[0]["user_id"] == "agent-account-manager"
+    [transfer] = transfers_of(stack, contact)
+    assert transfer["user_id"] == "agent-account-manager"
 
 
 def test_vip_falls_back_to_the_queue_when_the_account_manager_is_offline(stack: LocalStack) -> None:
@@ -164,7 +165,8 @@ def test_an_explicit_agent_who_is_offline_falls_back_to_the_rule_queue(stack: Lo
     )
     assert answer.status == 200
     assert (answer.body["target"]["id"], answer.body["fellBackToQueue"]) == ("queue-tier2", True)
-    assert transfers_of(stack, contact)[0]["queue_id"] == "queue-tier2"
+    [transfer] = transfers_of(stack, contact)
+    assert transfer["queue_id"] == "queue-tier2"
 
 
 def test_an_allowed_explicit_queue_is_used(stack: LocalStack) -> None:
@@ -176,7 +178,8 @@ def test_an_allowed_explicit_queue_is_used(stack: LocalStack) -> None:
     )
     assert answer.status == 200
     assert answer.body["target"] == {"type": "QUEUE", "id": "queue-supervisors"}
-    assert transfers_of(stack, contact)[0]["queue_id"] == "queue-supervisors"
+    [transfer] = transfers_of(stack, contact)
+    assert transfer["queue_id"] == "queue-supervisors"
 
 
 @pytest.mark.parametrize(
@@ -212,7 +215,7 @@ def test_explicit_targets_are_not_allowed_at_level_2(stack: LocalStack) -> None:
     assert transfers_of(stack, first.body["newContactId"]) == []
 
 
-@pytest.mark.parametrize("stack", ["ssm"], indirect=True)
+@pytest.mark.parametrize("stack_options", ["ssm"], indirect=True)
 def test_rules_changed_in_ssm_apply_without_a_deploy(stack: LocalStack) -> None:
     parameter = stack.aws.routing_rules_parameter
     assert parameter is not None
@@ -234,4 +237,5 @@ def test_rules_changed_in_ssm_apply_without_a_deploy(stack: LocalStack) -> None:
 
     assert answer.status == 200
     assert answer.body["target"]["id"] == "queue-supervisors"
-    assert transfers_of(stack, contact)[0]["queue_id"] == "queue-supervisors"
+    [transfer] = transfers_of(stack, contact)
+    assert transfer["queue_id"] == "queue-supervisors"

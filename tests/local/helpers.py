@@ -20,15 +20,15 @@ class RecordingHandler:
         self.result = result if result is not None else {"statusCode": 200, "body": "{}"}
         self.sleep = sleep
         self.gate: threading.Event | None = None
-        self.calls: list[tuple[dict[str, Any], Any]] = []
+        self._calls: list[tuple[dict[str, Any], Any]] = []
         self._lock = threading.Lock()
         self.running = 0
         self.max_running = 0
 
     def __call__(self, event: dict[str, Any], context: Any) -> Any:
         with self._lock:
-            self.calls.append((event, context))
-            n = len(self.calls)
+            self._calls.append((event, context))
+            n = len(self._calls)
             self.running += 1
             self.max_running = max(self.max_running, self.running)
         try:
@@ -47,8 +47,20 @@ class RecordingHandler:
                 self.running -= 1
 
     @property
+    def calls(self) -> list[tuple[dict[str, Any], Any]]:
+        """Every (event, context) the handler was called with, in call order (a copy)."""
+        with self._lock:
+            return list(self._calls)
+
+    @property
     def events(self) -> list[dict[str, Any]]:
         return [event for event, _ in self.calls]
+
+    def only_call(self) -> tuple[dict[str, Any], Any]:
+        """The one (event, context) the handler was called with; fails unless there was exactly one."""
+        calls = self.calls
+        assert len(calls) == 1, f"expected one call, got {len(calls)}"
+        return calls[0]
 
 
 def events_client(endpoint_url: str) -> Any:

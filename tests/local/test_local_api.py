@@ -14,6 +14,7 @@ import pytest
 
 from escalation.contract import API_PATH
 from local.api import LocalApi, authorizer_claims, make_dev_token, parse_dev_token
+from local.lambda_context import FunctionConfig
 from tests.local.helpers import RecordingHandler
 
 pytestmark = pytest.mark.integration
@@ -23,7 +24,7 @@ pytestmark = pytest.mark.integration
 def api(handler: RecordingHandler, tmp_path: Path) -> Iterator[LocalApi]:
     spec = tmp_path / "openapi.json"
     spec.write_text('{"openapi": "3.0.3"}')
-    with LocalApi(handler, port=0, openapi_path=spec, lambda_timeout_seconds=10) as running:
+    with LocalApi(handler, FunctionConfig(timeout_seconds=10), port=0, openapi_path=spec) as running:
         yield running
 
 
@@ -63,8 +64,7 @@ def test_post_escalations_builds_a_rest_v1_event_with_claims(
     assert json.loads(resp_body) == {"escalationId": "e-1"}
     assert resp_headers["content-type"] == "application/json"
     assert resp_headers["x-trace"] in ("a, b", "b")  # http.client folds repeated headers
-    assert len(handler.calls) == 1
-    event, context = handler.calls[0]
+    event, context = handler.only_call()
     assert event["resource"] == API_PATH
     assert event["path"] == API_PATH
     assert event["httpMethod"] == "POST"
@@ -102,7 +102,7 @@ def test_post_escalations_builds_a_rest_v1_event_with_claims(
 
 def test_binary_body_is_passed_base64_encoded(api: LocalApi, handler: RecordingHandler) -> None:
     request(api, "POST", API_PATH, b"\xff\xfe\x00", bearer())
-    event = handler.events[0]
+    [event] = handler.events
     assert event["isBase64Encoded"] is True
     assert base64.b64decode(event["body"]) == b"\xff\xfe\x00"
 
@@ -184,7 +184,7 @@ def test_handler_error_or_malformed_result_is_502(api: LocalApi, handler: Record
     assert json.loads(body) == {"message": "Internal server error"}
 
 
-def test_dev_token_round_trip() -> None:
+def test_a_dev_token_parses_back_to_its_claims_with_or_without_bearer() -> None:
     token = make_dev_token("agent-1", ["agents"], "bob", extra_claims={"email": "bob@example.com"})
 
     assert token.startswith("local-dev.")

@@ -15,6 +15,7 @@ from escalation.contract import SLA_BREACH_DETAIL_TYPE, SLA_BREACH_EVENT_PATTERN
 from local.aws import LocalAws
 from local.bus import AsyncInvoker, LocalBus
 from local.event_pattern import matches, validate_pattern
+from local.lambda_context import FunctionConfig, new_context
 from tests.local.helpers import RecordingHandler, events_client, lambda_client
 
 pytestmark = pytest.mark.integration
@@ -24,9 +25,8 @@ FAST_RETRIES = (0.05, 0.1)
 
 @pytest.fixture
 def bus(handler: RecordingHandler, aws: LocalAws) -> Iterator[LocalBus]:
-    with LocalBus(
-        handler, dlq_url=aws.dlq_url, sqs_client=aws.sqs(), concurrency=2, retry_delays=FAST_RETRIES
-    ) as running:
+    function = FunctionConfig(reserved_concurrency=2, retry_delays=FAST_RETRIES)
+    with LocalBus(handler, function, dlq_url=aws.dlq_url, sqs_client=aws.sqs()) as running:
         yield running
 
 
@@ -94,8 +94,7 @@ def test_matching_event_reaches_the_handler_and_others_are_dropped(
     assert answer["FailedEntryCount"] == 0
     assert all("EventId" in e for e in answer["Entries"])
     assert bus.wait_idle(5)
-    assert len(handler.calls) == 1
-    event, context = handler.calls[0]
+    event, context = handler.only_call()
     assert event["id"] == answer["Entries"][0]["EventId"]
     assert event["version"] == "0"
     assert event["source"] == SLA_BREACH_SOURCE
@@ -157,10 +156,8 @@ def test_failing_event_is_tried_three_times_then_recorded_in_the_dlq(
     contexts = [context for _, context in handler.calls]
     assert len({id(c) for c in contexts}) == 3, "each attempt gets a fresh context"
 
-    sqs = aws.sqs()  # read back with a plain boto3 SQS client
-    messages = sqs.receive_message(QueueUrl=aws.dlq_url, MaxNumberOfMessages=10)["Messages"]
-    assert len(messages) == 1
-    record = json.loads(messages[0]["Body"])
+    [message] = aws.peek_dlq()
+    record = message.json()
     assert record["version"] == "1.0"
     assert record["timestamp"].endswith("Z")
     assert record["requestContext"] == {
@@ -169,7 +166,7 @@ def test_failing_event_is_tried_three_times_then_recorded_in_the_dlq(
         "condition": "RetriesExhausted",
         "approximateInvokeCount": 3,
     }
-    assert record["requestPayload"] == handler.events[0]
+    assert all(event == record["requestPayload"] for event in handler.events)
     assert record["requestPayload"]["detail"] == {"contactId": "c-9", "fail": True}
     assert record["responseContext"] == {
         "statusCode": 200,
@@ -196,9 +193,8 @@ def test_transient_failure_succeeds_on_retry(bus: LocalBus, handler: RecordingHa
 
 def test_event_older_than_the_maximum_age_is_given_up(handler: RecordingHandler) -> None:
     records: list[dict[str, Any]] = []
-    invoker = AsyncInvoker(
-        handler, retry_delays=(0.3,), max_event_age_seconds=0.1, on_failure=records.append
-    ).start()
+    function = FunctionConfig(retry_delays=(0.3,), max_event_age_seconds=0.1)
+    invoker = AsyncInvoker(handler, function, on_failure=records.append).start()
     try:
         invoker.submit({"fail": True})
         assert invoker.wait_idle(5)
@@ -206,17 +202,19 @@ def test_event_older_than_the_maximum_age_is_given_up(handler: RecordingHandler)
         invoker.stop()
 
     assert len(handler.calls) == 1  # the retry came due after the event had expired
-    assert len(records) == 1
-    assert records[0]["requestContext"]["condition"] == "EventAgeExceeded"
-    assert records[0]["requestContext"]["approximateInvokeCount"] == 1
-    assert records[0]["responsePayload"]["errorType"] == "RuntimeError"
+    [record] = records
+    assert record["requestContext"]["condition"] == "EventAgeExceeded"
+    assert record["requestContext"]["approximateInvokeCount"] == 1
+    assert record["responsePayload"]["errorType"] == "RuntimeError"
+    assert invoker.destination_records == records
     assert invoker.stats.expired == 1
 
 
 def test_handler_overrunning_its_timeout_counts_as_a_failure(handler: RecordingHandler) -> None:
     handler.sleep = 0.1
     records: list[dict[str, Any]] = []
-    invoker = AsyncInvoker(handler, retry_delays=(), timeout_seconds=0.02, on_failure=records.append).start()
+    function = FunctionConfig(retry_delays=(), timeout_seconds=0.02)
+    invoker = AsyncInvoker(handler, function, on_failure=records.append).start()
     try:
         invoker.submit({"n": 1})
         assert invoker.wait_idle(5)
@@ -224,14 +222,15 @@ def test_handler_overrunning_its_timeout_counts_as_a_failure(handler: RecordingH
         invoker.stop()
 
     assert len(handler.calls) == 1  # retry_delays=() is MaximumRetryAttempts=0
-    assert records[0]["requestContext"]["approximateInvokeCount"] == 1
-    assert records[0]["responsePayload"]["errorType"] == "Sandbox.Timedout"
-    assert "Task timed out after 0.02 seconds" in records[0]["responsePayload"]["errorMessage"]
+    [record] = records
+    assert record["requestContext"]["approximateInvokeCount"] == 1
+    assert record["responsePayload"]["errorType"] == "Sandbox.Timedout"
+    assert "Task timed out after 0.02 seconds" in record["responsePayload"]["errorMessage"]
 
 
 def test_concurrency_is_bounded_by_the_worker_count(handler: RecordingHandler) -> None:
     handler.sleep = 0.05
-    invoker = AsyncInvoker(handler, concurrency=2).start()
+    invoker = AsyncInvoker(handler, FunctionConfig(reserved_concurrency=2)).start()
     try:
         for n in range(6):
             invoker.submit({"n": n})
@@ -325,7 +324,7 @@ def test_invoke_errors_use_lambda_error_codes(bus: LocalBus) -> None:
 def test_sync_invoke_is_throttled_when_every_slot_is_busy(handler: RecordingHandler, aws: LocalAws) -> None:
     gate = threading.Event()
     handler.gate = gate
-    with LocalBus(handler, concurrency=1) as bus:
+    with LocalBus(handler, FunctionConfig(reserved_concurrency=1)) as bus:
         lam = lambda_client(bus.endpoint_url, max_attempts=1)  # botocore would retry a throttle
         lam.invoke(FunctionName="escalation", InvocationType="Event", Payload=b"{}")
         deadline = time.monotonic() + 5
@@ -342,7 +341,7 @@ def test_sync_invoke_is_throttled_when_every_slot_is_busy(handler: RecordingHand
 
 def test_stop_leaves_no_threads_behind(handler: RecordingHandler) -> None:
     before = {t.name for t in threading.enumerate()}
-    with LocalBus(handler, concurrency=3) as bus:
+    with LocalBus(handler, FunctionConfig(reserved_concurrency=3)) as bus:
         bus.invoker.submit({"n": 1})
         assert bus.wait_idle(5)
     leaked = [
@@ -351,3 +350,23 @@ def test_stop_leaves_no_threads_behind(handler: RecordingHandler) -> None:
         if t.name not in before and (t.name.startswith("lambda-") or t.name == "local-bus")
     ]
     assert leaked == []
+
+
+@pytest.mark.parametrize(
+    ("settings", "problem"),
+    [({"reserved_concurrency": 0}, "at least 1"), ({"retry_delays": (0.1, 0.1, 0.1)}, "at most twice")],
+    ids=["no-concurrency", "three-retries"],
+)
+def test_function_config_refuses_what_lambda_does_not_allow(settings: dict[str, Any], problem: str) -> None:
+    with pytest.raises(ValueError, match=problem):
+        FunctionConfig(**settings)
+
+
+def test_contexts_carry_the_function_config() -> None:
+    function = FunctionConfig(function_name="f", timeout_seconds=7.0, memory_mb=512, account_id="1" * 12)
+
+    context = new_context(function, request_id="r-1")
+
+    assert context.invoked_function_arn == "arn:aws:lambda:us-east-1:111111111111:function:f"
+    assert (context.function_name, context.memory_limit_in_mb, context.aws_request_id) == ("f", 512, "r-1")
+    assert 6000 < context.get_remaining_time_in_millis() <= 7000

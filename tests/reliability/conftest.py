@@ -6,7 +6,7 @@
     RELIABILITY_DUPLICATE_CONTACTS  contacts in the duplicate-delivery runs (default 30 per trigger)
     RELIABILITY_MAX_EXAMPLES        Hypothesis / schemathesis examples per property (default 100)
 
-Each module starts its own LocalStack on free ports (see tests.integration.support.running_stack).
+Each module gets its own LocalStack on free ports: the `stack` fixture of tests/conftest.py.
 """
 
 from __future__ import annotations

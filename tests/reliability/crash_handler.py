@@ -25,7 +25,7 @@ def main(mode: str, event_file: str, timeout_seconds: float) -> None:
 
     from escalation import handler  # noqa: PLC0415 - after the environment is in place
     from escalation.adapters.connect import ConnectContactCenter  # noqa: PLC0415
-    from local.lambda_context import new_context  # noqa: PLC0415
+    from local.lambda_context import FunctionConfig, new_context  # noqa: PLC0415
 
     original_transfer = ConnectContactCenter.transfer
 
@@ -48,7 +48,7 @@ def main(mode: str, event_file: str, timeout_seconds: float) -> None:
 
     with open(event_file, encoding="utf-8") as source:
         event = json.load(source)
-    result = handler.handler(event, new_context(timeout_seconds=timeout_seconds))
+    result = handler.handler(event, new_context(FunctionConfig(timeout_seconds=timeout_seconds)))
     print(json.dumps(result))
 
 

@@ -4,35 +4,18 @@ and a refused caller moves nothing and leaves nothing to redrive."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from local.api import make_dev_token
-from local.stack import LocalStack, StackOptions
+from local.stack import LocalStack
 from tests.integration.support import (
     ALICE,
     BOB,
     STRANGER,
     SUPERVISOR,
     post,
-    running_stack,
     transfers_of,
-    wait_idle,
 )
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    options = StackOptions(api_port=0, transfer_rate=None, retry_delays=(0.05, 0.1))
-    with running_stack(tmp_path_factory.mktemp("authorization"), options) as running:
-        yield running
-
-
-@pytest.fixture(autouse=True)
-def clean(stack: LocalStack) -> None:
-    wait_idle(stack)
-    stack.aws.purge()
 
 
 def alices_task(stack: LocalStack) -> str:

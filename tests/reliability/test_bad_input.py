@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -29,7 +28,7 @@ from tests.integration.support import (
     is_destination_record,
     post,
     put_entries,
-    running_stack,
+    suite_stack_options,
     transfers_of,
     wait_idle,
 )
@@ -40,12 +39,8 @@ AUTH = {"Authorization": f"Bearer {SUPERVISOR}"}
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    options = StackOptions(
-        api_port=0, transfer_rate=None, retry_delays=(0.05, 0.1), extra_env={"CONNECT_MAX_ATTEMPTS": "2"}
-    )
-    with running_stack(tmp_path_factory.mktemp("bad-input"), options) as running:
-        yield running
+def stack_options() -> StackOptions:
+    return suite_stack_options(extra_env={"CONNECT_MAX_ATTEMPTS": "2"})
 
 
 def assert_error_body(status: int, body: Any) -> None:
@@ -100,7 +95,7 @@ reasons = st.text(min_size=0, max_size=140)
 ids = st.one_of(
     st.sampled_from(["queue-tier2", "queue-supervisors", "agent-bob", "agent-alice"]), st.text(max_size=40)
 )
-targets = st.one_of(
+targets: st.SearchStrategy[dict[str, str] | None] = st.one_of(
     st.none(),
     st.fixed_dictionaries({"queueId": ids}),
     st.fixed_dictionaries({"userId": ids}),
@@ -131,8 +126,8 @@ def test_api_bodies_on_real_contacts_never_fail(
     assert_error_body(answer.status, answer.body)
     transfers = transfers_of(stack, contact)
     if answer.status == 200:
-        assert len(transfers) == 1
-        assert answer.body["newContactId"] == transfers[0]["new_contact_id"]
+        [transfer] = transfers
+        assert answer.body["newContactId"] == transfer["new_contact_id"]
     else:
         assert transfers == []
         assert answer.status in {400, 409, 422}, answer

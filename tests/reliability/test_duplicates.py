@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -25,7 +24,7 @@ from tests.integration.support import (
     post,
     post_until_settled,
     put_entries,
-    running_stack,
+    suite_stack_options,
     transfers_of,
     wait_idle,
 )
@@ -33,16 +32,10 @@ from tests.reliability.sizes import DUPLICATE_CONTACTS
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    options = StackOptions(api_port=0, transfer_rate=None, retry_delays=(0.5, 1.0))
-    with running_stack(tmp_path_factory.mktemp("duplicates"), options) as running:
-        yield running
-
-
-@pytest.fixture(autouse=True)
-def clean(stack: LocalStack) -> None:
-    wait_idle(stack)
-    stack.aws.purge()
+def stack_options() -> StackOptions:
+    # Retries as far apart as the stack's: a duplicate that meets the first one in flight is retried
+    # after it has finished.
+    return suite_stack_options(retry_delays=(0.5, 1.0))
 
 
 def test_events_delivered_two_or_three_times_transfer_once(stack: LocalStack) -> None:

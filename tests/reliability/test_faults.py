@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -28,7 +27,7 @@ from tests.integration.support import (
     post_until_settled,
     put_breaches,
     record_contact_id,
-    running_stack,
+    suite_stack_options,
     wait_idle,
 )
 from tests.reliability.sizes import FAULT_ESCALATIONS, FAULT_SEED
@@ -53,16 +52,8 @@ DESKTOP_ATTEMPTS = 8
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    options = StackOptions(
-        api_port=0,
-        transfer_rate=None,
-        retry_delays=(0.05, 0.1),
-        seed=FAULT_SEED,
-        extra_env={"CONNECT_MAX_ATTEMPTS": "2"},
-    )
-    with running_stack(tmp_path_factory.mktemp("faults"), options) as running:
-        yield running
+def stack_options() -> StackOptions:
+    return suite_stack_options(seed=FAULT_SEED, extra_env={"CONNECT_MAX_ATTEMPTS": "2"})
 
 
 def test_every_escalation_is_accounted_for_and_none_is_transferred_twice(stack: LocalStack) -> None:

@@ -11,11 +11,49 @@ import io
 import json
 import threading
 from collections import Counter, defaultdict
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
+
+Dimensions = tuple[tuple[str, str], ...]
 
 
-class HandlerOutput(io.TextIOBase):
+@dataclass(frozen=True)
+class EmfSample:
+    """The values one EMF line gives one metric."""
+
+    name: str
+    dimensions: Dimensions  # (name, value) pairs, sorted
+    values: tuple[float, ...]
+    unit: str
+
+
+def emf_samples(line: str) -> list[EmfSample]:
+    """The metric values in one stdout line in CloudWatch's embedded metric format (none for other lines)."""
+    if not line.startswith("{"):
+        return []
+    try:
+        record = json.loads(line)
+    except ValueError:
+        return []
+    if not isinstance(record, dict) or "_aws" not in record:
+        return []
+    samples = []
+    for directive in record["_aws"].get("CloudWatchMetrics", []):
+        dimension_names = [name for group in directive.get("Dimensions", []) for name in group]
+        dimensions = tuple(sorted((name, str(record.get(name, ""))) for name in dimension_names))
+        for metric in directive.get("Metrics", []):
+            value = record.get(metric["Name"])
+            values = tuple(
+                v for v in (value if isinstance(value, list) else [value]) if isinstance(v, int | float)
+            )
+            samples.append(EmfSample(metric["Name"], dimensions, values, metric.get("Unit", "None")))
+    return samples
+
+
+class LambdaStdout(io.TextIOBase):
+    """The handler's stdout: JSON lines to a log file, EMF metrics summed, other text to the terminal."""
+
     def __init__(self, terminal: TextIO, log_path: Path) -> None:
         super().__init__()
         self._terminal = terminal
@@ -23,8 +61,8 @@ class HandlerOutput(io.TextIOBase):
         self._log = log_path.open("a", encoding="utf-8")
         self._lock = threading.Lock()
         self._partial: dict[int, str] = {}  # per thread: handler threads print concurrently
-        self.metrics: defaultdict[tuple[str, tuple[tuple[str, str], ...]], float] = defaultdict(float)
-        self.samples: Counter[tuple[str, tuple[tuple[str, str], ...]]] = Counter()
+        self.metrics: defaultdict[tuple[str, Dimensions], float] = defaultdict(float)
+        self.samples: Counter[tuple[str, Dimensions]] = Counter()
         self.units: dict[str, str] = {}
 
     def writable(self) -> bool:
@@ -56,26 +94,11 @@ class HandlerOutput(io.TextIOBase):
             self._terminal.write(line + "\n")
             return
         self._log.write(line + "\n")
-        try:
-            record = json.loads(line)
-        except ValueError:
-            return
-        if isinstance(record, dict) and "_aws" in record:
-            self._count(record)
-
-    def _count(self, record: dict[str, Any]) -> None:
-        for directive in record["_aws"].get("CloudWatchMetrics", []):
-            dimension_names = [name for group in directive.get("Dimensions", []) for name in group]
-            dimensions = tuple(sorted((name, str(record.get(name, ""))) for name in dimension_names))
-            for metric in directive.get("Metrics", []):
-                value = record.get(metric["Name"])
-                values = [
-                    v for v in (value if isinstance(value, list) else [value]) if isinstance(v, int | float)
-                ]
-                key = (metric["Name"], dimensions)
-                self.metrics[key] += sum(values)
-                self.samples[key] += len(values)
-                self.units[metric["Name"]] = metric.get("Unit", "None")
+        for sample in emf_samples(line):
+            key = (sample.name, sample.dimensions)
+            self.metrics[key] += sum(sample.values)
+            self.samples[key] += len(sample.values)
+            self.units[sample.name] = sample.unit
 
     def summary(self) -> list[tuple[str, str]]:
         """(metric name with its non-service dimensions, value) — counts summed, timings averaged."""
