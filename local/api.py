@@ -58,6 +58,7 @@ from local.lambda_context import (
 logger = logging.getLogger(__name__)
 
 DEV_TOKEN_PREFIX = "local-dev."  # noqa: S105 - a marker, not a secret
+LOCAL_CLIENT_ID = "local-dev-client"  # the app client the dev tokens are issued to (their `aud`)
 OPENAPI_PATH = "/openapi.json"
 DEFAULT_STAGE = "local"
 HISTORY_LIMIT = 1000
@@ -93,6 +94,7 @@ def make_dev_token(
         "cognito:groups": list(groups),
         "custom:connect_user_id": user_id,
         "token_use": "id",
+        "aud": LOCAL_CLIENT_ID,
         "iss": "local-dev",
         "auth_time": now,
         "iat": now,

@@ -29,7 +29,7 @@ def contact(channel: str = "TASK", queue_id: str | None = "queue-tier1") -> Cont
 def refusal(call: Any) -> Refusal:
     with pytest.raises(EscalationRefused) as raised:
         call()
-    return raised.value.refusal
+    return raised.value.reason
 
 
 # --- matching -----------------------------------------------------------------------------------
@@ -116,7 +116,7 @@ def test_no_matching_rule_is_a_no_route_refusal_naming_the_case() -> None:
     document = rules({"name": "one", "match": {"levels": [1]}, "target": queue("q")})
     with pytest.raises(EscalationRefused, match=r"'LATE'.*TASK.*level 2") as raised:
         document.find("LATE", contact(), 2)
-    assert raised.value.refusal is Refusal.NO_ROUTE
+    assert raised.value.reason is Refusal.NO_ROUTE
 
 
 # --- targets ------------------------------------------------------------------------------------

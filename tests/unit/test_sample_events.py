@@ -15,6 +15,7 @@ from tests.unit.harness import AwsWorld, ConnectStub, api_body
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 SAMPLE_INSTANCE = "demo-instance"
+SAMPLE_CLIENT_ID = "sample-app-client"  # the `aud` of the samples' ID-token claims
 
 Invoke = Callable[[Any], Any]
 
@@ -25,8 +26,9 @@ def load(name: str) -> Any:
 
 @pytest.fixture(autouse=True)
 def sample_instance(handler_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
-    # After handler_env, which sets the unit tests' own instance id.
+    # After handler_env, which sets the unit tests' own instance and client ids.
     monkeypatch.setenv("CONNECT_INSTANCE_ID", SAMPLE_INSTANCE)
+    monkeypatch.setenv("CALLER_CLIENT_IDS", SAMPLE_CLIENT_ID)
 
 
 def expect(stub: ConnectStub, contact_id: str, *, ended: bool = False, transfer: bool = True) -> None:
