@@ -14,7 +14,7 @@ LOCAL-ONLY DEV TOKENS. There is no Cognito here, so the server accepts unsigned 
 (the `Bearer ` prefix is optional, as it is for a Cognito authorizer). The claims are the ID-token claims
 the handler reads, for example
 `{"sub": "...", "cognito:username": "alice", "cognito:groups": ["supervisors"],
-  "custom:connect_user_id": "agent-1", "token_use": "id", "exp": 1767225600}`.
+  "custom:connect_user_id": "agent-1", "token_use": "id", "aud": "local-dev-client", "exp": 1767225600}`.
 Build one with `make_dev_token(user_id, groups, username)`. They are not JWTs and carry no signature: the
 deployed Cognito authorizer rejects them, and nothing outside this module accepts them. A missing or
 malformed token, a token without `sub`, or one whose `exp` has passed gets 401 `{"message": "Unauthorized"}`

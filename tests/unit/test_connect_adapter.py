@@ -177,7 +177,7 @@ def test_transfer_sends_one_destination_and_the_token(stubber: Stubber, center: 
         ({"UserDataList": []}, False),
     ],
 )
-def test_agent_availability(
+def test_an_agent_is_available_only_when_available_with_a_free_slot(
     stubber: Stubber, center: ConnectContactCenter, answer: dict[str, Any], available: bool
 ) -> None:
     stubber.add_response(
