@@ -107,7 +107,7 @@ def build_components(config: Settings, clients: AwsClients) -> Components:
 
 @cache
 def components() -> Components:
-    """The process's components, built on first use from settings() and aws_clients()."""
+    """The process's components, built on first use from its settings and aws_clients(), then kept."""
     return build_components(settings(), aws_clients())
 
 
@@ -117,5 +117,4 @@ def reset() -> None:
     Lambda never needs this (an execution environment keeps one configuration); tests and the local
     stack do, because they change the environment between runs inside one process.
     """
-    settings.cache_clear()
     components.cache_clear()

@@ -7,7 +7,6 @@ fails its first invocation loudly instead of misrouting escalations.
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
 
 from escalation.contract import (
     DEFAULT_CALLER_USER_ID_CLAIM,
@@ -116,7 +115,6 @@ def load_settings(env: Mapping[str, str]) -> Settings:
     )
 
 
-@cache
 def settings() -> Settings:
-    """The process's settings, read once (tests clear the cache with settings.cache_clear())."""
+    """The process's settings, from its environment."""
     return load_settings(os.environ)
