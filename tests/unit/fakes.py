@@ -127,11 +127,15 @@ class FakeContactCenter:
 class DictIdempotency:
     """The IdempotentRunner port over a dict: a repeat answers the first result, failures are forgotten."""
 
-    records: dict[str, dict[str, Any]] = field(default_factory=dict)
+    _records: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def run(self, key: str, operation: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-        if key in self.records:
-            return {**self.records[key], REPLAYED_MARKER: True}
+        if key in self._records:
+            return {**self._records[key], REPLAYED_MARKER: True}
         result = operation()
-        self.records[key] = result
+        self._records[key] = result
         return result
+
+    def remembered_keys(self) -> set[str]:
+        """The keys whose first result a repeat would be answered with."""
+        return set(self._records)

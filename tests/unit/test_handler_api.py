@@ -229,9 +229,10 @@ def test_a_connect_failure_is_answered_recorded_and_alerted_as_the_error_table_s
     alerts = aws.alerts()
     assert len(alerts) == (1 if row.alert else 0)
     if row.alert:
-        assert alerts[0]["alert"]["errorCode"] == row.connect_error
-        assert alerts[0]["alert"]["escalationId"] == ESCALATION_ID
-        assert alerts[0]["alert"]["whatToDo"]
+        (alert,) = alerts
+        assert alert["alert"]["errorCode"] == row.connect_error
+        assert alert["alert"]["escalationId"] == ESCALATION_ID
+        assert alert["alert"]["whatToDo"]
     records = aws.dead_letters()
     assert len(records) == (1 if row.api_dead_letter else 0)
     if row.api_dead_letter:

@@ -301,8 +301,9 @@ def test_a_connect_failure_is_retried_recorded_and_alerted_as_the_error_table_sa
     alerts = aws.alerts()
     assert len(alerts) == (1 if row.alert else 0)
     if row.alert:
-        assert alerts[0]["alert"]["errorCode"] == row.connect_error
-        assert alerts[0]["subject"] == f"Escalation {row.decision}: {row.connect_error}"
+        (alert,) = alerts
+        assert alert["alert"]["errorCode"] == row.connect_error
+        assert alert["subject"] == f"Escalation {row.decision}: {row.connect_error}"
     records = aws.dead_letters()
     assert len(records) == (1 if row.dead_letter else 0)
     if row.decision == "DUPLICATE":

@@ -433,7 +433,7 @@ def test_other_transfer_failures_propagate_and_are_not_remembered(world: World, 
     with pytest.raises(ConnectCallFailed) as raised:
         world.service.escalate(request)
     assert raised.value.kind is failure
-    assert request.escalation_id not in world.idempotency.records
+    assert request.escalation_id not in world.idempotency.remembered_keys()
     # A retry runs again, recognises its own attributes and transfers with the same token.
     world.add(resumed_contact(request, ended=False))
     assert world.service.escalate(request).status is Status.TRANSFERRED
@@ -467,7 +467,7 @@ def test_refusals_are_not_remembered(world: World) -> None:
     world.add(make_contact(channel="VOICE"))
     request = make_request()
     assert refusal_of(world, request) is Refusal.CHANNEL_NOT_TRANSFERABLE
-    assert world.idempotency.records == {}
+    assert world.idempotency.remembered_keys() == set()
 
 
 def test_no_route_is_refused_before_any_write() -> None:
