@@ -208,7 +208,7 @@ def start(tmp_dir: Path, *, use_moto: bool = True) -> Environment:
 
         # The stubs go on the very clients the adapters are built with.
         clients = composition.aws_clients()
-        composition.aws_clients = lambda: clients
+        composition.aws_clients = lambda session=None: clients  # noqa: ARG005 - same signature
         components = composition.components()
         components.contact_center.bind_deadline(new_context().get_remaining_time_in_millis)
         attempts = components.contact_center._attempts()
