@@ -75,26 +75,19 @@ def _naive_handler(retry_mode: str | None) -> Handler:
 
 
 def _override_connect_client(mode: str) -> None:
-    """Swap the adapter's client factory for one with another retry mode (this process only)."""
-    from functools import cache
-
-    import boto3
+    """Build the adapter's Connect clients with another retry mode (this process only)."""
     from botocore.config import Config
 
     from escalation.adapters import connect
 
-    @cache
-    def client(max_attempts: int) -> Any:
-        return boto3.client(
-            "connect",
-            config=Config(
-                retries=_retries(mode, max_attempts),
-                connect_timeout=connect.CONNECT_TIMEOUT_SECONDS,
-                read_timeout=connect.READ_TIMEOUT_SECONDS,
-            ),
+    def config(max_attempts: int) -> Config:
+        return Config(
+            retries=_retries(mode, max_attempts),
+            connect_timeout=connect.CONNECT_TIMEOUT_SECONDS,
+            read_timeout=connect.READ_TIMEOUT_SECONDS,
         )
 
-    connect._client = client
+    connect.client_config = config
 
 
 def _load_handler(spec: WorkerSpec) -> Handler:

@@ -1,6 +1,6 @@
 """One execution environment in this process with Connect stubbed, for CPU and memory measurements.
 
-Connect: botocore's Stubber on the adapter's own client (`escalation.adapters.connect._client(N)`, N the
+Connect: botocore's Stubber on the adapter's own client (`composition.aws_clients().connect(N)`, N the
 attempt budget a 20 s invocation gets), one DescribeContact + UpdateContactAttributes + TransferContact
 answer queued per escalation. DynamoDB, SQS and SNS: moto in process (`mock_aws`), so moto's emulation of
 DynamoDB runs on the measuring thread and is counted, which a deployed Lambda does not pay (it waits on
@@ -202,18 +202,20 @@ def start(tmp_dir: Path, *, use_moto: bool = True) -> Environment:
 
     with quiet_stdout():  # Powertools' Logger binds sys.stdout when the handler module creates it
         from escalation import composition
-        from escalation.adapters import connect, dynamodb_idempotency
 
         composition.reset()
         sys.modules.pop("escalation.handler", None)
         from escalation.handler import handler as ours
 
+        # The stubs go on the very clients the adapters are built with.
+        clients = composition.aws_clients()
+        composition.aws_clients = lambda session=None: clients  # noqa: ARG005 - same signature
         components = composition.components()
         components.contact_center.bind_deadline(new_context().get_remaining_time_in_millis)
         attempts = components.contact_center._attempts()
-        connect_stub = Stubber(connect._client(attempts))
+        connect_stub = Stubber(clients.connect(attempts))
         connect_stub.activate()
-        dynamodb_stub = Stubber(dynamodb_idempotency._persistence(table).client)
+        dynamodb_stub = Stubber(clients.dynamodb)
 
     bare_client = boto3.client("connect")
     bare_stub = Stubber(bare_client)

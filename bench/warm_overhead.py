@@ -102,7 +102,7 @@ def _summarise(samples: dict[str, list[float]], size: int, rounds: int, warmup: 
             "warmup_per_variant": warmup,
             "trigger": "EventBridge SLA-breach event",
             "clock": "time.thread_time around the handler call",
-            "connect": "botocore Stubber on escalation.adapters.connect._client(N)",
+            "connect": "botocore Stubber on the adapter's client, composition.aws_clients().connect(N)",
             "dynamodb_sqs_sns": "moto mock_aws in process (counted on the measuring thread)",
         },
         "target": {"ours_over_bare_p50_at_most": TARGET_RATIO, "met": verdict.met, "verdict": verdict.text},

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from escalation.triggers.api import EscalationBody
+from escalation.triggers.api_models import EscalationBody
 
 DRAFT4: Final = "http://json-schema.org/draft-04/schema#"
 # Keywords carried over as they are; `title` and `default` are documentation only and dropped.

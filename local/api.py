@@ -14,7 +14,7 @@ LOCAL-ONLY DEV TOKENS. There is no Cognito here, so the server accepts unsigned 
 (the `Bearer ` prefix is optional, as it is for a Cognito authorizer). The claims are the ID-token claims
 the handler reads, for example
 `{"sub": "...", "cognito:username": "alice", "cognito:groups": ["supervisors"],
-  "custom:connect_user_id": "agent-1", "token_use": "id", "exp": 1767225600}`.
+  "custom:connect_user_id": "agent-1", "token_use": "id", "aud": "local-dev-client", "exp": 1767225600}`.
 Build one with `make_dev_token(user_id, groups, username)`. They are not JWTs and carry no signature: the
 deployed Cognito authorizer rejects them, and nothing outside this module accepts them. A missing or
 malformed token, a token without `sub`, or one whose `exp` has passed gets 401 `{"message": "Unauthorized"}`
@@ -52,6 +52,7 @@ from local.lambda_context import DEFAULT_ACCOUNT_ID, FunctionConfig, LambdaHandl
 logger = logging.getLogger(__name__)
 
 DEV_TOKEN_PREFIX = "local-dev."  # noqa: S105 - a marker, not a secret
+LOCAL_CLIENT_ID = "local-dev-client"  # the app client the dev tokens are issued to (their `aud`)
 OPENAPI_PATH = "/openapi.json"
 DEFAULT_STAGE = "local"
 HISTORY_LIMIT = 1000
@@ -87,6 +88,7 @@ def make_dev_token(
         "cognito:groups": list(groups),
         "custom:connect_user_id": user_id,
         "token_use": "id",
+        "aud": LOCAL_CLIENT_ID,
         "iss": "local-dev",
         "auth_time": now,
         "iat": now,

@@ -28,7 +28,7 @@ from typing import Any
 
 from escalation import composition, observability
 from escalation.contract import METRICS_NAMESPACE, SERVICE_NAME, EnvVar
-from local.api import LocalApi
+from local.api import LOCAL_CLIENT_ID, LocalApi
 from local.aws import LocalAws
 from local.background_server import Service
 from local.bus import LocalBus
@@ -159,6 +159,7 @@ class LocalStack(Service):
             {
                 EnvVar.CONNECT_INSTANCE_ID: INSTANCE_ID,
                 EnvVar.ROUTING_RULES: self.aws.routing_rules_env or str(ROUTING_RULES_FILE),
+                EnvVar.CALLER_CLIENT_IDS: LOCAL_CLIENT_ID,
                 "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
                 "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
                 "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon here

@@ -1,28 +1,35 @@
-"""The composition root: builds the use case with the real adapters, once per execution environment."""
+"""The composition root: builds the use case with the real adapters, once per execution environment.
+
+Every AWS client comes from one boto3 session, so credentials and service models load once.
+"""
 
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
+from typing import TYPE_CHECKING
 
+import boto3
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from escalation import observability
-from escalation.adapters import (
-    connect,
-    dynamodb_idempotency,
-    routing_rules_source,
-    sns_alerts,
-    sqs_dead_letters,
-)
-from escalation.adapters.connect import ConnectContactCenter
+from escalation.adapters import connect, dynamodb_idempotency
+from escalation.adapters.connect import ConnectClients, ConnectContactCenter
 from escalation.adapters.dynamodb_idempotency import DynamoDbIdempotency
-from escalation.adapters.routing_rules_source import rules_from_file, rules_from_ssm
+from escalation.adapters.pacing import Pacer
+from escalation.adapters.routing_rules_source import SsmRoutingRules, rules_from_file
 from escalation.adapters.sns_alerts import SnsAlerts
 from escalation.adapters.sqs_dead_letters import SqsDeadLetters
 from escalation.config import Settings, settings
 from escalation.domain.routing import RoutingRules
 from escalation.outcomes import OutcomeRecorder
 from escalation.service import EscalationService
+
+if TYPE_CHECKING:
+    from mypy_boto3_connect import ConnectClient
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_sns import SNSClient
+    from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_ssm import SSMClient
 
 
 @dataclass(frozen=True)
@@ -39,47 +46,75 @@ class Components:
         self.idempotency.register_lambda_context(context)
 
 
-def _rules_loader(config: Settings) -> Callable[[], RoutingRules]:
+@dataclass(frozen=True)
+class AwsClients:
+    """Every AWS client the adapters use; built on one boto3 session by aws_clients()."""
+
+    connect: ConnectClients  # by attempt budget
+    sqs: "SQSClient"
+    sns: "SNSClient"
+    dynamodb: "DynamoDBClient"
+    ssm: Callable[[], "SSMClient"]  # only when the routing rules live in SSM
+
+
+def aws_clients(session: boto3.session.Session | None = None) -> AwsClients:
+    """The clients, all from `session` (a new one by default) with each adapter's configuration."""
+    shared = session or boto3.session.Session()
+
+    # One Connect client per attempt budget, created on first use and reused across invocations.
+    @cache
+    def connect_client(attempts: int) -> "ConnectClient":
+        return shared.client("connect", config=connect.client_config(attempts))
+
+    return AwsClients(
+        connect=connect_client,
+        sqs=shared.client("sqs"),
+        sns=shared.client("sns"),
+        dynamodb=shared.client("dynamodb", config=dynamodb_idempotency.CLIENT_CONFIG),
+        ssm=lambda: shared.client("ssm"),
+    )
+
+
+def _rules_loader(config: Settings, clients: AwsClients) -> Callable[[], RoutingRules]:
     parameter = config.routing_rules_parameter
     if parameter is not None:
-        return lambda: rules_from_ssm(parameter, config.routing_rules_cache_seconds)
-    rules_from_file(config.routing_rules)  # validate the bundled file at start-up, not at first use
-    return lambda: rules_from_file(config.routing_rules)
+        return SsmRoutingRules(clients.ssm(), parameter, config.routing_rules_cache_seconds)
+    rules = rules_from_file(config.routing_rules)  # validated at start-up, not at first use
+    return lambda: rules
+
+
+def build_components(config: Settings, clients: AwsClients) -> Components:
+    rate = config.connect_transfer_rate
+    contact_center = ConnectContactCenter(
+        config.connect_instance_id,
+        clients.connect,
+        config.connect_max_attempts,
+        observability.record_call_latency,
+        transfer_pacer=Pacer(rate) if rate > 0 else None,
+    )
+    idempotency = DynamoDbIdempotency(clients.dynamodb, config.idempotency_table)
+    service = EscalationService(
+        contact_center=contact_center,
+        routing_rules=_rules_loader(config, clients),
+        idempotency=idempotency,
+        supervisor_group=config.supervisor_group,
+    )
+    outcomes = OutcomeRecorder(
+        SqsDeadLetters(clients.sqs, config.dlq_url), SnsAlerts(clients.sns, config.alert_topic_arn)
+    )
+    return Components(config, service, outcomes, contact_center, idempotency)
 
 
 @cache
 def components() -> Components:
-    config = settings()
-    contact_center = ConnectContactCenter(
-        config.connect_instance_id,
-        config.connect_max_attempts,
-        observability.record_call_latency,
-        transfer_rate_per_second=config.connect_transfer_rate,
-    )
-    idempotency = DynamoDbIdempotency(config.idempotency_table)
-    service = EscalationService(
-        contact_center=contact_center,
-        routing_rules=_rules_loader(config),
-        idempotency=idempotency,
-        supervisor_group=config.supervisor_group,
-    )
-    outcomes = OutcomeRecorder(SqsDeadLetters(config.dlq_url), SnsAlerts(config.alert_topic_arn))
-    return Components(config, service, outcomes, contact_center, idempotency)
+    """The process's components, built on first use from its settings and aws_clients(), then kept."""
+    return build_components(settings(), aws_clients())
 
 
 def reset() -> None:
-    """Forget every per-process cache: settings, clients, rules, components.
+    """Forget the settings and everything built from them (clients, rules, the use case).
 
     Lambda never needs this (an execution environment keeps one configuration); tests and the local
     stack do, because they change the environment between runs inside one process.
     """
-    for cached in (
-        components,
-        settings,
-        connect._client,
-        sqs_dead_letters._client,
-        sns_alerts._client,
-        dynamodb_idempotency._persistence,
-    ):
-        cached.cache_clear()
-    routing_rules_source.clear_caches()
+    components.cache_clear()

@@ -7,7 +7,6 @@ fails its first invocation loudly instead of misrouting escalations.
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
 
 from escalation.contract import (
     DEFAULT_CALLER_USER_ID_CLAIM,
@@ -31,6 +30,7 @@ class Settings:
     alert_topic_arn: str
     idempotency_table: str
     caller_user_id_claim: str
+    caller_client_ids: frozenset[str]  # Cognito app clients whose ID tokens the API accepts
     supervisor_group: str
     connect_max_attempts: int
     connect_transfer_rate: float  # calls/s for this environment; 0 = not paced
@@ -48,6 +48,15 @@ def _required(env: Mapping[str, str], name: str, hint: str) -> str:
     if not value:
         raise ConfigurationError(f"{name} is not set: {hint}")
     return value
+
+
+def _client_ids(env: Mapping[str, str], name: str) -> frozenset[str]:
+    ids = frozenset(part.strip() for part in env.get(name, "").split(",") if part.strip())
+    if not ids:
+        raise ConfigurationError(
+            f"{name} is not set: the comma-separated Cognito app client ids whose ID tokens the API accepts"
+        )
+    return ids
 
 
 def _integer(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
@@ -96,6 +105,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         alert_topic_arn=topic_arn,
         idempotency_table=_required(env, EnvVar.IDEMPOTENCY_TABLE, "the idempotency DynamoDB table name"),
         caller_user_id_claim=env.get(EnvVar.CALLER_USER_ID_CLAIM, "").strip() or DEFAULT_CALLER_USER_ID_CLAIM,
+        caller_client_ids=_client_ids(env, EnvVar.CALLER_CLIENT_IDS),
         supervisor_group=env.get(EnvVar.SUPERVISOR_GROUP, "").strip() or DEFAULT_SUPERVISOR_GROUP,
         connect_max_attempts=_integer(env, EnvVar.CONNECT_MAX_ATTEMPTS, default=4, low=1, high=10),
         connect_transfer_rate=_rate(env, EnvVar.CONNECT_TRANSFER_RATE),
@@ -105,7 +115,6 @@ def load_settings(env: Mapping[str, str]) -> Settings:
     )
 
 
-@cache
 def settings() -> Settings:
-    """The process's settings, read once (tests clear the cache with settings.cache_clear())."""
+    """The process's settings, from its environment."""
     return load_settings(os.environ)

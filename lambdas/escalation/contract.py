@@ -45,9 +45,8 @@ class EnvVar:
     CONNECT_TRANSFER_RATE: Final = "CONNECT_TRANSFER_RATE"
     ROUTING_RULES_CACHE_SECONDS: Final = "ROUTING_RULES_CACHE_SECONDS"
     DESKTOP_ORIGIN: Final = "DESKTOP_ORIGIN"  # the agent desktop's origin, for CORS (optional)
-    CALLER_CLIENT_IDS: Final = (
-        "CALLER_CLIENT_IDS"  # app client ids whose ID tokens the API accepts (comma-separated)
-    )
+    # App client ids whose ID tokens the API accepts (comma-separated).
+    CALLER_CLIENT_IDS: Final = "CALLER_CLIENT_IDS"
 
 
 DEFAULT_ROUTING_RULES_FILE: Final = "escalation/routing_rules.json"

@@ -13,7 +13,7 @@ from escalation.config import settings
 from escalation.observability import logger, metrics, tracer
 from escalation.triggers import api, sla_event
 
-settings()
+settings()  # validated, not kept: components() reads them once on first use
 
 
 def _is_api_gateway_event(event: dict[str, Any]) -> bool:

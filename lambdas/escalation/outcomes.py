@@ -58,15 +58,15 @@ class OutcomeRecorder:
 
     def connect_failure(self, failure: ConnectCallFailed, subject: Subject) -> Verdict:
         """Apply the error table to a Connect failure: DLQ and/or alert as it says; returns the verdict."""
-        verdict = decide(failure.failure)
-        observability.count_connect_error(failure.failure)
+        verdict = decide(failure.kind)
+        observability.count_connect_error(failure.kind)
         observability.count_decision(verdict.decision)
         observability.logger.warning(
             "Connect call failed",
             extra={
                 "operation": failure.operation,
                 "error_code": failure.error_code,
-                "failure": failure.failure.value,
+                "failure": failure.kind.value,
                 "decision": verdict.decision.value,
                 "attempts": failure.attempts,
             },
@@ -75,7 +75,7 @@ class OutcomeRecorder:
             **subject.details(),
             "decision": verdict.decision.value,
             "errorCode": failure.error_code,
-            "failure": failure.failure.value,
+            "failure": failure.kind.value,
             "operation": failure.operation,
             "errorMessage": failure.message,
             "attempts": failure.attempts,
@@ -89,12 +89,12 @@ class OutcomeRecorder:
 
     def refusal(self, refused: EscalationRefused, subject: Subject) -> RefusalVerdict:
         """Apply the refusal table: an event is dead-lettered (or skipped); the API only answers 4xx."""
-        verdict = decide_refusal(refused.refusal)
+        verdict = decide_refusal(refused.reason)
         observability.count_refused()
-        observability.logger.info("Escalation refused", extra={"refusal": refused.refusal.value})
+        observability.logger.info("Escalation refused", extra={"refusal": refused.reason.value})
         details = {
             **subject.details(),
-            "errorCode": refused.refusal.value,
+            "errorCode": refused.reason.value,
             "errorMessage": refused.message,
             "attempts": 0,
         }
@@ -108,7 +108,7 @@ class OutcomeRecorder:
             if decision is not Decision.ALERT:
                 observability.count_decision(Decision.ALERT)
             self._alerts.publish(
-                f"Escalation refused: {refused.refusal.value}", {**details, "whatToDo": refused.message}
+                f"Escalation refused: {refused.reason.value}", {**details, "whatToDo": refused.message}
             )
         return verdict
 

@@ -15,7 +15,12 @@ class TransferReceipt:
 
 
 class ContactCenter(Protocol):
-    """Amazon Connect. Every method raises ConnectCallFailed when Connect says no after retries."""
+    """Amazon Connect.
+
+    A call that still fails after botocore's retries (an error answer from Connect, or no answer at
+    all) raises ConnectCallFailed, its `kind` classified for the error policy. Anything else, such as
+    a target without an id or flow, propagates unchanged: it is a bug, answered by the 500 path.
+    """
 
     def describe_contact(self, contact_id: str) -> Contact: ...
 

@@ -66,7 +66,7 @@ class EscalationService:
         try:
             check_transferable(contact, resuming=resuming)
         except EscalationRefused as refusal:
-            if refusal.refusal is Refusal.CONTACT_ENDED and request.trigger is Trigger.EVENT:
+            if refusal.reason is Refusal.CONTACT_ENDED and request.trigger is Trigger.EVENT:
                 return self._skipped(request, contact)
             raise
 
@@ -95,7 +95,7 @@ class EscalationService:
         try:
             return self._connect.describe_contact(contact_id)
         except ConnectCallFailed as failure:
-            if failure.failure in (Failure.CONTACT_NOT_FOUND, Failure.TARGET_NOT_FOUND):
+            if failure.kind in (Failure.CONTACT_NOT_FOUND, Failure.TARGET_NOT_FOUND):
                 raise EscalationRefused(
                     Refusal.CONTACT_NOT_FOUND, "no such contact in the configured Connect instance"
                 ) from failure
@@ -107,7 +107,7 @@ class EscalationService:
                 contact.contact_id, plan.target, client_token(request.escalation_id)
             )
         except ConnectCallFailed as failure:
-            if failure.failure is Failure.IDEMPOTENCY_CONFLICT:
+            if failure.kind is Failure.IDEMPOTENCY_CONFLICT:
                 return EscalationResult(
                     request.escalation_id,
                     Status.ALREADY_TRANSFERRED,
@@ -116,7 +116,7 @@ class EscalationService:
                     plan.target,
                     fell_back_to_queue=plan.fell_back,
                 )
-            if failure.failure is Failure.INVALID_REQUEST and (contact.ended or self._has_ended(contact)):
+            if failure.kind is Failure.INVALID_REQUEST and (contact.ended or self._has_ended(contact)):
                 # The contact ended after our check (another escalation moved it, an agent closed it),
                 # or, when resuming, our earlier attempt never took effect: there is nothing to move.
                 if request.trigger is Trigger.EVENT:

@@ -19,18 +19,26 @@ AGENT_ID = "agent-1"
 OTHER_AGENT_ID = "agent-2"
 CONTACT_ID = "contact-1"
 
+# The Cognito app client the agent desktop signs in with (CALLER_CLIENT_IDS in the unit environment).
+CLIENT_ID = "desktop-app-client"
+# What every accepted token carries: an ID token (not an access token) issued to that client.
+ID_TOKEN_CLAIMS: dict[str, Any] = {"token_use": "id", "aud": CLIENT_ID}
+
 # The caller that the API events carry by default: the contact's current agent.
 AGENT_CLAIMS: dict[str, Any] = {
+    **ID_TOKEN_CLAIMS,
     "cognito:username": "alice",
     "custom:connect_user_id": AGENT_ID,
     "cognito:groups": "agents",
 }
 OTHER_AGENT_CLAIMS: dict[str, Any] = {
+    **ID_TOKEN_CLAIMS,
     "cognito:username": "bob",
     "custom:connect_user_id": OTHER_AGENT_ID,
     "cognito:groups": "agents",
 }
 SUPERVISOR_CLAIMS: dict[str, Any] = {
+    **ID_TOKEN_CLAIMS,
     "cognito:username": "sam",
     "custom:connect_user_id": "agent-supervisor",
     "cognito:groups": "agents,supervisors",

@@ -1,34 +1,30 @@
 """Fixtures for the unit tests: no network, a clean process per test, moto in-process, Connect stubbed.
 
 Every unit test runs with sockets blocked (pytest-socket). Handler tests get moto's in-process AWS
-(`mock_aws`: SQS, SNS, DynamoDB, no server) and a botocore Stubber on the very Connect client the
-adapter uses, so a Connect call that a test did not queue fails loudly instead of reaching anything.
+(`mock_aws`: SQS, SNS, DynamoDB, no server) and a Connect client of their own with a botocore Stubber
+on it, handed to the composition root, so a Connect call that a test did not queue fails loudly
+instead of reaching anything.
 """
 
 from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
-from botocore.stub import Stubber
 from moto import mock_aws
 
 from escalation import composition, observability
-from escalation.adapters import (
-    connect,
-)
-from tests.unit.builders import INSTANCE_ID, REGION
-from tests.unit.harness import (
-    DLQ_NAME,
-    IDEMPOTENCY_TABLE,
-    TOPIC_NAME,
-    AwsWorld,
-    ConnectStub,
-    FakeLambdaContext,
-)
+from escalation.adapters import connect
+from escalation.contract import EnvVar
+from local.aws import ISOLATION_UNSET, isolated_env
+from tests.unit.builders import CLIENT_ID, INSTANCE_ID, REGION
+from tests.unit.fakes import FakeLambdaContext
+from tests.unit.harness import DLQ_NAME, IDEMPOTENCY_TABLE, TOPIC_NAME, AwsWorld, ConnectStub
 
 
 @pytest.fixture(autouse=True)
@@ -49,24 +45,25 @@ def _fresh_process() -> Iterator[None]:
     forget()
 
 
+@pytest.fixture(scope="session")
+def aws_session() -> boto3.session.Session:
+    """One boto3 session for the whole run: service models load once, not per test."""
+    return boto3.session.Session()
+
+
 @pytest.fixture
 def handler_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, str]:
     """The environment the deployed Lambda gets, with dummy credentials and one Connect attempt."""
-    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "ROUTING_RULES"):
+    for name in (*ISOLATION_UNSET, EnvVar.ROUTING_RULES, EnvVar.DESKTOP_ORIGIN):
         monkeypatch.delenv(name, raising=False)
-    for service in ("CONNECT", "SQS", "SNS", "DYNAMODB", "SSM"):
-        monkeypatch.delenv(f"AWS_ENDPOINT_URL_{service}", raising=False)
     env = {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_CONFIG_FILE": str(tmp_path / "no-config"),
-        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "no-credentials"),
-        "CONNECT_INSTANCE_ID": INSTANCE_ID,
-        "DLQ_URL": f"https://sqs.{REGION}.amazonaws.com/123456789012/{DLQ_NAME}",
-        "ALERT_TOPIC_ARN": f"arn:aws:sns:{REGION}:123456789012:{TOPIC_NAME}",
-        "IDEMPOTENCY_TABLE": IDEMPOTENCY_TABLE,
-        "CONNECT_MAX_ATTEMPTS": "1",
+        **isolated_env(tmp_path),
+        EnvVar.CONNECT_INSTANCE_ID: INSTANCE_ID,
+        EnvVar.DLQ_URL: f"https://sqs.{REGION}.amazonaws.com/123456789012/{DLQ_NAME}",
+        EnvVar.ALERT_TOPIC_ARN: f"arn:aws:sns:{REGION}:123456789012:{TOPIC_NAME}",
+        EnvVar.IDEMPOTENCY_TABLE: IDEMPOTENCY_TABLE,
+        EnvVar.CALLER_CLIENT_IDS: CLIENT_ID,
+        EnvVar.CONNECT_MAX_ATTEMPTS: "1",
         "POWERTOOLS_SERVICE_NAME": "escalation",
         "POWERTOOLS_METRICS_NAMESPACE": "ConnectEscalation",
         "POWERTOOLS_TRACE_DISABLED": "1",
@@ -93,18 +90,31 @@ def aws(handler_env: dict[str, str]) -> Iterator[AwsWorld]:
 
 
 @pytest.fixture
-def connect_stub(handler_env: dict[str, str]) -> Iterator[ConnectStub]:
-    """A Stubber on `_client(1)`: with CONNECT_MAX_ATTEMPTS=1 that is the client the adapter calls."""
-    with Stubber(connect._client(1)) as stubber:
-        stub = ConnectStub(stubber)
+def connect_stub(handler_env: dict[str, str], aws_session: boto3.session.Session) -> Iterator[ConnectStub]:
+    """A Connect client of the test's own (configured as the adapter's), with a Stubber on it."""
+    stub = ConnectStub(aws_session.client("connect", config=connect.client_config(1)))
+    with stub.stubber:
         yield stub
         # Every queued answer was asked for: a test cannot pass with a Connect call it expected missing.
         stub.assert_all_used()
 
 
 @pytest.fixture
+def handler_clients(
+    aws: AwsWorld,
+    connect_stub: ConnectStub,
+    aws_session: boto3.session.Session,
+    monkeypatch: pytest.MonkeyPatch,
+) -> composition.AwsClients:
+    """The clients the composition root builds the handler with: moto's, and the stubbed Connect."""
+    clients = replace(composition.aws_clients(aws_session), connect=connect_stub.clients)
+    monkeypatch.setattr(composition, "aws_clients", lambda: clients)
+    return clients
+
+
+@pytest.fixture
 def invoke(
-    aws: AwsWorld, connect_stub: ConnectStub, lambda_context: FakeLambdaContext
+    handler_clients: composition.AwsClients, lambda_context: FakeLambdaContext
 ) -> Callable[[Any], Any]:
     """Calls the real Lambda entry point (imported after the environment is set)."""
     # Imported here, not at the top: the module validates its settings at import, as on a cold start.

@@ -1,34 +1,24 @@
-"""The handler-test harness: moto's AWS read back as dicts, a Connect Stubber helper, a fake context."""
+"""The handler-test harness: moto's AWS read back as dicts, and a Connect client with a Stubber on it."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
-from botocore.exceptions import EndpointConnectionError
 from botocore.stub import ANY, Stubber
 
-from escalation.adapters import connect
-from tests.unit.builders import CONTACT_ID, INSTANCE_ID, REGION
+from tests.error_table import ErrorRow
+from tests.unit.builders import CONTACT_ID, INSTANCE_ID, REGION, contact
+from tests.unit.fakes import UnreachableTransfers
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs.type_defs import MessageTypeDef
 
 DLQ_NAME = "escalation-dlq"
 TOPIC_NAME = "escalation-alerts"
 ALERT_SUBSCRIBER_NAME = "alert-subscriber"
 IDEMPOTENCY_TABLE = "escalation-idempotency"
-
-
-@dataclass
-class FakeLambdaContext:
-    function_name: str = "escalation-handler"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = f"arn:aws:lambda:{REGION}:123456789012:function:escalation-handler"
-    aws_request_id: str = "52fdfc07-2182-454f-963f-5f0f9a621d72"
-    remaining_ms: int = 30_000
-
-    def get_remaining_time_in_millis(self) -> int:
-        return self.remaining_ms
 
 
 class AwsWorld:
@@ -60,8 +50,8 @@ class AwsWorld:
         self._dead_letter_attributes: list[dict[str, str]] = []
         self._alerts: list[dict[str, Any]] = []
 
-    def _drain(self, queue_url: str) -> list[dict[str, Any]]:
-        messages: list[dict[str, Any]] = []
+    def _drain(self, queue_url: str) -> list[MessageTypeDef]:
+        messages: list[MessageTypeDef] = []
         while True:
             batch = self.sqs.receive_message(
                 QueueUrl=queue_url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]
@@ -99,10 +89,22 @@ class AwsWorld:
 
 
 class ConnectStub:
-    """Queues Connect answers on the adapter's own client, with the parameters each call must carry."""
+    """A Connect client owned by the test, a Stubber on it, and the answers each call must get.
 
-    def __init__(self, stubber: Stubber) -> None:
-        self.stubber = stubber
+    `clients` is what the Connect adapter is given: this client for every attempt budget.
+    """
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.stubber = Stubber(client)
+        self._transfers_unreachable = False
+
+    def clients(self, _attempts: int) -> Any:
+        return UnreachableTransfers(self.client) if self._transfers_unreachable else self.client
+
+    def make_transfers_unreachable(self) -> None:
+        """TransferContact raises botocore's EndpointConnectionError (what a dropped connection raises)."""
+        self._transfers_unreachable = True
 
     def describe(self, response: dict[str, Any], contact_id: str = CONTACT_ID) -> None:
         self.stubber.add_response(
@@ -150,6 +152,20 @@ class ConnectStub:
             method, service_error_code=code, service_message=message, http_status_code=http_status
         )
 
+    def fail_as(self, row: ErrorRow, message: str = "stubbed error") -> None:
+        """Queue the Connect conversation of an escalation that meets this row's failure."""
+        if row.operation == "DescribeContact":
+            self.error("describe_contact", str(row.connect_error), int(row.connect_status or 400), message)
+            return
+        self.describe(contact())
+        self.update_attributes()
+        if row.connect_error is None:
+            self.make_transfers_unreachable()
+            return
+        self.error("transfer_contact", row.connect_error, int(row.connect_status or 400), message)
+        if row.failure == "INVALID_REQUEST":
+            self.describe(contact())  # it looks whether the contact ended meanwhile: it did not
+
     def assert_all_used(self) -> None:
         self.stubber.assert_no_pending_responses()
 
@@ -158,22 +174,3 @@ def api_body(response: dict[str, Any]) -> dict[str, Any]:
     """The JSON body of an API Gateway proxy response."""
     body: dict[str, Any] = json.loads(response["body"])
     return body
-
-
-class _UnreachableTransfers:
-    """The stubbed Connect client, except that TransferContact cannot reach Connect."""
-
-    def __init__(self, client: Any) -> None:
-        self._client = client
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._client, name)
-
-    def transfer_contact(self, **_: Any) -> Any:
-        raise EndpointConnectionError(endpoint_url=f"https://connect.{REGION}.amazonaws.com")
-
-
-def make_transfers_unreachable(monkeypatch: Any) -> None:
-    """TransferContact raises botocore's EndpointConnectionError (what a dropped connection raises)."""
-    stubbed = connect._client(1)
-    monkeypatch.setattr(connect, "_client", lambda _attempts: _UnreachableTransfers(stubbed))

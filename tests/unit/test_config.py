@@ -13,10 +13,11 @@ GOOD = {
     "DLQ_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/escalation-dlq",
     "ALERT_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:escalation-alerts",
     "IDEMPOTENCY_TABLE": "escalation-idempotency",
+    "CALLER_CLIENT_IDS": "desktop-app-client",
 }
 
 
-def test_defaults() -> None:
+def test_optional_variables_fall_back_to_their_documented_defaults() -> None:
     config = load_settings(GOOD)
     assert config.connect_instance_id == GOOD["CONNECT_INSTANCE_ID"]
     assert config.routing_rules == DEFAULT_ROUTING_RULES_FILE
@@ -27,18 +28,30 @@ def test_defaults() -> None:
     assert config.routing_rules_cache_seconds == 300
 
 
+@pytest.mark.parametrize(("raw", "ids"), [("a", {"a"}), (" a , b ", {"a", "b"}), ("a,,b,", {"a", "b"})])
+def test_caller_client_ids_are_a_comma_separated_list(raw: str, ids: set[str]) -> None:
+    assert load_settings({**GOOD, "CALLER_CLIENT_IDS": raw}).caller_client_ids == ids
+
+
+def test_caller_client_ids_without_an_id_are_refused_by_name() -> None:
+    with pytest.raises(ConfigurationError, match=r"^CALLER_CLIENT_IDS is not set"):
+        load_settings({**GOOD, "CALLER_CLIENT_IDS": " , ,"})
+
+
 def test_values_are_stripped() -> None:
     config = load_settings({**GOOD, "IDEMPOTENCY_TABLE": "  table  ", "CONNECT_MAX_ATTEMPTS": " 2 "})
     assert config.idempotency_table == "table"
     assert config.connect_max_attempts == 2
 
 
-def test_an_ssm_parameter() -> None:
+def test_an_ssm_prefix_names_the_parameter_holding_the_rules() -> None:
     config = load_settings({**GOOD, "ROUTING_RULES": "ssm:/escalation/rules"})
     assert config.routing_rules_parameter == "/escalation/rules"
 
 
-@pytest.mark.parametrize("name", ["CONNECT_INSTANCE_ID", "DLQ_URL", "ALERT_TOPIC_ARN", "IDEMPOTENCY_TABLE"])
+@pytest.mark.parametrize(
+    "name", ["CONNECT_INSTANCE_ID", "DLQ_URL", "ALERT_TOPIC_ARN", "IDEMPOTENCY_TABLE", "CALLER_CLIENT_IDS"]
+)
 @pytest.mark.parametrize("value", [None, "", "   "])
 def test_a_missing_required_variable_is_named(name: str, value: str | None) -> None:
     env = {key: val for key, val in GOOD.items() if key != name}

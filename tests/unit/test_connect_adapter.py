@@ -2,31 +2,42 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+import boto3
 import pytest
 from botocore.stub import Stubber
 
 from escalation.adapters import connect
-from escalation.adapters.connect import ConnectContactCenter
+from escalation.adapters.connect import ConnectContactCenter, transfer_destination
+from escalation.adapters.pacing import Pacer
+from escalation.contract import CONNECT_ACTIONS
 from escalation.domain.errors import ConnectCallFailed
 from escalation.domain.model import Target, TargetType
 from escalation.domain.policy import Failure
+from escalation.ports import ContactCenter
 from tests.unit.builders import INSTANCE_ARN, INSTANCE_ID, contact, transferred, user_data
+from tests.unit.fakes import ClientsByAttempts, FakeTime
 
 
 @pytest.fixture
-def stubber(handler_env: dict[str, str]) -> Iterator[Stubber]:
-    with Stubber(connect._client(1)) as stub:
+def clients(handler_env: dict[str, str], aws_session: boto3.session.Session) -> ClientsByAttempts:
+    """The test's own Connect client, configured as the adapter's, given for every attempt budget."""
+    return ClientsByAttempts(aws_session.client("connect", config=connect.client_config(1)))
+
+
+@pytest.fixture
+def stubber(clients: ClientsByAttempts) -> Iterator[Stubber]:
+    with Stubber(clients.client) as stub:
         yield stub
         stub.assert_no_pending_responses()
 
 
 @pytest.fixture
-def center() -> ConnectContactCenter:
-    return ConnectContactCenter(INSTANCE_ID, max_attempts=1)
+def center(clients: ClientsByAttempts) -> ConnectContactCenter:
+    return ConnectContactCenter(INSTANCE_ID, clients, max_attempts=1)
 
 
 def failure_of(call: Any) -> ConnectCallFailed:
@@ -55,7 +66,7 @@ def test_transfer_errors_are_classified(
 ) -> None:
     stubber.add_client_error("transfer_contact", code, "the message", http_status_code=400)
     failed = failure_of(lambda: center.transfer("c-1", Target(TargetType.QUEUE, "q", "f"), "token"))
-    assert failed.failure is failure
+    assert failed.kind is failure
     assert failed.error_code == code
     assert failed.operation == "TransferContact"
     assert failed.message == "the message"
@@ -82,7 +93,7 @@ def test_not_found_means_the_contact_only_where_only_the_contact_is_named(
     stubber: Stubber, center: ConnectContactCenter, method: str, call: Any, failure: Failure
 ) -> None:
     stubber.add_client_error(method, "ResourceNotFoundException", http_status_code=404)
-    assert failure_of(lambda: call(center)).failure is failure
+    assert failure_of(lambda: call(center)).kind is failure
 
 
 def test_a_long_error_message_is_cut(stubber: Stubber, center: ConnectContactCenter) -> None:
@@ -116,7 +127,9 @@ def test_describe_contact_is_reduced_to_what_the_rules_need(
     assert dict(described.attributes) == {"k": "v"}
 
 
-def test_a_sparse_contact(stubber: Stubber, center: ConnectContactCenter) -> None:
+def test_a_contact_without_optional_fields_reads_as_unknown_and_active(
+    stubber: Stubber, center: ConnectContactCenter
+) -> None:
     stubber.add_response("describe_contact", {"Contact": {"Id": "c-3"}})
     described = center.describe_contact("c-3")
     assert described.initial_contact_id == "c-3"
@@ -164,7 +177,7 @@ def test_transfer_sends_one_destination_and_the_token(stubber: Stubber, center: 
         ({"UserDataList": []}, False),
     ],
 )
-def test_agent_availability(
+def test_an_agent_is_available_only_when_available_with_a_free_slot(
     stubber: Stubber, center: ConnectContactCenter, answer: dict[str, Any], available: bool
 ) -> None:
     stubber.add_response(
@@ -180,40 +193,46 @@ def test_an_agent_named_by_arn_matches_the_id_connect_reports(
     assert center.is_agent_available(f"{INSTANCE_ARN}/agent/agent-1", "TASK")
 
 
-def test_retries_shrink_to_fit_the_invocations_remaining_time(handler_env: dict[str, str]) -> None:
-    # 3 s left: no room for a second attempt, so the one-attempt client is used (the only one stubbed;
-    # any other client would try the network, which is blocked).
-    center = ConnectContactCenter(INSTANCE_ID, max_attempts=4)
+def test_retries_shrink_to_fit_the_invocations_remaining_time(
+    stubber: Stubber, clients: ClientsByAttempts
+) -> None:
+    # 3 s left: no room for a second attempt, so the one-attempt client is asked for.
+    center = ConnectContactCenter(INSTANCE_ID, clients, max_attempts=4)
     center.bind_deadline(lambda: 3_000)
-    with Stubber(connect._client(1)) as stub:
-        stub.add_response("describe_contact", contact("c-1"))
-        center.describe_contact("c-1")
-        stub.assert_no_pending_responses()
+    stubber.add_response("describe_contact", contact("c-1"))
+    center.describe_contact("c-1")
+    assert clients.budgets_asked == [1]
 
 
-def test_retries_are_capped_by_the_setting(handler_env: dict[str, str]) -> None:
-    center = ConnectContactCenter(INSTANCE_ID, max_attempts=2)
+def test_retries_are_capped_by_the_setting(stubber: Stubber, clients: ClientsByAttempts) -> None:
+    center = ConnectContactCenter(INSTANCE_ID, clients, max_attempts=2)
     center.bind_deadline(lambda: 900_000)
-    with Stubber(connect._client(2)) as stub:
-        stub.add_response("describe_contact", contact("c-1"))
-        center.describe_contact("c-1")
-        stub.assert_no_pending_responses()
+    stubber.add_response("describe_contact", contact("c-1"))
+    center.describe_contact("c-1")
+    assert clients.budgets_asked == [2]
 
 
-def test_latency_is_observed_for_failures_too(stubber: Stubber) -> None:
+def test_without_a_deadline_every_call_gets_the_whole_budget(
+    stubber: Stubber, clients: ClientsByAttempts
+) -> None:
+    center = ConnectContactCenter(INSTANCE_ID, clients, max_attempts=3)
+    stubber.add_response("describe_contact", contact("c-1"))
+    center.describe_contact("c-1")
+    assert clients.budgets_asked == [3]
+
+
+def test_latency_is_observed_for_failures_too(stubber: Stubber, clients: ClientsByAttempts) -> None:
     seen: list[str] = []
-    center = ConnectContactCenter(INSTANCE_ID, 1, lambda operation, _ms: seen.append(operation))
+    center = ConnectContactCenter(INSTANCE_ID, clients, 1, lambda operation, _ms: seen.append(operation))
     stubber.add_client_error("transfer_contact", "ThrottlingException", http_status_code=429)
     failure_of(lambda: center.transfer("c-1", Target(TargetType.QUEUE, "q", "f"), "t"))
     assert seen == ["TransferContact"]
 
 
-def test_transfers_are_paced_and_other_calls_are_not(
-    stubber: Stubber, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    waits: list[float] = []
-    monkeypatch.setattr("escalation.adapters.pacing.time.sleep", waits.append)
-    center = ConnectContactCenter(INSTANCE_ID, max_attempts=1, transfer_rate_per_second=0.5)
+def test_transfers_are_paced_and_other_calls_are_not(stubber: Stubber, clients: ClientsByAttempts) -> None:
+    time = FakeTime()
+    pacer = Pacer(0.5, clock=time.clock, sleep=time.sleep)
+    center = ConnectContactCenter(INSTANCE_ID, clients, max_attempts=1, transfer_pacer=pacer)
     center.bind_deadline(lambda: 20_000)
     target = Target(TargetType.QUEUE, "q", "f")
     for _ in range(2):
@@ -222,20 +241,73 @@ def test_transfers_are_paced_and_other_calls_are_not(
     for index in range(2):
         center.describe_contact("c-1")
         center.transfer(f"c-{index}", target, f"token-{index}")
-    # The second transfer waited for its slot, about 2 s after the first; describes never waited.
-    assert len(waits) == 1
-    assert 1.5 < waits[0] <= 2.0
+    # The second transfer waited for its slot, 2 s after the first; describes never waited.
+    assert time.slept == [pytest.approx(2.0)]
 
 
 def test_a_transfer_never_waits_past_the_invocations_deadline(
-    stubber: Stubber, monkeypatch: pytest.MonkeyPatch
+    stubber: Stubber, clients: ClientsByAttempts
 ) -> None:
-    waits: list[float] = []
-    monkeypatch.setattr("escalation.adapters.pacing.time.sleep", waits.append)
-    center = ConnectContactCenter(INSTANCE_ID, max_attempts=1, transfer_rate_per_second=0.01)  # 100 s apart
+    time = FakeTime()
+    pacer = Pacer(0.01, clock=time.clock, sleep=time.sleep)  # 100 s apart
+    center = ConnectContactCenter(INSTANCE_ID, clients, max_attempts=1, transfer_pacer=pacer)
     center.bind_deadline(lambda: 9_000)  # 9 s left: 1 s margin, 5 s for the call, so at most 3 s
     target = Target(TargetType.QUEUE, "q", "f")
     for index in range(2):
         stubber.add_response("transfer_contact", transferred())
         center.transfer(f"c-{index}", target, f"token-{index}")
-    assert waits == [pytest.approx(3.0)]
+    assert time.slept == [pytest.approx(3.0)]
+
+
+# --- what the adapter calls ------------------------------------------------------------------------
+
+
+def test_the_adapter_calls_exactly_the_connect_actions_the_stack_grants(
+    stubber: Stubber, clients: ClientsByAttempts, center: ConnectContactCenter
+) -> None:
+    called: set[str] = set()
+    clients.client.meta.events.register_first("before-call.*.*", lambda model, **_: called.add(model.name))
+    stubber.add_response("describe_contact", contact("c-1"))
+    stubber.add_response("get_current_user_data", user_data("agent-1"))
+    stubber.add_response("update_contact_attributes", {})
+    stubber.add_response("transfer_contact", transferred())
+    exercised: dict[str, Callable[[], object]] = {
+        "describe_contact": lambda: center.describe_contact("c-1"),
+        "is_agent_available": lambda: center.is_agent_available("agent-1", "TASK"),
+        "update_attributes": lambda: center.update_attributes("c-1", {"a": "b"}),
+        "transfer": lambda: center.transfer("c-1", Target(TargetType.QUEUE, "q", "f"), "t"),
+    }
+    # Every method of the port, so a method added later cannot call an operation unnoticed.
+    assert set(exercised) == {name for name in vars(ContactCenter) if not name.startswith("_")}
+    for call in exercised.values():
+        call()
+    assert {f"connect:{operation}" for operation in called} == set(CONNECT_ACTIONS)
+
+
+# --- TransferContact's destination members --------------------------------------------------------
+
+
+def test_a_queue_target_becomes_a_queue_id_and_its_flow() -> None:
+    assert transfer_destination(Target(TargetType.QUEUE, "q-1", "flow-q")) == {
+        "QueueId": "q-1",
+        "ContactFlowId": "flow-q",
+    }
+
+
+def test_an_agent_target_becomes_a_user_id_and_its_flow() -> None:
+    assert transfer_destination(Target(TargetType.AGENT, "agent-1", "flow-a")) == {
+        "UserId": "agent-1",
+        "ContactFlowId": "flow-a",
+    }
+
+
+@pytest.mark.parametrize("target_type", list(TargetType))
+def test_a_destination_never_names_both_a_queue_and_a_user(target_type: TargetType) -> None:
+    destination = transfer_destination(Target(target_type, "x", "flow"))
+    assert len({"QueueId", "UserId"} & destination.keys()) == 1
+
+
+@pytest.mark.parametrize(("target_id", "flow_id"), [("", "flow"), ("q-1", "")])
+def test_a_destination_needs_an_id_and_a_flow(target_id: str, flow_id: str) -> None:
+    with pytest.raises(ValueError, match="needs an id and a flow id"):
+        transfer_destination(Target(TargetType.QUEUE, target_id, flow_id))

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import base64
+import importlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
+from escalation import composition
+from escalation.domain.errors import EscalationError
 from escalation.domain.identity import escalation_id
 from escalation.domain.model import ContactAttribute
+from escalation.service import EscalationService
+from tests.error_table import ERROR_ROWS, ERROR_TABLE, ErrorRow, row_ids
 from tests.unit.builders import (
     AGENT_CLAIMS,
+    CLIENT_ID,
     CONTACT_ID,
     INSTANCE_ID,
     OTHER_AGENT_CLAIMS,
@@ -23,7 +29,7 @@ from tests.unit.builders import (
     transferred,
     user_data,
 )
-from tests.unit.harness import AwsWorld, ConnectStub, api_body, make_transfers_unreachable
+from tests.unit.harness import AwsWorld, ConnectStub, api_body
 
 Invoke = Callable[[Any], Any]
 REASON = "CUSTOMER_REQUEST"
@@ -205,96 +211,48 @@ def test_an_unavailable_agent_falls_back_to_the_queue(
 
 # --- Connect errors on TransferContact --------------------------------------------------------------
 
-# (Connect's code, its HTTP status, API status, API error, alert, dead-letter, Retry-After)
-CONNECT_ERRORS = [
-    ("ThrottlingException", 429, 429, "THROTTLED", False, False, "2"),
-    ("InternalServiceException", 500, 503, "UPSTREAM_UNAVAILABLE", True, False, "5"),
-    ("ServiceQuotaExceededException", 402, 409, "QUOTA_EXCEEDED", True, True, None),
-    ("InvalidRequestException", 400, 409, "INVALID_REQUEST", False, True, None),
-    ("ResourceNotFoundException", 404, 502, "TARGET_NOT_FOUND", True, True, None),
-    ("AccessDeniedException", 403, 502, "ACCESS_DENIED", True, True, None),
-    ("SomethingNewException", 400, 502, "OTHER", True, True, None),
-]
 
-
-@pytest.mark.parametrize(
-    ("code", "connect_status", "status", "error", "alert", "dead_letter", "retry_after"),
-    CONNECT_ERRORS,
-    ids=[row[0] for row in CONNECT_ERRORS],
-)
-def test_a_connect_error_on_transfer(
-    invoke: Invoke,
-    connect_stub: ConnectStub,
-    aws: AwsWorld,
-    code: str,
-    connect_status: int,
-    status: int,
-    error: str,
-    alert: bool,
-    dead_letter: bool,
-    retry_after: str | None,
+@pytest.mark.parametrize("row", ERROR_TABLE, ids=row_ids())
+def test_a_connect_failure_is_answered_recorded_and_alerted_as_the_error_table_says(
+    invoke: Invoke, connect_stub: ConnectStub, aws: AwsWorld, row: ErrorRow
 ) -> None:
-    connect_stub.describe(contact())
-    connect_stub.update_attributes()
-    connect_stub.error("transfer_contact", code, connect_status, "the stub says no")
-    if code == "InvalidRequestException":
-        connect_stub.describe(contact())  # it looks whether the contact ended meanwhile: it did not
+    connect_stub.fail_as(row, "the stub says no")
     event = api_event()
 
     response = invoke(event)
 
-    assert_error(response, status, error)
-    headers = response["multiValueHeaders"]
-    assert headers.get("Retry-After") == ([retry_after] if retry_after else None)
+    assert response["statusCode"] == row.api_status
+    body = api_body(response)
+    assert body["status" if row.api_status == 200 else "error"] == row.api_code
+    retry_after = response["multiValueHeaders"].get("Retry-After")
+    assert retry_after == ([str(row.retry_after)] if row.retry_after else None)
     alerts = aws.alerts()
-    assert len(alerts) == (1 if alert else 0)
-    if alert:
-        assert alerts[0]["alert"]["errorCode"] == code
-        assert alerts[0]["alert"]["escalationId"] == ESCALATION_ID
-        assert alerts[0]["alert"]["whatToDo"]
+    assert len(alerts) == (1 if row.alert else 0)
+    if row.alert:
+        (alert,) = alerts
+        assert alert["alert"]["errorCode"] == row.connect_error
+        assert alert["alert"]["escalationId"] == ESCALATION_ID
+        assert alert["alert"]["whatToDo"]
     records = aws.dead_letters()
-    assert len(records) == (1 if dead_letter else 0)
-    if dead_letter:
+    assert len(records) == (1 if row.api_dead_letter else 0)
+    if row.api_dead_letter:
         (record,) = records
         assert record["kind"] == "escalation-dead-letter"
         assert record["trigger"] == "API"
+        assert record["decision"] == row.decision
         assert record["escalationId"] == ESCALATION_ID
         assert record["contactId"] == CONTACT_ID
-        assert record["errorCode"] == code
-        assert record["operation"] == "TransferContact"
+        assert record["errorCode"] == row.connect_error
+        assert record["operation"] == row.operation
         assert record["errorMessage"] == "the stub says no"
         assert record["attempts"] == 1
         assert record["originalEvent"]["body"] == event["body"]
-        assert aws.dead_letter_attributes()[0]["errorCode"] == code
-    # A failure is not remembered: the same escalation can be retried (or redriven).
-    assert aws.idempotency_records() == []
-
-
-def test_connects_idempotency_exception_answers_already_transferred(
-    invoke: Invoke, connect_stub: ConnectStub, aws: AwsWorld
-) -> None:
-    connect_stub.describe(contact())
-    connect_stub.update_attributes()
-    connect_stub.error("transfer_contact", "IdempotencyException", 409)
-    response = invoke(api_event())
-    assert response["statusCode"] == 200
-    body = api_body(response)
-    assert body["status"] == "ALREADY_TRANSFERRED"
-    assert body["escalationId"] == ESCALATION_ID
-    assert aws.dead_letters() == []
-    assert aws.alerts() == []
-
-
-def test_a_connection_failure_is_503_with_retry_after(
-    invoke: Invoke, connect_stub: ConnectStub, aws: AwsWorld, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    connect_stub.describe(contact())
-    connect_stub.update_attributes()
-    make_transfers_unreachable(monkeypatch)
-    response = invoke(api_event())
-    assert_error(response, 503, "UPSTREAM_UNAVAILABLE")
-    assert response["multiValueHeaders"]["Retry-After"] == ["5"]
-    assert aws.dead_letters() == []
+        assert aws.dead_letter_attributes() == [
+            {"decision": row.decision, "errorCode": str(row.connect_error)}
+        ]
+    if row.decision != "DUPLICATE":
+        # A failure is not remembered: the same escalation can be retried (or redriven).
+        assert aws.idempotency_records() == []
 
 
 def test_a_failed_attempt_is_retried_by_the_next_request_with_the_same_token(
@@ -318,14 +276,6 @@ def test_a_failed_attempt_is_retried_by_the_next_request_with_the_same_token(
     retried = invoke(api_event())
     assert retried["statusCode"] == 200
     assert api_body(retried)["level"] == 1
-
-
-def test_a_contact_connect_does_not_know_is_404(
-    invoke: Invoke, connect_stub: ConnectStub, aws: AwsWorld
-) -> None:
-    connect_stub.error("describe_contact", "ResourceNotFoundException", 404)
-    assert_error(invoke(api_event()), 404, "CONTACT_NOT_FOUND")
-    assert aws.dead_letters() == []
 
 
 def test_throttling_on_describe_is_429(invoke: Invoke, connect_stub: ConnectStub) -> None:
@@ -367,11 +317,118 @@ def test_a_repeat_by_another_agent_is_still_refused(invoke: Invoke, connect_stub
     [
         pytest.param(None, id="no-authorizer-claims"),
         pytest.param({}, id="empty-claims"),
-        pytest.param({"cognito:username": "", "custom:connect_user_id": "agent-1"}, id="empty-username"),
+        pytest.param({**AGENT_CLAIMS, "cognito:username": ""}, id="empty-username"),
     ],
 )
 def test_no_caller_identity_is_401_before_any_connect_call(invoke: Invoke, claims: Any) -> None:
     assert_error(invoke(api_event(claims=claims)), 401, "UNAUTHENTICATED")
+
+
+def _without(claims: dict[str, Any], *names: str) -> dict[str, Any]:
+    return {name: value for name, value in claims.items() if name not in names}
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        # Cognito's access tokens name the client in client_id, not aud.
+        pytest.param(
+            {**_without(AGENT_CLAIMS, "aud"), "token_use": "access", "client_id": CLIENT_ID},
+            id="access-token",
+        ),
+        pytest.param({**AGENT_CLAIMS, "aud": "another-app-client"}, id="id-token-of-another-client"),
+        pytest.param(_without(AGENT_CLAIMS, "token_use", "aud"), id="no-token-use-nor-aud"),
+        pytest.param(_without(AGENT_CLAIMS, "token_use"), id="no-token-use"),
+        pytest.param(_without(AGENT_CLAIMS, "aud"), id="no-aud"),
+    ],
+)
+def test_only_an_id_token_of_a_configured_client_is_a_caller(
+    invoke: Invoke, aws: AwsWorld, claims: dict[str, Any]
+) -> None:
+    # No Connect answer is queued: a Connect call would fail the stub.
+    assert_error(invoke(api_event(claims=claims)), 401, "UNAUTHENTICATED")
+    assert aws.dead_letters() == []
+    assert aws.alerts() == []
+
+
+def test_an_id_token_of_any_configured_client_is_accepted(
+    invoke: Invoke, connect_stub: ConnectStub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CALLER_CLIENT_IDS", f"{CLIENT_ID}, mobile-app-client")
+    composition.reset()  # as a new deployment would read it
+    connect_stub.describe(contact())
+    connect_stub.update_attributes()
+    connect_stub.transfer(transferred(), queue_id="queue-tier2")
+    assert invoke(api_event(claims={**AGENT_CLAIMS, "aud": "mobile-app-client"}))["statusCode"] == 200
+
+
+def test_an_escalation_error_without_its_own_handler_takes_the_500_path(
+    invoke: Invoke, aws: AwsWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class UnforeseenEscalationError(EscalationError):
+        pass
+
+    def escalate(_self: Any, _request: Any) -> Any:
+        raise UnforeseenEscalationError("a kind of failure added later")
+
+    monkeypatch.setattr(EscalationService, "escalate", escalate)
+    assert_error(invoke(api_event()), 500, "INTERNAL_ERROR")
+    (record,) = aws.dead_letters()
+    assert record["errorCode"] == "UnforeseenEscalationError"
+    (alert,) = aws.alerts()
+    assert alert["alert"]["decision"] == "ALERT"
+
+
+# --- CORS -----------------------------------------------------------------------------------------
+
+DESKTOP = "https://desktop.example.com"
+
+
+@pytest.fixture
+def desktop_origin(handler_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The API module as deployed with DESKTOP_ORIGIN set (it builds its resolver at import)."""
+    api = importlib.import_module("escalation.triggers.api")
+    monkeypatch.setenv("DESKTOP_ORIGIN", DESKTOP)
+    importlib.reload(api)
+    yield DESKTOP
+    monkeypatch.delenv("DESKTOP_ORIGIN")
+    importlib.reload(api)
+
+
+def test_an_answer_lets_the_desktop_read_retry_after(
+    desktop_origin: str, invoke: Invoke, connect_stub: ConnectStub
+) -> None:
+    connect_stub.fail_as(ERROR_ROWS["THROTTLED"])
+    response = invoke(api_event(headers={"Origin": desktop_origin}))
+    assert response["statusCode"] == 429
+    headers = response["multiValueHeaders"]
+    assert headers["Access-Control-Allow-Origin"] == [desktop_origin]
+    exposed = {
+        name.strip().lower()
+        for value in headers["Access-Control-Expose-Headers"]
+        for name in value.split(",")
+    }
+    assert "retry-after" in exposed
+    assert headers["Retry-After"] == ["2"]
+
+
+def test_a_preflight_allows_the_idempotency_key_header(desktop_origin: str, invoke: Invoke) -> None:
+    preflight = api_event(
+        headers={
+            "Origin": desktop_origin,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type,idempotency-key",
+        }
+    )
+    preflight["httpMethod"] = preflight["requestContext"]["httpMethod"] = "OPTIONS"
+    response = invoke(preflight)
+    assert response["statusCode"] == 204
+    headers = response["multiValueHeaders"]
+    allowed = {
+        name.strip().lower() for value in headers["Access-Control-Allow-Headers"] for name in value.split(",")
+    }
+    assert "idempotency-key" in allowed
+    assert headers["Access-Control-Allow-Origin"] == [desktop_origin]
 
 
 @pytest.mark.parametrize(

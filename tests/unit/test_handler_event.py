@@ -9,20 +9,25 @@ from __future__ import annotations
 import importlib
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 from botocore.stub import Stubber
 from hypothesis import HealthCheck, given, settings
 from hypothesis import event as hypothesis_event
 from hypothesis import strategies as st
 
+from escalation import composition
 from escalation.adapters import connect
+from escalation.composition import aws_clients
 from escalation.contract import SLA_BREACH_DETAIL_TYPE, SLA_BREACH_SOURCE
 from escalation.domain.identity import escalation_id
 from escalation.domain.model import ContactAttribute
 from escalation.triggers.sla_event import RetryLater
+from tests.error_table import ERROR_ROWS, ERROR_TABLE, ErrorRow, row_ids
 from tests.unit.builders import (
     ACCOUNT,
     CONTACT_ID,
@@ -34,7 +39,8 @@ from tests.unit.builders import (
     sla_event,
     transferred,
 )
-from tests.unit.harness import AwsWorld, ConnectStub, FakeLambdaContext, make_transfers_unreachable
+from tests.unit.fakes import FakeLambdaContext
+from tests.unit.harness import AwsWorld, ConnectStub
 
 Invoke = Callable[[Any], Any]
 ESCALATION_ID = escalation_id(INSTANCE_ID, CONTACT_ID, "SLA_BREACH")
@@ -170,14 +176,6 @@ def test_a_contact_that_cannot_be_transferred_is_dead_lettered(
     assert len(aws.alerts()) == (1 if alert else 0)
 
 
-def test_a_contact_connect_does_not_know_is_dead_lettered(
-    invoke: Invoke, connect_stub: ConnectStub, aws: AwsWorld
-) -> None:
-    connect_stub.error("describe_contact", "ResourceNotFoundException", 404)
-    assert invoke(sla_event())["error"] == "CONTACT_NOT_FOUND"
-    assert the_dead_letter(aws)["errorCode"] == "CONTACT_NOT_FOUND"
-
-
 def test_no_route_is_dead_lettered_and_alerted(
     invoke: Invoke, connect_stub: ConnectStub, aws: AwsWorld, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -285,17 +283,73 @@ def test_an_api_lookalike_with_a_broken_request_context_does_not_crash(invoke: I
 # --- Connect failures ---------------------------------------------------------------------------
 
 
-def test_throttling_raises_so_that_lambda_retries(
-    invoke: Invoke, connect_stub: ConnectStub, aws: AwsWorld
+@pytest.mark.parametrize("row", ERROR_TABLE, ids=row_ids())
+def test_a_connect_failure_is_retried_recorded_and_alerted_as_the_error_table_says(
+    invoke: Invoke, connect_stub: ConnectStub, aws: AwsWorld, row: ErrorRow
 ) -> None:
-    connect_stub.describe(contact())
-    connect_stub.update_attributes()
-    connect_stub.error("transfer_contact", "ThrottlingException", 429)
+    connect_stub.fail_as(row, "no, says the stub")
+    event = sla_event()
+
+    if row.retried:
+        # Raising makes Lambda retry; its on-failure destination takes the event if the retries run out.
+        with pytest.raises(RetryLater):
+            invoke(event)
+        result = None
+    else:
+        result = invoke(event)
+
+    alerts = aws.alerts()
+    assert len(alerts) == (1 if row.alert else 0)
+    if row.alert:
+        (alert,) = alerts
+        assert alert["alert"]["errorCode"] == row.connect_error
+        assert alert["subject"] == f"Escalation {row.decision}: {row.connect_error}"
+    records = aws.dead_letters()
+    assert len(records) == (1 if row.dead_letter else 0)
+    if row.decision == "DUPLICATE":
+        assert result is not None
+        assert result["status"] == row.api_code
+    if row.dead_letter:
+        assert result is not None
+        (record,) = records
+        assert record["kind"] == "escalation-dead-letter"
+        assert record["trigger"] == "EVENT"
+        assert record["decision"] == row.decision
+        assert record["escalationId"] == ESCALATION_ID
+        assert record["contactId"] == CONTACT_ID
+        assert record["failedAt"]
+        assert record["originalEvent"] == event
+        if row.operation == "TransferContact":
+            # A Connect error answered by the table: the record names Connect's own code and message.
+            assert result == {
+                "status": row.decision,
+                "escalationId": ESCALATION_ID,
+                "error": row.connect_error,
+            }
+            assert (record["errorCode"], record["errorMessage"]) == (row.connect_error, "no, says the stub")
+            assert (record["operation"], record["attempts"]) == ("TransferContact", 1)
+            assert record["whatToDo"]
+        else:
+            # The contact itself is unknown: refused as the service's own CONTACT_NOT_FOUND.
+            assert result == {"status": "REFUSED", "escalationId": ESCALATION_ID, "error": row.api_code}
+            assert record["errorCode"] == row.api_code
+        assert aws.dead_letter_attributes() == [{"decision": row.decision, "errorCode": record["errorCode"]}]
+    if row.decision != "DUPLICATE":
+        assert aws.idempotency_records() == []  # so that a retry or a redrive runs again
+
+
+def test_a_throttled_transfer_names_connects_code_and_the_attempts(
+    invoke: Invoke, connect_stub: ConnectStub
+) -> None:
+    connect_stub.fail_as(ERROR_ROWS["THROTTLED"])
     with pytest.raises(RetryLater, match="ThrottlingException after 1 attempt"):
         invoke(sla_event())
-    assert aws.dead_letters() == []  # Lambda's on-failure destination takes it if the retries run out
-    assert aws.alerts() == []
-    assert aws.idempotency_records() == []  # so that Lambda's retry runs again
+
+
+def test_an_unreachable_connect_names_the_connection_error(invoke: Invoke, connect_stub: ConnectStub) -> None:
+    connect_stub.fail_as(ERROR_ROWS["CONNECTION"])
+    with pytest.raises(RetryLater, match="EndpointConnectionError"):
+        invoke(sla_event())
 
 
 def test_lambdas_retry_resumes_with_the_same_token_and_level(
@@ -318,89 +372,6 @@ def test_lambdas_retry_resumes_with_the_same_token_and_level(
     assert result["level"] == 1
 
 
-def test_an_internal_error_raises_and_alerts(
-    invoke: Invoke, connect_stub: ConnectStub, aws: AwsWorld
-) -> None:
-    connect_stub.describe(contact())
-    connect_stub.update_attributes()
-    connect_stub.error("transfer_contact", "InternalServiceException", 500)
-    with pytest.raises(RetryLater):
-        invoke(sla_event())
-    (alert,) = aws.alerts()
-    assert alert["alert"]["errorCode"] == "InternalServiceException"
-    assert aws.dead_letters() == []
-
-
-def test_a_connection_failure_raises(
-    invoke: Invoke, connect_stub: ConnectStub, aws: AwsWorld, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    connect_stub.describe(contact())
-    connect_stub.update_attributes()
-    make_transfers_unreachable(monkeypatch)
-    with pytest.raises(RetryLater, match="EndpointConnectionError"):
-        invoke(sla_event())
-    assert aws.dead_letters() == []
-
-
-@pytest.mark.parametrize(
-    ("code", "connect_status", "decision", "alert"),
-    [
-        ("AccessDeniedException", 403, "ALERT", True),
-        ("ServiceQuotaExceededException", 402, "ALERT", True),
-        ("InvalidRequestException", 400, "DEAD_LETTER", False),
-        ("ResourceNotFoundException", 404, "ALERT", True),
-        ("SomethingNewException", 400, "ALERT", True),
-    ],
-)
-def test_a_permanent_connect_error_is_dead_lettered_and_returns(
-    invoke: Invoke,
-    connect_stub: ConnectStub,
-    aws: AwsWorld,
-    code: str,
-    connect_status: int,
-    decision: str,
-    alert: bool,
-) -> None:
-    connect_stub.describe(contact())
-    connect_stub.update_attributes()
-    connect_stub.error("transfer_contact", code, connect_status, "no, says the stub")
-    if code == "InvalidRequestException":
-        connect_stub.describe(contact())  # it looks whether the contact ended meanwhile: it did not
-    event = sla_event()
-
-    result = invoke(event)
-
-    assert result == {"status": decision, "escalationId": ESCALATION_ID, "error": code}
-    record = the_dead_letter(aws)
-    assert record["kind"] == "escalation-dead-letter"
-    assert record["trigger"] == "EVENT"
-    assert record["escalationId"] == ESCALATION_ID
-    assert record["contactId"] == CONTACT_ID
-    assert record["errorCode"] == code
-    assert record["errorMessage"] == "no, says the stub"
-    assert record["decision"] == decision
-    assert record["attempts"] == 1
-    assert record["operation"] == "TransferContact"
-    assert record["whatToDo"]
-    assert record["failedAt"]
-    assert record["originalEvent"] == event
-    assert aws.dead_letter_attributes() == [{"decision": decision, "errorCode": code}]
-    alerts = aws.alerts()
-    assert len(alerts) == (1 if alert else 0)
-    if alert:
-        assert alerts[0]["subject"] == f"Escalation ALERT: {code}"
-
-
-def test_connects_idempotency_exception_is_already_transferred(
-    invoke: Invoke, connect_stub: ConnectStub, aws: AwsWorld
-) -> None:
-    connect_stub.describe(contact())
-    connect_stub.update_attributes()
-    connect_stub.error("transfer_contact", "IdempotencyException", 409)
-    assert invoke(sla_event())["status"] == "ALREADY_TRANSFERRED"
-    assert aws.dead_letters() == []
-
-
 def test_the_idempotency_store_unavailable_raises(invoke: Invoke, aws: AwsWorld) -> None:
     aws.dynamodb.delete_table(TableName="escalation-idempotency")
     with pytest.raises(RetryLater, match="IdempotencyStoreUnavailable"):
@@ -421,7 +392,7 @@ def test_a_concurrent_duplicate_raises_so_that_it_is_retried_later(
                 nested.append(error)
 
     # Before the Stubber's own (wildcard) handler answers the call.
-    connect._client(1).meta.events.register_first("before-call.*.*", deliver_again_meanwhile)
+    connect_stub.client.meta.events.register_first("before-call.*.*", deliver_again_meanwhile)
     connect_stub.describe(contact(ended=True))
     assert invoke(sla_event())["status"] == "SKIPPED"
     assert [str(error) for error in nested] == ["EscalationInProgress"]
@@ -492,6 +463,7 @@ DEAD_LETTERED = {"REFUSED", "DEAD_LETTER", "ALERT"}
 
 
 def _queue_connect_answers(stubber: Stubber, answer: str, contact_id: Any) -> None:
+    """Exactly the calls an escalation makes when Connect answers DescribeContact this way."""
     contact_id = contact_id if isinstance(contact_id, str) and contact_id else CONTACT_ID
     if answer == "not-found":
         stubber.add_client_error("describe_contact", "ResourceNotFoundException", http_status_code=404)
@@ -500,6 +472,8 @@ def _queue_connect_answers(stubber: Stubber, answer: str, contact_id: Any) -> No
         "describe_contact",
         contact(contact_id, ended=answer == "ended", channel="VOICE" if answer == "voice" else "TASK"),
     )
+    if answer in ("ended", "voice"):
+        return  # skipped, or refused before any write
     stubber.add_response("update_contact_attributes", {})
     if answer == "throttled":
         stubber.add_client_error("transfer_contact", "ThrottlingException", http_status_code=429)
@@ -519,6 +493,7 @@ def test_every_event_is_transferred_skipped_dead_lettered_or_retried(
     aws: AwsWorld,
     handler_env: dict[str, str],
     lambda_context: FakeLambdaContext,
+    aws_session: boto3.session.Session,
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
     event: dict[str, Any],
@@ -533,8 +508,14 @@ def test_every_event_is_transferred_skipped_dead_lettered_or_retried(
     handler = importlib.import_module("escalation.handler").handler
 
     detail = event.get("detail")
-    connect._client.cache_clear()
-    with Stubber(connect._client(1)) as stubber:
+    # A Connect client of this example's own; the operations it is asked for are noted.
+    client = aws_session.client("connect", config=connect.client_config(1))
+    asked: list[str] = []
+    client.meta.events.register_first("before-call.*.*", lambda model, **_: asked.append(model.name))
+    clients = replace(aws_clients(aws_session), connect=lambda _attempts: client)
+    monkeypatch.setattr(composition, "aws_clients", lambda: clients)
+    composition.reset()
+    with Stubber(client) as stubber:
         _queue_connect_answers(stubber, answer, detail.get("contactId") if isinstance(detail, dict) else None)
         dead_letters_before = len(aws.dead_letters())
         try:
@@ -543,6 +524,9 @@ def test_every_event_is_transferred_skipped_dead_lettered_or_retried(
             assert answer == "throttled"
             hypothesis_event("outcome: RetryLater")
             return
+        if asked:
+            # Once the escalation reached Connect, the whole queued conversation took place.
+            stubber.assert_no_pending_responses()
     new_dead_letters = aws.dead_letters()[dead_letters_before:]
     assert isinstance(result, dict)
     hypothesis_event(f"outcome: {result['status']} {result.get('error', '')}".strip())

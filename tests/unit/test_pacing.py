@@ -3,19 +3,7 @@
 import pytest
 
 from escalation.adapters.pacing import Pacer
-
-
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = 100.0
-        self.slept: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
+from tests.unit.fakes import FakeTime
 
 
 def test_the_first_call_goes_at_once_and_the_next_ones_are_spaced() -> None:

@@ -29,7 +29,7 @@ def contact(channel: str = "TASK", queue_id: str | None = "queue-tier1") -> Cont
 def refusal(call: Any) -> Refusal:
     with pytest.raises(EscalationRefused) as raised:
         call()
-    return raised.value.refusal
+    return raised.value.reason
 
 
 # --- matching -----------------------------------------------------------------------------------
@@ -94,7 +94,7 @@ def test_a_star_matches_anything_including_no_queue() -> None:
     assert document.find("ANY", contact(queue_id=None), 4).name == "star"
 
 
-def test_all_conditions_must_hold() -> None:
+def test_a_rule_matches_only_when_all_its_conditions_hold() -> None:
     document = rules(
         {
             "name": "narrow",
@@ -116,7 +116,7 @@ def test_no_matching_rule_is_a_no_route_refusal_naming_the_case() -> None:
     document = rules({"name": "one", "match": {"levels": [1]}, "target": queue("q")})
     with pytest.raises(EscalationRefused, match=r"'LATE'.*TASK.*level 2") as raised:
         document.find("LATE", contact(), 2)
-    assert raised.value.refusal is Refusal.NO_ROUTE
+    assert raised.value.reason is Refusal.NO_ROUTE
 
 
 # --- targets ------------------------------------------------------------------------------------
@@ -257,7 +257,7 @@ def test_both_queue_and_agent_names_the_rule_and_the_field() -> None:
     assert "exactly one of `queue` or `agent`" in message
 
 
-def test_neither_queue_nor_agent() -> None:
+def test_a_target_naming_neither_queue_nor_agent_is_refused() -> None:
     assert "rule #1 'none': target" in error_for({"rules": [{"name": "none", "target": {}}]})
 
 
@@ -268,7 +268,7 @@ def test_missing_flow_id_names_the_rule_and_the_field_path() -> None:
     assert "rule #3 'nf': target.queue.flowId: Field required" in message
 
 
-def test_missing_fallback_flow_id() -> None:
+def test_a_fallback_queue_without_a_flow_id_is_refused() -> None:
     message = error_for(
         {
             "rules": [
@@ -284,7 +284,7 @@ def test_an_unknown_key_is_refused_by_name() -> None:
     assert "rule #1 'typo': match.queue: Extra inputs are not permitted" in message
 
 
-def test_an_unknown_rule_key() -> None:
+def test_an_unknown_rule_key_is_refused_naming_it() -> None:
     assert "rule #1 'p': priority" in error_for(
         {"rules": [{"name": "p", "priority": 1, "target": queue("q")}]}
     )
@@ -305,7 +305,7 @@ def test_explicit_agents_need_a_flow() -> None:
     assert "`userIds` needs `agentFlowId`" in message
 
 
-def test_levels_start_at_one() -> None:
+def test_a_level_below_one_is_refused() -> None:
     assert "rule #1 'ok': match.levels.0" in error_for({"rules": [{**OK_RULE, "match": {"levels": [0]}}]})
 
 
@@ -332,12 +332,12 @@ def test_a_document_without_rules_is_refused(document: Any) -> None:
     assert error_for(document).startswith("invalid routing rules: rules document")
 
 
-def test_only_version_one_exists() -> None:
+def test_a_version_other_than_one_is_refused() -> None:
     assert "version" in error_for({"version": 2, "rules": [OK_RULE]})
 
 
 @pytest.mark.parametrize("document", ["{", "", "rules: []", "{'rules': []}"])
-def test_not_json(document: str) -> None:
+def test_a_document_that_is_not_json_is_a_rules_error(document: str) -> None:
     assert error_for(document).startswith("routing rules are not valid JSON")
 
 

@@ -15,6 +15,7 @@ from tests.unit.harness import AwsWorld, ConnectStub, api_body
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 SAMPLE_INSTANCE = "demo-instance"
+SAMPLE_CLIENT_ID = "sample-app-client"  # the `aud` of the samples' ID-token claims
 
 Invoke = Callable[[Any], Any]
 
@@ -25,8 +26,9 @@ def load(name: str) -> Any:
 
 @pytest.fixture(autouse=True)
 def sample_instance(handler_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
-    # After handler_env, which sets the unit tests' own instance id.
+    # After handler_env, which sets the unit tests' own instance and client ids.
     monkeypatch.setenv("CONNECT_INSTANCE_ID", SAMPLE_INSTANCE)
+    monkeypatch.setenv("CALLER_CLIENT_IDS", SAMPLE_CLIENT_ID)
 
 
 def expect(stub: ConnectStub, contact_id: str, *, ended: bool = False, transfer: bool = True) -> None:
@@ -46,7 +48,9 @@ def test_every_sample_is_documented_and_tested() -> None:
     assert samples == set(OUTCOMES)
 
 
-def test_api_escalate_success(invoke: Invoke, connect_stub: ConnectStub, aws: AwsWorld) -> None:
+def test_the_success_sample_transfers_to_tier2(
+    invoke: Invoke, connect_stub: ConnectStub, aws: AwsWorld
+) -> None:
     expect(connect_stub, "contact-1")
     response = invoke(load("api-escalate-success.json"))
     assert response["statusCode"] == 200
@@ -57,14 +61,14 @@ def test_api_escalate_success(invoke: Invoke, connect_stub: ConnectStub, aws: Aw
     assert aws.dead_letters() == []
 
 
-def test_api_escalate_bad_body(invoke: Invoke, aws: AwsWorld) -> None:
+def test_the_bad_body_sample_is_400_and_not_recorded(invoke: Invoke, aws: AwsWorld) -> None:
     response = invoke(load("api-escalate-bad-body.json"))
     assert response["statusCode"] == 400
     assert api_body(response)["error"] == "INVALID_BODY"
     assert aws.dead_letters() == []
 
 
-def test_api_escalate_both_targets(invoke: Invoke, aws: AwsWorld) -> None:
+def test_the_both_targets_sample_is_400_naming_target(invoke: Invoke, aws: AwsWorld) -> None:
     response = invoke(load("api-escalate-both-targets.json"))
     assert response["statusCode"] == 400
     body = api_body(response)
@@ -73,7 +77,9 @@ def test_api_escalate_both_targets(invoke: Invoke, aws: AwsWorld) -> None:
     assert aws.dead_letters() == []
 
 
-def test_sla_breach(invoke: Invoke, connect_stub: ConnectStub, aws: AwsWorld) -> None:
+def test_the_breach_sample_transfers_to_tier2(
+    invoke: Invoke, connect_stub: ConnectStub, aws: AwsWorld
+) -> None:
     expect(connect_stub, "contact-1")
     result = invoke(load("sla-breach.json"))
     assert result["status"] == "TRANSFERRED"
@@ -81,7 +87,9 @@ def test_sla_breach(invoke: Invoke, connect_stub: ConnectStub, aws: AwsWorld) ->
     assert aws.dead_letters() == []
 
 
-def test_sla_breach_ended_contact(invoke: Invoke, connect_stub: ConnectStub, aws: AwsWorld) -> None:
+def test_the_ended_contact_breach_sample_is_skipped(
+    invoke: Invoke, connect_stub: ConnectStub, aws: AwsWorld
+) -> None:
     expect(connect_stub, "contact-ended", ended=True, transfer=False)
     assert invoke(load("sla-breach-ended-contact.json"))["status"] == "SKIPPED"
     assert aws.dead_letters() == []
@@ -103,11 +111,11 @@ def test_refused_events_are_dead_lettered(invoke: Invoke, aws: AwsWorld, name: s
 
 
 OUTCOMES = {
-    "api-escalate-success.json": test_api_escalate_success,
-    "api-escalate-bad-body.json": test_api_escalate_bad_body,
-    "api-escalate-both-targets.json": test_api_escalate_both_targets,
-    "sla-breach.json": test_sla_breach,
-    "sla-breach-ended-contact.json": test_sla_breach_ended_contact,
+    "api-escalate-success.json": test_the_success_sample_transfers_to_tier2,
+    "api-escalate-bad-body.json": test_the_bad_body_sample_is_400_and_not_recorded,
+    "api-escalate-both-targets.json": test_the_both_targets_sample_is_400_naming_target,
+    "sla-breach.json": test_the_breach_sample_transfers_to_tier2,
+    "sla-breach-ended-contact.json": test_the_ended_contact_breach_sample_is_skipped,
     "sla-breach-foreign-instance.json": test_refused_events_are_dead_lettered,
     "foreign-event.json": test_refused_events_are_dead_lettered,
 }

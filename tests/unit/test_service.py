@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
@@ -12,7 +11,6 @@ import pytest
 from escalation.domain.errors import ConnectCallFailed, EscalationRefused
 from escalation.domain.identity import escalation_id
 from escalation.domain.model import (
-    REPLAYED_MARKER,
     Caller,
     Contact,
     ContactAttribute,
@@ -27,6 +25,7 @@ from escalation.domain.policy import Failure, Refusal
 from escalation.domain.routing import parse_rules
 from escalation.ports import TransferReceipt
 from escalation.service import EscalationService
+from tests.unit.fakes import DictIdempotency, FakeContactCenter
 
 INSTANCE = "instance-1"
 SUPERVISORS = "supervisors"
@@ -72,72 +71,6 @@ RULES = parse_rules(
         }
     )
 )
-
-
-def failed(operation: str, failure: Failure, code: str | None = None) -> ConnectCallFailed:
-    return ConnectCallFailed(failure, operation, code or failure.value.split(":")[0], "stubbed", 1)
-
-
-@dataclass
-class FakeContactCenter:
-    """Connect in memory: records every call, fails an operation on demand (once per queued failure)."""
-
-    contacts: dict[str, Contact] = field(default_factory=dict)
-    available_agents: set[str] = field(default_factory=set)
-    failures: dict[str, list[ConnectCallFailed]] = field(default_factory=dict)
-    calls: list[tuple[str, Any]] = field(default_factory=list)
-
-    def fail(self, operation: str, failure: Failure, code: str | None = None) -> None:
-        self.failures.setdefault(operation, []).append(failed(operation, failure, code))
-
-    def _maybe_fail(self, operation: str) -> None:
-        queued = self.failures.get(operation)
-        if queued:
-            raise queued.pop(0)
-
-    def describe_contact(self, contact_id: str) -> Contact:
-        self.calls.append(("DescribeContact", contact_id))
-        self._maybe_fail("DescribeContact")
-        if contact_id not in self.contacts:
-            raise failed("DescribeContact", Failure.CONTACT_NOT_FOUND)
-        return self.contacts[contact_id]
-
-    def is_agent_available(self, user_id: str, channel: str) -> bool:
-        self.calls.append(("GetCurrentUserData", (user_id, channel)))
-        self._maybe_fail("GetCurrentUserData")
-        return user_id in self.available_agents
-
-    def update_attributes(self, contact_id: str, attributes: Any) -> None:
-        self.calls.append(("UpdateContactAttributes", (contact_id, dict(attributes))))
-        self._maybe_fail("UpdateContactAttributes")
-
-    def transfer(self, contact_id: str, target: Target, client_token: str) -> TransferReceipt:
-        self.calls.append(("TransferContact", (contact_id, target, client_token)))
-        self._maybe_fail("TransferContact")
-        return TransferReceipt(f"{contact_id}-next", f"arn:contact/{contact_id}-next", 1)
-
-    def operations(self) -> list[str]:
-        return [name for name, _ in self.calls]
-
-    def transfers(self) -> list[tuple[str, Target, str]]:
-        return [args for name, args in self.calls if name == "TransferContact"]
-
-    def attribute_writes(self) -> list[dict[str, str]]:
-        return [args[1] for name, args in self.calls if name == "UpdateContactAttributes"]
-
-
-@dataclass
-class DictIdempotency:
-    """The IdempotentRunner port over a dict: a repeat answers the first result, failures are forgotten."""
-
-    records: dict[str, dict[str, Any]] = field(default_factory=dict)
-
-    def run(self, key: str, operation: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-        if key in self.records:
-            return {**self.records[key], REPLAYED_MARKER: True}
-        result = operation()
-        self.records[key] = result
-        return result
 
 
 AGENT = Caller("alice", "agent-1", frozenset({"agents"}))
@@ -193,7 +126,7 @@ def world() -> World:
 def refusal_of(world: World, request: EscalationRequest) -> Refusal:
     with pytest.raises(EscalationRefused) as raised:
         world.service.escalate(request)
-    return raised.value.refusal
+    return raised.value.reason
 
 
 # --- success --------------------------------------------------------------------------------------
@@ -312,7 +245,7 @@ def test_an_available_agent_gets_the_contact(world: World) -> None:
     world.add(make_contact())
     world.connect.available_agents.add("agent-am")
     result = world.service.escalate(make_request(reason="VIP"))
-    assert world.connect.calls[1] == ("GetCurrentUserData", ("agent-am", "TASK"))
+    assert world.connect.availability_checks() == [("agent-am", "TASK")]
     assert result.target == Target(TargetType.AGENT, "agent-am", "flow-agent")
     assert not result.fell_back_to_queue
 
@@ -404,7 +337,7 @@ def test_a_describe_failure_other_than_not_found_propagates(world: World) -> Non
     world.connect.fail("DescribeContact", Failure.THROTTLED)
     with pytest.raises(ConnectCallFailed) as raised:
         world.service.escalate(make_request())
-    assert raised.value.failure is Failure.THROTTLED
+    assert raised.value.kind is Failure.THROTTLED
 
 
 # --- resuming an escalation that an earlier attempt started ----------------------------------------
@@ -474,7 +407,7 @@ def test_an_invalid_request_on_a_fresh_escalation_propagates(world: World) -> No
     world.connect.fail("TransferContact", Failure.INVALID_REQUEST)
     with pytest.raises(ConnectCallFailed) as raised:
         world.service.escalate(make_request(Trigger.EVENT))
-    assert raised.value.failure is Failure.INVALID_REQUEST
+    assert raised.value.kind is Failure.INVALID_REQUEST
 
 
 # --- Connect failures and idempotency --------------------------------------------------------------
@@ -499,8 +432,8 @@ def test_other_transfer_failures_propagate_and_are_not_remembered(world: World, 
     world.connect.fail("TransferContact", failure)
     with pytest.raises(ConnectCallFailed) as raised:
         world.service.escalate(request)
-    assert raised.value.failure is failure
-    assert request.escalation_id not in world.idempotency.records
+    assert raised.value.kind is failure
+    assert request.escalation_id not in world.idempotency.remembered_keys()
     # A retry runs again, recognises its own attributes and transfers with the same token.
     world.add(resumed_contact(request, ended=False))
     assert world.service.escalate(request).status is Status.TRANSFERRED
@@ -511,12 +444,12 @@ def test_a_repeat_answers_the_first_result_without_a_second_transfer(world: Worl
     world.add(make_contact())
     request = make_request()
     first = world.service.escalate(request)
-    calls_after_first = len(world.connect.calls)
+    calls_after_first = len(world.connect.operations())
 
     again = world.service.escalate(request)
 
     # The repeat reads the contact again only to check the caller (authorisation is never cached).
-    assert [name for name, _ in world.connect.calls[calls_after_first:]] == ["DescribeContact"]
+    assert world.connect.operations()[calls_after_first:] == ["DescribeContact"]
     assert again.to_dict() == first.to_dict()
     assert again.replayed
     assert not first.replayed
@@ -534,7 +467,7 @@ def test_refusals_are_not_remembered(world: World) -> None:
     world.add(make_contact(channel="VOICE"))
     request = make_request()
     assert refusal_of(world, request) is Refusal.CHANNEL_NOT_TRANSFERABLE
-    assert world.idempotency.records == {}
+    assert world.idempotency.remembered_keys() == set()
 
 
 def test_no_route_is_refused_before_any_write() -> None:
@@ -555,7 +488,7 @@ def test_no_route_is_refused_before_any_write() -> None:
     service = EscalationService(connect, lambda: only_vip, DictIdempotency(), SUPERVISORS)
     with pytest.raises(EscalationRefused) as raised:
         service.escalate(make_request(reason="LATE"))
-    assert raised.value.refusal is Refusal.NO_ROUTE
+    assert raised.value.reason is Refusal.NO_ROUTE
     assert connect.operations() == ["DescribeContact"]
 
 
@@ -577,9 +510,9 @@ def test_an_event_repeat_makes_no_connect_call_at_all(world: World) -> None:
     world.add(make_contact())
     request = make_request(Trigger.EVENT, caller=None)
     world.service.escalate(request)
-    calls_after_first = len(world.connect.calls)
+    calls_after_first = len(world.connect.operations())
     assert world.service.escalate(request).replayed
-    assert len(world.connect.calls) == calls_after_first
+    assert len(world.connect.operations()) == calls_after_first
 
 
 def test_a_repeat_by_a_caller_who_may_not_escalate_is_refused(world: World) -> None:
@@ -587,7 +520,7 @@ def test_a_repeat_by_a_caller_who_may_not_escalate_is_refused(world: World) -> N
     world.service.escalate(make_request())
     with pytest.raises(EscalationRefused) as refused:
         world.service.escalate(make_request(caller=Caller("mallory", "agent-9", frozenset())))
-    assert refused.value.refusal is Refusal.FORBIDDEN
+    assert refused.value.reason is Refusal.FORBIDDEN
 
 
 class _EndsOnTransfer(FakeContactCenter):
@@ -610,7 +543,7 @@ def test_a_contact_that_ends_during_the_escalation_is_not_dead_lettered(trigger:
     else:
         with pytest.raises(EscalationRefused) as refused:
             world.service.escalate(request)
-        assert refused.value.refusal is Refusal.CONTACT_ENDED
+        assert refused.value.reason is Refusal.CONTACT_ENDED
 
 
 def test_an_invalid_request_on_a_contact_still_active_stays_an_invalid_request(world: World) -> None:
@@ -618,5 +551,5 @@ def test_an_invalid_request_on_a_contact_still_active_stays_an_invalid_request(w
     world.connect.fail("TransferContact", Failure.INVALID_REQUEST)
     with pytest.raises(ConnectCallFailed) as failed_call:
         world.service.escalate(make_request(Trigger.EVENT, caller=None))
-    assert failed_call.value.failure is Failure.INVALID_REQUEST
+    assert failed_call.value.kind is Failure.INVALID_REQUEST
     assert world.connect.operations()[-1] == "DescribeContact"  # it looked before deciding

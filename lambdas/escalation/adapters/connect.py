@@ -8,19 +8,16 @@ paced to this environment's share of the account's quota (adapters/pacing.py).
 
 import time
 from collections.abc import Callable, Mapping
-from functools import cache
 from typing import TYPE_CHECKING, Any
 
-import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotocoreConnectionError
 
 from escalation.adapters.pacing import Pacer
 from escalation.domain.errors import ConnectCallFailed
-from escalation.domain.model import Contact, Target, resource_id
+from escalation.domain.model import Contact, Target, TargetType, resource_id
 from escalation.domain.policy import Failure
-from escalation.domain.preflight import transfer_destination
 from escalation.ports import TransferReceipt
 
 if TYPE_CHECKING:
@@ -47,21 +44,29 @@ _CODES: dict[str, Failure] = {
 # Operations whose ResourceNotFoundException can only mean the contact itself.
 _CONTACT_OPERATIONS = frozenset({"DescribeContact", "UpdateContactAttributes"})
 
+# A Connect client whose botocore retries stop after the given number of attempts (built with
+# client_config(attempts)); the composition root builds them on one session and keeps them.
+ConnectClients = Callable[[int], "ConnectClient"]
 
-@cache
-def _client(max_attempts: int) -> "ConnectClient":
-    # One client per attempt budget, created on first use and reused across invocations.
-    return boto3.client(
-        "connect",
-        config=Config(
-            # Standard, not adaptive: adaptive's limiter is per client and covers every operation, so
-            # one throttled transfer slowed DescribeContact too; pacing handles the transfer quota.
-            retries={"mode": "standard", "total_max_attempts": max_attempts},
-            connect_timeout=CONNECT_TIMEOUT_SECONDS,
-            read_timeout=READ_TIMEOUT_SECONDS,
-            user_agent_extra="connect-escalation-service",
-        ),
+
+def client_config(max_attempts: int) -> Config:
+    """The configuration of a Connect client that makes at most `max_attempts` attempts per call."""
+    return Config(
+        # Standard, not adaptive: adaptive's limiter is per client and covers every operation, so
+        # one throttled transfer slowed DescribeContact too; pacing handles the transfer quota.
+        retries={"mode": "standard", "total_max_attempts": max_attempts},
+        connect_timeout=CONNECT_TIMEOUT_SECONDS,
+        read_timeout=READ_TIMEOUT_SECONDS,
+        user_agent_extra="connect-escalation-service",
     )
+
+
+def transfer_destination(target: Target) -> dict[str, str]:
+    """TransferContact's destination members: exactly one of QueueId and UserId, never both."""
+    key = "QueueId" if target.type is TargetType.QUEUE else "UserId"
+    if not target.id or not target.flow_id:
+        raise ValueError("a transfer target needs an id and a flow id")
+    return {key: target.id, "ContactFlowId": target.flow_id}
 
 
 def _classify(operation: str, error: ClientError) -> Failure:
@@ -75,15 +80,18 @@ class ConnectContactCenter:
     def __init__(
         self,
         instance_id: str,
+        clients: ConnectClients,
         max_attempts: int,
         observe_latency: Callable[[str, float], None] | None = None,
-        transfer_rate_per_second: float = 0.0,
+        transfer_pacer: Pacer | None = None,
     ) -> None:
+        """`clients(n)`: the client making n attempts; `transfer_pacer`: None leaves transfers unpaced."""
         self._instance_id = instance_id
+        self._clients = clients
         self._max_attempts = max_attempts
         self._observe_latency = observe_latency
         self._remaining_ms: Callable[[], int] | None = None
-        self._transfer_pacer = Pacer(transfer_rate_per_second) if transfer_rate_per_second > 0 else None
+        self._transfer_pacer = transfer_pacer
 
     def bind_deadline(self, remaining_ms: Callable[[], int] | None) -> None:
         """Bound retries by the invocation's remaining time (the Lambda context's clock)."""
@@ -99,11 +107,11 @@ class ConnectContactCenter:
         attempts = self._attempts()
         started = time.perf_counter()
         try:
-            return call(_client(attempts))
+            return call(self._clients(attempts))
         except ClientError as error:
             metadata = error.response.get("ResponseMetadata", {})
             raise ConnectCallFailed(
-                failure=_classify(operation, error),
+                kind=_classify(operation, error),
                 operation=operation,
                 error_code=error.response.get("Error", {}).get("Code", "Unknown"),
                 message=error.response.get("Error", {}).get("Message", "")[:500],
@@ -111,7 +119,7 @@ class ConnectContactCenter:
             ) from error
         except (BotocoreConnectionError, HTTPClientError) as error:
             raise ConnectCallFailed(
-                failure=Failure.CONNECTION,
+                kind=Failure.CONNECTION,
                 operation=operation,
                 error_code=type(error).__name__,
                 message=str(error)[:500],

@@ -6,8 +6,7 @@ failure deletes the record so a retry runs again.
 """
 
 from collections.abc import Callable
-from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
@@ -24,6 +23,9 @@ from botocore.config import Config
 
 from escalation.domain.errors import EscalationInProgress, IdempotencyStoreUnavailable
 from escalation.domain.model import REPLAYED_MARKER
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 # How long a finished escalation answers repeats; Connect's own token memory is undocumented for
 # TransferContact (other Connect APIs: 7 days), so the record is what dedupes a late redelivery.
@@ -42,19 +44,15 @@ _config = IdempotencyConfig(
 )
 
 
-@cache
-def _persistence(table_name: str) -> DynamoDBPersistenceLayer:
-    return DynamoDBPersistenceLayer(
-        table_name=table_name,
-        boto_config=Config(
-            retries={"mode": "standard", "total_max_attempts": 3}, connect_timeout=1, read_timeout=2
-        ),
-    )
+# The idempotency table's client: a short budget, since the API waits for it.
+CLIENT_CONFIG = Config(
+    retries={"mode": "standard", "total_max_attempts": 3}, connect_timeout=1, read_timeout=2
+)
 
 
 class DynamoDbIdempotency:
-    def __init__(self, table_name: str) -> None:
-        self._table_name = table_name
+    def __init__(self, client: "DynamoDBClient", table_name: str) -> None:
+        self.persistence = DynamoDBPersistenceLayer(table_name=table_name, boto3_client=client)
         self._run_once: Callable[..., dict[str, Any]] | None = None
 
     def register_lambda_context(self, context: LambdaContext) -> None:
@@ -73,7 +71,7 @@ class DynamoDbIdempotency:
             self._run_once = idempotent_function(
                 run_once,
                 data_keyword_argument="payload",
-                persistence_store=_persistence(self._table_name),
+                persistence_store=self.persistence,
                 config=_config,
             )
         return self._run_once

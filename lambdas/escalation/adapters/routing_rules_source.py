@@ -4,36 +4,39 @@ The SSM parameter is read through Powertools Parameters with caching, so rules c
 and without an SSM call per invocation.
 """
 
-from functools import cache, lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from aws_lambda_powertools.utilities import parameters
+from aws_lambda_powertools.utilities.parameters import SSMProvider
 
 from escalation.domain.routing import RoutingRules, parse_rules
+
+if TYPE_CHECKING:
+    from mypy_boto3_ssm import SSMClient
 
 # The Lambda code root (the folder that holds the `escalation` package).
 CODE_ROOT = Path(__file__).resolve().parents[2]
 
 
-@cache
 def rules_from_file(path: str) -> RoutingRules:
     file = Path(path) if Path(path).is_absolute() else CODE_ROOT / path
     return parse_rules(file.read_bytes())
 
 
-def rules_from_ssm(name: str, max_age_seconds: int) -> RoutingRules:
-    document = parameters.get_parameter(name, max_age=max_age_seconds)
-    return _parse_cached(document)
+class SsmRoutingRules:
+    """The rules in one SSM parameter, fetched at most once per `max_age_seconds`."""
 
+    def __init__(self, client: "SSMClient", name: str, max_age_seconds: int) -> None:
+        self._provider = SSMProvider(boto3_client=client)
+        self._name = name
+        self._max_age_seconds = max_age_seconds
+        self._parsed: tuple[str, RoutingRules] | None = None
 
-@lru_cache(maxsize=4)
-def _parse_cached(document: str) -> RoutingRules:
-    # Parameters caches the string; this caches its validation until the string changes.
-    return parse_rules(document)
-
-
-def clear_caches() -> None:
-    """Forget loaded rules (tests and the local stack change them inside one process)."""
-    rules_from_file.cache_clear()
-    _parse_cached.cache_clear()
-    parameters.clear_caches()  # type: ignore[no-untyped-call]  # Powertools leaves it untyped
+    def __call__(self) -> RoutingRules:
+        document = self._provider.get(self._name, max_age=self._max_age_seconds)
+        if not isinstance(document, str):
+            raise TypeError(f"SSM parameter {self._name} did not read as a string")
+        # The provider caches the string; this keeps its validation until the string changes.
+        if self._parsed is None or self._parsed[0] != document:
+            self._parsed = (document, parse_rules(document))
+        return self._parsed[1]

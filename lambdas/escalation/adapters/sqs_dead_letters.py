@@ -2,27 +2,20 @@
 
 import json
 from collections.abc import Mapping
-from functools import cache
 from typing import TYPE_CHECKING, Any
-
-import boto3
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
 
-@cache
-def _client() -> "SQSClient":
-    return boto3.client("sqs")
-
-
 class SqsDeadLetters:
-    def __init__(self, queue_url: str) -> None:
+    def __init__(self, client: "SQSClient", queue_url: str) -> None:
+        self._client = client
         self._queue_url = queue_url
 
     def send(self, record: Mapping[str, Any]) -> None:
         # Attributes let an operator filter the queue without parsing bodies.
-        _client().send_message(
+        self._client.send_message(
             QueueUrl=self._queue_url,
             MessageBody=json.dumps(record, default=str),
             MessageAttributes={

@@ -12,9 +12,9 @@ class EscalationError(Exception):
 class EscalationRefused(EscalationError):
     """The service will not transfer this contact (a pre-flight rule, authorisation or routing)."""
 
-    def __init__(self, refusal: Refusal, message: str) -> None:
+    def __init__(self, reason: Refusal, message: str) -> None:
         super().__init__(message)
-        self.refusal = refusal
+        self.reason = reason
         self.message = message
 
 
@@ -22,7 +22,7 @@ class EscalationRefused(EscalationError):
 class ConnectCallFailed(EscalationError):
     """A Connect call failed after botocore's own retries; raised by the Connect adapter."""
 
-    failure: Failure
+    kind: Failure
     operation: str
     error_code: str
     message: str

@@ -3,7 +3,8 @@
 Read this file to know what the service does when something goes wrong. Retries of a Connect call run
 inside the invocation (botocore's retry modes, same ClientToken); a RETRY decision here means they ran
 out. For an event, RETRY raises so that Lambda's asynchronous retries run and their final failure lands
-in the DLQ through the on-failure destination; for the API it ends in 429 or 503.
+in the DLQ through the on-failure destination; for the API it ends in 429 or 503. Each row also holds
+the API's answer: status, public error code and Retry-After; the public codes are part of the API.
 """
 
 from dataclasses import dataclass
@@ -13,7 +14,9 @@ from enum import StrEnum
 class Decision(StrEnum):
     RETRY = "RETRY"
     DEAD_LETTER = "DEAD_LETTER"
-    ALERT = "ALERT"  # always with a dead-letter record, so the escalation can be replayed
+    # A person is alerted. A Connect failure is also dead-lettered; a refusal only when it came as an
+    # event (the API answers the caller instead).
+    ALERT = "ALERT"
     DUPLICATE = "DUPLICATE"  # already done: a success
 
 
@@ -33,11 +36,26 @@ class Failure(StrEnum):
 
 
 @dataclass(frozen=True)
+class ApiAnswer:
+    """What `POST /escalations` answers: `{"error": code, ...}` with this status (and Retry-After)."""
+
+    status: int
+    code: str  # the public error code: part of the API, never derived from a Python name
+    retry_after_seconds: int | None = None
+
+
+# How long a caller should wait before retrying, by cause.
+THROTTLED_RETRY_AFTER_SECONDS = 2
+UNAVAILABLE_RETRY_AFTER_SECONDS = 5
+IN_PROGRESS_RETRY_AFTER_SECONDS = 2
+
+
+@dataclass(frozen=True)
 class Verdict:
     decision: Decision
     dead_letter: bool
     alert: bool
-    http_status: int  # what the API answers
+    api: ApiAnswer
     what_to_do: str  # goes into the alert and the dead-letter record
 
 
@@ -46,70 +64,71 @@ ERROR_POLICY: dict[Failure, Verdict] = {
         Decision.RETRY,
         dead_letter=False,
         alert=False,
-        http_status=429,
+        api=ApiAnswer(429, "THROTTLED", THROTTLED_RETRY_AFTER_SECONDS),
         what_to_do="Connect's TransferContact rate quota is exhausted; the escalation is retried.",
     ),
     Failure.INTERNAL: Verdict(
         Decision.RETRY,
         dead_letter=False,
         alert=True,
-        http_status=503,
+        api=ApiAnswer(503, "UPSTREAM_UNAVAILABLE", UNAVAILABLE_RETRY_AFTER_SECONDS),
         what_to_do="Connect failed internally after retries; check the AWS Health Dashboard.",
     ),
     Failure.CONNECTION: Verdict(
         Decision.RETRY,
         dead_letter=False,
         alert=False,
-        http_status=503,
+        api=ApiAnswer(503, "UPSTREAM_UNAVAILABLE", UNAVAILABLE_RETRY_AFTER_SECONDS),
         what_to_do="Connect did not answer in time; the escalation is retried with the same ClientToken.",
     ),
     Failure.QUOTA_EXCEEDED: Verdict(
         Decision.ALERT,
         dead_letter=True,
         alert=True,
-        http_status=409,
+        api=ApiAnswer(409, "QUOTA_EXCEEDED"),
         what_to_do="The contact reached Connect's transfer limit; a supervisor must handle it by hand.",
     ),
     Failure.INVALID_REQUEST: Verdict(
         Decision.DEAD_LETTER,
         dead_letter=True,
         alert=False,
-        http_status=409,
+        api=ApiAnswer(409, "INVALID_REQUEST"),
         what_to_do="Connect refused the transfer as invalid; inspect the dead-letter record.",
     ),
     Failure.CONTACT_NOT_FOUND: Verdict(
         Decision.DEAD_LETTER,
         dead_letter=True,
         alert=False,
-        http_status=404,
+        api=ApiAnswer(404, "CONTACT_NOT_FOUND"),
         what_to_do="The contact does not exist in the configured instance.",
     ),
     Failure.TARGET_NOT_FOUND: Verdict(
         Decision.ALERT,
         dead_letter=True,
         alert=True,
-        http_status=502,
+        api=ApiAnswer(502, "TARGET_NOT_FOUND"),
         what_to_do="A queue, flow or agent in the routing rules does not exist; fix the rules, then redrive.",
     ),
     Failure.ACCESS_DENIED: Verdict(
         Decision.ALERT,
         dead_letter=True,
         alert=True,
-        http_status=502,
+        api=ApiAnswer(502, "ACCESS_DENIED"),
         what_to_do="The Lambda role may not call Connect on this resource; fix IAM, then redrive the DLQ.",
     ),
     Failure.IDEMPOTENCY_CONFLICT: Verdict(
         Decision.DUPLICATE,
         dead_letter=False,
         alert=False,
-        http_status=200,
+        # A success: the API answers 200 with status ALREADY_TRANSFERRED, not an error body.
+        api=ApiAnswer(200, "ALREADY_TRANSFERRED"),
         what_to_do="Connect already took a transfer with this escalation's ClientToken.",
     ),
     Failure.OTHER: Verdict(
         Decision.ALERT,
         dead_letter=True,
         alert=True,
-        http_status=502,
+        api=ApiAnswer(502, "OTHER"),
         what_to_do="An error this service does not know; inspect the dead-letter record.",
     ),
 }
@@ -117,6 +136,11 @@ ERROR_POLICY: dict[Failure, Verdict] = {
 
 def decide(failure: Failure) -> Verdict:
     return ERROR_POLICY[failure]
+
+
+# The idempotency store's two outcomes: nothing moved, the caller retries.
+IN_PROGRESS_ANSWER = ApiAnswer(409, "ESCALATION_IN_PROGRESS", IN_PROGRESS_RETRY_AFTER_SECONDS)
+STORE_UNAVAILABLE_ANSWER = ApiAnswer(503, "UPSTREAM_UNAVAILABLE", UNAVAILABLE_RETRY_AFTER_SECONDS)
 
 
 class Refusal(StrEnum):
@@ -136,24 +160,36 @@ class Refusal(StrEnum):
 
 @dataclass(frozen=True)
 class RefusalVerdict:
-    http_status: int  # the API's answer
+    api: ApiAnswer  # the API's answer
     event_decision: Decision | None  # what a breach event becomes; None: skipped, not an error
     alert: bool  # someone must act, whichever trigger
 
 
 REFUSAL_POLICY: dict[Refusal, RefusalVerdict] = {
-    Refusal.INVALID_EVENT: RefusalVerdict(400, Decision.DEAD_LETTER, alert=False),
-    Refusal.FOREIGN_INSTANCE: RefusalVerdict(400, Decision.DEAD_LETTER, alert=False),
-    Refusal.FORBIDDEN: RefusalVerdict(403, Decision.DEAD_LETTER, alert=False),
-    Refusal.CONTACT_NOT_FOUND: RefusalVerdict(404, Decision.DEAD_LETTER, alert=False),
-    Refusal.CHANNEL_NOT_TRANSFERABLE: RefusalVerdict(409, Decision.DEAD_LETTER, alert=False),
-    Refusal.CONTACT_ENDED: RefusalVerdict(409, None, alert=False),
+    Refusal.INVALID_EVENT: RefusalVerdict(ApiAnswer(400, "INVALID_EVENT"), Decision.DEAD_LETTER, alert=False),
+    Refusal.FOREIGN_INSTANCE: RefusalVerdict(
+        ApiAnswer(400, "FOREIGN_INSTANCE"), Decision.DEAD_LETTER, alert=False
+    ),
+    Refusal.FORBIDDEN: RefusalVerdict(ApiAnswer(403, "FORBIDDEN"), Decision.DEAD_LETTER, alert=False),
+    Refusal.CONTACT_NOT_FOUND: RefusalVerdict(
+        ApiAnswer(404, "CONTACT_NOT_FOUND"), Decision.DEAD_LETTER, alert=False
+    ),
+    Refusal.CHANNEL_NOT_TRANSFERABLE: RefusalVerdict(
+        ApiAnswer(409, "CHANNEL_NOT_TRANSFERABLE"), Decision.DEAD_LETTER, alert=False
+    ),
+    Refusal.CONTACT_ENDED: RefusalVerdict(ApiAnswer(409, "CONTACT_ENDED"), None, alert=False),
     # Our own count says the next transfer would be Connect's 12th: same as ServiceQuotaExceeded.
-    Refusal.TRANSFER_LIMIT_REACHED: RefusalVerdict(409, Decision.ALERT, alert=True),
-    Refusal.TARGET_NOT_ALLOWED: RefusalVerdict(422, Decision.DEAD_LETTER, alert=False),
+    Refusal.TRANSFER_LIMIT_REACHED: RefusalVerdict(
+        ApiAnswer(409, "TRANSFER_LIMIT_REACHED"), Decision.ALERT, alert=True
+    ),
+    Refusal.TARGET_NOT_ALLOWED: RefusalVerdict(
+        ApiAnswer(422, "TARGET_NOT_ALLOWED"), Decision.DEAD_LETTER, alert=False
+    ),
     # No rule covers this reason, channel, queue and level: a gap in the routing rules.
-    Refusal.NO_ROUTE: RefusalVerdict(422, Decision.ALERT, alert=True),
-    Refusal.AGENT_UNAVAILABLE: RefusalVerdict(409, Decision.DEAD_LETTER, alert=False),
+    Refusal.NO_ROUTE: RefusalVerdict(ApiAnswer(422, "NO_ROUTE"), Decision.ALERT, alert=True),
+    Refusal.AGENT_UNAVAILABLE: RefusalVerdict(
+        ApiAnswer(409, "AGENT_UNAVAILABLE"), Decision.DEAD_LETTER, alert=False
+    ),
 }
 
 

@@ -1,7 +1,7 @@
 """The rules every transfer must pass before TransferContact is called (Connect's own rules)."""
 
 from escalation.domain.errors import EscalationRefused
-from escalation.domain.model import Channel, Contact, Target
+from escalation.domain.model import Channel, Contact
 from escalation.domain.policy import Refusal
 
 TRANSFERABLE_CHANNELS = frozenset({Channel.TASK, Channel.EMAIL})
@@ -30,11 +30,3 @@ def check_transferable(contact: Contact, *, resuming: bool = False) -> None:
             f"the contact has been transferred {contact.transfer_count} times; "
             f"Connect allows {MAX_TRANSFERS_PER_CONTACT}",
         )
-
-
-def transfer_destination(target: Target) -> dict[str, str]:
-    """TransferContact's destination members: exactly one of QueueId and UserId, never both."""
-    key = "QueueId" if target.type.value == "QUEUE" else "UserId"
-    if not target.id or not target.flow_id:
-        raise ValueError("a transfer target needs an id and a flow id")
-    return {key: target.id, "ContactFlowId": target.flow_id}

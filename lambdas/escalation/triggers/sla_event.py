@@ -116,9 +116,9 @@ def handle(event: dict[str, Any]) -> dict[str, Any]:
             return {
                 "status": "SKIPPED",
                 "escalationId": request.escalation_id,
-                "reason": refused.refusal.value,
+                "reason": refused.reason.value,
             }
-        return {"status": "REFUSED", "escalationId": request.escalation_id, "error": refused.refusal.value}
+        return {"status": "REFUSED", "escalationId": request.escalation_id, "error": refused.reason.value}
     except ConnectCallFailed as failure:
         connect_verdict = recorder.connect_failure(failure, Subject.of(request, event))
         if connect_verdict.decision is Decision.RETRY:

@@ -1,0 +1,135 @@
+"""How `POST /escalations` answers every error: `{"error": CODE, "message": ...}`, one handler per type.
+
+4xx for anything the caller can fix, never a 5xx for bad input. The status, public code and
+Retry-After of the use case's errors come from the error policy (domain/policy.py); an error without
+a handler here, including an EscalationError subclass added later, is the genuine 500 path.
+"""
+
+import json
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import (
+    BadRequestError,
+    ForbiddenError,
+    InternalServerError,
+    NotFoundError,
+    RequestEntityTooLargeError,
+    RequestTimeoutError,
+    ServiceError,
+    ServiceUnavailableError,
+    UnauthorizedError,
+)
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
+
+from escalation import observability
+from escalation.composition import components
+from escalation.domain.errors import (
+    ConnectCallFailed,
+    EscalationInProgress,
+    EscalationRefused,
+    IdempotencyStoreUnavailable,
+)
+from escalation.domain.model import EscalationRequest, Trigger
+from escalation.domain.policy import IN_PROGRESS_ANSWER, STORE_UNAVAILABLE_ANSWER, ApiAnswer, Decision
+from escalation.outcomes import Subject
+
+UNSUPPORTED_MEDIA_TYPE = ApiAnswer(415, "UNSUPPORTED_MEDIA_TYPE")
+SEND_JSON = "send the body as application/json"
+UNAUTHENTICATED = ApiAnswer(401, "UNAUTHENTICATED")
+INVALID_BODY = ApiAnswer(400, "INVALID_BODY")
+INTERNAL_ERROR = ApiAnswer(500, "INTERNAL_ERROR")
+# The key under which the route leaves its request in the resolver's per-request context.
+REQUEST_CONTEXT_KEY = "escalation_request"
+
+# Powertools' own HTTP errors keep their status; these are their public codes.
+_GATEWAY_CODES: dict[type[ServiceError], str] = {
+    BadRequestError: "BAD_REQUEST",
+    UnauthorizedError: "UNAUTHORIZED",
+    ForbiddenError: "FORBIDDEN",
+    NotFoundError: "NOT_FOUND",
+    RequestTimeoutError: "REQUEST_TIMEOUT",
+    RequestEntityTooLargeError: "REQUEST_ENTITY_TOO_LARGE",
+    InternalServerError: "INTERNAL_SERVER",
+    ServiceUnavailableError: "SERVICE_UNAVAILABLE",
+}
+
+
+def error_response(answer: ApiAnswer, message: str) -> Response[dict[str, str]]:
+    retry_after = answer.retry_after_seconds
+    return Response(
+        status_code=answer.status,
+        content_type=content_types.APPLICATION_JSON,
+        body={"error": answer.code, "message": message},
+        headers={"Retry-After": str(retry_after)} if retry_after else None,
+    )
+
+
+def register_error_handlers(app: APIGatewayRestResolver) -> None:
+    """One handler per error type; Powertools picks the closest one along the error's class hierarchy."""
+
+    def subject() -> Subject:
+        event = app.current_event.raw_event
+        request = app.context.get(REQUEST_CONTEXT_KEY)
+        if isinstance(request, EscalationRequest):
+            return Subject.of(request, event)
+        return Subject(Trigger.API, event)
+
+    def refused(error: EscalationRefused) -> Response[dict[str, str]]:
+        verdict = components().outcomes.refusal(error, subject())
+        return error_response(verdict.api, error.message)
+
+    def connect_failed(error: ConnectCallFailed) -> Response[dict[str, str]]:
+        verdict = components().outcomes.connect_failure(error, subject())
+        return error_response(verdict.api, verdict.what_to_do)
+
+    def in_progress(_error: EscalationInProgress) -> Response[dict[str, str]]:
+        return error_response(IN_PROGRESS_ANSWER, "this escalation is being processed")
+
+    def store_unavailable(_error: IdempotencyStoreUnavailable) -> Response[dict[str, str]]:
+        observability.count_decision(Decision.RETRY)
+        return error_response(
+            STORE_UNAVAILABLE_ANSWER, "the idempotency store is unavailable; nothing was transferred"
+        )
+
+    def invalid_body(error: RequestValidationError) -> Response[dict[str, str]]:
+        observability.count_refused()
+        problems = []
+        for detail in error.errors():
+            # Keep field names only: list positions and the "body" root say nothing to a desktop developer.
+            location = ".".join(p for p in detail.get("loc", ()) if isinstance(p, str) and p != "body")
+            problems.append(f"{location or 'body'}: {detail.get('msg') or detail.get('type')}")
+        return error_response(INVALID_BODY, "; ".join(problems)[:1000] or "invalid request body")
+
+    def unsupported_content_type(_error: RequestUnsupportedContentType) -> Response[dict[str, str]]:
+        observability.count_refused()
+        return error_response(UNSUPPORTED_MEDIA_TYPE, SEND_JSON)
+
+    def body_not_utf8(_error: UnicodeDecodeError) -> Response[dict[str, str]]:
+        observability.count_refused()
+        return error_response(INVALID_BODY, "the body is not UTF-8 encoded JSON")
+
+    def gateway_error(error: ServiceError) -> Response[dict[str, str]]:
+        # Powertools' own HTTP errors (e.g. a method the route does not serve) keep their status.
+        message = error.msg if isinstance(error.msg, str) else json.dumps(error.msg)
+        return error_response(ApiAnswer(error.status_code, _GATEWAY_CODES.get(type(error), "ERROR")), message)
+
+    def unexpected(error: Exception) -> Response[dict[str, str]]:
+        # A bug or an unmodelled outage: the escalation is kept (DLQ) and a person is told (alert).
+        components().outcomes.unexpected(error, Subject(Trigger.API, app.current_event.raw_event))
+        return error_response(
+            INTERNAL_ERROR, "the escalation could not be processed; it was recorded for replay"
+        )
+
+    # Registered without decorator syntax: Powertools' decorator is untyped and mypy --strict says so.
+    app.exception_handler(EscalationRefused)(refused)
+    app.exception_handler(ConnectCallFailed)(connect_failed)
+    app.exception_handler(EscalationInProgress)(in_progress)
+    app.exception_handler(IdempotencyStoreUnavailable)(store_unavailable)
+    app.exception_handler(RequestValidationError)(invalid_body)
+    app.exception_handler(RequestUnsupportedContentType)(unsupported_content_type)
+    app.exception_handler(UnicodeDecodeError)(body_not_utf8)
+    app.exception_handler(ServiceError)(gateway_error)
+    app.exception_handler(Exception)(unexpected)

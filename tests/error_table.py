@@ -1,0 +1,93 @@
+"""The error table the tests hold the service to: one row per Connect failure, written from the README
+("The API" and "The error policy"), not read from the code, so that a change to either shows.
+
+The unit tests (policy, API trigger, event trigger) and the integration test against the Connect
+emulator are all parametrized from ERROR_TABLE.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ErrorRow:
+    failure: str  # the Failure it is classified as (its name), also the test id
+    operation: str  # the Connect operation that fails
+    connect_error: str | None  # Connect's error code; None: Connect never answered (connection dropped)
+    connect_status: int | None  # the HTTP status Connect answers with
+    decision: str
+    dead_letter: bool  # the handler writes a DLQ record for a breach event
+    api_dead_letter: bool  # ... and for an API request
+    alert: bool
+    api_status: int
+    api_code: str  # the `error` of the API's answer; for a 200, the `status` of its body
+    retry_after: int | None  # the API's Retry-After header, in seconds
+
+    @property
+    def retried(self) -> bool:
+        return self.decision == "RETRY"
+
+
+# One row per failure reads as a table: left as written.
+# fmt: off
+ERROR_TABLE: tuple[ErrorRow, ...] = (
+    ErrorRow(
+        "THROTTLED", "TransferContact", "ThrottlingException", 429, "RETRY",
+        dead_letter=False, api_dead_letter=False, alert=False,
+        api_status=429, api_code="THROTTLED", retry_after=2,
+    ),
+    ErrorRow(
+        "INTERNAL", "TransferContact", "InternalServiceException", 500, "RETRY",
+        dead_letter=False, api_dead_letter=False, alert=True,
+        api_status=503, api_code="UPSTREAM_UNAVAILABLE", retry_after=5,
+    ),
+    ErrorRow(
+        "CONNECTION", "TransferContact", None, None, "RETRY",
+        dead_letter=False, api_dead_letter=False, alert=False,
+        api_status=503, api_code="UPSTREAM_UNAVAILABLE", retry_after=5,
+    ),
+    ErrorRow(
+        "QUOTA_EXCEEDED", "TransferContact", "ServiceQuotaExceededException", 402, "ALERT",
+        dead_letter=True, api_dead_letter=True, alert=True,
+        api_status=409, api_code="QUOTA_EXCEEDED", retry_after=None,
+    ),
+    ErrorRow(
+        "INVALID_REQUEST", "TransferContact", "InvalidRequestException", 400, "DEAD_LETTER",
+        dead_letter=True, api_dead_letter=True, alert=False,
+        api_status=409, api_code="INVALID_REQUEST", retry_after=None,
+    ),
+    # On the contact itself: the API only answers (the desktop shows it); an event is dead-lettered.
+    ErrorRow(
+        "CONTACT_NOT_FOUND", "DescribeContact", "ResourceNotFoundException", 404, "DEAD_LETTER",
+        dead_letter=True, api_dead_letter=False, alert=False,
+        api_status=404, api_code="CONTACT_NOT_FOUND", retry_after=None,
+    ),
+    ErrorRow(
+        "TARGET_NOT_FOUND", "TransferContact", "ResourceNotFoundException", 404, "ALERT",
+        dead_letter=True, api_dead_letter=True, alert=True,
+        api_status=502, api_code="TARGET_NOT_FOUND", retry_after=None,
+    ),
+    ErrorRow(
+        "ACCESS_DENIED", "TransferContact", "AccessDeniedException", 403, "ALERT",
+        dead_letter=True, api_dead_letter=True, alert=True,
+        api_status=502, api_code="ACCESS_DENIED", retry_after=None,
+    ),
+    ErrorRow(
+        "IDEMPOTENCY_CONFLICT", "TransferContact", "IdempotencyException", 409, "DUPLICATE",
+        dead_letter=False, api_dead_letter=False, alert=False,
+        api_status=200, api_code="ALREADY_TRANSFERRED", retry_after=None,
+    ),
+    ErrorRow(
+        "OTHER", "TransferContact", "SomethingNewException", 400, "ALERT",
+        dead_letter=True, api_dead_letter=True, alert=True,
+        api_status=502, api_code="OTHER", retry_after=None,
+    ),
+)
+# fmt: on
+
+ERROR_ROWS = {row.failure: row for row in ERROR_TABLE}
+
+
+def row_ids(rows: tuple[ErrorRow, ...] = ERROR_TABLE) -> list[str]:
+    return [row.failure for row in rows]

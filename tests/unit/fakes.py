@@ -1,0 +1,141 @@
+"""In-memory fakes of the ports and of the Lambda runtime, shared by the unit tests."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.exceptions import EndpointConnectionError
+
+from escalation.domain.errors import ConnectCallFailed
+from escalation.domain.model import REPLAYED_MARKER, Contact, Target
+from escalation.domain.policy import Failure
+from escalation.ports import TransferReceipt
+from tests.unit.builders import REGION
+
+
+@dataclass
+class FakeLambdaContext:
+    function_name: str = "escalation-handler"
+    memory_limit_in_mb: int = 256
+    invoked_function_arn: str = f"arn:aws:lambda:{REGION}:123456789012:function:escalation-handler"
+    aws_request_id: str = "52fdfc07-2182-454f-963f-5f0f9a621d72"
+    remaining_ms: int = 30_000
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining_ms
+
+
+class FakeTime:
+    """A clock that only moves when something sleeps on it (for Pacer's clock and sleep)."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+        self.slept: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+class ClientsByAttempts:
+    """The Connect adapter's client source: one client for every attempt budget, each budget asked noted."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.budgets_asked: list[int] = []
+
+    def __call__(self, attempts: int) -> Any:
+        self.budgets_asked.append(attempts)
+        return self.client
+
+
+class UnreachableTransfers:
+    """A Connect client, except that TransferContact cannot reach Connect."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    def transfer_contact(self, **_: Any) -> Any:
+        raise EndpointConnectionError(endpoint_url=f"https://connect.{REGION}.amazonaws.com")
+
+
+def failed(operation: str, failure: Failure, code: str | None = None) -> ConnectCallFailed:
+    return ConnectCallFailed(failure, operation, code or failure.value.split(":")[0], "stubbed", 1)
+
+
+@dataclass
+class FakeContactCenter:
+    """Connect in memory: records every call, fails an operation on demand (once per queued failure)."""
+
+    contacts: dict[str, Contact] = field(default_factory=dict)
+    available_agents: set[str] = field(default_factory=set)
+    failures: dict[str, list[ConnectCallFailed]] = field(default_factory=dict)
+    calls: list[tuple[str, Any]] = field(default_factory=list)
+
+    def fail(self, operation: str, failure: Failure, code: str | None = None) -> None:
+        self.failures.setdefault(operation, []).append(failed(operation, failure, code))
+
+    def _maybe_fail(self, operation: str) -> None:
+        queued = self.failures.get(operation)
+        if queued:
+            raise queued.pop(0)
+
+    def describe_contact(self, contact_id: str) -> Contact:
+        self.calls.append(("DescribeContact", contact_id))
+        self._maybe_fail("DescribeContact")
+        if contact_id not in self.contacts:
+            raise failed("DescribeContact", Failure.CONTACT_NOT_FOUND)
+        return self.contacts[contact_id]
+
+    def is_agent_available(self, user_id: str, channel: str) -> bool:
+        self.calls.append(("GetCurrentUserData", (user_id, channel)))
+        self._maybe_fail("GetCurrentUserData")
+        return user_id in self.available_agents
+
+    def update_attributes(self, contact_id: str, attributes: Any) -> None:
+        self.calls.append(("UpdateContactAttributes", (contact_id, dict(attributes))))
+        self._maybe_fail("UpdateContactAttributes")
+
+    def transfer(self, contact_id: str, target: Target, client_token: str) -> TransferReceipt:
+        self.calls.append(("TransferContact", (contact_id, target, client_token)))
+        self._maybe_fail("TransferContact")
+        return TransferReceipt(f"{contact_id}-next", f"arn:contact/{contact_id}-next", 1)
+
+    def operations(self) -> list[str]:
+        return [name for name, _ in self.calls]
+
+    def availability_checks(self) -> list[tuple[str, str]]:
+        """(user id, channel) of every GetCurrentUserData call, in order."""
+        return [args for name, args in self.calls if name == "GetCurrentUserData"]
+
+    def transfers(self) -> list[tuple[str, Target, str]]:
+        return [args for name, args in self.calls if name == "TransferContact"]
+
+    def attribute_writes(self) -> list[dict[str, str]]:
+        return [args[1] for name, args in self.calls if name == "UpdateContactAttributes"]
+
+
+@dataclass
+class DictIdempotency:
+    """The IdempotentRunner port over a dict: a repeat answers the first result, failures are forgotten."""
+
+    _records: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def run(self, key: str, operation: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        if key in self._records:
+            return {**self._records[key], REPLAYED_MARKER: True}
+        result = operation()
+        self._records[key] = result
+        return result
+
+    def remembered_keys(self) -> set[str]:
+        """The keys whose first result a repeat would be answered with."""
+        return set(self._records)
