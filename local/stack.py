@@ -31,6 +31,7 @@ from typing import Any
 from escalation import composition, observability
 from escalation.contract import METRICS_NAMESPACE, SERVICE_NAME, EnvVar
 from infra.connect_policy import connect_statements
+from infra.gateway_responses import THROTTLE_RATE
 from local.api import LocalApi
 from local.aws import LocalAws
 from local.background_server import Service
@@ -75,6 +76,7 @@ class StackOptions:
     api_port: int = 3000  # 0: a free port
     transfer_rate: float | None = TRANSFER_RATE  # None: no quota
     transfer_burst: int = TRANSFER_BURST
+    api_throttle_rate: float | None = THROTTLE_RATE  # the stage throttle (burst: the stack's); None: none
     concurrency: int = 2  # the bus's execution environments (the CDK stack's reserved concurrency)
     retry_delays: tuple[float, ...] = (0.5, 1.0)  # Lambda's async retries, shortened
     seed: int | None = 7
@@ -205,6 +207,7 @@ class LocalStack(Service):
             port=self.options.api_port,
             openapi_path=openapi if openapi.exists() else None,
             desktop_origin=env.get(EnvVar.DESKTOP_ORIGIN) or None,
+            throttle_rate=self.options.api_throttle_rate,
         ).start()
 
     def _transfer_share(self) -> str:

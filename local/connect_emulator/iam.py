@@ -71,7 +71,9 @@ class Decision(Enum):
 
 def _wildcard(pattern: str, *, ignore_case: bool) -> re.Pattern[str]:
     regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
-    return re.compile(f"^{regex}$", re.IGNORECASE if ignore_case else 0)
+    # `*` matches any characters, line breaks included (ids come from callers).
+    flags = re.DOTALL | (re.IGNORECASE if ignore_case else 0)
+    return re.compile(f"^{regex}\\Z", flags)
 
 
 def _strings(statement: Mapping[str, Any], key: str) -> tuple[str, ...]:

@@ -71,7 +71,7 @@ class ConnectEmulator:
     >>> with ConnectEmulator(rate=None) as emulator:
     ...     client = boto3.client("connect", endpoint_url=emulator.endpoint_url, ...)
 
-    It implements `EmulatorAdmin` (seeding, ledger, quota, faults, deny-list), which
+    It implements `EmulatorAdmin` (seeding, ledger, quota, faults, IAM policy, deny-list), which
     `EmulatorAdminClient` offers over HTTP, so another process can drive a running emulator the
     same way.
     """

@@ -46,6 +46,9 @@ def test_wildcards_match_actions_case_insensitively_and_resources_exactly() -> N
     assert policy.decision("connect:DescribeContact", f"{BASE}/queue/q-1") is Decision.IMPLICIT_DENY
     assert policy.decision("connect:TransferContact", f"{BASE}/contact/c-1") is Decision.IMPLICIT_DENY
     assert policy.decision("connect:GetCurrentUserData", f"{BASE}/agent/a") is Decision.ALLOW
+    assert policy.decision("connect:DescribeContact", f"{BASE}/contact/a\nb/c") is Decision.ALLOW  # any id
+    assert policy.decision("connect:DescribeContact", f"{BASE}/contact/c-1\n") is Decision.ALLOW
+    assert policy.decision("connect:GetCurrentUserDatas", f"{BASE}/agent/a") is Decision.IMPLICIT_DENY
     # `.` and other regex characters in a pattern are literal.
     assert (
         Policy.parse([allow("connect:*", "arn.aws")]).decision("connect:X", "arnXaws")
