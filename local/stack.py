@@ -30,7 +30,7 @@ from typing import Any
 
 from escalation import composition, observability
 from escalation.contract import METRICS_NAMESPACE, SERVICE_NAME, EnvVar
-from infra.connect_policy import connect_statements
+from infra.connect_policy import connect_statements, instance_arn
 from infra.gateway_responses import THROTTLE_RATE
 from local.api import LocalApi
 from local.aws import LocalAws
@@ -69,6 +69,23 @@ PARTITION = "aws"
 def deployed_policy() -> PolicySeed:
     """The handler's Connect permissions exactly as the CDK stack grants them, for the local instance."""
     return PolicySeed(connect_statements(PARTITION, DEFAULT_REGION, DEFAULT_ACCOUNT_ID, INSTANCE_ID))
+
+
+def policy_without_instance_grant(action: str) -> PolicySeed:
+    """The deployed policy with the bare instance ARN left out of `action`'s grant: the easy mistake
+    that denies every TransferContact (its required resources include the instance itself)."""
+    base = instance_arn(PARTITION, DEFAULT_REGION, DEFAULT_ACCOUNT_ID, INSTANCE_ID)
+    statements: list[dict[str, Any]] = []
+    for statement in connect_statements(PARTITION, DEFAULT_REGION, DEFAULT_ACCOUNT_ID, INSTANCE_ID):
+        if action not in statement["Action"]:
+            statements.append(statement)
+            continue
+        others = [name for name in statement["Action"] if name != action]
+        if others:
+            statements.append({**statement, "Action": others})
+        resources = [arn for arn in statement["Resource"] if arn != base]
+        statements.append({**statement, "Action": [action], "Resource": resources})
+    return PolicySeed(statements)
 
 
 @dataclass

@@ -4,7 +4,6 @@ here, handled as the error table says."""
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import pytest
@@ -13,7 +12,7 @@ from infra.connect_policy import instance_arn
 from local.connect_emulator import PolicySeed
 from local.connect_emulator.testing import connect_client
 from local.lambda_context import DEFAULT_ACCOUNT_ID, DEFAULT_REGION
-from local.stack import INSTANCE_ID, PARTITION, LocalStack, deployed_policy
+from local.stack import INSTANCE_ID, PARTITION, LocalStack, deployed_policy, policy_without_instance_grant
 from tests.integration.support import ALICE, alerts_of, dlq_of, post, put_breaches, transfers_of, wait_idle
 
 INSTANCE_ARN = instance_arn(PARTITION, DEFAULT_REGION, DEFAULT_ACCOUNT_ID, INSTANCE_ID)
@@ -24,11 +23,21 @@ def task(stack: LocalStack) -> str:
 
 
 def without_transfer_instance_grant() -> PolicySeed:
-    statements = [dict(statement) for statement in copy.deepcopy(deployed_policy().statements or [])]
-    [transfer] = [s for s in statements if "connect:TransferContact" in s["Action"]]
-    assert INSTANCE_ARN in transfer["Resource"]
-    transfer["Resource"] = [arn for arn in transfer["Resource"] if arn != INSTANCE_ARN]
-    return PolicySeed(statements)
+    return policy_without_instance_grant("connect:TransferContact")
+
+
+def test_the_policy_without_the_instance_grant_drops_only_that_resource() -> None:
+    deployed = {a: s["Resource"] for s in deployed_policy().statements or [] for a in s["Action"]}
+    broken = {
+        a: s["Resource"] for s in without_transfer_instance_grant().statements or [] for a in s["Action"]
+    }
+    assert INSTANCE_ARN in deployed["connect:TransferContact"]
+    assert broken["connect:TransferContact"] == [
+        r for r in deployed["connect:TransferContact"] if r != INSTANCE_ARN
+    ]
+    assert {a: r for a, r in broken.items() if a != "connect:TransferContact"} == {
+        a: r for a, r in deployed.items() if a != "connect:TransferContact"
+    }
 
 
 def test_the_stack_installed_the_deployed_policy(stack: LocalStack) -> None:
