@@ -32,6 +32,8 @@ class GatewayRefusal:
     message: str
 
 
+# Statuses, error types and messages as API Gateway answers; the 413's error type and message are not
+# documented (assumed here), and the stack's REQUEST_TOO_LARGE response replaces the message anyway.
 MISSING_AUTHENTICATION_TOKEN: Final = GatewayRefusal(
     "MISSING_AUTHENTICATION_TOKEN", 403, "MissingAuthenticationTokenException", "Missing Authentication Token"
 )
