@@ -13,20 +13,21 @@ from constructs import Construct
 
 from escalation import contract
 from infra.config import StackConfig
-from infra.gateway_responses import GATEWAY_ANSWERS
+from infra.gateway_responses import (
+    CORS_EXPOSE_HEADERS,
+    GATEWAY_ANSWERS,
+    THROTTLE_BURST,
+    THROTTLE_RATE,
+    answer_headers,
+)
 from infra.request_schema import request_schema
 
 STAGE_NAME = "v1"
-# Supervisors and agents click; this is far above human rates and far below what would exhaust the
-# Lambda's reserved concurrency for long.
-THROTTLE_RATE = 10
-THROTTLE_BURST = 20
 ACCESS_LOG_RETENTION = logs.RetentionDays.ONE_MONTH
 _CUSTOM_PREFIX = "custom:"
 
-# Headers the desktop sends besides the simple ones, and the answer headers it may read.
+# Headers the desktop sends besides the simple ones.
 CORS_ALLOW_HEADERS = ["Authorization", "Content-Type", "Idempotency-Key"]
-CORS_EXPOSE_HEADERS = ["Retry-After"]
 _JSON_TYPES = {
     "object": apigw.JsonSchemaType.OBJECT,
     "string": apigw.JsonSchemaType.STRING,
@@ -169,25 +170,15 @@ class EscalationApi(Construct):
         return list(self._imported_client_ids)
 
     def _add_gateway_responses(self, config: StackConfig) -> None:
-        """The gateway's own refusals in the API's error shape; with CORS, readable by the desktop
-        (otherwise it sees an opaque network error instead of the 401 or 400)."""
-        cors = (
-            {
-                "Access-Control-Allow-Origin": f"'{config.desktop_origin}'",
-                "Access-Control-Expose-Headers": f"'{','.join(CORS_EXPOSE_HEADERS)}'",
-                "Vary": "'Origin'",
-            }
-            if config.desktop_origin
-            else {}
-        )
+        """The gateway's own refusals in the API's error shape (with CORS, readable by the desktop)."""
         for answer in GATEWAY_ANSWERS:
-            retry = {"Retry-After": f"'{answer.retry_after}'"} if answer.retry_after else {}
+            headers = answer_headers(answer, config.desktop_origin)
             self.rest_api.add_gateway_response(
                 f"Gateway{answer.response_type.title().replace('_', '')}",
                 type=apigw.ResponseType.of(answer.response_type),
                 status_code=str(answer.status) if answer.status is not None else None,
                 templates={"application/json": answer.body_template()},
-                response_headers={**cors, **retry} or None,
+                response_headers={name: f"'{value}'" for name, value in headers.items()} or None,
             )
 
     def _create_user_pool(self, config: StackConfig) -> cognito.UserPool:

@@ -13,6 +13,13 @@ from typing import Final
 # API Gateway's JSON-quoted, JSON-escaped error message (`$context.error.message` is neither).
 GATEWAY_MESSAGE: Final = "$context.error.messageString"
 
+# The stage's throttle, past which the gateway answers THROTTLED. Supervisors and agents click; this is
+# far above human rates and far below what would exhaust the Lambda's reserved concurrency for long.
+THROTTLE_RATE: Final = 10
+THROTTLE_BURST: Final = 20
+# The answer headers the desktop may read cross-origin.
+CORS_EXPOSE_HEADERS: Final = ["Retry-After"]
+
 
 @dataclass(frozen=True)
 class GatewayAnswer:
@@ -52,3 +59,28 @@ GATEWAY_ANSWERS: Final[tuple[GatewayAnswer, ...]] = (
     GatewayAnswer("DEFAULT_4XX", None, "REQUEST_REFUSED"),
     GatewayAnswer("DEFAULT_5XX", None, "GATEWAY_ERROR"),
 )
+
+
+def gateway_answer(response_type: str) -> GatewayAnswer:
+    """The customised answer for a response type; DEFAULT_4XX/DEFAULT_5XX for types not listed."""
+    for answer in GATEWAY_ANSWERS:
+        if answer.response_type == response_type:
+            return answer
+    raise KeyError(response_type)
+
+
+def answer_headers(answer: GatewayAnswer, desktop_origin: str | None) -> dict[str, str]:
+    """The headers a gateway response adds, as plain values (CloudFormation takes them single-quoted).
+    With a desktop origin they make the answer readable cross-origin; otherwise the desktop sees an
+    opaque network error instead of the 401 or 400."""
+    cors = (
+        {
+            "Access-Control-Allow-Origin": desktop_origin,
+            "Access-Control-Expose-Headers": ",".join(CORS_EXPOSE_HEADERS),
+            "Vary": "Origin",
+        }
+        if desktop_origin
+        else {}
+    )
+    retry = {"Retry-After": str(answer.retry_after)} if answer.retry_after else {}
+    return {**cors, **retry}

@@ -1,11 +1,18 @@
 """Local API: an HTTP server playing API Gateway (REST API, Lambda proxy integration) for the handler.
 
 Routes, as the deployed stack has them:
-- `POST /escalations` (contract.API_PATH): authorised like a Cognito user-pool authorizer, then turned into
-  an API Gateway REST proxy event (payload format 1.0) and passed to `handler(event, context)` in process.
+- `POST /escalations` (contract.API_PATH): authorised like a Cognito user-pool authorizer, validated
+  against the method's request model, throttled like the stage, then turned into an API Gateway REST
+  proxy event (payload format 1.0) and passed to `handler(event, context)` in process.
 - `GET /openapi.json`: the file given as `openapi_path`, without authorisation (absent if none given).
-- Anything else: 403 `{"message": "Missing Authentication Token"}`, which is how API Gateway answers an
-  unknown path or method.
+- Anything else: 403 Missing Authentication Token, which is how API Gateway answers an unknown path
+  or method.
+
+API Gateway answers some requests itself, before the handler, in this order: over 10 MB (413), no or
+an invalid token (401), a body the request model refuses (400), over the stage throttle (429); and the
+handler failing or timing out (502, 504). Each answer has the body and headers the stack's gateway
+responses give it (`infra/gateway_responses.py`: `{"error": CODE, "message": ...}`, with CORS headers
+when a desktop origin is set), see `local/gateway.py`.
 
 LOCAL-ONLY DEV TOKENS. There is no Cognito here, so the server accepts unsigned development tokens:
 
@@ -17,15 +24,15 @@ the handler reads, for example
   "custom:connect_user_id": "agent-1", "token_use": "id", "aud": "local-dev-client", "exp": 1767225600}`.
 Build one with `make_dev_token(user_id, groups, username)`. They are not JWTs and carry no signature: the
 deployed Cognito authorizer rejects them, and nothing outside this module accepts them. A missing or
-malformed token, a token without `sub`, or one whose `exp` has passed gets 401 `{"message": "Unauthorized"}`
-and the handler is not called.
+malformed token, a token without `sub`, or one whose `exp` has passed gets 401 (the UNAUTHORIZED
+gateway response) and the handler is not called.
 
 As API Gateway does, claims reach the handler in `requestContext.authorizer.claims` as strings: lists
 become comma-separated (`"cognito:groups": "agents,supervisors"`), `exp`/`iat` become dates like
 `"Tue Apr 04 18:39:39 UTC 2023"`, other values str().
 
-Not modelled: CORS preflight, throttling/usage plans, request validators, binary media types (a body that
-is not UTF-8 is passed base64-encoded with isBase64Encoded=true), payload size limits.
+Not modelled: CORS preflight, usage plans, binary media types (a body that is not UTF-8 is passed
+base64-encoded with isBase64Encoded=true).
 """
 
 from __future__ import annotations
@@ -39,13 +46,27 @@ import uuid
 from collections import deque
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
 from escalation.contract import API_PATH
+from infra.gateway_responses import THROTTLE_BURST, THROTTLE_RATE
 from local.background_server import BackgroundHttpServer, Service
+from local.gateway import (
+    BAD_REQUEST_BODY,
+    INTEGRATION_FAILURE,
+    INTEGRATION_TIMEOUT,
+    MAX_PAYLOAD_BYTES,
+    MISSING_AUTHENTICATION_TOKEN,
+    REQUEST_TOO_LARGE,
+    THROTTLED,
+    UNAUTHORIZED,
+    GatewayRefusal,
+    RequestModel,
+    StageThrottle,
+    gateway_response,
+)
 from local.http_service import HttpRequest, HttpResponse, request_handler_class
 from local.lambda_context import DEFAULT_ACCOUNT_ID, FunctionConfig, LambdaHandler, new_context
 
@@ -57,11 +78,6 @@ OPENAPI_PATH = "/openapi.json"
 DEFAULT_STAGE = "local"
 HISTORY_LIMIT = 1000
 INTEGRATION_TIMEOUT_SECONDS = 29.0  # API Gateway's default integration timeout
-
-_UNAUTHORIZED = (HTTPStatus.UNAUTHORIZED, "UnauthorizedException", "Unauthorized")
-_MISSING_TOKEN = (HTTPStatus.FORBIDDEN, "MissingAuthenticationTokenException", "Missing Authentication Token")
-_BAD_GATEWAY = (HTTPStatus.BAD_GATEWAY, "InternalServerErrorException", "Internal server error")
-_TIMEOUT = (HTTPStatus.GATEWAY_TIMEOUT, "IntegrationTimeoutException", "Endpoint request timed out")
 
 
 # -- dev tokens ------------------------------------------------------------------------------------
@@ -265,7 +281,9 @@ def _proxy_result(result: Any) -> HttpResponse:
 class LocalApi(Service):
     """API Gateway (REST, Lambda proxy, Cognito authorizer with LOCAL-ONLY dev tokens) on 127.0.0.1.
 
-    port=0 picks a free port; `url` is then the actual address.
+    port=0 picks a free port; `url` is then the actual address. The stage throttle defaults to the
+    stack's (throttle_rate None: none); desktop_origin adds the stack's CORS headers to the gateway's
+    own answers.
     """
 
     def __init__(
@@ -278,8 +296,14 @@ class LocalApi(Service):
         openapi_path: str | Path | None = None,
         stage: str = DEFAULT_STAGE,
         integration_timeout_seconds: float = INTEGRATION_TIMEOUT_SECONDS,
+        throttle_rate: float | None = THROTTLE_RATE,
+        throttle_burst: int = THROTTLE_BURST,
+        desktop_origin: str | None = None,
     ) -> None:
         self.handler = handler
+        self.desktop_origin = desktop_origin
+        self._model = RequestModel()
+        self._throttle = StageThrottle(throttle_rate, throttle_burst)
         # Default: a Lambda timeout as long as the integration's, so the gateway times out first.
         self.function = function or FunctionConfig(timeout_seconds=INTEGRATION_TIMEOUT_SECONDS)
         self.openapi_path = Path(openapi_path) if openapi_path is not None else None
@@ -293,7 +317,11 @@ class LocalApi(Service):
     def start(self) -> LocalApi:
         if not self._http.running:
             self._http.serve(
-                request_handler_class(self._handle, server_version="LocalApiGateway", on_error=_bad_gateway)
+                request_handler_class(
+                    self._handle,
+                    server_version="LocalApiGateway",
+                    on_error=lambda: self._refuse(INTEGRATION_FAILURE),
+                )
             )
             logger.info("local API on %s", self.url)
         return self
@@ -305,18 +333,28 @@ class LocalApi(Service):
     def url(self) -> str:
         return self._http.url
 
-    # Called from the request threads.
-    def _handle(self, request: HttpRequest) -> HttpResponse:  # noqa: PLR0911 - one return per outcome
-        path = request.path
-        if request.method == "GET" and path == OPENAPI_PATH and self.openapi_path is not None:
-            return HttpResponse(200, (("Content-Type", "application/json"),), self.openapi_path.read_bytes())
-        if not (request.method == "POST" and path == API_PATH):
-            return _gateway_error(*_MISSING_TOKEN)
+    def _refuse(self, refusal: GatewayRefusal) -> HttpResponse:
+        return gateway_response(refusal, self.desktop_origin)
 
+    # Called from the request threads. What API Gateway answers itself comes first, in its order.
+    def _handle(self, request: HttpRequest) -> HttpResponse:  # noqa: PLR0911 - one return per outcome
+        if request.method == "GET" and request.path == OPENAPI_PATH and self.openapi_path is not None:
+            return HttpResponse(200, (("Content-Type", "application/json"),), self.openapi_path.read_bytes())
+        if len(request.body) > MAX_PAYLOAD_BYTES:
+            return self._refuse(REQUEST_TOO_LARGE)
+        if not (request.method == "POST" and request.path == API_PATH):
+            return self._refuse(MISSING_AUTHENTICATION_TOKEN)
         claims = parse_dev_token(request.header("Authorization"))
         if claims is None:
-            return _gateway_error(*_UNAUTHORIZED)
+            return self._refuse(UNAUTHORIZED)
+        if not self._model.accepts(request.header("Content-Type"), request.body):
+            return self._refuse(BAD_REQUEST_BODY)
+        if not self._throttle.try_acquire():
+            return self._refuse(THROTTLED)
+        return self._integrate(request, claims)
 
+    def _integrate(self, request: HttpRequest, claims: dict[str, Any]) -> HttpResponse:
+        path = request.path
         event = build_rest_event(
             method=request.method,
             path=path,
@@ -336,14 +374,14 @@ class LocalApi(Service):
         except Exception:
             # A Lambda that fails makes API Gateway answer 502 with a generic message.
             logger.exception("handler raised; answering 502 as API Gateway would")
-            return _bad_gateway()
+            return self._refuse(INTEGRATION_FAILURE)
         if time.monotonic() - started > self.integration_timeout_seconds:
-            return _gateway_error(*_TIMEOUT)
+            return self._refuse(INTEGRATION_TIMEOUT)
         try:
             response = _proxy_result(result)
         except (_ProxyResultError, binascii.Error) as exc:
             logger.error("malformed Lambda proxy response (%s): %r", exc, result)
-            return _bad_gateway()
+            return self._refuse(INTEGRATION_FAILURE)
         return response.with_header("x-amzn-RequestId", event["requestContext"]["requestId"])
 
 
@@ -359,12 +397,3 @@ def _forwarded(request: HttpRequest) -> list[tuple[str, str]]:
         if name.lower() not in present:
             headers.append((name, value))
     return headers
-
-
-def _gateway_error(status: int, error_type: str, message: str) -> HttpResponse:
-    headers = (("x-amzn-ErrorType", error_type), ("x-amzn-RequestId", str(uuid.uuid4())))
-    return HttpResponse.json(status, {"message": message}, headers)
-
-
-def _bad_gateway() -> HttpResponse:
-    return _gateway_error(*_BAD_GATEWAY)

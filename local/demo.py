@@ -22,8 +22,7 @@ import boto3
 
 from escalation.contract import SLA_BREACH_DETAIL_TYPE, SLA_BREACH_SOURCE
 from local.api import make_dev_token
-from local.connect_emulator import AccessRule
-from local.stack import INSTANCE_ID, LocalStack, StackOptions
+from local.stack import INSTANCE_ID, LocalStack, StackOptions, deployed_policy, policy_without_instance_grant
 from tools.redrive import redrive
 
 BURST_SIZE = 20
@@ -72,7 +71,7 @@ class Demo:
             return error.code, json.loads(error.read() or b"{}")
 
     def put_breaches(self, contact_ids: list[str], instance_id: str = INSTANCE_ID) -> None:
-        entries = [
+        entries: list[Any] = [
             {
                 "Source": SLA_BREACH_SOURCE,
                 "DetailType": SLA_BREACH_DETAIL_TYPE,
@@ -265,13 +264,14 @@ class Demo:
 
     def access_denied_then_redrive(self) -> tuple[bool, str]:
         task = self.stack.add_contact("TASK", queue_id="queue-tier1")
-        self.stack.connect.deny(AccessRule("TransferContact"))
+        # An IAM mistake: the handler's TransferContact grant lacks the instance ARN it also requires.
+        self.stack.connect.set_policy(policy_without_instance_grant("connect:TransferContact"))
         self.put_breaches([task])
         self.wait_for_bus()
         records = [r for r in self.stack.dlq_records() if r.get("contactId") == task]
         denied = bool(records) and records[0].get("errorCode") == "AccessDeniedException"
         alerts = self.stack.aws.alerts()
-        self.stack.connect.allow(AccessRule("TransferContact"))  # the "IAM fix"
+        self.stack.connect.set_policy(deployed_policy())  # the IAM fix
         summary = redrive(self.stack.aws.dlq_url, self.stack.bus.function_name)
         self.wait_for_bus()
         transfers = len(self.transferred(task))

@@ -5,7 +5,9 @@
 
 The handler is the production one (`escalation.handler.handler`), run in process. Only botocore's
 standard endpoint variables point it here: AWS_ENDPOINT_URL (moto) and AWS_ENDPOINT_URL_CONNECT (the
-Connect emulator). The environment is set on start and restored on stop.
+Connect emulator). The environment is set on start and restored on stop. The emulator enforces the
+handler's Connect permissions as the CDK stack grants them (`infra.connect_policy`), and the local API
+gives API Gateway's own answers as the stack shapes them (`local.gateway`).
 
 One difference from AWS: the handler's invocations run on threads of one process, where Lambda gives
 each concurrent invocation its own execution environment. API requests are therefore served one at a
@@ -28,12 +30,13 @@ from typing import Any
 
 from escalation import composition, observability
 from escalation.contract import METRICS_NAMESPACE, SERVICE_NAME, EnvVar
+from infra.connect_policy import connect_statements, instance_arn
+from infra.gateway_responses import THROTTLE_RATE
 from local.api import LOCAL_CLIENT_ID, LocalApi
 from local.aws import LocalAws
 from local.background_server import Service
 from local.bus import LocalBus
 from local.connect_emulator import (
-    AccessRule,
     AgentSeed,
     ConnectEmulator,
     ContactSeed,
@@ -41,11 +44,12 @@ from local.connect_emulator import (
     FaultScope,
     FlowSeed,
     InstanceSeed,
+    PolicySeed,
     QueueSeed,
     QuotaPlan,
     QuotaScale,
 )
-from local.lambda_context import FunctionConfig, LambdaHandler
+from local.lambda_context import DEFAULT_ACCOUNT_ID, DEFAULT_REGION, FunctionConfig, LambdaHandler
 from local.lambda_stdout import LambdaStdout
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -59,13 +63,29 @@ TRANSFER_RATE, TRANSFER_BURST = 2.0, 5
 OTHER_RATE, OTHER_BURST = 20.0, 40
 MAX_EVENT_AGE_SECONDS = 3600.0  # as the CDK stack's async invoke config
 IDLE_TIMEOUT_SECONDS = 90.0
-# The Connect operations the handler calls: reset() lifts operation-wide denials of these.
-HANDLER_CONNECT_OPERATIONS = (
-    "DescribeContact",
-    "GetCurrentUserData",
-    "UpdateContactAttributes",
-    "TransferContact",
-)
+PARTITION = "aws"
+
+
+def deployed_policy() -> PolicySeed:
+    """The handler's Connect permissions exactly as the CDK stack grants them, for the local instance."""
+    return PolicySeed(connect_statements(PARTITION, DEFAULT_REGION, DEFAULT_ACCOUNT_ID, INSTANCE_ID))
+
+
+def policy_without_instance_grant(action: str) -> PolicySeed:
+    """The deployed policy with the bare instance ARN left out of `action`'s grant: the easy mistake
+    that denies every TransferContact (its required resources include the instance itself)."""
+    base = instance_arn(PARTITION, DEFAULT_REGION, DEFAULT_ACCOUNT_ID, INSTANCE_ID)
+    statements: list[dict[str, Any]] = []
+    for statement in connect_statements(PARTITION, DEFAULT_REGION, DEFAULT_ACCOUNT_ID, INSTANCE_ID):
+        if action not in statement["Action"]:
+            statements.append(statement)
+            continue
+        others = [name for name in statement["Action"] if name != action]
+        if others:
+            statements.append({**statement, "Action": others})
+        resources = [arn for arn in statement["Resource"] if arn != base]
+        statements.append({**statement, "Action": [action], "Resource": resources})
+    return PolicySeed(statements)
 
 
 @dataclass
@@ -73,6 +93,7 @@ class StackOptions:
     api_port: int = 3000  # 0: a free port
     transfer_rate: float | None = TRANSFER_RATE  # None: no quota
     transfer_burst: int = TRANSFER_BURST
+    api_throttle_rate: float | None = THROTTLE_RATE  # the stage throttle (burst: the stack's); None: none
     concurrency: int = 2  # the bus's execution environments (the CDK stack's reserved concurrency)
     retry_delays: tuple[float, ...] = (0.5, 1.0)  # Lambda's async retries, shortened
     seed: int | None = 7
@@ -122,6 +143,8 @@ class LocalStack(Service):
             burst=OTHER_BURST,
             seed=self.options.seed,
             quotas={"TransferContact": (self.options.transfer_rate, self.options.transfer_burst)},
+            region=DEFAULT_REGION,
+            account_id=DEFAULT_ACCOUNT_ID,
         )
         self.aws = LocalAws(
             routing_rules=ROUTING_RULES_FILE.read_text() if self.options.rules_in_ssm else None
@@ -153,6 +176,7 @@ class LocalStack(Service):
     def _start(self) -> None:
         self.connect.start()
         seed_instance(self.connect)
+        self.connect.set_policy(deployed_policy())
         self.aws.start()
         env = self.aws.handler_env(self.connect.endpoint_url)
         env.update(
@@ -200,6 +224,8 @@ class LocalStack(Service):
             _one_request_at_a_time(handler),
             port=self.options.api_port,
             openapi_path=openapi if openapi.exists() else None,
+            desktop_origin=env.get(EnvVar.DESKTOP_ORIGIN) or None,
+            throttle_rate=self.options.api_throttle_rate,
         ).start()
 
     def _transfer_share(self) -> str:
@@ -244,8 +270,8 @@ class LocalStack(Service):
         """Back to the state after start, keeping data (contacts, ledger, idempotency records).
 
         Waits for the bus to be idle (TimeoutError after idle_timeout), then: no Connect faults, the
-        TransferContact quota the options give, no operation-wide denials of the handler's Connect
-        operations, an empty DLQ and alert queue.
+        TransferContact quota the options give, the deployed Connect policy and no deny rules, an empty
+        DLQ and alert queue.
         """
         if not self.bus.wait_idle(idle_timeout):
             raise TimeoutError(f"the local bus did not drain in {idle_timeout:g} s")
@@ -254,8 +280,8 @@ class LocalStack(Service):
         self.connect.set_quota(
             QuotaPlan(self.options.transfer_rate, self.options.transfer_burst, "TransferContact")
         )
-        for operation in HANDLER_CONNECT_OPERATIONS:
-            self.connect.allow(AccessRule(operation))
+        self.connect.set_policy(deployed_policy())
+        self.connect.clear_denials()
         self.aws.purge()
 
     # -- conveniences for the demo and the tests

@@ -3,7 +3,8 @@
 moto has no contacts or TransferContact, so this package serves the six operations the escalation
 service uses (StartTaskContact, DescribeContact, TransferContact, UpdateContactAttributes,
 GetCurrentUserData, StopContact) over Connect's rest-json protocol, with Connect's rate quota,
-seedable fault injection, a transfer ledger and an admin interface (Python and HTTP).
+seedable fault injection, an installable IAM policy (`set_policy`: calls it does not allow answer
+AccessDeniedException), a transfer ledger and an admin interface (Python and HTTP).
 
     with ConnectEmulator(rate=2.0, burst=5, seed=1) as emulator:   # or .start(port=0) / .stop()
         scenario = seed_scenario(emulator)                        # from .testing
@@ -33,6 +34,7 @@ from .admin import (
     FaultScope,
     FlowSeed,
     InstanceSeed,
+    PolicySeed,
     QueueSeed,
     QuotaPlan,
     QuotaScale,
@@ -65,6 +67,7 @@ __all__ = [
     "FlowSeed",
     "InstanceSeed",
     "LedgerEntry",
+    "PolicySeed",
     "QueueSeed",
     "QuotaPlan",
     "QuotaScale",

@@ -136,6 +136,14 @@ class AccessRule:
     target_id: str | None = None
 
 
+@dataclass(frozen=True)
+class PolicySeed:
+    """The identity policy every Connect call is evaluated against: IAM statements (Effect, Action,
+    Resource; `*` and `?` wildcards). None: no policy, every call allowed."""
+
+    statements: Sequence[Mapping[str, Any]] | None = None
+
+
 class Stats(TypedDict):
     requests: dict[str, int]
     throttled: dict[str, int]
@@ -149,7 +157,7 @@ class EmulatorAdmin(Protocol):
     def health(self) -> dict[str, bool]: ...
 
     def reset(self) -> None:
-        """Forget all data, ledger, tokens and deny rules; restore the start quota and faults."""
+        """Forget all data, ledger, tokens, deny rules and the policy; restore the start quota and faults."""
 
     def add_instance(self, seed: InstanceSeed) -> str: ...
 
@@ -184,6 +192,11 @@ class EmulatorAdmin(Protocol):
     def deny(self, rule: AccessRule) -> None: ...
 
     def allow(self, rule: AccessRule) -> None: ...
+
+    def clear_denials(self) -> None:
+        """Lift every `deny` rule (the policy stays)."""
+
+    def set_policy(self, seed: PolicySeed) -> None: ...
 
     def stats(self) -> Stats: ...
 

@@ -1,7 +1,8 @@
 """The six emulated operations' rules, run by `ConnectState.handle` under its lock.
 
 Assumptions, where Connect's documentation is silent (change them here if the service disagrees):
-- Order of checks for TransferContact: access deny-list (IAM answers before the service), unknown
+- Order of checks for TransferContact: the installed IAM policy, then the access deny-list (IAM
+  answers before the service, so a denied call never learns whether its resources exist), unknown
   instance, ClientToken replay, unknown contact, channel not TASK/EMAIL, contact ended, both QueueId
   and UserId, unknown flow, unsupported flow type, unknown queue/user, the 12th transfer of a chain.
 - Only successful calls are remembered for ClientToken replay, forever (until reset). A replay

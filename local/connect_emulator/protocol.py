@@ -27,6 +27,8 @@ from botocore.model import (
     StructureShape,
 )
 
+from local.http_service import HttpResponse
+
 from .errors import ConnectError, invalid_request
 
 SERVICE_NAMESPACE = "com.amazonaws.connect"
@@ -252,19 +254,12 @@ def _to_wire(shape: Shape, value: Any) -> Any:
     return value
 
 
-@dataclass(frozen=True)
-class WireResponse:
-    status: int
-    headers: dict[str, str]
-    body: bytes
-
-
-def serialize_output(operation: OperationModel, result: Mapping[str, Any]) -> WireResponse:
+def serialize_output(operation: OperationModel, result: Mapping[str, Any]) -> HttpResponse:
     shape = operation.output_shape
     headers = {"Content-Type": JSON_CONTENT_TYPE}
     status = 200
     if shape is None:
-        return WireResponse(status, headers, b"{}")
+        return HttpResponse.of(status, headers, b"{}")
     for name, member in shape.members.items():
         location = member.serialization.get("location")
         if result.get(name) is None:
@@ -274,7 +269,7 @@ def serialize_output(operation: OperationModel, result: Mapping[str, Any]) -> Wi
         elif location == "statusCode":
             status = int(result[name])
     body = json.dumps(_to_wire(shape, result), separators=(",", ":")).encode()
-    return WireResponse(status, headers, body)
+    return HttpResponse.of(status, headers, body)
 
 
 def error_status(code: str) -> int:
@@ -287,10 +282,10 @@ def error_status(code: str) -> int:
     return status
 
 
-def serialize_error(error: ConnectError) -> WireResponse:
+def serialize_error(error: ConnectError) -> HttpResponse:
     status = error.status if error.status is not None else error_status(error.code)
     body: dict[str, Any] = {"__type": f"{SERVICE_NAMESPACE}#{error.code}", "Message": error.message}
     if error.reason is not None:
         body["Reason"] = error.reason
     headers = {"Content-Type": JSON_CONTENT_TYPE, "x-amzn-ErrorType": error.code}
-    return WireResponse(status, headers, json.dumps(body).encode())
+    return HttpResponse.of(status, headers, json.dumps(body).encode())

@@ -9,12 +9,14 @@ Connect paths never start with `/_`, so the admin prefix cannot collide with a r
 from __future__ import annotations
 
 import functools
-import json
 import threading
 import traceback
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Self, overload
+
+from local.background_server import BackgroundHttpServer
+from local.http_service import HttpResponse, from_call, request_handler_class
 
 from .admin import (
     ADMIN_CALLS,
@@ -27,9 +29,7 @@ from .admin import (
 )
 from .errors import ConnectError, throttled
 from .faults import DEFAULT_FAULT_OPERATION, FaultInjector, FaultKind, FaultPlanSnapshot
-from .http_server import EmulatorHTTPServer
 from .protocol import (
-    WireResponse,
     match_route,
     parse_query,
     parse_request,
@@ -41,6 +41,8 @@ from .quota import DEFAULT_BURST, DEFAULT_RATE, QuotaSnapshot, RateQuota
 from .records import LedgerEntry
 from .state import ConnectState
 from .validation import validate_input
+
+IDLE_TIMEOUT_SECONDS = 60.0  # idle keep-alive connections end eventually
 
 
 class _StateCall[Argument, Answer]:
@@ -69,7 +71,7 @@ class ConnectEmulator:
     >>> with ConnectEmulator(rate=None) as emulator:
     ...     client = boto3.client("connect", endpoint_url=emulator.endpoint_url, ...)
 
-    It implements `EmulatorAdmin` (seeding, ledger, quota, faults, deny-list), which
+    It implements `EmulatorAdmin` (seeding, ledger, quota, faults, IAM policy, deny-list), which
     `EmulatorAdminClient` offers over HTTP, so another process can drive a running emulator the
     same way.
     """
@@ -96,9 +98,9 @@ class ConnectEmulator:
         self._counts_lock = threading.Lock()
         self._requests: dict[str, int] = {}
         self._throttled: dict[str, int] = {}
-        self._stopping = threading.Event()  # wakes requests held by slow/timeout faults
-        self._server: EmulatorHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._http: BackgroundHttpServer | None = None
+        # Set on stop(): wakes requests held by slow/timeout faults.
+        self._stopping = threading.Event()
         self.endpoint_url: str = ""
 
         # Kept so reset() restores the start configuration.
@@ -136,39 +138,34 @@ class ConnectEmulator:
 
     def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         """Serve on a background thread (port 0 = a free port); returns the endpoint URL."""
-        if self._server is not None:
+        if self._http is not None:
             raise RuntimeError("the emulator is already running")
         service_model()  # load the model before the first request, not during it
-        self._stopping.clear()
-        server = EmulatorHTTPServer((host, port), self)
-        self._server = server
-        bound_host, bound_port = server.server_address[:2]
-        shown_host = bound_host if isinstance(bound_host, str) else bound_host.decode()
-        self.endpoint_url = f"http://{shown_host}:{bound_port}"
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        http = BackgroundHttpServer("connect-emulator", host, port)
+        self._stopping = http.stopping
+        http.serve(
+            request_handler_class(
+                from_call(self.call),
+                server_version="ConnectEmulator",
+                idle_timeout=IDLE_TIMEOUT_SECONDS,
+                verbose=lambda: self.verbose,
+            )
         )
-        self._thread.start()
+        self._http = http
+        self.endpoint_url = http.url
         return self.endpoint_url
 
     def stop(self) -> None:
-        server, self._server = self._server, None
-        if server is None:
-            return
-        server.shutdown()
-        self._stopping.set()
-        server.close_open_connections()
-        server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        http, self._http = self._http, None
+        if http is not None:
+            http.shutdown()
 
     def serve_until(self, stop: threading.Event) -> None:
         stop.wait()
         self.stop()
 
     def __enter__(self) -> ConnectEmulator:
-        if self._server is None:
+        if self._http is None:
             self.start()
         return self
 
@@ -199,6 +196,10 @@ class ConnectEmulator:
     contact_arn = _StateCall(ConnectState.contact_arn)
     deny = _StateCall(ConnectState.deny)
     allow = _StateCall(ConnectState.allow)
+    set_policy = _StateCall(ConnectState.set_policy)
+
+    def clear_denials(self) -> None:
+        self.state.clear_denials()
 
     def ledger(self) -> list[LedgerEntry]:
         return self.state.ledger()
@@ -244,7 +245,7 @@ class ConnectEmulator:
 
     def call(
         self, method: str, path: str, query: str, headers: Mapping[str, str], body: bytes
-    ) -> WireResponse | None:
+    ) -> HttpResponse | None:
         """Answer one HTTP request (`query` still encoded); None: close the connection unanswered
         (a drop fault, or stop() while the request was held)."""
         if path.startswith(ADMIN_PREFIX):
@@ -253,7 +254,7 @@ class ConnectEmulator:
 
     def _connect_call(
         self, method: str, path: str, raw_query: str, headers: Mapping[str, str], body: bytes
-    ) -> WireResponse | None:
+    ) -> HttpResponse | None:
         request_id = str(uuid.uuid4())
         fault_kind = FaultKind.OK
         fault_delay = 0.0
@@ -297,10 +298,9 @@ class ConnectEmulator:
             fault_kind.base is FaultKind.DROP or self._stopping.wait(fault_delay)
         ):
             return None
-        response.headers["x-amzn-RequestId"] = request_id
-        return response
+        return response.with_header("x-amzn-RequestId", request_id)
 
-    def _admin_call(self, name: str, body: bytes) -> WireResponse:
+    def _admin_call(self, name: str, body: bytes) -> HttpResponse:
         call = ADMIN_CALLS.get(name.strip("/"))
         if call is None:
             return _json_response(
@@ -317,5 +317,5 @@ class ConnectEmulator:
             table[operation] = table.get(operation, 0) + 1
 
 
-def _json_response(status: int, document: Mapping[str, Any]) -> WireResponse:
-    return WireResponse(status, {"Content-Type": "application/json"}, json.dumps(document).encode())
+def _json_response(status: int, document: Mapping[str, Any]) -> HttpResponse:
+    return HttpResponse.json(status, document)

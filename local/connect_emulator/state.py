@@ -1,4 +1,5 @@
-"""Connect's state: instances and their records, the transfer ledger, the access deny-list, seeding.
+"""Connect's state: instances and their records, the transfer ledger, access (the installed IAM policy
+and the deny-list), seeding.
 
 Operations take and return boto3-shaped dicts (member names, epoch-second timestamps); the
 protocol layer does the wire work, and `operations` holds each operation's rules. Everything runs
@@ -22,9 +23,11 @@ from .admin import (
     ContactSeed,
     FlowSeed,
     InstanceSeed,
+    PolicySeed,
     QueueSeed,
 )
 from .errors import ConnectError, not_found
+from .iam import Policy, access_denied_message, requested_resources
 from .operations import OPERATIONS
 from .records import (
     CHANNELS,
@@ -62,6 +65,7 @@ class ConnectState:
         self._instances: dict[str, Instance] = {}
         self._ledger: list[LedgerEntry] = []
         self._denied: set[tuple[str, str | None]] = set()
+        self._policy: Policy | None = None  # None: every call allowed
 
     @property
     def operations(self) -> frozenset[str]:
@@ -90,6 +94,7 @@ class ConnectState:
             self._instances.clear()
             self._ledger.clear()
             self._denied.clear()
+            self._policy = None
 
     def add_instance(self, seed: InstanceSeed) -> str:
         with self._lock:
@@ -216,6 +221,15 @@ class ConnectState:
         with self._lock:
             self._denied.discard((rule.operation, rule.target_id))
 
+    def clear_denials(self) -> None:
+        with self._lock:
+            self._denied.clear()
+
+    def set_policy(self, seed: PolicySeed) -> None:
+        policy = Policy.parse(seed.statements) if seed.statements is not None else None
+        with self._lock:
+            self._policy = policy
+
     # ---- operations --------------------------------------------------------------------------
 
     def handle(self, operation: str, params: Params) -> Result:
@@ -232,6 +246,16 @@ class ConnectState:
             return run(self, params)
 
     def _check_access(self, operation: str, params: Params) -> None:
+        """IAM answers before the service: the policy first, then the deny-list on top of it."""
+        if self._policy is not None:
+            refused = self._policy.refusal(
+                f"connect:{operation}", requested_resources(operation, params, self.instance_arn)
+            )
+            if refused is not None:
+                principal = f"arn:aws:sts::{self.account_id}:assumed-role/connect-caller/session"
+                raise ConnectError(
+                    "AccessDeniedException", access_denied_message(principal, operation, *refused)
+                )
         targets: set[str | None] = {None}
         for member in ("QueueId", "UserId"):
             if isinstance(params.get(member), str):

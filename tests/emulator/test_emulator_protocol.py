@@ -157,7 +157,7 @@ def test_call_answers_a_connect_request_without_http() -> None:
     response = emulator.call("GET", f"/contacts/{scenario.instance}/{scenario.contact}", "", {}, b"")
     assert response is not None
     assert response.status == 200
-    assert response.headers["x-amzn-RequestId"]
+    assert dict(response.headers)["x-amzn-RequestId"]
     assert json.loads(response.body)["Contact"]["Id"] == scenario.contact
 
 

@@ -14,8 +14,8 @@ from aws_cdk.assertions import Match
 from aws_lambda_powertools.shared.version import VERSION as POWERTOOLS_VERSION
 
 from escalation import contract
-from infra import api, events, monitoring
-from infra.gateway_responses import GATEWAY_ANSWERS
+from infra import events, monitoring
+from infra.gateway_responses import GATEWAY_ANSWERS, THROTTLE_BURST, THROTTLE_RATE
 from infra.request_schema import DRAFT4, request_schema
 from tests.infra.iam_reference import check_grants
 from tests.infra.infra_support import (
@@ -409,8 +409,8 @@ def test_stage_has_access_logs_throttling_and_tracing(synth: Synth) -> None:
     )
     assert props["AccessLogSetting"]["Format"].startswith("{")  # JSON, one object per request
     (settings,) = props["MethodSettings"]
-    assert settings["ThrottlingRateLimit"] == api.THROTTLE_RATE
-    assert settings["ThrottlingBurstLimit"] == api.THROTTLE_BURST
+    assert settings["ThrottlingRateLimit"] == THROTTLE_RATE
+    assert settings["ThrottlingBurstLimit"] == THROTTLE_BURST
 
 
 def test_gateway_answers_its_own_refusals_in_the_error_shape_without_cors(synth: Synth) -> None:

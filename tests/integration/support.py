@@ -42,8 +42,14 @@ STRANGER = make_dev_token("agent-mallory", ["agents"], "mallory")
 
 
 def suite_stack_options(**overrides: Any) -> StackOptions:
-    """The suites' stack: free API port, no TransferContact quota, fast retries; `overrides` on top."""
-    options: dict[str, Any] = {"api_port": 0, "transfer_rate": None, "retry_delays": FAST_RETRY_DELAYS}
+    """The suites' stack: free API port, no TransferContact quota and no API stage throttle (the suites
+    drive requests at machine speed, not at human clicking rates), fast retries; `overrides` on top."""
+    options: dict[str, Any] = {
+        "api_port": 0,
+        "transfer_rate": None,
+        "api_throttle_rate": None,
+        "retry_delays": FAST_RETRY_DELAYS,
+    }
     options.update(overrides)
     return StackOptions(**options)
 

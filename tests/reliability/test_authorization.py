@@ -4,8 +4,11 @@ and a refused caller moves nothing and leaves nothing to redrive."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
+from infra.gateway_responses import gateway_answer
 from local.api import make_dev_token
 from local.stack import LocalStack
 from tests.integration.support import (
@@ -43,7 +46,8 @@ def test_without_a_valid_token_the_gateway_answers_401_and_the_handler_never_run
     answer = post(stack, None, {"contactId": contact, "reason": "R"}, headers=headers)
 
     assert answer.status == 401
-    assert answer.body == {"message": "Unauthorized"}  # API Gateway's own body
+    # API Gateway's own answer, shaped by the stack's UNAUTHORIZED gateway response.
+    assert answer.body == json.loads(gateway_answer("UNAUTHORIZED").body_template())
     assert len(stack.api.events) == calls_before
     assert transfers_of(stack, contact) == []
 

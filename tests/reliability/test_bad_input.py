@@ -72,7 +72,7 @@ def _utf8(data: bytes) -> bool:
 )
 def test_api_fuzzed_from_the_openapi_document(case: Any, stack: LocalStack) -> None:
     # The document declares bearer auth, so generated cases carry a random token: use a valid one (a
-    # gateway 401 is API Gateway's `{"message"}`, not this API's answer; test_authorization covers it).
+    # gateway 401 is the gateway's own answer, not the handler's; test_authorization covers it).
     case.headers = {**(case.headers or {}), **AUTH}
     if case.method.upper() != "POST":
         # Other methods (schemathesis' unsupported-method probes) are answered by API Gateway itself,
