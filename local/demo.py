@@ -23,7 +23,8 @@ import boto3
 from escalation.contract import SLA_BREACH_DETAIL_TYPE, SLA_BREACH_SOURCE
 from local.api import make_dev_token
 from local.connect_emulator import AccessRule
-from local.stack import INSTANCE_ID, LocalStack, StackOptions
+from local.run_info import run_log_path
+from local.stack import INSTANCE_ID, RUN_DIR, LocalStack, StackOptions
 from tools.redrive import redrive
 
 BURST_SIZE = 20
@@ -311,12 +312,14 @@ class Demo:
             f"\n  Local Lambda: {stats.invocations} invocations, {stats.retries} retries, "
             f"{stats.destination_records} on-failure records"
         )
-        print("  Handler logs (JSON): .local-run/handler.log")
+        print(f"  Handler logs (JSON lines): {self.stack.options.handler_log}")
 
 
 def main() -> int:
     print("Starting the local stack (Connect emulator, moto, local API and event bus)...", flush=True)
-    with LocalStack(StackOptions(api_port=0)) as stack:
+    # Each run its own handler log, as `make serve`'s.
+    log_path = run_log_path(RUN_DIR, datetime.now(UTC), "demo")
+    with LocalStack(StackOptions(api_port=0, handler_log=log_path)) as stack:
         print(f"  local API {stack.api.url}, event bus {stack.bus.endpoint_url}", flush=True)
         demo = Demo(stack)
         passed = demo.run()
