@@ -33,6 +33,10 @@ from local.run_info import DEFAULT_RUN_DIR, RunInfo, RunInfoMissingError
 _LOCAL_KEY = "local"
 
 
+class PutEventsRefusedError(RuntimeError):
+    """The bus refused the entry (as EventBridge refuses an `aws.*` source from an account)."""
+
+
 def is_eventbridge_event(event: dict[str, Any]) -> bool:
     return "source" in event and "detail-type" in event
 
@@ -69,7 +73,7 @@ def put_on_bus(event: dict[str, Any], bus_url: str) -> str:
         ]
     )["Entries"][0]
     if "ErrorCode" in result:
-        raise RuntimeError(
+        raise PutEventsRefusedError(
             f"PutEvents refused the event: {result['ErrorCode']}: {result.get('ErrorMessage')}"
         )
     return str(result["EventId"])
@@ -113,7 +117,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.contact_id:
         event = with_contact_id(event, args.contact_id)
     if is_eventbridge_event(event) and not args.invoke:
-        event_id = put_on_bus(event, bus_url)
+        try:
+            event_id = put_on_bus(event, bus_url)
+        except PutEventsRefusedError as error:
+            print(f"{error} (--invoke gives the event to the function directly)", file=sys.stderr)
+            return 1
         print(f"PutEvents accepted {args.event_file.name} (event id {event_id}); the function runs it")
         print("asynchronously: see the handler log, the DLQ (tools.redrive --dry-run) or `make metrics`.")
     else:
