@@ -53,7 +53,9 @@ class Serve:
 
 
 def clean_env(run_dir: Path, scratch: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ISOLATION_UNSET and k != "PYTHONPATH"}
+    # Not PYTHONPATH (the commands must run without it), nor an enclosing make's flags (`make test`).
+    dropped = {*ISOLATION_UNSET, "PYTHONPATH", "MAKEFLAGS", "MFLAGS", "MAKELEVEL"}
+    env = {k: v for k, v in os.environ.items() if k not in dropped}
     env.update(isolated_env(scratch))
     env["LOCAL_RUN_DIR"] = str(run_dir)
     return env
