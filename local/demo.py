@@ -73,23 +73,24 @@ class Demo:
             return error.code, json.loads(error.read() or b"{}")
 
     def put_breaches(self, contact_ids: list[str], instance_id: str = INSTANCE_ID) -> None:
-        entries = [
-            {
-                "Source": SLA_BREACH_SOURCE,
-                "DetailType": SLA_BREACH_DETAIL_TYPE,
-                "Detail": json.dumps(
-                    {
-                        "contactId": contact_id,
-                        "instanceId": instance_id,
-                        "slaSeconds": 3600,
-                        "breachedAt": datetime.now(UTC).isoformat(),
-                    }
-                ),
-            }
+        details = [
+            json.dumps(
+                {
+                    "contactId": contact_id,
+                    "instanceId": instance_id,
+                    "slaSeconds": 3600,
+                    "breachedAt": datetime.now(UTC).isoformat(),
+                }
+            )
             for contact_id in contact_ids
         ]
-        for start in range(0, len(entries), 10):  # PutEvents takes 10 entries per call
-            response = self.events.put_events(Entries=entries[start : start + 10])
+        for start in range(0, len(details), 10):  # PutEvents takes 10 entries per call
+            response = self.events.put_events(
+                Entries=[
+                    {"Source": SLA_BREACH_SOURCE, "DetailType": SLA_BREACH_DETAIL_TYPE, "Detail": detail}
+                    for detail in details[start : start + 10]
+                ]
+            )
             if response["FailedEntryCount"]:
                 raise RuntimeError(f"PutEvents refused entries: {response['Entries']}")
 
