@@ -12,12 +12,12 @@ STAMP := $(VENV)/.installed
 HEARTBEAT := $(PYTHON) tools/heartbeat.py
 export PYTHONPATH := $(CURDIR)/lambdas:$(CURDIR)
 export PATH := $(CURDIR)/$(BIN):$(PATH)
-# Offline and quiet: no CDK telemetry or notices, no jsii nag about Node 20.
+# Offline and quiet: no CDK telemetry (also off in cdk.json) or notices, no jsii nag about Node 20.
 export CDK_DISABLE_CLI_TELEMETRY := true
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 CONTEXT ?= -c connectInstanceId=00000000-0000-0000-0000-000000000000
 
-.PHONY: install demo serve test unit lint typecheck synth cfn-lint openapi bench clean
+.PHONY: install demo serve seed metrics test unit lint typecheck synth cfn-lint openapi bench clean
 
 install: $(STAMP) node_modules/.package-lock.json
 
@@ -36,8 +36,17 @@ node_modules/.package-lock.json: package.json package-lock.json
 demo: $(STAMP)  ## Run the escalation scenario on the local stack (emulated Connect + AWS) and exit
 	$(BIN)/python -m local.demo
 
-serve: $(STAMP)  ## Keep the local stack running for curl and a desktop prototype (Ctrl-C stops it)
-	$(BIN)/python -m local.serve
+PORT ?= 3000
+COUNT ?= 10
+
+serve: $(STAMP)  ## Keep the local stack running for curl and a desktop prototype (Ctrl-C stops it; PORT=N)
+	$(BIN)/python -m local.serve --port $(PORT)
+
+seed: $(STAMP)  ## Add COUNT (10) more contacts to the running `make serve`
+	$(BIN)/python -m local.seed --count $(COUNT)
+
+metrics: $(STAMP)  ## Print the running `make serve`'s metrics, as CloudWatch would count them
+	$(BIN)/python -m local.metrics
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

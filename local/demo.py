@@ -22,7 +22,15 @@ import boto3
 
 from escalation.contract import SLA_BREACH_DETAIL_TYPE, SLA_BREACH_SOURCE
 from local.api import make_dev_token
-from local.stack import INSTANCE_ID, LocalStack, StackOptions, deployed_policy, policy_without_instance_grant
+from local.run_info import run_log_path
+from local.stack import (
+    INSTANCE_ID,
+    RUN_DIR,
+    LocalStack,
+    StackOptions,
+    deployed_policy,
+    policy_without_instance_grant,
+)
 from tools.redrive import redrive
 
 BURST_SIZE = 20
@@ -71,23 +79,24 @@ class Demo:
             return error.code, json.loads(error.read() or b"{}")
 
     def put_breaches(self, contact_ids: list[str], instance_id: str = INSTANCE_ID) -> None:
-        entries: list[Any] = [
-            {
-                "Source": SLA_BREACH_SOURCE,
-                "DetailType": SLA_BREACH_DETAIL_TYPE,
-                "Detail": json.dumps(
-                    {
-                        "contactId": contact_id,
-                        "instanceId": instance_id,
-                        "slaSeconds": 3600,
-                        "breachedAt": datetime.now(UTC).isoformat(),
-                    }
-                ),
-            }
+        details = [
+            json.dumps(
+                {
+                    "contactId": contact_id,
+                    "instanceId": instance_id,
+                    "slaSeconds": 3600,
+                    "breachedAt": datetime.now(UTC).isoformat(),
+                }
+            )
             for contact_id in contact_ids
         ]
-        for start in range(0, len(entries), 10):  # PutEvents takes 10 entries per call
-            response = self.events.put_events(Entries=entries[start : start + 10])
+        for start in range(0, len(details), 10):  # PutEvents takes 10 entries per call
+            response = self.events.put_events(
+                Entries=[
+                    {"Source": SLA_BREACH_SOURCE, "DetailType": SLA_BREACH_DETAIL_TYPE, "Detail": detail}
+                    for detail in details[start : start + 10]
+                ]
+            )
             if response["FailedEntryCount"]:
                 raise RuntimeError(f"PutEvents refused entries: {response['Entries']}")
 
@@ -311,12 +320,14 @@ class Demo:
             f"\n  Local Lambda: {stats.invocations} invocations, {stats.retries} retries, "
             f"{stats.destination_records} on-failure records"
         )
-        print("  Handler logs (JSON): .local-run/handler.log")
+        print(f"  Handler logs (JSON lines): {self.stack.options.handler_log}")
 
 
 def main() -> int:
     print("Starting the local stack (Connect emulator, moto, local API and event bus)...", flush=True)
-    with LocalStack(StackOptions(api_port=0)) as stack:
+    # Each run its own handler log, as `make serve`'s.
+    log_path = run_log_path(RUN_DIR, datetime.now(UTC), "demo")
+    with LocalStack(StackOptions(api_port=0, handler_log=log_path)) as stack:
         print(f"  local API {stack.api.url}, event bus {stack.bus.endpoint_url}", flush=True)
         demo = Demo(stack)
         passed = demo.run()

@@ -58,7 +58,8 @@ class LambdaStdout(io.TextIOBase):
         super().__init__()
         self._terminal = terminal
         log_path.parent.mkdir(parents=True, exist_ok=True)
-        self._log = log_path.open("a", encoding="utf-8")
+        # Line-buffered: the log can be followed (`tail -f`) while requests happen.
+        self._log = log_path.open("a", encoding="utf-8", buffering=1)
         self._lock = threading.Lock()
         self._partial: dict[int, str] = {}  # per thread: handler threads print concurrently
         self.metrics: defaultdict[tuple[str, Dimensions], float] = defaultdict(float)

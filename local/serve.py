@@ -1,20 +1,146 @@
-"""`make serve`: the local stack, kept running for curl and a desktop prototype. Ctrl-C stops it."""
+"""`make serve`: the local stack, kept running for curl and a desktop prototype. Ctrl-C stops it.
+
+    python -m local.serve [--port N]      # make serve PORT=N
+
+Seeds a contact centre (`local.seed`), then prints a banner with everything needed to use it, in the
+order it is needed; each line starting with `$ ` is a command to paste, run from the repository root.
+While it runs, `.local-run/serve.json` says where it is (for `make seed`, `make metrics`,
+`local.send_event`) and `.local-run/metrics.json` holds its metrics.
+"""
 
 from __future__ import annotations
 
+import argparse
+import errno
+import os
+import random
 import signal
 import sys
 import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from types import FrameType
 
-from escalation.contract import SLA_BREACH_DETAIL_TYPE, SLA_BREACH_SOURCE
 from local.api import make_dev_token
+from local.metrics import MetricsWriter
+from local.run_info import DEFAULT_RUN_DIR, RUN_INFO_FILE, RunInfo, run_log_path
+from local.seed import CONTACT_HEADER, ServeContacts, describe, seed_serve
 from local.stack import INSTANCE_ID, LocalStack, StackOptions
 
 DEFAULT_API_PORT = 3000
+TOKEN_LIFETIME = timedelta(hours=8)  # a working day
+SEED = 7  # the same contact centre on every run (contact ids differ: the emulator makes them)
+LOCAL_REGION = "us-east-1"
 
 
-def main() -> int:
+@dataclass(frozen=True)
+class DevToken:
+    label: str
+    who: str
+    token: str
+    expires: datetime
+
+
+def dev_tokens(now: datetime) -> tuple[DevToken, DevToken]:
+    """The agent's token (alice) and a supervisor's (carol), LOCAL-ONLY, valid for TOKEN_LIFETIME."""
+    seconds = int(TOKEN_LIFETIME.total_seconds())
+    expires = now + TOKEN_LIFETIME
+    return (
+        DevToken(
+            "agent token", "alice, Connect user agent-alice, group agents",
+            make_dev_token("agent-alice", ["agents"], "alice", expires_in=seconds), expires,
+        ),
+        DevToken(
+            "supervisor token", "carol, Connect user agent-carol, group supervisors",
+            make_dev_token("agent-carol", ["supervisors"], "carol", expires_in=seconds), expires,
+        ),
+    )  # fmt: skip
+
+
+def _curl(api_url: str, token_variable: str, contact_id: str, reason: str) -> str:
+    return (
+        f"  $ curl -s -w '\\n' -X POST {api_url}/escalations \\\n"
+        f"    -H \"Authorization: Bearer ${token_variable}\" -H 'Content-Type: application/json' \\\n"
+        f'    -d \'{{"contactId": "{contact_id}", "reason": "{reason}"}}\''
+    )
+
+
+def banner(stack: LocalStack, contacts: ServeContacts, tokens: Sequence[DevToken], log_path: Path) -> str:
+    agent, supervisor = tokens
+    aws_url, bus_url, api_url = stack.aws.endpoint_url, stack.bus.endpoint_url, stack.api.url
+    expiry = agent.expires.strftime("%Y-%m-%d %H:%M UTC")
+    contact_lines = "\n".join(f"  {line}" for line in describe(contacts.all))
+    log = log_path.relative_to(Path.cwd()) if log_path.is_relative_to(Path.cwd()) else log_path
+    return f"""
+The escalation service is running locally: emulated Connect and AWS on 127.0.0.1, nothing talks to AWS.
+Paste the `$` commands into another terminal, from the repository root.
+
+1. The API
+  POST {api_url}/escalations   (OpenAPI document: {api_url}/openapi.json)
+
+2. Tokens: LOCAL-ONLY dev tokens, both valid until {expiry}
+  {agent.label} ({agent.who}):
+  $ export TOKEN='{agent.token}'
+  {supervisor.label} ({supervisor.who}):
+  $ export SUPERVISOR_TOKEN='{supervisor.token}'
+
+3. Local endpoints (any AWS SDK or CLI; dummy credentials, region {LOCAL_REGION})
+  SQS, SNS, DynamoDB, SSM (moto)  {aws_url}
+  EventBridge and Lambda          {bus_url}   (function name: {stack.bus.function_name})
+  Connect (emulator)              {stack.connect.endpoint_url}   (admin API under /_emulator/)
+  DLQ                             {stack.aws.dlq_url}
+  Alert topic                     {stack.aws.alert_topic_arn}
+  Idempotency table               {stack.aws.idempotency_table}
+  Point this terminal's AWS clients at them (needed by the redrive below):
+  $ export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION={LOCAL_REGION} \\
+      AWS_ENDPOINT_URL_SQS={aws_url} AWS_ENDPOINT_URL_SNS={aws_url} \\
+      AWS_ENDPOINT_URL_DYNAMODB={aws_url} AWS_ENDPOINT_URL_EVENTBRIDGE={bus_url} \\
+      AWS_ENDPOINT_URL_LAMBDA={bus_url}
+
+4. The contact centre (instance {INSTANCE_ID}): queues Tier 1, Tier 2, Billing, Supervisors; agents
+   alice and bob (Available), dave (Available, both TASK slots taken), erin and the account manager
+   (Offline); {len(contacts.all)} contacts:
+  {CONTACT_HEADER}
+{contact_lines}
+
+5. Escalate
+  alice escalates her task (the agent token, $TOKEN):
+{_curl(api_url, "TOKEN", contacts.alice_task, "CUSTOMER_UNHAPPY")}
+  a supervisor escalates an email waiting in Tier 1:
+{_curl(api_url, "SUPERVISOR_TOKEN", contacts.waiting_email, "BILLING_DISPUTE")}
+  a voice contact is refused (409 CHANNEL_NOT_TRANSFERABLE):
+{_curl(api_url, "TOKEN", contacts.voice, "CUSTOMER_UNHAPPY")}
+
+6. Send sample events (events/README.md): an SLA breach for the Billing email, then one for another
+   instance, which is dead-lettered:
+  $ .venv/bin/python -m local.send_event events/sla-breach.json --contact-id {contacts.breach_email}
+  $ .venv/bin/python -m local.send_event events/sla-breach-foreign-instance.json
+
+7. The DLQ and its redrive (after the exports of step 3): list it, then redrive what a redrive can fix
+  $ .venv/bin/python -m tools.redrive --dry-run \\
+      --queue-url {stack.aws.dlq_url} --function-name {stack.bus.function_name}
+  $ .venv/bin/python -m tools.redrive \\
+      --queue-url {stack.aws.dlq_url} --function-name {stack.bus.function_name}
+
+8. More
+  $ make metrics      # the metrics so far, as CloudWatch would count them
+  $ make seed         # 10 more contacts (make seed COUNT=N)
+  Handler log (JSON lines, written as requests happen): {log}   (tail -f it)
+
+Ctrl-C stops everything."""
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m local.serve", description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=DEFAULT_API_PORT, help="the API's port (0: any free one)")
+    parser.add_argument("--run-dir", type=Path, default=DEFAULT_RUN_DIR, help="where logs and run files go")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
     stop = threading.Event()
 
     def request_stop(signum: int, frame: FrameType | None) -> None:  # noqa: ARG001 - signal signature
@@ -22,39 +148,45 @@ def main() -> int:
 
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
-    port = int(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_API_PORT
-    with LocalStack(StackOptions(api_port=port)) as stack:
-        task = stack.add_contact("TASK", queue_id="queue-tier1", agent_id="agent-alice")
-        email = stack.add_contact("EMAIL", queue_id="queue-tier1")
-        alice = make_dev_token("agent-alice", ["agents"], "alice")
-        supervisor = make_dev_token("agent-carol", ["supervisors"], "carol")
+    now = datetime.now(UTC)
+    run_dir: Path = args.run_dir.resolve()
+    log_path = run_log_path(run_dir, now, "serve")
+    stack = LocalStack(StackOptions(api_port=args.port, handler_log=log_path))
+    try:
+        stack.start()
+    except OSError as error:
+        if error.errno != errno.EADDRINUSE:
+            raise
         print(
-            f"""
-The escalation service is running locally (LOCAL-ONLY dev tokens; nothing here talks to AWS).
-
-  API          {stack.api.url}/escalations   (OpenAPI: {stack.api.url}/openapi.json)
-  Event bus    {stack.bus.endpoint_url}      (EventBridge PutEvents and Lambda Invoke)
-  Connect      {stack.connect.endpoint_url}  (emulator; admin API under /_emulator/)
-  Instance     {INSTANCE_ID}; a task of agent-alice: {task}; an email: {email}
-
-Escalate alice's task as alice:
-  curl -s -X POST {stack.api.url}/escalations \\
-    -H 'Authorization: Bearer {alice}' \\
-    -H 'Content-Type: application/json' -d '{{"contactId": "{task}", "reason": "CUSTOMER_UNHAPPY"}}'
-
-Any contact, as a supervisor:
-  export TOKEN='{supervisor}'
-
-Send an SLA breach for the email (any EventBridge client works; this is the AWS CLI form):
-  AWS_ENDPOINT_URL_EVENTBRIDGE={stack.bus.endpoint_url} AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x \\
-  aws events put-events --region us-east-1 --entries \\
-    '[{{"Source":"{SLA_BREACH_SOURCE}","DetailType":"{SLA_BREACH_DETAIL_TYPE}","Detail":"{{\\"contactId\\":\\"{email}\\"}}"}}]'
-
-Handler logs: .local-run/handler.log. Ctrl-C stops everything.""",
-            flush=True,
+            f"make serve: port {args.port} is already in use (another make serve?); "
+            f"choose another with: make serve PORT={args.port + 1}",
+            file=sys.stderr,
         )
-        stop.wait()
-        print("\nStopping...", flush=True)
+        return 1
+    try:
+        contacts = seed_serve(stack.connect, random.Random(SEED))
+        tokens = dev_tokens(now)
+        RunInfo(
+            pid=os.getpid(),
+            api_url=stack.api.url,
+            connect_url=stack.connect.endpoint_url,
+            aws_url=stack.aws.endpoint_url,
+            bus_url=stack.bus.endpoint_url,
+            function_name=stack.bus.function_name,
+            dlq_url=stack.aws.dlq_url,
+            handler_log=str(log_path),
+        ).save(run_dir)
+        assert stack.output is not None, "make serve captures the handler's output"
+        metrics = MetricsWriter(stack.output, run_dir).start()
+        try:
+            print(banner(stack, contacts, tokens, log_path), flush=True)
+            stop.wait()
+            print("\nStopping...", flush=True)
+        finally:
+            metrics.stop()
+            (run_dir / RUN_INFO_FILE).unlink(missing_ok=True)
+    finally:
+        stack.stop()
     return 0
 
 

@@ -51,9 +51,10 @@ from local.connect_emulator import (
 )
 from local.lambda_context import DEFAULT_ACCOUNT_ID, DEFAULT_REGION, FunctionConfig, LambdaHandler
 from local.lambda_stdout import LambdaStdout
+from local.run_info import DEFAULT_RUN_DIR
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-RUN_DIR = REPO_ROOT / ".local-run"
+RUN_DIR = DEFAULT_RUN_DIR
 INSTANCE_ID = "demo-instance"
 ROUTING_RULES_FILE = REPO_ROOT / "lambdas" / "escalation" / "routing_rules.json"
 
@@ -99,6 +100,7 @@ class StackOptions:
     seed: int | None = 7
     rules_in_ssm: bool = False  # serve the routing rules from an SSM parameter instead of the file
     capture_output: bool = True  # route the handler's JSON logs/EMF to a file and count metrics
+    handler_log: Path = RUN_DIR / "handler.log"  # where captured JSON logs go (appended, line by line)
     extra_env: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -198,7 +200,7 @@ class LocalStack(Service):
         if self.options.capture_output:
             # Before the handler is imported: Powertools' Logger binds sys.stdout when it is created.
             self._saved_stdout = sys.stdout
-            self.output = LambdaStdout(sys.stdout, RUN_DIR / "handler.log")
+            self.output = LambdaStdout(sys.stdout, self.options.handler_log)
             sys.stdout = self.output
         handler = self._fresh_handler()
         if self.output is not None:
