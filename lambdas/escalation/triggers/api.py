@@ -19,11 +19,10 @@ from escalation.contract import API_PATH, EnvVar
 from escalation.domain.identity import escalation_id
 from escalation.domain.model import Caller, EscalationRequest, RequestedTarget, Status, Trigger
 from escalation.domain.policy import Refusal, decide_refusal
+from escalation.triggers import api_guard
 from escalation.triggers.api_errors import (
     REQUEST_CONTEXT_KEY,
-    SEND_JSON,
     UNAUTHENTICATED,
-    UNSUPPORTED_MEDIA_TYPE,
     error_response,
     register_error_handlers,
 )
@@ -123,29 +122,29 @@ def post_escalation(body: Annotated[EscalationBody, Body()]) -> Response[Any]:
     )
 
 
-def _declared_media_type(event: dict[str, Any]) -> str:
-    headers = event.get("headers") or {}
-    if not isinstance(headers, dict):
-        return ""
-    value = next((v for k, v in headers.items() if str(k).lower() == "content-type"), "")
-    return str(value).split(";", 1)[0].strip().lower()
+def _refusal(refused: api_guard.Refused) -> dict[str, Any]:
+    observability.count_refused()
+    headers = {"Content-Type": "application/json"}
+    if DESKTOP_ORIGIN:
+        headers["Access-Control-Allow-Origin"] = DESKTOP_ORIGIN
+    return {
+        "statusCode": refused.answer.status,
+        "headers": headers,
+        "multiValueHeaders": {},
+        "body": json.dumps({"error": refused.answer.code, "message": refused.message}),
+        "isBase64Encoded": False,
+    }
 
 
 def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     observability.logger.set_correlation_id(event["requestContext"].get("requestId"))
-    media_type = _declared_media_type(event)
-    if media_type and media_type != "application/json":
+    headers = event.get("headers")
+    media_type = api_guard.declared_media_type(headers if isinstance(headers, dict) else {})
+    if media_type and media_type != api_guard.JSON_MEDIA_TYPE:
         # Refused before Powertools parses the body: it also reads form and multipart bodies, and
         # a malformed one of those raises plain ValueErrors that would look like our own bugs.
-        observability.count_refused()
-        headers = {"Content-Type": "application/json"}
-        if DESKTOP_ORIGIN:
-            headers["Access-Control-Allow-Origin"] = DESKTOP_ORIGIN
-        return {
-            "statusCode": UNSUPPORTED_MEDIA_TYPE.status,
-            "headers": headers,
-            "multiValueHeaders": {},
-            "body": json.dumps({"error": UNSUPPORTED_MEDIA_TYPE.code, "message": SEND_JSON}),
-            "isBase64Encoded": False,
-        }
-    return app.resolve(event, context)
+        return _refusal(api_guard.Refused(api_guard.UNSUPPORTED_MEDIA_TYPE, api_guard.SEND_JSON))
+    refused = api_guard.check_body(event)
+    if refused is not None:
+        return _refusal(refused)
+    return app.resolve(api_guard.canonical_content_type(event) if media_type else event, context)

@@ -35,11 +35,9 @@ from escalation.domain.errors import (
 from escalation.domain.model import EscalationRequest, Trigger
 from escalation.domain.policy import IN_PROGRESS_ANSWER, STORE_UNAVAILABLE_ANSWER, ApiAnswer, Decision
 from escalation.outcomes import Subject
+from escalation.triggers.api_guard import INVALID_BODY, SEND_JSON, UNSUPPORTED_MEDIA_TYPE
 
-UNSUPPORTED_MEDIA_TYPE = ApiAnswer(415, "UNSUPPORTED_MEDIA_TYPE")
-SEND_JSON = "send the body as application/json"
 UNAUTHENTICATED = ApiAnswer(401, "UNAUTHENTICATED")
-INVALID_BODY = ApiAnswer(400, "INVALID_BODY")
 INTERNAL_ERROR = ApiAnswer(500, "INTERNAL_ERROR")
 # The key under which the route leaves its request in the resolver's per-request context.
 REQUEST_CONTEXT_KEY = "escalation_request"
