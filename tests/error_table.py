@@ -58,6 +58,8 @@ ERROR_TABLE: tuple[ErrorRow, ...] = (
         api_status=409, api_code="INVALID_REQUEST", retry_after=None,
     ),
     # On the contact itself: the API only answers (the desktop shows it); an event is dead-lettered.
+    # The API's 404 is a supervisor's answer: any other caller gets 403 FORBIDDEN whether or not the
+    # contact exists (EXISTENCE_HIDDEN below).
     ErrorRow(
         "CONTACT_NOT_FOUND", "DescribeContact", "ResourceNotFoundException", 404, "DEAD_LETTER",
         dead_letter=True, api_dead_letter=False, alert=False,

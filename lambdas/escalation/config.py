@@ -14,6 +14,7 @@ from escalation.contract import (
     DEFAULT_SUPERVISOR_GROUP,
     EnvVar,
 )
+from escalation.domain.authorization import group_name_problem
 
 SSM_PREFIX = "ssm:"
 
@@ -98,6 +99,11 @@ def load_settings(env: Mapping[str, str]) -> Settings:
     routing_rules = env.get(EnvVar.ROUTING_RULES, "").strip() or DEFAULT_ROUTING_RULES_FILE
     if routing_rules == SSM_PREFIX:
         raise ConfigurationError(f"{EnvVar.ROUTING_RULES} names no SSM parameter after 'ssm:'")
+    supervisor_group = env.get(EnvVar.SUPERVISOR_GROUP, "").strip() or DEFAULT_SUPERVISOR_GROUP
+    if (problem := group_name_problem(supervisor_group)) is not None:
+        raise ConfigurationError(
+            f"{EnvVar.SUPERVISOR_GROUP} {supervisor_group!r} cannot be matched: {problem}"
+        )
     return Settings(
         connect_instance_id=instance_id,
         routing_rules=routing_rules,
@@ -106,7 +112,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         idempotency_table=_required(env, EnvVar.IDEMPOTENCY_TABLE, "the idempotency DynamoDB table name"),
         caller_user_id_claim=env.get(EnvVar.CALLER_USER_ID_CLAIM, "").strip() or DEFAULT_CALLER_USER_ID_CLAIM,
         caller_client_ids=_client_ids(env, EnvVar.CALLER_CLIENT_IDS),
-        supervisor_group=env.get(EnvVar.SUPERVISOR_GROUP, "").strip() or DEFAULT_SUPERVISOR_GROUP,
+        supervisor_group=supervisor_group,
         connect_max_attempts=_integer(env, EnvVar.CONNECT_MAX_ATTEMPTS, default=4, low=1, high=10),
         connect_transfer_rate=_rate(env, EnvVar.CONNECT_TRANSFER_RATE),
         routing_rules_cache_seconds=_integer(

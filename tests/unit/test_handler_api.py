@@ -18,8 +18,10 @@ from escalation.service import EscalationService
 from tests.error_table import ERROR_ROWS, ERROR_TABLE, ErrorRow, row_ids
 from tests.unit.builders import (
     AGENT_CLAIMS,
+    AGENT_ID,
     CLIENT_ID,
     CONTACT_ID,
+    INSTANCE_ARN,
     INSTANCE_ID,
     OTHER_AGENT_CLAIMS,
     SUPERVISOR_CLAIMS,
@@ -217,7 +219,7 @@ def test_a_connect_failure_is_answered_recorded_and_alerted_as_the_error_table_s
     invoke: Invoke, connect_stub: ConnectStub, aws: AwsWorld, row: ErrorRow
 ) -> None:
     connect_stub.fail_as(row, "the stub says no")
-    event = api_event()
+    event = api_event(claims=SUPERVISOR_CLAIMS)  # a supervisor is told whether the contact exists
 
     response = invoke(event)
 
@@ -303,6 +305,47 @@ def test_another_agent_is_refused_403_and_nothing_is_transferred(
     assert_error(invoke(api_event(claims=OTHER_AGENT_CLAIMS)), 403, "FORBIDDEN")
     assert aws.dead_letters() == []
     assert aws.idempotency_records() == []
+
+
+def test_an_unknown_contact_is_403_for_an_agent_and_404_for_a_supervisor(
+    invoke: Invoke, connect_stub: ConnectStub, aws: AwsWorld
+) -> None:
+    connect_stub.error("describe_contact", "ResourceNotFoundException", 404)
+    assert_error(invoke(api_event(claims=OTHER_AGENT_CLAIMS)), 403, "FORBIDDEN")
+    connect_stub.error("describe_contact", "ResourceNotFoundException", 404)
+    assert_error(invoke(api_event(claims=SUPERVISOR_CLAIMS)), 404, "CONTACT_NOT_FOUND")
+    assert aws.dead_letters() == []
+    assert aws.alerts() == []
+
+
+def test_the_agent_named_by_this_instances_agent_arn_may_escalate(
+    invoke: Invoke, connect_stub: ConnectStub
+) -> None:
+    expect_transfer_to_tier2(connect_stub)
+    claims = {**AGENT_CLAIMS, "custom:connect_user_id": f"{INSTANCE_ARN}/agent/{AGENT_ID}"}
+    assert invoke(api_event(claims=claims))["statusCode"] == 200
+
+
+@pytest.mark.parametrize(
+    "user_id_claim",
+    [f"x/{AGENT_ID}", f"arn:aws:connect:us-east-1:123456789012:instance/other/agent/{AGENT_ID}"],
+    ids=["path", "other-instance"],
+)
+def test_a_claim_ending_in_the_agents_id_is_not_the_agent(
+    invoke: Invoke, connect_stub: ConnectStub, user_id_claim: str
+) -> None:
+    connect_stub.describe(contact())
+    claims = {**AGENT_CLAIMS, "custom:connect_user_id": user_id_claim}
+    assert_error(invoke(api_event(claims=claims)), 403, "FORBIDDEN")
+
+
+@pytest.mark.parametrize("groups", [["[supervisors]"], ["supervisors "], ["supervisors,readonly"]])
+def test_a_group_that_only_looks_like_supervisors_is_not(
+    invoke: Invoke, connect_stub: ConnectStub, groups: Any
+) -> None:
+    connect_stub.describe(contact(agent_id="agent-77"))
+    claims = {**SUPERVISOR_CLAIMS, "cognito:groups": groups}
+    assert_error(invoke(api_event(claims=claims)), 403, "FORBIDDEN")
 
 
 def test_a_repeat_by_another_agent_is_still_refused(invoke: Invoke, connect_stub: ConnectStub) -> None:

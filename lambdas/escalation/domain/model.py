@@ -62,6 +62,14 @@ class Contact:
     queue_id: str | None = None
     agent_id: str | None = None
     attributes: Mapping[str, str] = field(default_factory=dict)
+    arn: str | None = None  # arn:<partition>:connect:<region>:<account>:instance/<id>/contact/<id>
+
+    @property
+    def instance_arn(self) -> str | None:
+        """This contact's instance ARN, which the ARNs of its agents and queues start with."""
+        if not self.arn or "/contact/" not in self.arn:
+            return None
+        return self.arn.rsplit("/contact/", 1)[0]
 
     @property
     def escalation_level(self) -> int:

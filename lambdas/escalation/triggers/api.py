@@ -16,6 +16,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from escalation import observability
 from escalation.composition import components
 from escalation.contract import API_PATH, EnvVar
+from escalation.domain.authorization import parse_groups
 from escalation.domain.identity import escalation_id
 from escalation.domain.model import Caller, EscalationRequest, RequestedTarget, Status, Trigger
 from escalation.domain.policy import Refusal, decide_refusal
@@ -62,16 +63,8 @@ def _caller() -> Caller | None:
     return Caller(
         username=str(username),
         connect_user_id=claims.get(settings.caller_user_id_claim),
-        groups=_groups(claims),
+        groups=parse_groups(claims.get("cognito:groups")),
     )
-
-
-def _groups(claims: dict[str, Any]) -> frozenset[str]:
-    # API Gateway hands Cognito's groups over as a list, "a,b" or "[a b]" depending on the path taken.
-    raw = claims.get("cognito:groups", "")
-    if isinstance(raw, list):
-        return frozenset(str(group) for group in raw)
-    return frozenset(part for part in str(raw).strip("[]").replace(",", " ").split() if part)
 
 
 def _request(body: EscalationBody, caller: Caller) -> EscalationRequest:
