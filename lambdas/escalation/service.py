@@ -4,9 +4,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from escalation.domain.authorization import FORBIDDEN_MESSAGE, authorize, is_supervisor
-from escalation.domain.errors import ConnectCallFailed, EscalationRefused
+from escalation.domain.errors import ConnectCallFailed, EscalationRefused, IdempotencyKeyReused
 from escalation.domain.identity import client_token
 from escalation.domain.model import (
+    FINGERPRINT_KEY,
     Contact,
     ContactAttribute,
     EscalationRequest,
@@ -46,8 +47,9 @@ class EscalationService:
     def escalate(self, request: EscalationRequest) -> EscalationResult:
         """Escalate once per escalation id; a repeat answers the first result.
 
-        Raises EscalationRefused, ConnectCallFailed, EscalationInProgress or IdempotencyStoreUnavailable;
-        none of them is remembered, so a later retry runs again.
+        Raises EscalationRefused, ConnectCallFailed, EscalationInProgress or IdempotencyStoreUnavailable
+        (none of them is remembered, so a later retry runs again), or IdempotencyKeyReused when the
+        request's key first came with another request.
         """
         known_contact: Contact | None = None
         if request.trigger is Trigger.API:
@@ -65,8 +67,15 @@ class EscalationService:
                 raise
             authorize(request.caller, known_contact, self._supervisor_group)
         first_result = self._idempotency.run(
-            request.escalation_id, lambda: self._escalate_once(request, known_contact).to_dict()
+            request.escalation_id,
+            lambda: {
+                **self._escalate_once(request, known_contact).to_dict(),
+                FINGERPRINT_KEY: request.fingerprint,
+            },
         )
+        stored_fingerprint = first_result.get(FINGERPRINT_KEY)
+        if request.fingerprint and stored_fingerprint and stored_fingerprint != request.fingerprint:
+            raise IdempotencyKeyReused("this Idempotency-Key was first used for a different request")
         return EscalationResult.from_dict(first_result)
 
     def _escalate_once(self, request: EscalationRequest, known_contact: Contact | None) -> EscalationResult:

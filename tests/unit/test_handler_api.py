@@ -140,13 +140,60 @@ def test_the_idempotency_key_header_decides_the_escalation_id(
 
     first = invoke(api_event(headers={"Idempotency-Key": "click-42"}))
     connect_stub.describe(contact(ended=True))  # the repeat checks the caller again
-    # Same key, another reason: the key decides, so this is a repeat (no second transfer is queued).
-    again = invoke(
-        api_event({"contactId": CONTACT_ID, "reason": "OTHER"}, headers={"idempotency-key": "click-42"})
-    )
+    # Same key, same request: a repeat (no second transfer is queued).
+    again = invoke(api_event(headers={"idempotency-key": "click-42"}))
 
     assert api_body(first)["escalationId"] == key_id
     assert api_body(again) == api_body(first)
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        {"contactId": CONTACT_ID, "reason": "OTHER"},
+        {"contactId": CONTACT_ID, "reason": REASON, "note": "a note"},
+        {"contactId": CONTACT_ID, "reason": REASON, "target": {"queueId": "queue-supervisors"}},
+    ],
+    ids=["reason", "note", "target"],
+)
+def test_a_key_reused_for_another_request_is_422_and_nothing_runs(
+    invoke: Invoke, connect_stub: ConnectStub, aws: AwsWorld, other: dict[str, Any]
+) -> None:
+    connect_stub.describe(contact())
+    connect_stub.update_attributes()
+    connect_stub.transfer(transferred(), queue_id="queue-tier2")
+    first = invoke(api_event(headers={"Idempotency-Key": "click-42"}))
+    assert first["statusCode"] == 200
+    connect_stub.describe(contact(ended=True))  # the caller is checked; nothing else is called
+
+    reused = invoke(api_event(other, headers={"Idempotency-Key": "click-42"}))
+
+    assert_error(reused, 422, "IDEMPOTENCY_KEY_REUSED")
+    assert aws.dead_letters() == []
+    assert aws.alerts() == []
+
+
+def test_an_idempotency_key_longer_than_255_is_400(invoke: Invoke, aws: AwsWorld) -> None:
+    response = invoke(api_event(headers={"Idempotency-Key": "k" * 256}))
+    assert_error(response, 400, "INVALID_IDEMPOTENCY_KEY")
+    assert aws.dead_letters() == []
+
+
+def test_keys_sharing_a_long_prefix_are_different_escalations(
+    invoke: Invoke, connect_stub: ConnectStub
+) -> None:
+    first_key, second_key = "k" * 254 + "1", "k" * 254 + "2"
+    for key in (first_key, second_key):
+        connect_stub.describe(contact())
+        connect_stub.update_attributes()
+        connect_stub.transfer(
+            transferred(),
+            queue_id="queue-tier2",
+            client_token=escalation_id(INSTANCE_ID, CONTACT_ID, REASON, key),
+        )
+    first = api_body(invoke(api_event(headers={"Idempotency-Key": first_key})))
+    second = api_body(invoke(api_event(headers={"Idempotency-Key": second_key})))
+    assert first["escalationId"] != second["escalationId"]
 
 
 def test_a_supervisor_may_escalate_another_agents_contact(invoke: Invoke, connect_stub: ConnectStub) -> None:

@@ -7,6 +7,8 @@ from typing import Any
 
 # An idempotency runner answering a repeat from its store adds this key (True) to the stored result.
 REPLAYED_MARKER = "_replayed"
+# The stored result also keeps the request's fingerprint (domain.identity.request_fingerprint).
+FINGERPRINT_KEY = "_fingerprint"
 
 
 class Trigger(StrEnum):
@@ -124,6 +126,8 @@ class EscalationRequest:
     requested_target: RequestedTarget | None = None
     note: str | None = None
     caller: Caller | None = None
+    # Set when the caller sent an Idempotency-Key: a repeat of the key must ask for the same thing.
+    fingerprint: str | None = None
 
 
 class Status(StrEnum):

@@ -17,11 +17,12 @@ from escalation import observability
 from escalation.composition import components
 from escalation.contract import API_PATH, EnvVar
 from escalation.domain.authorization import parse_groups
-from escalation.domain.identity import escalation_id
+from escalation.domain.identity import MAX_IDEMPOTENCY_KEY_LENGTH, escalation_id, request_fingerprint
 from escalation.domain.model import Caller, EscalationRequest, RequestedTarget, Status, Trigger
 from escalation.domain.policy import Refusal, decide_refusal
 from escalation.triggers import api_guard
 from escalation.triggers.api_errors import (
+    INVALID_IDEMPOTENCY_KEY,
     REQUEST_CONTEXT_KEY,
     UNAUTHENTICATED,
     error_response,
@@ -67,21 +68,29 @@ def _caller() -> Caller | None:
     )
 
 
-def _request(body: EscalationBody, caller: Caller) -> EscalationRequest:
-    key = app.current_event.headers.get(IDEMPOTENCY_HEADER) or app.current_event.headers.get(
-        IDEMPOTENCY_HEADER.lower()
-    )
+def _idempotency_key() -> str | None:
+    headers = app.current_event.headers
+    return headers.get(IDEMPOTENCY_HEADER) or headers.get(IDEMPOTENCY_HEADER.lower()) or None
+
+
+def _fingerprint(body: EscalationBody, target: RequestedTarget | None) -> str:
+    queue_id, user_id = (target.queue_id, target.user_id) if target else (None, None)
+    return request_fingerprint(body.contactId, body.reason, queue_id, user_id, body.note)
+
+
+def _request(body: EscalationBody, caller: Caller, key: str | None) -> EscalationRequest:
     target = RequestedTarget(body.target.queueId, body.target.userId) if body.target else None
     return EscalationRequest(
         trigger=Trigger.API,
         escalation_id=escalation_id(
-            components().settings.connect_instance_id, body.contactId, body.reason, (key or "")[:256] or None
+            components().settings.connect_instance_id, body.contactId, body.reason, key
         ),
         contact_id=body.contactId,
         reason=body.reason,
         requested_target=target,
         note=body.note,
         caller=caller,
+        fingerprint=_fingerprint(body, target) if key else None,
     )
 
 
@@ -97,7 +106,14 @@ def post_escalation(body: Annotated[EscalationBody, Body()]) -> Response[Any]:
     if caller is None:
         observability.count_refused()
         return error_response(UNAUTHENTICATED, "no caller identity in the request")
-    request = _request(body, caller)
+    key = _idempotency_key()
+    if key is not None and len(key) > MAX_IDEMPOTENCY_KEY_LENGTH:
+        observability.count_refused()
+        return error_response(
+            INVALID_IDEMPOTENCY_KEY,
+            f"{IDEMPOTENCY_HEADER} is at most {MAX_IDEMPOTENCY_KEY_LENGTH} characters",
+        )
+    request = _request(body, caller, key)
     observability.logger.append_keys(escalation_id=request.escalation_id)
     app.context[REQUEST_CONTEXT_KEY] = request  # the error handlers' subject
     result = components().service.escalate(request)
