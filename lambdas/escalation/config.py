@@ -36,6 +36,7 @@ class Settings:
     connect_max_attempts: int
     connect_transfer_rate: float  # calls/s for this environment; 0 = not paced
     routing_rules_cache_seconds: int
+    alert_dedup_window_seconds: int = 86_400  # one alert per escalation and error code in this span
 
     @property
     def routing_rules_parameter(self) -> str | None:
@@ -117,6 +118,9 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         connect_transfer_rate=_rate(env, EnvVar.CONNECT_TRANSFER_RATE),
         routing_rules_cache_seconds=_integer(
             env, EnvVar.ROUTING_RULES_CACHE_SECONDS, default=300, low=0, high=86_400
+        ),
+        alert_dedup_window_seconds=_integer(
+            env, EnvVar.ALERT_DEDUP_WINDOW_SECONDS, default=86_400, low=0, high=7 * 86_400
         ),
     )
 

@@ -13,7 +13,7 @@ from escalation import observability
 from escalation.domain.errors import ConnectCallFailed, EscalationRefused
 from escalation.domain.model import EscalationRequest, Trigger
 from escalation.domain.policy import Decision, RefusalVerdict, Verdict, decide, decide_refusal
-from escalation.ports import Alerts, DeadLetters
+from escalation.ports import Alerts, AlertWindow, DeadLetters
 
 DEAD_LETTER_KIND = "escalation-dead-letter"
 # Request headers a dead-letter record keeps: enough to trace and redrive a request, never a credential
@@ -73,6 +73,31 @@ def fit_dead_letter(record: Mapping[str, Any]) -> dict[str, Any]:
         "excerpt": (event_text or "")[:TRIMMED_EXCERPT_CHARS],
     }
     return fitted
+
+
+class OncePerWindowAlerts:
+    """Alerts, each published once per escalation id and error code within the window's span.
+
+    Only the page is held back: the decision metrics (and so the DecisionAlert alarm) count every time.
+    An alert about no known escalation is always published.
+    """
+
+    def __init__(self, alerts: Alerts, window: AlertWindow) -> None:
+        self._alerts = alerts
+        self._window = window
+
+    def publish(self, subject: str, alert: Mapping[str, Any]) -> None:
+        escalation_id, error_code = alert.get("escalationId"), alert.get("errorCode")
+        if (
+            escalation_id
+            and error_code
+            and not self._window.first_in_window(str(escalation_id), str(error_code))
+        ):
+            observability.logger.info(
+                "Alert already published for this escalation and error", extra={"error_code": error_code}
+            )
+            return
+        self._alerts.publish(subject, alert)
 
 
 @dataclass(frozen=True)
