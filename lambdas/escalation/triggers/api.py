@@ -10,7 +10,7 @@ from http import HTTPStatus
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from escalation import observability
@@ -68,11 +68,6 @@ def _caller() -> Caller | None:
     )
 
 
-def _idempotency_key() -> str | None:
-    headers = app.current_event.headers
-    return headers.get(IDEMPOTENCY_HEADER) or headers.get(IDEMPOTENCY_HEADER.lower()) or None
-
-
 def _fingerprint(body: EscalationBody, target: RequestedTarget | None) -> str:
     queue_id, user_id = (target.queue_id, target.user_id) if target else (None, None)
     return request_fingerprint(body.contactId, body.reason, queue_id, user_id, body.note)
@@ -100,13 +95,27 @@ def _request(body: EscalationBody, caller: Caller, key: str | None) -> Escalatio
     description="Moves a TASK or EMAIL contact to the queue or agent the routing rules pick.",
     responses=RESPONSES,
 )
-def post_escalation(body: Annotated[EscalationBody, Body()]) -> Response[Any]:
+def post_escalation(
+    body: Annotated[EscalationBody, Body()],
+    # Its length is checked below, so that a long key is INVALID_IDEMPOTENCY_KEY, not INVALID_BODY.
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias=IDEMPOTENCY_HEADER,
+            description=(
+                "Makes retries of one request one escalation (IETF Idempotency-Key draft): at most "
+                f"{MAX_IDEMPOTENCY_KEY_LENGTH} characters; reusing a key for another request is refused."
+            ),
+            json_schema_extra={"maxLength": MAX_IDEMPOTENCY_KEY_LENGTH},
+        ),
+    ] = None,
+) -> Response[Any]:
     observability.count_requested(Trigger.API)
     caller = _caller()
     if caller is None:
         observability.count_refused()
         return error_response(UNAUTHENTICATED, "no caller identity in the request")
-    key = _idempotency_key()
+    key = idempotency_key or None
     if key is not None and len(key) > MAX_IDEMPOTENCY_KEY_LENGTH:
         observability.count_refused()
         return error_response(
