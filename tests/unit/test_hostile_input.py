@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from escalation.outcomes import MAX_DEAD_LETTER_BYTES, TRIMMED_MARKER, fit_dead_letter
 from escalation.triggers.api_guard import MAX_BODY_BYTES
 from escalation.triggers.sla_event import MAX_EVENT_BYTES
-from tests.unit.builders import CONTACT_ID, api_event, contact, sla_event
+from tests.error_table import CALLER_MISTAKES, CallerMistakeRow
+from tests.unit.builders import CONTACT_ID, api_event, contact, sla_event, transferred
 from tests.unit.harness import AwsWorld, ConnectStub, api_body
 from tests.unit.test_handler_api import expect_transfer_to_tier2
 
@@ -189,3 +190,43 @@ def test_dead_letter_records_keep_only_allowlisted_headers(
     assert kept == {"content-type", "host", "idempotency-key"}
     assert "key-123" not in json.dumps(record)
     assert "Basic abc" not in json.dumps(record)
+
+
+# --- the caller-mistake rows of the error table -----------------------------------------------------
+
+
+def _provoke(case: str, stub: ConnectStub, invoke: Invoke) -> dict[str, Any]:
+    """Send the request of one CALLER_MISTAKES row (after whatever earlier request it needs)."""
+    if case == "body-over-64KiB":
+        return api_event(raw_body='{"contactId": "c", "reason": "' + "r" * MAX_BODY_BYTES + '"}')
+    if case == "body-an-array":
+        return api_event(raw_body=f'[{{"contactId": "{CONTACT_ID}", "reason": "R"}}]')
+    if case == "body-nested-too-deeply":
+        return api_event(raw_body=GOOD + ', "x": ' + "[" * 100 + "]" * 100 + "}")
+    if case == "number-too-long":
+        return api_event(raw_body=GOOD + ', "x": ' + "1" * 5000 + "}")
+    if case == "idempotency-key-too-long":
+        return api_event(headers={"Idempotency-Key": "k" * 256})
+    if case == "idempotency-key-reused":
+        stub.describe(contact())
+        stub.update_attributes()
+        stub.transfer(transferred(), queue_id="queue-tier2")
+        assert invoke(api_event(headers={"Idempotency-Key": "k-1"}))["statusCode"] == 200
+        stub.describe(contact())
+        return api_event({"contactId": CONTACT_ID, "reason": "OTHER"}, headers={"Idempotency-Key": "k-1"})
+    if case == "unknown-contact-not-a-supervisor":
+        stub.error("describe_contact", "ResourceNotFoundException", 404)
+        return api_event()
+    if case == "target-arn-of-another-instance":
+        stub.describe(contact())
+        other = "arn:aws:connect:us-east-1:123456789012:instance/other/queue/queue-supervisors"
+        return api_event({"contactId": CONTACT_ID, "reason": "R", "target": {"queueId": other}})
+    raise AssertionError(f"no request for {case}")
+
+
+@pytest.mark.parametrize("row", CALLER_MISTAKES, ids=[row.case for row in CALLER_MISTAKES])
+def test_each_caller_mistake_is_answered_as_the_error_table_says(
+    invoke: Invoke, connect_stub: ConnectStub, aws: AwsWorld, row: CallerMistakeRow
+) -> None:
+    response = invoke(_provoke(row.case, connect_stub, invoke))
+    assert_refused_quietly(response, aws, row.api_status, row.api_code)
