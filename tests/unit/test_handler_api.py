@@ -386,7 +386,17 @@ def test_a_claim_ending_in_the_agents_id_is_not_the_agent(
     assert_error(invoke(api_event(claims=claims)), 403, "FORBIDDEN")
 
 
-@pytest.mark.parametrize("groups", [["[supervisors]"], ["supervisors "], ["supervisors,readonly"]])
+@pytest.mark.parametrize(
+    "groups",
+    [
+        ["[supervisors]"],
+        ["supervisors "],
+        ["supervisors,readonly"],
+        "supervisors ",
+        " supervisors",
+        "agents, supervisors",
+    ],
+)
 def test_a_group_that_only_looks_like_supervisors_is_not(
     invoke: Invoke, connect_stub: ConnectStub, groups: Any
 ) -> None:
