@@ -230,3 +230,11 @@ def test_each_caller_mistake_is_answered_as_the_error_table_says(
 ) -> None:
     response = invoke(_provoke(row.case, connect_stub, invoke))
     assert_refused_quietly(response, aws, row.api_status, row.api_code)
+
+
+def test_an_event_holding_a_number_too_long_to_print_is_invalid(invoke: Invoke, aws: AwsWorld) -> None:
+    result = invoke(sla_event(slaSeconds=10**5000))
+    assert result["error"] == "INVALID_EVENT"
+    (record,) = aws.dead_letters()
+    assert record["errorCode"] == "INVALID_EVENT"
+    assert aws.alerts() == []
