@@ -58,6 +58,8 @@ ERROR_TABLE: tuple[ErrorRow, ...] = (
         api_status=409, api_code="INVALID_REQUEST", retry_after=None,
     ),
     # On the contact itself: the API only answers (the desktop shows it); an event is dead-lettered.
+    # The API's 404 is a supervisor's answer: any other caller gets 403 FORBIDDEN whether or not the
+    # contact exists (EXISTENCE_HIDDEN below).
     ErrorRow(
         "CONTACT_NOT_FOUND", "DescribeContact", "ResourceNotFoundException", 404, "DEAD_LETTER",
         dead_letter=True, api_dead_letter=False, alert=False,
@@ -91,3 +93,25 @@ ERROR_ROWS = {row.failure: row for row in ERROR_TABLE}
 
 def row_ids(rows: tuple[ErrorRow, ...] = ERROR_TABLE) -> list[str]:
     return [row.failure for row in rows]
+
+
+@dataclass(frozen=True)
+class CallerMistakeRow:
+    """A request the API refuses as the caller's mistake: a 4xx, never dead-lettered, never alerted."""
+
+    case: str  # also the test id
+    api_status: int
+    api_code: str
+
+
+# Written from the README ("The API"): what each kind of bad request is answered with.
+CALLER_MISTAKES: tuple[CallerMistakeRow, ...] = (
+    CallerMistakeRow("body-over-64KiB", 413, "PAYLOAD_TOO_LARGE"),
+    CallerMistakeRow("body-an-array", 400, "INVALID_BODY"),
+    CallerMistakeRow("body-nested-too-deeply", 400, "INVALID_BODY"),
+    CallerMistakeRow("number-too-long", 400, "INVALID_BODY"),
+    CallerMistakeRow("idempotency-key-too-long", 400, "INVALID_IDEMPOTENCY_KEY"),
+    CallerMistakeRow("idempotency-key-reused", 422, "IDEMPOTENCY_KEY_REUSED"),
+    CallerMistakeRow("unknown-contact-not-a-supervisor", 403, "FORBIDDEN"),
+    CallerMistakeRow("target-arn-of-another-instance", 422, "TARGET_NOT_ALLOWED"),
+)

@@ -14,6 +14,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from escalation import observability
 from escalation.adapters import connect, dynamodb_idempotency
 from escalation.adapters.connect import ConnectClients, ConnectContactCenter
+from escalation.adapters.dynamodb_alert_window import DynamoDbAlertWindow
 from escalation.adapters.dynamodb_idempotency import DynamoDbIdempotency
 from escalation.adapters.pacing import Pacer
 from escalation.adapters.routing_rules_source import SsmRoutingRules, rules_from_file
@@ -21,7 +22,7 @@ from escalation.adapters.sns_alerts import SnsAlerts
 from escalation.adapters.sqs_dead_letters import SqsDeadLetters
 from escalation.config import Settings, settings
 from escalation.domain.routing import RoutingRules
-from escalation.outcomes import OutcomeRecorder
+from escalation.outcomes import OncePerWindowAlerts, OutcomeRecorder
 from escalation.service import EscalationService
 
 if TYPE_CHECKING:
@@ -99,8 +100,12 @@ def build_components(config: Settings, clients: AwsClients) -> Components:
         idempotency=idempotency,
         supervisor_group=config.supervisor_group,
     )
+    alert_window = DynamoDbAlertWindow(
+        clients.dynamodb, config.idempotency_table, config.alert_dedup_window_seconds
+    )
     outcomes = OutcomeRecorder(
-        SqsDeadLetters(clients.sqs, config.dlq_url), SnsAlerts(clients.sns, config.alert_topic_arn)
+        SqsDeadLetters(clients.sqs, config.dlq_url),
+        OncePerWindowAlerts(SnsAlerts(clients.sns, config.alert_topic_arn), alert_window),
     )
     return Components(config, service, outcomes, contact_center, idempotency)
 

@@ -14,6 +14,7 @@ from escalation.contract import (
     DEFAULT_SUPERVISOR_GROUP,
     EnvVar,
 )
+from escalation.domain.authorization import group_name_problem
 
 SSM_PREFIX = "ssm:"
 
@@ -35,6 +36,7 @@ class Settings:
     connect_max_attempts: int
     connect_transfer_rate: float  # calls/s for this environment; 0 = not paced
     routing_rules_cache_seconds: int
+    alert_dedup_window_seconds: int = 86_400  # one alert per escalation and error code in this span
 
     @property
     def routing_rules_parameter(self) -> str | None:
@@ -98,6 +100,11 @@ def load_settings(env: Mapping[str, str]) -> Settings:
     routing_rules = env.get(EnvVar.ROUTING_RULES, "").strip() or DEFAULT_ROUTING_RULES_FILE
     if routing_rules == SSM_PREFIX:
         raise ConfigurationError(f"{EnvVar.ROUTING_RULES} names no SSM parameter after 'ssm:'")
+    supervisor_group = env.get(EnvVar.SUPERVISOR_GROUP, "").strip() or DEFAULT_SUPERVISOR_GROUP
+    if (problem := group_name_problem(supervisor_group)) is not None:
+        raise ConfigurationError(
+            f"{EnvVar.SUPERVISOR_GROUP} {supervisor_group!r} cannot be matched: {problem}"
+        )
     return Settings(
         connect_instance_id=instance_id,
         routing_rules=routing_rules,
@@ -106,11 +113,14 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         idempotency_table=_required(env, EnvVar.IDEMPOTENCY_TABLE, "the idempotency DynamoDB table name"),
         caller_user_id_claim=env.get(EnvVar.CALLER_USER_ID_CLAIM, "").strip() or DEFAULT_CALLER_USER_ID_CLAIM,
         caller_client_ids=_client_ids(env, EnvVar.CALLER_CLIENT_IDS),
-        supervisor_group=env.get(EnvVar.SUPERVISOR_GROUP, "").strip() or DEFAULT_SUPERVISOR_GROUP,
+        supervisor_group=supervisor_group,
         connect_max_attempts=_integer(env, EnvVar.CONNECT_MAX_ATTEMPTS, default=4, low=1, high=10),
         connect_transfer_rate=_rate(env, EnvVar.CONNECT_TRANSFER_RATE),
         routing_rules_cache_seconds=_integer(
             env, EnvVar.ROUTING_RULES_CACHE_SECONDS, default=300, low=0, high=86_400
+        ),
+        alert_dedup_window_seconds=_integer(
+            env, EnvVar.ALERT_DEDUP_WINDOW_SECONDS, default=86_400, low=0, high=7 * 86_400
         ),
     )
 

@@ -47,6 +47,9 @@ class EnvVar:
     DESKTOP_ORIGIN: Final = "DESKTOP_ORIGIN"  # the agent desktop's origin, for CORS (optional)
     # App client ids whose ID tokens the API accepts (comma-separated).
     CALLER_CLIENT_IDS: Final = "CALLER_CLIENT_IDS"
+    # Seconds during which the same escalation failing for the same error code alerts only once
+    # (default 86400; 0 alerts every time).
+    ALERT_DEDUP_WINDOW_SECONDS: Final = "ALERT_DEDUP_WINDOW_SECONDS"
 
 
 DEFAULT_ROUTING_RULES_FILE: Final = "escalation/routing_rules.json"

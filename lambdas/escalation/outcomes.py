@@ -3,6 +3,7 @@
 Both triggers use it, so an escalation that fails is recorded the same way whichever way it came in.
 """
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -12,22 +13,91 @@ from escalation import observability
 from escalation.domain.errors import ConnectCallFailed, EscalationRefused
 from escalation.domain.model import EscalationRequest, Trigger
 from escalation.domain.policy import Decision, RefusalVerdict, Verdict, decide, decide_refusal
-from escalation.ports import Alerts, DeadLetters
+from escalation.ports import Alerts, AlertWindow, DeadLetters
 
 DEAD_LETTER_KIND = "escalation-dead-letter"
-_SECRET_HEADERS = frozenset({"authorization", "cookie"})
+# Request headers a dead-letter record keeps: enough to trace and redrive a request, never a credential
+# (an allowlist, so a header added by a proxy or a browser later is dropped, not kept by default).
+KEPT_HEADERS = frozenset(
+    {
+        "content-type",
+        "idempotency-key",
+        "user-agent",
+        "x-amzn-trace-id",
+        "x-forwarded-for",
+        "x-forwarded-proto",
+        "x-request-id",
+        "host",
+    }
+)
+# SQS refuses a message above 256 KiB (body and attributes); the record stays clear of it.
+MAX_DEAD_LETTER_BYTES = 250_000
+# How much of an oversized original event a trimmed record keeps, as JSON text.
+TRIMMED_EXCERPT_CHARS = 4096
+TRIMMED_MARKER = "trimmed"
 
 
 def scrub(event: Mapping[str, Any]) -> dict[str, Any]:
-    """The event without credentials: a dead-letter record must not hold a caller's token."""
+    """The event with only the allowlisted request headers: a dead-letter record holds no credentials."""
     cleaned = dict(event)
     for key in ("headers", "multiValueHeaders"):
         headers = cleaned.get(key)
         if isinstance(headers, Mapping):
             cleaned[key] = {
-                name: value for name, value in headers.items() if name.lower() not in _SECRET_HEADERS
+                name: value for name, value in headers.items() if str(name).lower() in KEPT_HEADERS
             }
     return cleaned
+
+
+def _json_text(value: Any) -> str | None:
+    try:
+        return json.dumps(value, default=str)
+    except (RecursionError, ValueError, TypeError):
+        return None  # nested too deeply, or an integer past Python's digit limit
+
+
+def fit_dead_letter(record: Mapping[str, Any]) -> dict[str, Any]:
+    """The record as sent: whole when SQS takes it, else with its original event trimmed and marked."""
+    whole = _json_text(record)
+    if whole is not None and len(whole.encode("utf-8", "surrogatepass")) <= MAX_DEAD_LETTER_BYTES:
+        return dict(record)
+    event_text = _json_text(record.get("originalEvent"))
+    fitted = {key: value for key, value in record.items() if key != "originalEvent"}
+    if _json_text(fitted) is None:  # only the event can be at fault: the rest is ours
+        fitted = {key: str(value)[:1000] for key, value in fitted.items()}
+    fitted["originalEvent"] = {
+        TRIMMED_MARKER: True,
+        "originalRecordBytes": len(whole.encode("utf-8", "surrogatepass")) if whole is not None else None,
+        "originalEventBytes": len(event_text.encode("utf-8", "surrogatepass")) if event_text else None,
+        "why": "too large for SQS" if whole is not None else "not serialisable as JSON (nesting or numbers)",
+        "excerpt": (event_text or "")[:TRIMMED_EXCERPT_CHARS],
+    }
+    return fitted
+
+
+class OncePerWindowAlerts:
+    """Alerts, each published once per escalation id and error code within the window's span.
+
+    Only the page is held back: the decision metrics (and so the DecisionAlert alarm) count every time.
+    An alert about no known escalation is always published.
+    """
+
+    def __init__(self, alerts: Alerts, window: AlertWindow) -> None:
+        self._alerts = alerts
+        self._window = window
+
+    def publish(self, subject: str, alert: Mapping[str, Any]) -> None:
+        escalation_id, error_code = alert.get("escalationId"), alert.get("errorCode")
+        if (
+            escalation_id
+            and error_code
+            and not self._window.first_in_window(str(escalation_id), str(error_code))
+        ):
+            observability.logger.info(
+                "Alert already published for this escalation and error", extra={"error_code": error_code}
+            )
+            return
+        self._alerts.publish(subject, alert)
 
 
 @dataclass(frozen=True)
@@ -129,10 +199,12 @@ class OutcomeRecorder:
 
     @staticmethod
     def _dead_letter_record(details: Mapping[str, Any], original_event: Mapping[str, Any]) -> dict[str, Any]:
-        return {
-            "kind": DEAD_LETTER_KIND,
-            "version": 1,
-            **details,
-            "failedAt": datetime.now(UTC).isoformat(),
-            "originalEvent": scrub(original_event),
-        }
+        return fit_dead_letter(
+            {
+                "kind": DEAD_LETTER_KIND,
+                "version": 1,
+                **details,
+                "failedAt": datetime.now(UTC).isoformat(),
+                "originalEvent": scrub(original_event),
+            }
+        )

@@ -39,6 +39,12 @@ class Alerts(Protocol):
     def publish(self, subject: str, alert: Mapping[str, Any]) -> None: ...
 
 
+class AlertWindow(Protocol):
+    """Remembers which alerts went out recently, so a repeat of the same failure is not paged twice."""
+
+    def first_in_window(self, escalation_id: str, error_code: str) -> bool: ...
+
+
 class IdempotentRunner(Protocol):
     """Runs `operation` once per key; a repeat returns the first result. Failures are not remembered.
 

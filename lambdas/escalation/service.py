@@ -3,10 +3,11 @@
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from escalation.domain.authorization import authorize
-from escalation.domain.errors import ConnectCallFailed, EscalationRefused
+from escalation.domain.authorization import FORBIDDEN_MESSAGE, authorize, is_supervisor
+from escalation.domain.errors import ConnectCallFailed, EscalationRefused, IdempotencyKeyReused
 from escalation.domain.identity import client_token
 from escalation.domain.model import (
+    FINGERPRINT_KEY,
     Contact,
     ContactAttribute,
     EscalationRequest,
@@ -18,7 +19,7 @@ from escalation.domain.model import (
 )
 from escalation.domain.policy import Failure, Refusal
 from escalation.domain.preflight import check_transferable
-from escalation.domain.routing import RoutingRules, choose_target
+from escalation.domain.routing import RoutingRules, choose_target, local_target
 from escalation.ports import ContactCenter, IdempotentRunner
 
 
@@ -46,18 +47,35 @@ class EscalationService:
     def escalate(self, request: EscalationRequest) -> EscalationResult:
         """Escalate once per escalation id; a repeat answers the first result.
 
-        Raises EscalationRefused, ConnectCallFailed, EscalationInProgress or IdempotencyStoreUnavailable;
-        none of them is remembered, so a later retry runs again.
+        Raises EscalationRefused, ConnectCallFailed, EscalationInProgress or IdempotencyStoreUnavailable
+        (none of them is remembered, so a later retry runs again), or IdempotencyKeyReused when the
+        request's key first came with another request.
         """
         known_contact: Contact | None = None
         if request.trigger is Trigger.API:
             # Checked on every request, repeats included: the stored result is only for callers who
             # may escalate this contact.
-            known_contact = self._describe(request.contact_id)
+            try:
+                known_contact = self._describe(request.contact_id)
+            except EscalationRefused as refused:
+                # Only a supervisor learns whether a contact exists; anyone else gets the answer they
+                # would get for an existing contact that is not theirs.
+                if refused.reason is Refusal.CONTACT_NOT_FOUND and not is_supervisor(
+                    request.caller, self._supervisor_group
+                ):
+                    raise EscalationRefused(Refusal.FORBIDDEN, FORBIDDEN_MESSAGE) from None
+                raise
             authorize(request.caller, known_contact, self._supervisor_group)
         first_result = self._idempotency.run(
-            request.escalation_id, lambda: self._escalate_once(request, known_contact).to_dict()
+            request.escalation_id,
+            lambda: {
+                **self._escalate_once(request, known_contact).to_dict(),
+                FINGERPRINT_KEY: request.fingerprint,
+            },
         )
+        stored_fingerprint = first_result.get(FINGERPRINT_KEY)
+        if request.fingerprint and stored_fingerprint and stored_fingerprint != request.fingerprint:
+            raise IdempotencyKeyReused("this Idempotency-Key was first used for a different request")
         return EscalationResult.from_dict(first_result)
 
     def _escalate_once(self, request: EscalationRequest, known_contact: Contact | None) -> EscalationResult:
@@ -73,7 +91,8 @@ class EscalationService:
         # A retry of this very escalation keeps the level its first attempt recorded.
         level = contact.escalation_level if resuming else contact.escalation_level + 1
         rule = self._routing_rules().find(request.reason, contact, level)
-        target, fallback = choose_target(rule, request.requested_target, request.reason)
+        requested = local_target(request.requested_target, contact.instance_arn)
+        target, fallback = choose_target(rule, requested, request.reason)
         fell_back = False
         if target.type is TargetType.AGENT and not self._connect.is_agent_available(
             target.id, contact.channel

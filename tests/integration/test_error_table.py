@@ -308,8 +308,8 @@ def test_a_breach_event_meeting_the_row_is_retried_recorded_and_alerted_as_the_t
         else:
             assert len(transfers_of(stack, provoked.contact)) == 1
             assert stack.dlq_records() == []
-        # One alert per failed invocation where the row alerts: each of Lambda's attempts meets the error.
-        assert len(alerts) == (failed_invocations if row.alert else 0)
+        # Each of Lambda's attempts meets the error, but the escalation is alerted once per window.
+        assert len(alerts) == (min(failed_invocations, 1) if row.alert else 0)
         assert {alert["trigger"] for alert in alerts} <= {"EVENT"}
         return
 
@@ -432,3 +432,24 @@ def test_access_denied_event_dead_lettered_then_redriven_after_the_fix_transfers
     wait_idle(stack)
     assert len(transfers_of(stack, contact)) == 1
     assert stack.dlq_records() == []
+
+
+def test_an_escalation_redriven_into_the_same_failure_alerts_once(stack: LocalStack, events: Any) -> None:
+    contact = task(stack)
+    stack.connect.deny(AccessRule("TransferContact"))
+    try:
+        put_breaches(events, [contact])
+        wait_idle(stack)
+        for _ in range(3):
+            summary = redrive(stack.aws.dlq_url, stack.bus.function_name, RedriveOptions(wait_seconds=0))
+            wait_idle(stack)
+            assert summary.redriven == 1
+    finally:
+        stack.connect.allow(AccessRule("TransferContact"))
+
+    # Each failure is dead-lettered again (the last one waits in the DLQ), but a person is paged once.
+    record = handler_record(stack, contact)
+    assert (record["decision"], record["errorCode"]) == ("ALERT", "AccessDeniedException")
+    [alert] = alerts_of(stack.aws.alerts(), contact)
+    assert alert["escalationId"] == event_escalation_id(contact)
+    assert transfers_of(stack, contact) == []

@@ -91,11 +91,30 @@ def test_a_queued_contact_without_an_agent_only_a_supervisor_may_escalate(stack:
     assert len(transfers_of(stack, contact)) == 1
 
 
-def test_the_agent_named_by_arn_in_the_token_is_the_contacts_agent(stack: LocalStack) -> None:
+def test_the_agent_named_by_this_instances_arn_in_the_token_is_the_contacts_agent(stack: LocalStack) -> None:
     contact = alices_task(stack)
-    token = make_dev_token("arn:aws:connect:us-east-1:1:instance/demo-instance/agent/agent-alice", [], "a")
+    token = make_dev_token(
+        "arn:aws:connect:us-east-1:123456789012:instance/demo-instance/agent/agent-alice", [], "a"
+    )
 
     answer = post(stack, token, {"contactId": contact, "reason": "R"})
 
     assert answer.status == 200
     assert len(transfers_of(stack, contact)) == 1
+
+
+@pytest.mark.parametrize(
+    "user_id",
+    [
+        "arn:aws:connect:us-east-1:1:instance/demo-instance/agent/agent-alice",
+        "arn:aws:connect:us-east-1:123456789012:instance/other/agent/agent-alice",
+        "x/agent-alice",
+    ],
+    ids=["other-account", "other-instance", "path"],
+)
+def test_a_user_id_that_only_ends_in_the_agents_id_is_forbidden(stack: LocalStack, user_id: str) -> None:
+    contact = alices_task(stack)
+    answer = post(stack, make_dev_token(user_id, [], "a"), {"contactId": contact, "reason": "R"})
+    assert answer.status == 403, answer
+    assert answer.body["error"] == "FORBIDDEN"
+    assert transfers_of(stack, contact) == []

@@ -178,6 +178,53 @@ def test_malformed_payloads_are_4xx_with_an_error_body(
     assert_error_body(answer.status, answer.body)
 
 
+HEAD = '{"contactId": "c-hostile", "reason": "R"'
+
+
+@st.composite
+def hostile_bodies(draw: st.DrawFn) -> tuple[bytes, int]:
+    """A body a hostile client sends, with the status it must get."""
+    kind = draw(st.sampled_from(["deep", "huge-int", "array", "oversized", "scalar"]))
+    if kind == "deep":
+        depth = draw(st.integers(min_value=20, max_value=5000))
+        opener, closer = draw(st.sampled_from([("[", "]"), ('{"k":', "}")]))
+        return (HEAD + ', "x": ' + opener * depth + "0" + closer * depth + "}").encode(), 400
+    if kind == "huge-int":
+        digits = draw(st.integers(min_value=4301, max_value=50_000))
+        return (HEAD + ', "x": ' + "9" * digits + "}").encode(), 400
+    if kind == "array":
+        items = draw(st.lists(st.just({"contactId": "c-hostile", "reason": "R"}), min_size=0, max_size=3))
+        return json.dumps(items).encode(), 400
+    if kind == "oversized":
+        extra = draw(st.integers(min_value=1, max_value=300_000))
+        return (
+            '{"contactId": "c", "reason": "R", "note": "' + "n" * (64 * 1024 + extra) + '"}'
+        ).encode(), 413
+    return json.dumps(draw(st.one_of(st.none(), st.integers(), st.text(max_size=20)))).encode(), 400
+
+
+@settings(max_examples=MAX_EXAMPLES // 2, deadline=None, suppress_health_check=list(HealthCheck))
+@given(case=hostile_bodies())
+def test_hostile_bodies_are_4xx_never_dead_lettered_or_alerted(
+    stack: LocalStack, case: tuple[bytes, int]
+) -> None:
+    raw, expected = case
+    stack.aws.purge()
+    answer = post(stack, SUPERVISOR, None, raw=raw)
+    assert answer.status == expected, answer
+    assert_error_body(answer.status, answer.body)
+    assert stack.dlq_records() == []
+    assert stack.aws.alerts() == []
+
+
+@pytest.mark.parametrize("media_type", ["Application/JSON", "APPLICATION/JSON; Charset=UTF-8"])
+def test_media_types_compare_case_insensitively(stack: LocalStack, media_type: str) -> None:
+    contact = stack.add_contact("TASK", queue_id="queue-tier1", agent_id="agent-alice")
+    body = json.dumps({"contactId": contact, "reason": "CUSTOMER_REQUEST"}).encode()
+    answer = post(stack, SUPERVISOR, None, raw=body, headers={"Content-Type": media_type})
+    assert answer.status == 200, answer
+
+
 # -- EventBridge events ------------------------------------------------------------------------------
 
 json_scalars = st.one_of(

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from botocore.stub import ANY, Stubber
 
+from escalation.adapters.dynamodb_alert_window import KEY_PREFIX as ALERT_WINDOW_KEY_PREFIX
 from tests.error_table import ErrorRow
 from tests.unit.builders import CONTACT_ID, INSTANCE_ID, REGION, contact
 from tests.unit.fakes import UnreachableTransfers
@@ -85,7 +86,9 @@ class AwsWorld:
         return list(self._alerts)
 
     def idempotency_records(self) -> list[dict[str, Any]]:
-        return self.dynamodb.scan(TableName=IDEMPOTENCY_TABLE)["Items"]
+        """The escalations' idempotency records (not the alert-window records sharing the table)."""
+        items = self.dynamodb.scan(TableName=IDEMPOTENCY_TABLE)["Items"]
+        return [item for item in items if not item["id"]["S"].startswith(ALERT_WINDOW_KEY_PREFIX)]
 
 
 class ConnectStub:

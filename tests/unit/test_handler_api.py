@@ -18,8 +18,10 @@ from escalation.service import EscalationService
 from tests.error_table import ERROR_ROWS, ERROR_TABLE, ErrorRow, row_ids
 from tests.unit.builders import (
     AGENT_CLAIMS,
+    AGENT_ID,
     CLIENT_ID,
     CONTACT_ID,
+    INSTANCE_ARN,
     INSTANCE_ID,
     OTHER_AGENT_CLAIMS,
     SUPERVISOR_CLAIMS,
@@ -138,13 +140,60 @@ def test_the_idempotency_key_header_decides_the_escalation_id(
 
     first = invoke(api_event(headers={"Idempotency-Key": "click-42"}))
     connect_stub.describe(contact(ended=True))  # the repeat checks the caller again
-    # Same key, another reason: the key decides, so this is a repeat (no second transfer is queued).
-    again = invoke(
-        api_event({"contactId": CONTACT_ID, "reason": "OTHER"}, headers={"idempotency-key": "click-42"})
-    )
+    # Same key, same request: a repeat (no second transfer is queued).
+    again = invoke(api_event(headers={"idempotency-key": "click-42"}))
 
     assert api_body(first)["escalationId"] == key_id
     assert api_body(again) == api_body(first)
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        {"contactId": CONTACT_ID, "reason": "OTHER"},
+        {"contactId": CONTACT_ID, "reason": REASON, "note": "a note"},
+        {"contactId": CONTACT_ID, "reason": REASON, "target": {"queueId": "queue-supervisors"}},
+    ],
+    ids=["reason", "note", "target"],
+)
+def test_a_key_reused_for_another_request_is_422_and_nothing_runs(
+    invoke: Invoke, connect_stub: ConnectStub, aws: AwsWorld, other: dict[str, Any]
+) -> None:
+    connect_stub.describe(contact())
+    connect_stub.update_attributes()
+    connect_stub.transfer(transferred(), queue_id="queue-tier2")
+    first = invoke(api_event(headers={"Idempotency-Key": "click-42"}))
+    assert first["statusCode"] == 200
+    connect_stub.describe(contact(ended=True))  # the caller is checked; nothing else is called
+
+    reused = invoke(api_event(other, headers={"Idempotency-Key": "click-42"}))
+
+    assert_error(reused, 422, "IDEMPOTENCY_KEY_REUSED")
+    assert aws.dead_letters() == []
+    assert aws.alerts() == []
+
+
+def test_an_idempotency_key_longer_than_255_is_400(invoke: Invoke, aws: AwsWorld) -> None:
+    response = invoke(api_event(headers={"Idempotency-Key": "k" * 256}))
+    assert_error(response, 400, "INVALID_IDEMPOTENCY_KEY")
+    assert aws.dead_letters() == []
+
+
+def test_keys_sharing_a_long_prefix_are_different_escalations(
+    invoke: Invoke, connect_stub: ConnectStub
+) -> None:
+    first_key, second_key = "k" * 254 + "1", "k" * 254 + "2"
+    for key in (first_key, second_key):
+        connect_stub.describe(contact())
+        connect_stub.update_attributes()
+        connect_stub.transfer(
+            transferred(),
+            queue_id="queue-tier2",
+            client_token=escalation_id(INSTANCE_ID, CONTACT_ID, REASON, key),
+        )
+    first = api_body(invoke(api_event(headers={"Idempotency-Key": first_key})))
+    second = api_body(invoke(api_event(headers={"Idempotency-Key": second_key})))
+    assert first["escalationId"] != second["escalationId"]
 
 
 def test_a_supervisor_may_escalate_another_agents_contact(invoke: Invoke, connect_stub: ConnectStub) -> None:
@@ -217,7 +266,7 @@ def test_a_connect_failure_is_answered_recorded_and_alerted_as_the_error_table_s
     invoke: Invoke, connect_stub: ConnectStub, aws: AwsWorld, row: ErrorRow
 ) -> None:
     connect_stub.fail_as(row, "the stub says no")
-    event = api_event()
+    event = api_event(claims=SUPERVISOR_CLAIMS)  # a supervisor is told whether the contact exists
 
     response = invoke(event)
 
@@ -303,6 +352,57 @@ def test_another_agent_is_refused_403_and_nothing_is_transferred(
     assert_error(invoke(api_event(claims=OTHER_AGENT_CLAIMS)), 403, "FORBIDDEN")
     assert aws.dead_letters() == []
     assert aws.idempotency_records() == []
+
+
+def test_an_unknown_contact_is_403_for_an_agent_and_404_for_a_supervisor(
+    invoke: Invoke, connect_stub: ConnectStub, aws: AwsWorld
+) -> None:
+    connect_stub.error("describe_contact", "ResourceNotFoundException", 404)
+    assert_error(invoke(api_event(claims=OTHER_AGENT_CLAIMS)), 403, "FORBIDDEN")
+    connect_stub.error("describe_contact", "ResourceNotFoundException", 404)
+    assert_error(invoke(api_event(claims=SUPERVISOR_CLAIMS)), 404, "CONTACT_NOT_FOUND")
+    assert aws.dead_letters() == []
+    assert aws.alerts() == []
+
+
+def test_the_agent_named_by_this_instances_agent_arn_may_escalate(
+    invoke: Invoke, connect_stub: ConnectStub
+) -> None:
+    expect_transfer_to_tier2(connect_stub)
+    claims = {**AGENT_CLAIMS, "custom:connect_user_id": f"{INSTANCE_ARN}/agent/{AGENT_ID}"}
+    assert invoke(api_event(claims=claims))["statusCode"] == 200
+
+
+@pytest.mark.parametrize(
+    "user_id_claim",
+    [f"x/{AGENT_ID}", f"arn:aws:connect:us-east-1:123456789012:instance/other/agent/{AGENT_ID}"],
+    ids=["path", "other-instance"],
+)
+def test_a_claim_ending_in_the_agents_id_is_not_the_agent(
+    invoke: Invoke, connect_stub: ConnectStub, user_id_claim: str
+) -> None:
+    connect_stub.describe(contact())
+    claims = {**AGENT_CLAIMS, "custom:connect_user_id": user_id_claim}
+    assert_error(invoke(api_event(claims=claims)), 403, "FORBIDDEN")
+
+
+@pytest.mark.parametrize(
+    "groups",
+    [
+        ["[supervisors]"],
+        ["supervisors "],
+        ["supervisors,readonly"],
+        "supervisors ",
+        " supervisors",
+        "agents, supervisors",
+    ],
+)
+def test_a_group_that_only_looks_like_supervisors_is_not(
+    invoke: Invoke, connect_stub: ConnectStub, groups: Any
+) -> None:
+    connect_stub.describe(contact(agent_id="agent-77"))
+    claims = {**SUPERVISOR_CLAIMS, "cognito:groups": groups}
+    assert_error(invoke(api_event(claims=claims)), 403, "FORBIDDEN")
 
 
 def test_a_repeat_by_another_agent_is_still_refused(invoke: Invoke, connect_stub: ConnectStub) -> None:
@@ -475,7 +575,7 @@ BAD_BODIES = [
     pytest.param(json.dumps({"contactId": "c" * 257, "reason": REASON}), "contactId", id="contactId-257"),
     pytest.param(json.dumps({"contactId": CONTACT_ID, "reason": "r" * 129}), "reason", id="reason-129"),
     pytest.param(json.dumps({**GOOD_BODY, "note": "n" * 1025}), "note", id="note-1025"),
-    pytest.param(json.dumps({**GOOD_BODY, "note": "n" * 1_000_000}), "note", id="note-1MB"),
+    pytest.param(json.dumps({**GOOD_BODY, "note": "n" * 10_000}), "note", id="note-10KB"),
     pytest.param(
         json.dumps({**GOOD_BODY, "target": {"queueId": "q", "userId": "u"}}), "target", id="both-targets"
     ),

@@ -201,9 +201,35 @@ def test_the_contacts_agent_may_escalate(world: World) -> None:
     assert world.service.escalate(make_request(caller=AGENT)).status is Status.TRANSFERRED
 
 
-def test_the_agent_may_be_named_by_arn_on_either_side(world: World) -> None:
-    world.add(make_contact(agent_id="arn:aws:connect:us-east-1:1:instance/i/agent/agent-1"))
-    assert world.service.escalate(make_request(caller=AGENT)).status is Status.TRANSFERRED
+INSTANCE_ARN = "arn:aws:connect:us-east-1:123456789012:instance/instance-1"
+
+
+def test_the_agent_may_be_named_by_this_instances_agent_arn(world: World) -> None:
+    world.add(make_contact(agent_id="agent-1", arn=f"{INSTANCE_ARN}/contact/c-1"))
+    caller = Caller("alice", f"{INSTANCE_ARN}/agent/agent-1", frozenset())
+    assert world.service.escalate(make_request(caller=caller)).status is Status.TRANSFERRED
+
+
+@pytest.mark.parametrize(
+    "user_id_claim",
+    [
+        pytest.param("x/agent-1", id="path-ending-in-the-id"),
+        pytest.param(
+            "arn:aws:connect:us-east-1:123456789012:instance/other/agent/agent-1", id="other-instance"
+        ),
+        pytest.param(
+            "arn:aws:connect:eu-west-1:123456789012:instance/instance-1/agent/agent-1", id="other-region"
+        ),
+        pytest.param(f"{INSTANCE_ARN}/queue/agent-1", id="a-queue-arn"),
+        pytest.param("agent-1 ", id="trailing-space"),
+        pytest.param("AGENT-1", id="other-case"),
+    ],
+)
+def test_a_user_id_claim_must_name_the_agent_exactly(world: World, user_id_claim: str) -> None:
+    world.add(make_contact(agent_id="agent-1", arn=f"{INSTANCE_ARN}/contact/c-1"))
+    caller = Caller("mallory", user_id_claim, frozenset({"agents"}))
+    assert refusal_of(world, make_request(caller=caller)) is Refusal.FORBIDDEN
+    assert world.connect.attribute_writes() == []
 
 
 def test_a_supervisor_may_escalate_any_contact(world: World) -> None:
@@ -273,6 +299,50 @@ def test_an_explicit_agent_falls_back_to_the_rules_queue(world: World) -> None:
     assert result.fell_back_to_queue
 
 
+@pytest.mark.parametrize(
+    ("requested", "expected"),
+    [
+        pytest.param(
+            RequestedTarget(queue_id=f"{INSTANCE_ARN}/queue/q-supervisors"),
+            Target(TargetType.QUEUE, "q-supervisors", "flow-q"),
+            id="this-instances-queue-arn",
+        ),
+        pytest.param(
+            RequestedTarget(user_id=f"{INSTANCE_ARN}/agent/agent-7"),
+            Target(TargetType.AGENT, "agent-7", "flow-agent"),
+            id="this-instances-agent-arn",
+        ),
+    ],
+)
+def test_this_instances_target_arns_are_accepted_as_their_ids(
+    world: World, requested: RequestedTarget, expected: Target
+) -> None:
+    world.add(make_contact(arn=f"{INSTANCE_ARN}/contact/c-1"))
+    world.connect.available_agents.add("agent-7")
+    result = world.service.escalate(make_request(target=requested))
+    assert result.target == expected
+    assert world.connect.transfers()[0][1] == expected
+
+
+OTHER_ARN = "arn:aws:connect:us-east-1:123456789012:instance/other"
+
+
+@pytest.mark.parametrize(
+    "requested",
+    [
+        pytest.param(RequestedTarget(queue_id=f"{OTHER_ARN}/queue/q-supervisors"), id="other-queue-arn"),
+        pytest.param(RequestedTarget(user_id=f"{OTHER_ARN}/agent/agent-7"), id="other-agent-arn"),
+        pytest.param(RequestedTarget(user_id=f"{INSTANCE_ARN}/queue/agent-7"), id="agent-named-by-queue-arn"),
+        pytest.param(RequestedTarget(queue_id=f"{INSTANCE_ARN}/queue/x/q-supervisors"), id="deeper-path"),
+    ],
+)
+def test_another_instances_target_arns_are_refused(world: World, requested: RequestedTarget) -> None:
+    world.add(make_contact(arn=f"{INSTANCE_ARN}/contact/c-1"))
+    world.connect.available_agents.add("agent-7")
+    assert refusal_of(world, make_request(target=requested)) is Refusal.TARGET_NOT_ALLOWED
+    assert world.connect.transfers() == []
+
+
 def test_an_explicit_queue_that_the_rules_allow(world: World) -> None:
     world.add(make_contact())
     result = world.service.escalate(make_request(target=RequestedTarget(queue_id="q-supervisors")))
@@ -328,8 +398,20 @@ def test_an_ended_contact_on_the_api_is_refused(world: World) -> None:
     assert refusal_of(world, make_request(Trigger.API)) is Refusal.CONTACT_ENDED
 
 
-def test_a_contact_connect_does_not_know_is_a_refusal(world: World) -> None:
-    assert refusal_of(world, make_request(contact_id="c-missing")) is Refusal.CONTACT_NOT_FOUND
+def test_a_contact_connect_does_not_know_is_not_found_for_a_supervisor(world: World) -> None:
+    supervisor = Caller("sam", None, frozenset({SUPERVISORS}))
+    request = make_request(contact_id="c-missing", caller=supervisor)
+    assert refusal_of(world, request) is Refusal.CONTACT_NOT_FOUND
+
+
+def test_anyone_else_is_forbidden_whether_or_not_the_contact_exists(world: World) -> None:
+    world.add(make_contact(agent_id="agent-9"))
+    assert refusal_of(world, make_request(contact_id="c-1")) is Refusal.FORBIDDEN
+    assert refusal_of(world, make_request(contact_id="c-missing")) is Refusal.FORBIDDEN
+
+
+def test_an_unknown_contact_on_an_event_is_not_found(world: World) -> None:
+    assert refusal_of(world, make_request(Trigger.EVENT, contact_id="c-missing")) is Refusal.CONTACT_NOT_FOUND
 
 
 def test_a_describe_failure_other_than_not_found_propagates(world: World) -> None:

@@ -143,6 +143,7 @@ class ConnectContactCenter:
             queue_id=contact.get("QueueInfo", {}).get("Id"),
             agent_id=contact.get("AgentInfo", {}).get("Id"),
             attributes=dict(contact.get("Attributes", {})),
+            arn=contact.get("Arn"),
         )
 
     def is_agent_available(self, user_id: str, channel: str) -> bool:

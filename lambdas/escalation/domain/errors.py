@@ -38,3 +38,8 @@ class EscalationInProgress(EscalationError):
 
 class IdempotencyStoreUnavailable(EscalationError):
     """The idempotency table could not be read or written; nothing was transferred."""
+
+
+class IdempotencyKeyReused(EscalationError):
+    """The request's Idempotency-Key was first used for a different request (another contact, reason,
+    target or note); the first escalation stands and this one is not run."""

@@ -6,14 +6,31 @@ invocation, a redelivered event or a double click therefore computes the same id
 record dedupes it, and Connect dedupes the ClientToken derived from it if the record was lost.
 """
 
+import hashlib
+import json
 import uuid
 
 # A fixed namespace so ids are reproducible across deployments and languages (uuid5 = SHA-1 based).
 _NAMESPACE = uuid.UUID("6f1f0b7e-3c5a-5d7e-9a41-2b8c7e0d4a10")
 
 
+# The longest Idempotency-Key accepted; the whole key is hashed into the escalation id, never cut.
+MAX_IDEMPOTENCY_KEY_LENGTH = 255
+
+
+def request_fingerprint(
+    contact_id: str, reason: str, queue_id: str | None, user_id: str | None, note: str | None
+) -> str:
+    """What a request asks for, hashed: an Idempotency-Key answers repeats of one fingerprint only."""
+    asked = [contact_id, reason, queue_id, user_id, note]
+    return hashlib.sha256(json.dumps(asked, ensure_ascii=False).encode("utf-8", "surrogatepass")).hexdigest()
+
+
 def escalation_id(instance_id: str, contact_id: str, reason: str, idempotency_key: str | None = None) -> str:
-    """The id of an escalation; with an Idempotency-Key header, the caller's key decides instead of reason."""
+    """The id of an escalation; with an Idempotency-Key header, the caller's key decides instead of reason.
+
+    uuid5 hashes the whole key, so two keys that differ anywhere are two escalations.
+    """
     discriminator = f"key:{idempotency_key}" if idempotency_key else f"reason:{reason}"
     return str(uuid.uuid5(_NAMESPACE, f"{instance_id}\n{contact_id}\n{discriminator}"))
 

@@ -7,6 +7,8 @@ from typing import Any
 
 # An idempotency runner answering a repeat from its store adds this key (True) to the stored result.
 REPLAYED_MARKER = "_replayed"
+# The stored result also keeps the request's fingerprint (domain.identity.request_fingerprint).
+FINGERPRINT_KEY = "_fingerprint"
 
 
 class Trigger(StrEnum):
@@ -62,6 +64,14 @@ class Contact:
     queue_id: str | None = None
     agent_id: str | None = None
     attributes: Mapping[str, str] = field(default_factory=dict)
+    arn: str | None = None  # arn:<partition>:connect:<region>:<account>:instance/<id>/contact/<id>
+
+    @property
+    def instance_arn(self) -> str | None:
+        """This contact's instance ARN, which the ARNs of its agents and queues start with."""
+        if not self.arn or "/contact/" not in self.arn:
+            return None
+        return self.arn.rsplit("/contact/", 1)[0]
 
     @property
     def escalation_level(self) -> int:
@@ -116,6 +126,8 @@ class EscalationRequest:
     requested_target: RequestedTarget | None = None
     note: str | None = None
     caller: Caller | None = None
+    # Set when the caller sent an Idempotency-Key: a repeat of the key must ask for the same thing.
+    fingerprint: str | None = None
 
 
 class Status(StrEnum):

@@ -164,6 +164,28 @@ def _rule_name(raw: Any, index: int) -> str | None:
     return name if isinstance(name, str) else None
 
 
+def local_target(requested: RequestedTarget | None, instance_arn: str | None) -> RequestedTarget | None:
+    """The explicit choice with ARNs turned into ids: only this instance's queue or agent ARN is accepted.
+
+    Connect reads the last path segment of an ARN, so another instance's ARN would otherwise move the
+    contact to whatever this instance has under the same id.
+    """
+    if requested is None:
+        return None
+
+    def local_id(value: str | None, kind: str) -> str | None:
+        if value is None or not value.startswith("arn:"):
+            return value
+        prefix = f"{instance_arn}/{kind}/"
+        if instance_arn is None or not value.startswith(prefix) or "/" in value.removeprefix(prefix):
+            raise EscalationRefused(
+                Refusal.TARGET_NOT_ALLOWED, f"the target ARN is not a {kind} of this Connect instance"
+            )
+        return value.removeprefix(prefix)
+
+    return RequestedTarget(local_id(requested.queue_id, "queue"), local_id(requested.user_id, "agent"))
+
+
 def choose_target(rule: Rule, requested: RequestedTarget | None, reason: str) -> tuple[Target, Target | None]:
     """The target (and, for an agent, the fallback queue) for this escalation under `rule`.
 

@@ -10,20 +10,21 @@ from http import HTTPStatus
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from escalation import observability
 from escalation.composition import components
 from escalation.contract import API_PATH, EnvVar
-from escalation.domain.identity import escalation_id
+from escalation.domain.authorization import parse_groups
+from escalation.domain.identity import MAX_IDEMPOTENCY_KEY_LENGTH, escalation_id, request_fingerprint
 from escalation.domain.model import Caller, EscalationRequest, RequestedTarget, Status, Trigger
 from escalation.domain.policy import Refusal, decide_refusal
+from escalation.triggers import api_guard
 from escalation.triggers.api_errors import (
+    INVALID_IDEMPOTENCY_KEY,
     REQUEST_CONTEXT_KEY,
-    SEND_JSON,
     UNAUTHENTICATED,
-    UNSUPPORTED_MEDIA_TYPE,
     error_response,
     register_error_handlers,
 )
@@ -63,33 +64,28 @@ def _caller() -> Caller | None:
     return Caller(
         username=str(username),
         connect_user_id=claims.get(settings.caller_user_id_claim),
-        groups=_groups(claims),
+        groups=parse_groups(claims.get("cognito:groups")),
     )
 
 
-def _groups(claims: dict[str, Any]) -> frozenset[str]:
-    # API Gateway hands Cognito's groups over as a list, "a,b" or "[a b]" depending on the path taken.
-    raw = claims.get("cognito:groups", "")
-    if isinstance(raw, list):
-        return frozenset(str(group) for group in raw)
-    return frozenset(part for part in str(raw).strip("[]").replace(",", " ").split() if part)
+def _fingerprint(body: EscalationBody, target: RequestedTarget | None) -> str:
+    queue_id, user_id = (target.queue_id, target.user_id) if target else (None, None)
+    return request_fingerprint(body.contactId, body.reason, queue_id, user_id, body.note)
 
 
-def _request(body: EscalationBody, caller: Caller) -> EscalationRequest:
-    key = app.current_event.headers.get(IDEMPOTENCY_HEADER) or app.current_event.headers.get(
-        IDEMPOTENCY_HEADER.lower()
-    )
+def _request(body: EscalationBody, caller: Caller, key: str | None) -> EscalationRequest:
     target = RequestedTarget(body.target.queueId, body.target.userId) if body.target else None
     return EscalationRequest(
         trigger=Trigger.API,
         escalation_id=escalation_id(
-            components().settings.connect_instance_id, body.contactId, body.reason, (key or "")[:256] or None
+            components().settings.connect_instance_id, body.contactId, body.reason, key
         ),
         contact_id=body.contactId,
         reason=body.reason,
         requested_target=target,
         note=body.note,
         caller=caller,
+        fingerprint=_fingerprint(body, target) if key else None,
     )
 
 
@@ -99,13 +95,34 @@ def _request(body: EscalationBody, caller: Caller) -> EscalationRequest:
     description="Moves a TASK or EMAIL contact to the queue or agent the routing rules pick.",
     responses=RESPONSES,
 )
-def post_escalation(body: Annotated[EscalationBody, Body()]) -> Response[Any]:
+def post_escalation(
+    body: Annotated[EscalationBody, Body()],
+    # Its length is checked below, so that a long key is INVALID_IDEMPOTENCY_KEY, not INVALID_BODY.
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias=IDEMPOTENCY_HEADER,
+            description=(
+                "Makes retries of one request one escalation (IETF Idempotency-Key draft): at most "
+                f"{MAX_IDEMPOTENCY_KEY_LENGTH} characters; reusing a key for another request is refused."
+            ),
+            json_schema_extra={"maxLength": MAX_IDEMPOTENCY_KEY_LENGTH},
+        ),
+    ] = None,
+) -> Response[Any]:
     observability.count_requested(Trigger.API)
     caller = _caller()
     if caller is None:
         observability.count_refused()
         return error_response(UNAUTHENTICATED, "no caller identity in the request")
-    request = _request(body, caller)
+    key = idempotency_key or None
+    if key is not None and len(key) > MAX_IDEMPOTENCY_KEY_LENGTH:
+        observability.count_refused()
+        return error_response(
+            INVALID_IDEMPOTENCY_KEY,
+            f"{IDEMPOTENCY_HEADER} is at most {MAX_IDEMPOTENCY_KEY_LENGTH} characters",
+        )
+    request = _request(body, caller, key)
     observability.logger.append_keys(escalation_id=request.escalation_id)
     app.context[REQUEST_CONTEXT_KEY] = request  # the error handlers' subject
     result = components().service.escalate(request)
@@ -123,29 +140,29 @@ def post_escalation(body: Annotated[EscalationBody, Body()]) -> Response[Any]:
     )
 
 
-def _declared_media_type(event: dict[str, Any]) -> str:
-    headers = event.get("headers") or {}
-    if not isinstance(headers, dict):
-        return ""
-    value = next((v for k, v in headers.items() if str(k).lower() == "content-type"), "")
-    return str(value).split(";", 1)[0].strip().lower()
+def _refusal(refused: api_guard.Refused) -> dict[str, Any]:
+    observability.count_refused()
+    headers = {"Content-Type": "application/json"}
+    if DESKTOP_ORIGIN:
+        headers["Access-Control-Allow-Origin"] = DESKTOP_ORIGIN
+    return {
+        "statusCode": refused.answer.status,
+        "headers": headers,
+        "multiValueHeaders": {},
+        "body": json.dumps({"error": refused.answer.code, "message": refused.message}),
+        "isBase64Encoded": False,
+    }
 
 
 def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     observability.logger.set_correlation_id(event["requestContext"].get("requestId"))
-    media_type = _declared_media_type(event)
-    if media_type and media_type != "application/json":
+    headers = event.get("headers")
+    media_type = api_guard.declared_media_type(headers if isinstance(headers, dict) else {})
+    if media_type and media_type != api_guard.JSON_MEDIA_TYPE:
         # Refused before Powertools parses the body: it also reads form and multipart bodies, and
         # a malformed one of those raises plain ValueErrors that would look like our own bugs.
-        observability.count_refused()
-        headers = {"Content-Type": "application/json"}
-        if DESKTOP_ORIGIN:
-            headers["Access-Control-Allow-Origin"] = DESKTOP_ORIGIN
-        return {
-            "statusCode": UNSUPPORTED_MEDIA_TYPE.status,
-            "headers": headers,
-            "multiValueHeaders": {},
-            "body": json.dumps({"error": UNSUPPORTED_MEDIA_TYPE.code, "message": SEND_JSON}),
-            "isBase64Encoded": False,
-        }
-    return app.resolve(event, context)
+        return _refusal(api_guard.Refused(api_guard.UNSUPPORTED_MEDIA_TYPE, api_guard.SEND_JSON))
+    refused = api_guard.check_body(event)
+    if refused is not None:
+        return _refusal(refused)
+    return app.resolve(api_guard.canonical_content_type(event) if media_type else event, context)

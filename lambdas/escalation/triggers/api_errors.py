@@ -30,16 +30,22 @@ from escalation.domain.errors import (
     ConnectCallFailed,
     EscalationInProgress,
     EscalationRefused,
+    IdempotencyKeyReused,
     IdempotencyStoreUnavailable,
 )
 from escalation.domain.model import EscalationRequest, Trigger
-from escalation.domain.policy import IN_PROGRESS_ANSWER, STORE_UNAVAILABLE_ANSWER, ApiAnswer, Decision
+from escalation.domain.policy import (
+    IN_PROGRESS_ANSWER,
+    KEY_REUSED_ANSWER,
+    STORE_UNAVAILABLE_ANSWER,
+    ApiAnswer,
+    Decision,
+)
 from escalation.outcomes import Subject
+from escalation.triggers.api_guard import INVALID_BODY, SEND_JSON, UNSUPPORTED_MEDIA_TYPE
 
-UNSUPPORTED_MEDIA_TYPE = ApiAnswer(415, "UNSUPPORTED_MEDIA_TYPE")
-SEND_JSON = "send the body as application/json"
 UNAUTHENTICATED = ApiAnswer(401, "UNAUTHENTICATED")
-INVALID_BODY = ApiAnswer(400, "INVALID_BODY")
+INVALID_IDEMPOTENCY_KEY = ApiAnswer(400, "INVALID_IDEMPOTENCY_KEY")
 INTERNAL_ERROR = ApiAnswer(500, "INTERNAL_ERROR")
 # The key under which the route leaves its request in the resolver's per-request context.
 REQUEST_CONTEXT_KEY = "escalation_request"
@@ -94,6 +100,10 @@ def register_error_handlers(app: APIGatewayRestResolver) -> None:
             STORE_UNAVAILABLE_ANSWER, "the idempotency store is unavailable; nothing was transferred"
         )
 
+    def key_reused(error: IdempotencyKeyReused) -> Response[dict[str, str]]:
+        observability.count_refused()
+        return error_response(KEY_REUSED_ANSWER, str(error))
+
     def invalid_body(error: RequestValidationError) -> Response[dict[str, str]]:
         observability.count_refused()
         problems = []
@@ -128,6 +138,7 @@ def register_error_handlers(app: APIGatewayRestResolver) -> None:
     app.exception_handler(ConnectCallFailed)(connect_failed)
     app.exception_handler(EscalationInProgress)(in_progress)
     app.exception_handler(IdempotencyStoreUnavailable)(store_unavailable)
+    app.exception_handler(IdempotencyKeyReused)(key_reused)
     app.exception_handler(RequestValidationError)(invalid_body)
     app.exception_handler(RequestUnsupportedContentType)(unsupported_content_type)
     app.exception_handler(UnicodeDecodeError)(body_not_utf8)

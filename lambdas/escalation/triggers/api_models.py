@@ -1,12 +1,15 @@
 """The wire models of `POST /escalations` and its OpenAPI response declarations.
 
-Only pydantic and the standard library: the CDK app imports EscalationBody from here to build API
-Gateway's request model, without Powertools or boto3.
+Only pydantic, the standard library and pure-Python modules of this package: the CDK app imports
+EscalationBody from here to build API Gateway's request model, without Powertools or boto3.
 """
 
 from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from escalation.domain.identity import MAX_IDEMPOTENCY_KEY_LENGTH
+from escalation.triggers.api_guard import MAX_BODY_BYTES
 
 
 class TargetChoice(BaseModel):
@@ -53,14 +56,30 @@ class ErrorOut(BaseModel):
 _ERROR_RESPONSES: dict[int, Any] = {
     status: {"description": text, "content": {"application/json": {"schema": ErrorOut.model_json_schema()}}}
     for status, text in (
-        (400, "The body is not valid JSON or breaks the schema"),
+        (
+            400,
+            "INVALID_BODY: the body is not a JSON object, breaks the schema, nests too deeply or holds a "
+            "number too long; INVALID_IDEMPOTENCY_KEY: the Idempotency-Key is longer than "
+            f"{MAX_IDEMPOTENCY_KEY_LENGTH} characters",
+        ),
         (401, "No caller identity: not an ID token of one of the configured app clients"),
-        (403, "The caller may not escalate this contact"),
-        (404, "No such contact"),
+        (
+            403,
+            "FORBIDDEN: the caller is neither the contact's agent nor a supervisor (whether or not the "
+            "contact exists)",
+        ),
+        (404, "CONTACT_NOT_FOUND: no such contact (answered to supervisors only)"),
         (409, "Not transferable: channel, ended, transfer limit, agent unavailable, or in progress"),
+        (413, f"PAYLOAD_TOO_LARGE: the body is larger than {MAX_BODY_BYTES} bytes"),
         (415, "The body is not application/json"),
-        (422, "The routing rules allow no target for this request"),
+        (
+            422,
+            "NO_ROUTE or TARGET_NOT_ALLOWED: the routing rules allow no target for this request "
+            "(an ARN must be one of this instance's); IDEMPOTENCY_KEY_REUSED: the Idempotency-Key was "
+            "first used for another request",
+        ),
         (429, "Connect throttled past the retry budget; retry after Retry-After seconds"),
+        (500, "INTERNAL_ERROR: an unexpected fault; the escalation is dead-lettered and an operator alerted"),
         (502, "Connect refused for a reason an operator must fix; the escalation is dead-lettered"),
         (503, "Connect or the idempotency store is unavailable; retry after Retry-After seconds"),
     )

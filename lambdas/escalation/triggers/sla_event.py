@@ -5,6 +5,7 @@ Lambda retry it (twice) and then hand it to the on-failure destination, the DLQ.
 permanent failures are dead-lettered here with a reason and return; only a RETRY decision raises.
 """
 
+import json
 from datetime import datetime
 from typing import Annotated, Any, Self
 
@@ -27,6 +28,9 @@ from escalation.domain.policy import Decision, Refusal
 from escalation.outcomes import Subject
 
 DEFAULT_REASON = "SLA_BREACH"
+# A breach event is a few hundred bytes; one larger than this is refused unread, and its dead-letter
+# record holds its size instead of its content (EventBridge itself takes up to 256 KiB).
+MAX_EVENT_BYTES = 64 * 1024
 
 
 class SlaBreachDetail(BaseModel):
@@ -77,6 +81,22 @@ def refuse_invalid(event: dict[str, Any], why: str) -> dict[str, Any]:
     return {"status": "REFUSED", "error": Refusal.INVALID_EVENT.value}
 
 
+def _size_problem(event: dict[str, Any]) -> str | None:
+    """Why the event is refused unread (too large, or nested too deeply to serialise), else None."""
+    try:
+        size = len(json.dumps(event, default=str).encode("utf-8", "surrogatepass"))
+    except (RecursionError, ValueError):
+        return "the event is nested too deeply or holds a number too long to read"
+    if size > MAX_EVENT_BYTES:
+        return f"the event is {size} bytes; breach events are at most {MAX_EVENT_BYTES} bytes"
+    return None
+
+
+def _unread(event: dict[str, Any]) -> dict[str, Any]:
+    """What a dead-letter record keeps of an event refused unread: where it came from, not its content."""
+    return {key: str(event.get(key))[:256] for key in ("id", "source", "detail-type", "time") if key in event}
+
+
 def _summarise(error: ValidationError) -> str:
     problems = []
     for detail in error.errors(include_url=False, include_input=False):
@@ -87,6 +107,9 @@ def _summarise(error: ValidationError) -> str:
 
 def handle(event: dict[str, Any]) -> dict[str, Any]:
     observability.logger.set_correlation_id(str(event.get("id", ""))[:128] or None)
+    too_large = _size_problem(event)
+    if too_large is not None:
+        return refuse_invalid(_unread(event), too_large)
     try:
         breach = parse(event=event, model=SlaBreachEvent)
     except ValidationError as error:

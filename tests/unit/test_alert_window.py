@@ -1,0 +1,75 @@
+"""A failure repeated for one escalation pages a person once per window; metrics count every time."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from escalation.adapters.dynamodb_alert_window import DynamoDbAlertWindow
+from escalation.contract import EnvVar
+from tests.unit.builders import contact, sla_event
+from tests.unit.harness import IDEMPOTENCY_TABLE, AwsWorld, ConnectStub
+
+Invoke = Callable[[Any], Any]
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_the_first_alert_in_the_window_goes_out_and_a_repeat_does_not(aws: AwsWorld) -> None:
+    clock = Clock()
+    window = DynamoDbAlertWindow(aws.dynamodb, IDEMPOTENCY_TABLE, 3600, clock)
+    assert window.first_in_window("esc-1", "AccessDeniedException")
+    assert not window.first_in_window("esc-1", "AccessDeniedException")
+    assert window.first_in_window("esc-1", "TRANSFER_LIMIT_REACHED")  # another error code
+    assert window.first_in_window("esc-2", "AccessDeniedException")  # another escalation
+    clock.now += 3601  # the record expired (DynamoDB may not have deleted it yet)
+    assert window.first_in_window("esc-1", "AccessDeniedException")
+    assert not window.first_in_window("esc-1", "AccessDeniedException")
+
+
+def test_a_zero_window_alerts_every_time(aws: AwsWorld) -> None:
+    window = DynamoDbAlertWindow(aws.dynamodb, IDEMPOTENCY_TABLE, 0)
+    assert window.first_in_window("esc-1", "X")
+    assert window.first_in_window("esc-1", "X")
+
+
+def test_an_unreachable_table_publishes(aws: AwsWorld) -> None:
+    window = DynamoDbAlertWindow(aws.dynamodb, "no-such-table", 3600)
+    assert window.first_in_window("esc-1", "X")
+    assert window.first_in_window("esc-1", "X")
+
+
+def expect_access_denied(stub: ConnectStub) -> None:
+    stub.describe(contact())
+    stub.update_attributes()
+    stub.error("transfer_contact", "AccessDeniedException", 403)
+
+
+def test_a_failure_repeated_alerts_once_but_is_counted_and_dead_lettered_each_time(
+    invoke: Invoke, connect_stub: ConnectStub, aws: AwsWorld, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for _ in range(3):
+        expect_access_denied(connect_stub)
+        assert invoke(sla_event())["status"] == "ALERT"
+
+    assert len(aws.alerts()) == 1
+    assert len(aws.dead_letters()) == 3
+    assert capsys.readouterr().out.count('"DecisionAlert":[1.0]') == 3
+
+
+def test_the_window_is_configurable(
+    monkeypatch: pytest.MonkeyPatch, invoke: Invoke, connect_stub: ConnectStub, aws: AwsWorld
+) -> None:
+    monkeypatch.setenv(EnvVar.ALERT_DEDUP_WINDOW_SECONDS, "0")
+    for _ in range(2):
+        expect_access_denied(connect_stub)
+        invoke(sla_event())
+    assert len(aws.alerts()) == 2
