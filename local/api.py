@@ -176,7 +176,7 @@ def build_rest_event(
     route: ApiRoute | None = None,
     request_id: str | None = None,
 ) -> dict[str, Any]:
-    """An API Gateway REST proxy event (payload format 1.0) for one request (as API Gateway forwards it)."""
+    """An API Gateway REST proxy event (payload format 1.0) for one request."""
     route = route or ApiRoute()
     method, path, headers, body = request.method, request.path, request.headers, request.body
     resource = route.resource or path

@@ -1,6 +1,6 @@
 """The HTTP skeleton the local servers share: request and response values, and one request handler.
 
-A server is a function `handle(HttpRequest) -> HttpResponse | None`; `request_handler_class(handle)`
+A server is a function `handle(HttpRequest) -> HttpResponse | None`; `request_handler_class(handle, options)`
 turns it into a BaseHTTPRequestHandler that reads the request, calls it and writes the answer
 (None closes the connection without answering, as a dropped connection does). A function written as
 `call(method, path, query, headers, body)` plugs in through `from_call(call)`.
