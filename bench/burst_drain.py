@@ -131,7 +131,7 @@ def run(
     name: str = NAME,
 ) -> dict[str, Any]:
     from local.aws import LocalAws
-    from local.connect_emulator import ConnectEmulator, QuotaPlan
+    from local.connect_emulator import ConnectEmulator, EmulatorOptions, QuotaPlan
 
     scale = rate / REAL_TRANSFER_RATE
     retry_delays = tuple(delay / scale for delay in REAL_RETRY_DELAYS)
@@ -153,10 +153,12 @@ def run(
     with tempfile.TemporaryDirectory(prefix="bench-burst-") as tmp:
         tmp_dir = Path(tmp)
         emulator = ConnectEmulator(
-            rate=rate * OTHER_RATE_FACTOR,
-            burst=OTHER_BURST,
-            seed=7,
-            quotas={"TransferContact": (rate, burst)},
+            EmulatorOptions(
+                rate=rate * OTHER_RATE_FACTOR,
+                burst=OTHER_BURST,
+                seed=7,
+                quotas={"TransferContact": (rate, burst)},
+            )
         )
         emulator.start()
         aws = LocalAws().start()

@@ -132,16 +132,18 @@ def write_trimmed_connect_model(
 
 def _api_event(contact_id: str) -> dict[str, Any]:
     from local.api import build_rest_event, make_dev_token, parse_dev_token
+    from local.http_service import HttpRequest
 
     token = make_dev_token("agent-alice", ["agents"], "alice")
     body = json.dumps({"contactId": contact_id, "reason": "CUSTOMER_UNHAPPY"}).encode()
-    return build_rest_event(
+    request = HttpRequest(
         method="POST",
         path="/escalations",
-        headers=[("Content-Type", "application/json"), ("Authorization", f"Bearer {token}")],
+        query="",
+        headers=(("Content-Type", "application/json"), ("Authorization", f"Bearer {token}")),
         body=body,
-        claims=parse_dev_token(f"Bearer {token}"),
     )
+    return build_rest_event(request, parse_dev_token(f"Bearer {token}"))
 
 
 def _bare_event(contact_id: str) -> dict[str, Any]:
@@ -214,14 +216,14 @@ def _importtime_report(samples: Sequence[dict[str, tuple[int, int]]], top: int =
 
 def run(size: int = 10, importtime_runs: int = 3, results_dir: Path = RESULTS_DIR) -> dict[str, Any]:
     from local.aws import LocalAws
-    from local.connect_emulator import ConnectEmulator, ContactSeed
+    from local.connect_emulator import ConnectEmulator, ContactSeed, EmulatorOptions
     from local.stack import seed_instance
 
     samples: dict[str, list[dict[str, float]]] = {variant: [] for variant in VARIANTS}
     with tempfile.TemporaryDirectory(prefix="bench-cold-") as tmp:
         tmp_dir = Path(tmp)
         model_info = write_trimmed_connect_model(tmp_dir / "models")
-        emulator = ConnectEmulator(rate=None, seed=7)
+        emulator = ConnectEmulator(EmulatorOptions(rate=None, seed=7))
         emulator.start()
         aws = LocalAws().start()
         try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_cloudwatch_actions as cw_actions
@@ -70,20 +72,23 @@ class AlertTopic(Construct):
             )
 
 
+@dataclass(frozen=True)
+class MonitoredResources:
+    """What the alarms and the dashboard watch: the handler and the two dead-letter queues."""
+
+    function: lambda_.IFunction
+    dlq: sqs.IQueue  # the handler's: escalations that failed for good
+    event_dlq: sqs.IQueue  # EventBridge's: SLA-breach events it could not deliver
+
+
 class Monitoring(Construct):
-    """Alarms wired to the alert topic and one dashboard of the service's metrics."""
+    """Alarms on `watched`, wired to the alert topic, and one dashboard of the service's metrics."""
 
     def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        topic: sns.ITopic,
-        function: lambda_.IFunction,
-        dlq: sqs.IQueue,
-        event_dlq: sqs.IQueue,
+        self, scope: Construct, construct_id: str, *, topic: sns.ITopic, watched: MonitoredResources
     ) -> None:
         super().__init__(scope, construct_id)
+        function, dlq, event_dlq = watched.function, watched.dlq, watched.event_dlq
         action = cw_actions.SnsAction(topic)
         self.alarms: list[cw.Alarm] = []
 

@@ -12,7 +12,7 @@ from infra.api import EscalationApi
 from infra.compute import Compute
 from infra.config import StackConfig
 from infra.events import SlaBreachEvents
-from infra.monitoring import AlertTopic, Monitoring
+from infra.monitoring import AlertTopic, MonitoredResources, Monitoring
 from infra.storage import Storage
 
 
@@ -42,9 +42,7 @@ class EscalationStack(Stack):
             self,
             "Monitoring",
             topic=self.alerts.topic,
-            function=self.compute.function,
-            dlq=self.storage.dlq,
-            event_dlq=self.events.dlq,
+            watched=MonitoredResources(self.compute.function, self.storage.dlq, self.events.dlq),
         )
 
         CfnOutput(self, "ApiUrl", value=self.api.rest_api.url_for_path(contract.API_PATH))

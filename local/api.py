@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import json
 import logging
 import time
@@ -67,7 +68,7 @@ from local.gateway import (
     StageThrottle,
     gateway_response,
 )
-from local.http_service import HttpRequest, HttpResponse, request_handler_class
+from local.http_service import HandlerOptions, Headers, HttpRequest, HttpResponse, request_handler_class
 from local.lambda_context import DEFAULT_ACCOUNT_ID, FunctionConfig, LambdaHandler, new_context
 
 logger = logging.getLogger(__name__)
@@ -88,18 +89,17 @@ def make_dev_token(
     groups: Sequence[str],
     username: str,
     *,
-    sub: str | None = None,
     expires_in: int = 3600,
     extra_claims: Mapping[str, Any] | None = None,
 ) -> str:
     """A LOCAL-ONLY token (`local-dev.<base64url claims>`) for `Authorization: Bearer <token>`.
 
-    user_id is the caller's Connect user id (claim `custom:connect_user_id`); sub defaults to a stable
-    UUID derived from the username, as Cognito's sub is stable per user.
+    user_id is the caller's Connect user id (claim `custom:connect_user_id`); sub is a stable UUID
+    derived from the username, as Cognito's sub is stable per user. extra_claims override any claim.
     """
     now = int(time.time())
     claims: dict[str, Any] = {
-        "sub": sub or str(uuid.uuid5(uuid.NAMESPACE_URL, f"local-dev:{username}")),
+        "sub": str(uuid.uuid5(uuid.NAMESPACE_URL, f"local-dev:{username}")),
         "cognito:username": username,
         "cognito:groups": list(groups),
         "custom:connect_user_id": user_id,
@@ -160,29 +160,33 @@ def authorizer_claims(claims: Mapping[str, Any]) -> dict[str, str]:
 # -- event ----------------------------------------------------------------------------------------
 
 
+@dataclasses.dataclass(frozen=True)
+class ApiRoute:
+    """The API, stage and resource a request reached, as a proxy event's requestContext names them."""
+
+    resource: str | None = None  # None: the request's path
+    stage: str = DEFAULT_STAGE
+    account_id: str = DEFAULT_ACCOUNT_ID
+    api_id: str = "local"
+
+
 def build_rest_event(
-    *,
-    method: str,
-    path: str,
-    headers: Sequence[tuple[str, str]],
-    query: str = "",
-    body: bytes = b"",
+    request: HttpRequest,
     claims: Mapping[str, Any] | None = None,
-    resource: str | None = None,
-    stage: str = DEFAULT_STAGE,
-    source_ip: str = "127.0.0.1",
+    route: ApiRoute | None = None,
     request_id: str | None = None,
-    account_id: str = DEFAULT_ACCOUNT_ID,
-    api_id: str = "local",
 ) -> dict[str, Any]:
     """An API Gateway REST proxy event (payload format 1.0) for one request."""
+    route = route or ApiRoute()
+    method, path, headers, body = request.method, request.path, request.headers, request.body
+    resource = route.resource or path
     single_headers: dict[str, str] = {}
     multi_headers: dict[str, list[str]] = {}
     for name, value in headers:
         single_headers[name] = value  # API Gateway keeps the last value in `headers`
         multi_headers.setdefault(name, []).append(value)
 
-    pairs = parse_qsl(query, keep_blank_values=True)
+    pairs = parse_qsl(request.query, keep_blank_values=True)
     single_query: dict[str, str] = {}
     multi_query: dict[str, list[str]] = {}
     for name, value in pairs:
@@ -202,8 +206,8 @@ def build_rest_event(
     now = datetime.now(UTC)
     user_agent = next((v for k, v in headers if k.lower() == "user-agent"), None)
     request_context: dict[str, Any] = {
-        "accountId": account_id,
-        "apiId": api_id,
+        "accountId": route.account_id,
+        "apiId": route.api_id,
         "domainName": "localhost",
         "domainPrefix": "localhost",
         "extendedRequestId": uuid.uuid4().hex[:16],
@@ -217,24 +221,24 @@ def build_rest_event(
             "cognitoIdentityId": None,
             "cognitoIdentityPoolId": None,
             "principalOrgId": None,
-            "sourceIp": source_ip,
+            "sourceIp": request.client_ip,
             "user": None,
             "userAgent": user_agent,
             "userArn": None,
         },
-        "path": f"/{stage}{path}",
+        "path": f"/{route.stage}{path}",
         "protocol": "HTTP/1.1",
         "requestId": request_id or str(uuid.uuid4()),
         "requestTime": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
         "requestTimeEpoch": int(now.timestamp() * 1000),
         "resourceId": "local",
-        "resourcePath": resource or path,
-        "stage": stage,
+        "resourcePath": resource,
+        "stage": route.stage,
     }
     if claims is not None:
         request_context["authorizer"] = {"claims": authorizer_claims(claims)}
     return {
-        "resource": resource or path,
+        "resource": resource,
         "path": path,
         "httpMethod": method,
         "headers": single_headers or None,
@@ -278,38 +282,47 @@ def _proxy_result(result: Any) -> HttpResponse:
     return HttpResponse.of(int(result["statusCode"]), headers, data)
 
 
+@dataclasses.dataclass(frozen=True)
+class ApiOptions:
+    """Where a LocalApi listens and how its stage behaves.
+
+    port=0 picks a free port. The stage throttle defaults to the stack's (throttle_rate None: none);
+    desktop_origin adds the stack's CORS headers to the gateway's own answers.
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 3000
+    openapi_path: str | Path | None = None
+    stage: str = DEFAULT_STAGE
+    integration_timeout_seconds: float = INTEGRATION_TIMEOUT_SECONDS
+    throttle_rate: float | None = THROTTLE_RATE
+    throttle_burst: int = THROTTLE_BURST
+    desktop_origin: str | None = None
+
+
 class LocalApi(Service):
     """API Gateway (REST, Lambda proxy, Cognito authorizer with LOCAL-ONLY dev tokens) on 127.0.0.1.
 
-    port=0 picks a free port; `url` is then the actual address. The stage throttle defaults to the
-    stack's (throttle_rate None: none); desktop_origin adds the stack's CORS headers to the gateway's
-    own answers.
+    `url` is the actual address (also when ApiOptions.port is 0).
     """
 
     def __init__(
         self,
         handler: LambdaHandler,
         function: FunctionConfig | None = None,
-        *,
-        host: str = "127.0.0.1",
-        port: int = 3000,
-        openapi_path: str | Path | None = None,
-        stage: str = DEFAULT_STAGE,
-        integration_timeout_seconds: float = INTEGRATION_TIMEOUT_SECONDS,
-        throttle_rate: float | None = THROTTLE_RATE,
-        throttle_burst: int = THROTTLE_BURST,
-        desktop_origin: str | None = None,
+        options: ApiOptions | None = None,
     ) -> None:
+        options = options or ApiOptions()
         self.handler = handler
-        self.desktop_origin = desktop_origin
+        self.desktop_origin = options.desktop_origin
         self._model = RequestModel()
-        self._throttle = StageThrottle(throttle_rate, throttle_burst)
+        self._throttle = StageThrottle(options.throttle_rate, options.throttle_burst)
         # Default: a Lambda timeout as long as the integration's, so the gateway times out first.
         self.function = function or FunctionConfig(timeout_seconds=INTEGRATION_TIMEOUT_SECONDS)
-        self.openapi_path = Path(openapi_path) if openapi_path is not None else None
-        self.stage = stage
-        self.integration_timeout_seconds = integration_timeout_seconds
-        self._http = BackgroundHttpServer("local-api", host, port)
+        self.openapi_path = Path(options.openapi_path) if options.openapi_path is not None else None
+        self.stage = options.stage
+        self.integration_timeout_seconds = options.integration_timeout_seconds
+        self._http = BackgroundHttpServer("local-api", options.host, options.port)
         # The latest events passed to the handler, for tests; bounded so a long `serve` or bench run
         # does not grow without limit.
         self.events: deque[dict[str, Any]] = deque(maxlen=HISTORY_LIMIT)
@@ -319,8 +332,9 @@ class LocalApi(Service):
             self._http.serve(
                 request_handler_class(
                     self._handle,
-                    server_version="LocalApiGateway",
-                    on_error=lambda: self._refuse(INTEGRATION_FAILURE),
+                    HandlerOptions(
+                        server_version="LocalApiGateway", on_error=lambda: self._refuse(INTEGRATION_FAILURE)
+                    ),
                 )
             )
             logger.info("local API on %s", self.url)
@@ -354,18 +368,8 @@ class LocalApi(Service):
         return self._integrate(request, claims)
 
     def _integrate(self, request: HttpRequest, claims: dict[str, Any]) -> HttpResponse:
-        path = request.path
-        event = build_rest_event(
-            method=request.method,
-            path=path,
-            headers=_forwarded(request),
-            query=request.query,
-            body=request.body,
-            claims=claims,
-            resource=API_PATH,
-            stage=self.stage,
-            source_ip=request.client_ip,
-        )
+        forwarded = dataclasses.replace(request, headers=_forwarded(request))
+        event = build_rest_event(forwarded, claims, ApiRoute(resource=API_PATH, stage=self.stage))
         self.events.append(event)
         context = new_context(self.function)
         started = time.monotonic()
@@ -385,7 +389,7 @@ class LocalApi(Service):
         return response.with_header("x-amzn-RequestId", event["requestContext"]["requestId"])
 
 
-def _forwarded(request: HttpRequest) -> list[tuple[str, str]]:
+def _forwarded(request: HttpRequest) -> Headers:
     """The request's headers plus those API Gateway adds in front of the integration."""
     headers = list(request.headers)
     present = {name.lower() for name, _ in headers}
@@ -396,4 +400,4 @@ def _forwarded(request: HttpRequest) -> list[tuple[str, str]]:
     ):
         if name.lower() not in present:
             headers.append((name, value))
-    return headers
+    return tuple(headers)

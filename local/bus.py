@@ -1,7 +1,7 @@
 """Local event bus and Lambda invoker: EventBridge PutEvents and Lambda Invoke over HTTP, in one server.
 
     function = FunctionConfig(reserved_concurrency=2)
-    with LocalBus(handler, function, dlq_url=aws.dlq_url, sqs_client=aws.sqs()) as bus:
+    with LocalBus(handler, function, BusOptions(dlq_url=aws.dlq_url, sqs_client=aws.sqs())) as bus:
         env["AWS_ENDPOINT_URL_EVENTBRIDGE"] = env["AWS_ENDPOINT_URL_LAMBDA"] = bus.endpoint_url
         ...
         bus.wait_idle(10)
@@ -23,7 +23,7 @@ import logging
 import threading
 from collections import deque
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -33,7 +33,7 @@ from local.background_server import BackgroundHttpServer, Service
 from local.bus_protocol import MAX_PUT_EVENTS_ENTRIES, bus_handle, internal_error
 from local.event_pattern import matches, validate_pattern
 from local.eventbridge_entries import EntryError, EventBusTarget, to_event
-from local.http_service import request_handler_class
+from local.http_service import HandlerOptions, request_handler_class
 from local.lambda_context import (
     DEFAULT_MAX_EVENT_AGE_SECONDS,
     DEFAULT_RETRY_DELAYS,
@@ -77,32 +77,39 @@ class BusStats:
     destination_errors: int
 
 
-class LocalBus(Service):
-    """One HTTP endpoint for EventBridge PutEvents and Lambda Invoke, backed by an AsyncInvoker.
+@dataclass(frozen=True)
+class BusOptions:
+    """Where a LocalBus listens, the rule it applies and where on-failure records go.
 
     With dlq_url, on-failure records go to that queue through sqs_client (or a default boto3 SQS client
     built from the environment when none is given).
     """
 
+    dlq_url: str | None = None
+    sqs_client: SQSClient | None = None
+    event_pattern: Mapping[str, Any] = field(default_factory=lambda: SLA_BREACH_EVENT_PATTERN)
+    event_bus_name: str = "default"
+    host: str = "127.0.0.1"
+    port: int = 0
+
+
+class LocalBus(Service):
+    """One HTTP endpoint for EventBridge PutEvents and Lambda Invoke, backed by an AsyncInvoker."""
+
     def __init__(
         self,
         handler: LambdaHandler,
         function: FunctionConfig | None = None,
-        *,
-        dlq_url: str | None = None,
-        sqs_client: SQSClient | None = None,
-        event_pattern: Mapping[str, Any] = SLA_BREACH_EVENT_PATTERN,
-        event_bus_name: str = "default",
-        host: str = "127.0.0.1",
-        port: int = 0,
+        options: BusOptions | None = None,
     ) -> None:
-        validate_pattern(event_pattern)
+        options = options or BusOptions()
+        validate_pattern(options.event_pattern)
         self.invoker = AsyncInvoker(handler, function)
-        self.event_pattern = event_pattern
-        self.target = EventBusTarget(event_bus_name, self.function.account_id, self.function.region)
-        self._dlq_url = dlq_url
-        self._sqs_client = sqs_client
-        self._http = BackgroundHttpServer("local-bus", host, port)
+        self.event_pattern = options.event_pattern
+        self.target = EventBusTarget(options.event_bus_name, self.function.account_id, self.function.region)
+        self._dlq_url = options.dlq_url
+        self._sqs_client = options.sqs_client
+        self._http = BackgroundHttpServer("local-bus", options.host, options.port)
         self._lock = threading.Lock()
         self._counts = {"received": 0, "rejected": 0, "matched": 0, "dropped": 0}
         self.matched_events: deque[Record] = deque(maxlen=HISTORY_LIMIT)  # latest, for tests and the demo
@@ -119,7 +126,8 @@ class LocalBus(Service):
             self.invoker.on_failure = sqs_destination(self._sqs_client, self._dlq_url)
         self.invoker.start()
         handler_class = request_handler_class(
-            bus_handle(self), server_version="LocalEventBus", on_error=internal_error, methods=("GET", "POST")
+            bus_handle(self),
+            HandlerOptions(server_version="LocalEventBus", on_error=internal_error, methods=("GET", "POST")),
         )
         self._http.serve(handler_class)
         logger.info("local event bus / Lambda endpoint on %s", self.endpoint_url)

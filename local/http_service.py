@@ -1,12 +1,12 @@
 """The HTTP skeleton the local servers share: request and response values, and one request handler.
 
-A server is a function `handle(HttpRequest) -> HttpResponse | None`; `request_handler_class(handle)`
+A server is a function `handle(HttpRequest) -> HttpResponse | None`; `request_handler_class(handle, options)`
 turns it into a BaseHTTPRequestHandler that reads the request, calls it and writes the answer
 (None closes the connection without answering, as a dropped connection does). A function written as
 `call(method, path, query, headers, body)` plugs in through `from_call(call)`.
 
     server = BackgroundHttpServer("name", "127.0.0.1", 0)
-    server.serve(request_handler_class(handle, server_version="Name"))
+    server.serve(request_handler_class(handle, HandlerOptions(server_version="Name")))
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import socket
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 logger = logging.getLogger(__name__)
@@ -105,77 +105,97 @@ def from_call(call: Call) -> Handle:
     return handle
 
 
-def request_handler_class(
-    handle: Handle,
-    *,
-    server_version: str,
-    on_error: Callable[[], HttpResponse] | None = None,
-    idle_timeout: float | None = None,
-    verbose: Callable[[], bool] = lambda: False,
-    methods: Iterable[str] = ALL_METHODS,
-) -> type[BaseHTTPRequestHandler]:
-    """A keep-alive request handler that answers `methods` through `handle` (others get 501).
+@dataclass(frozen=True)
+class HandlerOptions:
+    """How a request handler class serves.
 
-    on_error builds the answer when `handle` raises (default: a bare 500); idle_timeout ends idle
-    keep-alive connections; verbose, when it returns True, logs each request at INFO instead of DEBUG.
+    server_version names it in the Server header and the logs; on_error builds the answer when `handle`
+    raises (default: a bare 500); idle_timeout ends idle keep-alive connections; verbose, when it returns
+    True, logs each request at INFO instead of DEBUG; methods other than `methods` get 501.
     """
 
-    def failed() -> HttpResponse:
+    server_version: str
+    on_error: Callable[[], HttpResponse] | None = None
+    idle_timeout: float | None = None
+    verbose: Callable[[], bool] = lambda: False
+    methods: Iterable[str] = ALL_METHODS
+
+
+@dataclass(frozen=True)
+class _Served:
+    handle: Handle
+    options: HandlerOptions
+
+    def failed(self) -> HttpResponse:
+        on_error = self.options.on_error
         return on_error() if on_error is not None else HttpResponse(500)
 
-    class RequestHandler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"  # keep-alive, as botocore's connection pool expects
-        timeout = idle_timeout
 
-        def setup(self) -> None:
-            super().setup()
-            # Headers and body go out as separate writes; without NODELAY, Nagle plus the client's
-            # delayed ACK add about 40 ms to every answer.
-            with contextlib.suppress(OSError):
-                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+class _KeepAliveRequestHandler(BaseHTTPRequestHandler):
+    """Reads a request, answers it through `served.handle`, writes the answer; one subclass per server."""
 
-        def _serve(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length > 0 else b""
-            split = urlsplit(self.path)
-            request = HttpRequest(
-                method=self.command,
-                path=split.path,
-                query=split.query,
-                headers=tuple(self.headers.items()),
-                body=body,
-                client_ip=self.client_address[0],
-                server_port=self.connection.getsockname()[1],
+    protocol_version = "HTTP/1.1"  # keep-alive, as botocore's connection pool expects
+    served: ClassVar[_Served]
+
+    def setup(self) -> None:
+        super().setup()
+        # Headers and body go out as separate writes; without NODELAY, Nagle plus the client's
+        # delayed ACK add about 40 ms to every answer.
+        with contextlib.suppress(OSError):
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def _serve(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length > 0 else b""
+        split = urlsplit(self.path)
+        request = HttpRequest(
+            method=self.command,
+            path=split.path,
+            query=split.query,
+            headers=tuple(self.headers.items()),
+            body=body,
+            client_ip=self.client_address[0],
+            server_port=self.connection.getsockname()[1],
+        )
+        try:
+            response = self.served.handle(request)
+        except (ConnectionError, TimeoutError):
+            self.close_connection = True
+            return
+        except Exception:
+            logger.exception(
+                "%s failed on %s %s", self.served.options.server_version, request.method, request.path
             )
-            try:
-                response = handle(request)
-            except (ConnectionError, TimeoutError):
-                self.close_connection = True
-                return
-            except Exception:
-                logger.exception("%s failed on %s %s", server_version, request.method, request.path)
-                response = failed()
-            if response is None:
-                self.close_connection = True
-                return
-            self._write(response)
+            response = self.served.failed()
+        if response is None:
+            self.close_connection = True
+            return
+        self._write(response)
 
-        def _write(self, response: HttpResponse) -> None:
-            self.send_response(response.status)
-            for name, value in response.headers:
-                if name.lower() not in _FRAMING_HEADERS:
-                    self.send_header(name, value)
-            self.send_header("Content-Length", str(len(response.body)))
-            self.end_headers()
-            if response.body and self.command != "HEAD":
-                self.wfile.write(response.body)
+    def _write(self, response: HttpResponse) -> None:
+        self.send_response(response.status)
+        for name, value in response.headers:
+            if name.lower() not in _FRAMING_HEADERS:
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(response.body)))
+        self.end_headers()
+        if response.body and self.command != "HEAD":
+            self.wfile.write(response.body)
 
-        def log_message(self, format: str, *args: Any) -> None:  # the base class names it `format`
-            level = logging.INFO if verbose() else logging.DEBUG
-            logger.log(level, "%s %s " + format, server_version, self.address_string(), *args)
+    def log_message(self, format: str, *args: Any) -> None:  # the base class names it `format`
+        options = self.served.options
+        level = logging.INFO if options.verbose() else logging.DEBUG
+        logger.log(level, "%s %s " + format, options.server_version, self.address_string(), *args)
 
-    for method in methods:
-        setattr(RequestHandler, f"do_{method}", RequestHandler._serve)
-    RequestHandler.server_version = server_version
-    RequestHandler.__name__ = RequestHandler.__qualname__ = f"{server_version}RequestHandler"
-    return RequestHandler
+
+def request_handler_class(handle: Handle, options: HandlerOptions) -> type[BaseHTTPRequestHandler]:
+    """A keep-alive request handler class that answers `options.methods` through `handle`."""
+    attributes: dict[str, Any] = {
+        "served": _Served(handle, options),
+        "timeout": options.idle_timeout,
+        "server_version": options.server_version,
+    }
+    for method in options.methods:
+        attributes[f"do_{method}"] = _KeepAliveRequestHandler._serve
+    # type() names the class (__name__ and __qualname__) after the server.
+    return type(f"{options.server_version}RequestHandler", (_KeepAliveRequestHandler,), attributes)

@@ -33,13 +33,20 @@ WORKING_AGENTS = ("agent-alice", "agent-bob", "agent-dave", None)
 
 
 @dataclass(frozen=True)
-class SeededContact:
-    contact_id: str
+class ContactPlan:
+    """A contact to seed: its channel, where it is and how many transfers of its chain are used."""
+
     channel: str
     queue_id: str
-    agent_id: str | None
-    transfer_count: int
+    agent_id: str | None  # None: still waiting in its queue
+    transfer_count: int = 0
     ended: bool = False
+
+
+@dataclass(frozen=True)
+class SeededContact:
+    contact_id: str
+    plan: ContactPlan
 
 
 @dataclass(frozen=True)
@@ -61,12 +68,12 @@ def seed_serve(connect: EmulatorAdmin, rng: random.Random) -> ServeContacts:
     connect.add_agent(AgentSeed(INSTANCE_ID, "agent-dave", "Available", {"TASK": 2, "EMAIL": 2}, {"TASK": 2}))
     connect.add_agent(AgentSeed(INSTANCE_ID, "agent-erin", "Offline", {"TASK": 3, "EMAIL": 3}))
     named = [
-        _add(connect, "TASK", "queue-tier1", "agent-alice"),
-        _add(connect, "EMAIL", "queue-tier1", None),
-        _add(connect, "EMAIL", BILLING_QUEUE, None),
-        _add(connect, "VOICE", "queue-tier1", "agent-alice"),
-        _add(connect, "CHAT", BILLING_QUEUE, "agent-bob"),
-        _add(connect, "TASK", "queue-tier1", None, ended=True),
+        _add(connect, ContactPlan("TASK", "queue-tier1", "agent-alice")),
+        _add(connect, ContactPlan("EMAIL", "queue-tier1", None)),
+        _add(connect, ContactPlan("EMAIL", BILLING_QUEUE, None)),
+        _add(connect, ContactPlan("VOICE", "queue-tier1", "agent-alice")),
+        _add(connect, ContactPlan("CHAT", BILLING_QUEUE, "agent-bob")),
+        _add(connect, ContactPlan("TASK", "queue-tier1", None, ended=True)),
     ]
     more = seed_contacts(connect, SERVE_CONTACT_COUNT - len(named), rng)
     return ServeContacts(
@@ -79,19 +86,16 @@ def seed_serve(connect: EmulatorAdmin, rng: random.Random) -> ServeContacts:
     )
 
 
-def _add(
-    connect: EmulatorAdmin,
-    channel: str,
-    queue_id: str,
-    agent_id: str | None,
-    transfers: int = 0,
-    *,
-    ended: bool = False,
-) -> SeededContact:
+def _add(connect: EmulatorAdmin, plan: ContactPlan) -> SeededContact:
     seed = ContactSeed(
-        INSTANCE_ID, channel, queue_id=queue_id, agent_id=agent_id, transfer_count=transfers, ended=ended
+        INSTANCE_ID,
+        plan.channel,
+        queue_id=plan.queue_id,
+        agent_id=plan.agent_id,
+        transfer_count=plan.transfer_count,
+        ended=plan.ended,
     )
-    return SeededContact(connect.add_contact(seed), channel, queue_id, agent_id, transfers, ended)
+    return SeededContact(connect.add_contact(seed), plan)
 
 
 def seed_contacts(connect: EmulatorAdmin, count: int, rng: random.Random) -> list[SeededContact]:
@@ -103,7 +107,7 @@ def seed_contacts(connect: EmulatorAdmin, count: int, rng: random.Random) -> lis
         channel = rng.choices(channels, weights)[0]
         queue_id = rng.choice(WORKING_QUEUES)
         agent_id = rng.choice(WORKING_AGENTS)
-        seeded.append(_add(connect, channel, queue_id, agent_id, rng.choice((0, 0, 0, 1, 2))))
+        seeded.append(_add(connect, ContactPlan(channel, queue_id, agent_id, rng.choice((0, 0, 0, 1, 2)))))
     return seeded
 
 
@@ -113,13 +117,16 @@ CONTACT_HEADER = _ROW.format("contact id", "channel", "queue", "agent", "transfe
 
 def describe(contacts: Sequence[SeededContact]) -> list[str]:
     """One line per contact under CONTACT_HEADER, for the banner and `make seed`."""
-    return [_ROW.format(c.contact_id, c.channel, c.queue_id, _where(c), c.transfer_count) for c in contacts]
+    return [
+        _ROW.format(c.contact_id, c.plan.channel, c.plan.queue_id, _where(c.plan), c.plan.transfer_count)
+        for c in contacts
+    ]
 
 
-def _where(contact: SeededContact) -> str:
-    if contact.ended:
+def _where(plan: ContactPlan) -> str:
+    if plan.ended:
         return "(ended)"
-    return contact.agent_id or "(waiting in queue)"
+    return plan.agent_id or "(waiting in queue)"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -32,15 +32,16 @@ from escalation import composition, observability
 from escalation.contract import METRICS_NAMESPACE, SERVICE_NAME, EnvVar
 from infra.connect_policy import connect_statements, instance_arn
 from infra.gateway_responses import THROTTLE_RATE
-from local.api import LOCAL_CLIENT_ID, LocalApi
+from local.api import LOCAL_CLIENT_ID, ApiOptions, LocalApi
 from local.aws import LocalAws
 from local.background_server import Service
-from local.bus import LocalBus
+from local.bus import BusOptions, LocalBus
 from local.connect_emulator import (
     AgentSeed,
     ConnectEmulator,
     ContactSeed,
     EmulatorAdmin,
+    EmulatorOptions,
     FaultScope,
     FlowSeed,
     InstanceSeed,
@@ -141,12 +142,14 @@ class LocalStack(Service):
     def __init__(self, options: StackOptions | None = None) -> None:
         self.options = options or StackOptions()
         self.connect = ConnectEmulator(
-            rate=OTHER_RATE,
-            burst=OTHER_BURST,
-            seed=self.options.seed,
-            quotas={"TransferContact": (self.options.transfer_rate, self.options.transfer_burst)},
-            region=DEFAULT_REGION,
-            account_id=DEFAULT_ACCOUNT_ID,
+            EmulatorOptions(
+                rate=OTHER_RATE,
+                burst=OTHER_BURST,
+                seed=self.options.seed,
+                quotas={"TransferContact": (self.options.transfer_rate, self.options.transfer_burst)},
+                region=DEFAULT_REGION,
+                account_id=DEFAULT_ACCOUNT_ID,
+            )
         )
         self.aws = LocalAws(
             routing_rules=ROUTING_RULES_FILE.read_text() if self.options.rules_in_ssm else None
@@ -213,7 +216,8 @@ class LocalStack(Service):
             retry_delays=self.options.retry_delays,
             max_event_age_seconds=MAX_EVENT_AGE_SECONDS,
         )
-        self._bus = LocalBus(handler, function, dlq_url=self.aws.dlq_url, sqs_client=self.aws.sqs()).start()
+        bus_options = BusOptions(dlq_url=self.aws.dlq_url, sqs_client=self.aws.sqs())
+        self._bus = LocalBus(handler, function, bus_options).start()
         self._apply_env(
             {
                 # botocore names the variable after the service id: EventBridge, not "events".
@@ -224,10 +228,12 @@ class LocalStack(Service):
         openapi = REPO_ROOT / "openapi.json"
         self._api = LocalApi(
             _one_request_at_a_time(handler),
-            port=self.options.api_port,
-            openapi_path=openapi if openapi.exists() else None,
-            desktop_origin=env.get(EnvVar.DESKTOP_ORIGIN) or None,
-            throttle_rate=self.options.api_throttle_rate,
+            options=ApiOptions(
+                port=self.options.api_port,
+                openapi_path=openapi if openapi.exists() else None,
+                desktop_origin=env.get(EnvVar.DESKTOP_ORIGIN) or None,
+                throttle_rate=self.options.api_throttle_rate,
+            ),
         ).start()
 
     def _transfer_share(self) -> str:

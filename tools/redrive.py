@@ -97,6 +97,14 @@ class RedriveOptions:
     visibility_timeout: int = 300  # held messages stay invisible while the run goes on
 
 
+@dataclass(frozen=True)
+class RedriveClients:
+    """The AWS clients a run uses; a None one is built by boto3 from the environment."""
+
+    sqs: SQSClient | None = None
+    lambda_invoke: LambdaInvokeClient | None = None
+
+
 @dataclass
 class RedriveSummary:
     dry_run: bool = False
@@ -291,16 +299,16 @@ def redrive(
     function_name: str,
     options: RedriveOptions | None = None,
     *,
-    sqs_client: SQSClient | None = None,
-    lambda_client: LambdaInvokeClient | None = None,
+    clients: RedriveClients | None = None,
     on_progress: Callable[[RedriveSummary], None] | None = None,
 ) -> RedriveSummary:
     """One redrive run of queue_url into function_name (see the module docstring for what it promises)."""
     options = options or RedriveOptions()
-    sqs = sqs_client or boto3.client("sqs")
+    clients = clients or RedriveClients()
+    sqs = clients.sqs or boto3.client("sqs")
     lam: LambdaInvokeClient | None = None
     if not options.dry_run:
-        lam = lambda_client or cast(LambdaInvokeClient, boto3.client("lambda"))
+        lam = clients.lambda_invoke or cast(LambdaInvokeClient, boto3.client("lambda"))
     return _Run(sqs, lam, queue_url, function_name, options).run(on_progress)
 
 

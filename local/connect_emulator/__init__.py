@@ -6,9 +6,10 @@ GetCurrentUserData, StopContact) over Connect's rest-json protocol, with Connect
 seedable fault injection, an installable IAM policy (`set_policy`: calls it does not allow answer
 AccessDeniedException), a transfer ledger and an admin interface (Python and HTTP).
 
-    with ConnectEmulator(rate=2.0, burst=5, seed=1) as emulator:   # or .start(port=0) / .stop()
-        scenario = seed_scenario(emulator)                        # from .testing
-        client = connect_client(emulator.endpoint_url)            # or AWS_ENDPOINT_URL_CONNECT
+    options = EmulatorOptions(rate=2.0, burst=5, seed=1)  # quotas, faults, account, logging
+    with ConnectEmulator(options) as emulator:            # or .start(port=0) / .stop()
+        scenario = seed_scenario(emulator)                # from .testing
+        client = connect_client(emulator.endpoint_url)    # or AWS_ENDPOINT_URL_CONNECT
         emulator.set_faults(FaultPlan("TransferContact", script=["drop_after_effect"]))
         ...
         emulator.ledger()
@@ -44,7 +45,7 @@ from .admin_client import EmulatorAdminClient, EmulatorAdminError
 from .errors import ConnectError
 from .faults import FaultKind
 from .records import MAX_TRANSFERS_PER_CHAIN, ContactRecord, LedgerEntry
-from .server import ConnectEmulator
+from .server import ConnectEmulator, EmulatorOptions
 
 __all__ = [
     "ADMIN_CALLS",
@@ -61,6 +62,7 @@ __all__ = [
     "EmulatorAdmin",
     "EmulatorAdminClient",
     "EmulatorAdminError",
+    "EmulatorOptions",
     "FaultKind",
     "FaultPlan",
     "FaultScope",

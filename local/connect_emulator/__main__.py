@@ -15,7 +15,7 @@ from types import FrameType
 from .admin import InstanceSeed
 from .faults import DEFAULT_FAULT_OPERATION
 from .quota import DEFAULT_BURST, DEFAULT_RATE
-from .server import ConnectEmulator
+from .server import ConnectEmulator, EmulatorOptions
 
 
 def _probability(text: str) -> tuple[str, float]:
@@ -55,7 +55,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    emulator = ConnectEmulator(
+    options = EmulatorOptions(
         rate=None if args.no_quota else args.rate,
         burst=args.burst,
         scale=args.scale,
@@ -69,6 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         timeout_seconds=args.timeout_seconds,
         verbose=args.verbose,
     )
+    emulator = ConnectEmulator(options)
     stop = threading.Event()
 
     def _on_signal(signum: int, frame: FrameType | None) -> None:  # noqa: ARG001 - the signal API passes it

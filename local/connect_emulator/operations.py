@@ -38,6 +38,8 @@ from .records import (
     TRANSFERABLE_CHANNELS,
     Agent,
     Contact,
+    Flow,
+    Instance,
     Params,
     Result,
     new_id,
@@ -55,30 +57,9 @@ def transfer_contact(state: ConnectState, params: Params) -> Result:
     if replay is not None:
         return replay
     contact = instance.contact(params["ContactId"])
-    if contact.channel not in TRANSFERABLE_CHANNELS:
-        raise invalid_request(
-            f"Contact {contact.contact_id} is a {contact.channel} contact; only TASK and EMAIL "
-            "contacts can be transferred."
-        )
-    if contact.ended:
-        raise invalid_request(f"Contact {contact.contact_id} is not active (it has ended).")
-    if params.get("QueueId") and params.get("UserId"):
-        raise invalid_request("QueueId and UserId cannot both be provided.")
-    flow_id = resource_id(params["ContactFlowId"])
-    flow = instance.flows.get(flow_id)
-    if flow is None:
-        raise not_found(f"Contact flow {flow_id} not found.")
-    if flow.flow_type not in TRANSFER_FLOW_TYPES:
-        raise invalid_request(
-            f"Contact flow {flow_id} has type {flow.flow_type}; TransferContact supports "
-            f"{', '.join(sorted(TRANSFER_FLOW_TYPES))} flows."
-        )
-    queue_id = resource_id(params["QueueId"]) if params.get("QueueId") else None
-    user_id = resource_id(params["UserId"]) if params.get("UserId") else None
-    if queue_id is not None and queue_id not in instance.queues:
-        raise not_found(f"Queue {queue_id} not found.")
-    if user_id is not None and user_id not in instance.agents:
-        raise not_found(f"User {user_id} not found.")
+    _check_transferable(contact, params)
+    flow_id, flow = _transfer_flow(instance, params)
+    queue_id, user_id = _transfer_target(instance, params)
     if contact.transfer_count >= MAX_TRANSFERS_PER_CHAIN:
         raise ConnectError(
             "ServiceQuotaExceededException",
@@ -126,6 +107,42 @@ def transfer_contact(state: ConnectState, params: Params) -> Result:
         }
     )
     return result
+
+
+def _check_transferable(contact: Contact, params: Params) -> None:
+    if contact.channel not in TRANSFERABLE_CHANNELS:
+        raise invalid_request(
+            f"Contact {contact.contact_id} is a {contact.channel} contact; only TASK and EMAIL "
+            "contacts can be transferred."
+        )
+    if contact.ended:
+        raise invalid_request(f"Contact {contact.contact_id} is not active (it has ended).")
+    if params.get("QueueId") and params.get("UserId"):
+        raise invalid_request("QueueId and UserId cannot both be provided.")
+
+
+def _transfer_flow(instance: Instance, params: Params) -> tuple[str, Flow]:
+    flow_id = resource_id(params["ContactFlowId"])
+    flow = instance.flows.get(flow_id)
+    if flow is None:
+        raise not_found(f"Contact flow {flow_id} not found.")
+    if flow.flow_type not in TRANSFER_FLOW_TYPES:
+        raise invalid_request(
+            f"Contact flow {flow_id} has type {flow.flow_type}; TransferContact supports "
+            f"{', '.join(sorted(TRANSFER_FLOW_TYPES))} flows."
+        )
+    return flow_id, flow
+
+
+def _transfer_target(instance: Instance, params: Params) -> tuple[str | None, str | None]:
+    """The (queue id, user id) a transfer names, each None when not given."""
+    queue_id = resource_id(params["QueueId"]) if params.get("QueueId") else None
+    user_id = resource_id(params["UserId"]) if params.get("UserId") else None
+    if queue_id is not None and queue_id not in instance.queues:
+        raise not_found(f"Queue {queue_id} not found.")
+    if user_id is not None and user_id not in instance.agents:
+        raise not_found(f"User {user_id} not found.")
+    return queue_id, user_id
 
 
 def describe_contact(state: ConnectState, params: Params) -> Result:

@@ -13,10 +13,11 @@ import threading
 import traceback
 import uuid
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Self, overload
 
 from local.background_server import BackgroundHttpServer
-from local.http_service import HttpResponse, from_call, request_handler_class
+from local.http_service import HandlerOptions, HttpResponse, from_call, request_handler_class
 
 from .admin import (
     ADMIN_CALLS,
@@ -28,8 +29,9 @@ from .admin import (
     Stats,
 )
 from .errors import ConnectError, throttled
-from .faults import DEFAULT_FAULT_OPERATION, FaultInjector, FaultKind, FaultPlanSnapshot
+from .faults import DEFAULT_FAULT_OPERATION, NO_FAULT, Fault, FaultInjector, FaultKind, FaultPlanSnapshot
 from .protocol import (
+    RouteMatch,
     match_route,
     parse_query,
     parse_request,
@@ -65,10 +67,34 @@ class _StateCall[Argument, Answer]:
         return functools.partial(self._call, emulator.state)
 
 
+@dataclass(frozen=True)
+class EmulatorOptions:
+    """How a ConnectEmulator starts, and what its reset() restores: quotas, faults, account, logging.
+
+    rate/burst apply to every operation (rate None: unlimited), `quotas` overrides them per operation,
+    scale multiplies every refill rate; the fault settings are one FaultPlan for fault_operation, and
+    seed makes the fault draws reproducible.
+    """
+
+    rate: float | None = DEFAULT_RATE
+    burst: int = DEFAULT_BURST
+    scale: float = 1.0
+    seed: int | None = None
+    region: str = "us-east-1"
+    account_id: str = "123456789012"
+    quotas: Mapping[str, tuple[float | None, int]] = field(default_factory=dict)
+    fault_operation: str = DEFAULT_FAULT_OPERATION
+    fault_probabilities: Mapping[str, float] = field(default_factory=dict)
+    fault_script: Sequence[str] = ()
+    slow_seconds: float | None = None
+    timeout_seconds: float | None = None
+    verbose: bool = False
+
+
 class ConnectEmulator:
     """An Amazon Connect emulator for an unmodified boto3 `connect` client.
 
-    >>> with ConnectEmulator(rate=None) as emulator:
+    >>> with ConnectEmulator(EmulatorOptions(rate=None)) as emulator:
     ...     client = boto3.client("connect", endpoint_url=emulator.endpoint_url, ...)
 
     It implements `EmulatorAdmin` (seeding, ledger, quota, faults, IAM policy, deny-list), which
@@ -76,25 +102,10 @@ class ConnectEmulator:
     same way.
     """
 
-    def __init__(
-        self,
-        *,
-        rate: float | None = DEFAULT_RATE,
-        burst: int = DEFAULT_BURST,
-        scale: float = 1.0,
-        seed: int | None = None,
-        region: str = "us-east-1",
-        account_id: str = "123456789012",
-        quotas: Mapping[str, tuple[float | None, int]] | None = None,
-        fault_operation: str = DEFAULT_FAULT_OPERATION,
-        fault_probabilities: Mapping[str, float] | None = None,
-        fault_script: Sequence[str] | None = None,
-        slow_seconds: float | None = None,
-        timeout_seconds: float | None = None,
-        verbose: bool = False,
-    ) -> None:
-        self.state = ConnectState(region=region, account_id=account_id)
-        self.verbose = verbose
+    def __init__(self, options: EmulatorOptions | None = None) -> None:
+        options = options or EmulatorOptions()
+        self.state = ConnectState(region=options.region, account_id=options.account_id)
+        self.verbose = options.verbose
         self._counts_lock = threading.Lock()
         self._requests: dict[str, int] = {}
         self._throttled: dict[str, int] = {}
@@ -104,17 +115,17 @@ class ConnectEmulator:
         self.endpoint_url: str = ""
 
         # Kept so reset() restores the start configuration.
-        self._initial_quota = (rate, burst, scale, dict(quotas or {}))
+        self._initial_quota = (options.rate, options.burst, options.scale, dict(options.quotas))
         self._initial_faults = FaultPlan(
-            fault_operation,
-            probabilities=dict(fault_probabilities or {}),
-            script=list(fault_script or []),
-            slow_seconds=slow_seconds,
-            timeout_seconds=timeout_seconds,
-            seed=seed,
+            options.fault_operation,
+            probabilities=dict(options.fault_probabilities),
+            script=list(options.fault_script),
+            slow_seconds=options.slow_seconds,
+            timeout_seconds=options.timeout_seconds,
+            seed=options.seed,
         )
-        self.quota = RateQuota(rate, burst, scale)
-        self.faults = FaultInjector(seed)
+        self.quota = RateQuota(options.rate, options.burst, options.scale)
+        self.faults = FaultInjector(options.seed)
         self._apply_initial_config()
 
     def _apply_initial_config(self) -> None:
@@ -146,9 +157,11 @@ class ConnectEmulator:
         http.serve(
             request_handler_class(
                 from_call(self.call),
-                server_version="ConnectEmulator",
-                idle_timeout=IDLE_TIMEOUT_SECONDS,
-                verbose=lambda: self.verbose,
+                HandlerOptions(
+                    server_version="ConnectEmulator",
+                    idle_timeout=IDLE_TIMEOUT_SECONDS,
+                    verbose=lambda: self.verbose,
+                ),
             )
         )
         self._http = http
@@ -256,49 +269,52 @@ class ConnectEmulator:
         self, method: str, path: str, raw_query: str, headers: Mapping[str, str], body: bytes
     ) -> HttpResponse | None:
         request_id = str(uuid.uuid4())
-        fault_kind = FaultKind.OK
-        fault_delay = 0.0
+        fault = NO_FAULT
         try:
             query = parse_query(raw_query)
-            match = match_route(method, path, query)
-            if match is None:
-                raise ConnectError(
-                    "UnknownOperationException",
-                    f"No Connect operation matches {method} {path}.",
-                    status=404,
-                )
-            operation = match.operation
-            self._count(self._requests, operation.name)
-            if not self.quota.try_acquire(operation.name):
-                self._count(self._throttled, operation.name)
-                raise throttled()
-            fault = self.faults.draw(operation.name)
-            fault_kind, fault_delay = fault.kind, fault.delay
-            if not fault_kind.after_effect:
-                if fault_kind is FaultKind.THROTTLE:
-                    raise throttled("Rate exceeded (injected fault)")
-                if fault_kind is FaultKind.INTERNAL:
-                    raise ConnectError(
-                        "InternalServiceException", "Request processing failed (injected fault)."
-                    )
-                if fault_kind is FaultKind.DROP:
-                    return None
-                if fault_delay and self._stopping.wait(fault_delay):
-                    return None
-            params = parse_request(operation, match.labels, query, headers, body)
-            validate_input(operation, params)
-            result = self.state.handle(operation.name, params)
-            response = serialize_output(operation, result)
+            match = self._admitted_route(method, path, query)
+            fault = self.faults.draw(match.operation.name)
+            if not fault.kind.after_effect and self._strike_before(fault):
+                return None
+            params = parse_request(match.operation, match.labels, query, headers, body)
+            validate_input(match.operation, params)
+            result = self.state.handle(match.operation.name, params)
+            response = serialize_output(match.operation, result)
         except ConnectError as error:
             response = serialize_error(error)
         except Exception as error:  # a bug in the emulator: answer like the service would
             traceback.print_exc()
             response = serialize_error(ConnectError("InternalServiceException", f"Emulator error: {error!r}"))
-        if fault_kind.after_effect and (
-            fault_kind.base is FaultKind.DROP or self._stopping.wait(fault_delay)
+        if fault.kind.after_effect and (
+            fault.kind.base is FaultKind.DROP or self._stopping.wait(fault.delay)
         ):
             return None
         return response.with_header("x-amzn-RequestId", request_id)
+
+    def _admitted_route(self, method: str, path: str, query: Mapping[str, list[str]]) -> RouteMatch:
+        """The operation a request names, counted and within its rate quota (else a ConnectError)."""
+        match = match_route(method, path, query)
+        if match is None:
+            raise ConnectError(
+                "UnknownOperationException", f"No Connect operation matches {method} {path}.", status=404
+            )
+        name = match.operation.name
+        self._count(self._requests, name)
+        if not self.quota.try_acquire(name):
+            self._count(self._throttled, name)
+            raise throttled()
+        return match
+
+    def _strike_before(self, fault: Fault) -> bool:
+        """Act out a fault that strikes before processing: raise its error, or hold the request for its
+        delay; True: close the connection unanswered (a drop, or stop() while held)."""
+        if fault.kind is FaultKind.THROTTLE:
+            raise throttled("Rate exceeded (injected fault)")
+        if fault.kind is FaultKind.INTERNAL:
+            raise ConnectError("InternalServiceException", "Request processing failed (injected fault).")
+        if fault.kind is FaultKind.DROP:
+            return True
+        return bool(fault.delay) and self._stopping.wait(fault.delay)
 
     def _admin_call(self, name: str, body: bytes) -> HttpResponse:
         call = ADMIN_CALLS.get(name.strip("/"))

@@ -7,7 +7,7 @@ attributes may hold personal data).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -45,63 +45,97 @@ def _is_timestamp(value: Any) -> bool:
     return False
 
 
-def _validate(shape: Shape, value: Any, where: str) -> list[str]:  # noqa: PLR0911, PLR0912
-    kind = shape.type_name
+def _validate(shape: Shape, value: Any, where: str) -> list[str]:
     if isinstance(shape, StructureShape):
-        if not isinstance(value, dict):
-            return _type_error(where, "an object")
-        prefix = f"{where}." if where else ""
-        errors = [
-            f"Missing required parameter '{prefix}{name}'"
-            for name in shape.required_members
-            if value.get(name) is None
-        ]
-        if shape.is_tagged_union and len([v for v in value.values() if v is not None]) != 1:
-            errors.append(f"Exactly one member of '{where}' must be set")
-        for name, item in value.items():
-            if name in shape.members and item is not None:
-                errors += _validate(shape.members[name], item, f"{prefix}{name}")
-        return errors
+        return _validate_structure(shape, value, where)
     if isinstance(shape, StringShape):
-        if not isinstance(value, str):
-            return _type_error(where, "a string")
-        errors = _length_errors(shape, len(value), where, "Member must have length")
-        if shape.enum and value not in shape.enum:
-            errors.append(
-                f"Value at '{where}' failed to satisfy constraint: "
-                f"Member must satisfy enum value set: [{', '.join(shape.enum)}]"
-            )
-        return errors
-    if kind in ("integer", "long"):
-        if isinstance(value, bool) or not isinstance(value, int):
-            return _type_error(where, "an integer")
-        return _length_errors(shape, value, where, "Member must have value")
-    if kind in ("float", "double"):
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            return _type_error(where, "a number")
-        return _length_errors(shape, int(value), where, "Member must have value")
-    if kind == "boolean":
-        return [] if isinstance(value, bool) else _type_error(where, "a boolean")
-    if kind == "timestamp":
-        return [] if _is_timestamp(value) else _type_error(where, "a timestamp")
-    if kind == "blob":
-        return [] if isinstance(value, str) else _type_error(where, "base64 text")
+        return _validate_string(shape, value, where)
     if isinstance(shape, ListShape):
-        if not isinstance(value, list):
-            return _type_error(where, "a list")
-        errors = _length_errors(shape, len(value), where, "Member must have length")
-        for index, item in enumerate(value):
-            errors += _validate(shape.member, item, f"{where}.{index + 1}.member")
-        return errors
+        return _validate_list(shape, value, where)
     if isinstance(shape, MapShape):
-        if not isinstance(value, dict):
-            return _type_error(where, "a map")
-        errors = _length_errors(shape, len(value), where, "Member must have length")
-        for key, item in value.items():
-            errors += _validate(shape.key, key, f"{where}.key")
-            errors += _validate(shape.value, item, f"{where}.{key[:40]}")
-        return errors
-    return []  # documents accept any JSON
+        return _validate_map(shape, value, where)
+    validate_scalar = _SCALAR_VALIDATORS.get(shape.type_name)
+    return validate_scalar(shape, value, where) if validate_scalar is not None else []  # documents: any JSON
+
+
+def _validate_structure(shape: StructureShape, value: Any, where: str) -> list[str]:
+    if not isinstance(value, dict):
+        return _type_error(where, "an object")
+    prefix = f"{where}." if where else ""
+    errors = [
+        f"Missing required parameter '{prefix}{name}'"
+        for name in shape.required_members
+        if value.get(name) is None
+    ]
+    if shape.is_tagged_union and len([v for v in value.values() if v is not None]) != 1:
+        errors.append(f"Exactly one member of '{where}' must be set")
+    for name, item in value.items():
+        if name in shape.members and item is not None:
+            errors += _validate(shape.members[name], item, f"{prefix}{name}")
+    return errors
+
+
+def _validate_string(shape: StringShape, value: Any, where: str) -> list[str]:
+    if not isinstance(value, str):
+        return _type_error(where, "a string")
+    errors = _length_errors(shape, len(value), where, "Member must have length")
+    if shape.enum and value not in shape.enum:
+        errors.append(
+            f"Value at '{where}' failed to satisfy constraint: "
+            f"Member must satisfy enum value set: [{', '.join(shape.enum)}]"
+        )
+    return errors
+
+
+def _validate_list(shape: ListShape, value: Any, where: str) -> list[str]:
+    if not isinstance(value, list):
+        return _type_error(where, "a list")
+    errors = _length_errors(shape, len(value), where, "Member must have length")
+    for index, item in enumerate(value):
+        errors += _validate(shape.member, item, f"{where}.{index + 1}.member")
+    return errors
+
+
+def _validate_map(shape: MapShape, value: Any, where: str) -> list[str]:
+    if not isinstance(value, dict):
+        return _type_error(where, "a map")
+    errors = _length_errors(shape, len(value), where, "Member must have length")
+    for key, item in value.items():
+        errors += _validate(shape.key, key, f"{where}.key")
+        errors += _validate(shape.value, item, f"{where}.{key[:40]}")
+    return errors
+
+
+def _validate_integer(shape: Shape, value: Any, where: str) -> list[str]:
+    if isinstance(value, bool) or not isinstance(value, int):
+        return _type_error(where, "an integer")
+    return _length_errors(shape, value, where, "Member must have value")
+
+
+def _validate_number(shape: Shape, value: Any, where: str) -> list[str]:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return _type_error(where, "a number")
+    return _length_errors(shape, int(value), where, "Member must have value")
+
+
+def _accepting(accepts: Callable[[Any], bool], expected: str) -> Callable[[Shape, Any, str], list[str]]:
+    """A validator for a shape without constraints: only the value's type is checked."""
+
+    def validate(shape: Shape, value: Any, where: str) -> list[str]:  # noqa: ARG001 - one signature for all
+        return [] if accepts(value) else _type_error(where, expected)
+
+    return validate
+
+
+_SCALAR_VALIDATORS: dict[str, Callable[[Shape, Any, str], list[str]]] = {
+    "integer": _validate_integer,
+    "long": _validate_integer,
+    "float": _validate_number,
+    "double": _validate_number,
+    "boolean": _accepting(lambda value: isinstance(value, bool), "a boolean"),
+    "timestamp": _accepting(_is_timestamp, "a timestamp"),
+    "blob": _accepting(lambda value: isinstance(value, str), "base64 text"),
+}
 
 
 def validate_input(operation: OperationModel, params: Mapping[str, Any]) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from local.aws import ISOLATION_UNSET, isolated_env
-from local.connect_emulator import ConnectEmulator
+from local.connect_emulator import ConnectEmulator, EmulatorOptions
 from local.connect_emulator.testing import Scenario, connect_client, seed_scenario
 
 
@@ -25,7 +25,7 @@ def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 @pytest.fixture
 def emulator() -> Iterator[ConnectEmulator]:
     """No rate quota by default (tests that need Connect's 2/s burst 5 set it)."""
-    with ConnectEmulator(rate=None, seed=7) as running:
+    with ConnectEmulator(EmulatorOptions(rate=None, seed=7)) as running:
         yield running
 
 

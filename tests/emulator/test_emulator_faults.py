@@ -8,7 +8,14 @@ from typing import Any
 import pytest
 from botocore.exceptions import ConnectionClosedError, ReadTimeoutError
 
-from local.connect_emulator import ConnectEmulator, ContactRef, FaultKind, FaultPlan, FaultScope
+from local.connect_emulator import (
+    ConnectEmulator,
+    ContactRef,
+    EmulatorOptions,
+    FaultKind,
+    FaultPlan,
+    FaultScope,
+)
 from local.connect_emulator.faults import FaultInjector
 from local.connect_emulator.testing import Scenario, connect_client
 
@@ -202,7 +209,7 @@ def test_seeded_probabilistic_faults_repeat_over_http(
 
 
 def test_reset_restores_the_start_fault_script() -> None:
-    with ConnectEmulator(rate=None, fault_script=["throttle"], slow_seconds=0.01) as em:
+    with ConnectEmulator(EmulatorOptions(rate=None, fault_script=["throttle"], slow_seconds=0.01)) as em:
         assert em.get_faults()["TransferContact"]["script"] == ["throttle"]
         em.set_faults(FaultPlan(script=[]))
         em.reset()

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import boto3
 import pytest
 
-from local.connect_emulator import ConnectEmulator, ContactSeed, FaultPlan
+from local.connect_emulator import ConnectEmulator, ContactSeed, EmulatorOptions, FaultPlan
 from local.connect_emulator.protocol import match_route
 from local.connect_emulator.testing import Scenario, seed_scenario
 
@@ -152,7 +152,7 @@ def test_boto3_finds_the_emulator_through_aws_endpoint_url_connect(
 
 def test_call_answers_a_connect_request_without_http() -> None:
     # Not started: call() is the whole request path, the HTTP server only carries it.
-    emulator = ConnectEmulator(rate=None)
+    emulator = ConnectEmulator(EmulatorOptions(rate=None))
     scenario = seed_scenario(emulator)
     response = emulator.call("GET", f"/contacts/{scenario.instance}/{scenario.contact}", "", {}, b"")
     assert response is not None

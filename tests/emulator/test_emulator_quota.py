@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from local.connect_emulator import ConnectEmulator, QuotaPlan, QuotaScale
+from local.connect_emulator import ConnectEmulator, EmulatorOptions, QuotaPlan, QuotaScale
 from local.connect_emulator.quota import RateQuota, TokenBucket
 from local.connect_emulator.testing import Scenario
 
@@ -70,7 +70,9 @@ def test_an_operations_own_quota_overrides_the_default_and_a_throttled_call_has_
 
 
 def test_start_quota_configuration_is_applied_and_restored_by_reset() -> None:
-    with ConnectEmulator(rate=1.0, burst=2, scale=10.0, quotas={"StopContact": (None, 1)}) as em:
+    with ConnectEmulator(
+        EmulatorOptions(rate=1.0, burst=2, scale=10.0, quotas={"StopContact": (None, 1)})
+    ) as em:
         snapshot = em.get_quota()
         assert snapshot["default"] == {"rate": 1.0, "burst": 2}
         assert snapshot["scale"] == 10.0

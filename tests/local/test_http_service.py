@@ -11,7 +11,14 @@ from urllib.parse import urlsplit
 import pytest
 
 from local.background_server import BackgroundHttpServer
-from local.http_service import Handle, HttpRequest, HttpResponse, from_call, request_handler_class
+from local.http_service import (
+    Handle,
+    HandlerOptions,
+    HttpRequest,
+    HttpResponse,
+    from_call,
+    request_handler_class,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -19,7 +26,7 @@ pytestmark = pytest.mark.integration
 @contextlib.contextmanager
 def serve(handle: Handle, **options: Any) -> Iterator[BackgroundHttpServer]:
     server = BackgroundHttpServer("test-http", "127.0.0.1", 0)
-    server.serve(request_handler_class(handle, server_version="TestServer", **options))
+    server.serve(request_handler_class(handle, HandlerOptions(server_version="TestServer", **options)))
     try:
         yield server
     finally:

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from escalation.contract import API_PATH
-from local.api import LocalApi, authorizer_claims, make_dev_token, parse_dev_token
+from local.api import ApiOptions, LocalApi, authorizer_claims, make_dev_token, parse_dev_token
 from local.lambda_context import FunctionConfig
 from tests.local.helpers import RecordingHandler
 
@@ -24,7 +24,9 @@ pytestmark = pytest.mark.integration
 def api(handler: RecordingHandler, tmp_path: Path) -> Iterator[LocalApi]:
     spec = tmp_path / "openapi.json"
     spec.write_text('{"openapi": "3.0.3"}')
-    with LocalApi(handler, FunctionConfig(timeout_seconds=10), port=0, openapi_path=spec) as running:
+    with LocalApi(
+        handler, FunctionConfig(timeout_seconds=10), ApiOptions(port=0, openapi_path=spec)
+    ) as running:
         yield running
 
 
@@ -168,7 +170,7 @@ def test_openapi_is_served_without_a_token(api: LocalApi) -> None:
 
 
 def test_openapi_is_an_unknown_route_when_no_file_is_given(handler: RecordingHandler) -> None:
-    with LocalApi(handler, port=0) as api:
+    with LocalApi(handler, options=ApiOptions(port=0)) as api:
         status, _, _ = request(api, "GET", "/openapi.json")
     assert status == 403
 

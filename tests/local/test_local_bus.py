@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 
 from escalation.contract import SLA_BREACH_DETAIL_TYPE, SLA_BREACH_EVENT_PATTERN, SLA_BREACH_SOURCE
 from local.aws import LocalAws
-from local.bus import AsyncInvoker, LocalBus
+from local.bus import AsyncInvoker, BusOptions, LocalBus
 from local.event_pattern import matches, validate_pattern
 from local.lambda_context import FunctionConfig, new_context
 from tests.local.helpers import RecordingHandler, events_client, lambda_client
@@ -26,7 +26,7 @@ FAST_RETRIES = (0.05, 0.1)
 @pytest.fixture
 def bus(handler: RecordingHandler, aws: LocalAws) -> Iterator[LocalBus]:
     function = FunctionConfig(reserved_concurrency=2, retry_delays=FAST_RETRIES)
-    with LocalBus(handler, function, dlq_url=aws.dlq_url, sqs_client=aws.sqs()) as running:
+    with LocalBus(handler, function, BusOptions(dlq_url=aws.dlq_url, sqs_client=aws.sqs())) as running:
         yield running
 
 

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from escalation.contract import API_PATH
 from escalation.triggers.api_models import EscalationBody
 from infra.gateway_responses import THROTTLE_BURST, THROTTLE_RATE, answer_headers, gateway_answer
-from local.api import LocalApi, make_dev_token
+from local.api import ApiOptions, LocalApi, make_dev_token
 from local.gateway import MAX_PAYLOAD_BYTES, RequestModel
 from tests.local.helpers import RecordingHandler
 
@@ -32,7 +32,7 @@ OWN_HEADERS = {"content-type", "content-length", "x-amzn-errortype", "x-amzn-req
 
 @pytest.fixture
 def api(handler: RecordingHandler) -> Iterator[LocalApi]:
-    with LocalApi(handler, port=0) as running:
+    with LocalApi(handler, options=ApiOptions(port=0)) as running:
         yield running
 
 
@@ -156,7 +156,7 @@ def test_both_accept_a_full_valid_body() -> None:
 
 
 def test_past_the_stage_burst_requests_are_429_with_retry_after(handler: RecordingHandler) -> None:
-    with LocalApi(handler, port=0, throttle_rate=0.01, throttle_burst=2) as api:
+    with LocalApi(handler, options=ApiOptions(port=0, throttle_rate=0.01, throttle_burst=2)) as api:
         client = Client(api)
         try:
             invalid = client.send("POST", API_PATH, b"{}", {**JSON, **TOKEN})  # refused first: takes no token
@@ -188,7 +188,9 @@ def test_the_default_throttle_is_the_stacks(api: LocalApi, handler: RecordingHan
 def test_with_a_desktop_origin_every_gateway_answer_carries_the_cors_headers(
     handler: RecordingHandler,
 ) -> None:
-    with LocalApi(handler, port=0, desktop_origin=ORIGIN, throttle_rate=0.01, throttle_burst=1) as api:
+    with LocalApi(
+        handler, options=ApiOptions(port=0, desktop_origin=ORIGIN, throttle_rate=0.01, throttle_burst=1)
+    ) as api:
         assert_gateway_answer(send(api, "POST", API_PATH, b"{}", JSON), "UNAUTHORIZED", ORIGIN)
         assert_gateway_answer(
             send(api, "POST", API_PATH, b"{}", {**JSON, **TOKEN}), "BAD_REQUEST_BODY", ORIGIN

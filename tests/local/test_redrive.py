@@ -14,6 +14,7 @@ from local.bus import LocalBus
 from tests.local.helpers import RecordingHandler, lambda_client
 from tools.redrive import (
     NEVER_FIXED_BY_REDRIVE,
+    RedriveClients,
     RedriveOptions,
     UnrecognisedMessageError,
     extract_event,
@@ -211,7 +212,7 @@ def test_run_handles_each_message_present_at_its_start_once_even_when_redriven_e
             aws.dlq_url,
             bus.function_name,
             RedriveOptions(wait_seconds=0),
-            lambda_client=lambda_client(bus.endpoint_url),
+            clients=RedriveClients(lambda_invoke=lambda_client(bus.endpoint_url)),
         )
         assert bus.wait_idle(5)
 

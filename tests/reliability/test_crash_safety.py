@@ -21,9 +21,10 @@ import boto3
 import pytest
 
 from escalation.contract import API_PATH, SLA_BREACH_DETAIL_TYPE, SLA_BREACH_SOURCE
-from local.api import build_rest_event, parse_dev_token
+from local.api import ApiRoute, build_rest_event, parse_dev_token
 from local.connect_emulator import ContactRef, PolicySeed
 from local.connect_emulator.testing import connect_client
+from local.http_service import HttpRequest
 from local.stack import INSTANCE_ID, LocalStack, deployed_policy
 from tests.integration.support import (
     ALICE,
@@ -64,14 +65,14 @@ def run_crashing(mode: str, event: dict[str, Any], tmp_path: Path) -> subprocess
 def api_event(contact: str, reason: str) -> dict[str, Any]:
     claims = parse_dev_token(f"Bearer {ALICE}")
     assert claims is not None
-    return build_rest_event(
+    request = HttpRequest(
         method="POST",
         path=API_PATH,
-        headers=[("Content-Type", "application/json")],
+        query="",
+        headers=(("Content-Type", "application/json"),),
         body=json.dumps({"contactId": contact, "reason": reason}).encode(),
-        claims=claims,
-        resource=API_PATH,
     )
+    return build_rest_event(request, claims, ApiRoute(resource=API_PATH))
 
 
 def breach_event(contact: str) -> dict[str, Any]:
