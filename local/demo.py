@@ -16,7 +16,7 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 
@@ -25,6 +25,9 @@ from local.api import make_dev_token
 from local.connect_emulator import AccessRule
 from local.stack import INSTANCE_ID, LocalStack, StackOptions
 from tools.redrive import redrive
+
+if TYPE_CHECKING:
+    from mypy_boto3_events.type_defs import PutEventsRequestEntryTypeDef
 
 BURST_SIZE = 20
 IDLE_TIMEOUT_SECONDS = 120.0
@@ -72,7 +75,7 @@ class Demo:
             return error.code, json.loads(error.read() or b"{}")
 
     def put_breaches(self, contact_ids: list[str], instance_id: str = INSTANCE_ID) -> None:
-        entries = [
+        entries: list[PutEventsRequestEntryTypeDef] = [
             {
                 "Source": SLA_BREACH_SOURCE,
                 "DetailType": SLA_BREACH_DETAIL_TYPE,

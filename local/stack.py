@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from escalation import composition, observability
-from escalation.contract import METRICS_NAMESPACE, SERVICE_NAME, EnvVar
+from escalation.contract import ESCALATION_EVENT_SOURCE, METRICS_NAMESPACE, SERVICE_NAME, EnvVar
+from escalation.domain.ledger import LedgerEntry
 from local.api import LOCAL_CLIENT_ID, LocalApi
 from local.aws import LocalAws
 from local.background_server import Service
@@ -269,3 +270,12 @@ class LocalStack(Service):
 
     def dlq_records(self) -> list[Any]:
         return self.aws.dlq_records()
+
+    def ledger(self, chain_id: str | None = None) -> list[LedgerEntry]:
+        """The escalation ledger, oldest first; only one chain's entries when `chain_id` is given."""
+        return [e for e in self.aws.ledger() if chain_id is None or e.chain_id == chain_id]
+
+    def escalation_events(self) -> list[Any]:
+        """The escalation events the handler put on the bus (they match no rule; the bus keeps them)."""
+        seen = [*self.bus.matched_events, *self.bus.dropped_events]
+        return [event for event in seen if event.get("source") == ESCALATION_EVENT_SOURCE]

@@ -15,6 +15,8 @@ from escalation import observability
 from escalation.adapters import connect, dynamodb_idempotency
 from escalation.adapters.connect import ConnectClients, ConnectContactCenter
 from escalation.adapters.dynamodb_idempotency import DynamoDbIdempotency
+from escalation.adapters.dynamodb_ledger import DynamoDbLedger
+from escalation.adapters.eventbridge_events import EventBridgeEvents
 from escalation.adapters.pacing import Pacer
 from escalation.adapters.routing_rules_source import SsmRoutingRules, rules_from_file
 from escalation.adapters.sns_alerts import SnsAlerts
@@ -27,6 +29,7 @@ from escalation.service import EscalationService
 if TYPE_CHECKING:
     from mypy_boto3_connect import ConnectClient
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_events import EventBridgeClient
     from mypy_boto3_sns import SNSClient
     from mypy_boto3_sqs import SQSClient
     from mypy_boto3_ssm import SSMClient
@@ -53,7 +56,8 @@ class AwsClients:
     connect: ConnectClients  # by attempt budget
     sqs: "SQSClient"
     sns: "SNSClient"
-    dynamodb: "DynamoDBClient"
+    dynamodb: "DynamoDBClient"  # the idempotency table and the ledger
+    events: "EventBridgeClient"
     ssm: Callable[[], "SSMClient"]  # only when the routing rules live in SSM
 
 
@@ -71,6 +75,7 @@ def aws_clients(session: boto3.session.Session | None = None) -> AwsClients:
         sqs=shared.client("sqs"),
         sns=shared.client("sns"),
         dynamodb=shared.client("dynamodb", config=dynamodb_idempotency.CLIENT_CONFIG),
+        events=shared.client("events"),
         ssm=lambda: shared.client("ssm"),
     )
 
@@ -98,6 +103,9 @@ def build_components(config: Settings, clients: AwsClients) -> Components:
         routing_rules=_rules_loader(config, clients),
         idempotency=idempotency,
         supervisor_group=config.supervisor_group,
+        ledger=DynamoDbLedger(clients.dynamodb, config.ledger_table, config.ledger_retention_days),
+        events=EventBridgeEvents(clients.events, config.event_bus_name, observability.event_not_published),
+        on_attributes_failed=observability.attributes_not_written,
     )
     outcomes = OutcomeRecorder(
         SqsDeadLetters(clients.sqs, config.dlq_url), SnsAlerts(clients.sns, config.alert_topic_arn)

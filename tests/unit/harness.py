@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.stub import ANY, Stubber
 
+from escalation.adapters.dynamodb_ledger import from_item, to_item
+from escalation.contract import LEDGER_PARTITION_KEY, LEDGER_SORT_KEY
+from escalation.domain.ledger import LedgerEntry, LedgerStatus
+from escalation.domain.model import ContactAttribute, Trigger
+from local.aws import create_ledger_table
 from tests.error_table import ErrorRow
 from tests.unit.builders import CONTACT_ID, INSTANCE_ID, REGION, contact
 from tests.unit.fakes import UnreachableTransfers
@@ -19,6 +25,27 @@ DLQ_NAME = "escalation-dlq"
 TOPIC_NAME = "escalation-alerts"
 ALERT_SUBSCRIBER_NAME = "alert-subscriber"
 IDEMPOTENCY_TABLE = "escalation-idempotency"
+LEDGER_TABLE = "escalation-ledger"
+EVENT_BUS = "escalation-bus"
+
+
+class _LevelAndCountOne(dict[str, str]):
+    """Equal to any attribute map saying level 1 and transfer count 1 (what one real transfer gives)."""
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, dict)
+            and other.get(ContactAttribute.LEVEL) == "1"
+            and other.get(ContactAttribute.TRANSFER_COUNT) == "1"
+        )
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    __hash__ = None
+
+
+ANY_WITH_LEVEL_AND_COUNT_ONE: dict[str, str] = _LevelAndCountOne()
 
 
 class AwsWorld:
@@ -45,6 +72,9 @@ class AwsWorld:
             TableName=IDEMPOTENCY_TABLE,
             TimeToLiveSpecification={"Enabled": True, "AttributeName": "expiration"},
         )
+        create_ledger_table(dynamodb, LEDGER_TABLE)
+        self.events = boto3.client("events", region_name=REGION)
+        self.events.create_event_bus(Name=EVENT_BUS)
         self.dynamodb = dynamodb
         self._dead_letters: list[dict[str, Any]] = []
         self._dead_letter_attributes: list[dict[str, str]] = []
@@ -86,6 +116,34 @@ class AwsWorld:
 
     def idempotency_records(self) -> list[dict[str, Any]]:
         return self.dynamodb.scan(TableName=IDEMPOTENCY_TABLE)["Items"]
+
+    def record_transfers(self, chain_id: str, count: int) -> None:
+        """Put `count` confirmed transfers of the chain in the ledger, as earlier escalations left them."""
+        for n in range(count):
+            at = f"2026-01-01T00:{n:02d}:00+00:00"
+            done = LedgerEntry(
+                chain_id,
+                f"earlier-{n}",
+                chain_id,
+                Trigger.API,
+                "EARLIER",
+                "someone",
+                LedgerStatus.TRANSFERRED,
+                at,
+                at,
+                level=n + 1,
+            )
+            self.dynamodb.put_item(TableName=LEDGER_TABLE, Item=to_item(done, timedelta(days=1)))
+
+    def clear_ledger(self) -> None:
+        for item in self.dynamodb.scan(TableName=LEDGER_TABLE)["Items"]:
+            key = {name: item[name] for name in (LEDGER_PARTITION_KEY, LEDGER_SORT_KEY)}
+            self.dynamodb.delete_item(TableName=LEDGER_TABLE, Key=key)
+
+    def ledger(self) -> list[LedgerEntry]:
+        """Every ledger entry, oldest first."""
+        items = self.dynamodb.scan(TableName=LEDGER_TABLE)["Items"]
+        return sorted((from_item(item) for item in items), key=lambda entry: entry.created_at)
 
 
 class ConnectStub:
@@ -134,7 +192,9 @@ class ConnectStub:
         flow_id: str | Any = ANY,
         client_token: str | Any = ANY,
         contact_id: str = CONTACT_ID,
+        attributes: dict[str, str] | Any = ANY,
     ) -> None:
+        """A successful TransferContact, then the confirmed attributes written on the new contact."""
         expected: dict[str, Any] = {
             "InstanceId": INSTANCE_ID,
             "ContactId": contact_id,
@@ -146,6 +206,7 @@ class ConnectStub:
         if user_id is not None:
             expected["UserId"] = user_id
         self.stubber.add_response("transfer_contact", response, expected)
+        self.update_attributes(attributes, contact_id=response["ContactId"])
 
     def error(self, method: str, code: str, http_status: int, message: str = "stubbed error") -> None:
         self.stubber.add_client_error(
@@ -158,7 +219,6 @@ class ConnectStub:
             self.error("describe_contact", str(row.connect_error), int(row.connect_status or 400), message)
             return
         self.describe(contact())
-        self.update_attributes()
         if row.connect_error is None:
             self.make_transfers_unreachable()
             return

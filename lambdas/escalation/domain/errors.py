@@ -38,3 +38,7 @@ class EscalationInProgress(EscalationError):
 
 class IdempotencyStoreUnavailable(EscalationError):
     """The idempotency table could not be read or written; nothing was transferred."""
+
+
+class LedgerUnavailable(EscalationError):
+    """The escalation ledger could not be read or written; the escalation must be retried."""

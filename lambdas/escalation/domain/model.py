@@ -27,7 +27,10 @@ class TargetType(StrEnum):
 
 
 class ContactAttribute:
-    """Contact attributes the service writes so the next escalation, and a supervisor, can see them."""
+    """Contact attributes the service writes after a confirmed transfer, for the agent and supervisor.
+
+    Informational only: the escalation ledger, not these, decides the level and the transfer count.
+    """
 
     LEVEL = "escalationLevel"
     REASON = "escalationReason"
@@ -42,15 +45,6 @@ def resource_id(id_or_arn: str) -> str:
     return id_or_arn.rsplit("/", 1)[-1]
 
 
-def _non_negative_int(value: str | None) -> int:
-    try:
-        return max(int(value or 0), 0)
-    except ValueError:
-        # Attributes are free text that anyone with UpdateContactAttributes can write; a garbled value
-        # counts as "none yet" rather than failing the escalation.
-        return 0
-
-
 @dataclass(frozen=True)
 class Contact:
     """What DescribeContact tells us, reduced to what the rules need."""
@@ -62,18 +56,6 @@ class Contact:
     queue_id: str | None = None
     agent_id: str | None = None
     attributes: Mapping[str, str] = field(default_factory=dict)
-
-    @property
-    def escalation_level(self) -> int:
-        return _non_negative_int(self.attributes.get(ContactAttribute.LEVEL))
-
-    @property
-    def transfer_count(self) -> int:
-        return _non_negative_int(self.attributes.get(ContactAttribute.TRANSFER_COUNT))
-
-    @property
-    def last_escalation_id(self) -> str | None:
-        return self.attributes.get(ContactAttribute.ESCALATION_ID)
 
 
 @dataclass(frozen=True)

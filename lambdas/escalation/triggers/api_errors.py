@@ -31,6 +31,7 @@ from escalation.domain.errors import (
     EscalationInProgress,
     EscalationRefused,
     IdempotencyStoreUnavailable,
+    LedgerUnavailable,
 )
 from escalation.domain.model import EscalationRequest, Trigger
 from escalation.domain.policy import IN_PROGRESS_ANSWER, STORE_UNAVAILABLE_ANSWER, ApiAnswer, Decision
@@ -94,6 +95,10 @@ def register_error_handlers(app: APIGatewayRestResolver) -> None:
             STORE_UNAVAILABLE_ANSWER, "the idempotency store is unavailable; nothing was transferred"
         )
 
+    def ledger_unavailable(_error: LedgerUnavailable) -> Response[dict[str, str]]:
+        observability.count_decision(Decision.RETRY)
+        return error_response(STORE_UNAVAILABLE_ANSWER, "the escalation ledger is unavailable; retry later")
+
     def invalid_body(error: RequestValidationError) -> Response[dict[str, str]]:
         observability.count_refused()
         problems = []
@@ -128,6 +133,7 @@ def register_error_handlers(app: APIGatewayRestResolver) -> None:
     app.exception_handler(ConnectCallFailed)(connect_failed)
     app.exception_handler(EscalationInProgress)(in_progress)
     app.exception_handler(IdempotencyStoreUnavailable)(store_unavailable)
+    app.exception_handler(LedgerUnavailable)(ledger_unavailable)
     app.exception_handler(RequestValidationError)(invalid_body)
     app.exception_handler(RequestUnsupportedContentType)(unsupported_content_type)
     app.exception_handler(UnicodeDecodeError)(body_not_utf8)
