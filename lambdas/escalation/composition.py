@@ -23,6 +23,7 @@ from escalation.adapters.sns_alerts import SnsAlerts
 from escalation.adapters.sqs_dead_letters import SqsDeadLetters
 from escalation.config import Settings, settings
 from escalation.domain.routing import RoutingRules
+from escalation.ledger_queries import LedgerQueries
 from escalation.outcomes import OutcomeRecorder
 from escalation.service import EscalationService
 
@@ -42,6 +43,7 @@ class Components:
     outcomes: OutcomeRecorder
     contact_center: ConnectContactCenter
     idempotency: DynamoDbIdempotency
+    ledger_queries: LedgerQueries
 
     def bind(self, context: LambdaContext) -> None:
         """Per invocation: bound retries and in-progress records by this invocation's time."""
@@ -98,19 +100,21 @@ def build_components(config: Settings, clients: AwsClients) -> Components:
         transfer_pacer=Pacer(rate) if rate > 0 else None,
     )
     idempotency = DynamoDbIdempotency(clients.dynamodb, config.idempotency_table)
+    ledger = DynamoDbLedger(clients.dynamodb, config.ledger_table, config.ledger_retention_days)
     service = EscalationService(
         contact_center=contact_center,
         routing_rules=_rules_loader(config, clients),
         idempotency=idempotency,
         supervisor_group=config.supervisor_group,
-        ledger=DynamoDbLedger(clients.dynamodb, config.ledger_table, config.ledger_retention_days),
+        ledger=ledger,
         events=EventBridgeEvents(clients.events, config.event_bus_name, observability.event_not_published),
         on_attributes_failed=observability.attributes_not_written,
     )
     outcomes = OutcomeRecorder(
         SqsDeadLetters(clients.sqs, config.dlq_url), SnsAlerts(clients.sns, config.alert_topic_arn)
     )
-    return Components(config, service, outcomes, contact_center, idempotency)
+    ledger_queries = LedgerQueries(contact_center, ledger, config.supervisor_group)
+    return Components(config, service, outcomes, contact_center, idempotency, ledger_queries)
 
 
 @cache

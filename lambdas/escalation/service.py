@@ -46,6 +46,18 @@ def _is_terminal_refusal(refusal: EscalationRefused, trigger: Trigger) -> bool:
     return verdict.alert or (trigger is Trigger.EVENT and verdict.event_decision is not None)
 
 
+def describe_known_contact(contact_center: ContactCenter, contact_id: str) -> Contact:
+    """DescribeContact, where a contact Connect does not know is a refusal (CONTACT_NOT_FOUND)."""
+    try:
+        return contact_center.describe_contact(contact_id)
+    except ConnectCallFailed as failure:
+        if failure.kind in (Failure.CONTACT_NOT_FOUND, Failure.TARGET_NOT_FOUND):
+            raise EscalationRefused(
+                Refusal.CONTACT_NOT_FOUND, "no such contact in the configured Connect instance"
+            ) from failure
+        raise
+
+
 class EscalationService:
     def __init__(
         self,
@@ -153,14 +165,7 @@ class EscalationService:
         return _Plan(target, level, fell_back, resuming=False)
 
     def _describe(self, contact_id: str) -> Contact:
-        try:
-            return self._connect.describe_contact(contact_id)
-        except ConnectCallFailed as failure:
-            if failure.kind in (Failure.CONTACT_NOT_FOUND, Failure.TARGET_NOT_FOUND):
-                raise EscalationRefused(
-                    Refusal.CONTACT_NOT_FOUND, "no such contact in the configured Connect instance"
-                ) from failure
-            raise
+        return describe_known_contact(self._connect, contact_id)
 
     def _transfer(
         self,

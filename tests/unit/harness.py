@@ -10,7 +10,7 @@ import boto3
 from botocore.stub import ANY, Stubber
 
 from escalation.adapters.dynamodb_ledger import from_item, to_item
-from escalation.contract import LEDGER_PARTITION_KEY, LEDGER_SORT_KEY
+from escalation.contract import ESCALATION_EVENT_SOURCE, LEDGER_PARTITION_KEY, LEDGER_SORT_KEY
 from escalation.domain.ledger import LedgerEntry, LedgerStatus
 from escalation.domain.model import ContactAttribute, Trigger
 from local.aws import create_ledger_table
@@ -27,6 +27,7 @@ ALERT_SUBSCRIBER_NAME = "alert-subscriber"
 IDEMPOTENCY_TABLE = "escalation-idempotency"
 LEDGER_TABLE = "escalation-ledger"
 EVENT_BUS = "escalation-bus"
+ESCALATION_EVENTS_QUEUE = "escalation-events"
 
 
 class _LevelAndCountOne(dict[str, str]):
@@ -75,6 +76,19 @@ class AwsWorld:
         create_ledger_table(dynamodb, LEDGER_TABLE)
         self.events = boto3.client("events", region_name=REGION)
         self.events.create_event_bus(Name=EVENT_BUS)
+        # A rule of the bus that catches the service's own events into a queue, to read them back.
+        self.events_queue_url = self.sqs.create_queue(QueueName=ESCALATION_EVENTS_QUEUE)["QueueUrl"]
+        self.events.put_rule(
+            Name="escalation-events",
+            EventBusName=EVENT_BUS,
+            EventPattern=json.dumps({"source": [ESCALATION_EVENT_SOURCE]}),
+        )
+        self.events.put_targets(
+            Rule="escalation-events",
+            EventBusName=EVENT_BUS,
+            Targets=[{"Id": "queue", "Arn": self._queue_arn(self.events_queue_url)}],
+        )
+        self._escalation_events: list[dict[str, Any]] = []
         self.dynamodb = dynamodb
         self._dead_letters: list[dict[str, Any]] = []
         self._dead_letter_attributes: list[dict[str, str]] = []
@@ -116,6 +130,16 @@ class AwsWorld:
 
     def idempotency_records(self) -> list[dict[str, Any]]:
         return self.dynamodb.scan(TableName=IDEMPOTENCY_TABLE)["Items"]
+
+    def _queue_arn(self, queue_url: str) -> str:
+        attributes = self.sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])
+        return attributes["Attributes"]["QueueArn"]
+
+    def escalation_events(self) -> list[dict[str, Any]]:
+        """Every escalation event put on the stack's bus so far (the EventBridge events, parsed)."""
+        for message in self._drain(self.events_queue_url):
+            self._escalation_events.append(json.loads(message["Body"]))
+        return list(self._escalation_events)
 
     def record_transfers(self, chain_id: str, count: int) -> None:
         """Put `count` confirmed transfers of the chain in the ledger, as earlier escalations left them."""

@@ -27,6 +27,7 @@ from escalation.triggers.api_errors import (
     error_response,
     register_error_handlers,
 )
+from escalation.triggers.api_ledger_routes import register_ledger_routes
 from escalation.triggers.api_models import RESPONSES, EscalationBody, EscalationOut
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -121,6 +122,9 @@ def post_escalation(body: Annotated[EscalationBody, Body()]) -> Response[Any]:
         content_type=content_types.APPLICATION_JSON,
         body=EscalationOut.model_validate(result.to_dict()).model_dump(mode="json"),
     )
+
+
+register_ledger_routes(app, _caller)
 
 
 def _declared_media_type(event: dict[str, Any]) -> str:
