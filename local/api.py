@@ -3,6 +3,8 @@
 Routes, as the deployed stack has them:
 - `POST /escalations` (contract.API_PATH): authorised like a Cognito user-pool authorizer, then turned into
   an API Gateway REST proxy event (payload format 1.0) and passed to `handler(event, context)` in process.
+- `GET /escalations/{escalationId}` and `GET /contacts/{contactId}/escalations`: the same, with the path
+  parameters in `pathParameters` (API_ROUTES lists what the stack routes to the handler).
 - `GET /openapi.json`: the file given as `openapi_path`, without authorisation (absent if none given).
 - Anything else: 403 `{"message": "Missing Authentication Token"}`, which is how API Gateway answers an
   unknown path or method.
@@ -42,9 +44,10 @@ from datetime import UTC, datetime
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl
+import re
+from urllib.parse import parse_qsl, unquote
 
-from escalation.contract import API_PATH
+from escalation.contract import API_PATH, CONTACT_ESCALATIONS_PATH, ESCALATION_PATH
 from local.background_server import BackgroundHttpServer, Service
 from local.http_service import HttpRequest, HttpResponse, request_handler_class
 from local.lambda_context import DEFAULT_ACCOUNT_ID, FunctionConfig, LambdaHandler, new_context
@@ -54,6 +57,20 @@ logger = logging.getLogger(__name__)
 DEV_TOKEN_PREFIX = "local-dev."  # noqa: S105 - a marker, not a secret
 LOCAL_CLIENT_ID = "local-dev-client"  # the app client the dev tokens are issued to (their `aud`)
 OPENAPI_PATH = "/openapi.json"
+# (method, resource) of every route the stack sends to the handler, resources in API Gateway's syntax.
+API_ROUTES = (("POST", API_PATH), ("GET", ESCALATION_PATH), ("GET", CONTACT_ESCALATIONS_PATH))
+
+
+def match_route(method: str, path: str) -> tuple[str, dict[str, str]] | None:
+    """The route's resource and path parameters, or None when no route of API_ROUTES takes the request."""
+    for route_method, resource in API_ROUTES:
+        pattern = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(resource))
+        found = re.fullmatch(pattern, path) if method == route_method else None
+        if found:
+            return resource, {name: unquote(value) for name, value in found.groupdict().items()}
+    return None
+
+
 DEFAULT_STAGE = "local"
 HISTORY_LIMIT = 1000
 INTEGRATION_TIMEOUT_SECONDS = 29.0  # API Gateway's default integration timeout
@@ -153,6 +170,7 @@ def build_rest_event(
     body: bytes = b"",
     claims: Mapping[str, Any] | None = None,
     resource: str | None = None,
+    path_parameters: Mapping[str, str] | None = None,
     stage: str = DEFAULT_STAGE,
     source_ip: str = "127.0.0.1",
     request_id: str | None = None,
@@ -225,7 +243,7 @@ def build_rest_event(
         "multiValueHeaders": multi_headers or None,
         "queryStringParameters": single_query or None,
         "multiValueQueryStringParameters": multi_query or None,
-        "pathParameters": None,
+        "pathParameters": dict(path_parameters) if path_parameters else None,
         "stageVariables": None,
         "requestContext": request_context,
         "body": text,
@@ -310,8 +328,10 @@ class LocalApi(Service):
         path = request.path
         if request.method == "GET" and path == OPENAPI_PATH and self.openapi_path is not None:
             return HttpResponse(200, (("Content-Type", "application/json"),), self.openapi_path.read_bytes())
-        if not (request.method == "POST" and path == API_PATH):
+        route = match_route(request.method, path)
+        if route is None:
             return _gateway_error(*_MISSING_TOKEN)
+        resource, path_parameters = route
 
         claims = parse_dev_token(request.header("Authorization"))
         if claims is None:
@@ -324,7 +344,8 @@ class LocalApi(Service):
             query=request.query,
             body=request.body,
             claims=claims,
-            resource=API_PATH,
+            resource=resource,
+            path_parameters=path_parameters,
             stage=self.stage,
             source_ip=request.client_ip,
         )
