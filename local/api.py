@@ -36,6 +36,7 @@ import base64
 import binascii
 import json
 import logging
+import re
 import time
 import uuid
 from collections import deque
@@ -44,7 +45,6 @@ from datetime import UTC, datetime
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
-import re
 from urllib.parse import parse_qsl, unquote
 
 from escalation.contract import API_PATH, CONTACT_ESCALATIONS_PATH, ESCALATION_PATH
