@@ -45,6 +45,10 @@ Escalate alice's task as alice:
 Any contact, as a supervisor:
   export TOKEN='{supervisor}'
 
+Read the escalation ledger (the escalationId is in the POST's answer):
+  curl -s {stack.api.url}/contacts/{task}/escalations -H "Authorization: Bearer $TOKEN"
+  curl -s {stack.api.url}/escalations/<escalationId> -H "Authorization: Bearer $TOKEN"
+
 Send an SLA breach for the email (any EventBridge client works; this is the AWS CLI form):
   AWS_ENDPOINT_URL_EVENTBRIDGE={stack.bus.endpoint_url} AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x \\
   aws events put-events --region us-east-1 --entries \\
