@@ -21,7 +21,7 @@ from tests.unit.builders import (
     sla_event,
     transferred,
 )
-from tests.unit.harness import AwsWorld, ConnectStub, api_body
+from tests.unit.harness import LEDGER_TABLE, AwsWorld, ConnectStub, api_body
 
 Invoke = Callable[[Any], Any]
 REASON = "CUSTOMER_REQUEST"
@@ -77,6 +77,16 @@ def test_the_requester_reads_the_escalation_with_its_note(
 
 def test_an_unknown_escalation_is_404(invoke: Invoke, aws: AwsWorld) -> None:
     response = get_escalation(invoke, "no-such-escalation")
+    assert response["statusCode"] == 404
+    assert api_body(response)["error"] == "ESCALATION_NOT_FOUND"
+
+
+@pytest.mark.parametrize("escalation", ["x" * 129, "x" * 5000])
+def test_an_id_longer_than_any_escalation_id_is_404_without_a_lookup(
+    invoke: Invoke, aws: AwsWorld, escalation: str
+) -> None:
+    aws.dynamodb.delete_table(TableName=LEDGER_TABLE)  # a lookup would answer 503
+    response = get_escalation(invoke, escalation)
     assert response["statusCode"] == 404
     assert api_body(response)["error"] == "ESCALATION_NOT_FOUND"
 

@@ -61,6 +61,7 @@ CHAIN_RESPONSES: dict[int, Any] = {
     **_COMMON_ERRORS,
     403: _error("Only a supervisor or the contact's current agent may read its escalations"),
     404: _error("No such contact"),
+    409: _error("Connect refused DescribeContact as invalid (INVALID_REQUEST)"),
     429: _error("Connect throttled DescribeContact; retry after Retry-After seconds"),
     502: _error("Connect refused DescribeContact for a reason an operator must fix"),
 }

@@ -14,7 +14,7 @@ from escalation.composition import components
 from escalation.contract import CONTACT_ESCALATIONS_PATH, ESCALATION_PATH
 from escalation.domain.errors import ConnectCallFailed, EscalationRefused
 from escalation.domain.model import Caller
-from escalation.domain.policy import ApiAnswer, decide, decide_refusal
+from escalation.domain.policy import ApiAnswer, Refusal, decide, decide_refusal
 from escalation.ledger_queries import EscalationNotFound
 from escalation.triggers.api_errors import UNAUTHENTICATED, error_response
 from escalation.triggers.api_ledger_models import (
@@ -25,6 +25,9 @@ from escalation.triggers.api_ledger_models import (
 )
 
 ESCALATION_NOT_FOUND = ApiAnswer(404, "ESCALATION_NOT_FOUND")
+# Longer ids name nothing: escalation ids are UUIDs, Connect's contact ids are at most 256 characters.
+MAX_ESCALATION_ID_LENGTH = 128
+MAX_CONTACT_ID_LENGTH = 256
 
 
 def resolver_path(api_gateway_path: str) -> str:
@@ -43,6 +46,8 @@ def register_ledger_routes(app: APIGatewayRestResolver, current_caller: Callable
         caller = current_caller()
         if caller is None:
             return error_response(UNAUTHENTICATED, "no caller identity in the request")
+        if len(escalationId) > MAX_ESCALATION_ID_LENGTH:
+            return error_response(ESCALATION_NOT_FOUND, "no escalation with this id")
         try:
             entry = components().ledger_queries.escalation(caller, escalationId)
         except EscalationNotFound:
@@ -55,6 +60,8 @@ def register_ledger_routes(app: APIGatewayRestResolver, current_caller: Callable
         caller = current_caller()
         if caller is None:
             return error_response(UNAUTHENTICATED, "no caller identity in the request")
+        if len(contactId) > MAX_CONTACT_ID_LENGTH:
+            return error_response(decide_refusal(Refusal.CONTACT_NOT_FOUND).api, "no such contact")
         try:
             history = components().ledger_queries.chain_of(caller, contactId)
         except EscalationRefused as refused:
