@@ -620,6 +620,7 @@ def test_dashboard_shows_the_service_metrics(synth: Synth) -> None:
         contract.Metric.DECISION_DUPLICATE,
         contract.Metric.CONNECT_ERROR,
         contract.Metric.TRANSFER_LATENCY,
+        contract.Metric.EVENT_PUBLISH_FAILED,
     ):
         assert name in body, name
 
