@@ -131,7 +131,8 @@ def write_trimmed_connect_model(
 
 
 def _api_event(contact_id: str) -> dict[str, Any]:
-    from local.api import build_rest_event, make_dev_token, parse_dev_token
+    from local.api import build_rest_event
+    from local.dev_tokens import make_dev_token, parse_dev_token
     from local.http_service import HttpRequest
 
     token = make_dev_token("agent-alice", ["agents"], "alice")

@@ -197,7 +197,7 @@ def isolated_aws_env(tmp_dir: Path) -> dict[str, str]:
 
 def handler_extra_env(routing_rules: Path = ROUTING_RULES_FILE) -> dict[str, str]:
     """What the handler needs beyond LocalAws.handler_env (as local.stack sets it), output quietened."""
-    from local.api import LOCAL_CLIENT_ID  # noqa: PLC0415 - as isolated_aws_env: only when needed
+    from local.dev_tokens import LOCAL_CLIENT_ID  # noqa: PLC0415 - as isolated_aws_env: only when needed
 
     return {
         "CONNECT_INSTANCE_ID": INSTANCE_ID,

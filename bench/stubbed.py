@@ -76,7 +76,8 @@ class Environment:
     bare: Handler
     bare_same_calls: Handler
     connect_stub: Any  # botocore.stub.Stubber on ours' Connect client
-    dynamodb_stub: Any  # Stubber on the idempotency layer's DynamoDB client (active only when all stubbed)
+    dynamodb_stub: Any  # Stubber on the idempotency and ledger DynamoDB client (active only when all stubbed)
+    events_stub: Any  # Stubber on the escalation events' EventBridge client (active only when all stubbed)
     bare_stub: Any
     service: Any  # EscalationService, to swap its idempotency runner
     real_idempotency: Any
@@ -87,10 +88,11 @@ class Environment:
         self.service._idempotency = (
             _NoOpIdempotency() if variant == OURS_NOOP_IDEMPOTENCY else self.real_idempotency
         )
-        if variant == OURS_ALL_STUBBED:
-            self.dynamodb_stub.activate()
-        else:
-            self.dynamodb_stub.deactivate()
+        for stub in (self.dynamodb_stub, self.events_stub):
+            if variant == OURS_ALL_STUBBED:
+                stub.activate()
+            else:
+                stub.deactivate()
 
     def prepare(self, variant: str) -> dict[str, Any]:
         """Queue the stubbed answers for one escalation; returns its event (a fresh contact id)."""
@@ -104,11 +106,18 @@ class Environment:
             self.bare_stub.add_response("transfer_contact", _transfer_answer())
             return sla_event(contact_id)
         self.connect_stub.add_response("describe_contact", _describe_answer(contact_id))
-        self.connect_stub.add_response("update_contact_attributes", {})
         self.connect_stub.add_response("transfer_contact", _transfer_answer())
+        self.connect_stub.add_response("update_contact_attributes", {})  # the confirmed values, after
         if variant == OURS_ALL_STUBBED:
+            # Idempotency INPROGRESS, the chain's ledger read, PENDING, TRANSFERRED, idempotency COMPLETED.
+            self.dynamodb_stub.add_response("put_item", {})
+            self.dynamodb_stub.add_response("query", {"Items": []})
+            self.dynamodb_stub.add_response("put_item", {})
             self.dynamodb_stub.add_response("put_item", {})
             self.dynamodb_stub.add_response("update_item", {})
+            self.events_stub.add_response(
+                "put_events", {"FailedEntryCount": 0, "Entries": [{"EventId": "e"}]}
+            )
         return sla_event(contact_id)
 
     def handler(self, variant: str) -> Handler:
@@ -125,6 +134,7 @@ class Environment:
         self.connect_stub.deactivate()
         self.bare_stub.deactivate()
         self.dynamodb_stub.deactivate()
+        self.events_stub.deactivate()
         self.mock.stop()
 
 
@@ -193,12 +203,16 @@ def start(tmp_dir: Path, *, use_moto: bool = True) -> Environment:
             KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
             BillingMode="PAY_PER_REQUEST",
         )
+        from local.aws import create_ledger_table
+
+        create_ledger_table(ddb, f"{prefix}-ledger")
         os.environ["DLQ_URL"] = sqs.create_queue(QueueName=f"{prefix}-dlq")["QueueUrl"]
         os.environ["ALERT_TOPIC_ARN"] = sns.create_topic(Name=f"{prefix}-alerts")["TopicArn"]
     else:
         os.environ["DLQ_URL"] = f"https://sqs.us-east-1.amazonaws.com/123456789012/{prefix}-dlq"
         os.environ["ALERT_TOPIC_ARN"] = f"arn:aws:sns:us-east-1:123456789012:{prefix}-alerts"
     os.environ["IDEMPOTENCY_TABLE"] = table
+    os.environ["LEDGER_TABLE"] = f"{prefix}-ledger"
 
     with quiet_stdout():  # Powertools' Logger binds sys.stdout when the handler module creates it
         from escalation import composition
@@ -216,6 +230,7 @@ def start(tmp_dir: Path, *, use_moto: bool = True) -> Environment:
         connect_stub = Stubber(clients.connect(attempts))
         connect_stub.activate()
         dynamodb_stub = Stubber(clients.dynamodb)
+        events_stub = Stubber(clients.events)
 
     bare_client = boto3.client("connect")
     bare_stub = Stubber(bare_client)
@@ -249,6 +264,7 @@ def start(tmp_dir: Path, *, use_moto: bool = True) -> Environment:
         bare_same_calls=bare_same_calls,
         connect_stub=connect_stub,
         dynamodb_stub=dynamodb_stub,
+        events_stub=events_stub,
         bare_stub=bare_stub,
         service=components.service,
         real_idempotency=components.service._idempotency,

@@ -59,6 +59,10 @@ def json_schema(schema: dict[str, Any], *, root: bool = True) -> apigw.JsonSchem
     )
 
 
+def _path_parameters(path: str) -> list[str]:
+    return [part[1:-1] for part in path.split("/") if part.startswith("{") and part.endswith("}")]
+
+
 def writable_attributes(caller_user_id_claim: str) -> cognito.ClientAttributes:
     """What a user may change about themselves: profile fields only. The attribute holding the
     caller's Connect user id is left out, since authorisation rests on it (an admin sets it with
@@ -99,7 +103,7 @@ class EscalationApi(Construct):
         cors = (
             apigw.CorsOptions(
                 allow_origins=[config.desktop_origin],
-                allow_methods=["POST", "OPTIONS"],
+                allow_methods=["GET", "POST", "OPTIONS"],
                 allow_headers=CORS_ALLOW_HEADERS,
                 expose_headers=CORS_EXPOSE_HEADERS,
                 max_age=Duration.hours(1),
@@ -146,7 +150,7 @@ class EscalationApi(Construct):
             schema=json_schema(request_schema()),
         )
         validator = self.rest_api.add_request_validator(
-            # No parameters are declared, so parameter validation is a no-op kept on for cdk-nag APIG2.
+            # Checks the GET routes' required path parameters; POST declares none.
             "Validator",
             validate_request_body=True,
             validate_request_parameters=True,
@@ -160,6 +164,18 @@ class EscalationApi(Construct):
             request_validator=validator,
             request_models={"application/json": model},
         )
+        # The ledger's read routes: same authorizer; the path parameters are required.
+        self.read_methods = [
+            self.rest_api.root.resource_for_path(path).add_method(
+                "GET",
+                apigw.LambdaIntegration(function, proxy=True),
+                authorizer=self.authorizer,
+                authorization_type=apigw.AuthorizationType.COGNITO,
+                request_validator=validator,
+                request_parameters={f"method.request.path.{name}": True for name in _path_parameters(path)},
+            )
+            for path in (contract.ESCALATION_PATH, contract.CONTACT_ESCALATIONS_PATH)
+        ]
 
     @property
     def caller_client_ids(self) -> list[str]:

@@ -100,6 +100,25 @@ class Compute(Construct):
                 resources=[storage.idempotency_table.table_arn],
             )
         )
+        # The ledger: written per escalation, read by chain (the table) and by id (the index).
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["dynamodb:PutItem", "dynamodb:Query"],
+                resources=[
+                    storage.ledger_table.table_arn,
+                    f"{storage.ledger_table.table_arn}/index/{contract.LEDGER_ESCALATION_INDEX}",
+                ],
+            )
+        )
+        # Escalation events, on the stack's bus only.
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["events:PutEvents"],
+                resources=[
+                    stack.format_arn(service="events", resource="event-bus", resource_name=config.bus_name)
+                ],
+            )
+        )
         self.role.add_to_policy(
             iam.PolicyStatement(actions=["sqs:SendMessage"], resources=[storage.dlq.queue_arn])
         )
@@ -156,6 +175,9 @@ class Compute(Construct):
                 contract.EnvVar.DLQ_URL: storage.dlq.queue_url,
                 contract.EnvVar.ALERT_TOPIC_ARN: alert_topic.topic_arn,
                 contract.EnvVar.IDEMPOTENCY_TABLE: storage.idempotency_table.table_name,
+                contract.EnvVar.LEDGER_TABLE: storage.ledger_table.table_name,
+                contract.EnvVar.LEDGER_RETENTION_DAYS: str(storage.ledger_retention_days),
+                contract.EnvVar.EVENT_BUS_NAME: config.bus_name,
                 contract.EnvVar.CALLER_USER_ID_CLAIM: config.caller_user_id_claim,
                 contract.EnvVar.SUPERVISOR_GROUP: config.supervisor_group,
                 # Each environment paces its transfers to its share of the account's quota, so the

@@ -66,6 +66,7 @@ class StackConfig:
     transfer_quota: float = _DEFAULT_TRANSFER_QUOTA
     caller_user_id_claim: str = contract.DEFAULT_CALLER_USER_ID_CLAIM
     supervisor_group: str = contract.DEFAULT_SUPERVISOR_GROUP
+    audit_retention_days: int = contract.DEFAULT_LEDGER_RETENTION_DAYS
 
     @property
     def pacing_environments(self) -> int:
@@ -81,6 +82,11 @@ class StackConfig:
     @property
     def uses_default_bus(self) -> bool:
         return self.event_bus_name in (None, "default")
+
+    @property
+    def bus_name(self) -> str:
+        """The bus the SLA rule listens on and the escalation events go to."""
+        return self.event_bus_name or "default"
 
     @classmethod
     def from_context(cls, source: _ContextSource) -> StackConfig:
@@ -138,6 +144,11 @@ class StackConfig:
             transfer_quota=transfer_quota,
             caller_user_id_claim=_text(source, "callerUserIdClaim") or contract.DEFAULT_CALLER_USER_ID_CLAIM,
             supervisor_group=_text(source, "supervisorGroup") or contract.DEFAULT_SUPERVISOR_GROUP,
+            audit_retention_days=_positive_int(
+                "auditRetentionDays",
+                _text(source, "auditRetentionDays"),
+                contract.DEFAULT_LEDGER_RETENTION_DAYS,
+            ),
         )
 
 

@@ -172,6 +172,7 @@ class Monitoring(Construct):
             service_metric(contract.Metric.TRANSFERRED, label="transferred"),
             service_metric(contract.Metric.SKIPPED, label="skipped"),
             service_metric(contract.Metric.REFUSED, label="refused"),
+            service_metric(contract.Metric.EVENT_PUBLISH_FAILED, label="events not published"),
         ]
         decisions = [
             service_metric(name, label=name)

@@ -1,4 +1,5 @@
-"""Durable state: the encryption key, the idempotency table, the dead-letter queue, routing rules."""
+"""Durable state: the encryption key, the idempotency table, the escalation ledger, the dead-letter queue,
+routing rules."""
 
 from __future__ import annotations
 
@@ -64,7 +65,7 @@ class Storage(Construct):
         self.key = kms.Key(
             self,
             "Key",
-            description=f"{contract.SERVICE_NAME} ({config.env_name}): DLQs, alert topic, idempotency table",
+            description=f"{contract.SERVICE_NAME} ({config.env_name}): DLQs, alert topic, DynamoDB tables",
             enable_key_rotation=True,
         )
         # EventBridge writes undeliverable events to the encrypted event DLQ (its queue policy names the
@@ -102,6 +103,33 @@ class Storage(Construct):
             # Records expire within hours; nothing in the table outlives a stack deletion usefully.
             removal_policy=RemovalPolicy.DESTROY,
         )
+
+        # The escalation ledger: one item per escalation, partitioned by contact chain, read by id through
+        # the index. An audit trail: kept when the stack is deleted, items expire after the retention.
+        self.ledger_table = dynamodb.Table(
+            self,
+            "LedgerTable",
+            partition_key=dynamodb.Attribute(
+                name=contract.LEDGER_PARTITION_KEY, type=dynamodb.AttributeType.STRING
+            ),
+            sort_key=dynamodb.Attribute(name=contract.LEDGER_SORT_KEY, type=dynamodb.AttributeType.STRING),
+            time_to_live_attribute=contract.LEDGER_TTL_ATTRIBUTE,
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
+            encryption_key=self.key,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        self.ledger_table.add_global_secondary_index(
+            index_name=contract.LEDGER_ESCALATION_INDEX,
+            partition_key=dynamodb.Attribute(
+                name=contract.LEDGER_SORT_KEY, type=dynamodb.AttributeType.STRING
+            ),
+            projection_type=dynamodb.ProjectionType.ALL,
+        )
+        self.ledger_retention_days = config.audit_retention_days
 
         self.dlq = encrypted_queue(self, "DeadLetterQueue", self.key)
 

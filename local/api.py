@@ -4,6 +4,9 @@ Routes, as the deployed stack has them:
 - `POST /escalations` (contract.API_PATH): authorised like a Cognito user-pool authorizer, validated
   against the method's request model, throttled like the stage, then turned into an API Gateway REST
   proxy event (payload format 1.0) and passed to `handler(event, context)` in process.
+- `GET /escalations/{escalationId}` and `GET /contacts/{contactId}/escalations`: the same, with the path
+  parameters in `pathParameters` (API_ROUTES lists what the stack routes to the handler); they have no
+  request model.
 - `GET /openapi.json`: the file given as `openapi_path`, without authorisation (absent if none given).
 - Anything else: 403 Missing Authentication Token, which is how API Gateway answers an unknown path
   or method.
@@ -40,20 +43,24 @@ from __future__ import annotations
 import base64
 import binascii
 import dataclasses
-import json
 import logging
+import re
 import time
 import uuid
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote
 
-from escalation.contract import API_PATH
+from escalation.contract import API_PATH, CONTACT_ESCALATIONS_PATH, ESCALATION_PATH
 from infra.gateway_responses import THROTTLE_BURST, THROTTLE_RATE
 from local.background_server import BackgroundHttpServer, Service
+from local.dev_tokens import (
+    authorizer_claims,
+    parse_dev_token,
+)
 from local.gateway import (
     BAD_REQUEST_BODY,
     INTEGRATION_FAILURE,
@@ -73,88 +80,24 @@ from local.lambda_context import DEFAULT_ACCOUNT_ID, FunctionConfig, LambdaHandl
 
 logger = logging.getLogger(__name__)
 
-DEV_TOKEN_PREFIX = "local-dev."  # noqa: S105 - a marker, not a secret
-LOCAL_CLIENT_ID = "local-dev-client"  # the app client the dev tokens are issued to (their `aud`)
 OPENAPI_PATH = "/openapi.json"
+# (method, resource) of every route the stack sends to the handler, resources in API Gateway's syntax.
+API_ROUTES = (("POST", API_PATH), ("GET", ESCALATION_PATH), ("GET", CONTACT_ESCALATIONS_PATH))
+
+
+def match_route(method: str, path: str) -> tuple[str, dict[str, str]] | None:
+    """The route's resource and path parameters, or None when no route of API_ROUTES takes the request."""
+    for route_method, resource in API_ROUTES:
+        pattern = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(resource))
+        found = re.fullmatch(pattern, path) if method == route_method else None
+        if found:
+            return resource, {name: unquote(value) for name, value in found.groupdict().items()}
+    return None
+
+
 DEFAULT_STAGE = "local"
 HISTORY_LIMIT = 1000
 INTEGRATION_TIMEOUT_SECONDS = 29.0  # API Gateway's default integration timeout
-
-
-# -- dev tokens ------------------------------------------------------------------------------------
-
-
-def make_dev_token(
-    user_id: str,
-    groups: Sequence[str],
-    username: str,
-    *,
-    expires_in: int = 3600,
-    extra_claims: Mapping[str, Any] | None = None,
-) -> str:
-    """A LOCAL-ONLY token (`local-dev.<base64url claims>`) for `Authorization: Bearer <token>`.
-
-    user_id is the caller's Connect user id (claim `custom:connect_user_id`); sub is a stable UUID
-    derived from the username, as Cognito's sub is stable per user. extra_claims override any claim.
-    """
-    now = int(time.time())
-    claims: dict[str, Any] = {
-        "sub": str(uuid.uuid5(uuid.NAMESPACE_URL, f"local-dev:{username}")),
-        "cognito:username": username,
-        "cognito:groups": list(groups),
-        "custom:connect_user_id": user_id,
-        "token_use": "id",
-        "aud": LOCAL_CLIENT_ID,
-        "iss": "local-dev",
-        "auth_time": now,
-        "iat": now,
-        "exp": now + expires_in,
-    }
-    claims.update(extra_claims or {})
-    payload = base64.urlsafe_b64encode(json.dumps(claims, separators=(",", ":")).encode()).rstrip(b"=")
-    return DEV_TOKEN_PREFIX + payload.decode("ascii")
-
-
-def parse_dev_token(authorization: str | None) -> dict[str, Any] | None:
-    """The claims of a valid dev token in an Authorization header value, or None when it must be refused."""
-    if not authorization:
-        return None
-    token = authorization.strip()
-    if token[:7].lower() == "bearer ":
-        token = token[7:].strip()
-    if not token.startswith(DEV_TOKEN_PREFIX):
-        return None
-    payload = token[len(DEV_TOKEN_PREFIX) :]
-    try:
-        raw = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
-        claims = json.loads(raw)
-    except (binascii.Error, ValueError):
-        return None
-    if not isinstance(claims, dict) or not isinstance(claims.get("sub"), str) or not claims["sub"]:
-        return None
-    exp = claims.get("exp")
-    if exp is not None and (not isinstance(exp, int | float) or exp <= time.time()):
-        return None
-    return claims
-
-
-def _claim_date(epoch: Any) -> str:
-    return datetime.fromtimestamp(float(epoch), UTC).strftime("%a %b %d %H:%M:%S UTC %Y")
-
-
-def authorizer_claims(claims: Mapping[str, Any]) -> dict[str, str]:
-    """Token claims flattened to strings the way API Gateway's Cognito authorizer hands them over."""
-    out: dict[str, str] = {}
-    for key, value in claims.items():
-        if key in ("exp", "iat") and isinstance(value, int | float):
-            out[key] = _claim_date(value)
-        elif isinstance(value, list | tuple):
-            out[key] = ",".join(str(v) for v in value)
-        elif isinstance(value, bool):
-            out[key] = "true" if value else "false"
-        else:
-            out[key] = str(value)
-    return out
 
 
 # -- event ----------------------------------------------------------------------------------------
@@ -174,6 +117,7 @@ def build_rest_event(
     request: HttpRequest,
     claims: Mapping[str, Any] | None = None,
     route: ApiRoute | None = None,
+    path_parameters: Mapping[str, str] | None = None,
     request_id: str | None = None,
 ) -> dict[str, Any]:
     """An API Gateway REST proxy event (payload format 1.0) for one request."""
@@ -245,7 +189,7 @@ def build_rest_event(
         "multiValueHeaders": multi_headers or None,
         "queryStringParameters": single_query or None,
         "multiValueQueryStringParameters": multi_query or None,
-        "pathParameters": None,
+        "pathParameters": dict(path_parameters) if path_parameters else None,
         "stageVariables": None,
         "requestContext": request_context,
         "body": text,
@@ -356,20 +300,27 @@ class LocalApi(Service):
             return HttpResponse(200, (("Content-Type", "application/json"),), self.openapi_path.read_bytes())
         if len(request.body) > MAX_PAYLOAD_BYTES:
             return self._refuse(REQUEST_TOO_LARGE)
-        if not (request.method == "POST" and request.path == API_PATH):
+        matched = match_route(request.method, request.path)
+        if matched is None:
             return self._refuse(MISSING_AUTHENTICATION_TOKEN)
+        resource, path_parameters = matched
         claims = parse_dev_token(request.header("Authorization"))
         if claims is None:
             return self._refuse(UNAUTHORIZED)
-        if not self._model.accepts(request.header("Content-Type"), request.body):
+        # Only POST /escalations has a request model; the GET routes have no body to validate.
+        if resource == API_PATH and not self._model.accepts(request.header("Content-Type"), request.body):
             return self._refuse(BAD_REQUEST_BODY)
         if not self._throttle.try_acquire():
             return self._refuse(THROTTLED)
-        return self._integrate(request, claims)
+        return self._integrate(
+            request, claims, ApiRoute(resource=resource, stage=self.stage), path_parameters
+        )
 
-    def _integrate(self, request: HttpRequest, claims: dict[str, Any]) -> HttpResponse:
+    def _integrate(
+        self, request: HttpRequest, claims: dict[str, Any], route: ApiRoute, path_parameters: dict[str, str]
+    ) -> HttpResponse:
         forwarded = dataclasses.replace(request, headers=_forwarded(request))
-        event = build_rest_event(forwarded, claims, ApiRoute(resource=API_PATH, stage=self.stage))
+        event = build_rest_event(forwarded, claims, route, path_parameters)
         self.events.append(event)
         context = new_context(self.function)
         started = time.monotonic()

@@ -9,7 +9,8 @@
 
 Resources: the dead-letter queue (SQS), the alert topic (SNS) with a local SQS subscriber so alerts can
 be read back, the idempotency table (DynamoDB, key `id` string, TTL attribute `expiration`, which are the
-Powertools DynamoDBPersistenceLayer defaults) and, when routing rules are given, an SSM parameter.
+Powertools DynamoDBPersistenceLayer defaults), the escalation ledger table (keys and index as the stack's)
+and, when routing rules are given, an SSM parameter.
 
 moto keeps its state in module globals, so two LocalAws in one process share one account. Every instance
 names its resources with a random prefix so that tests running side by side cannot see each other's data.
@@ -28,7 +29,10 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from moto.server import ThreadedMotoServer
 
+from escalation import contract
+from escalation.adapters.dynamodb_ledger import from_item
 from escalation.contract import EnvVar
+from escalation.domain.ledger import LedgerEntry
 from local.background_server import Service
 from local.lambda_context import DEFAULT_REGION
 
@@ -73,6 +77,33 @@ def isolated_env(scratch_dir: Path) -> dict[str, str]:
         "AWS_DEFAULT_REGION": DEFAULT_REGION,
         "AWS_REGION": DEFAULT_REGION,
     }
+
+
+def create_ledger_table(ddb: DynamoDBClient, name: str) -> None:
+    """The escalation ledger's table, keyed and indexed as infra/storage.py creates it."""
+    ddb.create_table(
+        TableName=name,
+        AttributeDefinitions=[
+            {"AttributeName": contract.LEDGER_PARTITION_KEY, "AttributeType": "S"},
+            {"AttributeName": contract.LEDGER_SORT_KEY, "AttributeType": "S"},
+        ],
+        KeySchema=[
+            {"AttributeName": contract.LEDGER_PARTITION_KEY, "KeyType": "HASH"},
+            {"AttributeName": contract.LEDGER_SORT_KEY, "KeyType": "RANGE"},
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": contract.LEDGER_ESCALATION_INDEX,
+                "KeySchema": [{"AttributeName": contract.LEDGER_SORT_KEY, "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    ddb.update_time_to_live(
+        TableName=name,
+        TimeToLiveSpecification={"Enabled": True, "AttributeName": contract.LEDGER_TTL_ATTRIBUTE},
+    )
 
 
 @dataclass(frozen=True)
@@ -125,6 +156,7 @@ class LocalAws(Service):
         self.alert_topic_arn = ""
         self.alert_queue_url = ""
         self.idempotency_table = f"{self.name_prefix}-idempotency"
+        self.ledger_table = f"{self.name_prefix}-ledger"
         self.routing_rules_parameter: str | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------------
@@ -193,6 +225,7 @@ class LocalAws(Service):
         env[EnvVar.DLQ_URL] = self.dlq_url
         env[EnvVar.ALERT_TOPIC_ARN] = self.alert_topic_arn
         env[EnvVar.IDEMPOTENCY_TABLE] = self.idempotency_table
+        env[EnvVar.LEDGER_TABLE] = self.ledger_table
         return env
 
     def _client_kwargs(self) -> dict[str, Any]:
@@ -250,6 +283,8 @@ class LocalAws(Service):
             TableName=self.idempotency_table,
             TimeToLiveSpecification={"Enabled": True, "AttributeName": "expiration"},
         )
+
+        create_ledger_table(ddb, self.ledger_table)
 
         if self._routing_rules is not None:
             rules = self._routing_rules
@@ -314,6 +349,12 @@ class LocalAws(Service):
                 )
             )
         return alerts
+
+    def ledger(self) -> list[LedgerEntry]:
+        """Every escalation ledger entry, oldest first."""
+        pages = self.dynamodb().get_paginator("scan").paginate(TableName=self.ledger_table)
+        entries = [from_item(item) for page in pages for item in page.get("Items", [])]
+        return sorted(entries, key=lambda entry: (entry.created_at, entry.escalation_id))
 
     def purge(self) -> None:
         """Empty the DLQ and the alert subscriber queue."""

@@ -16,12 +16,12 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 
 from escalation.contract import SLA_BREACH_DETAIL_TYPE, SLA_BREACH_SOURCE
-from local.api import make_dev_token
+from local.dev_tokens import make_dev_token
 from local.run_info import run_log_path
 from local.stack import (
     INSTANCE_ID,
@@ -32,6 +32,9 @@ from local.stack import (
     policy_without_instance_grant,
 )
 from tools.redrive import redrive
+
+if TYPE_CHECKING:
+    pass
 
 BURST_SIZE = 20
 IDLE_TIMEOUT_SECONDS = 120.0
@@ -178,6 +181,11 @@ class Demo:
                 "Connect's ServiceQuotaExceeded: ALERT + DLQ record, no transfer",
                 self.transfer_limit,
             ),
+            (
+                "The escalation ledger of the first chain, read back (GET), and its events",
+                "two TRANSFERRED rungs (levels 1, 2), two 'Escalation Transferred' events",
+                self.ledger_of_the_first_chain,
+            ),
         ):
             self.step(title, expected, check)
         return all(step.ok for step in self.steps)
@@ -298,6 +306,42 @@ class Demo:
         codes = [r.get("errorCode") for r in self.stack.dlq_records() if r.get("contactId") == worn]
         ok = "ServiceQuotaExceededException" in codes and bool(alerts) and not self.transferred(worn)
         return ok, f"DLQ: {codes}, alerts: {[a.subject for a in alerts]}"
+
+    def get(self, token: str, path: str) -> tuple[int, dict[str, Any]]:
+        request = urllib.request.Request(  # noqa: S310 - a fixed http://127.0.0.1 URL
+            f"{self.stack.api.url}{path}", headers={"Authorization": f"Bearer {token}"}, method="GET"
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read() or b"{}")
+
+    def ledger_of_the_first_chain(self) -> tuple[bool, str]:
+        status, chain = self.get(SUPERVISOR, f"/contacts/{self.next_in_chain}/escalations")
+        entries = chain.get("escalations") or []
+        print(f"  GET /contacts/{self.next_in_chain}/escalations -> {status}, chain {chain.get('chainId')}")
+        for entry in entries:
+            target = (entry.get("target") or {}).get("id")
+            print(
+                f"    level {entry['level']}  {entry['status']:<11} {entry['trigger']:<5} "
+                f"{entry['reason']:<16} by {entry['requester']:<6} -> {target}  note: {entry.get('note')}"
+            )
+        chain_id = chain.get("chainId")
+        events = [e for e in self.stack.escalation_events() if e["detail"].get("chainId") == chain_id]
+        print("  Escalation events on the bus (source escalation.service):")
+        for event in events:
+            detail = event["detail"]
+            print(f"    {event['detail-type']}: level {detail['level']}, note published: {'note' in detail}")
+        rungs = [(e["status"], e["level"]) for e in entries]
+        kinds = [(e["detail-type"], e["detail"]["level"]) for e in events]
+        ok = (
+            status == 200
+            and rungs == [("TRANSFERRED", 1), ("TRANSFERRED", 2)]
+            and kinds == [("Escalation Transferred", 1), ("Escalation Transferred", 2)]
+            and not any("note" in e["detail"] for e in events)
+        )
+        return ok, f"HTTP {status}: rungs {rungs}, events {len(events)}"
 
     def summary(self) -> None:
         print("\n=== Summary ===")

@@ -23,7 +23,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
 
-from local.api import make_dev_token
+from escalation.domain.identity import escalation_id
+from local.dev_tokens import make_dev_token
 from local.metrics import MetricsWriter
 from local.run_info import DEFAULT_RUN_DIR, RUN_INFO_FILE, RunInfo, run_log_path
 from local.seed import CONTACT_HEADER, ServeContacts, describe, seed_serve
@@ -72,6 +73,8 @@ def banner(stack: LocalStack, contacts: ServeContacts, tokens: Sequence[DevToken
     aws_url, bus_url, api_url = stack.aws.endpoint_url, stack.bus.endpoint_url, stack.api.url
     expiry = agent.expires.strftime("%Y-%m-%d %H:%M UTC")
     contact_lines = "\n".join(f"  {line}" for line in describe(contacts.all))
+    # The id the API gives alice's click below (no Idempotency-Key: contact and reason decide it).
+    alice_escalation = escalation_id(INSTANCE_ID, contacts.alice_task, "CUSTOMER_UNHAPPY")
     log = log_path.relative_to(Path.cwd()) if log_path.is_relative_to(Path.cwd()) else log_path
     return f"""
 The escalation service is running locally: emulated Connect and AWS on 127.0.0.1, nothing talks to AWS.
@@ -112,6 +115,12 @@ Paste the `$` commands into another terminal, from the repository root.
 {_curl(api_url, "SUPERVISOR_TOKEN", contacts.waiting_email, "BILLING_DISPUTE")}
   a voice contact is refused (409 CHANNEL_NOT_TRANSFERABLE):
 {_curl(api_url, "TOKEN", contacts.voice, "CUSTOMER_UNHAPPY")}
+
+   read the escalation ledger: alice's escalation (she requested it), then the chain of her task (as a
+   supervisor; the answer lists every escalation of the chain, oldest first):
+  $ curl -s -w '\\n' {api_url}/escalations/{alice_escalation} -H "Authorization: Bearer $TOKEN"
+  $ curl -s -w '\\n' {api_url}/contacts/{contacts.alice_task}/escalations \\
+      -H "Authorization: Bearer $SUPERVISOR_TOKEN"
 
 6. Send sample events (events/README.md): an SLA breach for the Billing email, then one for another
    instance, which is dead-lettered:

@@ -29,10 +29,11 @@ from pathlib import Path
 from typing import Any
 
 from escalation import composition, observability
-from escalation.contract import METRICS_NAMESPACE, SERVICE_NAME, EnvVar
+from escalation.contract import ESCALATION_EVENT_SOURCE, METRICS_NAMESPACE, SERVICE_NAME, EnvVar
+from escalation.domain.ledger import LedgerEntry
 from infra.connect_policy import connect_statements, instance_arn
 from infra.gateway_responses import THROTTLE_RATE
-from local.api import LOCAL_CLIENT_ID, ApiOptions, LocalApi
+from local.api import ApiOptions, LocalApi
 from local.aws import LocalAws
 from local.background_server import Service
 from local.bus import BusOptions, LocalBus
@@ -50,6 +51,7 @@ from local.connect_emulator import (
     QuotaPlan,
     QuotaScale,
 )
+from local.dev_tokens import LOCAL_CLIENT_ID
 from local.lambda_context import DEFAULT_ACCOUNT_ID, DEFAULT_REGION, FunctionConfig, LambdaHandler
 from local.lambda_stdout import LambdaStdout
 from local.run_info import DEFAULT_RUN_DIR
@@ -303,3 +305,12 @@ class LocalStack(Service):
 
     def dlq_records(self) -> list[Any]:
         return self.aws.dlq_records()
+
+    def ledger(self, chain_id: str | None = None) -> list[LedgerEntry]:
+        """The escalation ledger, oldest first; only one chain's entries when `chain_id` is given."""
+        return [e for e in self.aws.ledger() if chain_id is None or e.chain_id == chain_id]
+
+    def escalation_events(self) -> list[Any]:
+        """The escalation events the handler put on the bus (they match no rule; the bus keeps them)."""
+        seen = [*self.bus.matched_events, *self.bus.dropped_events]
+        return [event for event in seen if event.get("source") == ESCALATION_EVENT_SOURCE]

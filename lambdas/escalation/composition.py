@@ -16,18 +16,22 @@ from escalation.adapters import connect, dynamodb_idempotency
 from escalation.adapters.connect import ConnectClients, ConnectContactCenter
 from escalation.adapters.dynamodb_alert_window import DynamoDbAlertWindow
 from escalation.adapters.dynamodb_idempotency import DynamoDbIdempotency
+from escalation.adapters.dynamodb_ledger import DynamoDbLedger
+from escalation.adapters.eventbridge_events import EventBridgeEvents
 from escalation.adapters.pacing import Pacer
 from escalation.adapters.routing_rules_source import SsmRoutingRules, rules_from_file
 from escalation.adapters.sns_alerts import SnsAlerts
 from escalation.adapters.sqs_dead_letters import SqsDeadLetters
 from escalation.config import Settings, settings
 from escalation.domain.routing import RoutingRules
+from escalation.ledger_queries import LedgerQueries
 from escalation.outcomes import OncePerWindowAlerts, OutcomeRecorder
-from escalation.service import EscalationService
+from escalation.service import EscalationPorts, EscalationService
 
 if TYPE_CHECKING:
     from mypy_boto3_connect import ConnectClient
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_events import EventBridgeClient
     from mypy_boto3_sns import SNSClient
     from mypy_boto3_sqs import SQSClient
     from mypy_boto3_ssm import SSMClient
@@ -40,6 +44,7 @@ class Components:
     outcomes: OutcomeRecorder
     contact_center: ConnectContactCenter
     idempotency: DynamoDbIdempotency
+    ledger_queries: LedgerQueries
 
     def bind(self, context: LambdaContext) -> None:
         """Per invocation: bound retries and in-progress records by this invocation's time."""
@@ -54,7 +59,8 @@ class AwsClients:
     connect: ConnectClients  # by attempt budget
     sqs: "SQSClient"
     sns: "SNSClient"
-    dynamodb: "DynamoDBClient"
+    dynamodb: "DynamoDBClient"  # the idempotency table and the ledger
+    events: "EventBridgeClient"
     ssm: Callable[[], "SSMClient"]  # only when the routing rules live in SSM
 
 
@@ -72,6 +78,7 @@ def aws_clients(session: boto3.session.Session | None = None) -> AwsClients:
         sqs=shared.client("sqs"),
         sns=shared.client("sns"),
         dynamodb=shared.client("dynamodb", config=dynamodb_idempotency.CLIENT_CONFIG),
+        events=shared.client("events"),
         ssm=lambda: shared.client("ssm"),
     )
 
@@ -94,11 +101,16 @@ def build_components(config: Settings, clients: AwsClients) -> Components:
         transfer_pacer=Pacer(rate) if rate > 0 else None,
     )
     idempotency = DynamoDbIdempotency(clients.dynamodb, config.idempotency_table)
-    service = EscalationService(
+    ledger = DynamoDbLedger(clients.dynamodb, config.ledger_table, config.ledger_retention_days)
+    ports = EscalationPorts(
         contact_center=contact_center,
         routing_rules=_rules_loader(config, clients),
         idempotency=idempotency,
-        supervisor_group=config.supervisor_group,
+        ledger=ledger,
+        events=EventBridgeEvents(clients.events, config.event_bus_name, observability.event_not_published),
+    )
+    service = EscalationService(
+        ports, config.supervisor_group, on_attributes_failed=observability.attributes_not_written
     )
     alert_window = DynamoDbAlertWindow(
         clients.dynamodb, config.idempotency_table, config.alert_dedup_window_seconds
@@ -107,7 +119,8 @@ def build_components(config: Settings, clients: AwsClients) -> Components:
         SqsDeadLetters(clients.sqs, config.dlq_url),
         OncePerWindowAlerts(SnsAlerts(clients.sns, config.alert_topic_arn), alert_window),
     )
-    return Components(config, service, outcomes, contact_center, idempotency)
+    ledger_queries = LedgerQueries(contact_center, ledger, config.supervisor_group)
+    return Components(config, service, outcomes, contact_center, idempotency, ledger_queries)
 
 
 @cache

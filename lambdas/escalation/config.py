@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from escalation.contract import (
     DEFAULT_CALLER_USER_ID_CLAIM,
+    DEFAULT_LEDGER_RETENTION_DAYS,
     DEFAULT_ROUTING_RULES_FILE,
     DEFAULT_SUPERVISOR_GROUP,
     EnvVar,
@@ -36,6 +37,9 @@ class Settings:
     connect_max_attempts: int
     connect_transfer_rate: float  # calls/s for this environment; 0 = not paced
     routing_rules_cache_seconds: int
+    ledger_table: str
+    ledger_retention_days: int
+    event_bus_name: str  # where escalation events go
     alert_dedup_window_seconds: int = 86_400  # one alert per escalation and error code in this span
 
     @property
@@ -119,6 +123,11 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         routing_rules_cache_seconds=_integer(
             env, EnvVar.ROUTING_RULES_CACHE_SECONDS, default=300, low=0, high=86_400
         ),
+        ledger_table=_required(env, EnvVar.LEDGER_TABLE, "the escalation ledger DynamoDB table name"),
+        ledger_retention_days=_integer(
+            env, EnvVar.LEDGER_RETENTION_DAYS, default=DEFAULT_LEDGER_RETENTION_DAYS, low=1, high=36_500
+        ),
+        event_bus_name=env.get(EnvVar.EVENT_BUS_NAME, "").strip() or "default",
         alert_dedup_window_seconds=_integer(
             env, EnvVar.ALERT_DEDUP_WINDOW_SECONDS, default=86_400, low=0, high=7 * 86_400
         ),

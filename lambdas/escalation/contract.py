@@ -11,6 +11,19 @@ METRICS_NAMESPACE: Final = "ConnectEscalation"
 
 # The API route the agent desktop calls.
 API_PATH: Final = "/escalations"
+# The ledger's read routes, in API Gateway's path syntax.
+ESCALATION_PATH: Final = "/escalations/{escalationId}"
+CONTACT_ESCALATIONS_PATH: Final = "/contacts/{contactId}/escalations"
+
+# The escalation ledger table: one item per escalation, partitioned by contact chain.
+LEDGER_PARTITION_KEY: Final = "chainId"
+LEDGER_SORT_KEY: Final = "escalationId"
+LEDGER_ESCALATION_INDEX: Final = "byEscalationId"  # partition key LEDGER_SORT_KEY, all attributes
+LEDGER_TTL_ATTRIBUTE: Final = "expiresAt"
+DEFAULT_LEDGER_RETENTION_DAYS: Final = 400
+
+# The events the service publishes about its escalations (detail-types in domain/ledger.py).
+ESCALATION_EVENT_SOURCE: Final = "escalation.service"
 
 # The SLA-breach event, and the one EventBridge pattern that the deployed rule and the local bus match.
 SLA_BREACH_SOURCE: Final = "escalation.sla"
@@ -50,6 +63,9 @@ class EnvVar:
     # Seconds during which the same escalation failing for the same error code alerts only once
     # (default 86400; 0 alerts every time).
     ALERT_DEDUP_WINDOW_SECONDS: Final = "ALERT_DEDUP_WINDOW_SECONDS"
+    LEDGER_TABLE: Final = "LEDGER_TABLE"  # the escalation ledger's DynamoDB table
+    LEDGER_RETENTION_DAYS: Final = "LEDGER_RETENTION_DAYS"  # how long ledger items live (TTL)
+    EVENT_BUS_NAME: Final = "EVENT_BUS_NAME"  # where escalation events go (default: the default bus)
 
 
 DEFAULT_ROUTING_RULES_FILE: Final = "escalation/routing_rules.json"
@@ -69,6 +85,7 @@ class Metric:
     DECISION_ALERT: Final = "DecisionAlert"
     DECISION_DUPLICATE: Final = "DecisionDuplicate"
     CONNECT_ERROR: Final = "ConnectError"  # extra dimension ErrorCode (a bounded set)
+    EVENT_PUBLISH_FAILED: Final = "EscalationEventPublishFailed"  # the escalation itself stood
     TRANSFER_LATENCY: Final = "TransferLatency"  # milliseconds, one TransferContact call with its retries
 
 

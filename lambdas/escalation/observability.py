@@ -15,6 +15,7 @@ from escalation.contract import (
     TRIGGER_DIMENSION,
     Metric,
 )
+from escalation.domain.errors import ConnectCallFailed
 from escalation.domain.model import Status, Trigger
 from escalation.domain.policy import Decision, Failure
 
@@ -73,3 +74,18 @@ def count_connect_error(failure: Failure) -> None:
 def record_call_latency(operation: str, milliseconds: float) -> None:
     if operation == "TransferContact":
         metrics.add_metric(name=Metric.TRANSFER_LATENCY, unit=MetricUnit.Milliseconds, value=milliseconds)
+
+
+def event_not_published(detail_type: str, why: str) -> None:
+    """An escalation event was lost; the escalation stands."""
+    metrics.add_metric(name=Metric.EVENT_PUBLISH_FAILED, unit=MetricUnit.Count, value=1)
+    logger.warning("Escalation event not published", extra={"detail_type": detail_type, "why": why})
+
+
+def attributes_not_written(failure: ConnectCallFailed) -> None:
+    """The confirmed level could not be written on the new contact; the transfer and the ledger stand."""
+    count_connect_error(failure.kind)
+    logger.warning(
+        "Contact attributes not written after the transfer",
+        extra={"operation": failure.operation, "error_code": failure.error_code},
+    )

@@ -4,6 +4,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from escalation.domain.ledger import EscalationEvent, LedgerEntry
 from escalation.domain.model import Contact, Target
 
 
@@ -52,3 +53,20 @@ class IdempotentRunner(Protocol):
     """
 
     def run(self, key: str, operation: Callable[[], dict[str, Any]]) -> dict[str, Any]: ...
+
+
+class EscalationLedger(Protocol):
+    """The ledger of escalations per contact chain. A read or write that fails raises LedgerUnavailable."""
+
+    def chain(self, chain_id: str) -> list[LedgerEntry]: ...
+
+    def get(self, escalation_id: str) -> LedgerEntry | None: ...
+
+    def save(self, entry: LedgerEntry) -> None:
+        """Create the entry, or replace the stored entry of the same chain and escalation id."""
+
+
+class EscalationEvents(Protocol):
+    """Publishes what happened to an escalation. Never raises: a lost event must not fail an escalation."""
+
+    def publish(self, event: EscalationEvent, entry: LedgerEntry) -> None: ...

@@ -1,11 +1,13 @@
 """The escalation use case: pure Python over ports (no boto3), shared by both triggers."""
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 
 from escalation.domain.authorization import FORBIDDEN_MESSAGE, authorize, is_supervisor
 from escalation.domain.errors import ConnectCallFailed, EscalationRefused, IdempotencyKeyReused
 from escalation.domain.identity import client_token
+from escalation.domain.ledger import ChainHistory, EscalationEvent, LedgerEntry, LedgerStatus, new_entry
 from escalation.domain.model import (
     FINGERPRINT_KEY,
     Contact,
@@ -17,10 +19,14 @@ from escalation.domain.model import (
     TargetType,
     Trigger,
 )
-from escalation.domain.policy import Failure, Refusal
+from escalation.domain.policy import Decision, Failure, Refusal, decide, decide_refusal
 from escalation.domain.preflight import check_transferable
 from escalation.domain.routing import RoutingRules, choose_target, local_target
-from escalation.ports import ContactCenter, IdempotentRunner
+from escalation.ports import ContactCenter, EscalationEvents, EscalationLedger, IdempotentRunner
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -31,25 +37,65 @@ class _Plan:
     resuming: bool
 
 
+def _is_terminal_failure(failure: ConnectCallFailed) -> bool:
+    """A failure the error policy dead-letters or alerts on (not one that is retried)."""
+    return decide(failure.kind).decision in (Decision.DEAD_LETTER, Decision.ALERT)
+
+
+def _is_terminal_refusal(refusal: EscalationRefused, trigger: Trigger) -> bool:
+    verdict = decide_refusal(refusal.reason)
+    return verdict.alert or (trigger is Trigger.EVENT and verdict.event_decision is not None)
+
+
+def describe_known_contact(contact_center: ContactCenter, contact_id: str) -> Contact:
+    """DescribeContact, where a contact Connect does not know is a refusal (CONTACT_NOT_FOUND)."""
+    try:
+        return contact_center.describe_contact(contact_id)
+    except ConnectCallFailed as failure:
+        if failure.kind in (Failure.CONTACT_NOT_FOUND, Failure.TARGET_NOT_FOUND):
+            raise EscalationRefused(
+                Refusal.CONTACT_NOT_FOUND, "no such contact in the configured Connect instance"
+            ) from failure
+        raise
+
+
+@dataclass(frozen=True)
+class EscalationPorts:
+    """What the use case talks to: Connect, the routing rules, the idempotency store, the ledger, the bus."""
+
+    contact_center: ContactCenter
+    routing_rules: Callable[[], RoutingRules]
+    idempotency: IdempotentRunner
+    ledger: EscalationLedger
+    events: EscalationEvents
+
+
 class EscalationService:
     def __init__(
         self,
-        contact_center: ContactCenter,
-        routing_rules: Callable[[], RoutingRules],
-        idempotency: IdempotentRunner,
+        ports: EscalationPorts,
         supervisor_group: str,
+        *,
+        on_attributes_failed: Callable[[ConnectCallFailed], None] = lambda _failure: None,
+        clock: Callable[[], datetime] = _utc_now,
     ) -> None:
-        self._connect = contact_center
-        self._routing_rules = routing_rules
-        self._idempotency = idempotency
+        """`on_attributes_failed`: told when the confirmed values could not be written on the contact
+        (the transfer stands; the ledger holds the truth)."""
+        self._connect = ports.contact_center
+        self._routing_rules = ports.routing_rules
+        self._idempotency = ports.idempotency
         self._supervisor_group = supervisor_group
+        self._ledger = ports.ledger
+        self._events = ports.events
+        self._on_attributes_failed = on_attributes_failed
+        self._clock = clock
 
     def escalate(self, request: EscalationRequest) -> EscalationResult:
         """Escalate once per escalation id; a repeat answers the first result.
 
-        Raises EscalationRefused, ConnectCallFailed, EscalationInProgress or IdempotencyStoreUnavailable
-        (none of them is remembered, so a later retry runs again), or IdempotencyKeyReused when the
-        request's key first came with another request.
+        Raises EscalationRefused, ConnectCallFailed, EscalationInProgress, IdempotencyStoreUnavailable
+        or LedgerUnavailable (none of them is remembered, so a later retry runs again), or
+        IdempotencyKeyReused when the request's key first came with another request.
         """
         known_contact: Contact | None = None
         if request.trigger is Trigger.API:
@@ -80,16 +126,55 @@ class EscalationService:
 
     def _escalate_once(self, request: EscalationRequest, known_contact: Contact | None) -> EscalationResult:
         contact = known_contact or self._describe(request.contact_id)
-        resuming = contact.last_escalation_id == request.escalation_id
+        history = ChainHistory.of(contact.initial_contact_id, self._ledger.chain(contact.initial_contact_id))
+        own = history.find(request.escalation_id)
+        if own is not None and own.status is LedgerStatus.TRANSFERRED:
+            # The ledger outlives the idempotency record: a late repeat still moves nothing.
+            return self._result(own, Status.ALREADY_TRANSFERRED)
+        entry = own or new_entry(request, contact, self._clock())
         try:
-            check_transferable(contact, resuming=resuming)
+            plan = self._plan(request, contact, history, entry)
         except EscalationRefused as refusal:
             if refusal.reason is Refusal.CONTACT_ENDED and request.trigger is Trigger.EVENT:
-                return self._skipped(request, contact)
+                return self._skipped(entry, history)
+            self._settle(
+                entry,
+                LedgerStatus.REFUSED,
+                refusal.reason.value,
+                _is_terminal_refusal(refusal, request.trigger),
+            )
             raise
+        except ConnectCallFailed as failure:
+            self._settle(entry, LedgerStatus.FAILED, failure.error_code, _is_terminal_failure(failure))
+            raise
+        # Recorded before the transfer: a retry after a crash between the transfer and the bookkeeping
+        # finds it and replays the same transfer with the same ClientToken.
+        pending = replace(
+            entry,
+            status=LedgerStatus.PENDING,
+            level=plan.level,
+            target=plan.target,
+            fell_back=plan.fell_back,
+            updated_at=self._clock().isoformat(),
+        )
+        self._ledger.save(pending)
+        return self._transfer(request, contact, history, pending, plan)
 
-        # A retry of this very escalation keeps the level its first attempt recorded.
-        level = contact.escalation_level if resuming else contact.escalation_level + 1
+    def _plan(
+        self, request: EscalationRequest, contact: Contact, history: ChainHistory, entry: LedgerEntry
+    ) -> _Plan:
+        # An unfinished attempt of this very escalation (a crash, or a failure whose effect is unknown)
+        # keeps its level and target, so that Connect recognises its ClientToken.
+        resuming = (
+            entry.status in (LedgerStatus.PENDING, LedgerStatus.FAILED)
+            and entry.level is not None
+            and entry.target is not None
+        )
+        check_transferable(contact, history.transfer_count, resuming=resuming)
+        if resuming and entry.target is not None and entry.level is not None:
+            return _Plan(entry.target, entry.level, entry.fell_back, resuming=True)
+
+        level = history.level + 1
         rule = self._routing_rules().find(request.reason, contact, level)
         requested = local_target(request.requested_target, contact.instance_arn)
         target, fallback = choose_target(rule, requested, request.reason)
@@ -103,55 +188,63 @@ class EscalationService:
                     "the target agent is not available and no fallback queue is set",
                 )
             target, fell_back = fallback, True
-
-        if not resuming:
-            # Written before the transfer: the new contact inherits them, and a retry after a crash
-            # between transfer and bookkeeping recognises its own escalation (see check_transferable).
-            self._connect.update_attributes(contact.contact_id, self._attributes(request, contact, level))
-        return self._transfer(request, contact, _Plan(target, level, fell_back, resuming))
+        return _Plan(target, level, fell_back, resuming=False)
 
     def _describe(self, contact_id: str) -> Contact:
-        try:
-            return self._connect.describe_contact(contact_id)
-        except ConnectCallFailed as failure:
-            if failure.kind in (Failure.CONTACT_NOT_FOUND, Failure.TARGET_NOT_FOUND):
-                raise EscalationRefused(
-                    Refusal.CONTACT_NOT_FOUND, "no such contact in the configured Connect instance"
-                ) from failure
-            raise
+        return describe_known_contact(self._connect, contact_id)
 
-    def _transfer(self, request: EscalationRequest, contact: Contact, plan: _Plan) -> EscalationResult:
+    def _transfer(
+        self,
+        request: EscalationRequest,
+        contact: Contact,
+        history: ChainHistory,
+        pending: LedgerEntry,
+        plan: _Plan,
+    ) -> EscalationResult:
         try:
             receipt = self._connect.transfer(
                 contact.contact_id, plan.target, client_token(request.escalation_id)
             )
         except ConnectCallFailed as failure:
             if failure.kind is Failure.IDEMPOTENCY_CONFLICT:
-                return EscalationResult(
-                    request.escalation_id,
-                    Status.ALREADY_TRANSFERRED,
-                    contact.contact_id,
-                    plan.level,
-                    plan.target,
-                    fell_back_to_queue=plan.fell_back,
-                )
+                done = self._settle(pending, LedgerStatus.TRANSFERRED, failure.error_code, publish=True)
+                return self._result(done, Status.ALREADY_TRANSFERRED)
             if failure.kind is Failure.INVALID_REQUEST and (contact.ended or self._has_ended(contact)):
                 # The contact ended after our check (another escalation moved it, an agent closed it),
                 # or, when resuming, our earlier attempt never took effect: there is nothing to move.
                 if request.trigger is Trigger.EVENT:
-                    return self._skipped(request, contact)
-                raise EscalationRefused(Refusal.CONTACT_ENDED, "the contact has ended") from failure
+                    return self._skipped(pending, history)
+                refusal = EscalationRefused(Refusal.CONTACT_ENDED, "the contact has ended")
+                self._settle(
+                    pending,
+                    LedgerStatus.REFUSED,
+                    refusal.reason.value,
+                    _is_terminal_refusal(refusal, request.trigger),
+                )
+                raise refusal from failure
+            self._settle(pending, LedgerStatus.FAILED, failure.error_code, _is_terminal_failure(failure))
             raise
-        return EscalationResult(
-            escalation_id=request.escalation_id,
-            status=Status.TRANSFERRED,
-            contact_id=contact.contact_id,
-            level=plan.level,
-            target=plan.target,
-            new_contact_id=receipt.new_contact_id,
-            new_contact_arn=receipt.new_contact_arn,
-            fell_back_to_queue=plan.fell_back,
+        done = self._settle(
+            pending, LedgerStatus.TRANSFERRED, None, publish=True, new_contact_id=receipt.new_contact_id
         )
+        if receipt.new_contact_id:
+            self._write_attributes(receipt.new_contact_id, done, history.transfer_count + 1)
+        # The ledger keeps the new contact's id; its ARN is only answered.
+        return replace(self._result(done, Status.TRANSFERRED), new_contact_arn=receipt.new_contact_arn)
+
+    def _settle(
+        self,
+        entry: LedgerEntry,
+        status: LedgerStatus,
+        error_code: str | None,
+        publish: bool,
+        **changes: str | None,
+    ) -> LedgerEntry:
+        settled = entry.settled(status, self._clock(), error_code, **changes)
+        self._ledger.save(settled)
+        if publish:
+            self._events.publish(_EVENT_OF_STATUS[status], settled)
+        return settled
 
     def _has_ended(self, contact: Contact) -> bool:
         try:
@@ -159,21 +252,45 @@ class EscalationService:
         except ConnectCallFailed:
             return False  # keep the original failure: we could not learn more
 
-    @staticmethod
-    def _skipped(request: EscalationRequest, contact: Contact) -> EscalationResult:
-        return EscalationResult(
-            request.escalation_id, Status.SKIPPED, contact.contact_id, contact.escalation_level
-        )
+    def _skipped(self, entry: LedgerEntry, history: ChainHistory) -> EscalationResult:
+        self._settle(entry, LedgerStatus.SKIPPED, Refusal.CONTACT_ENDED.value, publish=True)
+        return EscalationResult(entry.escalation_id, Status.SKIPPED, entry.contact_id, history.level)
+
+    def _write_attributes(self, contact_id: str, entry: LedgerEntry, transfer_count: int) -> None:
+        """The confirmed level and count, on the contact the transfer created, for its agent to see.
+
+        Written only after Connect confirmed the transfer, so a failed attempt leaves no false level.
+        """
+        attributes = {
+            ContactAttribute.LEVEL: str(entry.level),
+            ContactAttribute.REASON: entry.reason,
+            ContactAttribute.ESCALATION_ID: entry.escalation_id,
+            ContactAttribute.TRANSFER_COUNT: str(transfer_count),
+            ContactAttribute.TRIGGER: entry.trigger.value,
+        }
+        if entry.note:
+            attributes[ContactAttribute.NOTE] = entry.note
+        try:
+            self._connect.update_attributes(contact_id, attributes)
+        except ConnectCallFailed as failure:
+            self._on_attributes_failed(failure)
 
     @staticmethod
-    def _attributes(request: EscalationRequest, contact: Contact, level: int) -> dict[str, str]:
-        attributes = {
-            ContactAttribute.LEVEL: str(level),
-            ContactAttribute.REASON: request.reason,
-            ContactAttribute.ESCALATION_ID: request.escalation_id,
-            ContactAttribute.TRANSFER_COUNT: str(contact.transfer_count + 1),
-            ContactAttribute.TRIGGER: request.trigger.value,
-        }
-        if request.note:
-            attributes[ContactAttribute.NOTE] = request.note
-        return attributes
+    def _result(entry: LedgerEntry, status: Status) -> EscalationResult:
+        return EscalationResult(
+            escalation_id=entry.escalation_id,
+            status=status,
+            contact_id=entry.contact_id,
+            level=entry.level or 0,
+            target=entry.target,
+            new_contact_id=entry.new_contact_id,
+            fell_back_to_queue=entry.fell_back,
+        )
+
+
+_EVENT_OF_STATUS = {
+    LedgerStatus.TRANSFERRED: EscalationEvent.TRANSFERRED,
+    LedgerStatus.FAILED: EscalationEvent.FAILED,
+    LedgerStatus.REFUSED: EscalationEvent.FAILED,
+    LedgerStatus.SKIPPED: EscalationEvent.SKIPPED,
+}

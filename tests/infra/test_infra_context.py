@@ -51,6 +51,8 @@ def test_only_the_instance_id_is_required_and_defaults_reserve_five_environments
     assert config.supervisor_group == contract.DEFAULT_SUPERVISOR_GROUP
     assert config.caller_user_id_claim == contract.DEFAULT_CALLER_USER_ID_CLAIM
     assert not config.routing_rules_parameter
+    assert config.audit_retention_days == 400
+    assert config.bus_name == "default"
 
 
 @pytest.mark.parametrize(
@@ -64,6 +66,8 @@ def test_only_the_instance_id_is_required_and_defaults_reserve_five_environments
         ("desktopOrigin", "http://insecure.example"),
         ("transferEnvironments", "0"),
         ("userPoolClientIds", "a,b"),
+        ("auditRetentionDays", "0"),
+        ("auditRetentionDays", "a year"),
     ],
 )
 def test_bad_optional_values_are_rejected(key: str, value: str) -> None:

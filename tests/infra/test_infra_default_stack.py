@@ -114,6 +114,9 @@ def test_function_environment_names_every_resource_and_setting_the_handler_reads
         contract.EnvVar.SUPERVISOR_GROUP,
         contract.EnvVar.CONNECT_TRANSFER_RATE,
         contract.EnvVar.CALLER_CLIENT_IDS,
+        contract.EnvVar.LEDGER_TABLE,
+        contract.EnvVar.LEDGER_RETENTION_DAYS,
+        contract.EnvVar.EVENT_BUS_NAME,
         "POWERTOOLS_SERVICE_NAME",
         "POWERTOOLS_METRICS_NAMESPACE",
         "POWERTOOLS_LOG_LEVEL",
@@ -133,6 +136,9 @@ def test_function_environment_names_every_resource_and_setting_the_handler_reads
     assert env[contract.EnvVar.IDEMPOTENCY_TABLE] == {
         "Ref": synth.logical_id(synth.stack.storage.idempotency_table)
     }
+    assert env[contract.EnvVar.LEDGER_TABLE] == {"Ref": synth.logical_id(synth.stack.storage.ledger_table)}
+    assert env[contract.EnvVar.LEDGER_RETENTION_DAYS] == "400"
+    assert env[contract.EnvVar.EVENT_BUS_NAME] == "default"
     # Only ID tokens issued to the created pool's desktop client are accepted.
     client_id, _ = synth.one("AWS::Cognito::UserPoolClient")
     assert env[contract.EnvVar.CALLER_CLIENT_IDS] == {"Ref": client_id}
@@ -180,6 +186,7 @@ def test_function_handler_is_importable_from_the_staged_asset(synth: Synth) -> N
         contract.EnvVar.DLQ_URL: "https://sqs.eu-west-1.amazonaws.com/123456789012/dlq",
         contract.EnvVar.ALERT_TOPIC_ARN: "arn:aws:sns:eu-west-1:123456789012:alerts",
         contract.EnvVar.IDEMPOTENCY_TABLE: "idempotency",
+        contract.EnvVar.LEDGER_TABLE: "ledger",
         contract.EnvVar.CALLER_CLIENT_IDS: "desktopclient",
     }
     variables = function["Properties"]["Environment"]["Variables"]
@@ -242,14 +249,22 @@ def test_iam_data_plane_grants_are_scoped_to_this_stack(synth: Synth) -> None:
         for action in as_list(statement["Action"]):
             by_action.setdefault(action, []).extend(as_list(statement["Resource"]))
     table = getatt_arn(synth.logical_id(st.storage.idempotency_table))
-    for action in ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"):
+    ledger = getatt_arn(synth.logical_id(st.storage.ledger_table))
+    ledger_index = {"Fn::Join": ["", [ledger, f"/index/{contract.LEDGER_ESCALATION_INDEX}"]]}
+    for action in ("dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"):
         assert by_action[action] == [table]
+    assert by_action["dynamodb:PutItem"] == [table, ledger, ledger_index]
+    assert by_action["dynamodb:Query"] == [ledger, ledger_index]
     assert not {a for a in by_action if a.startswith("dynamodb:")} - {
         "dynamodb:GetItem",
         "dynamodb:PutItem",
         "dynamodb:UpdateItem",
         "dynamodb:DeleteItem",
+        "dynamodb:Query",
     }
+    assert [rendered(r) for r in by_action["events:PutEvents"]] == [
+        "arn:<AWS::Partition>:events:<AWS::Region>:<AWS::AccountId>:event-bus/default"
+    ]
     assert by_action["sqs:SendMessage"] == [getatt_arn(synth.logical_id(st.storage.dlq))]
     assert by_action["sns:Publish"] == [{"Ref": synth.logical_id(st.alerts.topic)}]
     key = getatt_arn(synth.logical_id(st.storage.key))
@@ -282,6 +297,31 @@ def test_idempotency_table_is_on_demand_with_ttl_pitr_and_the_stack_key(synth: S
                 "KMSMasterKeyId": getatt_arn(synth.logical_id(synth.stack.storage.key)),
             },
         },
+    )
+
+
+def test_ledger_table_is_keyed_by_chain_indexed_by_escalation_retained_with_ttl_and_pitr(
+    synth: Synth,
+) -> None:
+    ledger = synth.stack.storage.ledger_table
+    assert_retained(synth, ledger)
+    props = synth.raw["Resources"][synth.logical_id(ledger)]["Properties"]
+    assert props["KeySchema"] == [
+        {"AttributeName": "chainId", "KeyType": "HASH"},
+        {"AttributeName": "escalationId", "KeyType": "RANGE"},
+    ]
+    assert props["GlobalSecondaryIndexes"] == [
+        {
+            "IndexName": contract.LEDGER_ESCALATION_INDEX,
+            "KeySchema": [{"AttributeName": "escalationId", "KeyType": "HASH"}],
+            "Projection": {"ProjectionType": "ALL"},
+        }
+    ]
+    assert props["BillingMode"] == "PAY_PER_REQUEST"
+    assert props["TimeToLiveSpecification"] == {"AttributeName": "expiresAt", "Enabled": True}
+    assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert props["SSESpecification"]["KMSMasterKeyId"] == getatt_arn(
+        synth.logical_id(synth.stack.storage.key)
     )
 
 
@@ -398,6 +438,25 @@ def test_post_escalations_needs_a_cognito_token_and_a_valid_body(synth: Synth) -
     )
     # No CORS configured: no unauthenticated methods at all.
     assert all(m["Properties"]["AuthorizationType"] == "COGNITO_USER_POOLS" for m in methods.values())
+
+
+def test_the_ledger_read_routes_need_a_cognito_token_and_their_path_parameter(synth: Synth) -> None:
+    authorizer_id, _ = synth.one("AWS::ApiGateway::Authorizer")
+    validator_id, _ = synth.one("AWS::ApiGateway::RequestValidator")
+    resources = synth.resources("AWS::ApiGateway::Resource")
+    gets = [m["Properties"] for m in synth.resources("AWS::ApiGateway::Method").values()]
+    gets = [m for m in gets if m["HttpMethod"] == "GET"]
+    parts = {logical_id: r["Properties"]["PathPart"] for logical_id, r in resources.items()}
+    assert sorted(parts[m["ResourceId"]["Ref"]] for m in gets) == ["escalations", "{escalationId}"]
+    assert sorted(tuple(m["RequestParameters"]) for m in gets) == [
+        ("method.request.path.contactId",),
+        ("method.request.path.escalationId",),
+    ]
+    for method in gets:
+        assert method["AuthorizationType"] == "COGNITO_USER_POOLS"
+        assert method["AuthorizerId"] == {"Ref": authorizer_id}
+        assert method["RequestValidatorId"] == {"Ref": validator_id}
+        assert method["Integration"]["Type"] == "AWS_PROXY"
 
 
 def test_stage_has_access_logs_throttling_and_tracing(synth: Synth) -> None:
@@ -561,6 +620,7 @@ def test_dashboard_shows_the_service_metrics(synth: Synth) -> None:
         contract.Metric.DECISION_DUPLICATE,
         contract.Metric.CONNECT_ERROR,
         contract.Metric.TRANSFER_LATENCY,
+        contract.Metric.EVENT_PUBLISH_FAILED,
     ):
         assert name in body, name
 

@@ -50,6 +50,7 @@ def synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
         "reservedConcurrency": "3",
         "transferQuota": "6",
         "supervisorGroup": "cc-supervisors",
+        "auditRetentionDays": "730",
     }
     return synthesize(context, tmp_path_factory.mktemp("cdk-options"))
 
@@ -128,6 +129,25 @@ def test_rule_listens_on_the_configured_bus(synth: Synth) -> None:
     _, rule = synth.one("AWS::Events::Rule")
     assert rule["Properties"]["EventBusName"] == "contact-center"
     assert rule["Properties"]["EventPattern"] == contract.SLA_BREACH_EVENT_PATTERN
+
+
+def test_escalation_events_go_to_the_configured_bus_only(synth: Synth) -> None:
+    _, function = synth.one("AWS::Lambda::Function")
+    assert (
+        function["Properties"]["Environment"]["Variables"][contract.EnvVar.EVENT_BUS_NAME] == "contact-center"
+    )
+    grants = [
+        rendered(resource)
+        for statement in statements(synth)
+        if "events:PutEvents" in as_list(statement["Action"])
+        for resource in as_list(statement["Resource"])
+    ]
+    assert grants == ["arn:<AWS::Partition>:events:<AWS::Region>:<AWS::AccountId>:event-bus/contact-center"]
+
+
+def test_audit_retention_days_sets_the_ledgers_retention(synth: Synth) -> None:
+    _, function = synth.one("AWS::Lambda::Function")
+    assert function["Properties"]["Environment"]["Variables"][contract.EnvVar.LEDGER_RETENTION_DAYS] == "730"
 
 
 def test_alert_email_is_subscribed_to_the_topic(synth: Synth) -> None:

@@ -24,7 +24,7 @@ import boto3
 
 from escalation.contract import API_PATH, SLA_BREACH_DETAIL_TYPE, SLA_BREACH_SOURCE
 from escalation.domain.identity import escalation_id
-from local.api import make_dev_token
+from local.dev_tokens import make_dev_token
 from local.lambda_stdout import emf_samples
 from local.stack import INSTANCE_ID, LocalStack, StackOptions
 from tests.aws_isolation import isolated_aws_env

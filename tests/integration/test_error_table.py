@@ -11,10 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
+from escalation.adapters.dynamodb_ledger import DynamoDbLedger
+from escalation.domain.ledger import LedgerEntry, LedgerStatus
+from escalation.domain.model import Target, TargetType, Trigger
 from local.connect_emulator import AccessRule, FaultPlan, QuotaPlan
 from local.connect_emulator.testing import connect_client
 from local.stack import INSTANCE_ID, LocalStack
@@ -77,20 +81,17 @@ def assert_destination_record(stack: LocalStack, contact_id: str, event_id: str,
 
 
 def _transfer_taken_elsewhere(stack: LocalStack, contact: str, reason: str) -> None:
-    """An earlier attempt of this escalation wrote its attributes and transferred with its ClientToken,
-    to another queue (say the routing rules changed since), then crashed before its bookkeeping."""
+    """An earlier attempt of this escalation recorded its plan in the ledger, then its ClientToken took a
+    transfer to another queue than planned (say the routing rules changed in between), and it crashed
+    before its bookkeeping."""
     token = event_escalation_id(contact, reason)
-    plain = connect_client(stack.connect.endpoint_url)
-    plain.update_contact_attributes(
-        InstanceId=INSTANCE_ID,
-        InitialContactId=contact,
-        Attributes={
-            "escalationId": token,
-            "escalationLevel": "1",
-            "escalationReason": reason,
-            "escalationTransferCount": "1",
-        },
+    at = datetime.now(UTC).isoformat()
+    planned = Target(TargetType.QUEUE, "queue-tier2", "flow-transfer-to-queue")
+    pending = LedgerEntry(
+        contact, token, contact, Trigger.API, reason, "alice", LedgerStatus.PENDING, at, at, 1, planned
     )
+    DynamoDbLedger(stack.aws.dynamodb(), stack.aws.ledger_table, retention_days=1).save(pending)
+    plain = connect_client(stack.connect.endpoint_url)
     plain.transfer_contact(
         InstanceId=INSTANCE_ID,
         ContactId=contact,

@@ -13,7 +13,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from escalation.contract import API_PATH
-from local.api import ApiOptions, LocalApi, authorizer_claims, make_dev_token, parse_dev_token
+from local.api import ApiOptions, LocalApi
+from local.dev_tokens import authorizer_claims, make_dev_token, parse_dev_token
 from local.lambda_context import FunctionConfig
 from tests.local.helpers import RecordingHandler
 

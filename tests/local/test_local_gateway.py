@@ -16,7 +16,8 @@ from pydantic import ValidationError
 from escalation.contract import API_PATH
 from escalation.triggers.api_models import EscalationBody
 from infra.gateway_responses import THROTTLE_BURST, THROTTLE_RATE, answer_headers, gateway_answer
-from local.api import ApiOptions, LocalApi, make_dev_token
+from local.api import ApiOptions, LocalApi
+from local.dev_tokens import make_dev_token
 from local.gateway import MAX_PAYLOAD_BYTES, RequestModel
 from tests.local.helpers import RecordingHandler
 

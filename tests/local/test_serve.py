@@ -273,6 +273,8 @@ def test_every_banner_command_runs_and_does_what_it_says(serve: Serve) -> None:
         (f'Bearer $TOKEN"{CURL_BODY}{first_contact(serve, "TASK")}', transferred_to("queue-tier2")),
         (f'Bearer $SUPERVISOR_TOKEN"{CURL_BODY}', transferred_to("queue-tier2")),
         (f'Bearer $TOKEN"{CURL_BODY}{first_contact(serve, "VOICE")}', refused("CHANNEL_NOT_TRANSFERABLE")),
+        ("/escalations/", read_back("TRANSFERRED")),
+        ("/contacts/", chain_read_back(first_contact(serve, "TASK"))),
         ("local.send_event events/sla-breach.json", breach_transferred),
         ("local.send_event events/sla-breach-foreign-instance.json", foreign_instance_dead_lettered),
         ("tools.redrive --dry-run", prints("FOREIGN_INSTANCE")),
@@ -309,6 +311,22 @@ def dlq_listing(serve: Serve) -> str:
 
 def first_contact(serve: Serve, channel: str) -> str:
     return next(contact_id for contact_id, ch, *_ in banner_contacts(serve.banner) if ch == channel)
+
+
+def read_back(status: str) -> Callable[[str], None]:
+    def check(out: str) -> None:
+        assert json.loads(out)["status"] == status, out
+
+    return check
+
+
+def chain_read_back(contact_id: str) -> Callable[[str], None]:
+    def check(out: str) -> None:
+        answer = json.loads(out)
+        assert answer["chainId"] == contact_id, answer
+        assert [entry["status"] for entry in answer["escalations"]] == ["TRANSFERRED"], answer
+
+    return check
 
 
 def no_output(out: str) -> None:

@@ -3,8 +3,8 @@
     python -m tests.reliability.crash_handler MODE EVENT_FILE TIMEOUT_SECONDS
 
 The environment is the stack's (endpoints, table, DLQ, rules), inherited from the test process. MODE:
-  before_transfer   exit after the contact's attributes were written, before TransferContact
-  after_transfer    exit right after TransferContact took effect, before the idempotency record completes
+  before_transfer   exit after the PENDING ledger entry was written, before TransferContact
+  after_transfer    exit right after TransferContact took effect, before the ledger and idempotency record
   before_save       exit in place of Powertools' save_success (the result is never stored)
   none              no crash: print the handler's result as the last line
 A crash exits with status CRASHED, as a Lambda execution environment killed mid-invocation would.

@@ -9,7 +9,7 @@ import json
 import pytest
 
 from infra.gateway_responses import gateway_answer
-from local.api import make_dev_token
+from local.dev_tokens import make_dev_token
 from local.stack import LocalStack
 from tests.integration.support import (
     ALICE,

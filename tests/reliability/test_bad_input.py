@@ -74,7 +74,7 @@ def test_api_fuzzed_from_the_openapi_document(case: Any, stack: LocalStack) -> N
     # The document declares bearer auth, so generated cases carry a random token: use a valid one (a
     # gateway 401 is the gateway's own answer, not the handler's; test_authorization covers it).
     case.headers = {**(case.headers or {}), **AUTH}
-    if case.method.upper() != "POST":
+    if case.method.upper() != case.operation.method.upper():
         # Other methods (schemathesis' unsupported-method probes) are answered by API Gateway itself,
         # never by the handler; the local gateway answers 403, or http.server's 501 for TRACE.
         return

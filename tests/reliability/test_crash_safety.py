@@ -21,9 +21,10 @@ import boto3
 import pytest
 
 from escalation.contract import API_PATH, SLA_BREACH_DETAIL_TYPE, SLA_BREACH_SOURCE
-from local.api import ApiRoute, build_rest_event, parse_dev_token
+from local.api import ApiRoute, build_rest_event
 from local.connect_emulator import ContactRef, PolicySeed
 from local.connect_emulator.testing import connect_client
+from local.dev_tokens import parse_dev_token
 from local.http_service import HttpRequest
 from local.stack import INSTANCE_ID, LocalStack, deployed_policy
 from tests.integration.support import (
@@ -89,6 +90,17 @@ def breach_event(contact: str) -> dict[str, Any]:
     }
 
 
+def assert_ledger_brought_up_to_date(stack: LocalStack, contact: str, new_contact_id: str) -> None:
+    """The crashed attempt left a PENDING entry; the replay made it the one confirmed transfer."""
+    [done] = stack.ledger(contact)
+    assert done.status.value == "TRANSFERRED", done
+    assert done.new_contact_id == new_contact_id
+    assert done.level == 1
+    # The confirmed values are on the contact the transfer created, for its agent to see.
+    attributes = stack.connect.get_contact(ContactRef(INSTANCE_ID, new_contact_id))["attributes"]
+    assert (attributes["escalationLevel"], attributes["escalationTransferCount"]) == ("1", "1")
+
+
 def invoke_until_done(stack: LocalStack, event: dict[str, Any], deadline: float = 30.0) -> dict[str, Any]:
     """Invoke synchronously until the crashed invocation's INPROGRESS record has expired."""
     lam = boto3.client("lambda")
@@ -127,6 +139,7 @@ def test_api_crash_after_the_transfer_then_replay_answers_the_same_transfer(
     assert answer.body["newContactId"] == entry["new_contact_id"]
     assert {a.error for a in seen[:-1]} <= {"ESCALATION_IN_PROGRESS"}
     assert len(transfers_of(stack, contact)) == 1
+    assert_ledger_brought_up_to_date(stack, contact, entry["new_contact_id"])
 
 
 @pytest.mark.parametrize("mode", ["after_transfer", "before_save"])
@@ -142,11 +155,17 @@ def test_event_crash_after_the_transfer_then_replay_transfers_nothing_more(
     [entry] = transfers_of(stack, contact)
     assert entry["client_token"] == event_escalation_id(contact)
     result = invoke_until_done(stack, event)
-    # The replay repeats TransferContact with the same client token: Connect answers the first transfer.
-    assert (result["status"], result["level"]) == ("TRANSFERRED", 1), result
+    if mode == "after_transfer":
+        # The ledger still says PENDING: the replay repeats TransferContact with the same client token
+        # and Connect answers the first transfer.
+        assert (result["status"], result["level"]) == ("TRANSFERRED", 1), result
+    else:
+        # The ledger had recorded the transfer before the crash: the replay answers from it.
+        assert (result["status"], result["level"]) == ("ALREADY_TRANSFERRED", 1), result
     assert result["newContactId"] == entry["new_contact_id"]
     assert len(transfers_of(stack, contact)) == 1
     assert stack.dlq_records() == []
+    assert_ledger_brought_up_to_date(stack, contact, entry["new_contact_id"])
 
 
 def test_event_crash_before_the_transfer_then_replay_transfers_once(
@@ -159,13 +178,20 @@ def test_event_crash_before_the_transfer_then_replay_transfers_once(
 
     assert crashed.returncode == CRASHED, crashed.stderr[-2000:]
     assert transfers_of(stack, contact) == []
-    # The attributes were written: the replay resumes the same escalation at the same level.
+    # The ledger holds the planned escalation; the contact carries no level that nothing earned.
+    [pending] = stack.ledger(contact)
+    assert (pending.escalation_id, pending.status.value, pending.level) == (
+        event_escalation_id(contact),
+        "PENDING",
+        1,
+    )
     attributes = stack.connect.get_contact(ContactRef(INSTANCE_ID, contact))["attributes"]
-    assert attributes["escalationId"] == event_escalation_id(contact)
+    assert "escalationLevel" not in attributes
     result = invoke_until_done(stack, event)
     assert (result["status"], result["level"]) == ("TRANSFERRED", 1)
     [entry] = transfers_of(stack, contact)
     assert entry["new_contact_id"] == result["newContactId"]
+    assert_ledger_brought_up_to_date(stack, contact, entry["new_contact_id"])
 
 
 def test_event_crash_before_the_transfer_of_a_contact_that_then_ended_is_skipped(
@@ -188,6 +214,7 @@ def test_event_crash_before_the_transfer_of_a_contact_that_then_ended_is_skipped
     assert result["status"] == "SKIPPED", result
     assert transfers_of(stack, contact) == []
     assert stack.dlq_records() == []
+    assert [e.status.value for e in stack.ledger(contact)] == ["SKIPPED"]
 
 
 def test_the_wrapper_without_a_crash_runs_the_real_handler(stack: LocalStack, tmp_path: Path) -> None:

@@ -130,6 +130,21 @@ def sla_event(
     }
 
 
+def api_get_event(
+    resource: str, path_parameters: dict[str, str], *, claims: dict[str, Any] | None = _UNSET
+) -> dict[str, Any]:
+    """A REST API (v1) Lambda proxy event for a GET route, e.g. resource "/escalations/{escalationId}"."""
+    path = resource.format(**path_parameters)
+    event = api_event(claims=claims)
+    event.update(
+        resource=resource, path=path, httpMethod="GET", body=None, pathParameters=dict(path_parameters)
+    )
+    for headers in (event["headers"], event["multiValueHeaders"]):
+        headers.pop("Content-Type")
+    event["requestContext"].update(resourcePath=resource, httpMethod="GET", path=f"/prod{path}")
+    return event
+
+
 def contact(
     contact_id: str = CONTACT_ID,
     *,
@@ -138,12 +153,13 @@ def contact(
     agent_id: str | None = AGENT_ID,
     queue_id: str | None = "queue-tier1",
     attributes: dict[str, str] | None = None,
+    initial_contact_id: str | None = None,
 ) -> dict[str, Any]:
     """A DescribeContact response."""
     body: dict[str, Any] = {
         "Id": contact_id,
         "Arn": f"{INSTANCE_ARN}/contact/{contact_id}",
-        "InitialContactId": contact_id,
+        "InitialContactId": initial_contact_id or contact_id,
         "Channel": channel,
         "InitiationMethod": "API",
         "InitiationTimestamp": datetime(2024, 5, 1, 11, 0, tzinfo=UTC),

@@ -24,7 +24,15 @@ from escalation.contract import EnvVar
 from local.aws import ISOLATION_UNSET, isolated_env
 from tests.unit.builders import CLIENT_ID, INSTANCE_ID, REGION
 from tests.unit.fakes import FakeLambdaContext
-from tests.unit.harness import DLQ_NAME, IDEMPOTENCY_TABLE, TOPIC_NAME, AwsWorld, ConnectStub
+from tests.unit.harness import (
+    DLQ_NAME,
+    EVENT_BUS,
+    IDEMPOTENCY_TABLE,
+    LEDGER_TABLE,
+    TOPIC_NAME,
+    AwsWorld,
+    ConnectStub,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -62,6 +70,8 @@ def handler_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, st
         EnvVar.DLQ_URL: f"https://sqs.{REGION}.amazonaws.com/123456789012/{DLQ_NAME}",
         EnvVar.ALERT_TOPIC_ARN: f"arn:aws:sns:{REGION}:123456789012:{TOPIC_NAME}",
         EnvVar.IDEMPOTENCY_TABLE: IDEMPOTENCY_TABLE,
+        EnvVar.LEDGER_TABLE: LEDGER_TABLE,
+        EnvVar.EVENT_BUS_NAME: EVENT_BUS,
         EnvVar.CALLER_CLIENT_IDS: CLIENT_ID,
         EnvVar.CONNECT_MAX_ATTEMPTS: "1",
         "POWERTOOLS_SERVICE_NAME": "escalation",

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from botocore.exceptions import EndpointConnectionError
 
-from escalation.domain.errors import ConnectCallFailed
+from escalation.domain.errors import ConnectCallFailed, LedgerUnavailable
+from escalation.domain.ledger import EscalationEvent, LedgerEntry, LedgerStatus
 from escalation.domain.model import REPLAYED_MARKER, Contact, Target
 from escalation.domain.policy import Failure
 from escalation.ports import TransferReceipt
@@ -107,7 +108,12 @@ class FakeContactCenter:
     def transfer(self, contact_id: str, target: Target, client_token: str) -> TransferReceipt:
         self.calls.append(("TransferContact", (contact_id, target, client_token)))
         self._maybe_fail("TransferContact")
-        return TransferReceipt(f"{contact_id}-next", f"arn:contact/{contact_id}-next", 1)
+        new_id = f"{contact_id}-next"
+        if contact_id in self.contacts:
+            # The chain's next contact, as Connect creates it (same chain, no agent yet).
+            old = self.contacts[contact_id]
+            self.contacts.setdefault(new_id, replace(old, contact_id=new_id, agent_id=None))
+        return TransferReceipt(new_id, f"arn:contact/{new_id}", 1)
 
     def operations(self) -> list[str]:
         return [name for name, _ in self.calls]
@@ -139,3 +145,46 @@ class DictIdempotency:
     def remembered_keys(self) -> set[str]:
         """The keys whose first result a repeat would be answered with."""
         return set(self._records)
+
+
+@dataclass
+class InMemoryLedger:
+    """The EscalationLedger port over a dict; `unavailable` fails every call as an outage would."""
+
+    entries: dict[tuple[str, str], LedgerEntry] = field(default_factory=dict)
+    saved: list[LedgerEntry] = field(default_factory=list)
+    unavailable: bool = False
+
+    def _check(self) -> None:
+        if self.unavailable:
+            raise LedgerUnavailable("the ledger is unavailable (test)")
+
+    def chain(self, chain_id: str) -> list[LedgerEntry]:
+        self._check()
+        return [entry for (chain, _), entry in self.entries.items() if chain == chain_id]
+
+    def get(self, escalation_id: str) -> LedgerEntry | None:
+        self._check()
+        return next((e for (_, eid), e in self.entries.items() if eid == escalation_id), None)
+
+    def save(self, entry: LedgerEntry) -> None:
+        self._check()
+        self.saved.append(entry)
+        self.entries[(entry.chain_id, entry.escalation_id)] = entry
+
+    def statuses(self) -> list[LedgerStatus]:
+        """The status of every stored entry, in the order they were first saved."""
+        return [entry.status for entry in self.entries.values()]
+
+
+@dataclass
+class RecordingEvents:
+    """The EscalationEvents port: keeps what was published."""
+
+    published: list[tuple[EscalationEvent, dict[str, Any]]] = field(default_factory=list)
+
+    def publish(self, event: EscalationEvent, entry: LedgerEntry) -> None:
+        self.published.append((event, entry.event_detail()))
+
+    def kinds(self) -> list[EscalationEvent]:
+        return [kind for kind, _ in self.published]

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.stub import ANY, Stubber
 
 from escalation.adapters.dynamodb_alert_window import KEY_PREFIX as ALERT_WINDOW_KEY_PREFIX
+from escalation.adapters.dynamodb_ledger import from_item, to_item
+from escalation.contract import ESCALATION_EVENT_SOURCE, LEDGER_PARTITION_KEY, LEDGER_SORT_KEY
+from escalation.domain.ledger import LedgerEntry, LedgerStatus
+from escalation.domain.model import ContactAttribute, Trigger
+from local.aws import create_ledger_table
 from tests.error_table import ErrorRow
 from tests.unit.builders import CONTACT_ID, INSTANCE_ID, REGION, contact
 from tests.unit.fakes import UnreachableTransfers
@@ -20,6 +26,28 @@ DLQ_NAME = "escalation-dlq"
 TOPIC_NAME = "escalation-alerts"
 ALERT_SUBSCRIBER_NAME = "alert-subscriber"
 IDEMPOTENCY_TABLE = "escalation-idempotency"
+LEDGER_TABLE = "escalation-ledger"
+EVENT_BUS = "escalation-bus"
+ESCALATION_EVENTS_QUEUE = "escalation-events"
+
+
+class _LevelAndCountOne(dict[str, str]):
+    """Equal to any attribute map saying level 1 and transfer count 1 (what one real transfer gives)."""
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, dict)
+            and other.get(ContactAttribute.LEVEL) == "1"
+            and other.get(ContactAttribute.TRANSFER_COUNT) == "1"
+        )
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    __hash__ = None
+
+
+ANY_WITH_LEVEL_AND_COUNT_ONE: dict[str, str] = _LevelAndCountOne()
 
 
 class AwsWorld:
@@ -46,6 +74,22 @@ class AwsWorld:
             TableName=IDEMPOTENCY_TABLE,
             TimeToLiveSpecification={"Enabled": True, "AttributeName": "expiration"},
         )
+        create_ledger_table(dynamodb, LEDGER_TABLE)
+        self.events = boto3.client("events", region_name=REGION)
+        self.events.create_event_bus(Name=EVENT_BUS)
+        # A rule of the bus that catches the service's own events into a queue, to read them back.
+        self.events_queue_url = self.sqs.create_queue(QueueName=ESCALATION_EVENTS_QUEUE)["QueueUrl"]
+        self.events.put_rule(
+            Name="escalation-events",
+            EventBusName=EVENT_BUS,
+            EventPattern=json.dumps({"source": [ESCALATION_EVENT_SOURCE]}),
+        )
+        self.events.put_targets(
+            Rule="escalation-events",
+            EventBusName=EVENT_BUS,
+            Targets=[{"Id": "queue", "Arn": self._queue_arn(self.events_queue_url)}],
+        )
+        self._escalation_events: list[dict[str, Any]] = []
         self.dynamodb = dynamodb
         self._dead_letters: list[dict[str, Any]] = []
         self._dead_letter_attributes: list[dict[str, str]] = []
@@ -89,6 +133,44 @@ class AwsWorld:
         """The escalations' idempotency records (not the alert-window records sharing the table)."""
         items = self.dynamodb.scan(TableName=IDEMPOTENCY_TABLE)["Items"]
         return [item for item in items if not item["id"]["S"].startswith(ALERT_WINDOW_KEY_PREFIX)]
+
+    def _queue_arn(self, queue_url: str) -> str:
+        attributes = self.sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])
+        return attributes["Attributes"]["QueueArn"]
+
+    def escalation_events(self) -> list[dict[str, Any]]:
+        """Every escalation event put on the stack's bus so far (the EventBridge events, parsed)."""
+        for message in self._drain(self.events_queue_url):
+            self._escalation_events.append(json.loads(message["Body"]))
+        return list(self._escalation_events)
+
+    def record_transfers(self, chain_id: str, count: int) -> None:
+        """Put `count` confirmed transfers of the chain in the ledger, as earlier escalations left them."""
+        for n in range(count):
+            at = f"2026-01-01T00:{n:02d}:00+00:00"
+            done = LedgerEntry(
+                chain_id,
+                f"earlier-{n}",
+                chain_id,
+                Trigger.API,
+                "EARLIER",
+                "someone",
+                LedgerStatus.TRANSFERRED,
+                at,
+                at,
+                level=n + 1,
+            )
+            self.dynamodb.put_item(TableName=LEDGER_TABLE, Item=to_item(done, timedelta(days=1)))
+
+    def clear_ledger(self) -> None:
+        for item in self.dynamodb.scan(TableName=LEDGER_TABLE)["Items"]:
+            key = {name: item[name] for name in (LEDGER_PARTITION_KEY, LEDGER_SORT_KEY)}
+            self.dynamodb.delete_item(TableName=LEDGER_TABLE, Key=key)
+
+    def ledger(self) -> list[LedgerEntry]:
+        """Every ledger entry, oldest first."""
+        items = self.dynamodb.scan(TableName=LEDGER_TABLE)["Items"]
+        return sorted((from_item(item) for item in items), key=lambda entry: entry.created_at)
 
 
 class ConnectStub:
@@ -137,7 +219,9 @@ class ConnectStub:
         flow_id: str | Any = ANY,
         client_token: str | Any = ANY,
         contact_id: str = CONTACT_ID,
+        attributes: dict[str, str] | Any = ANY,
     ) -> None:
+        """A successful TransferContact, then the confirmed attributes written on the new contact."""
         expected: dict[str, Any] = {
             "InstanceId": INSTANCE_ID,
             "ContactId": contact_id,
@@ -149,6 +233,7 @@ class ConnectStub:
         if user_id is not None:
             expected["UserId"] = user_id
         self.stubber.add_response("transfer_contact", response, expected)
+        self.update_attributes(attributes, contact_id=response["ContactId"])
 
     def error(self, method: str, code: str, http_status: int, message: str = "stubbed error") -> None:
         self.stubber.add_client_error(
@@ -161,7 +246,6 @@ class ConnectStub:
             self.error("describe_contact", str(row.connect_error), int(row.connect_status or 400), message)
             return
         self.describe(contact())
-        self.update_attributes()
         if row.connect_error is None:
             self.make_transfers_unreachable()
             return

@@ -14,6 +14,7 @@ GOOD = {
     "ALERT_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:escalation-alerts",
     "IDEMPOTENCY_TABLE": "escalation-idempotency",
     "CALLER_CLIENT_IDS": "desktop-app-client",
+    "LEDGER_TABLE": "escalation-ledger",
 }
 
 
@@ -26,6 +27,8 @@ def test_optional_variables_fall_back_to_their_documented_defaults() -> None:
     assert config.supervisor_group == "supervisors"
     assert config.connect_max_attempts == 4
     assert config.routing_rules_cache_seconds == 300
+    assert config.ledger_retention_days == 400
+    assert config.event_bus_name == "default"
 
 
 @pytest.mark.parametrize(("raw", "ids"), [("a", {"a"}), (" a , b ", {"a", "b"}), ("a,,b,", {"a", "b"})])
@@ -50,7 +53,15 @@ def test_an_ssm_prefix_names_the_parameter_holding_the_rules() -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["CONNECT_INSTANCE_ID", "DLQ_URL", "ALERT_TOPIC_ARN", "IDEMPOTENCY_TABLE", "CALLER_CLIENT_IDS"]
+    "name",
+    [
+        "CONNECT_INSTANCE_ID",
+        "DLQ_URL",
+        "ALERT_TOPIC_ARN",
+        "IDEMPOTENCY_TABLE",
+        "CALLER_CLIENT_IDS",
+        "LEDGER_TABLE",
+    ],
 )
 @pytest.mark.parametrize("value", [None, "", "   "])
 def test_a_missing_required_variable_is_named(name: str, value: str | None) -> None:

@@ -31,7 +31,7 @@ from tests.unit.builders import (
     transferred,
     user_data,
 )
-from tests.unit.harness import AwsWorld, ConnectStub, api_body
+from tests.unit.harness import ANY_WITH_LEVEL_AND_COUNT_ONE, LEDGER_TABLE, AwsWorld, ConnectStub, api_body
 
 Invoke = Callable[[Any], Any]
 REASON = "CUSTOMER_REQUEST"
@@ -40,7 +40,6 @@ ESCALATION_ID = escalation_id(INSTANCE_ID, CONTACT_ID, REASON)
 
 def expect_transfer_to_tier2(stub: ConnectStub, **contact_overrides: Any) -> None:
     stub.describe(contact(**contact_overrides))
-    stub.update_attributes()
     stub.transfer(
         transferred(), queue_id="queue-tier2", flow_id="flow-transfer-to-queue", client_token=ESCALATION_ID
     )
@@ -62,21 +61,19 @@ def test_success_answers_200_with_the_result(
     invoke: Invoke, connect_stub: ConnectStub, aws: AwsWorld
 ) -> None:
     connect_stub.describe(contact())
-    connect_stub.update_attributes(
-        {
+    connect_stub.transfer(
+        transferred("contact-2"),
+        queue_id="queue-tier2",
+        flow_id="flow-transfer-to-queue",
+        client_token=ESCALATION_ID,
+        attributes={
             ContactAttribute.LEVEL: "1",
             ContactAttribute.REASON: REASON,
             ContactAttribute.ESCALATION_ID: ESCALATION_ID,
             ContactAttribute.TRANSFER_COUNT: "1",
             ContactAttribute.TRIGGER: "API",
             ContactAttribute.NOTE: "please call back",
-        }
-    )
-    connect_stub.transfer(
-        transferred("contact-2"),
-        queue_id="queue-tier2",
-        flow_id="flow-transfer-to-queue",
-        client_token=ESCALATION_ID,
+        },
     )
 
     response = invoke(api_event({"contactId": CONTACT_ID, "reason": REASON, "note": "please call back"}))
@@ -124,7 +121,6 @@ def test_a_double_click_with_another_reason_is_a_new_escalation(
     expect_transfer_to_tier2(connect_stub)
     assert invoke(api_event())["statusCode"] == 200
     connect_stub.describe(contact(attributes={ContactAttribute.LEVEL: "1"}))
-    connect_stub.update_attributes()
     connect_stub.transfer(transferred("contact-3"), queue_id="queue-supervisors")
     second = invoke(api_event({"contactId": CONTACT_ID, "reason": "STILL_WAITING"}))
     assert api_body(second)["level"] == 2
@@ -135,7 +131,6 @@ def test_the_idempotency_key_header_decides_the_escalation_id(
 ) -> None:
     key_id = escalation_id(INSTANCE_ID, CONTACT_ID, REASON, "click-42")
     connect_stub.describe(contact())
-    connect_stub.update_attributes()
     connect_stub.transfer(transferred(), queue_id="queue-tier2", client_token=key_id)
 
     first = invoke(api_event(headers={"Idempotency-Key": "click-42"}))
@@ -160,7 +155,6 @@ def test_a_key_reused_for_another_request_is_422_and_nothing_runs(
     invoke: Invoke, connect_stub: ConnectStub, aws: AwsWorld, other: dict[str, Any]
 ) -> None:
     connect_stub.describe(contact())
-    connect_stub.update_attributes()
     connect_stub.transfer(transferred(), queue_id="queue-tier2")
     first = invoke(api_event(headers={"Idempotency-Key": "click-42"}))
     assert first["statusCode"] == 200
@@ -183,12 +177,12 @@ def test_keys_sharing_a_long_prefix_are_different_escalations(
     invoke: Invoke, connect_stub: ConnectStub
 ) -> None:
     first_key, second_key = "k" * 254 + "1", "k" * 254 + "2"
-    for key in (first_key, second_key):
+    # The second escalation is the chain's next rung: the first one's transfer is confirmed.
+    for key, queue in ((first_key, "queue-tier2"), (second_key, "queue-supervisors")):
         connect_stub.describe(contact())
-        connect_stub.update_attributes()
         connect_stub.transfer(
             transferred(),
-            queue_id="queue-tier2",
+            queue_id=queue,
             client_token=escalation_id(INSTANCE_ID, CONTACT_ID, REASON, key),
         )
     first = api_body(invoke(api_event(headers={"Idempotency-Key": first_key})))
@@ -212,7 +206,6 @@ def test_cognito_groups_in_every_shape_api_gateway_hands_over(
 
 def test_an_allowed_explicit_queue(invoke: Invoke, connect_stub: ConnectStub) -> None:
     connect_stub.describe(contact())
-    connect_stub.update_attributes()
     connect_stub.transfer(transferred(), queue_id="queue-supervisors", flow_id="flow-transfer-to-queue")
     body = {"contactId": CONTACT_ID, "reason": REASON, "target": {"queueId": "queue-supervisors"}}
     response = invoke(api_event(body))
@@ -231,7 +224,6 @@ def test_an_explicit_queue_the_rules_do_not_allow_is_422(
 def test_an_available_agent_gets_the_contact(invoke: Invoke, connect_stub: ConnectStub) -> None:
     connect_stub.describe(contact())
     connect_stub.user_data(user_data("agent-account-manager"), "agent-account-manager")
-    connect_stub.update_attributes()
     connect_stub.transfer(transferred(), user_id="agent-account-manager", flow_id="flow-transfer-to-agent")
     response = invoke(api_event({"contactId": CONTACT_ID, "reason": "VIP_CUSTOMER"}))
     assert api_body(response)["target"] == {"type": "AGENT", "id": "agent-account-manager"}
@@ -251,7 +243,6 @@ def test_an_unavailable_agent_falls_back_to_the_queue(
 ) -> None:
     connect_stub.describe(contact())
     connect_stub.user_data(availability, "agent-account-manager")
-    connect_stub.update_attributes()
     connect_stub.transfer(transferred(), queue_id="queue-tier2", flow_id="flow-transfer-to-queue")
     body = api_body(invoke(api_event({"contactId": CONTACT_ID, "reason": "VIP_CUSTOMER"})))
     assert body["target"] == {"type": "QUEUE", "id": "queue-tier2"}
@@ -308,20 +299,16 @@ def test_a_failed_attempt_is_retried_by_the_next_request_with_the_same_token(
     invoke: Invoke, connect_stub: ConnectStub
 ) -> None:
     connect_stub.describe(contact())
-    connect_stub.update_attributes()
     connect_stub.error("transfer_contact", "ThrottlingException", 429)
     assert invoke(api_event())["statusCode"] == 429
-    # The retry sees the attributes its first attempt wrote, and does not write or count them again.
-    connect_stub.describe(
-        contact(
-            attributes={
-                ContactAttribute.LEVEL: "1",
-                ContactAttribute.ESCALATION_ID: ESCALATION_ID,
-                ContactAttribute.TRANSFER_COUNT: "1",
-            }
-        )
+    # The retry finds its first attempt in the ledger and repeats the same transfer with the same token.
+    connect_stub.describe(contact())
+    connect_stub.transfer(
+        transferred(),
+        queue_id="queue-tier2",
+        client_token=ESCALATION_ID,
+        attributes=ANY_WITH_LEVEL_AND_COUNT_ONE,
     )
-    connect_stub.transfer(transferred(), queue_id="queue-tier2", client_token=ESCALATION_ID)
     retried = invoke(api_event())
     assert retried["statusCode"] == 200
     assert api_body(retried)["level"] == 1
@@ -457,7 +444,6 @@ def test_an_id_token_of_any_configured_client_is_accepted(
     monkeypatch.setenv("CALLER_CLIENT_IDS", f"{CLIENT_ID}, mobile-app-client")
     composition.reset()  # as a new deployment would read it
     connect_stub.describe(contact())
-    connect_stub.update_attributes()
     connect_stub.transfer(transferred(), queue_id="queue-tier2")
     assert invoke(api_event(claims={**AGENT_CLAIMS, "aud": "mobile-app-client"}))["statusCode"] == 200
 
@@ -537,7 +523,6 @@ def test_a_preflight_allows_the_idempotency_key_header(desktop_origin: str, invo
         ({"channel": "VOICE"}, "CHANNEL_NOT_TRANSFERABLE", False),
         ({"channel": "CHAT"}, "CHANNEL_NOT_TRANSFERABLE", False),
         ({"ended": True}, "CONTACT_ENDED", False),
-        ({"attributes": {ContactAttribute.TRANSFER_COUNT: "11"}}, "TRANSFER_LIMIT_REACHED", True),
     ],
 )
 def test_a_contact_that_cannot_be_transferred_is_409(
@@ -552,6 +537,38 @@ def test_a_contact_that_cannot_be_transferred_is_409(
     assert_error(invoke(api_event()), 409, error)
     assert len(aws.alerts()) == (1 if alert else 0)
     assert aws.dead_letters() == []  # the desktop got its answer; nothing waits for a redrive
+
+
+def test_eleven_confirmed_transfers_in_the_ledger_are_409_transfer_limit_reached(
+    invoke: Invoke, connect_stub: ConnectStub, aws: AwsWorld
+) -> None:
+    aws.record_transfers(CONTACT_ID, 11)
+    connect_stub.describe(contact())
+    assert_error(invoke(api_event()), 409, "TRANSFER_LIMIT_REACHED")
+    assert len(aws.alerts()) == 1
+
+
+def test_eleven_denied_clicks_do_not_block_the_click_after_the_iam_fix(
+    invoke: Invoke, connect_stub: ConnectStub, aws: AwsWorld
+) -> None:
+    for click in range(11):
+        connect_stub.describe(contact())
+        connect_stub.error("transfer_contact", "AccessDeniedException", 403)
+        assert invoke(api_event(headers={"Idempotency-Key": f"click-{click}"}))["statusCode"] == 502
+    connect_stub.describe(contact())
+    connect_stub.transfer(transferred(), queue_id="queue-tier2", attributes=ANY_WITH_LEVEL_AND_COUNT_ONE)
+
+    response = invoke(api_event(headers={"Idempotency-Key": "after-the-fix"}))
+
+    assert response["statusCode"] == 200, response
+    assert api_body(response)["level"] == 1
+    assert [e.status.value for e in aws.ledger()] == ["FAILED"] * 11 + ["TRANSFERRED"]
+
+
+def test_the_ledger_is_unavailable_is_503(invoke: Invoke, connect_stub: ConnectStub, aws: AwsWorld) -> None:
+    aws.dynamodb.delete_table(TableName=LEDGER_TABLE)
+    connect_stub.describe(contact())
+    assert_error(invoke(api_event()), 503, "UPSTREAM_UNAVAILABLE")
 
 
 # --- bad input -----------------------------------------------------------------------------------
@@ -601,7 +618,6 @@ def test_bad_input_is_400_naming_the_field(invoke: Invoke, aws: AwsWorld, raw_bo
 def test_a_boundary_sized_body_is_accepted(invoke: Invoke, connect_stub: ConnectStub) -> None:
     long_id = "c" * 256
     connect_stub.describe(contact(long_id), contact_id=long_id)
-    connect_stub.update_attributes(contact_id=long_id)
     connect_stub.transfer(transferred(), queue_id="queue-tier2", contact_id=long_id)
     body = {"contactId": long_id, "reason": "r" * 128, "note": "n" * 1024}
     assert invoke(api_event(body))["statusCode"] == 200
@@ -621,7 +637,6 @@ def test_dead_letter_records_never_hold_the_callers_credentials(
     invoke: Invoke, connect_stub: ConnectStub, aws: AwsWorld
 ) -> None:
     connect_stub.describe(contact())
-    connect_stub.update_attributes()
     connect_stub.error("transfer_contact", "AccessDeniedException", 403)
     event = api_event(headers={"Cookie": "session=abc", "authorization": "Bearer lower-case-too"})
     event["multiValueHeaders"]["authorization"] = ["Bearer lower-case-too"]

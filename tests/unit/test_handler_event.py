@@ -35,12 +35,13 @@ from tests.unit.builders import (
     INSTANCE_ID,
     OTHER_INSTANCE_ID,
     REGION,
+    api_event,
     contact,
     sla_event,
     transferred,
 )
 from tests.unit.fakes import FakeLambdaContext
-from tests.unit.harness import AwsWorld, ConnectStub
+from tests.unit.harness import ANY_WITH_LEVEL_AND_COUNT_ONE, LEDGER_TABLE, AwsWorld, ConnectStub
 
 Invoke = Callable[[Any], Any]
 ESCALATION_ID = escalation_id(INSTANCE_ID, CONTACT_ID, "SLA_BREACH")
@@ -50,7 +51,6 @@ def expect_transfer(
     stub: ConnectStub, *, client_token: str = ESCALATION_ID, **contact_overrides: Any
 ) -> None:
     stub.describe(contact(**contact_overrides))
-    stub.update_attributes()
     stub.transfer(transferred(), queue_id="queue-tier2", client_token=client_token)
 
 
@@ -65,20 +65,18 @@ def the_dead_letter(aws: AwsWorld) -> dict[str, Any]:
 
 def test_a_breach_transfers_the_contact(invoke: Invoke, connect_stub: ConnectStub, aws: AwsWorld) -> None:
     connect_stub.describe(contact())
-    connect_stub.update_attributes(
-        {
-            ContactAttribute.LEVEL: "1",
-            ContactAttribute.REASON: "SLA_BREACH",
-            ContactAttribute.ESCALATION_ID: ESCALATION_ID,
-            ContactAttribute.TRANSFER_COUNT: "1",
-            ContactAttribute.TRIGGER: "EVENT",
-        }
-    )
     connect_stub.transfer(
         transferred("contact-2"),
         queue_id="queue-tier2",
         flow_id="flow-transfer-to-queue",
         client_token=ESCALATION_ID,
+        attributes={
+            ContactAttribute.LEVEL: "1",
+            ContactAttribute.REASON: "SLA_BREACH",
+            ContactAttribute.ESCALATION_ID: ESCALATION_ID,
+            ContactAttribute.TRANSFER_COUNT: "1",
+            ContactAttribute.TRIGGER: "EVENT",
+        },
     )
 
     result = invoke(sla_event())
@@ -154,7 +152,6 @@ def test_a_foreign_instance_is_dead_lettered_without_a_connect_call(
     ("contact_overrides", "error", "decision", "alert"),
     [
         ({"channel": "VOICE"}, "CHANNEL_NOT_TRANSFERABLE", "DEAD_LETTER", False),
-        ({"attributes": {ContactAttribute.TRANSFER_COUNT: "11"}}, "TRANSFER_LIMIT_REACHED", "ALERT", True),
     ],
 )
 def test_a_contact_that_cannot_be_transferred_is_dead_lettered(
@@ -353,23 +350,67 @@ def test_an_unreachable_connect_names_the_connection_error(invoke: Invoke, conne
 
 
 def test_lambdas_retry_resumes_with_the_same_token_and_level(
-    invoke: Invoke, connect_stub: ConnectStub
+    invoke: Invoke, connect_stub: ConnectStub, aws: AwsWorld
 ) -> None:
     connect_stub.describe(contact())
-    connect_stub.update_attributes()
     connect_stub.error("transfer_contact", "ThrottlingException", 429)
     with pytest.raises(RetryLater):
         invoke(sla_event())
-    recorded = {
-        ContactAttribute.LEVEL: "1",
-        ContactAttribute.ESCALATION_ID: ESCALATION_ID,
-        ContactAttribute.TRANSFER_COUNT: "1",
-    }
-    connect_stub.describe(contact(attributes=recorded))
-    connect_stub.transfer(transferred(), queue_id="queue-tier2", client_token=ESCALATION_ID)
+    # The retry finds its first attempt in the ledger and repeats the same transfer with the same token.
+    connect_stub.describe(contact())
+    connect_stub.transfer(
+        transferred(),
+        queue_id="queue-tier2",
+        client_token=ESCALATION_ID,
+        attributes=ANY_WITH_LEVEL_AND_COUNT_ONE,
+    )
     result = invoke(sla_event())
     assert result["status"] == "TRANSFERRED"
     assert result["level"] == 1
+    assert [e.status.value for e in aws.ledger()] == ["TRANSFERRED"]
+
+
+def test_a_throttled_click_then_a_breach_reaches_level_one_not_two(
+    invoke: Invoke, connect_stub: ConnectStub, aws: AwsWorld
+) -> None:
+    connect_stub.describe(contact())
+    connect_stub.error("transfer_contact", "ThrottlingException", 429)
+    assert invoke(api_event())["statusCode"] == 429
+    connect_stub.describe(contact())
+    connect_stub.transfer(
+        transferred(),
+        queue_id="queue-tier2",
+        client_token=ESCALATION_ID,
+        attributes=ANY_WITH_LEVEL_AND_COUNT_ONE,
+    )
+
+    result = invoke(sla_event())
+
+    assert (result["status"], result["level"]) == ("TRANSFERRED", 1)
+    assert [(e.trigger.value, e.status.value) for e in aws.ledger()] == [
+        ("API", "FAILED"),
+        ("EVENT", "TRANSFERRED"),
+    ]
+
+
+def test_eleven_confirmed_transfers_in_the_ledger_dead_letter_and_alert(
+    invoke: Invoke, connect_stub: ConnectStub, aws: AwsWorld
+) -> None:
+    aws.record_transfers(CONTACT_ID, 11)
+    connect_stub.describe(contact())
+    result = invoke(sla_event())
+    assert result["error"] == "TRANSFER_LIMIT_REACHED"
+    assert the_dead_letter(aws)["decision"] == "ALERT"
+    assert len(aws.alerts()) == 1
+
+
+def test_an_unavailable_ledger_raises_so_that_lambda_retries(
+    invoke: Invoke, connect_stub: ConnectStub, aws: AwsWorld
+) -> None:
+    aws.dynamodb.delete_table(TableName=LEDGER_TABLE)
+    connect_stub.describe(contact())
+    with pytest.raises(RetryLater, match="LedgerUnavailable"):
+        invoke(sla_event())
 
 
 def test_the_idempotency_store_unavailable_raises(invoke: Invoke, aws: AwsWorld) -> None:
@@ -474,13 +515,13 @@ def _queue_connect_answers(stubber: Stubber, answer: str, contact_id: Any) -> No
     )
     if answer in ("ended", "voice"):
         return  # skipped, or refused before any write
-    stubber.add_response("update_contact_attributes", {})
     if answer == "throttled":
         stubber.add_client_error("transfer_contact", "ThrottlingException", http_status_code=429)
     elif answer == "denied":
         stubber.add_client_error("transfer_contact", "AccessDeniedException", http_status_code=403)
     else:
         stubber.add_response("transfer_contact", transferred())
+        stubber.add_response("update_contact_attributes", {})  # the confirmed values, on the new contact
 
 
 @settings(
@@ -515,6 +556,7 @@ def test_every_event_is_transferred_skipped_dead_lettered_or_retried(
     clients = replace(aws_clients(aws_session), connect=lambda _attempts: client)
     monkeypatch.setattr(composition, "aws_clients", lambda: clients)
     composition.reset()
+    aws.clear_ledger()  # each example starts a chain of its own; the ledger outlives examples otherwise
     with Stubber(client) as stubber:
         _queue_connect_answers(stubber, answer, detail.get("contactId") if isinstance(detail, dict) else None)
         dead_letters_before = len(aws.dead_letters())

@@ -180,7 +180,6 @@ def test_dead_letter_records_keep_only_allowlisted_headers(
     invoke: Invoke, connect_stub: ConnectStub, aws: AwsWorld
 ) -> None:
     connect_stub.describe(contact())
-    connect_stub.update_attributes()
     connect_stub.error("transfer_contact", "AccessDeniedException", 403)
     headers = {"X-Api-Key": "key-123", "Proxy-Authorization": "Basic abc", "Idempotency-Key": "k-1"}
     invoke(api_event(headers=headers))
@@ -209,7 +208,6 @@ def _provoke(case: str, stub: ConnectStub, invoke: Invoke) -> dict[str, Any]:
         return api_event(headers={"Idempotency-Key": "k" * 256})
     if case == "idempotency-key-reused":
         stub.describe(contact())
-        stub.update_attributes()
         stub.transfer(transferred(), queue_id="queue-tier2")
         assert invoke(api_event(headers={"Idempotency-Key": "k-1"}))["statusCode"] == 200
         stub.describe(contact())

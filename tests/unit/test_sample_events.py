@@ -37,8 +37,8 @@ def expect(stub: ConnectStub, contact_id: str, *, ended: bool = False, transfer:
         "describe_contact", described, {"InstanceId": SAMPLE_INSTANCE, "ContactId": contact_id}
     )
     if transfer:
-        stub.stubber.add_response("update_contact_attributes", {})
         stub.stubber.add_response("transfer_contact", transferred())
+        stub.stubber.add_response("update_contact_attributes", {})
 
 
 def test_every_sample_is_documented_and_tested() -> None:

@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from escalation.domain.errors import ConnectCallFailed, EscalationRefused
+from escalation.domain.errors import ConnectCallFailed, EscalationRefused, LedgerUnavailable
 from escalation.domain.identity import escalation_id
+from escalation.domain.ledger import EscalationEvent, LedgerEntry, LedgerStatus
 from escalation.domain.model import (
     Caller,
     Contact,
@@ -22,10 +23,10 @@ from escalation.domain.model import (
     Trigger,
 )
 from escalation.domain.policy import Failure, Refusal
-from escalation.domain.routing import parse_rules
+from escalation.domain.routing import RoutingRules, parse_rules
 from escalation.ports import TransferReceipt
-from escalation.service import EscalationService
-from tests.unit.fakes import DictIdempotency, FakeContactCenter
+from escalation.service import EscalationPorts, EscalationService
+from tests.unit.fakes import DictIdempotency, FakeContactCenter, InMemoryLedger, RecordingEvents
 
 INSTANCE = "instance-1"
 SUPERVISORS = "supervisors"
@@ -106,16 +107,62 @@ def make_request(
 class World:
     connect: FakeContactCenter
     idempotency: DictIdempotency
+    ledger: InMemoryLedger
+    events: RecordingEvents
     service: EscalationService
+    attribute_failures: list[ConnectCallFailed]
 
     def add(self, contact: Contact) -> Contact:
         self.connect.contacts[contact.contact_id] = contact
         return contact
 
+    def record(self, *entries: LedgerEntry) -> None:
+        for entry in entries:
+            self.ledger.save(entry)
+        self.ledger.saved.clear()
+
     @classmethod
-    def with_connect(cls, connect: FakeContactCenter) -> World:
-        idempotency = DictIdempotency()
-        return cls(connect, idempotency, EscalationService(connect, lambda: RULES, idempotency, SUPERVISORS))
+    def with_connect(cls, connect: FakeContactCenter, rules: RoutingRules = RULES) -> World:
+        idempotency, ledger, events = DictIdempotency(), InMemoryLedger(), RecordingEvents()
+        attribute_failures: list[ConnectCallFailed] = []
+        service = EscalationService(
+            EscalationPorts(connect, lambda: rules, idempotency, ledger, events),
+            SUPERVISORS,
+            on_attributes_failed=attribute_failures.append,
+        )
+        return cls(connect, idempotency, ledger, events, service, attribute_failures)
+
+
+def entry(
+    escalation: str,
+    status: LedgerStatus,
+    level: int | None = 1,
+    *,
+    chain: str = "c-1",
+    trigger: Trigger = Trigger.API,
+    target: Target | None = Target(TargetType.QUEUE, "q-tier2", "flow-q"),  # noqa: B008 - frozen
+    created_at: str = "2026-01-01T00:00:00+00:00",
+) -> LedgerEntry:
+    return LedgerEntry(
+        chain_id=chain,
+        escalation_id=escalation,
+        contact_id=chain,
+        trigger=trigger,
+        reason="LATE",
+        requester="alice",
+        status=status,
+        created_at=created_at,
+        updated_at=created_at,
+        level=level,
+        target=target,
+    )
+
+
+def confirmed_transfers(count: int) -> list[LedgerEntry]:
+    return [
+        entry(f"done-{n}", LedgerStatus.TRANSFERRED, n + 1, created_at=f"2026-01-01T00:{n:02d}:00+00:00")
+        for n in range(count)
+    ]
 
 
 @pytest.fixture
@@ -132,13 +179,15 @@ def refusal_of(world: World, request: EscalationRequest) -> Refusal:
 # --- success --------------------------------------------------------------------------------------
 
 
-def test_success_writes_the_attributes_before_the_transfer(world: World) -> None:
+def test_success_writes_the_confirmed_attributes_on_the_new_contact_after_the_transfer(world: World) -> None:
     world.add(make_contact())
     request = make_request(note="customer waited 3 days")
 
     result = world.service.escalate(request)
 
-    assert world.connect.operations() == ["DescribeContact", "UpdateContactAttributes", "TransferContact"]
+    assert world.connect.operations() == ["DescribeContact", "TransferContact", "UpdateContactAttributes"]
+    [(written_to, _)] = [args for name, args in world.connect.calls if name == "UpdateContactAttributes"]
+    assert written_to == "c-1-next"
     assert world.connect.attribute_writes() == [
         {
             ContactAttribute.LEVEL: "1",
@@ -170,23 +219,31 @@ def test_no_note_no_note_attribute(world: World) -> None:
     assert written[ContactAttribute.TRIGGER] == "EVENT"
 
 
-def test_the_transfer_count_continues_from_the_attributes(world: World) -> None:
-    world.add(make_contact(attributes={ContactAttribute.TRANSFER_COUNT: "4", ContactAttribute.LEVEL: "2"}))
+def test_the_transfer_count_continues_from_the_ledgers_confirmed_transfers(world: World) -> None:
+    world.add(make_contact())
+    world.record(*confirmed_transfers(2), entry("failed", LedgerStatus.FAILED, 3))
     world.service.escalate(make_request())
     (written,) = world.connect.attribute_writes()
-    assert written[ContactAttribute.TRANSFER_COUNT] == "5"
+    assert written[ContactAttribute.TRANSFER_COUNT] == "3"
     assert written[ContactAttribute.LEVEL] == "3"
 
 
+def test_the_contacts_own_attributes_count_for_nothing(world: World) -> None:
+    # Anyone with UpdateContactAttributes can write them; an earlier version wrote them before failing.
+    world.add(make_contact(attributes={ContactAttribute.TRANSFER_COUNT: "11", ContactAttribute.LEVEL: "5"}))
+    result = world.service.escalate(make_request())
+    assert (result.status, result.level) == (Status.TRANSFERRED, 1)
+
+
 @pytest.mark.parametrize(
-    ("recorded_level", "expected_level", "expected_queue"),
-    [(None, 1, "q-tier2"), ("1", 2, "q-supervisors"), ("2", 3, "q-managers"), ("9", 10, "q-managers")],
+    ("confirmed", "expected_level", "expected_queue"),
+    [(0, 1, "q-tier2"), (1, 2, "q-supervisors"), (2, 3, "q-managers"), (9, 10, "q-managers")],
 )
-def test_the_ladder_level_comes_from_the_contacts_attributes(
-    world: World, recorded_level: str | None, expected_level: int, expected_queue: str
+def test_the_ladder_level_comes_from_the_ledger(
+    world: World, confirmed: int, expected_level: int, expected_queue: str
 ) -> None:
-    attributes = {ContactAttribute.LEVEL: recorded_level} if recorded_level else {}
-    world.add(make_contact(attributes=attributes))
+    world.add(make_contact())
+    world.record(*confirmed_transfers(confirmed))
     result = world.service.escalate(make_request())
     assert result.level == expected_level
     assert result.target is not None
@@ -373,7 +430,6 @@ def test_a_failing_availability_check_fails_the_escalation(world: World) -> None
         ({"channel": "VOICE"}, Refusal.CHANNEL_NOT_TRANSFERABLE),
         ({"channel": "CHAT"}, Refusal.CHANNEL_NOT_TRANSFERABLE),
         ({"ended": True}, Refusal.CONTACT_ENDED),
-        ({"attributes": {ContactAttribute.TRANSFER_COUNT: "11"}}, Refusal.TRANSFER_LIMIT_REACHED),
     ],
 )
 def test_not_transferable_contacts_are_refused_without_writes(
@@ -384,8 +440,16 @@ def test_not_transferable_contacts_are_refused_without_writes(
     assert world.connect.operations() == ["DescribeContact"]
 
 
+def test_eleven_confirmed_transfers_refuse_a_twelfth_before_connect(world: World) -> None:
+    world.add(make_contact())
+    world.record(*confirmed_transfers(11))
+    assert refusal_of(world, make_request()) is Refusal.TRANSFER_LIMIT_REACHED
+    assert world.connect.transfers() == []
+
+
 def test_an_ended_contact_on_an_event_is_skipped(world: World) -> None:
-    world.add(make_contact(ended=True, attributes={ContactAttribute.LEVEL: "1"}))
+    world.add(make_contact(ended=True))
+    world.record(*confirmed_transfers(1))
     result = world.service.escalate(make_request(Trigger.EVENT))
     assert result.status is Status.SKIPPED
     assert result.level == 1
@@ -425,16 +489,10 @@ def test_a_describe_failure_other_than_not_found_propagates(world: World) -> Non
 # --- resuming an escalation that an earlier attempt started ----------------------------------------
 
 
-def resumed_contact(request: EscalationRequest, *, ended: bool) -> Contact:
-    # What an earlier attempt left behind: its attributes, written before its transfer.
-    return make_contact(
-        ended=ended,
-        attributes={
-            ContactAttribute.LEVEL: "1",
-            ContactAttribute.ESCALATION_ID: request.escalation_id,
-            ContactAttribute.TRANSFER_COUNT: "1",
-        },
-    )
+def resumed_contact(world: World, request: EscalationRequest, *, ended: bool) -> Contact:
+    # What an earlier attempt left behind: its PENDING ledger entry, written before its transfer.
+    world.record(entry(request.escalation_id, LedgerStatus.PENDING, 1, trigger=request.trigger))
+    return make_contact(ended=ended)
 
 
 @pytest.mark.parametrize("trigger", list(Trigger))
@@ -442,9 +500,9 @@ def test_resuming_an_ended_contact_replays_the_transfer_with_the_same_token(
     world: World, trigger: Trigger
 ) -> None:
     request = make_request(trigger)
-    world.add(resumed_contact(request, ended=True))
+    world.add(resumed_contact(world, request, ended=True))
     result = world.service.escalate(request)
-    assert world.connect.operations() == ["DescribeContact", "TransferContact"]  # attributes not rewritten
+    assert world.connect.operations()[:2] == ["DescribeContact", "TransferContact"]
     (transfer,) = world.connect.transfers()
     assert transfer[2] == request.escalation_id
     assert result.level == 1  # the level the first attempt recorded, not one more
@@ -453,16 +511,16 @@ def test_resuming_an_ended_contact_replays_the_transfer_with_the_same_token(
 
 def test_resuming_an_active_contact_keeps_the_recorded_level(world: World) -> None:
     request = make_request()
-    world.add(resumed_contact(request, ended=False))
+    world.add(resumed_contact(world, request, ended=False))
     result = world.service.escalate(request)
     assert result.level == 1
     assert result.target == Target(TargetType.QUEUE, "q-tier2", "flow-q")
-    assert "UpdateContactAttributes" not in world.connect.operations()
+    assert world.ledger.statuses() == [LedgerStatus.TRANSFERRED]
 
 
 def test_another_escalations_attributes_are_not_a_resume(world: World) -> None:
     earlier = make_request(reason="OTHER")
-    world.add(resumed_contact(earlier, ended=True))
+    world.add(resumed_contact(world, earlier, ended=True))
     assert refusal_of(world, make_request()) is Refusal.CONTACT_ENDED
 
 
@@ -470,7 +528,7 @@ def test_a_resumed_transfer_refused_as_invalid_on_an_ended_contact_is_skipped_fo
     world: World,
 ) -> None:
     request = make_request(Trigger.EVENT)
-    world.add(resumed_contact(request, ended=True))
+    world.add(resumed_contact(world, request, ended=True))
     world.connect.fail("TransferContact", Failure.INVALID_REQUEST)
     assert world.service.escalate(request).status is Status.SKIPPED
 
@@ -479,7 +537,7 @@ def test_a_resumed_transfer_refused_as_invalid_on_an_ended_contact_is_contact_en
     world: World,
 ) -> None:
     request = make_request(Trigger.API)
-    world.add(resumed_contact(request, ended=True))
+    world.add(resumed_contact(world, request, ended=True))
     world.connect.fail("TransferContact", Failure.INVALID_REQUEST)
     assert refusal_of(world, request) is Refusal.CONTACT_ENDED
 
@@ -517,7 +575,7 @@ def test_other_transfer_failures_propagate_and_are_not_remembered(world: World, 
     assert raised.value.kind is failure
     assert request.escalation_id not in world.idempotency.remembered_keys()
     # A retry runs again, recognises its own attributes and transfers with the same token.
-    world.add(resumed_contact(request, ended=False))
+    world.add(resumed_contact(world, request, ended=False))
     assert world.service.escalate(request).status is Status.TRANSFERRED
     assert [t[2] for t in world.connect.transfers()] == [request.escalation_id] * 2
 
@@ -552,7 +610,7 @@ def test_refusals_are_not_remembered(world: World) -> None:
     assert world.idempotency.remembered_keys() == set()
 
 
-def test_no_route_is_refused_before_any_write() -> None:
+def test_no_route_is_refused_before_any_connect_write() -> None:
     connect = FakeContactCenter(contacts={"c-1": make_contact()})
     only_vip = parse_rules(
         json.dumps(
@@ -567,9 +625,9 @@ def test_no_route_is_refused_before_any_write() -> None:
             }
         )
     )
-    service = EscalationService(connect, lambda: only_vip, DictIdempotency(), SUPERVISORS)
+    world = World.with_connect(connect, only_vip)
     with pytest.raises(EscalationRefused) as raised:
-        service.escalate(make_request(reason="LATE"))
+        world.service.escalate(make_request(reason="LATE"))
     assert raised.value.reason is Refusal.NO_ROUTE
     assert connect.operations() == ["DescribeContact"]
 
@@ -577,7 +635,12 @@ def test_no_route_is_refused_before_any_write() -> None:
 def test_the_rules_are_read_per_escalation_so_a_change_applies_without_a_restart() -> None:
     documents = [RULES]
     connect = FakeContactCenter(contacts={"c-1": make_contact(), "c-2": make_contact("c-2")})
-    service = EscalationService(connect, lambda: documents[-1], DictIdempotency(), SUPERVISORS)
+    service = EscalationService(
+        EscalationPorts(
+            connect, lambda: documents[-1], DictIdempotency(), InMemoryLedger(), RecordingEvents()
+        ),
+        SUPERVISORS,
+    )
     service.escalate(make_request(contact_id="c-1"))
     documents.append(
         parse_rules(
@@ -635,3 +698,173 @@ def test_an_invalid_request_on_a_contact_still_active_stays_an_invalid_request(w
         world.service.escalate(make_request(Trigger.EVENT, caller=None))
     assert failed_call.value.kind is Failure.INVALID_REQUEST
     assert world.connect.operations()[-1] == "DescribeContact"  # it looked before deciding
+
+
+# --- the ledger: counting confirmed transfers only -------------------------------------------------
+
+
+def test_a_throttled_click_then_a_breach_reaches_level_one_and_counts_one(world: World) -> None:
+    world.add(make_contact())
+    world.connect.fail("TransferContact", Failure.THROTTLED)
+    with pytest.raises(ConnectCallFailed):
+        world.service.escalate(make_request(Trigger.API, reason="LATE"))
+
+    result = world.service.escalate(make_request(Trigger.EVENT, reason="SLA_BREACH", caller=None))
+
+    assert (result.status, result.level) == (Status.TRANSFERRED, 1)
+    assert result.target == Target(TargetType.QUEUE, "q-tier2", "flow-q")
+    (written,) = world.connect.attribute_writes()
+    assert (written[ContactAttribute.LEVEL], written[ContactAttribute.TRANSFER_COUNT]) == ("1", "1")
+    assert world.ledger.statuses() == [LedgerStatus.FAILED, LedgerStatus.TRANSFERRED]
+
+
+def test_eleven_denied_clicks_do_not_block_a_real_transfer(world: World) -> None:
+    world.add(make_contact())
+    for click in range(11):
+        world.connect.fail("TransferContact", Failure.ACCESS_DENIED)
+        with pytest.raises(ConnectCallFailed):
+            world.service.escalate(make_request(key=f"click-{click}"))
+
+    result = world.service.escalate(make_request(key="after-the-iam-fix"))
+
+    assert (result.status, result.level) == (Status.TRANSFERRED, 1)
+    assert world.ledger.statuses() == [LedgerStatus.FAILED] * 11 + [LedgerStatus.TRANSFERRED]
+    (written,) = world.connect.attribute_writes()
+    assert written[ContactAttribute.TRANSFER_COUNT] == "1"
+
+
+def test_no_attribute_is_written_when_the_transfer_fails(world: World) -> None:
+    world.add(make_contact())
+    world.connect.fail("TransferContact", Failure.ACCESS_DENIED)
+    with pytest.raises(ConnectCallFailed):
+        world.service.escalate(make_request())
+    assert world.connect.attribute_writes() == []
+
+
+def test_the_ledger_records_the_plan_before_the_transfer_then_the_outcome(world: World) -> None:
+    world.add(make_contact())
+    request = make_request(note="please hurry")
+    world.service.escalate(request)
+
+    pending, done = world.ledger.saved
+    assert (pending.status, pending.level, pending.attempts) == (LedgerStatus.PENDING, 1, ())
+    assert pending.target == Target(TargetType.QUEUE, "q-tier2", "flow-q")
+    assert done.status is LedgerStatus.TRANSFERRED
+    assert (done.chain_id, done.escalation_id, done.contact_id) == ("c-1", request.escalation_id, "c-1")
+    assert (done.new_contact_id, done.requester, done.note) == ("c-1-next", "alice", "please hurry")
+    assert [(a.outcome, a.error_code) for a in done.attempts] == [("TRANSFERRED", None)]
+
+
+def test_the_chain_is_keyed_by_the_initial_contact(world: World) -> None:
+    world.add(make_contact("c-2", initial_contact_id="c-1"))
+    world.record(*confirmed_transfers(1))
+    result = world.service.escalate(make_request(contact_id="c-2"))
+    assert result.level == 2
+    assert {e.chain_id for e in world.ledger.entries.values()} == {"c-1"}
+
+
+def test_a_transfer_the_ledger_already_confirmed_is_not_repeated(world: World) -> None:
+    # The idempotency record expired; the ledger still knows this escalation was done.
+    world.add(make_contact())
+    request = make_request()
+    world.record(entry(request.escalation_id, LedgerStatus.TRANSFERRED, 1))
+    result = world.service.escalate(request)
+    assert result.status is Status.ALREADY_TRANSFERRED
+    assert world.connect.transfers() == []
+
+
+def test_idempotency_exception_brings_the_pending_entry_up_to_date(world: World) -> None:
+    request = make_request(Trigger.EVENT, caller=None)
+    world.add(resumed_contact(world, request, ended=True))
+    world.connect.fail("TransferContact", Failure.IDEMPOTENCY_CONFLICT)
+    result = world.service.escalate(request)
+    assert (result.status, result.level) == (Status.ALREADY_TRANSFERRED, 1)
+    assert world.ledger.statuses() == [LedgerStatus.TRANSFERRED]
+    assert world.events.kinds() == [EscalationEvent.TRANSFERRED]
+
+
+def test_an_unavailable_ledger_stops_the_escalation_before_any_transfer(world: World) -> None:
+    world.add(make_contact())
+    world.ledger.unavailable = True
+    with pytest.raises(LedgerUnavailable):
+        world.service.escalate(make_request())
+    assert world.connect.transfers() == []
+
+
+def test_a_failed_attribute_write_after_the_transfer_does_not_fail_the_escalation(world: World) -> None:
+    world.add(make_contact())
+    world.connect.fail("UpdateContactAttributes", Failure.THROTTLED)
+    result = world.service.escalate(make_request())
+    assert result.status is Status.TRANSFERRED
+    assert [f.kind for f in world.attribute_failures] == [Failure.THROTTLED]
+    assert world.ledger.statuses() == [LedgerStatus.TRANSFERRED]
+
+
+# --- escalation events -----------------------------------------------------------------------------
+
+
+def test_a_transfer_publishes_one_transferred_event_without_the_note(world: World) -> None:
+    world.add(make_contact())
+    request = make_request(note="private to agents")
+    world.service.escalate(request)
+    [(kind, detail)] = world.events.published
+    assert kind is EscalationEvent.TRANSFERRED
+    assert "note" not in detail
+    assert "private to agents" not in json.dumps(detail)
+    assert (detail["escalationId"], detail["status"], detail["level"]) == (
+        request.escalation_id,
+        "TRANSFERRED",
+        1,
+    )
+
+
+@pytest.mark.parametrize(
+    ("failure", "events"),
+    [
+        (Failure.ACCESS_DENIED, [EscalationEvent.FAILED]),  # alerted
+        (Failure.INVALID_REQUEST, [EscalationEvent.FAILED]),  # dead-lettered
+        (Failure.THROTTLED, []),  # retried: not failed yet
+        (Failure.CONNECTION, []),
+    ],
+)
+def test_a_failed_transfer_publishes_a_failed_event_only_when_it_is_final(
+    world: World, failure: Failure, events: list[EscalationEvent]
+) -> None:
+    world.add(make_contact())
+    world.connect.fail("TransferContact", failure)
+    with pytest.raises(ConnectCallFailed):
+        world.service.escalate(make_request(Trigger.EVENT, caller=None))
+    assert world.events.kinds() == events
+    assert world.ledger.statuses() == [LedgerStatus.FAILED]
+
+
+def test_a_skipped_breach_publishes_a_skipped_event(world: World) -> None:
+    world.add(make_contact(ended=True))
+    world.service.escalate(make_request(Trigger.EVENT, caller=None))
+    assert world.events.kinds() == [EscalationEvent.SKIPPED]
+    assert world.ledger.statuses() == [LedgerStatus.SKIPPED]
+
+
+@pytest.mark.parametrize(
+    ("trigger", "contact_changes", "events"),
+    [
+        (Trigger.API, {"channel": "VOICE"}, []),  # the caller is answered 409; nothing to tell
+        (Trigger.EVENT, {"channel": "VOICE"}, [EscalationEvent.FAILED]),  # dead-lettered
+    ],
+)
+def test_a_refusal_is_recorded_and_published_when_dead_lettered_or_alerted(
+    world: World, trigger: Trigger, contact_changes: dict[str, Any], events: list[EscalationEvent]
+) -> None:
+    world.add(make_contact(**contact_changes))
+    with pytest.raises(EscalationRefused):
+        world.service.escalate(make_request(trigger, caller=AGENT if trigger is Trigger.API else None))
+    assert world.ledger.statuses() == [LedgerStatus.REFUSED]
+    assert world.events.kinds() == events
+
+
+def test_the_transfer_limit_refusal_is_alerted_and_published(world: World) -> None:
+    world.add(make_contact())
+    world.record(*confirmed_transfers(11))
+    with pytest.raises(EscalationRefused):
+        world.service.escalate(make_request())
+    assert world.events.kinds() == [EscalationEvent.FAILED]

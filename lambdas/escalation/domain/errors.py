@@ -43,3 +43,7 @@ class IdempotencyStoreUnavailable(EscalationError):
 class IdempotencyKeyReused(EscalationError):
     """The request's Idempotency-Key was first used for a different request (another contact, reason,
     target or note); the first escalation stands and this one is not run."""
+
+
+class LedgerUnavailable(EscalationError):
+    """The escalation ledger could not be read or written; the escalation must be retried."""

@@ -29,7 +29,10 @@ class TargetType(StrEnum):
 
 
 class ContactAttribute:
-    """Contact attributes the service writes so the next escalation, and a supervisor, can see them."""
+    """Contact attributes the service writes after a confirmed transfer, for the agent and supervisor.
+
+    Informational only: the escalation ledger, not these, decides the level and the transfer count.
+    """
 
     LEVEL = "escalationLevel"
     REASON = "escalationReason"
@@ -42,15 +45,6 @@ class ContactAttribute:
 def resource_id(id_or_arn: str) -> str:
     """Connect accepts an id or an ARN in many places; the id is the ARN's last path segment."""
     return id_or_arn.rsplit("/", 1)[-1]
-
-
-def _non_negative_int(value: str | None) -> int:
-    try:
-        return max(int(value or 0), 0)
-    except ValueError:
-        # Attributes are free text that anyone with UpdateContactAttributes can write; a garbled value
-        # counts as "none yet" rather than failing the escalation.
-        return 0
 
 
 @dataclass(frozen=True)
@@ -72,18 +66,6 @@ class Contact:
         if not self.arn or "/contact/" not in self.arn:
             return None
         return self.arn.rsplit("/contact/", 1)[0]
-
-    @property
-    def escalation_level(self) -> int:
-        return _non_negative_int(self.attributes.get(ContactAttribute.LEVEL))
-
-    @property
-    def transfer_count(self) -> int:
-        return _non_negative_int(self.attributes.get(ContactAttribute.TRANSFER_COUNT))
-
-    @property
-    def last_escalation_id(self) -> str | None:
-        return self.attributes.get(ContactAttribute.ESCALATION_ID)
 
 
 @dataclass(frozen=True)

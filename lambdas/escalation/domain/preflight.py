@@ -9,12 +9,14 @@ TRANSFERABLE_CHANNELS = frozenset({Channel.TASK, Channel.EMAIL})
 MAX_TRANSFERS_PER_CONTACT = 11
 
 
-def check_transferable(contact: Contact, *, resuming: bool = False) -> None:
+def check_transferable(contact: Contact, confirmed_transfers: int, *, resuming: bool = False) -> None:
     """Raise EscalationRefused when Connect would refuse to transfer this contact.
 
-    `resuming`: the contact's attributes already record this very escalation (an earlier attempt wrote
-    them and then failed or crashed), so its transfer is already counted and, if the contact has ended,
-    that attempt's transfer may have taken effect: the caller replays it with the same ClientToken.
+    `confirmed_transfers`: the transfers of the contact's chain that the ledger records as done; a
+    failed or refused attempt is not one. Connect's ServiceQuotaExceededException stays the final
+    judge: this refuses only what the ledger itself proves would be the 12th.
+    `resuming`: the ledger holds an unfinished attempt of this very escalation, whose transfer may have
+    taken effect (and ended the contact): the caller replays it with the same ClientToken.
     """
     if contact.channel not in TRANSFERABLE_CHANNELS:
         raise EscalationRefused(
@@ -23,10 +25,9 @@ def check_transferable(contact: Contact, *, resuming: bool = False) -> None:
         )
     if contact.ended and not resuming:
         raise EscalationRefused(Refusal.CONTACT_ENDED, "the contact has ended; only active contacts transfer")
-    transfers_before = contact.transfer_count - 1 if resuming else contact.transfer_count
-    if transfers_before >= MAX_TRANSFERS_PER_CONTACT:
+    if confirmed_transfers >= MAX_TRANSFERS_PER_CONTACT:
         raise EscalationRefused(
             Refusal.TRANSFER_LIMIT_REACHED,
-            f"the contact has been transferred {contact.transfer_count} times; "
+            f"the contact has been transferred {confirmed_transfers} times; "
             f"Connect allows {MAX_TRANSFERS_PER_CONTACT}",
         )

@@ -28,6 +28,7 @@ from escalation.triggers.api_errors import (
     error_response,
     register_error_handlers,
 )
+from escalation.triggers.api_ledger_routes import register_ledger_routes
 from escalation.triggers.api_models import RESPONSES, EscalationBody, EscalationOut
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -138,6 +139,9 @@ def post_escalation(
         content_type=content_types.APPLICATION_JSON,
         body=EscalationOut.model_validate(result.to_dict()).model_dump(mode="json"),
     )
+
+
+register_ledger_routes(app, _caller)
 
 
 def _refusal(refused: api_guard.Refused) -> dict[str, Any]:

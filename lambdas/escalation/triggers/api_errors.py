@@ -6,6 +6,8 @@ a handler here, including an EscalationError subclass added later, is the genuin
 """
 
 import json
+from collections.abc import Callable
+from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import (
@@ -32,6 +34,7 @@ from escalation.domain.errors import (
     EscalationRefused,
     IdempotencyKeyReused,
     IdempotencyStoreUnavailable,
+    LedgerUnavailable,
 )
 from escalation.domain.model import EscalationRequest, Trigger
 from escalation.domain.policy import (
@@ -73,38 +76,45 @@ def error_response(answer: ApiAnswer, message: str) -> Response[dict[str, str]]:
     )
 
 
-def register_error_handlers(app: APIGatewayRestResolver) -> None:
-    """One handler per error type; Powertools picks the closest one along the error's class hierarchy."""
+class _ErrorHandlers:
+    """The API's answer to each error type, for one resolver."""
 
-    def subject() -> Subject:
-        event = app.current_event.raw_event
-        request = app.context.get(REQUEST_CONTEXT_KEY)
+    def __init__(self, app: APIGatewayRestResolver) -> None:
+        self.app = app
+
+    def subject(self) -> Subject:
+        event = self.app.current_event.raw_event
+        request = self.app.context.get(REQUEST_CONTEXT_KEY)
         if isinstance(request, EscalationRequest):
             return Subject.of(request, event)
         return Subject(Trigger.API, event)
 
-    def refused(error: EscalationRefused) -> Response[dict[str, str]]:
-        verdict = components().outcomes.refusal(error, subject())
+    def refused(self, error: EscalationRefused) -> Response[dict[str, str]]:
+        verdict = components().outcomes.refusal(error, self.subject())
         return error_response(verdict.api, error.message)
 
-    def connect_failed(error: ConnectCallFailed) -> Response[dict[str, str]]:
-        verdict = components().outcomes.connect_failure(error, subject())
+    def connect_failed(self, error: ConnectCallFailed) -> Response[dict[str, str]]:
+        verdict = components().outcomes.connect_failure(error, self.subject())
         return error_response(verdict.api, verdict.what_to_do)
 
-    def in_progress(_error: EscalationInProgress) -> Response[dict[str, str]]:
+    def in_progress(self, _error: EscalationInProgress) -> Response[dict[str, str]]:
         return error_response(IN_PROGRESS_ANSWER, "this escalation is being processed")
 
-    def store_unavailable(_error: IdempotencyStoreUnavailable) -> Response[dict[str, str]]:
+    def store_unavailable(self, _error: IdempotencyStoreUnavailable) -> Response[dict[str, str]]:
         observability.count_decision(Decision.RETRY)
         return error_response(
             STORE_UNAVAILABLE_ANSWER, "the idempotency store is unavailable; nothing was transferred"
         )
 
-    def key_reused(error: IdempotencyKeyReused) -> Response[dict[str, str]]:
+    def key_reused(self, error: IdempotencyKeyReused) -> Response[dict[str, str]]:
         observability.count_refused()
         return error_response(KEY_REUSED_ANSWER, str(error))
 
-    def invalid_body(error: RequestValidationError) -> Response[dict[str, str]]:
+    def ledger_unavailable(self, _error: LedgerUnavailable) -> Response[dict[str, str]]:
+        observability.count_decision(Decision.RETRY)
+        return error_response(STORE_UNAVAILABLE_ANSWER, "the escalation ledger is unavailable; retry later")
+
+    def invalid_body(self, error: RequestValidationError) -> Response[dict[str, str]]:
         observability.count_refused()
         problems = []
         for detail in error.errors():
@@ -113,34 +123,43 @@ def register_error_handlers(app: APIGatewayRestResolver) -> None:
             problems.append(f"{location or 'body'}: {detail.get('msg') or detail.get('type')}")
         return error_response(INVALID_BODY, "; ".join(problems)[:1000] or "invalid request body")
 
-    def unsupported_content_type(_error: RequestUnsupportedContentType) -> Response[dict[str, str]]:
+    def unsupported_content_type(self, _error: RequestUnsupportedContentType) -> Response[dict[str, str]]:
         observability.count_refused()
         return error_response(UNSUPPORTED_MEDIA_TYPE, SEND_JSON)
 
-    def body_not_utf8(_error: UnicodeDecodeError) -> Response[dict[str, str]]:
+    def body_not_utf8(self, _error: UnicodeDecodeError) -> Response[dict[str, str]]:
         observability.count_refused()
         return error_response(INVALID_BODY, "the body is not UTF-8 encoded JSON")
 
-    def gateway_error(error: ServiceError) -> Response[dict[str, str]]:
+    def gateway_error(self, error: ServiceError) -> Response[dict[str, str]]:
         # Powertools' own HTTP errors (e.g. a method the route does not serve) keep their status.
         message = error.msg if isinstance(error.msg, str) else json.dumps(error.msg)
         return error_response(ApiAnswer(error.status_code, _GATEWAY_CODES.get(type(error), "ERROR")), message)
 
-    def unexpected(error: Exception) -> Response[dict[str, str]]:
+    def unexpected(self, error: Exception) -> Response[dict[str, str]]:
         # A bug or an unmodelled outage: the escalation is kept (DLQ) and a person is told (alert).
-        components().outcomes.unexpected(error, Subject(Trigger.API, app.current_event.raw_event))
+        components().outcomes.unexpected(error, Subject(Trigger.API, self.app.current_event.raw_event))
         return error_response(
             INTERNAL_ERROR, "the escalation could not be processed; it was recorded for replay"
         )
 
-    # Registered without decorator syntax: Powertools' decorator is untyped and mypy --strict says so.
-    app.exception_handler(EscalationRefused)(refused)
-    app.exception_handler(ConnectCallFailed)(connect_failed)
-    app.exception_handler(EscalationInProgress)(in_progress)
-    app.exception_handler(IdempotencyStoreUnavailable)(store_unavailable)
-    app.exception_handler(IdempotencyKeyReused)(key_reused)
-    app.exception_handler(RequestValidationError)(invalid_body)
-    app.exception_handler(RequestUnsupportedContentType)(unsupported_content_type)
-    app.exception_handler(UnicodeDecodeError)(body_not_utf8)
-    app.exception_handler(ServiceError)(gateway_error)
-    app.exception_handler(Exception)(unexpected)
+
+def register_error_handlers(app: APIGatewayRestResolver) -> None:
+    """One handler per error type; Powertools picks the closest one along the error's class hierarchy."""
+    handlers = _ErrorHandlers(app)
+    by_type: tuple[tuple[type[Exception], Callable[[Any], Response[dict[str, str]]]], ...] = (
+        (EscalationRefused, handlers.refused),
+        (ConnectCallFailed, handlers.connect_failed),
+        (EscalationInProgress, handlers.in_progress),
+        (IdempotencyStoreUnavailable, handlers.store_unavailable),
+        (IdempotencyKeyReused, handlers.key_reused),
+        (LedgerUnavailable, handlers.ledger_unavailable),
+        (RequestValidationError, handlers.invalid_body),
+        (RequestUnsupportedContentType, handlers.unsupported_content_type),
+        (UnicodeDecodeError, handlers.body_not_utf8),
+        (ServiceError, handlers.gateway_error),
+        (Exception, handlers.unexpected),
+    )
+    for error_type, handle in by_type:
+        # Registered without decorator syntax: Powertools' decorator is untyped and mypy --strict says so.
+        app.exception_handler(error_type)(handle)

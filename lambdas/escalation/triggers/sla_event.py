@@ -21,6 +21,7 @@ from escalation.domain.errors import (
     EscalationInProgress,
     EscalationRefused,
     IdempotencyStoreUnavailable,
+    LedgerUnavailable,
 )
 from escalation.domain.identity import escalation_id
 from escalation.domain.model import EscalationRequest, Status, Trigger, resource_id
@@ -151,7 +152,7 @@ def handle(event: dict[str, Any]) -> dict[str, Any]:
             "escalationId": request.escalation_id,
             "error": failure.error_code,
         }
-    except (EscalationInProgress, IdempotencyStoreUnavailable) as busy:
+    except (EscalationInProgress, IdempotencyStoreUnavailable, LedgerUnavailable) as busy:
         observability.count_decision(Decision.RETRY)
         raise RetryLater(type(busy).__name__) from busy
     observability.count_result(result.status, replayed=result.replayed)

@@ -1,0 +1,67 @@
+"""The wire models of the ledger's read routes and their OpenAPI response declarations."""
+
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+from escalation.triggers.api_models import ErrorOut, TargetOut
+
+
+class AttemptOut(BaseModel):
+    at: str
+    outcome: str
+    errorCode: str | None  # noqa: N815 - wire name
+
+
+class EscalationRecordOut(BaseModel):
+    chainId: str  # noqa: N815 - wire name
+    escalationId: str  # noqa: N815
+    contactId: str  # noqa: N815
+    trigger: Literal["API", "EVENT"]
+    reason: str
+    requester: str
+    status: Literal["PENDING", "TRANSFERRED", "FAILED", "REFUSED", "SKIPPED"]
+    level: int | None
+    target: TargetOut | None
+    targetFlowId: str | None  # noqa: N815
+    fellBack: bool  # noqa: N815
+    newContactId: str | None  # noqa: N815
+    attempts: list[AttemptOut]
+    createdAt: str  # noqa: N815
+    updatedAt: str  # noqa: N815
+    note: str | None
+
+
+class ChainOut(BaseModel):
+    chainId: str  # noqa: N815 - wire name
+    escalations: list[EscalationRecordOut]
+
+
+def _error(text: str) -> dict[str, Any]:
+    return {"description": text, "content": {"application/json": {"schema": ErrorOut.model_json_schema()}}}
+
+
+_COMMON_ERRORS: dict[int, Any] = {
+    401: _error("No caller identity: not an ID token of one of the configured app clients"),
+    503: _error("The ledger or Connect is unavailable; retry after Retry-After seconds"),
+}
+
+ESCALATION_RESPONSES: dict[int, Any] = {
+    200: {"description": "The escalation", "content": {"application/json": {"model": EscalationRecordOut}}},
+    **_COMMON_ERRORS,
+    403: _error("Only a supervisor or the agent who asked for it may read this escalation"),
+    404: _error("No escalation with this id (ESCALATION_NOT_FOUND)"),
+}
+
+CHAIN_RESPONSES: dict[int, Any] = {
+    200: {
+        "description": "The escalations of the contact's chain, oldest first",
+        "content": {"application/json": {"model": ChainOut}},
+    },
+    **_COMMON_ERRORS,
+    403: _error("Only a supervisor or the contact's current agent may read its escalations"),
+    404: _error("No such contact"),
+    409: _error("Connect refused DescribeContact as invalid (INVALID_REQUEST)"),
+    429: _error("Connect throttled DescribeContact; retry after Retry-After seconds"),
+    502: _error("Connect refused DescribeContact for a reason an operator must fix"),
+}

@@ -1,0 +1,93 @@
+"""The ledger's read routes: `GET /escalations/{escalationId}` and `GET /contacts/{contactId}/escalations`.
+
+Reads are answered here, not by the escalation error handlers: a refused or failed read is neither
+dead-lettered nor alerted, and is not counted as a refused escalation.
+"""
+
+from collections.abc import Callable
+from http import HTTPStatus
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+
+from escalation.composition import components
+from escalation.contract import CONTACT_ESCALATIONS_PATH, ESCALATION_PATH
+from escalation.domain.errors import ConnectCallFailed, EscalationRefused
+from escalation.domain.model import Caller
+from escalation.domain.policy import ApiAnswer, Refusal, decide, decide_refusal
+from escalation.ledger_queries import EscalationNotFound
+from escalation.triggers.api_errors import UNAUTHENTICATED, error_response
+from escalation.triggers.api_ledger_models import (
+    CHAIN_RESPONSES,
+    ESCALATION_RESPONSES,
+    ChainOut,
+    EscalationRecordOut,
+)
+
+ESCALATION_NOT_FOUND = ApiAnswer(404, "ESCALATION_NOT_FOUND")
+# Longer ids name nothing: escalation ids are UUIDs, Connect's contact ids are at most 256 characters.
+MAX_ESCALATION_ID_LENGTH = 128
+MAX_CONTACT_ID_LENGTH = 256
+
+
+def resolver_path(api_gateway_path: str) -> str:
+    """API Gateway's `{name}` path parameters in Powertools' `<name>` syntax."""
+    return api_gateway_path.replace("{", "<").replace("}", ">")
+
+
+def _ok(body: dict[str, Any]) -> Response[Any]:
+    return Response(status_code=HTTPStatus.OK, content_type=content_types.APPLICATION_JSON, body=body)
+
+
+class _LedgerRoutes:
+    """The read routes' handlers, for one resolver and its way of naming the caller."""
+
+    def __init__(self, current_caller: Callable[[], Caller | None]) -> None:
+        self.current_caller = current_caller
+
+    def get_escalation(self, escalationId: str) -> Response[Any]:  # noqa: N803 - the path parameter's name
+        caller = self.current_caller()
+        if caller is None:
+            return error_response(UNAUTHENTICATED, "no caller identity in the request")
+        if len(escalationId) > MAX_ESCALATION_ID_LENGTH:
+            return error_response(ESCALATION_NOT_FOUND, "no escalation with this id")
+        try:
+            entry = components().ledger_queries.escalation(caller, escalationId)
+        except EscalationNotFound:
+            return error_response(ESCALATION_NOT_FOUND, "no escalation with this id")
+        except EscalationRefused as refused:
+            return error_response(decide_refusal(refused.reason).api, refused.message)
+        return _ok(EscalationRecordOut.model_validate(entry.to_dict()).model_dump(mode="json"))
+
+    def get_contact_escalations(self, contactId: str) -> Response[Any]:  # noqa: N803 - the path parameter's name
+        caller = self.current_caller()
+        if caller is None:
+            return error_response(UNAUTHENTICATED, "no caller identity in the request")
+        if len(contactId) > MAX_CONTACT_ID_LENGTH:
+            return error_response(decide_refusal(Refusal.CONTACT_NOT_FOUND).api, "no such contact")
+        try:
+            history = components().ledger_queries.chain_of(caller, contactId)
+        except EscalationRefused as refused:
+            return error_response(decide_refusal(refused.reason).api, refused.message)
+        except ConnectCallFailed as failure:
+            return error_response(decide(failure.kind).api, f"DescribeContact failed: {failure.error_code}")
+        return _ok(ChainOut.model_validate(history.to_dict()).model_dump(mode="json"))
+
+
+def register_ledger_routes(app: APIGatewayRestResolver, current_caller: Callable[[], Caller | None]) -> None:
+    """Add the read routes to `app`; `current_caller` names the request's caller (None: unauthenticated)."""
+
+    routes = _LedgerRoutes(current_caller)
+    # Registered without decorator syntax: Powertools' decorator is untyped and mypy --strict says so.
+    app.get(
+        resolver_path(ESCALATION_PATH),
+        summary="Read one escalation",
+        description="The escalation ledger's entry: status, level, target and every attempt.",
+        responses=ESCALATION_RESPONSES,
+    )(routes.get_escalation)
+    app.get(
+        resolver_path(CONTACT_ESCALATIONS_PATH),
+        summary="Read the escalations of a contact's chain",
+        description="Every escalation of the contact's chain (name any contact of it), oldest first.",
+        responses=CHAIN_RESPONSES,
+    )(routes.get_contact_escalations)
