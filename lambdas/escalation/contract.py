@@ -33,6 +33,28 @@ SLA_BREACH_EVENT_PATTERN: Final[dict[str, list[str]]] = {
     "detail-type": [SLA_BREACH_DETAIL_TYPE],
 }
 
+# Connect's own contact events (best-effort, unordered), which arm and cancel the SLA timers.
+CONTACT_EVENT_SOURCE: Final = "aws.connect"
+CONTACT_EVENT_DETAIL_TYPE: Final = "Amazon Connect Contact Event"
+
+
+def contact_event_pattern(instance_arn: str) -> dict[str, object]:
+    """The rule pattern for one instance's contact events: the deployed rule and the local bus share it."""
+    return {
+        "source": [CONTACT_EVENT_SOURCE],
+        "detail-type": [CONTACT_EVENT_DETAIL_TYPE],
+        "detail": {"instanceArn": [instance_arn]},
+    }
+
+
+# SLA timers: one-time EventBridge Scheduler schedules in one group per stack. A schedule's name is
+# derived from the contact id (a duplicate QUEUED event is a no-op); its target is the handler itself,
+# with an SLA_BREACH_SOURCE event as input (SLA_WARNING_DETAIL_TYPE for the warning schedule).
+SLA_SCHEDULE_PREFIX: Final = "sla-"
+SLA_WARNING_SCHEDULE_PREFIX: Final = "slawarn-"
+SLA_WARNING_DETAIL_TYPE: Final = "Contact SLA Warning"
+
+
 # The Connect operations the handler calls: the CDK stack grants exactly these.
 CONNECT_ACTIONS: Final = (
     "connect:DescribeContact",
@@ -60,6 +82,13 @@ class EnvVar:
     DESKTOP_ORIGIN: Final = "DESKTOP_ORIGIN"  # the agent desktop's origin, for CORS (optional)
     # App client ids whose ID tokens the API accepts (comma-separated).
     CALLER_CLIENT_IDS: Final = "CALLER_CLIENT_IDS"
+    # SLA timers (absent or "false": no timers). The handler creates schedules in SLA_SCHEDULE_GROUP that
+    # invoke SLA_TIMER_TARGET_ARN (the handler) as SLA_SCHEDULER_ROLE_ARN, with SLA_SCHEDULE_DLQ_ARN.
+    SLA_TIMERS_ENABLED: Final = "SLA_TIMERS_ENABLED"
+    SLA_SCHEDULE_GROUP: Final = "SLA_SCHEDULE_GROUP"
+    SLA_TIMER_TARGET_ARN: Final = "SLA_TIMER_TARGET_ARN"
+    SLA_SCHEDULER_ROLE_ARN: Final = "SLA_SCHEDULER_ROLE_ARN"
+    SLA_SCHEDULE_DLQ_ARN: Final = "SLA_SCHEDULE_DLQ_ARN"
     # Seconds during which the same escalation failing for the same error code alerts only once
     # (default 86400; 0 alerts every time).
     ALERT_DEDUP_WINDOW_SECONDS: Final = "ALERT_DEDUP_WINDOW_SECONDS"
@@ -87,6 +116,10 @@ class Metric:
     CONNECT_ERROR: Final = "ConnectError"  # extra dimension ErrorCode (a bounded set)
     EVENT_PUBLISH_FAILED: Final = "EscalationEventPublishFailed"  # the escalation itself stood
     TRANSFER_LATENCY: Final = "TransferLatency"  # milliseconds, one TransferContact call with its retries
+    SLA_TIMER_ARMED: Final = "SlaTimerArmed"  # a schedule created for a queued contact
+    SLA_TIMER_CANCELLED: Final = "SlaTimerCancelled"  # picked up, ended or transferred away in time
+    SLA_WARNING: Final = "SlaWarning"  # the warning schedule fired: an alert, nothing moved
+    SLA_BREACH_STALE: Final = "SlaBreachStale"  # a breach whose contact was no longer queued: skipped
 
 
 TRIGGER_DIMENSION: Final = "Trigger"
