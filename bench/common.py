@@ -151,6 +151,28 @@ def median(values: Sequence[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
 
+def spread(values: Sequence[float]) -> dict[str, float]:
+    """Median, interquartile range and extremes: how far one run can be from the next."""
+    return {
+        "median": median(values),
+        "q1": percentile(values, 25),
+        "q3": percentile(values, 75),
+        "min": min(values) if values else float("nan"),
+        "max": max(values) if values else float("nan"),
+        "n": len(values),
+    }
+
+
+def spread_text(figures: Mapping[str, float], fmt: str = ".2f", unit: str = "x") -> str:
+    """'1.02x (min-max 1.01-1.04x, 3 runs)' or, with one run, '1.02x (1 run)'."""
+    if figures["n"] <= 1:
+        return f"{figures['median']:{fmt}}{unit} (1 run)"
+    return (
+        f"{figures['median']:{fmt}}{unit} (min-max {figures['min']:{fmt}}-{figures['max']:{fmt}}{unit}, "
+        f"{figures['n']:g} runs)"
+    )
+
+
 def ratio(ours: float, theirs: float) -> float:
     return ours / theirs if theirs else float("inf")
 
