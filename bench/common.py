@@ -209,6 +209,24 @@ def sla_event(contact_id: str, instance_id: str = INSTANCE_ID) -> dict[str, Any]
     }
 
 
+API_CALLER = "agent-alice"  # the Connect user id in api_event's token; seed contacts with this agent
+
+
+def api_event(contact_id: str) -> dict[str, Any]:
+    """POST /escalations as API Gateway hands it over: a REST proxy event with Cognito authorizer claims."""
+    from local.api import build_rest_event, make_dev_token, parse_dev_token  # noqa: PLC0415 - as below
+
+    token = make_dev_token(API_CALLER, ["agents"], "alice")
+    body = json.dumps({"contactId": contact_id, "reason": "CUSTOMER_UNHAPPY"}).encode()
+    return build_rest_event(
+        method="POST",
+        path="/escalations",
+        headers=[("Content-Type", "application/json"), ("Authorization", f"Bearer {token}")],
+        body=body,
+        claims=parse_dev_token(f"Bearer {token}"),
+    )
+
+
 def isolated_aws_env(tmp_dir: Path) -> dict[str, str]:
     """Variables that keep a developer's own AWS configuration (profiles, endpoints) out of a run."""
     # Imported here: local.aws pulls in moto, which processes that only use this module must not pay for.
@@ -231,6 +249,36 @@ def handler_extra_env(routing_rules: Path = ROUTING_RULES_FILE) -> dict[str, str
         "POWERTOOLS_LOG_LEVEL": "INFO",
         "AWS_LAMBDA_FUNCTION_NAME": "escalation",
     }
+
+
+# Any valid X-Ray trace header: Lambda sets one per invocation when tracing is active (Sampled=1).
+LAMBDA_TRACE_HEADER = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
+
+
+def lambda_runtime_env(xray_daemon_port: int) -> dict[str, str]:
+    """What Lambda's Python 3.13 runtime sets in a function whose tracing is Active (as the stack deploys it).
+
+    LAMBDA_TASK_ROOT is what Powertools' Tracer and the X-Ray SDK look at to know they run in Lambda
+    (without it the Tracer disables itself, or the SDK builds a sampler with its own botocore client);
+    the daemon address is a local UDP port nobody reads, so segments are sent and dropped.
+    """
+    return {
+        "LAMBDA_TASK_ROOT": str(LAMBDAS_DIR),
+        "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13",
+        "AWS_LAMBDA_FUNCTION_NAME": "escalation",
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(LAMBDA_MEMORY_MB),
+        "_X_AMZN_TRACE_ID": LAMBDA_TRACE_HEADER,
+        "AWS_XRAY_DAEMON_ADDRESS": f"127.0.0.1:{xray_daemon_port}",
+        "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
+    }
+
+
+def traced_handler_env(xray_daemon_port: int, routing_rules: Path = ROUTING_RULES_FILE) -> dict[str, str]:
+    """handler_extra_env with tracing active as deployed, inside lambda_runtime_env."""
+    env = {**handler_extra_env(routing_rules), **lambda_runtime_env(xray_daemon_port)}
+    del env["POWERTOOLS_TRACE_DISABLED"]
+    return env
 
 
 def python_path_env() -> str:
