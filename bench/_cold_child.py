@@ -130,6 +130,12 @@ def _bare5(event: dict[str, Any]) -> tuple[float, bool, Any]:
     return imported, bool(answer.get("ContactId")), answer.get("ContactId")
 
 
+def _xray_patched_botocore() -> bool:
+    """Whether the X-Ray SDK instrumented botocore (Powertools' Tracer does when tracing is active)."""
+    patcher = sys.modules.get("aws_xray_sdk.core.patcher")
+    return "botocore" in getattr(patcher, "_PATCHED_MODULES", ())
+
+
 def main() -> None:
     kind, event_path, result_path = sys.argv[1:4]
     with open(event_path) as handle:
@@ -147,6 +153,7 @@ def main() -> None:
                 "gc_seconds": _GC["seconds"],
                 "gc_enabled_at_end": gc.isenabled(),
                 "clients_created": _CLIENTS["count"],
+                "xray_patched_botocore": _xray_patched_botocore(),
                 "client_creation_seconds": _CLIENTS["seconds"],
                 "answer": str(answer)[:300] if not ok else None,
             },

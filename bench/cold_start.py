@@ -315,6 +315,7 @@ def _breakdown_summary(children: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "median_client_creation_ms": median([c["client_creation_seconds"] * 1000 for c in children]),
         "clients_created": median([c["clients_created"] for c in children]),
         "collector_on_after_first_answer": all(c["gc_enabled_at_end"] for c in children),
+        "tracing_active": all(c["xray_patched_botocore"] for c in children),
     }
 
 
