@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import burst_drain, cold_start, memory, warm_overhead
-from bench.common import RESULTS_DIR, machine, machine_line, markdown_table, now_iso, spread_text
+from bench.common import REPO_ROOT, RESULTS_DIR, machine, machine_line, markdown_table, now_iso, spread_text
 
 Row = list[str]
 
@@ -68,8 +68,8 @@ def _real_rate_rows(r: dict[str, Any]) -> list[Row]:
     )
     return [
         [
-            f"burst_drain at Connect's real 2/s, N = {r['parameters']['events']} "
-            f"(`burst_drain_real_rate`, run {r['date']})",
+            "burst_drain at Connect's real 2/s and Lambda's real retry delays, "
+            f"N = {r['parameters']['events']}",
             f"{spread_text(ours['ratio_to_ideal_spread'])} ideal (median "
             f"{ours['median_drain_seconds']:.0f} s vs {r['ideal_seconds']:.1f} s), lost {ours['max_lost']}, "
             f"twice {ours['max_transferred_twice']}, "
@@ -177,32 +177,52 @@ def _memory_rows(r: dict[str, Any]) -> list[Row]:
     ]
 
 
-def write_summary(results: dict[str, dict[str, Any]], seconds: float, results_dir: Path) -> Path:
+README = REPO_ROOT / "README.md"
+README_BEGIN = "<!-- benchmark table: written by `python -m bench.run_all --readme` from bench/results/ -->"
+README_END = "<!-- end of benchmark table -->"
+HEADER = ["figure", "ours", "target", "baseline beside it", "met / missed", "from"]
+BUILDERS: dict[str, Callable[[dict[str, Any]], list[Row]]] = {
+    "burst_drain": _burst_rows,
+    "burst_drain_real_rate": _real_rate_rows,  # a separate, longer run (see bench/burst_drain.py)
+    "cold_start": _cold_rows,
+    "warm_overhead": _warm_rows,
+    "memory": _memory_rows,
+}
+
+
+def summary_rows(results: dict[str, dict[str, Any]], results_dir: Path) -> list[Row]:
+    """Every figure with the results file it comes from; files not in `results` are read from results_dir."""
     rows: list[Row] = []
-    builders: dict[str, Callable[[dict[str, Any]], list[Row]]] = {
-        "burst_drain": _burst_rows,
-        "cold_start": _cold_rows,
-        "warm_overhead": _warm_rows,
-        "memory": _memory_rows,
-    }
-    for name, build in builders.items():
-        if name in results:
-            rows += build(results[name])
-        if name == "burst_drain":
-            real_rate = results_dir / "burst_drain_real_rate.json"
-            if real_rate.exists():  # a separate, longer run (see bench/burst_drain.py)
-                rows += _real_rate_rows(json.loads(real_rate.read_text()))
+    for name, build in BUILDERS.items():
+        saved = results_dir / f"{name}.json"
+        result = results.get(name) or (json.loads(saved.read_text()) if saved.exists() else None)
+        if result is not None:
+            rows += [[*row, f"`{name}.json` ({result['date'][:10]})"] for row in build(result)]
+    return rows
+
+
+def write_summary(results: dict[str, dict[str, Any]], seconds: float, results_dir: Path) -> Path:
     text = (
         f"# Benchmark summary\n\n{machine_line(machine())} Date: {now_iso()}. "
         f"Total run time {seconds / 60:.1f} min.\n\n"
         "Each baseline ran in the same run as ours; figures are medians (or p50/p99) and ratios. Details, "
         "parameters and caveats: the per-benchmark files beside this one.\n\n"
-        + markdown_table(["figure", "ours", "target", "baseline beside it", "met / missed"], rows)
+        + markdown_table(HEADER, summary_rows(results, results_dir))
         + "\n"
     )
     path = results_dir / "SUMMARY.md"
     path.write_text(text)
     return path
+
+
+def update_readme(results_dir: Path = RESULTS_DIR, readme: Path = README) -> str:
+    """Rewrite the README's benchmark table (between its markers) from the results files: targets only."""
+    rows = [row for row in summary_rows({}, results_dir) if row[4] != "-"]
+    table = markdown_table(HEADER, rows)
+    text = readme.read_text()
+    start, end = text.index(README_BEGIN) + len(README_BEGIN), text.index(README_END)
+    readme.write_text(f"{text[:start]}\n{table}\n{text[end:]}")
+    return table
 
 
 def run(
@@ -248,8 +268,15 @@ def main(argv: Sequence[str] | None = None) -> None:
         default="",
         help="comma-separated benchmarks to read from their last result file instead of running again",
     )
+    parser.add_argument(
+        "--readme",
+        action="store_true",
+        help="then rewrite README.md's benchmark table from the results files",
+    )
     args = parser.parse_args(argv)
     run(quick=args.quick, results_dir=args.results_dir, reuse=[n for n in args.reuse.split(",") if n])
+    if args.readme:
+        update_readme(args.results_dir)
 
 
 if __name__ == "__main__":

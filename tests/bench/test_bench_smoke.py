@@ -25,7 +25,7 @@ pytestmark = pytest.mark.integration
 SMOKE_COMMANDS: dict[str, Sequence[str]] = {
     "warm_overhead": ("--size", "20", "--rounds", "2", "--warmup", "2"),
     "memory": ("--size", "10", "--checkpoint", "5"),
-    "cold_start": ("--size", "2", "--importtime-runs", "1", "--breakdown-runs", "1"),
+    "cold_start": ("--size", "1", "--importtime-runs", "1", "--breakdown-runs", "1"),
     "burst_drain": ("--size", "12", "--rate", "40", "--concurrency", "2", "--rounds", "2"),
 }
 MACHINE_FIELDS = {"nproc", "cpu_model", "python", "boto3", "botocore", "aws_lambda_powertools"}
@@ -97,7 +97,7 @@ def test_cold_start_runs_as_lambda_against_both_baselines(results_dir: Path) -> 
     result = _load(results_dir, "cold_start")
     assert {"ours", "bare1", "bare5", "ours-trimmed-model", "ours-gc-unpaused"} == result["summary"].keys()
     for figures in result["summary"].values():
-        assert figures["runs"] == 2
+        assert figures["runs"] == 1
         assert figures["median_in_child_ms"] > 0
         assert figures["median_subprocess_wall_ms"] >= figures["median_in_child_ms"]
     for baseline in ("bare1", "bare5"):
@@ -146,4 +146,24 @@ def test_summary_has_a_row_per_figure(results_dir: Path, tmp_path: Path) -> None
     text = path.read_text()
     for name in SMOKE_COMMANDS:
         assert f"| {name}:" in text
-    assert "| figure | ours | target | baseline beside it | met / missed |" in text
+        assert f"`{name}.json` (" in text
+    assert "| figure | ours | target | baseline beside it | met / missed | from |" in text
+
+
+def test_the_readme_table_is_rewritten_from_the_results_files(results_dir: Path, tmp_path: Path) -> None:
+    readme = tmp_path / "README.md"
+    readme.write_text(f"intro\n{run_all.README_BEGIN}\n| stale |\n{run_all.README_END}\nafter\n")
+    run_all.update_readme(results_dir, readme)
+    text = readme.read_text()
+    assert "| stale |" not in text
+    assert text.startswith("intro\n")
+    assert text.endswith(f"{run_all.README_END}\nafter\n")
+    table = text[text.index(run_all.README_BEGIN) : text.index(run_all.README_END)]
+    for source in ("cold_start.json", "warm_overhead.json", "burst_drain.json", "memory.json"):
+        assert source in table
+    assert "(breakdown)" not in table  # only figures with a target
+
+
+def test_the_readme_has_the_table_markers() -> None:
+    text = (REPO_ROOT / "README.md").read_text()
+    assert text.index(run_all.README_BEGIN) < text.index(run_all.README_END)
