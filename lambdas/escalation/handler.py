@@ -5,10 +5,10 @@ name of the bad variable; the adapters are built on first use and reused across 
 
 Cold start: the cyclic garbage collector is paused from the first import to the first answer. Init
 allocates well over 100,000 objects that live as long as the process (modules, service models, pydantic
-schemas); collecting while they pile up scans them over and over for little to free (measured in
-bench/results/cold_start.md). After the first answer they are frozen (never scanned again) and the
-collector runs as usual. Each
-trigger's module is imported when its first event arrives, so an environment loads only the one it serves.
+schemas); collecting while they pile up scans them over and over for little to free (the collector's
+time per cold start is in bench/results/cold_start.md). After the first answer they are frozen (never
+scanned again) and the collector runs as usual. Each trigger's module is imported when its first event
+arrives, so an environment loads only the one it serves.
 """
 
 import gc
