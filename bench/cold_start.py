@@ -351,7 +351,6 @@ def _summarise(
             "active (POWERTOOLS_TRACE_DISABLED unset), X-Ray daemon address a local UDP port nobody reads",
             "clock": "time.perf_counter in the child, from its first line to the answer (in_child)",
             "ratios": "median of per-round ratios (ours and baseline in the same round), IQR beside",
-            "machine_shared": "yes: other test suites ran on the same 2 cores during the run",
         },
         "ratio_to_bare1": to_bare1["median"],
         "ratio_to_bare1_iqr": [to_bare1["q1"], to_bare1["q3"]],
@@ -425,8 +424,8 @@ def _markdown(result: dict[str, Any]) -> str:
         f"Environment: {p['environment']}. Ours: {p['event']}; bare1: import boto3, client('connect'), one "
         "transfer_contact; bare5: ours' five calls (PutItem, DescribeContact, UpdateContactAttributes, "
         "TransferContact, UpdateItem) on one session's clients, nothing else. Connect emulator without quota "
-        f"and moto, both over HTTP on 127.0.0.1. Ratios: {p['ratios']}. The machine was shared (2 cores, "
-        "other test suites running), so absolute times move; the paired ratios move less.\n\n"
+        f"and moto, both over HTTP on 127.0.0.1. Ratios: {p['ratios']}. On a shared machine (see the load "
+        "average above) absolute times move; the paired ratios move less.\n\n"
         f"Targets: ours <= {TARGET_RATIO_TO_BARE5:.1f}x bare5 and <= {TARGET_RATIO_TO_BARE1:.1f}x bare1 "
         f"(in child): **{'met' if t['met'] else 'missed'}** - {t['verdict']}.\n\n"
         + markdown_table(

@@ -86,6 +86,8 @@ def machine() -> dict[str, Any]:
         "aws_lambda_powertools": _version("aws-lambda-powertools"),
         "moto": _version("moto"),
         "pydantic": _version("pydantic"),
+        # Other work on the machine moves absolute times: the load when the figures were written.
+        "load_average_1_5_15_min": [round(load, 2) for load in os.getloadavg()],
     }
 
 
@@ -98,7 +100,14 @@ def machine_line(info: Mapping[str, Any]) -> str:
         f"Machine: {info['nproc']} CPU(s), {info['cpu_model']}, Python {info['python']}, "
         f"boto3 {info['boto3']}, botocore {info['botocore']}, "
         f"Powertools {info['aws_lambda_powertools']}, moto {info['moto']}. "
-        f"Code: commit {info.get('git_commit', 'unknown')}"
+        + (
+            "Load average (1/5/15 min) at the end: "
+            + "/".join(f"{load:g}" for load in info["load_average_1_5_15_min"])
+            + ". "
+            if "load_average_1_5_15_min" in info
+            else ""
+        )
+        + f"Code: commit {info.get('git_commit', 'unknown')}"
         + (
             f" with uncommitted changes in {', '.join(info['uncommitted_production_changes'])}."
             if info.get("uncommitted_production_changes")

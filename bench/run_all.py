@@ -201,10 +201,14 @@ def summary_rows(results: dict[str, dict[str, Any]], results_dir: Path) -> list[
     return rows
 
 
-def write_summary(results: dict[str, dict[str, Any]], seconds: float, results_dir: Path) -> Path:
+def write_summary(
+    results: dict[str, dict[str, Any]], seconds: float, results_dir: Path, reused: Sequence[str] = ()
+) -> Path:
     text = (
         f"# Benchmark summary\n\n{machine_line(machine())} Date: {now_iso()}. "
-        f"Total run time {seconds / 60:.1f} min.\n\n"
+        f"Total run time {seconds / 60:.1f} min"
+        + (f" ({', '.join(reused)} read back from their files, not run)" if reused else "")
+        + ".\n\n"
         "Each baseline ran in the same run as ours; figures are medians (or p50/p99) and ratios. Details, "
         "parameters and caveats: the per-benchmark files beside this one.\n\n"
         + markdown_table(HEADER, summary_rows(results, results_dir))
@@ -251,10 +255,11 @@ def run(
             ),
         }
     results: dict[str, dict[str, Any]] = {}
+    reused = [name for name in runners if name in reuse and (results_dir / f"{name}.json").exists()]
     for name, run_one in runners.items():
         saved = results_dir / f"{name}.json"
-        results[name] = json.loads(saved.read_text()) if name in reuse and saved.exists() else run_one()
-    path = write_summary(results, time.monotonic() - started, results_dir)
+        results[name] = json.loads(saved.read_text()) if name in reused else run_one()
+    path = write_summary(results, time.monotonic() - started, results_dir, reused)
     print(path.read_text())
     return results
 

@@ -134,7 +134,6 @@ def _summarise(
             "tracing": "disabled: the X-Ray SDK's botocore patch is process-wide and would burden the "
             "baselines in the same process",
             "ratios": "median of per-round p50 ratios, spread beside",
-            "machine_shared": "yes: other test suites ran on the same 2 cores during the run",
         },
         "ratio_to_bare5_api": api["median"],
         "ratio_to_bare5_api_iqr": [api["q1"], api["q3"]],
@@ -185,7 +184,8 @@ def _markdown(result: dict[str, Any]) -> str:
         f"interleaved rounds after {p['warmup_per_variant']} warm-up each; {p['clock']}. "
         f"Paths: {p['paths']}. "
         f"Connect: {p['connect']}; DynamoDB/SQS/SNS: {p['dynamodb_sqs_sns']}. Tracing {p['tracing']}. "
-        "Fresh contact ids, so the idempotency records are really written. The machine was shared.\n\n"
+        "Fresh contact ids, so the idempotency records are really written. On a shared machine (see the "
+        "load average above) absolute times move; the per-round ratios move less.\n\n"
         f"Target: ours <= {TARGET_RATIO_TO_BARE5:.1f}x bare5 (every call stubbed, p50, both paths): "
         f"**{'met' if t['met'] else 'missed'}** - {t['verdict']}.\n\n"
         + markdown_table(
