@@ -1,4 +1,4 @@
-"""The entry point's cold start: the collector paused during init only, and only the trigger in use loaded."""
+"""The cold start: the collector paused during init only; only the trigger and clients in use built."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import boto3
 import pytest
 
 from escalation import composition
@@ -69,3 +71,22 @@ def test_init_loads_neither_trigger_nor_the_parameters_utility(handler_env: dict
     )
     assert completed.returncode == 0, completed.stderr[-2000:]
     assert completed.stdout.strip() == "[]"
+
+
+def test_the_dead_letter_and_alert_clients_are_built_on_first_use(monkeypatch: pytest.MonkeyPatch) -> None:
+    session = boto3.session.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
+    )
+    built: list[str] = []
+    build = session.client
+
+    def counting_client(name: str, **kwargs: Any) -> Any:
+        built.append(name)
+        return build(name, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(session, "client", counting_client)
+    clients = composition.aws_clients(session)
+    assert built == ["dynamodb"]  # Connect's clients too are built per attempt budget, on first use
+    assert clients.sqs() is clients.sqs()
+    assert clients.sns() is clients.sns()
+    assert built == ["dynamodb", "sqs", "sns"]
