@@ -5,11 +5,48 @@ _T0 = time.perf_counter()  # the first line: everything after it is inside the m
 
 # A cold start as Lambda sees it: a fresh interpreter imports the handler, initialises and serves one
 # request. Run by path (not -m) so that nothing of the `bench` package is imported before _T0.
-#   python bench/_cold_child.py ours|bare <event.json> <result.json>
-import json  # noqa: E402 - after the clock on purpose
+#   python bench/_cold_child.py ours|bare1|bare5 <event.json> <result.json>
+# BENCH_COLD_GC_UNPAUSED=1: the handler's gc.disable() is made a no-op (the collector runs through init).
+# BENCH_COLD_CLIENT_TIMING=1 (ours): time spent creating botocore clients is recorded too.
+import gc  # noqa: E402 - after the clock on purpose
+import json  # noqa: E402
 import os  # noqa: E402
 import sys  # noqa: E402
 from typing import Any  # noqa: E402
+
+_GC_COLLECTIONS = [0, 0, 0]  # per generation
+_GC_CLOCK = {"seconds": 0.0, "started": 0.0}
+
+
+def _on_gc(phase: str, info: dict[str, Any]) -> None:
+    if phase == "start":
+        _GC_CLOCK["started"] = time.perf_counter()
+    else:
+        _GC_CLOCK["seconds"] += time.perf_counter() - _GC_CLOCK["started"]
+        _GC_COLLECTIONS[info["generation"]] += 1
+
+
+gc.callbacks.append(_on_gc)
+if os.environ.get("BENCH_COLD_GC_UNPAUSED"):
+    gc.disable = lambda: None
+
+_CLIENTS = {"count": 0, "seconds": 0.0}
+
+
+def _time_client_creation() -> None:
+    import botocore.session
+
+    create = botocore.session.Session.create_client
+
+    def timed(self: Any, *args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return create(self, *args, **kwargs)
+        finally:
+            _CLIENTS["count"] += 1
+            _CLIENTS["seconds"] += time.perf_counter() - started
+
+    botocore.session.Session.create_client = timed  # type: ignore[method-assign]
 
 
 class _Context:
@@ -38,11 +75,13 @@ def _ours(event: dict[str, Any]) -> tuple[float, bool, Any]:
     from escalation.handler import handler
 
     imported = time.perf_counter()
+    if os.environ.get("BENCH_COLD_CLIENT_TIMING"):
+        _time_client_creation()  # after the import: the handler builds its clients on first use
     answer = handler(event, _Context())
     return imported, isinstance(answer, dict) and answer.get("statusCode") == 200, answer
 
 
-def _bare(event: dict[str, Any]) -> tuple[float, bool, Any]:
+def _bare1(event: dict[str, Any]) -> tuple[float, bool, Any]:
     import boto3
 
     client = boto3.client("connect")
@@ -56,11 +95,53 @@ def _bare(event: dict[str, Any]) -> tuple[float, bool, Any]:
     return imported, bool(answer.get("ContactId")), answer.get("ContactId")
 
 
+def _bare5(event: dict[str, Any]) -> tuple[float, bool, Any]:
+    """Ours' five calls, in its order, on one session's Connect and DynamoDB clients; nothing else."""
+    import boto3
+
+    session = boto3.session.Session()
+    connect = session.client("connect")
+    dynamodb = session.client("dynamodb")
+    imported = time.perf_counter()
+    table, key = os.environ["IDEMPOTENCY_TABLE"], {"id": {"S": f"bare5#{event['contactId']}"}}
+    dynamodb.put_item(
+        TableName=table,
+        Item={**key, "status": {"S": "INPROGRESS"}},
+        ConditionExpression="attribute_not_exists(id)",
+    )
+    contact = connect.describe_contact(InstanceId=event["instanceId"], ContactId=event["contactId"])
+    connect.update_contact_attributes(
+        InstanceId=event["instanceId"],
+        InitialContactId=contact["Contact"].get("InitialContactId") or event["contactId"],
+        Attributes={"escalationLevel": "1", "escalationReason": "CUSTOMER_UNHAPPY"},
+    )
+    answer = connect.transfer_contact(
+        InstanceId=event["instanceId"],
+        ContactId=event["contactId"],
+        ContactFlowId=event["flowId"],
+        QueueId=event["queueId"],
+    )
+    dynamodb.update_item(
+        TableName=table,
+        Key=key,
+        UpdateExpression="SET #s = :s",
+        ExpressionAttributeNames={"#s": "status"},
+        ExpressionAttributeValues={":s": {"S": "COMPLETED"}},
+    )
+    return imported, bool(answer.get("ContactId")), answer.get("ContactId")
+
+
+def _xray_patched_botocore() -> bool:
+    """Whether the X-Ray SDK instrumented botocore (Powertools' Tracer does when tracing is active)."""
+    patcher = sys.modules.get("aws_xray_sdk.core.patcher")
+    return "botocore" in getattr(patcher, "_PATCHED_MODULES", ())
+
+
 def main() -> None:
     kind, event_path, result_path = sys.argv[1:4]
     with open(event_path) as handle:
         event = json.load(handle)
-    imported, ok, answer = (_ours if kind == "ours" else _bare)(event)
+    imported, ok, answer = {"ours": _ours, "bare1": _bare1, "bare5": _bare5}[kind](event)
     done = time.perf_counter()
     with open(result_path, "w") as handle:
         json.dump(
@@ -69,6 +150,12 @@ def main() -> None:
                 "ok": ok,
                 "init_seconds": imported - _T0,
                 "total_seconds": done - _T0,
+                "gc_collections": _GC_COLLECTIONS,
+                "gc_seconds": _GC_CLOCK["seconds"],
+                "gc_enabled_at_end": gc.isenabled(),
+                "clients_created": _CLIENTS["count"],
+                "xray_patched_botocore": _xray_patched_botocore(),
+                "client_creation_seconds": _CLIENTS["seconds"],
                 "answer": str(answer)[:300] if not ok else None,
             },
             handle,

@@ -45,6 +45,8 @@ from bench.common import (
     median,
     ratio,
     sla_event,
+    spread,
+    spread_text,
     stripped_environ,
     verdict_at_most,
     write_results,
@@ -245,6 +247,9 @@ def _summarise(
             "median_transfer_requests": median([o["transfer_requests"] for o in outcomes]),
             "median_transfer_throttled": median([o["transfer_throttled"] for o in outcomes]),
             "median_lambda_retries": median([o["lambda_retries"] for o in outcomes]),
+            "runs": len(outcomes),
+            "ratio_to_ideal_spread": spread([o["ratio_to_ideal"] for o in outcomes]),
+            "drain_seconds_spread": spread([o["drain_seconds"] for o in outcomes]),
         }
     ours = summary["ours"]
     verdict = verdict_at_most(ours["median_ratio_to_ideal"], TARGET_RATIO)
@@ -283,7 +288,7 @@ def _markdown(result: dict[str, Any]) -> str:
             [
                 name,
                 f"{s['median_drain_seconds']:.1f}",
-                f"{s['median_ratio_to_ideal']:.2f}x",
+                spread_text(s["ratio_to_ideal_spread"]),
                 s["max_lost"],
                 s["max_transferred_twice"],
                 s["median_dead_lettered"],
@@ -304,7 +309,8 @@ def _markdown(result: dict[str, Any]) -> str:
         f"{p['other_operations_rate_per_second']:g}/s burst {p['other_operations_burst']}; "
         f"K = {p['concurrency']} spawned execution environments; Lambda retries after "
         f"{', '.join(f'{d:g}' for d in p['lambda_retry_delays_seconds'])} s; "
-        f"{p['rounds']} round(s), medians. "
+        f"{p['rounds']} round(s), medians with min-max over the rounds (diagnosis variants: first round "
+        "only). "
         f"Naive retry modes: {p['naive_retry_modes']}. No faults injected.\n\n"
         f"Ideal drain (N - burst) / rate = {result['ideal_seconds']:.1f} s. "
         f"Target: ours <= {TARGET_RATIO:.2f}x ideal, 0 lost, 0 transferred twice: "
@@ -363,7 +369,7 @@ def _diagnosis(result: dict[str, Any]) -> str:
     paced_label = f"Ours, each environment pacing its transfers to rate/K = {share:g}/s"
     adaptive_label = "Ours without pacing, adaptive retry mode (the earlier design)"
     return (
-        "\n\nDiagnosis (one run each, same emulator and process model):\n"
+        "\n\nDiagnosis (one run each, first round, same emulator and process model):\n"
         f"- Without any TransferContact quota (and no pacing), ours drains in "
         f"{free['median_drain_seconds']:.1f} s ({capacity:.0f} escalations/s): the machine and the K "
         "environments are not what limits.\n"

@@ -86,6 +86,8 @@ def machine() -> dict[str, Any]:
         "aws_lambda_powertools": _version("aws-lambda-powertools"),
         "moto": _version("moto"),
         "pydantic": _version("pydantic"),
+        # Other work on the machine moves absolute times: the load when the figures were written.
+        "load_average_1_5_15_min": [round(load, 2) for load in os.getloadavg()],
     }
 
 
@@ -98,7 +100,14 @@ def machine_line(info: Mapping[str, Any]) -> str:
         f"Machine: {info['nproc']} CPU(s), {info['cpu_model']}, Python {info['python']}, "
         f"boto3 {info['boto3']}, botocore {info['botocore']}, "
         f"Powertools {info['aws_lambda_powertools']}, moto {info['moto']}. "
-        f"Code: commit {info.get('git_commit', 'unknown')}"
+        + (
+            "Load average (1/5/15 min) at the end: "
+            + "/".join(f"{load:g}" for load in info["load_average_1_5_15_min"])
+            + ". "
+            if "load_average_1_5_15_min" in info
+            else ""
+        )
+        + f"Code: commit {info.get('git_commit', 'unknown')}"
         + (
             f" with uncommitted changes in {', '.join(info['uncommitted_production_changes'])}."
             if info.get("uncommitted_production_changes")
@@ -151,6 +160,28 @@ def median(values: Sequence[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
 
+def spread(values: Sequence[float]) -> dict[str, float]:
+    """Median, interquartile range and extremes: how far one run can be from the next."""
+    return {
+        "median": median(values),
+        "q1": percentile(values, 25),
+        "q3": percentile(values, 75),
+        "min": min(values) if values else float("nan"),
+        "max": max(values) if values else float("nan"),
+        "n": len(values),
+    }
+
+
+def spread_text(figures: Mapping[str, float], fmt: str = ".2f", unit: str = "x") -> str:
+    """'1.02x (min-max 1.01-1.04x, 3 runs)' or, with one run, '1.02x (1 run)'."""
+    if figures["n"] <= 1:
+        return f"{figures['median']:{fmt}}{unit} (1 run)"
+    return (
+        f"{figures['median']:{fmt}}{unit} (min-max {figures['min']:{fmt}}-{figures['max']:{fmt}}{unit}, "
+        f"{figures['n']:g} runs)"
+    )
+
+
 def ratio(ours: float, theirs: float) -> float:
     return ours / theirs if theirs else float("inf")
 
@@ -187,6 +218,27 @@ def sla_event(contact_id: str, instance_id: str = INSTANCE_ID) -> dict[str, Any]
     }
 
 
+API_CALLER = "agent-alice"  # the Connect user id in api_event's token; seed contacts with this agent
+
+
+def api_event(contact_id: str) -> dict[str, Any]:
+    """POST /escalations as API Gateway hands it over: a REST proxy event with Cognito authorizer claims."""
+    from local.api import build_rest_event  # noqa: PLC0415 - as below
+    from local.dev_tokens import make_dev_token, parse_dev_token  # noqa: PLC0415
+    from local.http_service import HttpRequest  # noqa: PLC0415
+
+    token = make_dev_token(API_CALLER, ["agents"], "alice")
+    body = json.dumps({"contactId": contact_id, "reason": "CUSTOMER_UNHAPPY"}).encode()
+    request = HttpRequest(
+        method="POST",
+        path="/escalations",
+        query="",
+        headers=(("Content-Type", "application/json"), ("Authorization", f"Bearer {token}")),
+        body=body,
+    )
+    return build_rest_event(request, parse_dev_token(f"Bearer {token}"))
+
+
 def isolated_aws_env(tmp_dir: Path) -> dict[str, str]:
     """Variables that keep a developer's own AWS configuration (profiles, endpoints) out of a run."""
     # Imported here: local.aws pulls in moto, which processes that only use this module must not pay for.
@@ -209,6 +261,36 @@ def handler_extra_env(routing_rules: Path = ROUTING_RULES_FILE) -> dict[str, str
         "POWERTOOLS_LOG_LEVEL": "INFO",
         "AWS_LAMBDA_FUNCTION_NAME": "escalation",
     }
+
+
+# Any valid X-Ray trace header: Lambda sets one per invocation when tracing is active (Sampled=1).
+LAMBDA_TRACE_HEADER = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
+
+
+def lambda_runtime_env(xray_daemon_port: int) -> dict[str, str]:
+    """What Lambda's Python 3.13 runtime sets in a function whose tracing is Active (as the stack deploys it).
+
+    LAMBDA_TASK_ROOT is what Powertools' Tracer and the X-Ray SDK look at to know they run in Lambda
+    (without it the Tracer disables itself, or the SDK builds a sampler with its own botocore client);
+    the daemon address is a local UDP port nobody reads, so segments are sent and dropped.
+    """
+    return {
+        "LAMBDA_TASK_ROOT": str(LAMBDAS_DIR),
+        "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13",
+        "AWS_LAMBDA_FUNCTION_NAME": "escalation",
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(LAMBDA_MEMORY_MB),
+        "_X_AMZN_TRACE_ID": LAMBDA_TRACE_HEADER,
+        "AWS_XRAY_DAEMON_ADDRESS": f"127.0.0.1:{xray_daemon_port}",
+        "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
+    }
+
+
+def traced_handler_env(xray_daemon_port: int, routing_rules: Path = ROUTING_RULES_FILE) -> dict[str, str]:
+    """handler_extra_env with tracing active as deployed, inside lambda_runtime_env."""
+    env = {**handler_extra_env(routing_rules), **lambda_runtime_env(xray_daemon_port)}
+    del env["POWERTOOLS_TRACE_DISABLED"]
+    return env
 
 
 def python_path_env() -> str:

@@ -206,58 +206,51 @@ def run_async_lambda(
                 worker.join(timeout=5)
 
 
-def _drive(
-    tasks: multiprocessing.Queue[Any],
-    results: multiprocessing.Queue[Any],
-    events: Sequence[dict[str, Any]],
-    concurrency: int,
-    retry_delays: Sequence[float],
-    max_wait_seconds: float,
-    ready_seconds: float,
-) -> DrainReport:
-    statuses: Counter[str] = Counter()
-    errors: Counter[str] = Counter()
-    on_failure: list[int] = []
-    delayed: list[tuple[float, int, int]] = []  # (due, seq, attempt)
-    outstanding = len(events)
-    retries = invocations = completed = 0
-    started = time.monotonic()
-    last_end = started
-    for seq, event in enumerate(events):
-        tasks.put((seq, 0, event))
-    deadline = started + max_wait_seconds
-    while outstanding and time.monotonic() < deadline:
+@dataclass
+class _DrainTally:
+    """What the driver has seen so far: answers, errors, retries due, and what Lambda gave up on."""
+
+    outstanding: int
+    started: float
+    retry_delays: Sequence[float]
+    statuses: Counter[str] = field(default_factory=Counter)
+    errors: Counter[str] = field(default_factory=Counter)
+    on_failure: list[int] = field(default_factory=list)
+    delayed: list[tuple[float, int, int]] = field(default_factory=list)  # (due, seq, attempt)
+    retries: int = 0
+    invocations: int = 0
+    completed: int = 0
+    last_end: float = 0.0
+
+    def answered(self, status: str, ended: float) -> None:
+        self.invocations += 1
+        self.completed += 1
+        self.outstanding -= 1
+        self.statuses[status] += 1
+        self.last_end = max(self.last_end, ended)
+
+    def failed(self, seq: int, attempt: int, text: str, ended: float) -> None:
+        """Lambda's async model: retry after the attempt's delay, or give up to the on-failure destination."""
+        self.invocations += 1
+        self.errors[_error_key(text)] += 1
+        if attempt < len(self.retry_delays):
+            self.retries += 1
+            heapq.heappush(self.delayed, (time.monotonic() + self.retry_delays[attempt], seq, attempt + 1))
+        else:
+            self.on_failure.append(seq)
+            self.outstanding -= 1
+            self.last_end = max(self.last_end, ended)
+
+    def requeue_due(self, tasks: multiprocessing.Queue[Any], events: Sequence[dict[str, Any]]) -> float:
+        """Put the retries that are due back on the queue; how long to wait for the next result."""
         now = time.monotonic()
-        while delayed and delayed[0][0] <= now:
-            _, seq, attempt = heapq.heappop(delayed)
+        while self.delayed and self.delayed[0][0] <= now:
+            _, seq, attempt = heapq.heappop(self.delayed)
             tasks.put((seq, attempt, events[seq]))
-        wait = min(0.05, max(0.0, delayed[0][0] - now)) if delayed else 0.05
-        try:
-            message = results.get(timeout=wait)
-        except queue.Empty:
-            continue
-        tag = message[0]
-        if tag == _OK:
-            _, seq, attempt, status, ended = message
-            invocations += 1
-            completed += 1
-            outstanding -= 1
-            statuses[status] += 1
-            last_end = max(last_end, ended)
-        elif tag == _ERROR:
-            _, seq, attempt, text, ended = message
-            invocations += 1
-            errors[_error_key(text)] += 1
-            if attempt < len(retry_delays):
-                retries += 1
-                heapq.heappush(delayed, (time.monotonic() + retry_delays[attempt], seq, attempt + 1))
-            else:
-                on_failure.append(seq)
-                outstanding -= 1
-                last_end = max(last_end, ended)
-    timed_out = outstanding > 0
-    for _ in range(concurrency):
-        tasks.put(None)
+        return min(0.05, max(0.0, self.delayed[0][0] - now)) if self.delayed else 0.05
+
+
+def _worker_cpu(results: multiprocessing.Queue[Any], concurrency: int) -> list[float]:
     cpu: list[float] = []
     stop_by = time.monotonic() + 30
     while len(cpu) < concurrency and time.monotonic() < stop_by:
@@ -267,16 +260,48 @@ def _drive(
             continue
         if message[0] == _DONE:
             cpu.append(float(message[2]["cpu_seconds"]))
+    return cpu
+
+
+def _drive(
+    tasks: multiprocessing.Queue[Any],
+    results: multiprocessing.Queue[Any],
+    events: Sequence[dict[str, Any]],
+    concurrency: int,
+    retry_delays: Sequence[float],
+    max_wait_seconds: float,
+    ready_seconds: float,
+) -> DrainReport:
+    started = time.monotonic()
+    tally = _DrainTally(outstanding=len(events), started=started, retry_delays=retry_delays, last_end=started)
+    for seq, event in enumerate(events):
+        tasks.put((seq, 0, event))
+    deadline = started + max_wait_seconds
+    while tally.outstanding and time.monotonic() < deadline:
+        wait = tally.requeue_due(tasks, events)
+        try:
+            message = results.get(timeout=wait)
+        except queue.Empty:
+            continue
+        if message[0] == _OK:
+            _, _seq, _attempt, status, ended = message
+            tally.answered(status, ended)
+        elif message[0] == _ERROR:
+            _, seq, attempt, text, ended = message
+            tally.failed(seq, attempt, text, ended)
+    timed_out = tally.outstanding > 0
+    for _ in range(concurrency):
+        tasks.put(None)
     return DrainReport(
         events=len(events),
-        drain_seconds=last_end - started,
-        completed=completed,
-        on_failure=on_failure,
-        lambda_retries=retries,
-        invocations=invocations,
-        statuses=dict(statuses),
-        errors=dict(errors),
+        drain_seconds=tally.last_end - started,
+        completed=tally.completed,
+        on_failure=tally.on_failure,
+        lambda_retries=tally.retries,
+        invocations=tally.invocations,
+        statuses=dict(tally.statuses),
+        errors=dict(tally.errors),
         timed_out=timed_out,
         ready_seconds=ready_seconds,
-        worker_cpu_seconds=cpu,
+        worker_cpu_seconds=_worker_cpu(results, concurrency),
     )

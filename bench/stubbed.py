@@ -7,8 +7,10 @@ DynamoDB runs on the measuring thread and is counted, which a deployed Lambda do
 the network instead). Two variants separate that out: the idempotency store replaced by a no-op, and
 DynamoDB answered by a Stubber too ("all stubbed").
 
-The bare handler is `boto3.client("connect")` with a Stubber and one `transfer_contact` per event;
-"bare-same-calls" makes the same three Connect calls as ours, without any framework around them.
+Baselines: bare1 is `boto3.client("connect")` with a Stubber and one `transfer_contact` per event;
+bare5 makes ours' five calls (DynamoDB PutItem, DescribeContact, UpdateContactAttributes,
+TransferContact, DynamoDB UpdateItem) on stubbed clients of one session, without any framework around
+them. Ours runs both paths: the SLA-breach event and the API request (POST /escalations).
 """
 
 # ruff: noqa: PLC0415 - imports are deferred on purpose: environment variables first, or import cost measured
@@ -25,11 +27,13 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import (
+    API_CALLER,
     INSTANCE_ID,
     LAMBDA_TIMEOUT_SECONDS,
     QUEUE_FLOW,
     SOURCE_QUEUE,
     TARGET_QUEUE,
+    api_event,
     handler_extra_env,
     isolated_aws_env,
     sla_event,
@@ -37,14 +41,14 @@ from bench.common import (
 
 Handler = Callable[[dict[str, Any], Any], Any]
 
-OURS = "ours"  # DynamoDB/SQS/SNS in moto (in process)
+OURS = "ours"  # event path, DynamoDB/SQS/SNS in moto (in process)
 OURS_NOOP_IDEMPOTENCY = "ours-noop-idempotency"
-OURS_ALL_STUBBED = "ours-all-stubbed"  # DynamoDB through a Stubber as well
-BARE = "bare"
-BARE_SAME_CALLS = (
-    "bare-same-calls"  # DescribeContact + UpdateContactAttributes + TransferContact, no framework
-)
-VARIANTS = (BARE, BARE_SAME_CALLS, OURS, OURS_NOOP_IDEMPOTENCY, OURS_ALL_STUBBED)
+OURS_ALL_STUBBED = "ours-all-stubbed"  # event path, DynamoDB through a Stubber as well
+OURS_API_ALL_STUBBED = "ours-api-all-stubbed"  # API path, every AWS call stubbed
+BARE = "bare1"
+BARE5 = "bare5"  # ours' five calls on stubbed clients, no framework
+VARIANTS = (BARE, BARE5, OURS, OURS_NOOP_IDEMPOTENCY, OURS_ALL_STUBBED, OURS_API_ALL_STUBBED)
+ALL_STUBBED = (OURS_ALL_STUBBED, OURS_API_ALL_STUBBED)
 
 
 class _NoOpIdempotency:
@@ -74,11 +78,12 @@ class Environment:
 
     ours: Handler
     bare: Handler
-    bare_same_calls: Handler
+    bare5: Handler
     connect_stub: Any  # botocore.stub.Stubber on ours' Connect client
     dynamodb_stub: Any  # Stubber on the idempotency and ledger DynamoDB client (active only when all stubbed)
     events_stub: Any  # Stubber on the escalation events' EventBridge client (active only when all stubbed)
     bare_stub: Any
+    bare_dynamodb_stub: Any
     service: Any  # EscalationService, to swap its idempotency runner
     real_idempotency: Any
     mock: Any  # moto's mock_aws, started
@@ -89,7 +94,7 @@ class Environment:
             _NoOpIdempotency() if variant == OURS_NOOP_IDEMPOTENCY else self.real_idempotency
         )
         for stub in (self.dynamodb_stub, self.events_stub):
-            if variant == OURS_ALL_STUBBED:
+            if variant in ALL_STUBBED:
                 stub.activate()
             else:
                 stub.deactivate()
@@ -100,15 +105,17 @@ class Environment:
         if variant == BARE:
             self.bare_stub.add_response("transfer_contact", _transfer_answer())
             return sla_event(contact_id)
-        if variant == BARE_SAME_CALLS:
+        if variant == BARE5:
+            self.bare_dynamodb_stub.add_response("put_item", {})
             self.bare_stub.add_response("describe_contact", _describe_answer(contact_id))
             self.bare_stub.add_response("update_contact_attributes", {})
             self.bare_stub.add_response("transfer_contact", _transfer_answer())
+            self.bare_dynamodb_stub.add_response("update_item", {})
             return sla_event(contact_id)
         self.connect_stub.add_response("describe_contact", _describe_answer(contact_id))
         self.connect_stub.add_response("transfer_contact", _transfer_answer())
         self.connect_stub.add_response("update_contact_attributes", {})  # the confirmed values, after
-        if variant == OURS_ALL_STUBBED:
+        if variant in ALL_STUBBED:
             # Idempotency INPROGRESS, the chain's ledger read, PENDING, TRANSFERRED, idempotency COMPLETED.
             self.dynamodb_stub.add_response("put_item", {})
             self.dynamodb_stub.add_response("query", {"Items": []})
@@ -118,21 +125,22 @@ class Environment:
             self.events_stub.add_response(
                 "put_events", {"FailedEntryCount": 0, "Entries": [{"EventId": "e"}]}
             )
-        return sla_event(contact_id)
+        return api_event(contact_id) if variant == OURS_API_ALL_STUBBED else sla_event(contact_id)
 
     def handler(self, variant: str) -> Handler:
         if variant == BARE:
             return self.bare
-        return self.bare_same_calls if variant == BARE_SAME_CALLS else self.ours
+        return self.bare5 if variant == BARE5 else self.ours
 
     def check_drained(self) -> None:
         """Every queued answer was used: the stubs really answered (nothing went to a network)."""
-        for stub in (self.connect_stub, self.bare_stub):
+        for stub in (self.connect_stub, self.bare_stub, self.bare_dynamodb_stub):
             stub.assert_no_pending_responses()
 
     def close(self) -> None:
         self.connect_stub.deactivate()
         self.bare_stub.deactivate()
+        self.bare_dynamodb_stub.deactivate()
         self.dynamodb_stub.deactivate()
         self.events_stub.deactivate()
         self.mock.stop()
@@ -147,6 +155,7 @@ def _describe_answer(contact_id: str) -> dict[str, Any]:
             "Channel": "TASK",
             "InitiationMethod": "API",
             "QueueInfo": {"Id": SOURCE_QUEUE},
+            "AgentInfo": {"Id": API_CALLER},  # the API caller is the contact's agent
             "Attributes": {},
         }
     }
@@ -232,9 +241,13 @@ def start(tmp_dir: Path, *, use_moto: bool = True) -> Environment:
         dynamodb_stub = Stubber(clients.dynamodb)
         events_stub = Stubber(clients.events)
 
-    bare_client = boto3.client("connect")
+    bare_session = boto3.session.Session()
+    bare_client = bare_session.client("connect")
     bare_stub = Stubber(bare_client)
     bare_stub.activate()
+    bare_dynamodb = bare_session.client("dynamodb")
+    bare_dynamodb_stub = Stubber(bare_dynamodb)
+    bare_dynamodb_stub.activate()
 
     def bare(event: dict[str, Any], context: Any) -> dict[str, Any]:  # noqa: ARG001 - Lambda's signature
         bare_client.transfer_contact(
@@ -245,8 +258,14 @@ def start(tmp_dir: Path, *, use_moto: bool = True) -> Environment:
         )
         return {"status": "TRANSFERRED"}
 
-    def bare_same_calls(event: dict[str, Any], context: Any) -> dict[str, Any]:  # noqa: ARG001
+    def bare5(event: dict[str, Any], context: Any) -> dict[str, Any]:  # noqa: ARG001
         contact_id = event["detail"]["contactId"]
+        key = {"id": {"S": f"bare5#{contact_id}"}}
+        bare_dynamodb.put_item(
+            TableName=table,
+            Item={**key, "status": {"S": "INPROGRESS"}},
+            ConditionExpression="attribute_not_exists(id)",
+        )
         contact = bare_client.describe_contact(InstanceId=INSTANCE_ID, ContactId=contact_id)["Contact"]
         bare_client.update_contact_attributes(
             InstanceId=INSTANCE_ID,
@@ -256,16 +275,24 @@ def start(tmp_dir: Path, *, use_moto: bool = True) -> Environment:
         bare_client.transfer_contact(
             InstanceId=INSTANCE_ID, ContactId=contact_id, ContactFlowId=QUEUE_FLOW, QueueId=TARGET_QUEUE
         )
+        bare_dynamodb.update_item(
+            TableName=table,
+            Key=key,
+            UpdateExpression="SET #s = :s",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={":s": {"S": "COMPLETED"}},
+        )
         return {"status": "TRANSFERRED"}
 
     return Environment(
         ours=ours,
         bare=bare,
-        bare_same_calls=bare_same_calls,
+        bare5=bare5,
         connect_stub=connect_stub,
         dynamodb_stub=dynamodb_stub,
         events_stub=events_stub,
         bare_stub=bare_stub,
+        bare_dynamodb_stub=bare_dynamodb_stub,
         service=components.service,
         real_idempotency=components.service._idempotency,
         mock=mock,
@@ -320,11 +347,20 @@ def start_bare(tmp_dir: Path) -> BareEnvironment:
     return BareEnvironment(bare=bare, bare_stub=stub)
 
 
+def check_answer(variant: str, answer: Any) -> None:
+    """A transfer, as the event path answers it or as the API does (200 with the result)."""
+    transferred = isinstance(answer, dict) and (
+        answer.get("status") == "TRANSFERRED"
+        or (answer.get("statusCode") == 200 and '"TRANSFERRED"' in str(answer.get("body")))
+    )
+    if not transferred:
+        raise RuntimeError(f"{variant}: unexpected answer {answer!r}")
+
+
 def escalate_once(env: Environment | BareEnvironment, variant: str) -> Any:
     """One stubbed escalation, outside any timer (used for warm-up and the memory benchmark)."""
     event = env.prepare(variant)
     with quiet_stdout():
         answer = env.handler(variant)(event, new_context())
-    if not isinstance(answer, dict) or answer.get("status") != "TRANSFERRED":
-        raise RuntimeError(f"{variant}: unexpected answer {answer!r}")
+    check_answer(variant, answer)
     return answer

@@ -57,8 +57,8 @@ class AwsClients:
     """Every AWS client the adapters use; built on one boto3 session by aws_clients()."""
 
     connect: ConnectClients  # by attempt budget
-    sqs: "SQSClient"
-    sns: "SNSClient"
+    sqs: Callable[[], "SQSClient"]  # built on first use: only dead-lettering needs it
+    sns: Callable[[], "SNSClient"]  # likewise, only alerting
     dynamodb: "DynamoDBClient"  # the idempotency table and the ledger
     events: "EventBridgeClient"
     ssm: Callable[[], "SSMClient"]  # only when the routing rules live in SSM
@@ -73,10 +73,18 @@ def aws_clients(session: boto3.session.Session | None = None) -> AwsClients:
     def connect_client(attempts: int) -> "ConnectClient":
         return shared.client("connect", config=connect.client_config(attempts))
 
+    @cache
+    def sqs_client() -> "SQSClient":
+        return shared.client("sqs")
+
+    @cache
+    def sns_client() -> "SNSClient":
+        return shared.client("sns")
+
     return AwsClients(
         connect=connect_client,
-        sqs=shared.client("sqs"),
-        sns=shared.client("sns"),
+        sqs=sqs_client,
+        sns=sns_client,
         dynamodb=shared.client("dynamodb", config=dynamodb_idempotency.CLIENT_CONFIG),
         events=shared.client("events"),
         ssm=lambda: shared.client("ssm"),

@@ -20,7 +20,9 @@ from escalation.domain.model import Status, Trigger
 from escalation.domain.policy import Decision, Failure
 
 logger = Logger(service=SERVICE_NAME)
-tracer = Tracer(service=SERVICE_NAME)
+# botocore is the only library here that calls out; patching everything X-Ray knows (the default) would
+# import requests and others at every cold start, and trace each AWS call twice (again as httplib).
+tracer = Tracer(service=SERVICE_NAME, patch_modules=("botocore",))
 metrics = Metrics(namespace=METRICS_NAMESPACE, service=SERVICE_NAME)
 
 _DECISION_METRICS = {

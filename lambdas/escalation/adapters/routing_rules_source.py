@@ -7,8 +7,6 @@ and without an SSM call per invocation.
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from aws_lambda_powertools.utilities.parameters import SSMProvider
-
 from escalation.domain.routing import RoutingRules, parse_rules
 
 if TYPE_CHECKING:
@@ -27,6 +25,9 @@ class SsmRoutingRules:
     """The rules in one SSM parameter, fetched at most once per `max_age_seconds`."""
 
     def __init__(self, client: "SSMClient", name: str, max_age_seconds: int) -> None:
+        # Imported here: a function whose rules are a bundled file never loads the Parameters utility.
+        from aws_lambda_powertools.utilities.parameters import SSMProvider  # noqa: PLC0415
+
         self._provider = SSMProvider(boto3_client=client)
         self._name = name
         self._max_age_seconds = max_age_seconds

@@ -1,7 +1,7 @@
 """The alert topic (SNS): a structured message for a person who must act."""
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -11,12 +11,13 @@ _SNS_SUBJECT_LIMIT = 100
 
 
 class SnsAlerts:
-    def __init__(self, client: "SNSClient", topic_arn: str) -> None:
+    def __init__(self, client: Callable[[], "SNSClient"], topic_arn: str) -> None:
+        # A factory: most environments never alert, so the client is built on the first publish.
         self._client = client
         self._topic_arn = topic_arn
 
     def publish(self, subject: str, alert: Mapping[str, Any]) -> None:
-        self._client.publish(
+        self._client().publish(
             TopicArn=self._topic_arn,
             Subject=subject[:_SNS_SUBJECT_LIMIT],
             Message=json.dumps(alert, default=str, indent=2),

@@ -1,7 +1,7 @@
 """The dead-letter queue (SQS): where an escalation that could not be done waits for a redrive."""
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -9,13 +9,14 @@ if TYPE_CHECKING:
 
 
 class SqsDeadLetters:
-    def __init__(self, client: "SQSClient", queue_url: str) -> None:
+    def __init__(self, client: Callable[[], "SQSClient"], queue_url: str) -> None:
+        # A factory: most environments never dead-letter, so the client is built on the first send.
         self._client = client
         self._queue_url = queue_url
 
     def send(self, record: Mapping[str, Any]) -> None:
         # Attributes let an operator filter the queue without parsing bodies.
-        self._client.send_message(
+        self._client().send_message(
             QueueUrl=self._queue_url,
             MessageBody=json.dumps(record, default=str),
             MessageAttributes={
