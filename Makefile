@@ -72,8 +72,8 @@ cfn-lint: synth
 openapi: $(STAMP)  ## Write the API's OpenAPI document (generated from the Powertools resolver)
 	$(BIN)/python -m tools.openapi > openapi.json
 
-bench: install  ## Run every benchmark; results land in bench/results/
-	$(BIN)/python -m bench.run_all
+bench: install  ## Run every benchmark (about 15 minutes) and rewrite the README table; results land in bench/results/
+	$(HEARTBEAT) bench -- $(BIN)/python -m bench.run_all --readme
 
 clean:
 	rm -rf $(VENV) node_modules cdk.out .pytest_cache .mypy_cache .ruff_cache .local-run
