@@ -208,7 +208,3 @@ class InMemorySlaTimers:
     def cancel(self, name: str) -> bool:
         self.calls.append(("cancel", name))
         return self.armed.pop(name, None) is not None
-
-    def fire(self, name: str) -> SlaTimer:
-        """What Scheduler does at the timer's time: deliver it once and delete it."""
-        return self.armed.pop(name)

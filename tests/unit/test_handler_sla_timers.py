@@ -160,6 +160,15 @@ def test_a_warning_for_a_contact_no_longer_waiting_is_not_sent(
     assert aws.alerts() == []
 
 
+def test_an_enqueue_time_without_a_zone_is_read_as_utc(invoke: Invoke, scheduler: Any) -> None:
+    enqueued = datetime.now(UTC).replace(microsecond=0)
+    event = contact_event("QUEUED", enqueued_at=enqueued)
+    event["detail"]["queueInfo"]["enqueueTimestamp"] = enqueued.replace(tzinfo=None).isoformat()
+    assert invoke(event)["status"] == "ARMED"
+    breach = schedules(scheduler)[timer_names(CONTACT_ID)[0]]
+    assert breach["ScheduleExpression"] == f"at({(enqueued + timedelta(hours=1)):%Y-%m-%dT%H:%M:%S})"
+
+
 def test_an_unreadable_contact_event_is_ignored_not_dead_lettered(invoke: Invoke, aws: AwsWorld) -> None:
     event = contact_event("QUEUED")
     del event["detail"]["contactId"]

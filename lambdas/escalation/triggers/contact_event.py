@@ -6,7 +6,7 @@ event types are ignored, and an event that cannot be read is logged and dropped 
 the only thing that decides an escalation). A Scheduler failure raises, so Lambda retries the event.
 """
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from aws_lambda_powertools.utilities.parser import parse
@@ -49,13 +49,16 @@ class ContactEventDetail(_Lenient):
 
     def domain(self) -> ContactEvent:
         queue = self.queueInfo or QueueInfo()
+        enqueued_at = queue.enqueueTimestamp
+        if enqueued_at is not None and enqueued_at.tzinfo is None:
+            enqueued_at = enqueued_at.replace(tzinfo=UTC)  # Connect's timestamps are UTC
         return ContactEvent(
             event_type=self.eventType.upper(),
             contact_id=self.contactId,
             instance_arn=self.instanceArn,
             channel=self.channel.upper(),
             queue=queue.queueArn,
-            enqueued_at=queue.enqueueTimestamp,
+            enqueued_at=enqueued_at,
             previous_contact_id=self.previousContactId,
             initiation_method=self.initiationMethod,
         )
