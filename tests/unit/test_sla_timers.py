@@ -241,3 +241,12 @@ def test_reordered_pickup_before_queued_leaves_a_timer_that_the_recheck_stops(
 )
 def test_is_waiting(contact: Contact, waiting: bool) -> None:
     assert is_waiting(contact) is waiting
+
+
+@pytest.mark.parametrize("event_type", ["CONTACT_DATA_UPDATED", "PAUSED", "SOMETHING_NEW"])
+def test_other_event_types_change_no_timer(
+    service: SlaTimerService, timers: InMemorySlaTimers, event_type: str
+) -> None:
+    service.on_contact_event(queued())
+    assert service.on_contact_event(event(event_type)).outcome is TimerOutcome.IGNORED
+    assert len(timers.armed) == 2
