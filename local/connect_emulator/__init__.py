@@ -28,6 +28,7 @@ from .admin import (
     AccessRule,
     AgentSeed,
     AgentStatusChange,
+    ContactAcceptance,
     ContactRef,
     ContactSeed,
     EmulatorAdmin,
@@ -42,6 +43,7 @@ from .admin import (
     Stats,
 )
 from .admin_client import EmulatorAdminClient, EmulatorAdminError
+from .contact_events import EventDeliveryPlan
 from .errors import ConnectError
 from .faults import FaultKind
 from .records import MAX_TRANSFERS_PER_CHAIN, ContactRecord, LedgerEntry
@@ -56,6 +58,7 @@ __all__ = [
     "AgentStatusChange",
     "ConnectEmulator",
     "ConnectError",
+    "ContactAcceptance",
     "ContactRecord",
     "ContactRef",
     "ContactSeed",
@@ -63,6 +66,7 @@ __all__ = [
     "EmulatorAdminClient",
     "EmulatorAdminError",
     "EmulatorOptions",
+    "EventDeliveryPlan",
     "FaultKind",
     "FaultPlan",
     "FaultScope",
