@@ -18,13 +18,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from escalation.contract import CONTACT_EVENT_DETAIL_TYPE, CONTACT_EVENT_SOURCE
-
 from .records import Contact
 
 Event = dict[str, Any]
 EventSink = Callable[[Event], None]
 
+# Connect's own names (escalation.contract holds the same two; the emulator runs without lambdas/).
+CONTACT_EVENT_SOURCE = "aws.connect"
+CONTACT_EVENT_DETAIL_TYPE = "Amazon Connect Contact Event"
 QUEUED = "QUEUED"
 CONNECTED_TO_AGENT = "CONNECTED_TO_AGENT"
 DISCONNECTED = "DISCONNECTED"
