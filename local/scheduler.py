@@ -7,7 +7,7 @@
 
 Schedules are created and deleted through the real `scheduler` API (moto's). Each pass lists the
 group's schedules, reads each new one once (GetSchedule), and fires the one-time (`at(...)`) schedules
-that are due by `clock` (injectable: `FastClock` runs time faster, a test can pass its own). Firing is
+that are due by `clock` (injectable: `FastClock` runs time faster, `ShiftedClock` jumps ahead). Firing is
 what Scheduler does for a Lambda target: an asynchronous Invoke of the target ARN with the schedule's
 Input as the payload. A failed invoke is retried as the target's RetryPolicy says (attempts and maximum
 event age; the delay between tries is `retry_delay`, in clock seconds), then the Input goes to the
@@ -53,6 +53,20 @@ class FastClock:
 
     def __call__(self) -> float:
         return self._origin + (time.monotonic() - self._started) * self.speed
+
+
+class ShiftedClock:
+    """Wall-clock time plus an offset that `advance` moves on: jump to a deadline without waiting."""
+
+    def __init__(self, base: Clock = time.time) -> None:
+        self._base = base
+        self.offset = 0.0
+
+    def advance(self, seconds: float) -> None:
+        self.offset += seconds
+
+    def __call__(self) -> float:
+        return self._base() + self.offset
 
 
 def at_time(expression: str, timezone: str | None) -> float | None:
