@@ -107,7 +107,7 @@ class SchedulerStats:
 @dataclass(frozen=True)
 class SchedulerOptions:
     clock: Clock = time.time
-    interval: float = 0.2  # real seconds between passes of the background loop
+    interval: float = 1.0  # real seconds between passes (each lists the whole group: not too often)
     retry_delay: float = 1.0  # clock seconds between tries of a failing target
     stats: SchedulerStats = field(default_factory=SchedulerStats)
 
