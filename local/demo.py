@@ -372,7 +372,8 @@ def main() -> int:
     print("Starting the local stack (Connect emulator, moto, local API and event bus)...", flush=True)
     # Each run its own handler log, as `make serve`'s.
     log_path = run_log_path(RUN_DIR, datetime.now(UTC), "demo")
-    sla_timers = "--sla-timers" in sys.argv[1:]  # the SLA-timer steps (local.demo_sla) as well
+    # The SLA-timer steps (local.demo_sla) run too, unless asked not to.
+    sla_timers = "--without-sla-timers" not in sys.argv[1:]
     options = (
         sla_stack_options(RUN_DIR, log_path) if sla_timers else StackOptions(api_port=0, handler_log=log_path)
     )

@@ -1,9 +1,8 @@
 """The demo's SLA-timer steps: timers armed by Connect's own contact events, fired by the local scheduler.
 
-They need the handler's SLA timers (SLA policies in the routing rules, the contact-event trigger), so
-they run only with `python -m local.demo --sla-timers`: the stack then starts with SLA timers, a
-scheduler clock the steps move past each deadline (`ShiftedClock`), and routing rules with one SLA
-policy on Tier 1 tasks.
+`make demo` runs them after the main scenario (`python -m local.demo --without-sla-timers` leaves them
+out): the stack starts with SLA timers, a scheduler clock the steps move past each deadline
+(`ShiftedClock`), and routing rules with one SLA policy on Tier 1 tasks.
 """
 
 from __future__ import annotations
