@@ -173,7 +173,10 @@ class LocalScheduler:
             key = (summary["Name"], str(summary.get("CreationDate")))
             timer = self._timers.get(key)
             if timer is None:
-                timer = self._read(summary["Name"])
+                try:
+                    timer = self._read(summary["Name"])
+                except self.clients.scheduler.exceptions.ResourceNotFoundException:
+                    continue  # deleted between the listing and the read (a pickup meanwhile)
             current[key] = timer
         self._timers = current
         return list(current.values())
