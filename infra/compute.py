@@ -16,6 +16,7 @@ from constructs import Construct
 from escalation import contract
 from infra.config import LAMBDA_ROOT, StackConfig
 from infra.connect_policy import connect_statements
+from infra.sla_timers import handler_function_name
 from infra.storage import Storage
 
 HANDLER = "escalation.handler.handler"
@@ -150,6 +151,7 @@ class Compute(Construct):
         self.function = lambda_.Function(
             self,
             "Handler",
+            function_name=handler_function_name(stack),
             description=f"Escalates Amazon Connect contacts ({config.env_name})",
             code=lambda_.Code.from_asset(str(LAMBDA_ROOT), exclude=ASSET_EXCLUDES),
             handler=HANDLER,

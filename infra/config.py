@@ -67,6 +67,7 @@ class StackConfig:
     caller_user_id_claim: str = contract.DEFAULT_CALLER_USER_ID_CLAIM
     supervisor_group: str = contract.DEFAULT_SUPERVISOR_GROUP
     audit_retention_days: int = contract.DEFAULT_LEDGER_RETENTION_DAYS
+    sla_timers: bool = True  # `-c slaTimers=false`: no contact-event rule, schedule group or grants
 
     @property
     def pacing_environments(self) -> int:
@@ -144,6 +145,7 @@ class StackConfig:
             transfer_quota=transfer_quota,
             caller_user_id_claim=_text(source, "callerUserIdClaim") or contract.DEFAULT_CALLER_USER_ID_CLAIM,
             supervisor_group=_text(source, "supervisorGroup") or contract.DEFAULT_SUPERVISOR_GROUP,
+            sla_timers=_text(source, "slaTimers") is None or _flag(source, "slaTimers"),
             audit_retention_days=_positive_int(
                 "auditRetentionDays",
                 _text(source, "auditRetentionDays"),

@@ -18,8 +18,8 @@ _RUNTIME = (
     "Powertools layer parameter is the python3.13 one; move runtime, layer and test interpreter together."
 )
 _DLQ = (
-    "This queue is itself a dead-letter queue (Lambda on-failure destination or EventBridge target "
-    "DLQ); a DLQ of a DLQ adds nothing. Its depth alarms to the alert topic."
+    "This queue is itself a dead-letter queue (Lambda on-failure destination, EventBridge or "
+    "Scheduler target DLQ); a DLQ of a DLQ adds nothing. Its depth alarms to the alert topic."
 )
 
 
@@ -88,7 +88,28 @@ def acknowledge_findings(stack: EscalationStack) -> None:
             ),
         },
     )
-    for queue in (stack.storage.dlq, stack.events.dlq):
+    timers = stack.sla_timers
+    if timers is not None:
+        schedules = _arn_finding(
+            stack,
+            stack.format_arn(
+                service="scheduler", resource="schedule", resource_name=f"{timers.group.name}/*"
+            ),
+        )
+        _ack(
+            stack.compute.role,
+            {
+                f"AwsSolutions-IAM5[Resource::{schedules}]": (
+                    "SLA timers are one schedule per queued contact, named at run time after the contact; "
+                    "the wildcard covers the schedules of this stack's own schedule group only."
+                ),
+            },
+        )
+    for queue in (
+        stack.storage.dlq,
+        stack.events.dlq,
+        *([timers.dlq, timers.delivery_dlq] if timers else []),
+    ):
         _ack(
             queue,
             {

@@ -13,6 +13,7 @@ from infra.compute import Compute
 from infra.config import StackConfig
 from infra.events import SlaBreachEvents
 from infra.monitoring import AlertTopic, MonitoredResources, Monitoring
+from infra.sla_timers import SlaTimers, TimerWiring, disable_sla_timers
 from infra.storage import Storage
 
 
@@ -38,6 +39,14 @@ class EscalationStack(Stack):
         self.events = SlaBreachEvents(
             self, "SlaBreach", config=config, function=self.compute.function, key=self.storage.key
         )
+        self.sla_timers: SlaTimers | None = None
+        if config.sla_timers:
+            wiring = TimerWiring(
+                self.compute.function, self.compute.role, self.storage.key, self.alerts.topic
+            )
+            self.sla_timers = SlaTimers(self, "SlaTimers", config=config, wiring=wiring)
+        else:
+            disable_sla_timers(self.compute.function)
         self.monitoring = Monitoring(
             self,
             "Monitoring",
@@ -60,5 +69,7 @@ class EscalationStack(Stack):
         CfnOutput(self, "UserPoolId", value=self.api.user_pool.user_pool_id)
         if self.api.user_pool_client is not None:
             CfnOutput(self, "UserPoolClientId", value=self.api.user_pool_client.user_pool_client_id)
+        if self.sla_timers is not None:
+            CfnOutput(self, "SlaScheduleDlqUrl", value=self.sla_timers.dlq.queue_url)
         if self.storage.routing_rules_parameter is not None:
             CfnOutput(self, "RoutingRulesParameter", value=self.storage.routing_rules_parameter_name)

@@ -38,6 +38,7 @@ from local.lambda_context import DEFAULT_REGION
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_scheduler import EventBridgeSchedulerClient
     from mypy_boto3_sns import SNSClient
     from mypy_boto3_sqs import SQSClient
     from mypy_boto3_ssm import SSMClient
@@ -153,6 +154,9 @@ class LocalAws(Service):
         self._endpoint_url: str | None = None
         self.dlq_url = ""
         self.dlq_arn = ""
+        self.schedule_dlq_url = ""  # where the SLA timers' schedules dead-letter
+        self.schedule_dlq_arn = ""
+        self.schedule_group = f"{self.name_prefix}-sla"  # the SLA timers' schedule group
         self.alert_topic_arn = ""
         self.alert_queue_url = ""
         self.idempotency_table = f"{self.name_prefix}-idempotency"
@@ -241,6 +245,9 @@ class LocalAws(Service):
     def sqs(self) -> SQSClient:
         return boto3.client("sqs", **self._client_kwargs())
 
+    def scheduler(self) -> EventBridgeSchedulerClient:
+        return boto3.client("scheduler", **self._client_kwargs())
+
     def sns(self) -> SNSClient:
         return boto3.client("sns", **self._client_kwargs())
 
@@ -260,6 +267,9 @@ class LocalAws(Service):
             Attributes={"MessageRetentionPeriod": str(14 * 24 * 3600)},  # SQS maximum, as the stack sets
         )["QueueUrl"]
         self.dlq_arn = self._queue_arn(sqs, self.dlq_url)
+        self.schedule_dlq_url = sqs.create_queue(QueueName=f"{prefix}-schedule-dlq")["QueueUrl"]
+        self.schedule_dlq_arn = self._queue_arn(sqs, self.schedule_dlq_url)
+        self.scheduler().create_schedule_group(Name=self.schedule_group)
 
         sns = self.sns()
         self.alert_topic_arn = sns.create_topic(Name=f"{prefix}-alerts")["TopicArn"]
@@ -357,7 +367,7 @@ class LocalAws(Service):
         return sorted(entries, key=lambda entry: (entry.created_at, entry.escalation_id))
 
     def purge(self) -> None:
-        """Empty the DLQ and the alert subscriber queue."""
+        """Empty the DLQ, the alert subscriber queue and the schedules' DLQ."""
         # Receive-and-delete rather than PurgeQueue, which (in moto as in SQS) allows one call a minute.
-        for url in (self.dlq_url, self.alert_queue_url):
+        for url in (self.dlq_url, self.alert_queue_url, self.schedule_dlq_url):
             self._receive_all(url, delete=True)

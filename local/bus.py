@@ -8,13 +8,16 @@
         bus.stats
 
 Each PutEvents entry (checked by local.eventbridge_entries) becomes an EventBridge event and is matched
-against one rule's pattern (by default contract.SLA_BREACH_EVENT_PATTERN, the pattern the deployed rule
-uses). Matches are invoked asynchronously through local.lambda_invoker (Lambda's event queue, retries and
-on-failure destination, here the DLQ); the rest are dropped and counted. The wire protocols are in
+against the bus's rules, all targeting the one function (by default one rule,
+contract.SLA_BREACH_EVENT_PATTERN, the pattern the deployed rule uses; `add_rule` adds more, such as
+the contact-event rule). As in EventBridge, each matching rule invokes its target: asynchronously,
+through local.lambda_invoker (Lambda's event queue, retries and on-failure destination, here the DLQ);
+events no rule matches are dropped and counted. AWS services' own events (`aws.*` sources, which
+PutEvents refuses) enter through `publish`, the bus's internal path. The wire protocols are in
 local.bus_protocol.
 
-Not modelled: other buses and rules, input transformers, EventBridge's own target retries (it invokes
-asynchronously and Lambda accepts at once).
+Not modelled: other buses, other targets, input transformers, EventBridge's own target retries (it
+invokes asynchronously and Lambda accepts at once).
 """
 
 from __future__ import annotations
@@ -79,7 +82,7 @@ class BusStats:
 
 @dataclass(frozen=True)
 class BusOptions:
-    """Where a LocalBus listens, the rule it applies and where on-failure records go.
+    """Where a LocalBus listens, the rules' patterns it applies and where on-failure records go.
 
     With dlq_url, on-failure records go to that queue through sqs_client (or a default boto3 SQS client
     built from the environment when none is given).
@@ -87,7 +90,7 @@ class BusOptions:
 
     dlq_url: str | None = None
     sqs_client: SQSClient | None = None
-    event_pattern: Mapping[str, Any] = field(default_factory=lambda: SLA_BREACH_EVENT_PATTERN)
+    event_patterns: Sequence[Mapping[str, Any]] = field(default_factory=lambda: (SLA_BREACH_EVENT_PATTERN,))
     event_bus_name: str = "default"
     host: str = "127.0.0.1"
     port: int = 0
@@ -103,9 +106,10 @@ class LocalBus(Service):
         options: BusOptions | None = None,
     ) -> None:
         options = options or BusOptions()
-        validate_pattern(options.event_pattern)
+        for pattern in options.event_patterns:
+            validate_pattern(pattern)
         self.invoker = AsyncInvoker(handler, function)
-        self.event_pattern = options.event_pattern
+        self.event_patterns: list[Mapping[str, Any]] = list(options.event_patterns)
         self.target = EventBusTarget(options.event_bus_name, self.function.account_id, self.function.region)
         self._dlq_url = options.dlq_url
         self._sqs_client = options.sqs_client
@@ -186,21 +190,34 @@ class LocalBus(Service):
                 results.append(event.result_entry())
                 continue
             results.append({"EventId": event["id"]})
-            matched = matches(self.event_pattern, event)
-            with self._lock:
-                self._counts["received"] += 1
-                self._counts["matched" if matched else "dropped"] += 1
-                (self.matched_events if matched else self.dropped_events).append(event)
-            if matched:
-                self.invoker.submit(event)
-            else:
-                logger.info(
-                    "event %s (%s / %s) matches no rule; dropped",
-                    event["id"],
-                    event["source"],
-                    event["detail-type"],
-                )
+            self._route(event)
         return results
+
+    def publish(self, event: Mapping[str, Any]) -> None:
+        """The internal path for an AWS service's own events (already formed, any source)."""
+        self._route(dict(event))
+
+    def add_rule(self, pattern: Mapping[str, Any]) -> None:
+        """Another rule on this bus, targeting the same function."""
+        validate_pattern(pattern)
+        with self._lock:
+            self.event_patterns.append(pattern)
+
+    def _route(self, event: dict[str, Any]) -> None:
+        with self._lock:
+            rules = sum(1 for pattern in self.event_patterns if matches(pattern, event))
+            self._counts["received"] += 1
+            self._counts["matched" if rules else "dropped"] += 1
+            (self.matched_events if rules else self.dropped_events).append(event)
+        for _ in range(rules):
+            self.invoker.submit(event)
+        if not rules:
+            logger.info(
+                "event %s (%s / %s) matches no rule; dropped",
+                event["id"],
+                event["source"],
+                event["detail-type"],
+            )
 
     # -- Lambda
 

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 
 from escalation.contract import SLA_BREACH_DETAIL_TYPE, SLA_BREACH_SOURCE
+from local.demo_sla import SlaTimerSteps, sla_stack_options
 from local.dev_tokens import make_dev_token
 from local.run_info import run_log_path
 from local.stack import (
@@ -371,10 +372,17 @@ def main() -> int:
     print("Starting the local stack (Connect emulator, moto, local API and event bus)...", flush=True)
     # Each run its own handler log, as `make serve`'s.
     log_path = run_log_path(RUN_DIR, datetime.now(UTC), "demo")
-    with LocalStack(StackOptions(api_port=0, handler_log=log_path)) as stack:
+    # The SLA-timer steps (local.demo_sla) run too, unless asked not to.
+    sla_timers = "--without-sla-timers" not in sys.argv[1:]
+    options = (
+        sla_stack_options(RUN_DIR, log_path) if sla_timers else StackOptions(api_port=0, handler_log=log_path)
+    )
+    with LocalStack(options) as stack:
         print(f"  local API {stack.api.url}, event bus {stack.bus.endpoint_url}", flush=True)
         demo = Demo(stack)
         passed = demo.run()
+        if sla_timers:
+            passed = SlaTimerSteps(demo).run() and passed
         demo.summary()
     print("\nAll steps behaved as expected." if passed else "\nSome steps did not behave as expected.")
     return 0 if passed else 1

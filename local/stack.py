@@ -23,10 +23,13 @@ import logging
 import os
 import sys
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import boto3
 
 from escalation import composition, observability
 from escalation.contract import ESCALATION_EVENT_SOURCE, METRICS_NAMESPACE, SERVICE_NAME, EnvVar
@@ -43,6 +46,7 @@ from local.connect_emulator import (
     ContactSeed,
     EmulatorAdmin,
     EmulatorOptions,
+    EventDeliveryPlan,
     FaultScope,
     FlowSeed,
     InstanceSeed,
@@ -55,6 +59,8 @@ from local.dev_tokens import LOCAL_CLIENT_ID
 from local.lambda_context import DEFAULT_ACCOUNT_ID, DEFAULT_REGION, FunctionConfig, LambdaHandler
 from local.lambda_stdout import LambdaStdout
 from local.run_info import DEFAULT_RUN_DIR
+from local.scheduler import Clock, LocalScheduler, SchedulerOptions
+from local.sla_timers import SlaTimers, sla_env
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 RUN_DIR = DEFAULT_RUN_DIR
@@ -68,6 +74,7 @@ OTHER_RATE, OTHER_BURST = 20.0, 40
 MAX_EVENT_AGE_SECONDS = 3600.0  # as the CDK stack's async invoke config
 IDLE_TIMEOUT_SECONDS = 90.0
 PARTITION = "aws"
+LOCAL_ACCOUNT = (DEFAULT_REGION, DEFAULT_ACCOUNT_ID, INSTANCE_ID)
 
 
 def deployed_policy() -> PolicySeed:
@@ -105,6 +112,10 @@ class StackOptions:
     capture_output: bool = True  # route the handler's JSON logs/EMF to a file and count metrics
     handler_log: Path = RUN_DIR / "handler.log"  # where captured JSON logs go (appended, line by line)
     extra_env: Mapping[str, str] = field(default_factory=dict)
+    # SLA timers: the emulator's contact events reach the handler and a local scheduler fires its
+    # schedules (by scheduler_clock: time.time, or a FastClock).
+    sla_timers: bool = False
+    scheduler_clock: Clock = time.time
 
 
 def seed_instance(connect: EmulatorAdmin) -> None:
@@ -161,6 +172,10 @@ class LocalStack(Service):
         self._saved_stdout: Any = None
         self._bus: LocalBus | None = None
         self._api: LocalApi | None = None
+        self.sla_timers: SlaTimers | None = None
+        if self.options.sla_timers:
+            clock = SchedulerOptions(clock=self.options.scheduler_clock)
+            self.sla_timers = SlaTimers(self.aws, self.connect, clock)
 
     @property
     def bus(self) -> LocalBus:
@@ -198,9 +213,16 @@ class LocalStack(Service):
                 "AWS_LAMBDA_FUNCTION_NAME": "escalation",
                 # As the CDK stack sets it: each environment's share of the transfer quota.
                 EnvVar.CONNECT_TRANSFER_RATE: self._transfer_share(),
-                **self.options.extra_env,
             }
         )
+        function = FunctionConfig(
+            reserved_concurrency=self.options.concurrency,
+            retry_delays=self.options.retry_delays,
+            max_event_age_seconds=MAX_EVENT_AGE_SECONDS,
+        )
+        if self.sla_timers is not None:
+            env.update(sla_env(self.aws, function))
+        env.update(self.options.extra_env)
         self._apply_env(env)
         if self.options.capture_output:
             # Before the handler is imported: Powertools' Logger binds sys.stdout when it is created.
@@ -213,11 +235,6 @@ class LocalStack(Service):
             log_handler = observability.logger.registered_handler
             if isinstance(log_handler, logging.StreamHandler):
                 log_handler.setStream(self.output)
-        function = FunctionConfig(
-            reserved_concurrency=self.options.concurrency,
-            retry_delays=self.options.retry_delays,
-            max_event_age_seconds=MAX_EVENT_AGE_SECONDS,
-        )
         bus_options = BusOptions(dlq_url=self.aws.dlq_url, sqs_client=self.aws.sqs())
         self._bus = LocalBus(handler, function, bus_options).start()
         self._apply_env(
@@ -227,6 +244,9 @@ class LocalStack(Service):
                 "AWS_ENDPOINT_URL_LAMBDA": self._bus.endpoint_url,
             }
         )
+        if self.sla_timers is not None:
+            lambda_client = boto3.client("lambda", endpoint_url=self._bus.endpoint_url)
+            self.sla_timers.start(self._bus, lambda_client, instance_arn(PARTITION, *LOCAL_ACCOUNT))
         openapi = REPO_ROOT / "openapi.json"
         self._api = LocalApi(
             _one_request_at_a_time(handler),
@@ -259,6 +279,8 @@ class LocalStack(Service):
             os.environ[name] = value
 
     def stop(self) -> None:
+        if self.sla_timers is not None:
+            self.sla_timers.stop()
         for component in (self._api, self._bus):
             if component is not None:
                 component.stop()
@@ -280,8 +302,8 @@ class LocalStack(Service):
         """Back to the state after start, keeping data (contacts, ledger, idempotency records).
 
         Waits for the bus to be idle (TimeoutError after idle_timeout), then: no Connect faults, the
-        TransferContact quota the options give, the deployed Connect policy and no deny rules, an empty
-        DLQ and alert queue.
+        TransferContact quota the options give, the deployed Connect policy and no deny rules, contact
+        events delivered in order and once, an empty DLQ, alert queue and schedules' DLQ.
         """
         if not self.bus.wait_idle(idle_timeout):
             raise TimeoutError(f"the local bus did not drain in {idle_timeout:g} s")
@@ -292,6 +314,7 @@ class LocalStack(Service):
         )
         self.connect.set_policy(deployed_policy())
         self.connect.clear_denials()
+        self.connect.set_event_delivery(EventDeliveryPlan())
         self.aws.purge()
 
     # -- conveniences for the demo and the tests
@@ -309,6 +332,14 @@ class LocalStack(Service):
     def ledger(self, chain_id: str | None = None) -> list[LedgerEntry]:
         """The escalation ledger, oldest first; only one chain's entries when `chain_id` is given."""
         return [e for e in self.aws.ledger() if chain_id is None or e.chain_id == chain_id]
+
+    def schedules(self) -> list[dict[str, Any]]:
+        """The SLA timers' schedules still in the group (empty without SLA timers)."""
+        return self.scheduler.schedules() if self.scheduler is not None else []
+
+    @property
+    def scheduler(self) -> LocalScheduler | None:
+        return self.sla_timers.scheduler if self.sla_timers is not None else None
 
     def escalation_events(self) -> list[Any]:
         """The escalation events the handler put on the bus (they match no rule; the bus keeps them)."""

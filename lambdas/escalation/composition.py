@@ -20,18 +20,22 @@ from escalation.adapters.dynamodb_ledger import DynamoDbLedger
 from escalation.adapters.eventbridge_events import EventBridgeEvents
 from escalation.adapters.pacing import Pacer
 from escalation.adapters.routing_rules_source import SsmRoutingRules, rules_from_file
+from escalation.adapters.scheduler_timers import SchedulerTimers, TimerTarget
 from escalation.adapters.sns_alerts import SnsAlerts
 from escalation.adapters.sqs_dead_letters import SqsDeadLetters
 from escalation.config import Settings, settings
 from escalation.domain.routing import RoutingRules
 from escalation.ledger_queries import LedgerQueries
 from escalation.outcomes import OncePerWindowAlerts, OutcomeRecorder
+from escalation.ports import Alerts
 from escalation.service import EscalationPorts, EscalationService
+from escalation.sla_timers import SlaTimerService
 
 if TYPE_CHECKING:
     from mypy_boto3_connect import ConnectClient
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_events import EventBridgeClient
+    from mypy_boto3_scheduler import EventBridgeSchedulerClient
     from mypy_boto3_sns import SNSClient
     from mypy_boto3_sqs import SQSClient
     from mypy_boto3_ssm import SSMClient
@@ -45,6 +49,8 @@ class Components:
     contact_center: ConnectContactCenter
     idempotency: DynamoDbIdempotency
     ledger_queries: LedgerQueries
+    alerts: Alerts  # once per window, as for failed escalations
+    sla_timers: SlaTimerService | None  # None when SLA timers are off
 
     def bind(self, context: LambdaContext) -> None:
         """Per invocation: bound retries and in-progress records by this invocation's time."""
@@ -62,6 +68,7 @@ class AwsClients:
     dynamodb: "DynamoDBClient"  # the idempotency table and the ledger
     events: "EventBridgeClient"
     ssm: Callable[[], "SSMClient"]  # only when the routing rules live in SSM
+    scheduler: Callable[[], "EventBridgeSchedulerClient"]  # only when SLA timers are on
 
 
 def aws_clients(session: boto3.session.Session | None = None) -> AwsClients:
@@ -88,6 +95,7 @@ def aws_clients(session: boto3.session.Session | None = None) -> AwsClients:
         dynamodb=shared.client("dynamodb", config=dynamodb_idempotency.CLIENT_CONFIG),
         events=shared.client("events"),
         ssm=lambda: shared.client("ssm"),
+        scheduler=cache(lambda: shared.client("scheduler")),
     )
 
 
@@ -110,9 +118,10 @@ def build_components(config: Settings, clients: AwsClients) -> Components:
     )
     idempotency = DynamoDbIdempotency(clients.dynamodb, config.idempotency_table)
     ledger = DynamoDbLedger(clients.dynamodb, config.ledger_table, config.ledger_retention_days)
+    routing_rules = _rules_loader(config, clients)
     ports = EscalationPorts(
         contact_center=contact_center,
-        routing_rules=_rules_loader(config, clients),
+        routing_rules=routing_rules,
         idempotency=idempotency,
         ledger=ledger,
         events=EventBridgeEvents(clients.events, config.event_bus_name, observability.event_not_published),
@@ -123,12 +132,24 @@ def build_components(config: Settings, clients: AwsClients) -> Components:
     alert_window = DynamoDbAlertWindow(
         clients.dynamodb, config.idempotency_table, config.alert_dedup_window_seconds
     )
-    outcomes = OutcomeRecorder(
-        SqsDeadLetters(clients.sqs, config.dlq_url),
-        OncePerWindowAlerts(SnsAlerts(clients.sns, config.alert_topic_arn), alert_window),
-    )
+    alerts = OncePerWindowAlerts(SnsAlerts(clients.sns, config.alert_topic_arn), alert_window)
+    outcomes = OutcomeRecorder(SqsDeadLetters(clients.sqs, config.dlq_url), alerts)
     ledger_queries = LedgerQueries(contact_center, ledger, config.supervisor_group)
-    return Components(config, service, outcomes, contact_center, idempotency, ledger_queries)
+    sla_timers = _sla_timers(config, clients, routing_rules)
+    return Components(
+        config, service, outcomes, contact_center, idempotency, ledger_queries, alerts, sla_timers
+    )
+
+
+def _sla_timers(
+    config: Settings, clients: AwsClients, routing_rules: Callable[[], RoutingRules]
+) -> SlaTimerService | None:
+    timers = config.sla_timers
+    if timers is None:
+        return None
+    target = TimerTarget(timers.target_arn, timers.scheduler_role_arn, timers.dead_letter_arn)
+    scheduler = SchedulerTimers(clients.scheduler(), timers.schedule_group, target)
+    return SlaTimerService(scheduler, routing_rules, config.connect_instance_id)
 
 
 @cache

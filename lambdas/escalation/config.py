@@ -25,6 +25,16 @@ class ConfigurationError(RuntimeError):
 
 
 @dataclass(frozen=True)
+class SlaTimerSettings:
+    """Where SLA timers go (a schedule group) and what they invoke (the handler), as which role."""
+
+    schedule_group: str
+    target_arn: str
+    scheduler_role_arn: str
+    dead_letter_arn: str
+
+
+@dataclass(frozen=True)
 class Settings:
     connect_instance_id: str
     routing_rules: str  # a path relative to the Lambda code root, an absolute path, or "ssm:<name>"
@@ -41,6 +51,7 @@ class Settings:
     ledger_retention_days: int
     event_bus_name: str  # where escalation events go
     alert_dedup_window_seconds: int = 86_400  # one alert per escalation and error code in this span
+    sla_timers: SlaTimerSettings | None = None  # None: contact events arm no timers
 
     @property
     def routing_rules_parameter(self) -> str | None:
@@ -91,6 +102,31 @@ def _rate(env: Mapping[str, str], name: str) -> float:
     return value
 
 
+def _sla_timers(env: Mapping[str, str]) -> SlaTimerSettings | None:
+    enabled = env.get(EnvVar.SLA_TIMERS_ENABLED, "").strip().lower()
+    if enabled in ("", "false"):
+        return None
+    if enabled != "true":
+        raise ConfigurationError(f"{EnvVar.SLA_TIMERS_ENABLED} must be true or false, got {enabled!r}")
+    arns = {
+        name: _required(env, name, hint)
+        for name, hint in (
+            (EnvVar.SLA_TIMER_TARGET_ARN, "the ARN of the function the SLA schedules invoke"),
+            (EnvVar.SLA_SCHEDULER_ROLE_ARN, "the ARN of the role EventBridge Scheduler invokes it as"),
+            (EnvVar.SLA_SCHEDULE_DLQ_ARN, "the ARN of the SLA schedules' dead-letter queue"),
+        )
+    }
+    for name, value in arns.items():
+        if not value.startswith("arn:"):
+            raise ConfigurationError(f"{name} must be an ARN, got {value!r}")
+    return SlaTimerSettings(
+        schedule_group=_required(env, EnvVar.SLA_SCHEDULE_GROUP, "the SLA schedules' schedule group"),
+        target_arn=arns[EnvVar.SLA_TIMER_TARGET_ARN],
+        scheduler_role_arn=arns[EnvVar.SLA_SCHEDULER_ROLE_ARN],
+        dead_letter_arn=arns[EnvVar.SLA_SCHEDULE_DLQ_ARN],
+    )
+
+
 def load_settings(env: Mapping[str, str]) -> Settings:
     instance_id = _required(env, EnvVar.CONNECT_INSTANCE_ID, "the id of your Amazon Connect instance")
     if len(instance_id) > 100:
@@ -131,6 +167,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         alert_dedup_window_seconds=_integer(
             env, EnvVar.ALERT_DEDUP_WINDOW_SECONDS, default=86_400, low=0, high=7 * 86_400
         ),
+        sla_timers=_sla_timers(env),
     )
 
 

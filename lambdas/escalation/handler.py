@@ -1,4 +1,4 @@
-"""The Lambda entry point: one handler for both triggers, told apart by the event's shape.
+"""The Lambda entry point: one handler for every trigger, told apart by the event's shape.
 
 Settings are validated at import (cold start), so a misconfigured deployment fails loudly with the
 name of the bad variable; the adapters are built on first use and reused across invocations.
@@ -48,10 +48,14 @@ def _dispatch(event: Any, context: LambdaContext) -> dict[str, Any]:
         from escalation.triggers import api  # noqa: PLC0415 - on its first event (module docstring)
 
         return api.handle(event, context)
-    from escalation.triggers import sla_event  # noqa: PLC0415 - likewise
+    from escalation.triggers import contact_event, sla_event  # noqa: PLC0415 - likewise
 
     if not isinstance(event, dict):
         return sla_event.refuse_invalid({"event": str(event)[:10_000]}, "the event is not a JSON object")
+    if contact_event.is_contact_event(event):
+        return contact_event.handle(event)
+    if contact_event.is_sla_warning(event):
+        return contact_event.handle_warning(event)
     if sla_event.is_eventbridge_event(event):
         return sla_event.handle(event)
     return sla_event.refuse_invalid(event, "neither an API Gateway request nor an EventBridge event")

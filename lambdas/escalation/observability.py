@@ -91,3 +91,9 @@ def attributes_not_written(failure: ConnectCallFailed) -> None:
         "Contact attributes not written after the transfer",
         extra={"operation": failure.operation, "error_code": failure.error_code},
     )
+
+
+def count(name: str, value: int = 1) -> None:
+    """A plain count under the service dimension (the SLA timers' metrics)."""
+    if value:
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)

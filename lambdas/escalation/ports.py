@@ -6,6 +6,7 @@ from typing import Any, Protocol
 
 from escalation.domain.ledger import EscalationEvent, LedgerEntry
 from escalation.domain.model import Contact, Target
+from escalation.domain.sla import SlaTimer
 
 
 @dataclass(frozen=True)
@@ -70,3 +71,13 @@ class EscalationEvents(Protocol):
     """Publishes what happened to an escalation. Never raises: a lost event must not fail an escalation."""
 
     def publish(self, event: EscalationEvent, entry: LedgerEntry) -> None: ...
+
+
+class SlaTimers(Protocol):
+    """One-time schedules that deliver an SLA timer's event to the handler (EventBridge Scheduler)."""
+
+    def arm(self, timer: SlaTimer) -> bool:
+        """Create the schedule; False when one of that name exists already (armed by an earlier event)."""
+
+    def cancel(self, name: str) -> bool:
+        """Delete the schedule; False when there is none (never armed, fired, or cancelled before)."""

@@ -4,7 +4,9 @@ moto has no contacts or TransferContact, so this package serves the six operatio
 service uses (StartTaskContact, DescribeContact, TransferContact, UpdateContactAttributes,
 GetCurrentUserData, StopContact) over Connect's rest-json protocol, with Connect's rate quota,
 seedable fault injection, an installable IAM policy (`set_policy`: calls it does not allow answer
-AccessDeniedException), a transfer ledger and an admin interface (Python and HTTP).
+AccessDeniedException), a transfer ledger, contact events (QUEUED, CONNECTED_TO_AGENT, DISCONNECTED)
+handed to `connect_event_sink` as EventBridge delivers them, duplicated and reordered on demand
+(`set_event_delivery`), and an admin interface (Python and HTTP).
 
     options = EmulatorOptions(rate=2.0, burst=5, seed=1)  # quotas, faults, account, logging
     with ConnectEmulator(options) as emulator:            # or .start(port=0) / .stop()
@@ -28,6 +30,7 @@ from .admin import (
     AccessRule,
     AgentSeed,
     AgentStatusChange,
+    ContactAcceptance,
     ContactRef,
     ContactSeed,
     EmulatorAdmin,
@@ -42,6 +45,7 @@ from .admin import (
     Stats,
 )
 from .admin_client import EmulatorAdminClient, EmulatorAdminError
+from .contact_events import EventDeliveryPlan
 from .errors import ConnectError
 from .faults import FaultKind
 from .records import MAX_TRANSFERS_PER_CHAIN, ContactRecord, LedgerEntry
@@ -56,6 +60,7 @@ __all__ = [
     "AgentStatusChange",
     "ConnectEmulator",
     "ConnectError",
+    "ContactAcceptance",
     "ContactRecord",
     "ContactRef",
     "ContactSeed",
@@ -63,6 +68,7 @@ __all__ = [
     "EmulatorAdminClient",
     "EmulatorAdminError",
     "EmulatorOptions",
+    "EventDeliveryPlan",
     "FaultKind",
     "FaultPlan",
     "FaultScope",

@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import KW_ONLY, dataclass
 from typing import Any, Protocol, TypedDict
 
+from .contact_events import EventDeliveryPlan
 from .faults import DEFAULT_FAULT_OPERATION, FaultPlanSnapshot
 from .quota import DEFAULT_BURST, DEFAULT_RATE, QuotaSnapshot
 from .records import ROUTABLE_STATUS, ContactRecord, LedgerEntry
@@ -89,6 +90,15 @@ class ContactSeed:
 class ContactRef:
     instance_id: str
     contact_id: str
+
+
+@dataclass(frozen=True)
+class ContactAcceptance:
+    """An agent (None: the first routable one) accepts a queued contact."""
+
+    instance_id: str
+    contact_id: str
+    agent_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -174,6 +184,15 @@ class EmulatorAdmin(Protocol):
     def get_contact(self, ref: ContactRef) -> ContactRecord: ...
 
     def contact_arn(self, ref: ContactRef) -> str: ...
+
+    def accept_contact(self, acceptance: ContactAcceptance) -> str:
+        """An agent accepts a queued contact: a CONNECTED_TO_AGENT event; returns the agent id."""
+
+    def set_event_delivery(self, plan: EventDeliveryPlan) -> None:
+        """How contact events are delivered (duplicates, reordering); held events are released first."""
+
+    def flush_contact_events(self) -> int:
+        """Release every contact event held back for reordering; returns how many."""
 
     def ledger(self) -> list[LedgerEntry]: ...
 

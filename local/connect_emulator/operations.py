@@ -20,6 +20,9 @@ Assumptions, where Connect's documentation is silent (change them here if the se
   the id).
 - GetCurrentUserData supports the Agents filter only; unknown agent ids are left out of the list.
   Available slots are max - active while the agent's status is "Available", else 0.
+- Contact events (see contact_events): a transfer emits DISCONNECTED for the old contact and, when
+  the new contact lands in a queue, QUEUED for it; StartTaskContact into a queue emits QUEUED;
+  StopContact emits DISCONNECTED.
 - StopContact: unknown contact -> ResourceNotFoundException; an ended VOICE contact ->
   ContactNotFoundException (410); another ended contact -> InvalidRequestException.
 """
@@ -30,6 +33,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from .admin import ContactRef
+from .contact_events import DISCONNECTED, QUEUED
 from .errors import ConnectError, invalid_request, not_found
 from .records import (
     MAX_TRANSFERS_PER_CHAIN,
@@ -42,6 +46,7 @@ from .records import (
     Instance,
     Params,
     Result,
+    instance_id_of,
     new_id,
     resource_id,
 )
@@ -88,6 +93,9 @@ def transfer_contact(state: ConnectState, params: Params) -> Result:
     instance.contacts[new.contact_id] = new
     contact.disconnect_timestamp = now
     contact.last_update_timestamp = now
+    state.record_event(instance.instance_id, contact, DISCONNECTED)
+    if new.queue_id is not None:
+        state.record_event(instance.instance_id, new, QUEUED)
 
     result: Result = {
         "ContactId": new.contact_id,
@@ -228,6 +236,8 @@ def start_task_contact(state: ConnectState, params: Params) -> Result:
         name=params["Name"],
         description=params.get("Description"),
     )
+    if queue_id is not None:
+        state.record_event(instance.instance_id, instance.contacts[contact_id], QUEUED)
     result: Result = {"ContactId": contact_id}
     instance.remember("StartTaskContact", params, fingerprint, result)
     return result
@@ -244,6 +254,7 @@ def stop_contact(state: ConnectState, params: Params) -> Result:
     contact.last_update_timestamp = now
     reason = params.get("DisconnectReason") or {}
     contact.disconnect_reason = reason.get("Code")
+    state.record_event(instance_id_of(params["InstanceId"]), contact, DISCONNECTED)
     return {}
 
 

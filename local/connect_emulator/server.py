@@ -28,6 +28,7 @@ from .admin import (
     QuotaScale,
     Stats,
 )
+from .contact_events import EventDeliveryPlan, EventSink
 from .errors import ConnectError, throttled
 from .faults import DEFAULT_FAULT_OPERATION, NO_FAULT, Fault, FaultInjector, FaultKind, FaultPlanSnapshot
 from .protocol import (
@@ -193,6 +194,7 @@ class ConnectEmulator:
     def reset(self) -> None:
         """Forget all data, ledger, tokens and deny rules; restore the start quota and faults."""
         self.state.reset()
+        self.state.events.configure(EventDeliveryPlan())
         self._apply_initial_config()
         with self._counts_lock:
             self._requests.clear()
@@ -207,12 +209,23 @@ class ConnectEmulator:
     add_contact = _StateCall(ConnectState.add_contact)
     get_contact = _StateCall(ConnectState.get_contact)
     contact_arn = _StateCall(ConnectState.contact_arn)
+    accept_contact = _StateCall(ConnectState.accept_contact)
     deny = _StateCall(ConnectState.deny)
     allow = _StateCall(ConnectState.allow)
     set_policy = _StateCall(ConnectState.set_policy)
 
     def clear_denials(self) -> None:
         self.state.clear_denials()
+
+    def set_event_delivery(self, plan: EventDeliveryPlan) -> None:
+        self.state.events.configure(plan)
+
+    def flush_contact_events(self) -> int:
+        return self.state.events.flush()
+
+    def connect_event_sink(self, sink: EventSink | None) -> None:
+        """Where contact events go (in process only: a callable, such as the local bus's internal path)."""
+        self.state.events.connect(sink)
 
     def ledger(self) -> list[LedgerEntry]:
         return self.state.ledger()

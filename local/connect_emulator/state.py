@@ -19,12 +19,21 @@ from .admin import (
     AccessRule,
     AgentSeed,
     AgentStatusChange,
+    ContactAcceptance,
     ContactRef,
     ContactSeed,
     FlowSeed,
     InstanceSeed,
     PolicySeed,
     QueueSeed,
+)
+from .contact_events import (
+    CONNECTED_TO_AGENT,
+    QUEUED,
+    ContactEventOutlet,
+    Event,
+    EventSource,
+    contact_event,
 )
 from .errors import ConnectError, not_found
 from .iam import Policy, access_denied_message, requested_resources
@@ -34,6 +43,7 @@ from .records import (
     FLOW_TYPES,
     MAX_TRANSFERS_PER_CHAIN,
     QUEUE_STATUSES,
+    ROUTABLE_STATUS,
     Agent,
     Contact,
     ContactRecord,
@@ -66,6 +76,8 @@ class ConnectState:
         self._ledger: list[LedgerEntry] = []
         self._denied: set[tuple[str, str | None]] = set()
         self._policy: Policy | None = None  # None: every call allowed
+        self.events = ContactEventOutlet()
+        self._pending_events: list[Event] = []  # recorded under the lock, delivered after it
 
     @property
     def operations(self) -> frozenset[str]:
@@ -180,7 +192,37 @@ class ConnectState:
                 transfer_count=seed.transfer_count,
                 disconnect_timestamp=now if seed.ended else None,
             )
-            return contact_id
+            contact = instance.contacts[contact_id]
+            if contact.queue_id is not None and contact.agent_id is None and not contact.ended:
+                self.record_event(instance.instance_id, contact, QUEUED)
+        self._publish_events()
+        return contact_id
+
+    def accept_contact(self, acceptance: ContactAcceptance) -> str:
+        """An agent accepts a queued contact (CONNECTED_TO_AGENT); returns the agent's id.
+
+        With no agent given, the first agent (by id) whose status is routable takes it.
+        """
+        with self._lock:
+            instance = self._seed_instance(acceptance.instance_id)
+            contact = instance.contacts.get(acceptance.contact_id)
+            if contact is None:
+                raise ValueError(f"unknown contact {acceptance.contact_id!r}")
+            if contact.ended or contact.connected_to_agent_timestamp is not None:
+                raise ValueError(f"contact {acceptance.contact_id!r} has ended or is already with an agent")
+            agent_id = acceptance.agent_id or next(
+                (a.agent_id for _, a in sorted(instance.agents.items()) if a.status_name == ROUTABLE_STATUS),
+                None,
+            )
+            if agent_id is None or agent_id not in instance.agents:
+                raise ValueError(f"no such agent to accept the contact: {acceptance.agent_id!r}")
+            now = self.now()
+            contact.agent_id = agent_id
+            contact.connected_to_agent_timestamp = now
+            contact.last_update_timestamp = now
+            self.record_event(instance.instance_id, contact, CONNECTED_TO_AGENT)
+        self._publish_events()
+        return agent_id
 
     def get_contact(self, ref: ContactRef) -> ContactRecord:
         with self._lock:
@@ -241,9 +283,25 @@ class ConnectState:
                 f"The Connect emulator does not implement {operation}.",
                 status=501,
             )
+        try:
+            with self._lock:
+                self._check_access(operation, params)
+                return run(self, params)
+        finally:
+            self._publish_events()
+
+    # ---- contact events ----------------------------------------------------------------------
+
+    def record_event(self, instance_id: str, contact: Contact, event_type: str) -> None:
+        """Record a contact event (under the lock); it is delivered once the lock is released."""
+        source = EventSource(self.account_id, self.region, self.instance_arn(instance_id))
+        self._pending_events.append(contact_event(source, contact, event_type, self.now()))
+
+    def _publish_events(self) -> None:
         with self._lock:
-            self._check_access(operation, params)
-            return run(self, params)
+            events, self._pending_events = self._pending_events, []
+        if events:
+            self.events.deliver(events)
 
     def _check_access(self, operation: str, params: Params) -> None:
         """IAM answers before the service: the policy first, then the deny-list on top of it."""

@@ -61,6 +61,14 @@ def statements(synth: Synth) -> Iterator[dict[str, Any]]:
         yield from resource["Properties"]["PolicyDocument"]["Statement"]
 
 
+def role_statements(synth: Synth, role: Any) -> Iterator[dict[str, Any]]:
+    """Every statement of the identity policies attached to one role."""
+    ref = {"Ref": synth.logical_id(role)}
+    for resource in synth.resources("AWS::IAM::Policy").values():
+        if ref in resource["Properties"].get("Roles", []):
+            yield from resource["Properties"]["PolicyDocument"]["Statement"]
+
+
 def as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 

@@ -120,3 +120,11 @@ def test_app_py_exits_with_the_message_when_context_is_missing() -> None:
     assert result.returncode == 1
     assert "connectInstanceId" in result.stderr
     assert "-c connectInstanceId=" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("value", "on"), [(None, True), ("true", True), (True, True), ("false", False), (False, False)]
+)
+def test_sla_timers_are_on_unless_turned_off(value: Any, on: bool) -> None:
+    context = Context(connectInstanceId=INSTANCE_ID, **({} if value is None else {"slaTimers": value}))
+    assert StackConfig.from_context(context).sla_timers is on

@@ -34,6 +34,7 @@ from tests.infra.infra_support import (
     principal_services,
     rendered,
     rendered_conditions,
+    role_statements,
     statements,
     synthesize,
 )
@@ -117,6 +118,11 @@ def test_function_environment_names_every_resource_and_setting_the_handler_reads
         contract.EnvVar.LEDGER_TABLE,
         contract.EnvVar.LEDGER_RETENTION_DAYS,
         contract.EnvVar.EVENT_BUS_NAME,
+        contract.EnvVar.SLA_TIMERS_ENABLED,
+        contract.EnvVar.SLA_SCHEDULE_GROUP,
+        contract.EnvVar.SLA_TIMER_TARGET_ARN,
+        contract.EnvVar.SLA_SCHEDULER_ROLE_ARN,
+        contract.EnvVar.SLA_SCHEDULE_DLQ_ARN,
         "POWERTOOLS_SERVICE_NAME",
         "POWERTOOLS_METRICS_NAMESPACE",
         "POWERTOOLS_LOG_LEVEL",
@@ -188,6 +194,9 @@ def test_function_handler_is_importable_from_the_staged_asset(synth: Synth) -> N
         contract.EnvVar.IDEMPOTENCY_TABLE: "idempotency",
         contract.EnvVar.LEDGER_TABLE: "ledger",
         contract.EnvVar.CALLER_CLIENT_IDS: "desktopclient",
+        contract.EnvVar.SLA_TIMER_TARGET_ARN: "arn:aws:lambda:eu-west-1:123456789012:function:handler",
+        contract.EnvVar.SLA_SCHEDULER_ROLE_ARN: "arn:aws:iam::123456789012:role/scheduler",
+        contract.EnvVar.SLA_SCHEDULE_DLQ_ARN: "arn:aws:sqs:eu-west-1:123456789012:schedule-dlq",
     }
     variables = function["Properties"]["Environment"]["Variables"]
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
@@ -245,7 +254,8 @@ def test_iam_connect_grants_match_the_service_authorization_reference(synth: Syn
 def test_iam_data_plane_grants_are_scoped_to_this_stack(synth: Synth) -> None:
     st = synth.stack
     by_action: dict[str, list[Any]] = {}
-    for statement in statements(synth):
+    # The handler's role (the SLA timers' scheduler role is checked in test_infra_sla_timers.py).
+    for statement in role_statements(synth, st.compute.role):
         for action in as_list(statement["Action"]):
             by_action.setdefault(action, []).extend(as_list(statement["Resource"]))
     table = getatt_arn(synth.logical_id(st.storage.idempotency_table))
@@ -366,14 +376,14 @@ def test_no_routing_rules_parameter_by_default(synth: Synth) -> None:
 
 
 def test_rule_matches_the_contracts_pattern_on_the_default_bus(synth: Synth) -> None:
-    _, rule = synth.one("AWS::Events::Rule")
+    rule = synth.raw["Resources"][synth.logical_id(synth.stack.events.rule)]
     assert rule["Properties"]["EventPattern"] == contract.SLA_BREACH_EVENT_PATTERN
     assert "EventBusName" not in rule["Properties"]  # the default bus
     assert rule["Properties"]["State"] == "ENABLED"
 
 
 def test_rule_target_has_retry_policy_and_its_own_dlq(synth: Synth) -> None:
-    _, rule = synth.one("AWS::Events::Rule")
+    rule = synth.raw["Resources"][synth.logical_id(synth.stack.events.rule)]
     (target,) = rule["Properties"]["Targets"]
     assert target["Arn"] == getatt_arn(synth.logical_id(synth.stack.compute.function))
     assert target["RetryPolicy"] == {
@@ -386,7 +396,7 @@ def test_rule_target_has_retry_policy_and_its_own_dlq(synth: Synth) -> None:
 
 
 def test_eventbridge_can_write_to_its_encrypted_dlq_for_this_rule_only(synth: Synth) -> None:
-    rule_id, _ = synth.one("AWS::Events::Rule")
+    rule_id = synth.logical_id(synth.stack.events.rule)
     event_dlq = synth.logical_id(synth.stack.events.dlq)
     (policy,) = [
         p["Properties"]
@@ -559,7 +569,7 @@ def test_topic_is_encrypted_and_tls_only(synth: Synth) -> None:
 
 def test_every_alarm_notifies_the_topic(synth: Synth) -> None:
     alarms = synth.resources("AWS::CloudWatch::Alarm")
-    assert len(alarms) == 6
+    assert len(alarms) == 8  # with the SLA timers' two DLQ alarms
     topic = {"Ref": synth.logical_id(synth.stack.alerts.topic)}
     assert all(a["Properties"]["AlarmActions"] == [topic] for a in alarms.values())
 
@@ -572,10 +582,13 @@ def alarm_on(synth: Synth, metric_name: str) -> list[dict[str, Any]]:
     ]
 
 
-def test_any_message_in_either_dlq_raises_an_alarm(synth: Synth) -> None:
+def test_any_message_in_any_dlq_raises_an_alarm(synth: Synth) -> None:
     alarms = alarm_on(synth, "ApproximateNumberOfMessagesVisible")
     queues = {a["Dimensions"][0]["Value"]["Fn::GetAtt"][0] for a in alarms}
-    assert queues == {synth.logical_id(synth.stack.storage.dlq), synth.logical_id(synth.stack.events.dlq)}
+    timers = synth.stack.sla_timers
+    assert timers is not None
+    watched = (synth.stack.storage.dlq, synth.stack.events.dlq, timers.dlq, timers.delivery_dlq)
+    assert queues == {synth.logical_id(queue) for queue in watched}
     assert all((a["ComparisonOperator"], a["Threshold"]) == ("GreaterThanThreshold", 0) for a in alarms)
 
 

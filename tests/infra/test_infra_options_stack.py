@@ -126,7 +126,7 @@ def test_powertools_layer_path_is_version_pinned(synth: Synth) -> None:
 
 
 def test_rule_listens_on_the_configured_bus(synth: Synth) -> None:
-    _, rule = synth.one("AWS::Events::Rule")
+    rule = synth.raw["Resources"][synth.logical_id(synth.stack.events.rule)]
     assert rule["Properties"]["EventBusName"] == "contact-center"
     assert rule["Properties"]["EventPattern"] == contract.SLA_BREACH_EVENT_PATTERN
 

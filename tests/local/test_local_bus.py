@@ -11,7 +11,14 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from escalation.contract import SLA_BREACH_DETAIL_TYPE, SLA_BREACH_EVENT_PATTERN, SLA_BREACH_SOURCE
+from escalation.contract import (
+    CONTACT_EVENT_DETAIL_TYPE,
+    CONTACT_EVENT_SOURCE,
+    SLA_BREACH_DETAIL_TYPE,
+    SLA_BREACH_EVENT_PATTERN,
+    SLA_BREACH_SOURCE,
+    contact_event_pattern,
+)
 from local.aws import LocalAws
 from local.bus import AsyncInvoker, BusOptions, LocalBus
 from local.event_pattern import matches, validate_pattern
@@ -133,6 +140,54 @@ def test_invalid_entries_are_reported_per_entry(bus: LocalBus, handler: Recordin
     assert bus.wait_idle(5)
     assert len(handler.calls) == 1
     assert bus.stats.events_rejected == 4
+
+
+INSTANCE_ARN = "arn:aws:connect:us-east-1:123456789012:instance/i-1"
+
+
+def contact_event(instance_arn: str = INSTANCE_ARN) -> dict[str, Any]:
+    return {
+        "version": "0",
+        "id": "e-1",
+        "source": CONTACT_EVENT_SOURCE,
+        "detail-type": CONTACT_EVENT_DETAIL_TYPE,
+        "account": "123456789012",
+        "region": "us-east-1",
+        "time": "2026-01-01T00:00:00Z",
+        "resources": [],
+        "detail": {"eventType": "QUEUED", "contactId": "c-1", "instanceArn": instance_arn},
+    }
+
+
+def test_a_second_rule_routes_aws_events_published_internally_but_put_events_refuses_them(
+    bus: LocalBus, handler: RecordingHandler
+) -> None:
+    bus.add_rule(contact_event_pattern(INSTANCE_ARN))
+
+    bus.publish(contact_event())
+    bus.publish(contact_event("arn:aws:connect:us-east-1:123456789012:instance/another"))
+    refused = events_client(bus.endpoint_url).put_events(
+        Entries=[
+            breach(Source=CONTACT_EVENT_SOURCE, DetailType=CONTACT_EVENT_DETAIL_TYPE),
+            breach({"contactId": "c-2"}),
+        ]
+    )
+
+    assert [e.get("ErrorCode") for e in refused["Entries"]] == ["NotAuthorizedForSourceException", None]
+    assert bus.wait_idle(5)
+    seen = sorted((event["source"], event["detail"]["contactId"]) for event, _ in handler.calls)
+    assert seen == [(CONTACT_EVENT_SOURCE, "c-1"), (SLA_BREACH_SOURCE, "c-2")], "each rule still routes"
+    stats = bus.stats
+    assert (stats.events_received, stats.events_matched, stats.events_dropped) == (3, 2, 1)
+
+
+def test_each_matching_rule_invokes_the_target(bus: LocalBus, handler: RecordingHandler) -> None:
+    bus.add_rule({"source": [SLA_BREACH_SOURCE]})
+
+    events_client(bus.endpoint_url).put_events(Entries=[breach()])
+
+    assert bus.wait_idle(5)
+    assert len(handler.calls) == 2
 
 
 def test_more_than_ten_entries_is_a_validation_error(bus: LocalBus) -> None:

@@ -7,7 +7,13 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from escalation.contract import API_PATH, SLA_BREACH_DETAIL_TYPE, SLA_BREACH_SOURCE
+from escalation.contract import (
+    API_PATH,
+    CONTACT_EVENT_DETAIL_TYPE,
+    CONTACT_EVENT_SOURCE,
+    SLA_BREACH_DETAIL_TYPE,
+    SLA_BREACH_SOURCE,
+)
 
 INSTANCE_ID = "11111111-2222-3333-4444-555555555555"
 OTHER_INSTANCE_ID = "99999999-8888-7777-6666-555555555555"
@@ -154,8 +160,9 @@ def contact(
     queue_id: str | None = "queue-tier1",
     attributes: dict[str, str] | None = None,
     initial_contact_id: str | None = None,
+    connected: bool = False,
 ) -> dict[str, Any]:
-    """A DescribeContact response."""
+    """A DescribeContact response; `connected`: an agent has accepted the contact."""
     body: dict[str, Any] = {
         "Id": contact_id,
         "Arn": f"{INSTANCE_ARN}/contact/{contact_id}",
@@ -171,7 +178,47 @@ def contact(
         body["QueueInfo"] = {"Id": queue_id, "EnqueueTimestamp": datetime(2024, 5, 1, 11, 1, tzinfo=UTC)}
     if agent_id is not None:
         body["AgentInfo"] = {"Id": agent_id}
+        if connected:
+            body["AgentInfo"]["ConnectedToAgentTimestamp"] = datetime(2024, 5, 1, 11, 5, tzinfo=UTC)
     return {"Contact": body}
+
+
+def contact_event(
+    event_type: str,
+    contact_id: str = CONTACT_ID,
+    *,
+    enqueued_at: datetime | None = None,
+    queue_id: str = "queue-tier1",
+    **detail_fields: Any,
+) -> dict[str, Any]:
+    """A Connect contact event as EventBridge delivers it (a TASK on this instance unless overridden)."""
+    detail: dict[str, Any] = {
+        "eventType": event_type,
+        "contactId": contact_id,
+        "initialContactId": contact_id,
+        "channel": "Task",  # Connect's samples use mixed case
+        "instanceArn": INSTANCE_ARN,
+        "initiationMethod": "API",
+        "someFutureField": {"ignored": True},
+        **detail_fields,
+    }
+    if enqueued_at is not None:
+        detail["queueInfo"] = {
+            "queueArn": f"{INSTANCE_ARN}/queue/{queue_id}",
+            "queueType": "STANDARD",
+            "enqueueTimestamp": enqueued_at.isoformat().replace("+00:00", "Z"),
+        }
+    return {
+        "version": "0",
+        "id": f"event-{event_type}-{contact_id}",
+        "detail-type": CONTACT_EVENT_DETAIL_TYPE,
+        "source": CONTACT_EVENT_SOURCE,
+        "account": ACCOUNT,
+        "time": "2024-05-01T12:00:01Z",
+        "region": REGION,
+        "resources": [],
+        "detail": detail,
+    }
 
 
 def transferred(new_contact_id: str = "contact-2") -> dict[str, Any]:

@@ -12,6 +12,7 @@ from escalation.domain.errors import ConnectCallFailed, LedgerUnavailable
 from escalation.domain.ledger import EscalationEvent, LedgerEntry, LedgerStatus
 from escalation.domain.model import REPLAYED_MARKER, Contact, Target
 from escalation.domain.policy import Failure
+from escalation.domain.sla import SlaTimer
 from escalation.ports import TransferReceipt
 from tests.unit.builders import REGION
 
@@ -188,3 +189,22 @@ class RecordingEvents:
 
     def kinds(self) -> list[EscalationEvent]:
         return [kind for kind, _ in self.published]
+
+
+@dataclass
+class InMemorySlaTimers:
+    """Scheduler in memory: armed timers by name, and every arm and cancel asked for."""
+
+    armed: dict[str, SlaTimer] = field(default_factory=dict)
+    calls: list[tuple[str, str]] = field(default_factory=list)
+
+    def arm(self, timer: SlaTimer) -> bool:
+        self.calls.append(("arm", timer.name))
+        if timer.name in self.armed:
+            return False
+        self.armed[timer.name] = timer
+        return True
+
+    def cancel(self, name: str) -> bool:
+        self.calls.append(("cancel", name))
+        return self.armed.pop(name, None) is not None

@@ -126,3 +126,39 @@ def test_the_handler_fails_its_cold_start_naming_the_variable(
 def test_transfers_are_not_paced_unless_a_rate_is_set() -> None:
     assert load_settings(GOOD).connect_transfer_rate == 0
     assert load_settings({**GOOD, "CONNECT_TRANSFER_RATE": "0.4"}).connect_transfer_rate == 0.4
+
+
+SLA_ON = {
+    "SLA_TIMERS_ENABLED": "true",
+    "SLA_SCHEDULE_GROUP": "escalation-sla",
+    "SLA_TIMER_TARGET_ARN": "arn:aws:lambda:us-east-1:123456789012:function:escalation",
+    "SLA_SCHEDULER_ROLE_ARN": "arn:aws:iam::123456789012:role/sla-scheduler",
+    "SLA_SCHEDULE_DLQ_ARN": "arn:aws:sqs:us-east-1:123456789012:sla-dlq",
+}
+
+
+@pytest.mark.parametrize("flag", [None, "", "false", "FALSE"])
+def test_sla_timers_are_off_unless_enabled(flag: str | None) -> None:
+    env = GOOD if flag is None else {**GOOD, "SLA_TIMERS_ENABLED": flag}
+    assert load_settings(env).sla_timers is None
+
+
+def test_sla_timers_on_read_their_group_target_role_and_dlq() -> None:
+    timers = load_settings({**GOOD, **SLA_ON}).sla_timers
+    assert timers is not None
+    assert timers.schedule_group == "escalation-sla"
+    assert timers.scheduler_role_arn.endswith(":role/sla-scheduler")
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        ({"SLA_TIMERS_ENABLED": "yes"}, "SLA_TIMERS_ENABLED"),
+        ({"SLA_SCHEDULE_GROUP": ""}, "SLA_SCHEDULE_GROUP"),
+        ({"SLA_SCHEDULER_ROLE_ARN": "sla-scheduler"}, "SLA_SCHEDULER_ROLE_ARN"),
+        ({"SLA_SCHEDULE_DLQ_ARN": " "}, "SLA_SCHEDULE_DLQ_ARN"),
+    ],
+)
+def test_bad_sla_timer_settings_are_refused_by_name(change: dict[str, str], named: str) -> None:
+    with pytest.raises(ConfigurationError, match=rf"^{named} "):
+        load_settings({**GOOD, **SLA_ON, **change})

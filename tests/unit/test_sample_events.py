@@ -110,6 +110,12 @@ def test_refused_events_are_dead_lettered(invoke: Invoke, aws: AwsWorld, name: s
     assert record["originalEvent"] == event
 
 
+def test_the_contact_event_sample_is_ignored_while_timers_are_off(invoke: Invoke, aws: AwsWorld) -> None:
+    result = invoke(load("contact-event-queued.json"))  # no Connect answer is queued: none is asked for
+    assert result["status"] == "IGNORED"
+    assert aws.dead_letters() == []
+
+
 OUTCOMES = {
     "api-escalate-success.json": test_the_success_sample_transfers_to_tier2,
     "api-escalate-bad-body.json": test_the_bad_body_sample_is_400_and_not_recorded,
@@ -118,4 +124,5 @@ OUTCOMES = {
     "sla-breach-ended-contact.json": test_the_ended_contact_breach_sample_is_skipped,
     "sla-breach-foreign-instance.json": test_refused_events_are_dead_lettered,
     "foreign-event.json": test_refused_events_are_dead_lettered,
+    "contact-event-queued.json": test_the_contact_event_sample_is_ignored_while_timers_are_off,
 }

@@ -142,6 +142,7 @@ class ConnectContactCenter:
             ended=contact.get("DisconnectTimestamp") is not None,
             queue_id=contact.get("QueueInfo", {}).get("Id"),
             agent_id=contact.get("AgentInfo", {}).get("Id"),
+            agent_connected=contact.get("AgentInfo", {}).get("ConnectedToAgentTimestamp") is not None,
             attributes=dict(contact.get("Attributes", {})),
             arn=contact.get("Arn"),
         )

@@ -57,6 +57,7 @@ class Contact:
     ended: bool
     queue_id: str | None = None
     agent_id: str | None = None
+    agent_connected: bool = False  # an agent has accepted it (AgentInfo.ConnectedToAgentTimestamp)
     attributes: Mapping[str, str] = field(default_factory=dict)
     arn: str | None = None  # arn:<partition>:connect:<region>:<account>:instance/<id>/contact/<id>
 

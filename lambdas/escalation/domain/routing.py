@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from escalation.domain.errors import EscalationRefused
 from escalation.domain.model import Contact, RequestedTarget, Target, TargetType
 from escalation.domain.policy import Refusal
+from escalation.domain.sla import SlaPolicy
 
 Id = Annotated[str, Field(min_length=1, max_length=256)]
 ANY = "*"
@@ -98,17 +99,13 @@ class Rule(_Strict):
 class RoutingRules(_Strict):
     version: int = Field(default=1, ge=1, le=1)
     rules: list[Rule] = Field(min_length=1)
+    # SLA timers' policies (domain/sla.py): the first whose match holds sets a queued contact's deadline.
+    sla: list[SlaPolicy] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _unique_names(self) -> Self:
-        first_seen: dict[str, int] = {}
-        for number, rule in enumerate(self.rules, start=1):
-            if rule.name in first_seen:
-                raise ValueError(
-                    f"rule #{number} {rule.name!r}: rule names must be unique; "
-                    f"rule #{first_seen[rule.name]} has the same name"
-                )
-            first_seen[rule.name] = number
+        _check_unique("rule", [rule.name for rule in self.rules])
+        _check_unique("SLA policy", [policy.name for policy in self.sla])
         return self
 
     def find(self, reason: str, contact: Contact, level: int) -> Rule:
@@ -119,6 +116,17 @@ class RoutingRules(_Strict):
             Refusal.NO_ROUTE,
             f"no routing rule matches reason {reason!r}, channel {contact.channel}, level {level}",
         )
+
+
+def _check_unique(kind: str, names: list[str]) -> None:
+    first_seen: dict[str, int] = {}
+    for number, name in enumerate(names, start=1):
+        if name in first_seen:
+            raise ValueError(
+                f"{kind} #{number} {name!r}: {kind} names must be unique; "
+                f"{kind} #{first_seen[name]} has the same name"
+            )
+        first_seen[name] = number
 
 
 class RoutingRulesError(ValueError):
@@ -146,19 +154,22 @@ def _describe(error: ValidationError, raw: Any) -> str:
     for detail in error.errors(include_url=False, include_input=False):
         location = list(detail["loc"])
         where = "rules document"
-        if len(location) >= 2 and location[0] == "rules" and isinstance(location[1], int):
+        if len(location) >= 2 and location[0] in _KINDS and isinstance(location[1], int):
             index = location[1]
-            name = _rule_name(raw, index)
-            where = f"rule #{index + 1}" + (f" {name!r}" if name else "")
+            name = _item_name(raw, str(location[0]), index)
+            where = f"{_KINDS[str(location[0])]} #{index + 1}" + (f" {name!r}" if name else "")
             location = location[2:]
         field = ".".join(str(part) for part in location) or "(whole rule)"
         problems.append(f"{where}: {field}: {detail['msg']}")
     return "invalid routing rules: " + "; ".join(problems)
 
 
-def _rule_name(raw: Any, index: int) -> str | None:
+_KINDS = {"rules": "rule", "sla": "SLA policy"}
+
+
+def _item_name(raw: Any, collection: str, index: int) -> str | None:
     try:
-        name = raw["rules"][index]["name"]
+        name = raw[collection][index]["name"]
     except (KeyError, IndexError, TypeError):
         return None
     return name if isinstance(name, str) else None

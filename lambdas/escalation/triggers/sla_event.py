@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from escalation import observability
 from escalation.composition import components
-from escalation.contract import SLA_BREACH_DETAIL_TYPE, SLA_BREACH_SOURCE
+from escalation.contract import SLA_BREACH_DETAIL_TYPE, SLA_BREACH_SOURCE, Metric
 from escalation.domain.errors import (
     ConnectCallFailed,
     EscalationInProgress,
@@ -24,9 +24,10 @@ from escalation.domain.errors import (
     LedgerUnavailable,
 )
 from escalation.domain.identity import escalation_id
-from escalation.domain.model import EscalationRequest, Status, Trigger, resource_id
+from escalation.domain.model import EscalationRequest, EscalationResult, Status, Trigger, resource_id
 from escalation.domain.policy import Decision, Refusal
 from escalation.outcomes import Subject
+from escalation.sla_timers import timer_still_applies
 
 DEFAULT_REASON = "SLA_BREACH"
 # A breach event is a few hundred bytes; one larger than this is refused unread, and its dead-letter
@@ -44,6 +45,8 @@ class SlaBreachDetail(BaseModel):
     slaSeconds: Annotated[int, Field(ge=0, le=31_536_000)] | None = None  # noqa: N815
     breachedAt: datetime | None = None  # noqa: N815
     reason: Annotated[str, Field(min_length=1, max_length=128)] = DEFAULT_REASON
+    # Set by an SLA timer (domain/sla.py): the contact is re-checked before it is escalated.
+    slaPolicy: Annotated[str, Field(min_length=1, max_length=128)] | None = None  # noqa: N815
 
 
 class SlaBreachEvent(EventBridgeModel):
@@ -106,6 +109,17 @@ def _summarise(error: ValidationError) -> str:
     return "not a valid SLA-breach event: " + "; ".join(problems)[:900]
 
 
+def _escalate_unless_stale(request: EscalationRequest, detail: SlaBreachDetail) -> EscalationResult | None:
+    """Escalate; a timer's breach only while the contact still waits in its queue (else None)."""
+    if detail.slaPolicy is not None and not timer_still_applies(
+        components().contact_center, detail.contactId
+    ):
+        # Picked up, ended or moved since the timer was armed (its cancelling event was late or lost).
+        observability.count(Metric.SLA_BREACH_STALE)
+        return None
+    return components().service.escalate(request)
+
+
 def handle(event: dict[str, Any]) -> dict[str, Any]:
     observability.logger.set_correlation_id(str(event.get("id", ""))[:128] or None)
     too_large = _size_problem(event)
@@ -132,7 +146,7 @@ def handle(event: dict[str, Any]) -> dict[str, Any]:
             raise EscalationRefused(
                 Refusal.FOREIGN_INSTANCE, "the event names another Connect instance than the configured one"
             )
-        result = components().service.escalate(request)
+        result = _escalate_unless_stale(request, detail)
     except EscalationRefused as refused:
         verdict = recorder.refusal(refused, Subject.of(request, event))
         if verdict.event_decision is None:
@@ -155,5 +169,11 @@ def handle(event: dict[str, Any]) -> dict[str, Any]:
     except (EscalationInProgress, IdempotencyStoreUnavailable, LedgerUnavailable) as busy:
         observability.count_decision(Decision.RETRY)
         raise RetryLater(type(busy).__name__) from busy
+    return _answer(request, result)
+
+
+def _answer(request: EscalationRequest, result: EscalationResult | None) -> dict[str, Any]:
+    if result is None:
+        return {"status": "SKIPPED", "escalationId": request.escalation_id, "reason": "NOT_WAITING"}
     observability.count_result(result.status, replayed=result.replayed)
     return result.to_dict()

@@ -1,0 +1,181 @@
+"""SLA timers: the rule on the instance's contact events into the handler, the schedule group its timers
+live in, the role EventBridge Scheduler invokes the handler as, the handler's grants, and the schedules'
+dead-letter queue with its alarm. `-c slaTimers=false` leaves all of it out (disable_sla_timers)."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from aws_cdk import ArnFormat, Duration, Stack
+from aws_cdk import aws_cloudwatch as cw
+from aws_cdk import aws_cloudwatch_actions as cw_actions
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_scheduler as scheduler
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from escalation import contract
+from infra.config import StackConfig
+from infra.events import DELIVERY_MAX_EVENT_AGE, DELIVERY_RETRY_ATTEMPTS
+from infra.storage import encrypted_queue
+
+SCHEDULER_PRINCIPAL = "scheduler.amazonaws.com"
+_MAX_NAME = 64  # Lambda function names and Scheduler group names
+
+
+def stack_scoped_name(stack: Stack, suffix: str) -> str:
+    """`<stack name>-<suffix>`, shortened with a hash of the stack name to fit 64 characters."""
+    name = f"{stack.stack_name}-{suffix}"
+    if len(name) <= _MAX_NAME:
+        return name
+    digest = hashlib.sha256(stack.stack_name.encode()).hexdigest()[:8]
+    return f"{stack.stack_name[: _MAX_NAME - len(suffix) - 10]}-{digest}-{suffix}"
+
+
+def handler_function_name(stack: Stack) -> str:
+    """The handler's name, fixed so its own ARN (the timers' target) can be in its environment."""
+    return stack_scoped_name(stack, "handler")
+
+
+def function_arn(stack: Stack, name: str) -> str:
+    return stack.format_arn(
+        service="lambda", resource="function", resource_name=name, arn_format=ArnFormat.COLON_RESOURCE_NAME
+    )
+
+
+def disable_sla_timers(function: lambda_.Function) -> None:
+    function.add_environment(contract.EnvVar.SLA_TIMERS_ENABLED, "false")
+
+
+@dataclass(frozen=True)
+class TimerWiring:
+    """What the timers attach to: the handler (with its role), the key, the alert topic."""
+
+    function: lambda_.Function
+    role: iam.Role
+    key: kms.IKey
+    alert_topic: sns.ITopic
+
+
+class SlaTimers(Construct):
+    def __init__(
+        self, scope: Construct, construct_id: str, *, config: StackConfig, wiring: TimerWiring
+    ) -> None:
+        super().__init__(scope, construct_id)
+        stack = Stack.of(self)
+        target_arn = function_arn(stack, handler_function_name(stack))
+        self.dlq = encrypted_queue(self, "ScheduleDeadLetterQueue", wiring.key)
+        self.group = scheduler.CfnScheduleGroup(self, "Group", name=stack_scoped_name(stack, "sla"))
+        group_name = str(self.group.name)
+        schedules_arn = stack.format_arn(
+            service="scheduler", resource="schedule", resource_name=f"{group_name}/*"
+        )
+
+        # Scheduler assumes this role to deliver a timer: it may invoke the handler and dead-letter, no more.
+        self.scheduler_role = iam.Role(
+            self,
+            "SchedulerRole",
+            assumed_by=iam.ServicePrincipal(
+                SCHEDULER_PRINCIPAL, conditions={"StringEquals": {"aws:SourceAccount": stack.account}}
+            ),
+            description=f"{contract.SERVICE_NAME} ({config.env_name}) SLA timers: invoke the handler",
+        )
+        self.scheduler_role.add_to_policy(
+            iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[target_arn])
+        )
+        self.scheduler_role.add_to_policy(
+            iam.PolicyStatement(actions=["sqs:SendMessage"], resources=[self.dlq.queue_arn])
+        )
+        self.scheduler_role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["kms:GenerateDataKey", "kms:Decrypt"], resources=[wiring.key.key_arn]
+            )
+        )
+
+        # The handler creates and deletes schedules in its group only, passing only that role.
+        wiring.role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["scheduler:CreateSchedule", "scheduler:DeleteSchedule"], resources=[schedules_arn]
+            )
+        )
+        wiring.role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["iam:PassRole"],
+                resources=[self.scheduler_role.role_arn],
+                conditions={"StringEquals": {"iam:PassedToService": SCHEDULER_PRINCIPAL}},
+            )
+        )
+        for name, value in {
+            contract.EnvVar.SLA_TIMERS_ENABLED: "true",
+            contract.EnvVar.SLA_SCHEDULE_GROUP: group_name,
+            contract.EnvVar.SLA_TIMER_TARGET_ARN: target_arn,
+            contract.EnvVar.SLA_SCHEDULER_ROLE_ARN: self.scheduler_role.role_arn,
+            contract.EnvVar.SLA_SCHEDULE_DLQ_ARN: self.dlq.queue_arn,
+        }.items():
+            wiring.function.add_environment(name, value)
+
+        # Contact events EventBridge could not deliver: timers neither armed nor cancelled.
+        self.delivery_dlq = encrypted_queue(self, "DeliveryDeadLetterQueue", wiring.key)
+        self.rule = self._contact_event_rule(stack, config, wiring.function)
+        self.dlq_alarm = self._dlq_alarm(
+            "ScheduleDlqDepth",
+            self.dlq,
+            "Scheduler could not deliver SLA timers to the handler: breaches unescalated.",
+            wiring.alert_topic,
+        )
+        self.delivery_dlq_alarm = self._dlq_alarm(
+            "ContactEventDlqDepth",
+            self.delivery_dlq,
+            "EventBridge could not deliver contact events: SLA timers not armed or not cancelled.",
+            wiring.alert_topic,
+        )
+
+    def _contact_event_rule(
+        self, stack: Stack, config: StackConfig, function: lambda_.IFunction
+    ) -> events.Rule:
+        # Connect publishes contact events on the account's default bus, whatever bus the service uses.
+        instance_arn = stack.format_arn(
+            service="connect", resource="instance", resource_name=config.connect_instance_id
+        )
+        pattern = contract.contact_event_pattern(instance_arn)
+        rule = events.Rule(
+            self,
+            "ContactEventRule",
+            description="Connect contact events that arm and cancel SLA timers (escalation.contract)",
+            event_pattern=events.EventPattern(
+                source=list(pattern["source"]),  # type: ignore[call-overload]
+                detail_type=list(pattern["detail-type"]),  # type: ignore[call-overload]
+                detail=dict(pattern["detail"]),  # type: ignore[call-overload]
+            ),
+        )
+        rule.add_target(
+            targets.LambdaFunction(
+                function,
+                dead_letter_queue=self.delivery_dlq,
+                retry_attempts=DELIVERY_RETRY_ATTEMPTS,
+                max_event_age=DELIVERY_MAX_EVENT_AGE,
+            )
+        )
+        return rule
+
+    def _dlq_alarm(self, construct_id: str, dlq: sqs.IQueue, description: str, topic: sns.ITopic) -> cw.Alarm:
+        alarm = cw.Alarm(
+            self,
+            construct_id,
+            metric=dlq.metric_approximate_number_of_messages_visible(
+                period=Duration.minutes(1), statistic="Maximum"
+            ),
+            threshold=0,
+            evaluation_periods=1,
+            comparison_operator=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
+            alarm_description=description,
+        )
+        alarm.add_alarm_action(cw_actions.SnsAction(topic))
+        return alarm

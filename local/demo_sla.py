@@ -1,0 +1,131 @@
+"""The demo's SLA-timer steps: timers armed by Connect's own contact events, fired by the local scheduler.
+
+`make demo` runs them after the main scenario (`python -m local.demo --without-sla-timers` leaves them
+out): the stack starts with SLA timers, a scheduler clock the steps move past each deadline
+(`ShiftedClock`), and routing rules with one SLA policy on Tier 1 tasks.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from escalation.contract import EnvVar
+from local.connect_emulator import ContactAcceptance, EventDeliveryPlan
+from local.scheduler import ShiftedClock
+from local.stack import INSTANCE_ID, ROUTING_RULES_FILE, StackOptions
+
+if TYPE_CHECKING:
+    from local.demo import Demo
+
+SLA_QUEUE = "queue-tier1"
+SLA_SECONDS = 300
+WAIT_SECONDS = 30.0
+SCHEDULER_CLOCK = ShiftedClock()
+
+
+def sla_stack_options(run_dir: Path, handler_log: Path) -> StackOptions:
+    """The demo's stack with SLA timers: the bundled rules plus one SLA policy, written to run_dir."""
+    document: dict[str, Any] = json.loads(ROUTING_RULES_FILE.read_text())
+    document["sla"] = [
+        {
+            "name": "tier1-tasks",
+            "match": {"queues": [SLA_QUEUE], "channels": ["TASK"]},
+            "seconds": SLA_SECONDS,
+        }
+    ]
+    rules = run_dir / "routing_rules_sla.json"
+    rules.parent.mkdir(parents=True, exist_ok=True)
+    rules.write_text(json.dumps(document))
+    return StackOptions(
+        api_port=0,
+        handler_log=handler_log,
+        sla_timers=True,
+        scheduler_clock=SCHEDULER_CLOCK,
+        extra_env={EnvVar.ROUTING_RULES: str(rules)},
+    )
+
+
+def _wait(condition: Callable[[], bool], timeout: float = WAIT_SECONDS) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
+class SlaTimerSteps:
+    def __init__(self, demo: Demo) -> None:
+        self.demo = demo
+        self.stack = demo.stack
+
+    def run(self) -> bool:
+        for title, expected, check in (
+            (
+                "A task queued with a short SLA escalates itself (contact event -> schedule -> breach)",
+                "one schedule armed, then one transfer when the scheduler's clock passes the deadline",
+                self.queued_task_escalates_itself,
+            ),
+            (
+                "A task picked up in time is not escalated",
+                "its schedule is deleted on CONNECTED_TO_AGENT; no transfer after the deadline",
+                self.picked_up_task_is_not_escalated,
+            ),
+            (
+                "Contact events duplicated and reordered",
+                "exactly one escalation per breached task",
+                self.duplicated_reordered_events_escalate_once,
+            ),
+        ):
+            self.demo.step(title, expected, check)
+        return all(step.ok for step in self.demo.steps)
+
+    def _schedule_names(self) -> set[str]:
+        return {schedule["Name"] for schedule in self.stack.schedules()}
+
+    def _queue_tasks(self, count: int) -> tuple[list[str], set[str]]:
+        """Queue `count` tasks; returns them and the schedules they armed (waited for)."""
+        before = self._schedule_names()
+        contacts = [self.stack.add_contact("TASK", queue_id=SLA_QUEUE) for _ in range(count)]
+        self.stack.connect.flush_contact_events()
+        _wait(lambda: len(self._schedule_names() - before) >= count)
+        self.demo.wait_for_bus()
+        return contacts, self._schedule_names() - before
+
+    def _pass_deadline(self) -> None:
+        SCHEDULER_CLOCK.advance(SLA_SECONDS + 120)
+        _wait(lambda: not self._schedule_names())
+        self.demo.wait_for_bus()
+
+    def queued_task_escalates_itself(self) -> tuple[bool, str]:
+        (contact,), armed = self._queue_tasks(1)
+        before_deadline = len(self.demo.transferred(contact))
+        self._pass_deadline()
+        transfers = len(self.demo.transferred(contact))
+        ok = len(armed) >= 1 and before_deadline == 0 and transfers == 1
+        return ok, f"schedules armed {sorted(armed)}; transfers before {before_deadline}, after {transfers}"
+
+    def picked_up_task_is_not_escalated(self) -> tuple[bool, str]:
+        (contact,), armed = self._queue_tasks(1)
+        self.stack.connect.accept_contact(ContactAcceptance(INSTANCE_ID, contact))
+        _wait(lambda: not armed & self._schedule_names())
+        self.demo.wait_for_bus()
+        left = armed & self._schedule_names()
+        self._pass_deadline()
+        transfers = len(self.demo.transferred(contact))
+        ok = len(armed) >= 1 and not left and transfers == 0
+        return ok, f"schedules armed {len(armed)}, left after pickup {len(left)}; transfers {transfers}"
+
+    def duplicated_reordered_events_escalate_once(self) -> tuple[bool, str]:
+        self.stack.connect.set_event_delivery(EventDeliveryPlan(duplicate=1.0, shuffle_window=4, seed=11))
+        try:
+            contacts, armed = self._queue_tasks(3)
+            self._pass_deadline()
+        finally:
+            self.stack.connect.set_event_delivery(EventDeliveryPlan())
+        counts = [len(self.demo.transferred(contact)) for contact in contacts]
+        return len(armed) >= 3 and counts == [1, 1, 1], f"schedules armed {len(armed)}; transfers {counts}"

@@ -1,0 +1,115 @@
+"""The local stack with SLA timers: contact events reach the handler's rule, and schedules fire on time.
+
+The handler's side (arming and cancelling timers) is not assumed here: schedules are created through the
+Scheduler API directly, as the handler creates them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from datetime import UTC, datetime
+
+import pytest
+
+from escalation.contract import (
+    CONTACT_EVENT_SOURCE,
+    SLA_BREACH_DETAIL_TYPE,
+    SLA_BREACH_SOURCE,
+    EnvVar,
+)
+from local.connect_emulator import ContactAcceptance, ContactRef
+from local.stack import INSTANCE_ID, LocalStack, StackOptions
+from tests.integration.support import breach_detail, suite_stack_options
+
+
+class ManualClock:
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+
+CLOCK = ManualClock()
+
+
+@pytest.fixture(scope="module")
+def stack_options() -> StackOptions:
+    return suite_stack_options(sla_timers=True, scheduler_clock=CLOCK)
+
+
+def _wait_for(condition: object, timeout: float = 10.0) -> bool:
+    assert callable(condition)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_the_stack_gives_the_handler_its_sla_timer_settings(stack: LocalStack) -> None:
+    assert os.environ[EnvVar.SLA_TIMERS_ENABLED] == "true"
+    assert os.environ[EnvVar.SLA_SCHEDULE_GROUP] == stack.aws.schedule_group
+    assert os.environ[EnvVar.SLA_TIMER_TARGET_ARN] == stack.bus.function_arn
+    assert os.environ[EnvVar.SLA_SCHEDULE_DLQ_ARN] == stack.aws.schedule_dlq_arn
+    assert os.environ[EnvVar.SLA_SCHEDULER_ROLE_ARN].startswith("arn:aws:iam::")
+
+
+def test_contact_events_from_the_emulator_reach_the_handler_through_the_contact_event_rule(
+    stack: LocalStack,
+) -> None:
+    contact = stack.add_contact("TASK", queue_id="queue-tier1")
+    stack.connect.accept_contact(ContactAcceptance(INSTANCE_ID, contact))
+
+    def routed() -> list[str]:
+        return [
+            event["detail"]["eventType"]
+            for event in stack.bus.matched_events
+            if event["source"] == CONTACT_EVENT_SOURCE and event["detail"]["contactId"] == contact
+        ]
+
+    assert _wait_for(lambda: len(routed()) == 2)
+    assert routed() == ["QUEUED", "CONNECTED_TO_AGENT"]
+
+
+def test_a_schedule_fires_at_its_time_escalates_the_contact_and_is_deleted(stack: LocalStack) -> None:
+    contact = stack.add_contact("TASK", queue_id="queue-tier1")
+    due = datetime.fromtimestamp(CLOCK.now + 3600, UTC)
+    breach = {
+        "version": "0",
+        "id": f"sla-{contact}",
+        "source": SLA_BREACH_SOURCE,
+        "detail-type": SLA_BREACH_DETAIL_TYPE,
+        "account": stack.bus.function.account_id,
+        "region": stack.bus.function.region,
+        "time": due.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "resources": [],
+        "detail": breach_detail(contact),
+    }
+    stack.aws.scheduler().create_schedule(
+        Name=f"sla-{contact}",
+        GroupName=stack.aws.schedule_group,
+        ScheduleExpression=due.strftime("at(%Y-%m-%dT%H:%M:%S)"),
+        ScheduleExpressionTimezone="UTC",
+        FlexibleTimeWindow={"Mode": "OFF"},
+        ActionAfterCompletion="DELETE",
+        Target={
+            "Arn": os.environ[EnvVar.SLA_TIMER_TARGET_ARN],
+            "RoleArn": os.environ[EnvVar.SLA_SCHEDULER_ROLE_ARN],
+            "Input": json.dumps(breach),
+            "DeadLetterConfig": {"Arn": os.environ[EnvVar.SLA_SCHEDULE_DLQ_ARN]},
+        },
+    )
+    assert [s["Name"] for s in stack.schedules()] == [f"sla-{contact}"]
+    time.sleep(0.5)
+    assert not stack.connect.get_contact(ContactRef(INSTANCE_ID, contact))["ended"], "not yet due"
+
+    CLOCK.now += 3600
+
+    assert _wait_for(lambda: any(t["contact_id"] == contact for t in stack.transfers()))
+    assert _wait_for(lambda: stack.schedules() == [])
+    assert stack.scheduler is not None
+    assert (stack.scheduler.stats.fired, stack.scheduler.stats.dead_lettered) == (1, 0)

@@ -1,0 +1,153 @@
+"""local.scheduler: moto's schedules, fired on time through the local bus's Lambda Invoke."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from local.aws import LocalAws
+from local.bus import BusOptions, LocalBus
+from local.lambda_context import FunctionConfig
+from local.scheduler import FastClock, LocalScheduler, SchedulerClients, SchedulerOptions, at_time
+from tests.local.helpers import RecordingHandler, lambda_client
+
+pytestmark = pytest.mark.integration
+
+START = datetime(2030, 1, 1, 12, 0, 0, tzinfo=UTC).timestamp()
+
+
+class ManualClock:
+    def __init__(self, now: float = START) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def bus(handler: RecordingHandler) -> Iterator[LocalBus]:
+    with LocalBus(handler, FunctionConfig(reserved_concurrency=1), BusOptions()) as running:
+        yield running
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+def scheduler(aws: LocalAws, bus: LocalBus, clock: ManualClock) -> Iterator[LocalScheduler]:
+    clients = SchedulerClients(aws.scheduler(), lambda_client(bus.endpoint_url, max_attempts=1), aws.sqs())
+    local = LocalScheduler(clients, aws.schedule_group, SchedulerOptions(clock=clock, retry_delay=5))
+    yield local
+    for schedule in local.schedules():
+        aws.scheduler().delete_schedule(Name=schedule["Name"], GroupName=aws.schedule_group)
+
+
+def at(seconds_after_start: float) -> str:
+    return datetime.fromtimestamp(START + seconds_after_start, UTC).strftime("at(%Y-%m-%dT%H:%M:%S)")
+
+
+def create(aws: LocalAws, name: str, target_arn: str, **settings: Any) -> None:
+    target = {
+        "Arn": target_arn,
+        "RoleArn": "arn:aws:iam::123456789012:role/scheduler",
+        "Input": json.dumps({"timer": name}),
+        "DeadLetterConfig": {"Arn": aws.schedule_dlq_arn},
+        **settings.pop("target", {}),
+    }
+    aws.scheduler().create_schedule(
+        Name=name,
+        GroupName=aws.schedule_group,
+        ScheduleExpression=settings.pop("expression", at(60)),
+        ScheduleExpressionTimezone="UTC",
+        FlexibleTimeWindow={"Mode": "OFF"},
+        ActionAfterCompletion=settings.pop("after", "DELETE"),
+        Target=target,  # type: ignore[arg-type]
+    )
+
+
+def test_at_expressions_are_read_in_their_time_zone() -> None:
+    assert at_time("at(2030-01-01T12:00:00)", "UTC") == START
+    assert at_time("at(2030-01-01T13:00:00)", "Europe/Paris") == START
+    assert at_time("rate(5 minutes)", "UTC") is None
+
+
+def test_a_schedule_fires_once_at_its_time_and_is_deleted(
+    aws: LocalAws, bus: LocalBus, scheduler: LocalScheduler, clock: ManualClock, handler: RecordingHandler
+) -> None:
+    create(aws, "sla-c-1", bus.function_arn)
+    create(aws, "sla-c-2", bus.function_arn, expression=at(120))
+
+    assert scheduler.tick() == 0
+    clock.now = START + 60
+    assert scheduler.tick() == 1
+    assert bus.wait_idle(5)
+
+    event, _ = handler.only_call()
+    assert event == {"timer": "sla-c-1"}
+    assert [s["Name"] for s in scheduler.schedules()] == ["sla-c-2"]
+    assert scheduler.tick() == 0, "a one-time schedule fires once"
+    assert (scheduler.stats.fired, scheduler.stats.deleted) == (1, 1)
+
+
+def test_a_schedule_kept_after_completion_does_not_fire_again(
+    aws: LocalAws, bus: LocalBus, scheduler: LocalScheduler, clock: ManualClock, handler: RecordingHandler
+) -> None:
+    create(aws, "sla-keep", bus.function_arn, after="NONE")
+    clock.now = START + 600
+
+    assert scheduler.tick() == 1
+    assert scheduler.tick() == 0
+    assert bus.wait_idle(5)
+    assert len(handler.calls) == 1
+    assert [s["Name"] for s in scheduler.schedules()] == ["sla-keep"]
+
+
+def test_a_failing_target_is_retried_then_dead_lettered_and_deleted(
+    aws: LocalAws, scheduler: LocalScheduler, clock: ManualClock
+) -> None:
+    missing = "arn:aws:lambda:us-east-1:123456789012:function:no-such-function"
+    create(aws, "sla-broken", missing, target={"RetryPolicy": {"MaximumRetryAttempts": 2}})
+    clock.now = START + 60
+
+    for _ in range(3):
+        assert scheduler.tick() == 1
+        assert scheduler.tick() == 0, "the next try waits for the retry delay"
+        clock.now += 5
+
+    assert scheduler.stats.failed_attempts == 3
+    (message,) = aws.sqs().receive_message(
+        QueueUrl=aws.schedule_dlq_url, MessageAttributeNames=["All"], WaitTimeSeconds=0
+    )["Messages"]
+    assert json.loads(message["Body"]) == {"timer": "sla-broken"}
+    attributes = {k: v["StringValue"] for k, v in message["MessageAttributes"].items()}
+    assert attributes["ERROR_CODE"] == "ResourceNotFoundException"
+    assert attributes["RETRY_ATTEMPTS"] == "2"
+    assert attributes["TARGET_ARN"] == missing
+    assert scheduler.schedules() == []
+
+
+def test_the_background_loop_fires_with_a_fast_clock(
+    aws: LocalAws, bus: LocalBus, handler: RecordingHandler
+) -> None:
+    clock = FastClock(speed=600)  # ten minutes a second
+    due = datetime.fromtimestamp(clock() + 120, UTC).strftime("at(%Y-%m-%dT%H:%M:%S)")
+    create(aws, "sla-fast", bus.function_arn, expression=due)
+    clients = SchedulerClients(aws.scheduler(), lambda_client(bus.endpoint_url), aws.sqs())
+    local = LocalScheduler(clients, aws.schedule_group, SchedulerOptions(clock=clock, interval=0.05)).start()
+    try:
+        waited = 0.0
+        while local.stats.deleted == 0 and waited < 5:  # 120 clock seconds take 0.2 s
+            time.sleep(0.05)
+            waited += 0.05
+    finally:
+        local.stop()
+    assert bus.wait_idle(5)
+    assert [event for event, _ in handler.calls] == [{"timer": "sla-fast"}]
+    assert local.schedules() == []
