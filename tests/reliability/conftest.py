@@ -1,7 +1,7 @@
 """Reliability suites (marker `slow`): sized for CI by default, larger through environment variables.
 
 (the sizes live in tests/reliability/sizes.py)
-    RELIABILITY_FAULT_ESCALATIONS   escalations in the fault-injection run (default 300; the issue's full
+    RELIABILITY_FAULT_ESCALATIONS   escalations in the fault-injection run (default 300; the full
                                     size is 2000)
     RELIABILITY_DUPLICATE_CONTACTS  contacts in the duplicate-delivery runs (default 30 per trigger)
     RELIABILITY_MAX_EXAMPLES        Hypothesis / schemathesis examples per property (default 100)

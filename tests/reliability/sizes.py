@@ -13,7 +13,7 @@ def env_int(name: str, default: int) -> int:
     return value
 
 
-FAULT_ESCALATIONS = env_int("RELIABILITY_FAULT_ESCALATIONS", 300)  # the full size: 2000
+FAULT_ESCALATIONS = env_int("RELIABILITY_FAULT_ESCALATIONS", 300)  # full size: 2000
 DUPLICATE_CONTACTS = env_int("RELIABILITY_DUPLICATE_CONTACTS", 30)  # per trigger
 MAX_EXAMPLES = env_int("RELIABILITY_MAX_EXAMPLES", 100)
 FAULT_SEED = env_int("RELIABILITY_SEED", 20240611)
