@@ -100,6 +100,9 @@ class SlaTimerSteps:
         SCHEDULER_CLOCK.advance(SLA_SECONDS + 120)
         _wait(lambda: not self._schedule_names())
         self.demo.wait_for_bus()
+        # Back to wall time: the next step's tasks are enqueued now, and a clock left ahead would fire
+        # their schedules before their deadline (before the step even sees them armed).
+        SCHEDULER_CLOCK.offset = 0.0
 
     def queued_task_escalates_itself(self) -> tuple[bool, str]:
         (contact,), armed = self._queue_tasks(1)
