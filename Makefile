@@ -17,7 +17,7 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 CONTEXT ?= -c connectInstanceId=00000000-0000-0000-0000-000000000000
 
-.PHONY: install demo serve seed metrics test unit lint typecheck synth cfn-lint openapi bench clean
+.PHONY: install demo serve seed metrics test unit lint typecheck synth cfn-lint openapi models bench clean
 
 install: $(STAMP) node_modules/.package-lock.json
 
@@ -71,6 +71,9 @@ cfn-lint: synth
 
 openapi: $(STAMP)  ## Write the API's OpenAPI document (generated from the Powertools resolver)
 	$(BIN)/python -m tools.openapi > openapi.json
+
+models: $(STAMP)  ## Rewrite the trimmed botocore models the function ships (after upgrading botocore)
+	$(BIN)/python -m tools.service_models
 
 bench: install  ## Run every benchmark (about 15 minutes) and rewrite the README table; results land in bench/results/
 	$(HEARTBEAT) bench -- $(BIN)/python -m bench.run_all --readme

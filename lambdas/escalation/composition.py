@@ -1,14 +1,18 @@
 """The composition root: builds the use case with the real adapters, once per execution environment.
 
-Every AWS client comes from one boto3 session, so credentials and service models load once.
+Every AWS client comes from one boto3 session, so credentials and service models load once. That
+session reads the trimmed service models shipped in `botocore_models/` before botocore's own.
 """
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import boto3
+import botocore.session
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from escalation import observability
@@ -71,9 +75,25 @@ class AwsClients:
     scheduler: Callable[[], "EventBridgeSchedulerClient"]  # only when SLA timers are on
 
 
+# Trimmed to contract.TRIMMED_MODEL_OPERATIONS by `make models`: a client built from them loads a few
+# operations instead of hundreds, which a cold start would otherwise pay for each Connect client.
+TRIMMED_MODELS_DIR = Path(__file__).parent / "botocore_models"
+
+
+def aws_session() -> boto3.session.Session:
+    """A session whose botocore looks for service models in TRIMMED_MODELS_DIR first.
+
+    `data_path` is botocore's own setting (also AWS_DATA_PATH); a path it already has stays after ours.
+    """
+    core = botocore.session.get_session()
+    inherited = core.get_config_variable("data_path")
+    core.set_config_variable("data_path", os.pathsep.join(filter(None, (str(TRIMMED_MODELS_DIR), inherited))))
+    return boto3.session.Session(botocore_session=core)
+
+
 def aws_clients(session: boto3.session.Session | None = None) -> AwsClients:
-    """The clients, all from `session` (a new one by default) with each adapter's configuration."""
-    shared = session or boto3.session.Session()
+    """The clients, all from `session` (aws_session() by default) with each adapter's configuration."""
+    shared = session or aws_session()
 
     # One Connect client per attempt budget, created on first use and reused across invocations.
     @cache

@@ -4,6 +4,7 @@ This module imports nothing, so the CDK app and the local event bus can load it 
 Powertools or boto3. Changing a value here changes the deployed rule, alarms and dashboard too.
 """
 
+from collections.abc import Mapping
 from typing import Final
 
 SERVICE_NAME: Final = "escalation"
@@ -62,6 +63,16 @@ CONNECT_ACTIONS: Final = (
     "connect:UpdateContactAttributes",
     "connect:GetCurrentUserData",
 )
+
+# The services every escalation calls, with the operations it calls on each. The function ships their
+# botocore models trimmed to these operations (`escalation/botocore_models`, `make models`): building a
+# client from Connect's full model (405 operations) is a large part of a cold start. The stack grants
+# exactly these actions on these services, which the infra tests check.
+TRIMMED_MODEL_OPERATIONS: Final[Mapping[str, tuple[str, ...]]] = {
+    "connect": tuple(action.removeprefix("connect:") for action in CONNECT_ACTIONS),
+    "dynamodb": ("DeleteItem", "GetItem", "PutItem", "Query", "UpdateItem"),  # idempotency, ledger
+    "events": ("PutEvents",),
+}
 
 
 class EnvVar:

@@ -648,3 +648,17 @@ def test_outputs_give_operators_the_api_queues_topic_dashboard_and_pool(synth: S
 def test_stack_and_template_are_named_after_the_env_name(synth: Synth) -> None:
     assert synth.stack.stack_name == "ConnectEscalation-dev"
     assert Path(synth.template_path).name == "ConnectEscalation-dev.template.json"
+
+
+def test_iam_the_services_with_trimmed_models_are_granted_exactly_the_modelled_operations(
+    synth: Synth,
+) -> None:
+    # A granted operation missing from the shipped model could not be called at all.
+    for service, operations in contract.TRIMMED_MODEL_OPERATIONS.items():
+        granted = {
+            action
+            for statement in statements(synth)
+            for action in as_list(statement["Action"])
+            if action.startswith(f"{service}:")
+        }
+        assert granted == {f"{service}:{operation}" for operation in operations}, service

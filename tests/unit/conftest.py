@@ -55,8 +55,8 @@ def _fresh_process() -> Iterator[None]:
 
 @pytest.fixture(scope="session")
 def aws_session() -> boto3.session.Session:
-    """One boto3 session for the whole run: service models load once, not per test."""
-    return boto3.session.Session()
+    """One session for the whole run, as the handler builds it: service models load once, not per test."""
+    return composition.aws_session()
 
 
 @pytest.fixture
