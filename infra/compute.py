@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
-from aws_cdk import Duration, Stack
+import jsii
+from aws_cdk import BundlingOptions, DockerImage, Duration, ILocalBundling, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -14,6 +16,7 @@ from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from escalation import contract
+from infra import package
 from infra.config import LAMBDA_ROOT, StackConfig
 from infra.connect_policy import connect_statements
 from infra.sla_timers import handler_function_name
@@ -22,15 +25,6 @@ from infra.storage import Storage
 HANDLER = "escalation.handler.handler"
 # requirements.txt pins the Powertools the tests run against; the layer deployed is that release.
 REQUIREMENTS = LAMBDA_ROOT.parent / "requirements.txt"
-ASSET_EXCLUDES = [
-    "**/__pycache__",
-    "**/*.pyc",
-    "**/.pytest_cache",
-    "**/.mypy_cache",
-    "**/.ruff_cache",
-    "**/*.egg-info",
-    "**/.DS_Store",
-]
 TIMEOUT = Duration.seconds(20)  # under API Gateway's 29 s so the caller sees the handler's own answer
 MEMORY_MB = 256
 LOG_RETENTION = logs.RetentionDays.ONE_MONTH
@@ -54,6 +48,16 @@ def powertools_layer_parameter(requirements: Path = REQUIREMENTS) -> str:
     Python 3.13). A version-pinned path, not `latest`: the layer cannot drift from what was tested."""
     version = pinned_requirement(requirements, "aws-lambda-powertools")
     return f"/aws/service/powertools/python/arm64/python3.13/{version}"
+
+
+@jsii.implements(ILocalBundling)
+class CompiledPackage:
+    """Local bundling for the function's asset: `lambdas/` with its bytecode (infra/package.py)."""
+
+    # jsii hands over the bundling options, which this bundler has no use for.
+    def try_bundle(self, output_dir: str, *_options: Any, **_keywords: Any) -> bool:
+        package.build(LAMBDA_ROOT, Path(output_dir))
+        return True
 
 
 class Compute(Construct):
@@ -153,7 +157,12 @@ class Compute(Construct):
             "Handler",
             function_name=handler_function_name(stack),
             description=f"Escalates Amazon Connect contacts ({config.env_name})",
-            code=lambda_.Code.from_asset(str(LAMBDA_ROOT), exclude=ASSET_EXCLUDES),
+            code=lambda_.Code.from_asset(
+                str(LAMBDA_ROOT),
+                exclude=package.ASSET_EXCLUDES,
+                # Built in this process (package.py); the image is never pulled: no Docker needed.
+                bundling=BundlingOptions(image=DockerImage.from_registry("unused"), local=CompiledPackage()),
+            ),
             handler=HANDLER,
             runtime=lambda_.Runtime.PYTHON_3_13,
             architecture=lambda_.Architecture.ARM_64,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -168,7 +169,8 @@ def test_async_invoke_config_retries_twice_then_dead_letters(synth: Synth) -> No
     }
 
 
-def test_function_handler_is_importable_from_the_staged_asset(synth: Synth) -> None:
+def staged_asset(synth: Synth) -> Path:
+    """The directory the function's code is zipped from."""
     _, function = synth.one("AWS::Lambda::Function")
     # The template names the code by its asset hash; the assembly's asset manifest says which staged
     # directory that hash was built from.
@@ -176,9 +178,14 @@ def test_function_handler_is_importable_from_the_staged_asset(synth: Synth) -> N
     manifest = synth.template_path.with_name(f"{synth.stack.artifact_id}.assets.json")
     source = json.loads(manifest.read_text())["files"][asset_hash]["source"]
     assert source["packaging"] == "zip"
-    asset = synth.template_path.parent / source["path"]
+    return synth.template_path.parent / source["path"]
+
+
+def test_function_handler_is_importable_from_the_staged_asset(synth: Synth) -> None:
+    _, function = synth.one("AWS::Lambda::Function")
+    asset = staged_asset(synth)
     module, attribute = function["Properties"]["Handler"].rsplit(".", 1)
-    assert not list(asset.rglob("__pycache__"))
+    assert {path.name for path in asset.rglob("*") if "cache" in path.name} == {"__pycache__"}
     # A fresh interpreter that sees only the asset (and the venv's packages, as the layer provides).
     probe = (
         "import importlib, sys; "
@@ -202,10 +209,24 @@ def test_function_handler_is_importable_from_the_staged_asset(synth: Synth) -> N
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env |= {"AWS_DEFAULT_REGION": "eu-west-1", "AWS_REGION": "eu-west-1"}
     env |= {k: v if isinstance(v, str) else stand_ins[k] for k, v in variables.items()}
+    env["PYTHONDONTWRITEBYTECODE"] = "1"  # /var/task is read-only
     result = subprocess.run(
         [sys.executable, "-c", probe], cwd=asset, env=env, capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_the_staged_asset_carries_checked_hash_bytecode_for_every_module(synth: Synth) -> None:
+    # Lambda cannot write bytecode to /var/task: without it, each cold start compiles every module.
+    asset = staged_asset(synth)
+    sources = sorted(asset.rglob("*.py"))
+    assert len(sources) > 30
+    assert (asset / "escalation" / "botocore_models" / "connect").is_dir()
+    for source in sources:
+        cached = Path(importlib.util.cache_from_source(str(source)))
+        assert cached.name.endswith(".cpython-313.pyc"), cached
+        flags = int.from_bytes(cached.read_bytes()[4:8], "little")
+        assert flags == 0b11, f"{cached}: not checked-hash bytecode"  # hash-based, checked against source
 
 
 # --- IAM --------------------------------------------------------------------------------------------
