@@ -201,6 +201,7 @@ class Compute(Construct):
                 "POWERTOOLS_SERVICE_NAME": contract.SERVICE_NAME,
                 "POWERTOOLS_METRICS_NAMESPACE": contract.METRICS_NAMESPACE,
                 "POWERTOOLS_LOG_LEVEL": "INFO",
+                **package.RUNTIME_ENVIRONMENT,
             },
         )
 

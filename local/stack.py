@@ -34,6 +34,7 @@ import boto3
 from escalation import composition, observability
 from escalation.contract import ESCALATION_EVENT_SOURCE, METRICS_NAMESPACE, SERVICE_NAME, EnvVar
 from escalation.domain.ledger import LedgerEntry
+from infra import package
 from infra.connect_policy import connect_statements, instance_arn
 from infra.gateway_responses import THROTTLE_RATE
 from local.api import ApiOptions, LocalApi
@@ -213,6 +214,7 @@ class LocalStack(Service):
                 "AWS_LAMBDA_FUNCTION_NAME": "escalation",
                 # As the CDK stack sets it: each environment's share of the transfer quota.
                 EnvVar.CONNECT_TRANSFER_RATE: self._transfer_share(),
+                **package.RUNTIME_ENVIRONMENT,
             }
         )
         function = FunctionConfig(

@@ -15,7 +15,7 @@ from aws_cdk.assertions import Match
 from aws_lambda_powertools.shared.version import VERSION as POWERTOOLS_VERSION
 
 from escalation import contract
-from infra import events, monitoring
+from infra import events, monitoring, package
 from infra.gateway_responses import GATEWAY_ANSWERS, THROTTLE_BURST, THROTTLE_RATE
 from infra.request_schema import DRAFT4, request_schema
 from tests.infra.iam_reference import check_grants
@@ -127,6 +127,7 @@ def test_function_environment_names_every_resource_and_setting_the_handler_reads
         "POWERTOOLS_SERVICE_NAME",
         "POWERTOOLS_METRICS_NAMESPACE",
         "POWERTOOLS_LOG_LEVEL",
+        *package.RUNTIME_ENVIRONMENT,
     }
     assert env[contract.EnvVar.CONNECT_INSTANCE_ID] == INSTANCE_ID
     assert env[contract.EnvVar.ROUTING_RULES] == contract.DEFAULT_ROUTING_RULES_FILE
@@ -138,6 +139,7 @@ def test_function_environment_names_every_resource_and_setting_the_handler_reads
     assert env["POWERTOOLS_SERVICE_NAME"] == contract.SERVICE_NAME
     assert env["POWERTOOLS_METRICS_NAMESPACE"] == contract.METRICS_NAMESPACE
     assert env["POWERTOOLS_LOG_LEVEL"] == "INFO"
+    assert env["PYDANTIC_DISABLE_PLUGINS"] == "__all__"  # no entry-point scan on the first model
     assert env[contract.EnvVar.DLQ_URL] == {"Ref": synth.logical_id(synth.stack.storage.dlq)}
     assert env[contract.EnvVar.ALERT_TOPIC_ARN] == {"Ref": synth.logical_id(synth.stack.alerts.topic)}
     assert env[contract.EnvVar.IDEMPOTENCY_TABLE] == {
