@@ -45,7 +45,7 @@ from bench.common import (
 
 Handler = Callable[[dict[str, Any], Any], Any]
 
-OURS = "ours"  # event path, DynamoDB/SQS/SNS in moto (in process)
+OURS = "ours"  # event path, DynamoDB/EventBridge/SQS/SNS in moto (in process)
 OURS_NOOP_IDEMPOTENCY = "ours-noop-idempotency"  # event path, every AWS call stubbed, no idempotency store
 OURS_ALL_STUBBED = "ours-all-stubbed"  # event path, DynamoDB and EventBridge through a Stubber as well
 OURS_API_ALL_STUBBED = "ours-api-all-stubbed"  # API path, every AWS call stubbed
@@ -228,7 +228,8 @@ class Environment:
 
     def check_drained(self) -> None:
         """Every queued answer was used: the stubs really answered (nothing went to a network)."""
-        for stub in [self.connect_stub, *(self.baselines.stubs() if self.baselines else [])]:
+        ours = [self.connect_stub, self.dynamodb_stub, self.events_stub]
+        for stub in [*ours, *(self.baselines.stubs() if self.baselines else [])]:
             stub.assert_no_pending_responses()
 
     def close(self) -> None:
