@@ -241,9 +241,10 @@ def run(
                 child, wall, stderr = _run_child(kind, event, env, tmp_dir, flags)
                 if not child["ok"]:
                     raise RuntimeError(f"{variant} did not answer as expected: {child['answer']}")
+                # Ours from its package (the stock-models copy for that variant), the baselines not at all.
                 imported_from = child["escalation_package"]
-                expected = packages[variant] / "escalation" if variant in packages else None
-                if (Path(imported_from) if imported_from else None) != expected:
+                expected = (packages[variant] / "escalation").resolve() if variant in packages else None
+                if (Path(imported_from).resolve() if imported_from else None) != expected:
                     raise RuntimeError(f"{variant} imported the handler from {imported_from}, not {expected}")
                 return child, wall, stderr
 
