@@ -4,10 +4,12 @@ import time
 _T0 = time.perf_counter()  # the first line: everything after it is inside the measured cold start
 
 # A cold start as Lambda sees it: a fresh interpreter imports the handler, initialises and serves one
-# request. Run by path (not -m) so that nothing of the `bench` package is imported before _T0.
-#   python bench/_cold_child.py ours|bare1|bare5 <event.json> <result.json>
+# request. Run by path (not -m) so that nothing of the `bench` package is imported before _T0 (the
+# baselines import bench.baseline_calls, standard library only, inside the measured window).
+#   python bench/_cold_child.py ours|bare1|bare5|bare9 <event.json> <result.json>
 # BENCH_COLD_GC_UNPAUSED=1: the handler's gc.disable() is made a no-op (the collector runs through init).
-# BENCH_COLD_CLIENT_TIMING=1 (ours): time spent creating botocore clients is recorded too.
+# BENCH_COLD_BREAKDOWN=1: time spent creating botocore clients, and the AWS operations called in their
+# order, are recorded too.
 import gc  # noqa: E402 - after the clock on purpose
 import json  # noqa: E402
 import os  # noqa: E402
@@ -31,10 +33,21 @@ if os.environ.get("BENCH_COLD_GC_UNPAUSED"):
     gc.disable = lambda: None
 
 _CLIENTS = {"count": 0, "seconds": 0.0}
+_OPERATIONS: list[str] = []
 
 
-def _time_client_creation() -> None:
+def _record_breakdown() -> None:
+    """Time client creation and list the operations called (installed after the clock's `imported`)."""
+    import botocore.client
     import botocore.session
+
+    make_api_call = botocore.client.BaseClient._make_api_call  # type: ignore[attr-defined]
+
+    def recorded(self: Any, operation_name: str, api_params: Any) -> Any:
+        _OPERATIONS.append(operation_name)
+        return make_api_call(self, operation_name, api_params)
+
+    botocore.client.BaseClient._make_api_call = recorded  # type: ignore[attr-defined]
 
     create = botocore.session.Session.create_client
 
@@ -75,8 +88,8 @@ def _ours(event: dict[str, Any]) -> tuple[float, bool, Any]:
     from escalation.handler import handler
 
     imported = time.perf_counter()
-    if os.environ.get("BENCH_COLD_CLIENT_TIMING"):
-        _time_client_creation()  # after the import: the handler builds its clients on first use
+    if os.environ.get("BENCH_COLD_BREAKDOWN"):
+        _record_breakdown()  # after the import: the handler builds its clients on first use
     answer = handler(event, _Context())
     return imported, isinstance(answer, dict) and answer.get("statusCode") == 200, answer
 
@@ -95,40 +108,53 @@ def _bare1(event: dict[str, Any]) -> tuple[float, bool, Any]:
     return imported, bool(answer.get("ContactId")), answer.get("ContactId")
 
 
+def _bare_escalation(event: dict[str, Any]) -> Any:
+    from bench.baseline_calls import Escalation
+
+    return Escalation(
+        instance_id=event["instanceId"],
+        contact_id=event["contactId"],
+        flow_id=event["flowId"],
+        queue_id=event["queueId"],
+        reason="CUSTOMER_UNHAPPY",
+        idempotency_table=os.environ["IDEMPOTENCY_TABLE"],
+        ledger_table=os.environ["LEDGER_TABLE"],
+        event_bus=os.environ.get("EVENT_BUS_NAME") or "default",
+    )
+
+
 def _bare5(event: dict[str, Any]) -> tuple[float, bool, Any]:
-    """Ours' five calls, in its order, on one session's Connect and DynamoDB clients; nothing else."""
+    """Ours' five calls before the ledger, on one session's Connect and DynamoDB clients; nothing else."""
     import boto3
 
+    from bench import baseline_calls
+
+    if os.environ.get("BENCH_COLD_BREAKDOWN"):
+        _record_breakdown()  # before the clients: their creation is timed as ours' is
     session = boto3.session.Session()
     connect = session.client("connect")
     dynamodb = session.client("dynamodb")
     imported = time.perf_counter()
-    table, key = os.environ["IDEMPOTENCY_TABLE"], {"id": {"S": f"bare5#{event['contactId']}"}}
-    dynamodb.put_item(
-        TableName=table,
-        Item={**key, "status": {"S": "INPROGRESS"}},
-        ConditionExpression="attribute_not_exists(id)",
-    )
-    contact = connect.describe_contact(InstanceId=event["instanceId"], ContactId=event["contactId"])
-    connect.update_contact_attributes(
-        InstanceId=event["instanceId"],
-        InitialContactId=contact["Contact"].get("InitialContactId") or event["contactId"],
-        Attributes={"escalationLevel": "1", "escalationReason": "CUSTOMER_UNHAPPY"},
-    )
-    answer = connect.transfer_contact(
-        InstanceId=event["instanceId"],
-        ContactId=event["contactId"],
-        ContactFlowId=event["flowId"],
-        QueueId=event["queueId"],
-    )
-    dynamodb.update_item(
-        TableName=table,
-        Key=key,
-        UpdateExpression="SET #s = :s",
-        ExpressionAttributeNames={"#s": "status"},
-        ExpressionAttributeValues={":s": {"S": "COMPLETED"}},
-    )
-    return imported, bool(answer.get("ContactId")), answer.get("ContactId")
+    new_contact_id = baseline_calls.bare5(connect, dynamodb, _bare_escalation(event))
+    return imported, bool(new_contact_id), new_contact_id
+
+
+def _bare9(event: dict[str, Any]) -> tuple[float, bool, Any]:
+    """Ours' nine calls in its API path's order, on one session's Connect, DynamoDB and EventBridge
+    clients; nothing else. AWS_DATA_PATH, when set, gives it the service models ours ships."""
+    import boto3
+
+    from bench import baseline_calls
+
+    if os.environ.get("BENCH_COLD_BREAKDOWN"):
+        _record_breakdown()  # before the clients: their creation is timed as ours' is
+    session = boto3.session.Session()
+    connect = session.client("connect")
+    dynamodb = session.client("dynamodb")
+    events = session.client("events")
+    imported = time.perf_counter()
+    new_contact_id = baseline_calls.bare9(connect, dynamodb, events, _bare_escalation(event), api_path=True)
+    return imported, bool(new_contact_id), new_contact_id
 
 
 def _xray_patched_botocore() -> bool:
@@ -137,11 +163,17 @@ def _xray_patched_botocore() -> bool:
     return "botocore" in getattr(patcher, "_PATCHED_MODULES", ())
 
 
+def _escalation_package() -> str | None:
+    """Where the production package was imported from (None when it was not imported)."""
+    package = sys.modules.get("escalation")
+    return os.path.dirname(package.__file__) if package is not None and package.__file__ else None
+
+
 def main() -> None:
     kind, event_path, result_path = sys.argv[1:4]
     with open(event_path) as handle:
         event = json.load(handle)
-    imported, ok, answer = {"ours": _ours, "bare1": _bare1, "bare5": _bare5}[kind](event)
+    imported, ok, answer = {"ours": _ours, "bare1": _bare1, "bare5": _bare5, "bare9": _bare9}[kind](event)
     done = time.perf_counter()
     with open(result_path, "w") as handle:
         json.dump(
@@ -156,6 +188,8 @@ def main() -> None:
                 "clients_created": _CLIENTS["count"],
                 "xray_patched_botocore": _xray_patched_botocore(),
                 "client_creation_seconds": _CLIENTS["seconds"],
+                "operations": _OPERATIONS,
+                "escalation_package": _escalation_package(),
                 "answer": str(answer)[:300] if not ok else None,
             },
             handle,

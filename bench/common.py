@@ -293,11 +293,17 @@ def traced_handler_env(xray_daemon_port: int, routing_rules: Path = ROUTING_RULE
     return env
 
 
-def python_path_env() -> str:
-    parts = [str(LAMBDAS_DIR), str(REPO_ROOT)]
+def python_path_env(lambdas_dir: Path = LAMBDAS_DIR) -> str:
+    """PYTHONPATH for a child: the handler's code from `lambdas_dir` (this checkout's, or a packaged
+    copy, in which case this checkout's `lambdas/` is left out so that the copy is what gets imported)."""
+    parts = [str(lambdas_dir), str(REPO_ROOT)]
     existing = os.environ.get("PYTHONPATH")
     if existing:
-        parts.append(existing)
+        parts += [
+            entry
+            for entry in existing.split(os.pathsep)
+            if lambdas_dir == LAMBDAS_DIR or not entry or Path(entry).resolve() != LAMBDAS_DIR
+        ]
     return os.pathsep.join(parts)
 
 

@@ -2,15 +2,18 @@
 
 Connect: botocore's Stubber on the adapter's own client (`composition.aws_clients().connect(N)`, N the
 attempt budget a 20 s invocation gets), one DescribeContact + UpdateContactAttributes + TransferContact
-answer queued per escalation. DynamoDB, SQS and SNS: moto in process (`mock_aws`), so moto's emulation of
-DynamoDB runs on the measuring thread and is counted, which a deployed Lambda does not pay (it waits on
-the network instead). Two variants separate that out: the idempotency store replaced by a no-op, and
-DynamoDB answered by a Stubber too ("all stubbed").
+answer queued per escalation. `ours`: DynamoDB, EventBridge, SQS and SNS in moto in process
+(`mock_aws`), so moto's emulation of DynamoDB runs on the measuring thread and is counted, which a
+deployed Lambda does not pay (it waits on the network instead). The other variants answer DynamoDB
+(idempotency record and ledger) and EventBridge with a Stubber too: "all stubbed" on both paths, and
+the event path with the idempotency store replaced by a no-op (what the idempotency layer costs).
 
-Baselines: bare1 is `boto3.client("connect")` with a Stubber and one `transfer_contact` per event;
-bare5 makes ours' five calls (DynamoDB PutItem, DescribeContact, UpdateContactAttributes,
-TransferContact, DynamoDB UpdateItem) on stubbed clients of one session, without any framework around
-them. Ours runs both paths: the SLA-breach event and the API request (POST /escalations).
+Baselines (bench.baseline_calls), each on stubbed clients of one session without any framework around
+them: bare1 is one `transfer_contact` per event; bare5 the five calls ours made before the ledger; bare9
+ours' nine calls in the event path's order (idempotency PutItem, DescribeContact, ledger Query, ledger
+PutItem PENDING, TransferContact, ledger PutItem TRANSFERRED, PutEvents, UpdateContactAttributes on the
+new contact, idempotency UpdateItem), the like-for-like baseline. Ours runs both paths: the SLA-breach
+event and the API request (POST /escalations).
 """
 
 # ruff: noqa: PLC0415 - imports are deferred on purpose: environment variables first, or import cost measured
@@ -21,11 +24,12 @@ import io
 import os
 import sys
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bench import baseline_calls
 from bench.common import (
     API_CALLER,
     INSTANCE_ID,
@@ -41,14 +45,16 @@ from bench.common import (
 
 Handler = Callable[[dict[str, Any], Any], Any]
 
-OURS = "ours"  # event path, DynamoDB/SQS/SNS in moto (in process)
-OURS_NOOP_IDEMPOTENCY = "ours-noop-idempotency"
-OURS_ALL_STUBBED = "ours-all-stubbed"  # event path, DynamoDB through a Stubber as well
+OURS = "ours"  # event path, DynamoDB/EventBridge/SQS/SNS in moto (in process)
+OURS_NOOP_IDEMPOTENCY = "ours-noop-idempotency"  # event path, every AWS call stubbed, no idempotency store
+OURS_ALL_STUBBED = "ours-all-stubbed"  # event path, DynamoDB and EventBridge through a Stubber as well
 OURS_API_ALL_STUBBED = "ours-api-all-stubbed"  # API path, every AWS call stubbed
 BARE = "bare1"
-BARE5 = "bare5"  # ours' five calls on stubbed clients, no framework
-VARIANTS = (BARE, BARE5, OURS, OURS_NOOP_IDEMPOTENCY, OURS_ALL_STUBBED, OURS_API_ALL_STUBBED)
-ALL_STUBBED = (OURS_ALL_STUBBED, OURS_API_ALL_STUBBED)
+BARE5 = "bare5"  # the five calls ours made before the ledger, on stubbed clients, no framework
+BARE9 = "bare9"  # ours' nine calls, in its order, on stubbed clients, no framework
+BARES = (BARE, BARE5, BARE9)
+VARIANTS = (BARE, BARE5, BARE9, OURS, OURS_NOOP_IDEMPOTENCY, OURS_ALL_STUBBED, OURS_API_ALL_STUBBED)
+ALL_STUBBED = (OURS_ALL_STUBBED, OURS_API_ALL_STUBBED, OURS_NOOP_IDEMPOTENCY)
 
 
 class _NoOpIdempotency:
@@ -72,18 +78,112 @@ def quiet_stdout() -> Iterator[None]:
 _DEVNULL: io.TextIOWrapper = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
 
 
+@dataclass(frozen=True)
+class Baselines:
+    """The bare handlers of one session's stubbed clients; only the clients their variants need exist."""
+
+    handlers: dict[str, Handler]
+    connect_stub: Any
+    dynamodb_stub: Any | None
+    events_stub: Any | None
+
+    def prepare(self, variant: str) -> dict[str, Any]:
+        """Queue one escalation's answers, in the order of the variant's calls; returns its event."""
+        contact_id = str(uuid.uuid4())
+        if variant == BARE:
+            self.connect_stub.add_response("transfer_contact", _transfer_answer())
+        elif variant == BARE5:
+            self.dynamodb_stub.add_response("put_item", {})  # type: ignore[union-attr]
+            self.connect_stub.add_response("describe_contact", _describe_answer(contact_id))
+            self.connect_stub.add_response("update_contact_attributes", {})
+            self.connect_stub.add_response("transfer_contact", _transfer_answer())
+            self.dynamodb_stub.add_response("update_item", {})  # type: ignore[union-attr]
+        elif variant == BARE9:
+            _queue_nine_answers(self.connect_stub, self.dynamodb_stub, self.events_stub, contact_id)
+        else:
+            raise ValueError(f"not a baseline: {variant!r}")
+        return sla_event(contact_id)
+
+    def stubs(self) -> list[Any]:
+        return [
+            stub for stub in (self.connect_stub, self.dynamodb_stub, self.events_stub) if stub is not None
+        ]
+
+
+def _queue_nine_answers(
+    connect_stub: Any, dynamodb_stub: Any, events_stub: Any, contact_id: str, *, idempotency: bool = True
+) -> None:
+    """The answers to the nine calls of one escalation, each client's in its order (seven without the
+    idempotency record's two)."""
+    connect_stub.add_response("describe_contact", _describe_answer(contact_id))
+    connect_stub.add_response("transfer_contact", _transfer_answer())
+    connect_stub.add_response("update_contact_attributes", {})  # the confirmed values, after
+    # Idempotency INPROGRESS, the chain's ledger read, PENDING, TRANSFERRED, idempotency COMPLETED.
+    if idempotency:
+        dynamodb_stub.add_response("put_item", {})
+    dynamodb_stub.add_response("query", {"Items": []})
+    dynamodb_stub.add_response("put_item", {})
+    dynamodb_stub.add_response("put_item", {})
+    if idempotency:
+        dynamodb_stub.add_response("update_item", {})
+    events_stub.add_response("put_events", {"FailedEntryCount": 0, "Entries": [{"EventId": "e"}]})
+
+
+def start_baselines(variants: Sequence[str], table: str, ledger_table: str) -> Baselines:
+    """The bare handlers for `variants` on one new session's clients, each with an active Stubber."""
+    import boto3
+    from botocore.stub import Stubber
+
+    session = boto3.session.Session()
+    connect = session.client("connect")
+    dynamodb = session.client("dynamodb") if {BARE5, BARE9} & set(variants) else None
+    events = session.client("events") if BARE9 in variants else None
+    stubs = [Stubber(client) if client is not None else None for client in (connect, dynamodb, events)]
+    for stub in stubs:
+        if stub is not None:
+            stub.activate()
+
+    def escalation(event: dict[str, Any], reason: str) -> baseline_calls.Escalation:
+        return baseline_calls.Escalation(
+            instance_id=INSTANCE_ID,
+            contact_id=event["detail"]["contactId"],
+            flow_id=QUEUE_FLOW,
+            queue_id=TARGET_QUEUE,
+            reason=reason,
+            idempotency_table=table,
+            ledger_table=ledger_table,
+        )
+
+    def bare1(event: dict[str, Any], context: Any) -> dict[str, Any]:  # noqa: ARG001 - Lambda's signature
+        connect.transfer_contact(
+            InstanceId=INSTANCE_ID,
+            ContactId=event["detail"]["contactId"],
+            ContactFlowId=QUEUE_FLOW,
+            QueueId=TARGET_QUEUE,
+        )
+        return {"status": "TRANSFERRED"}
+
+    def bare5(event: dict[str, Any], context: Any) -> dict[str, Any]:  # noqa: ARG001
+        baseline_calls.bare5(connect, dynamodb, escalation(event, "SLA_BREACH"))
+        return {"status": "TRANSFERRED"}
+
+    def bare9(event: dict[str, Any], context: Any) -> dict[str, Any]:  # noqa: ARG001
+        baseline_calls.bare9(connect, dynamodb, events, escalation(event, "SLA_BREACH"))
+        return {"status": "TRANSFERRED"}
+
+    handlers: dict[str, Handler] = {BARE: bare1, BARE5: bare5, BARE9: bare9}
+    return Baselines({v: handlers[v] for v in variants}, *stubs)
+
+
 @dataclass
 class Environment:
     """The handlers and their stubs; call `prepare(variant)` before each escalation, then `invoke`."""
 
     ours: Handler
-    bare: Handler
-    bare5: Handler
+    baselines: Baselines | None  # None when started without them
     connect_stub: Any  # botocore.stub.Stubber on ours' Connect client
-    dynamodb_stub: Any  # Stubber on the idempotency and ledger DynamoDB client (active only when all stubbed)
-    events_stub: Any  # Stubber on the escalation events' EventBridge client (active only when all stubbed)
-    bare_stub: Any
-    bare_dynamodb_stub: Any
+    dynamodb_stub: Any  # Stubber on the idempotency and ledger DynamoDB client (inactive for `ours`)
+    events_stub: Any  # Stubber on the escalation events' EventBridge client (inactive for `ours`)
     service: Any  # EscalationService, to swap its idempotency runner
     real_idempotency: Any
     mock: Any  # moto's mock_aws, started
@@ -101,48 +201,45 @@ class Environment:
 
     def prepare(self, variant: str) -> dict[str, Any]:
         """Queue the stubbed answers for one escalation; returns its event (a fresh contact id)."""
+        if variant in BARES:
+            return self._baselines().prepare(variant)
         contact_id = str(uuid.uuid4())
-        if variant == BARE:
-            self.bare_stub.add_response("transfer_contact", _transfer_answer())
-            return sla_event(contact_id)
-        if variant == BARE5:
-            self.bare_dynamodb_stub.add_response("put_item", {})
-            self.bare_stub.add_response("describe_contact", _describe_answer(contact_id))
-            self.bare_stub.add_response("update_contact_attributes", {})
-            self.bare_stub.add_response("transfer_contact", _transfer_answer())
-            self.bare_dynamodb_stub.add_response("update_item", {})
-            return sla_event(contact_id)
-        self.connect_stub.add_response("describe_contact", _describe_answer(contact_id))
-        self.connect_stub.add_response("transfer_contact", _transfer_answer())
-        self.connect_stub.add_response("update_contact_attributes", {})  # the confirmed values, after
         if variant in ALL_STUBBED:
-            # Idempotency INPROGRESS, the chain's ledger read, PENDING, TRANSFERRED, idempotency COMPLETED.
-            self.dynamodb_stub.add_response("put_item", {})
-            self.dynamodb_stub.add_response("query", {"Items": []})
-            self.dynamodb_stub.add_response("put_item", {})
-            self.dynamodb_stub.add_response("put_item", {})
-            self.dynamodb_stub.add_response("update_item", {})
-            self.events_stub.add_response(
-                "put_events", {"FailedEntryCount": 0, "Entries": [{"EventId": "e"}]}
+            _queue_nine_answers(
+                self.connect_stub,
+                self.dynamodb_stub,
+                self.events_stub,
+                contact_id,
+                idempotency=variant != OURS_NOOP_IDEMPOTENCY,
             )
+        else:
+            self.connect_stub.add_response("describe_contact", _describe_answer(contact_id))
+            self.connect_stub.add_response("transfer_contact", _transfer_answer())
+            self.connect_stub.add_response("update_contact_attributes", {})
         return api_event(contact_id) if variant == OURS_API_ALL_STUBBED else sla_event(contact_id)
 
     def handler(self, variant: str) -> Handler:
-        if variant == BARE:
-            return self.bare
-        return self.bare5 if variant == BARE5 else self.ours
+        return self._baselines().handlers[variant] if variant in BARES else self.ours
+
+    def _baselines(self) -> Baselines:
+        if self.baselines is None:
+            raise ValueError("this environment was started without the baselines")
+        return self.baselines
 
     def check_drained(self) -> None:
         """Every queued answer was used: the stubs really answered (nothing went to a network)."""
-        for stub in (self.connect_stub, self.bare_stub, self.bare_dynamodb_stub):
+        ours = [self.connect_stub, self.dynamodb_stub, self.events_stub]
+        for stub in [*ours, *(self.baselines.stubs() if self.baselines else [])]:
             stub.assert_no_pending_responses()
 
     def close(self) -> None:
-        self.connect_stub.deactivate()
-        self.bare_stub.deactivate()
-        self.bare_dynamodb_stub.deactivate()
-        self.dynamodb_stub.deactivate()
-        self.events_stub.deactivate()
+        for stub in [
+            self.connect_stub,
+            self.dynamodb_stub,
+            self.events_stub,
+            *(self.baselines.stubs() if self.baselines else []),
+        ]:
+            stub.deactivate()
         self.mock.stop()
 
 
@@ -181,13 +278,18 @@ class _NoMock:
         pass
 
 
-def start(tmp_dir: Path, *, use_moto: bool = True) -> Environment:
+def start(
+    tmp_dir: Path, *, use_moto: bool = True, with_baselines: bool = True, isolate: bool = True
+) -> Environment:
     """Set this process up as one execution environment (environment variables, moto, handler, stubs).
 
-    use_moto False: moto is not even imported (only the all-stubbed and bare variants then work); the
-    DLQ, topic and table names are placeholders that no call reaches.
+    use_moto False: moto is not used (only the all-stubbed and bare variants then work); the DLQ, topic
+    and table names are placeholders that no call reaches. with_baselines False: the bare handlers'
+    session and clients are not built (the process holds only ours). isolate False: the caller already
+    set common.isolated_aws_env's variables (local.aws, which imports moto, is then never imported).
     """
-    os.environ.update(isolated_aws_env(tmp_dir))
+    if isolate:
+        os.environ.update(isolated_aws_env(tmp_dir))
     os.environ.update(handler_extra_env())
     for name in [key for key in os.environ if key.startswith("AWS_ENDPOINT_URL")]:
         del os.environ[name]
@@ -241,58 +343,12 @@ def start(tmp_dir: Path, *, use_moto: bool = True) -> Environment:
         dynamodb_stub = Stubber(clients.dynamodb)
         events_stub = Stubber(clients.events)
 
-    bare_session = boto3.session.Session()
-    bare_client = bare_session.client("connect")
-    bare_stub = Stubber(bare_client)
-    bare_stub.activate()
-    bare_dynamodb = bare_session.client("dynamodb")
-    bare_dynamodb_stub = Stubber(bare_dynamodb)
-    bare_dynamodb_stub.activate()
-
-    def bare(event: dict[str, Any], context: Any) -> dict[str, Any]:  # noqa: ARG001 - Lambda's signature
-        bare_client.transfer_contact(
-            InstanceId=INSTANCE_ID,
-            ContactId=event["detail"]["contactId"],
-            ContactFlowId=QUEUE_FLOW,
-            QueueId=TARGET_QUEUE,
-        )
-        return {"status": "TRANSFERRED"}
-
-    def bare5(event: dict[str, Any], context: Any) -> dict[str, Any]:  # noqa: ARG001
-        contact_id = event["detail"]["contactId"]
-        key = {"id": {"S": f"bare5#{contact_id}"}}
-        bare_dynamodb.put_item(
-            TableName=table,
-            Item={**key, "status": {"S": "INPROGRESS"}},
-            ConditionExpression="attribute_not_exists(id)",
-        )
-        contact = bare_client.describe_contact(InstanceId=INSTANCE_ID, ContactId=contact_id)["Contact"]
-        bare_client.update_contact_attributes(
-            InstanceId=INSTANCE_ID,
-            InitialContactId=contact["InitialContactId"],
-            Attributes={"escalationLevel": "1", "escalationReason": "SLA_BREACH"},
-        )
-        bare_client.transfer_contact(
-            InstanceId=INSTANCE_ID, ContactId=contact_id, ContactFlowId=QUEUE_FLOW, QueueId=TARGET_QUEUE
-        )
-        bare_dynamodb.update_item(
-            TableName=table,
-            Key=key,
-            UpdateExpression="SET #s = :s",
-            ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues={":s": {"S": "COMPLETED"}},
-        )
-        return {"status": "TRANSFERRED"}
-
     return Environment(
         ours=ours,
-        bare=bare,
-        bare5=bare5,
+        baselines=start_baselines(BARES, table, f"{prefix}-ledger") if with_baselines else None,
         connect_stub=connect_stub,
         dynamodb_stub=dynamodb_stub,
         events_stub=events_stub,
-        bare_stub=bare_stub,
-        bare_dynamodb_stub=bare_dynamodb_stub,
         service=components.service,
         real_idempotency=components.service._idempotency,
         mock=mock,
@@ -301,50 +357,38 @@ def start(tmp_dir: Path, *, use_moto: bool = True) -> Environment:
 
 @dataclass
 class BareEnvironment:
-    """Only the bare handler: the production handler is never imported (a baseline for memory)."""
+    """One baseline only: the production handler is never imported (a baseline for memory)."""
 
-    bare: Handler
-    bare_stub: Any
+    variant: str
+    baselines: Baselines
 
     def use(self, variant: str) -> None:
-        if variant != BARE:
-            raise ValueError(f"a bare environment runs only {BARE!r}, not {variant!r}")
+        if variant != self.variant:
+            raise ValueError(f"a bare environment runs only {self.variant!r}, not {variant!r}")
 
     def prepare(self, variant: str) -> dict[str, Any]:
         self.use(variant)
-        self.bare_stub.add_response("transfer_contact", _transfer_answer())
-        return sla_event(str(uuid.uuid4()))
+        return self.baselines.prepare(variant)
 
     def handler(self, variant: str) -> Handler:
         self.use(variant)
-        return self.bare
+        return self.baselines.handlers[variant]
 
     def check_drained(self) -> None:
-        self.bare_stub.assert_no_pending_responses()
+        for stub in self.baselines.stubs():
+            stub.assert_no_pending_responses()
 
     def close(self) -> None:
-        self.bare_stub.deactivate()
+        for stub in self.baselines.stubs():
+            stub.deactivate()
 
 
-def start_bare(tmp_dir: Path) -> BareEnvironment:
-    os.environ.update(isolated_aws_env(tmp_dir))
-    import boto3
-    from botocore.stub import Stubber
-
-    client = boto3.client("connect")
-    stub = Stubber(client)
-    stub.activate()
-
-    def bare(event: dict[str, Any], context: Any) -> dict[str, Any]:  # noqa: ARG001 - Lambda's signature
-        client.transfer_contact(
-            InstanceId=INSTANCE_ID,
-            ContactId=event["detail"]["contactId"],
-            ContactFlowId=QUEUE_FLOW,
-            QueueId=TARGET_QUEUE,
-        )
-        return {"status": "TRANSFERRED"}
-
-    return BareEnvironment(bare=bare, bare_stub=stub)
+def start_bare(tmp_dir: Path, variant: str = BARE, *, isolate: bool = True) -> BareEnvironment:
+    """This process as an environment serving one baseline, with only the clients it calls."""
+    if isolate:
+        os.environ.update(isolated_aws_env(tmp_dir))
+    prefix = f"bench-{uuid.uuid4().hex[:8]}"
+    return BareEnvironment(variant, start_baselines((variant,), f"{prefix}-idempotency", f"{prefix}-ledger"))
 
 
 def check_answer(variant: str, answer: Any) -> None:
@@ -355,6 +399,25 @@ def check_answer(variant: str, answer: Any) -> None:
     )
     if not transferred:
         raise RuntimeError(f"{variant}: unexpected answer {answer!r}")
+
+
+def operations_of_one_escalation(env: Environment | BareEnvironment, variant: str) -> list[str]:
+    """The AWS operations one escalation of `variant` calls, in order (whichever client makes them)."""
+    import botocore.client
+
+    called: list[str] = []
+    make_api_call = botocore.client.BaseClient._make_api_call  # type: ignore[attr-defined]
+
+    def recorded(self: Any, operation_name: str, api_params: Any) -> Any:
+        called.append(operation_name)
+        return make_api_call(self, operation_name, api_params)
+
+    botocore.client.BaseClient._make_api_call = recorded  # type: ignore[attr-defined]
+    try:
+        escalate_once(env, variant)
+    finally:
+        botocore.client.BaseClient._make_api_call = make_api_call  # type: ignore[attr-defined]
+    return called
 
 
 def escalate_once(env: Environment | BareEnvironment, variant: str) -> Any:

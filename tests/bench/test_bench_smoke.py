@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 
-from bench import run_all
+from bench import baseline_calls, run_all
+from bench.cold_start import SHIPPED_MODELS_DIR
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -93,16 +94,41 @@ def test_burst_drain_writes_its_figures(results_dir: Path) -> None:
     assert ours["transferred"] + ours["dead_lettered"] + ours["lost"] >= 12
 
 
-def test_cold_start_runs_as_lambda_against_both_baselines(results_dir: Path) -> None:
+def test_cold_start_runs_as_lambda_against_the_baselines(results_dir: Path) -> None:
     result = _load(results_dir, "cold_start")
-    assert {"ours", "bare1", "bare5", "ours-trimmed-model", "ours-gc-unpaused"} == result["summary"].keys()
+    assert {
+        "ours",
+        "bare1",
+        "bare5",
+        "bare9",
+        "bare9-shipped-models",
+        "ours-stock-models",
+        "ours-gc-unpaused",
+    } == result["summary"].keys()
     for figures in result["summary"].values():
         assert figures["runs"] == 1
         assert figures["median_in_child_ms"] > 0
         assert figures["median_subprocess_wall_ms"] >= figures["median_in_child_ms"]
-    for baseline in ("bare1", "bare5"):
+    for baseline in ("bare1", "bare5", "bare9", "bare9_same_models"):
         low, high = result[f"ratio_to_{baseline}_iqr"]
-        assert low <= result[f"ratio_to_{baseline}"] <= high
+        assert 0 < low <= result[f"ratio_to_{baseline}"] <= high
+    target = result["target"]
+    assert target["judged_on"] == ["bare9", "bare1"]
+    assert target["verdict"].startswith("bare9: ")
+    assert target["ratio_to_bare9_at_most"] == pytest.approx(1.3)
+    assert {"verdict_bare9", "verdict_bare5", "verdict_bare1"} <= target.keys()
+    # The like-for-like baseline made ours' nine calls against the emulator and moto, in ours' order.
+    calls = result["bare9_makes_ours_calls"]
+    assert calls["ours"] == list(baseline_calls.BARE9_API_OPERATIONS)
+    assert calls["bare9"] == calls["ours"]
+    assert calls["same"]
+    assert result["breakdown"]["bare9"]["clients_created"] == 3
+    models = result["parameters"]["shipped_models"]
+    assert models["directory"] == "lambdas/escalation/botocore_models"
+    assert models["present"] == any(SHIPPED_MODELS_DIR.glob("*/*/service-2.json"))
+    spreads = result["ratio_spreads"]
+    assert {"ours_over_ours_stock_models", "bare9_shipped_models_over_bare9"} <= spreads.keys()
+    assert "shipped_models_save_ms_ours" in result
     # Ours pauses the collector through init; the diagnostic variant does not.
     assert result["summary"]["ours"]["median_gc_ms"] < result["summary"]["ours-gc-unpaused"]["median_gc_ms"]
     assert result["breakdown"]["ours"]["collector_on_after_first_answer"]
@@ -110,15 +136,15 @@ def test_cold_start_runs_as_lambda_against_both_baselines(results_dir: Path) -> 
     # Connect, DynamoDB and EventBridge (the escalation event): the dead-letter and alert clients wait
     # for a failure.
     assert result["breakdown"]["ours"]["clients_created"] == 3
-    assert result["trimmed_model"]["trimmed_shapes"] < result["trimmed_model"]["full_shapes"]
     assert len(result["importtime_ours"]["top_by_self_ms"]) == 15
 
 
-def test_warm_overhead_measures_both_paths_against_bare5(results_dir: Path) -> None:
+def test_warm_overhead_measures_both_paths_against_bare9(results_dir: Path) -> None:
     result = _load(results_dir, "warm_overhead")
     assert {
         "bare1",
         "bare5",
+        "bare9",
         "ours",
         "ours-noop-idempotency",
         "ours-all-stubbed",
@@ -127,18 +153,36 @@ def test_warm_overhead_measures_both_paths_against_bare5(results_dir: Path) -> N
     for figures in result["summary"].values():
         assert figures["escalations"] == 20
         assert 0 < figures["p50_ms"] <= figures["p99_ms"]
-    for path in ("api", "event"):
-        low, high = result[f"ratio_to_bare5_{path}_iqr"]
-        assert 0 < low <= result[f"ratio_to_bare5_{path}"] <= high
+    for baseline in ("bare9", "bare5"):
+        for path in ("api", "event"):
+            low, high = result[f"ratio_to_{baseline}_{path}_iqr"]
+            assert 0 < low <= result[f"ratio_to_{baseline}_{path}"] <= high
+    target = result["target"]
+    assert target["judged_on"] == "bare9"
+    assert target["ratio_to_bare9_at_most"] == pytest.approx(2.0)
+    assert {"verdict_api", "verdict_event", "verdict_api_bare5", "verdict_event_bare5"} <= target.keys()
+    operations = result["operations"]
+    assert operations["bare9"] == operations["ours-all-stubbed"] == list(baseline_calls.BARE9_OPERATIONS)
+    assert operations["ours-api-all-stubbed"] == list(baseline_calls.BARE9_API_OPERATIONS)
+    assert operations["bare5"] == list(baseline_calls.BARE5_OPERATIONS)
+    assert operations["bare1"] == ["TransferContact"]
+    # Without the idempotency store, the same calls but the record's put and update.
+    assert operations["ours-noop-idempotency"] == operations["ours-all-stubbed"][1:-1]
+    assert result["bare9_makes_ours_calls"] == {"event_path_same_order": True, "api_path_same_calls": True}
     assert "idempotency_layer_ms_p50" in result
 
 
-def test_memory_writes_its_figures(results_dir: Path) -> None:
+def test_memory_measures_the_handler_alone_with_every_call_stubbed(results_dir: Path) -> None:
     result = _load(results_dir, "memory")
-    assert {"ours", "ours-all-stubbed", "bare1"} == result["summary"].keys()
-    for figures in result["summary"].values():
+    summary = result["summary"]
+    assert {"ours-all-stubbed", "ours-api-all-stubbed", "bare9", "bare1"} == summary.keys()
+    for figures in summary.values():
         assert figures["peak_rss_mb"] > 0
         assert "growth_mib" in figures
+        assert not figures["imported"]["moto"]
+    assert summary["ours-all-stubbed"]["imported"]["production_handler"]
+    assert not summary["bare9"]["imported"]["production_handler"]
+    assert result["target"]["judged_on"] == ["ours-all-stubbed", "ours-api-all-stubbed"]
     assert result["target"]["peak_mb_at_most"] == pytest.approx(153.6)
 
 
@@ -164,6 +208,14 @@ def test_the_readme_table_is_rewritten_from_the_results_files(results_dir: Path,
     for source in ("cold_start.json", "warm_overhead.json", "burst_drain.json", "memory.json"):
         assert source in table
     assert "(breakdown)" not in table  # only figures with a target
+    for baseline in ("<= 1.3x bare9", "<= 2.0x bare9", "<= 1.3x bare5", "<= 2.0x bare5", "<= 1.5x bare1"):
+        assert baseline in table
+
+
+def test_a_results_file_from_an_older_benchmark_is_named_not_misread(tmp_path: Path) -> None:
+    (tmp_path / "cold_start.json").write_text(json.dumps({"date": "2026-01-01", "summary": {}}))
+    with pytest.raises(RuntimeError, match=r"cold_start\.json has no .*run that benchmark again"):
+        run_all.summary_rows({}, tmp_path)
 
 
 def test_the_readme_has_the_table_markers() -> None:

@@ -1,0 +1,165 @@
+"""The baselines' AWS calls: what a handler with no framework around it makes for one escalation.
+
+Shared by the cold-start child (real clients against the emulator and moto) and the in-process
+environment (stubbed clients). Only the standard library is imported here: the cold-start child imports
+this module inside its measured window, and a baseline must not pay for anything of ours.
+
+- bare5: the five calls an escalation made before the ledger (idempotency put, DescribeContact,
+  UpdateContactAttributes, TransferContact, idempotency update);
+- bare9: the nine calls it makes now, in the service's order (`escalation.service`): on the event path
+  idempotency put, DescribeContact, ledger Query, ledger put (PENDING), TransferContact, ledger put
+  (TRANSFERRED), PutEvents, UpdateContactAttributes on the new contact, idempotency update; the API
+  path describes the contact first (its caller is authorised against it) and then takes the
+  idempotency record.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
+# The ledger's key attribute names (escalation.contract.LEDGER_PARTITION_KEY / LEDGER_SORT_KEY),
+# spelled out so that a baseline never imports the production package.
+LEDGER_PARTITION_KEY = "chainId"
+LEDGER_SORT_KEY = "escalationId"
+EVENT_SOURCE = "escalation.service"  # escalation.contract.ESCALATION_EVENT_SOURCE
+BARE5_OPERATIONS = (
+    "PutItem",
+    "DescribeContact",
+    "UpdateContactAttributes",
+    "TransferContact",
+    "UpdateItem",
+)
+BARE9_OPERATIONS = (
+    "PutItem",
+    "DescribeContact",
+    "Query",
+    "PutItem",
+    "TransferContact",
+    "PutItem",
+    "PutEvents",
+    "UpdateContactAttributes",
+    "UpdateItem",
+)
+BARE9_API_OPERATIONS = ("DescribeContact", "PutItem", *BARE9_OPERATIONS[2:])
+
+
+@dataclass(frozen=True)
+class Escalation:
+    """What one baseline escalation works on."""
+
+    instance_id: str
+    contact_id: str
+    flow_id: str
+    queue_id: str
+    reason: str
+    idempotency_table: str
+    ledger_table: str = ""
+    event_bus: str = "default"
+
+
+def _take_idempotency_record(dynamodb: Any, escalation: Escalation) -> dict[str, Any]:
+    key = {"id": {"S": f"bare#{escalation.contact_id}"}}
+    dynamodb.put_item(
+        TableName=escalation.idempotency_table,
+        Item={**key, "status": {"S": "INPROGRESS"}},
+        ConditionExpression="attribute_not_exists(id)",
+    )
+    return key
+
+
+def _complete_idempotency_record(dynamodb: Any, escalation: Escalation, key: dict[str, Any]) -> None:
+    dynamodb.update_item(
+        TableName=escalation.idempotency_table,
+        Key=key,
+        UpdateExpression="SET #s = :s",
+        ExpressionAttributeNames={"#s": "status"},
+        ExpressionAttributeValues={":s": {"S": "COMPLETED"}},
+    )
+
+
+def _transfer(connect: Any, escalation: Escalation) -> dict[str, Any]:
+    answer: dict[str, Any] = connect.transfer_contact(
+        InstanceId=escalation.instance_id,
+        ContactId=escalation.contact_id,
+        ContactFlowId=escalation.flow_id,
+        QueueId=escalation.queue_id,
+    )
+    return answer
+
+
+def bare5(connect: Any, dynamodb: Any, escalation: Escalation) -> str:
+    """The five calls; returns the new contact's id."""
+    key = _take_idempotency_record(dynamodb, escalation)
+    contact = connect.describe_contact(InstanceId=escalation.instance_id, ContactId=escalation.contact_id)
+    connect.update_contact_attributes(
+        InstanceId=escalation.instance_id,
+        InitialContactId=contact["Contact"].get("InitialContactId") or escalation.contact_id,
+        Attributes={"escalationLevel": "1", "escalationReason": escalation.reason},
+    )
+    answer = _transfer(connect, escalation)
+    _complete_idempotency_record(dynamodb, escalation, key)
+    return str(answer["ContactId"])
+
+
+def _ledger_item(chain_id: str, escalation: Escalation, status: str, **extra: str) -> dict[str, Any]:
+    now = int(time.time())
+    item = {
+        LEDGER_PARTITION_KEY: {"S": chain_id},
+        LEDGER_SORT_KEY: {"S": f"bare#{escalation.contact_id}"},
+        "contactId": {"S": escalation.contact_id},
+        "status": {"S": status},
+        "level": {"N": "1"},
+        "reason": {"S": escalation.reason},
+        "targetType": {"S": "QUEUE"},
+        "targetId": {"S": escalation.queue_id},
+        "updatedAt": {"N": str(now)},
+        "expiresAt": {"N": str(now + 400 * 86400)},
+    }
+    return item | {name: {"S": value} for name, value in extra.items()}
+
+
+def bare9(connect: Any, dynamodb: Any, events: Any, escalation: Escalation, *, api_path: bool = False) -> str:
+    """The nine calls, in the service's order for the path; returns the new contact's id."""
+
+    def describe() -> str:
+        contact = connect.describe_contact(InstanceId=escalation.instance_id, ContactId=escalation.contact_id)
+        return str(contact["Contact"].get("InitialContactId") or escalation.contact_id)
+
+    if api_path:
+        chain_id = describe()
+        key = _take_idempotency_record(dynamodb, escalation)
+    else:
+        key = _take_idempotency_record(dynamodb, escalation)
+        chain_id = describe()
+    dynamodb.query(
+        TableName=escalation.ledger_table,
+        KeyConditionExpression="#chain = :chain",
+        ExpressionAttributeNames={"#chain": LEDGER_PARTITION_KEY},
+        ExpressionAttributeValues={":chain": {"S": chain_id}},
+        ConsistentRead=True,
+    )
+    dynamodb.put_item(TableName=escalation.ledger_table, Item=_ledger_item(chain_id, escalation, "PENDING"))
+    answer = _transfer(connect, escalation)
+    new_contact_id = str(answer["ContactId"])
+    transferred = _ledger_item(chain_id, escalation, "TRANSFERRED", newContactId=new_contact_id)
+    dynamodb.put_item(TableName=escalation.ledger_table, Item=transferred)
+    events.put_events(
+        Entries=[
+            {
+                "Source": EVENT_SOURCE,
+                "DetailType": "EscalationTransferred",
+                "Detail": json.dumps({name: next(iter(v.values())) for name, v in transferred.items()}),
+                "EventBusName": escalation.event_bus,
+            }
+        ]
+    )
+    connect.update_contact_attributes(
+        InstanceId=escalation.instance_id,
+        InitialContactId=new_contact_id,
+        Attributes={"escalationLevel": "1", "escalationReason": escalation.reason, "transferCount": "1"},
+    )
+    _complete_idempotency_record(dynamodb, escalation, key)
+    return new_contact_id
