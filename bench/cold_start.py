@@ -4,7 +4,9 @@
 
 Every child runs as in a deployed function (common.lambda_runtime_env): LAMBDA_TASK_ROOT, the function
 name, an X-Ray trace header, and tracing active as the stack deploys it (Powertools' Tracer patches
-botocore; segments go to a local UDP port nobody reads).
+botocore; segments go to a local UDP port nobody reads). Ours runs from the package the stack deploys,
+built by the same code (infra.package: `lambdas/` with its bytecode, the function's runtime environment),
+and no child writes bytecode (PYTHONDONTWRITEBYTECODE): Lambda's /var/task is read-only.
 
 Ours: `escalation.handler.handler` answers a REST proxy event (POST /escalations with Cognito authorizer
 claims, built by local.api.build_rest_event) against the Connect emulator (no quota) and moto (both in
@@ -20,12 +22,13 @@ line to the answer, and this process measures the subprocess' wall time (interpr
 included). Ratios are medians of the per-round ratios (ours and the baseline measured in the same
 round), with their interquartile range.
 
-Also measured, production code unchanged: the service models the function ships
-(`lambdas/escalation/botocore_models/`, trimmed to the operations it calls, which its composition root
-adds to its botocore session's data path) against the same handler packaged without them
-(ours-stock-models: a copy of `lambdas/` without that directory), and bare9 given the very same models
-through AWS_DATA_PATH (bare9-shipped-models); where that directory does not exist both variants equal
-their stock twins. Ours with the collector left running through init (the handler's gc.disable() made
+Also measured, production code unchanged: what the package does for a cold start (the service models
+it ships in `lambdas/escalation/botocore_models/`, trimmed to the operations the function calls, which its
+composition root adds to its botocore session's data path; its compiled bytecode; pydantic's plugin
+search switched off) against the same code copied as it was packaged before (ours-stock-package: no
+trimmed models, no bytecode, the plugin search on), and bare9 given the very same models through
+AWS_DATA_PATH (bare9-shipped-models); where the models directory does not exist those variants measure
+only the rest. Ours with the collector left running through init (the handler's gc.disable() made
 a no-op), to show what pausing it saves; a breakdown (collections and their time, botocore client
 creation, the operations called in order) from children that record it; and `python -X importtime` of
 ours' child (the first answer included, so imports on first use count too).
@@ -67,6 +70,7 @@ from bench.common import (
     verdict_at_most,
     write_results,
 )
+from infra import package
 
 NAME = "cold_start"
 CHILD = Path(__file__).resolve().parent / "_cold_child.py"
@@ -74,36 +78,47 @@ TARGET_RATIO_TO_MANY_CALLS = 1.3  # against the baseline making many calls (bare
 TARGET_RATIO_TO_BARE1 = 1.5
 OURS, BARE1, BARE5, BARE9 = "ours", "bare1", "bare5", "bare9"
 BARE9_SHIPPED_MODELS = "bare9-shipped-models"  # bare9 with the service models ours ships
-OURS_STOCK_MODELS = "ours-stock-models"  # investigation: ours packaged without its shipped models
+OURS_STOCK_PACKAGE = "ours-stock-package"  # investigation: ours without what its package does for it
 OURS_GC_UNPAUSED = "ours-gc-unpaused"  # diagnosis: the collector as it ran before it was paused
-VARIANTS = (OURS, BARE1, BARE5, BARE9, BARE9_SHIPPED_MODELS, OURS_STOCK_MODELS, OURS_GC_UNPAUSED)
+VARIANTS = (OURS, BARE1, BARE5, BARE9, BARE9_SHIPPED_MODELS, OURS_STOCK_PACKAGE, OURS_GC_UNPAUSED)
 BREAKDOWN_VARIANTS = (OURS, OURS_GC_UNPAUSED, BARE9)
 GC_UNPAUSED_ENV = {"BENCH_COLD_GC_UNPAUSED": "1"}
 BREAKDOWN_ENV = {"BENCH_COLD_BREAKDOWN": "1"}
 SHIPPED_MODELS_DIR = LAMBDAS_DIR / "escalation" / "botocore_models"
 
 
-def stock_models_package(target: Path) -> Path:
-    """A copy of `lambdas/` without the shipped service models, as the function packaged without them."""
-    shutil.copytree(LAMBDAS_DIR, target, ignore=shutil.ignore_patterns("__pycache__"))
+def stock_package(target: Path) -> Path:
+    """A copy of `lambdas/` as the function was packaged before: no shipped service models, no bytecode."""
+    shutil.copytree(LAMBDAS_DIR, target, ignore=shutil.ignore_patterns(*package.EXCLUDED))
     shutil.rmtree(target / "escalation" / SHIPPED_MODELS_DIR.name, ignore_errors=True)
     return target
 
 
-def _shipped_models() -> dict[str, Any]:
+def package_env(package_dir: Path) -> dict[str, str]:
+    """A child's variables for the handler's code from `package_dir` (and nowhere else)."""
+    return {
+        "PYTHONPATH": python_path_env(package_dir),
+        "LAMBDA_TASK_ROOT": str(package_dir),
+        "ROUTING_RULES": str(package_dir / "escalation" / "routing_rules.json"),
+    }
+
+
+def _shipped_models(compiled: bool) -> dict[str, Any]:
     files = sorted(SHIPPED_MODELS_DIR.glob("*/*/service-2.json")) if SHIPPED_MODELS_DIR.is_dir() else []
     return {
+        "bytecode_packaged": compiled,
+        "runtime_environment": package.RUNTIME_ENVIRONMENT,
         "directory": str(SHIPPED_MODELS_DIR.relative_to(LAMBDAS_DIR.parent)),
         "present": bool(files),
         "models": [str(path.relative_to(SHIPPED_MODELS_DIR)) for path in files],
         "json_bytes": sum(path.stat().st_size for path in files),
-        "note": "ours-stock-models is ours packaged without this directory, bare9-shipped-models is bare9 "
-        "with AWS_DATA_PATH set to it"
+        "note": "ours-stock-package is ours copied without this directory, without bytecode and without "
+        "the runtime environment above; bare9-shipped-models is bare9 with AWS_DATA_PATH set to it"
         + (
             ""
             if files
-            else "; the directory does not exist in the measured code, so ours equals ours-stock-models "
-            "and bare9-shipped-models equals bare9 (their ratios measure noise)"
+            else "; the directory does not exist in the measured code, so bare9-shipped-models equals bare9 "
+            "(its ratio measures noise)"
         ),
     }
 
@@ -202,7 +217,9 @@ def run(
     xray_sink.bind(("127.0.0.1", 0))
     with tempfile.TemporaryDirectory(prefix="bench-cold-") as tmp:
         tmp_dir = Path(tmp)
-        stock_package = stock_models_package(tmp_dir / "stock-models-package")
+        package_dir = tmp_dir / "package"
+        compiled = package.build(LAMBDAS_DIR, package_dir)
+        stock_dir = stock_package(tmp_dir / "stock-package")
         emulator = ConnectEmulator(EmulatorOptions(rate=None, seed=7))
         emulator.start()
         aws = LocalAws().start()
@@ -214,23 +231,25 @@ def run(
                 **aws.handler_env(emulator.endpoint_url),
                 **traced_handler_env(xray_sink.getsockname()[1]),
                 "PYTHONPATH": python_path_env(),
+                "PYTHONDONTWRITEBYTECODE": "1",  # /var/task is read-only
+            }
+            ours_env = {**base_env, **package_env(package_dir)}
+            stock_env = {
+                name: value
+                for name, value in {**base_env, **package_env(stock_dir)}.items()
+                if name not in package.RUNTIME_ENVIRONMENT
             }
             envs = {
-                OURS: base_env,
+                OURS: ours_env,
                 BARE1: base_env,
                 BARE5: base_env,
                 BARE9: base_env,
                 BARE9_SHIPPED_MODELS: {**base_env, "AWS_DATA_PATH": str(SHIPPED_MODELS_DIR)},
-                OURS_STOCK_MODELS: {
-                    **base_env,
-                    "PYTHONPATH": python_path_env(stock_package),
-                    "LAMBDA_TASK_ROOT": str(stock_package),
-                    "ROUTING_RULES": str(stock_package / "escalation" / "routing_rules.json"),
-                },
-                OURS_GC_UNPAUSED: {**base_env, **GC_UNPAUSED_ENV},
+                OURS_STOCK_PACKAGE: stock_env,
+                OURS_GC_UNPAUSED: {**ours_env, **GC_UNPAUSED_ENV},
             }
-            packages = {variant: LAMBDAS_DIR for variant in VARIANTS if _kind(variant) == OURS}
-            packages[OURS_STOCK_MODELS] = stock_package
+            packages = {variant: package_dir for variant in VARIANTS if _kind(variant) == OURS}
+            packages[OURS_STOCK_PACKAGE] = stock_dir
 
             def once(variant: str, env: Mapping[str, str], flags: Sequence[str] = ()) -> tuple[Any, ...]:
                 contact = emulator.add_contact(
@@ -241,14 +260,14 @@ def run(
                 child, wall, stderr = _run_child(kind, event, env, tmp_dir, flags)
                 if not child["ok"]:
                     raise RuntimeError(f"{variant} did not answer as expected: {child['answer']}")
-                # Ours from its package (the stock-models copy for that variant), the baselines not at all.
+                # Ours from its package (the stock copy for that variant), the baselines not at all.
                 imported_from = child["escalation_package"]
                 expected = (packages[variant] / "escalation").resolve() if variant in packages else None
                 if (Path(imported_from).resolve() if imported_from else None) != expected:
                     raise RuntimeError(f"{variant} imported the handler from {imported_from}, not {expected}")
                 return child, wall, stderr
 
-            # One unmeasured run of each: compiled bytecode exists and the page cache is warm for all.
+            # One unmeasured run of each: the page cache is warm for all.
             for variant in VARIANTS:
                 once(variant, envs[variant])
             for round_index in range(size):
@@ -269,13 +288,13 @@ def run(
                     children.append(once(variant, {**envs[variant], **BREAKDOWN_ENV})[0])
             importtimes = []
             for _ in range(importtime_runs):
-                _, _, stderr = once(OURS, base_env, ["-X", "importtime"])
+                _, _, stderr = once(OURS, ours_env, ["-X", "importtime"])
                 importtimes.append(_parse_importtime(stderr))
         finally:
             aws.stop()
             emulator.stop()
             xray_sink.close()
-    result = _summarise(samples, breakdown, _shipped_models(), _importtime_report(importtimes), size)
+    result = _summarise(samples, breakdown, _shipped_models(compiled), _importtime_report(importtimes), size)
     write_results(NAME, result, _markdown(result), results_dir)
     return result
 
@@ -362,7 +381,7 @@ def _summarise(
             "ours_over_bare1": to_bare1,
             "bare9_over_bare1": paired(BARE9, BARE1),
             "bare5_over_bare1": paired(BARE5, BARE1),
-            "ours_over_ours_stock_models": paired(OURS, OURS_STOCK_MODELS),
+            "ours_over_ours_stock_package": paired(OURS, OURS_STOCK_PACKAGE),
             "bare9_shipped_models_over_bare9": paired(BARE9_SHIPPED_MODELS, BARE9),
             "ours_gc_unpaused_over_ours": paired(OURS_GC_UNPAUSED, OURS),
             "ours_over_bare1_subprocess_wall": paired(OURS, BARE1, "subprocess_wall_seconds"),
@@ -383,7 +402,7 @@ def _summarise(
             "bare9": bare9_operations,
             "same": bool(ours_operations) and ours_operations == bare9_operations,
         },
-        "shipped_models_save_ms_ours": summary[OURS_STOCK_MODELS]["median_in_child_ms"]
+        "packaging_saves_ms_ours": summary[OURS_STOCK_PACKAGE]["median_in_child_ms"]
         - summary[OURS]["median_in_child_ms"],
         "gc_pause_saves_ms": summary[OURS_GC_UNPAUSED]["median_in_child_ms"]
         - summary[OURS]["median_in_child_ms"],
@@ -459,15 +478,17 @@ def _markdown(result: dict[str, Any]) -> str:
         )
         + f"\n\nPausing the collector through init saves {result['gc_pause_saves_ms']:.0f} ms "
         f"(ours-gc-unpaused over ours: {spread_text(r['ours_gc_unpaused_over_ours'])}). "
-        f"Shipped service models (`{models['directory']}`: "
+        f"The package (bytecode {'included' if models['bytecode_packaged'] else 'NOT included'}, "
+        f"{', '.join(f'{k}={v}' for k, v in models['runtime_environment'].items())}, service models in "
+        f"`{models['directory']}`: "
         + (
             f"{', '.join(models['models'])}, {models['json_bytes'] / 1024:.0f} KiB of JSON"
             if models["present"]
-            else "absent in the measured code, so the two comparisons below measure noise"
+            else "absent in the measured code"
         )
-        + f"): ours saves {result['shipped_models_save_ms_ours']:.0f} ms against the same handler "
-        "packaged without them (ours over ours-stock-models: "
-        f"{spread_text(r['ours_over_ours_stock_models'])}); "
+        + f"): ours saves {result['packaging_saves_ms_ours']:.0f} ms against the same code copied as "
+        "packaged before (ours over ours-stock-package: "
+        f"{spread_text(r['ours_over_ours_stock_package'])}); "
         f"bare9 given the same models: {spread_text(r['bare9_shipped_models_over_bare9'])} of bare9, and "
         f"ours over it {spread_text(r['ours_over_bare9_same_models'])}.\n\n"
         f"`python -X importtime` of ours' child (first answer included), median of runs: "

@@ -20,6 +20,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from infra import package
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 LAMBDAS_DIR = REPO_ROOT / "lambdas"
 RESULTS_DIR = REPO_ROOT / "bench" / "results"
@@ -260,6 +262,7 @@ def handler_extra_env(routing_rules: Path = ROUTING_RULES_FILE) -> dict[str, str
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_LOG_LEVEL": "INFO",
         "AWS_LAMBDA_FUNCTION_NAME": "escalation",
+        **package.RUNTIME_ENVIRONMENT,  # as the stack sets it
     }
 
 

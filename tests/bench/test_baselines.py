@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bench import baseline_calls, common
-from bench.cold_start import SHIPPED_MODELS_DIR, stock_models_package
+from bench.cold_start import SHIPPED_MODELS_DIR, stock_package
 from escalation import contract
 
 
@@ -24,14 +24,15 @@ def test_the_api_path_describes_the_contact_before_taking_the_idempotency_record
     assert baseline_calls.BARE9_OPERATIONS[:2] == ("PutItem", "DescribeContact")
 
 
-def test_the_stock_models_package_is_the_handler_without_its_shipped_models(tmp_path: Path) -> None:
-    package = stock_models_package(tmp_path / "package")
+def test_the_stock_package_is_the_handler_without_its_shipped_models_or_bytecode(tmp_path: Path) -> None:
+    package = stock_package(tmp_path / "package")
     assert (package / "escalation" / "handler.py").read_bytes() == (
         common.LAMBDAS_DIR / "escalation" / "handler.py"
     ).read_bytes()
     assert (package / "escalation" / "routing_rules.json").exists()
     assert not (package / "escalation" / SHIPPED_MODELS_DIR.name).exists()
     assert not list(package.rglob("__pycache__"))
+    assert not list(package.rglob("*.pyc"))
 
 
 def test_a_child_of_the_stock_package_cannot_import_this_checkouts_handler(
