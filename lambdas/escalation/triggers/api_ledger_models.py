@@ -4,7 +4,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from escalation.triggers.api_models import ErrorOut, TargetOut
+from escalation.triggers.api_models import TargetOut, error_response
 
 
 class AttemptOut(BaseModel):
@@ -37,20 +37,16 @@ class ChainOut(BaseModel):
     escalations: list[EscalationRecordOut]
 
 
-def _error(text: str) -> dict[str, Any]:
-    return {"description": text, "content": {"application/json": {"schema": ErrorOut.model_json_schema()}}}
-
-
 _COMMON_ERRORS: dict[int, Any] = {
-    401: _error("No caller identity: not an ID token of one of the configured app clients"),
-    503: _error("The ledger or Connect is unavailable; retry after Retry-After seconds"),
+    401: error_response("No caller identity: not an ID token of one of the configured app clients"),
+    503: error_response("The ledger or Connect is unavailable; retry after Retry-After seconds"),
 }
 
 ESCALATION_RESPONSES: dict[int, Any] = {
     200: {"description": "The escalation", "content": {"application/json": {"model": EscalationRecordOut}}},
     **_COMMON_ERRORS,
-    403: _error("Only a supervisor or the agent who asked for it may read this escalation"),
-    404: _error("No escalation with this id (ESCALATION_NOT_FOUND)"),
+    403: error_response("Only a supervisor or the agent who asked for it may read this escalation"),
+    404: error_response("No escalation with this id (ESCALATION_NOT_FOUND)"),
 }
 
 CHAIN_RESPONSES: dict[int, Any] = {
@@ -59,9 +55,9 @@ CHAIN_RESPONSES: dict[int, Any] = {
         "content": {"application/json": {"model": ChainOut}},
     },
     **_COMMON_ERRORS,
-    403: _error("Only a supervisor or the contact's current agent may read its escalations"),
-    404: _error("No such contact"),
-    409: _error("Connect refused DescribeContact as invalid (INVALID_REQUEST)"),
-    429: _error("Connect throttled DescribeContact; retry after Retry-After seconds"),
-    502: _error("Connect refused DescribeContact for a reason an operator must fix"),
+    403: error_response("Only a supervisor or the contact's current agent may read its escalations"),
+    404: error_response("No such contact"),
+    409: error_response("Connect refused DescribeContact as invalid (INVALID_REQUEST)"),
+    429: error_response("Connect throttled DescribeContact; retry after Retry-After seconds"),
+    502: error_response("Connect refused DescribeContact for a reason an operator must fix"),
 }

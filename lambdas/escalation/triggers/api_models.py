@@ -4,7 +4,8 @@ Only pydantic, the standard library and pure-Python modules of this package: the
 EscalationBody from here to build API Gateway's request model, without Powertools or boto3.
 """
 
-from typing import Annotated, Any, Literal, Self
+import copy
+from typing import Annotated, Any, Final, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -53,8 +54,17 @@ class ErrorOut(BaseModel):
     message: str
 
 
+# Generated once at import: every error response of every route declares it (a cold-start cost).
+_ERROR_SCHEMA: Final = ErrorOut.model_json_schema()
+
+
+def error_response(text: str) -> dict[str, Any]:
+    """An OpenAPI response declaration with `text` and an ErrorOut body."""
+    return {"description": text, "content": {"application/json": {"schema": copy.deepcopy(_ERROR_SCHEMA)}}}
+
+
 _ERROR_RESPONSES: dict[int, Any] = {
-    status: {"description": text, "content": {"application/json": {"schema": ErrorOut.model_json_schema()}}}
+    status: error_response(text)
     for status, text in (
         (
             400,
