@@ -46,6 +46,7 @@ logger = logging.getLogger(__name__)
 Clock = Callable[[], float]
 DEFAULT_MAX_RETRY_ATTEMPTS = 185  # Scheduler's defaults when a target gives no RetryPolicy
 DEFAULT_MAX_EVENT_AGE_SECONDS = 86_400
+LISTING_ATTEMPTS = 20
 
 
 class FastClock:
@@ -180,9 +181,26 @@ class LocalScheduler:
             return tried
 
     def schedules(self) -> list[dict[str, Any]]:
-        """The group's schedules as ListSchedules gives them (what a test can see is left)."""
-        pages = self.clients.scheduler.get_paginator("list_schedules").paginate(GroupName=self.group)
-        return [dict(summary) for page in pages for summary in page["Schedules"]]
+        """The group's schedules as ListSchedules gives them (what a test can see is left).
+
+        moto's page token names the last schedule listed; when that one is deleted before the next page
+        is asked for (a timer firing), moto answers InvalidToken, and the listing starts again.
+        """
+        paginator = self.clients.scheduler.get_paginator("list_schedules")
+        for attempt in itertools.count(1):
+            try:
+                pages = paginator.paginate(GroupName=self.group, PaginationConfig={"PageSize": 100})
+                return [dict(summary) for page in pages for summary in page["Schedules"]]
+            except ClientError as error:
+                if error.response["Error"]["Code"] != "InvalidToken" or attempt == LISTING_ATTEMPTS:
+                    raise
+        raise AssertionError("unreachable")
+
+    def pending(self) -> int:
+        """One-time schedules this loop knows of and has not finished (cheap: no API call)."""
+        with self._pass_lock:
+            self._apply_changes()
+            return sum(1 for timer in self._timers.values() if timer.due is not None and not timer.done)
 
     def _apply_changes(self) -> None:
         while self._changes:

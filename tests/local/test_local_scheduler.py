@@ -180,9 +180,11 @@ def test_a_pass_reads_no_schedules_through_the_api_yet_sees_every_creation_and_d
     aws.scheduler().delete_schedule(Name="sla-n-0", GroupName=aws.schedule_group)  # a pickup
     for _ in range(5):
         assert scheduler.tick() == 0
+    assert scheduler.pending() == 29
 
     clock.now = START + 60 + 29
     assert scheduler.tick() == 29
+    assert scheduler.pending() == 0
     assert bus.wait_idle(5)
     assert sorted(event["timer"] for event, _ in handler.calls) == sorted(f"sla-n-{i}" for i in range(1, 30))
     assert set(calls) == {"DeleteSchedule"}, "a pass lists nothing; it deletes what fired"
