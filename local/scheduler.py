@@ -89,7 +89,6 @@ class _Timer:
     schedule: dict[str, Any]
     due: float | None  # None: not a one-time schedule
     attempts: int = 0
-    next_try: float = 0.0
     done: bool = False
 
 
@@ -221,7 +220,6 @@ class LocalScheduler:
             self._queue(timer, due)
 
     def _queue(self, timer: _Timer, when: float) -> None:
-        timer.next_try = when
         heapq.heappush(self._heap, (when, next(self._order), timer))
 
     def _try(self, timer: _Timer, now: float) -> None:
