@@ -111,7 +111,7 @@ def _drive(stack: Any, params: Parameters, clock: Any) -> dict[str, Any]:
     _settle(stack, params.drain_timeout)
     after_pickup = len(stack.schedules())
     clock.advance(params.sla_seconds + 120)
-    _settle(stack, params.drain_timeout, lambda: not stack.schedules())
+    _settle(stack, params.drain_timeout, lambda: not stack.scheduler.pending())
     transfers = Counter(entry["contact_id"] for entry in stack.transfers())
     breached = contacts[len(picked) :]
     return {

@@ -35,6 +35,7 @@ from escalation.contract import EnvVar
 from escalation.domain.ledger import LedgerEntry
 from local.background_server import Service
 from local.lambda_context import DEFAULT_REGION
+from local.scheduler_backend import apply_scheduler_rules
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -270,6 +271,7 @@ class LocalAws(Service):
         self.schedule_dlq_url = sqs.create_queue(QueueName=f"{prefix}-schedule-dlq")["QueueUrl"]
         self.schedule_dlq_arn = self._queue_arn(sqs, self.schedule_dlq_url)
         self.scheduler().create_schedule_group(Name=self.schedule_group)
+        apply_scheduler_rules(self.region, self.schedule_group)  # a past at() refused, as Scheduler does
 
         sns = self.sns()
         self.alert_topic_arn = sns.create_topic(Name=f"{prefix}-alerts")["TopicArn"]

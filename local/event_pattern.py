@@ -2,7 +2,8 @@
 
 Supported: nested objects; leaf arrays of exact values (strings, numbers, booleans, null), any of which
 may match; an event field that is an array matches when any element matches; the content filters
-`{"prefix": "..."}` and `{"exists": true|false}`. Any other content filter (anything-but, numeric,
+`{"prefix": "..."}`, `{"equals-ignore-case": "..."}` (a string equal but for case) and
+`{"exists": true|false}`. Any other content filter (anything-but, numeric,
 suffix, wildcard, ...) raises ValueError when the pattern is checked, so a pattern this matcher cannot
 evaluate faithfully fails loudly instead of matching wrongly.
 """
@@ -13,7 +14,8 @@ from collections.abc import Mapping
 from typing import Any
 
 _MISSING = object()
-_SUPPORTED_FILTERS = frozenset({"prefix", "exists"})
+_STRING_FILTERS = frozenset({"prefix", "equals-ignore-case"})
+_SUPPORTED_FILTERS = _STRING_FILTERS | {"exists"}
 
 
 def validate_pattern(pattern: Mapping[str, Any]) -> None:
@@ -27,14 +29,21 @@ def validate_pattern(pattern: Mapping[str, Any]) -> None:
             if not rule:
                 raise ValueError(f"pattern field {key!r} has an empty array")
             for matcher in rule:
-                if isinstance(matcher, Mapping):
-                    unknown = set(matcher) - _SUPPORTED_FILTERS
-                    if unknown or len(matcher) != 1:
-                        raise ValueError(f"unsupported content filter in {key!r}: {dict(matcher)!r}")
-                elif isinstance(matcher, list):
-                    raise ValueError(f"nested array in pattern field {key!r}")
+                _validate_matcher(key, matcher)
         else:
             raise ValueError(f"pattern field {key!r} must be an array or an object")
+
+
+def _validate_matcher(key: str, matcher: Any) -> None:
+    if isinstance(matcher, Mapping):
+        unknown = set(matcher) - _SUPPORTED_FILTERS
+        if unknown or len(matcher) != 1:
+            raise ValueError(f"unsupported content filter in {key!r}: {dict(matcher)!r}")
+        (name, value), *_ = matcher.items()
+        if name in _STRING_FILTERS and not isinstance(value, str):
+            raise ValueError(f"{name} in {key!r} takes a string")
+    elif isinstance(matcher, list):
+        raise ValueError(f"nested array in pattern field {key!r}")
 
 
 def matches(pattern: Mapping[str, Any], event: Mapping[str, Any]) -> bool:
@@ -64,6 +73,10 @@ def _leaf_matches(rule: list[Any], value: Any) -> bool:
         if isinstance(matcher, Mapping):
             if "exists" in matcher:
                 if bool(matcher["exists"]) == (value is not _MISSING):
+                    return True
+            elif "equals-ignore-case" in matcher:
+                expected = matcher["equals-ignore-case"].casefold()
+                if any(isinstance(c, str) and c.casefold() == expected for c in candidates):
                     return True
             elif "prefix" in matcher:
                 prefix = matcher["prefix"]

@@ -5,32 +5,37 @@
     ...
     scheduler.stop()
 
-Schedules are created and deleted through the real `scheduler` API (moto's). Each pass lists the
-group's schedules, reads each new one once (GetSchedule), and fires the one-time (`at(...)`) schedules
-that are due by `clock` (injectable: `FastClock` runs time faster, `ShiftedClock` jumps ahead). Firing is
-what Scheduler does for a Lambda target: an asynchronous Invoke of the target ARN with the schedule's
-Input as the payload. A failed invoke is retried as the target's RetryPolicy says (attempts and maximum
-event age; the delay between tries is `retry_delay`, in clock seconds), then the Input goes to the
-target's DeadLetterConfig queue with Scheduler's message attributes. After its one invocation (or its
-dead-lettering), a schedule with ActionAfterCompletion DELETE is deleted.
+Schedules are created and deleted through the real `scheduler` API (moto's, in this process). The loop
+learns of them as a running Scheduler would, from the server side (`local.scheduler_backend.watch`: the
+group's schedules when it starts, then each creation, update and deletion as it happens), and keeps the
+one-time (`at(...)`) ones in a heap by due time. A pass therefore costs what is due, not the size of the
+group: it fires the schedules due by `clock` (injectable: `FastClock` runs time faster, `ShiftedClock`
+jumps ahead). Firing is what Scheduler does for a Lambda target: an asynchronous Invoke of the target
+ARN with the schedule's Input as the payload. A failed invoke is retried as the target's RetryPolicy
+says (attempts and maximum event age; the delay between tries is `retry_delay`, in clock seconds), then
+the Input goes to the target's DeadLetterConfig queue with Scheduler's message attributes. After its one
+invocation (or its dead-lettering), a schedule with ActionAfterCompletion DELETE is deleted.
 
 Not modelled: rate() and cron() schedules (skipped), start/end dates, flexible windows (fired at the
-due time), targets other than Lambda, KMS. moto accepts an `at()` already past (Scheduler refuses it
-with ValidationException); such a schedule fires on the next pass.
+due time), targets other than Lambda, KMS. A past `at()` is refused when created (local.aws applies
+Scheduler's rule to its group), but a clock running ahead of wall time fires a schedule on the next pass.
 """
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 from botocore.exceptions import BotoCoreError, ClientError
+
+from local.scheduler_backend import ChangeKind, ScheduleChange, at_time, unwatch, watch
 
 if TYPE_CHECKING:
     from mypy_boto3_scheduler import EventBridgeSchedulerClient
@@ -41,6 +46,7 @@ logger = logging.getLogger(__name__)
 Clock = Callable[[], float]
 DEFAULT_MAX_RETRY_ATTEMPTS = 185  # Scheduler's defaults when a target gives no RetryPolicy
 DEFAULT_MAX_EVENT_AGE_SECONDS = 86_400
+LISTING_ATTEMPTS = 20
 
 
 class FastClock:
@@ -69,14 +75,6 @@ class ShiftedClock:
         return self._base() + self.offset
 
 
-def at_time(expression: str, timezone: str | None) -> float | None:
-    """The epoch seconds of `at(yyyy-mm-ddThh:mm:ss)` in `timezone`; None for another expression."""
-    if not (expression.startswith("at(") and expression.endswith(")")):
-        return None
-    moment = datetime.strptime(expression[3:-1], "%Y-%m-%dT%H:%M:%S")
-    return moment.replace(tzinfo=ZoneInfo(timezone or "UTC")).timestamp()
-
-
 @dataclass(frozen=True)
 class SchedulerClients:
     scheduler: EventBridgeSchedulerClient
@@ -84,14 +82,13 @@ class SchedulerClients:
     sqs: SQSClient
 
 
-@dataclass
+@dataclass(eq=False)
 class _Timer:
     """One schedule as this loop tracks it."""
 
     schedule: dict[str, Any]
     due: float | None  # None: not a one-time schedule
     attempts: int = 0
-    next_try: float = 0.0
     done: bool = False
 
 
@@ -107,7 +104,7 @@ class SchedulerStats:
 @dataclass(frozen=True)
 class SchedulerOptions:
     clock: Clock = time.time
-    interval: float = 1.0  # real seconds between passes (each lists the whole group: not too often)
+    interval: float = 1.0  # real seconds between passes
     retry_delay: float = 1.0  # clock seconds between tries of a failing target
     stats: SchedulerStats = field(default_factory=SchedulerStats)
 
@@ -120,7 +117,13 @@ class LocalScheduler:
         self.group = group
         self.options = options or SchedulerOptions()
         self.stats = self.options.stats
-        self._timers: dict[tuple[str, str], _Timer] = {}  # (name, creation date) -> timer
+        self._region = clients.scheduler.meta.region_name
+        self._timers: dict[str, _Timer] = {}  # the group's schedules by name
+        # (when to try, tie-breaker, timer): entries of timers since deleted or replaced are skipped
+        self._heap: list[tuple[float, int, _Timer]] = []
+        self._order = itertools.count()
+        self._changes: deque[ScheduleChange] = deque()  # appended by moto's request threads
+        self._watching = False
         self._pass_lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -128,6 +131,7 @@ class LocalScheduler:
     # -- lifecycle
 
     def start(self) -> LocalScheduler:
+        self._watch()
         if self._thread is None:
             self._stop.clear()
             self._thread = threading.Thread(target=self._run, name="local-scheduler", daemon=True)
@@ -139,6 +143,10 @@ class LocalScheduler:
         if thread is not None:
             self._stop.set()
             thread.join(10)
+        with self._pass_lock:
+            if self._watching:
+                unwatch(self._region, self.group, self._changes.append)
+                self._watching = False
 
     def _run(self) -> None:
         while not self._stop.wait(self.options.interval):
@@ -147,47 +155,72 @@ class LocalScheduler:
             except (BotoCoreError, ClientError):
                 logger.exception("local scheduler pass failed; trying again")
 
+    def _watch(self) -> None:
+        with self._pass_lock:
+            if not self._watching:
+                for schedule in watch(self._region, self.group, self._changes.append):
+                    self._put(schedule)
+                self._watching = True
+
     # -- one pass
 
     def tick(self) -> int:
         """One pass: fire every due schedule of the group; returns how many were tried."""
+        self._watch()
         with self._pass_lock:
+            self._apply_changes()
             now = self.options.clock()
             tried = 0
-            for timer in self._refresh():
-                if timer.done or timer.due is None or timer.due > now or timer.next_try > now:
-                    continue
+            while self._heap and self._heap[0][0] <= now:
+                _, _, timer = heapq.heappop(self._heap)
+                if timer.done or self._timers.get(timer.schedule["Name"]) is not timer:
+                    continue  # deleted (a pickup) or replaced since it was queued
                 tried += 1
                 self._try(timer, now)
             return tried
 
     def schedules(self) -> list[dict[str, Any]]:
-        """The group's schedules as ListSchedules gives them (what a test can see is left)."""
-        pages = self.clients.scheduler.get_paginator("list_schedules").paginate(GroupName=self.group)
-        return [dict(summary) for page in pages for summary in page["Schedules"]]
+        """The group's schedules as ListSchedules gives them (what a test can see is left).
 
-    def _refresh(self) -> list[_Timer]:
-        """Track the group's current schedules: new ones read once, deleted ones forgotten."""
-        current: dict[tuple[str, str], _Timer] = {}
-        for summary in self.schedules():
-            key = (summary["Name"], str(summary.get("CreationDate")))
-            timer = self._timers.get(key)
-            if timer is None:
-                try:
-                    timer = self._read(summary["Name"])
-                except self.clients.scheduler.exceptions.ResourceNotFoundException:
-                    continue  # deleted between the listing and the read (a pickup meanwhile)
-            current[key] = timer
-        self._timers = current
-        return list(current.values())
+        moto's page token names the last schedule listed; when that one is deleted before the next page
+        is asked for (a timer firing), moto answers InvalidToken, and the listing starts again.
+        """
+        paginator = self.clients.scheduler.get_paginator("list_schedules")
+        for attempt in itertools.count(1):
+            try:
+                pages = paginator.paginate(GroupName=self.group, PaginationConfig={"PageSize": 100})
+                return [dict(summary) for page in pages for summary in page["Schedules"]]
+            except ClientError as error:
+                if error.response["Error"]["Code"] != "InvalidToken" or attempt == LISTING_ATTEMPTS:
+                    raise
+        raise AssertionError("unreachable")
 
-    def _read(self, name: str) -> _Timer:
-        schedule: dict[str, Any] = dict(self.clients.scheduler.get_schedule(Name=name, GroupName=self.group))
+    def pending(self) -> int:
+        """One-time schedules this loop knows of and has not finished (cheap: no API call)."""
+        with self._pass_lock:
+            self._apply_changes()
+            return sum(1 for timer in self._timers.values() if timer.due is not None and not timer.done)
+
+    def _apply_changes(self) -> None:
+        while self._changes:
+            change = self._changes.popleft()
+            if change.kind is ChangeKind.PUT:
+                self._put(change.schedule)
+            else:
+                self._timers.pop(change.schedule["Name"], None)
+
+    def _put(self, schedule: dict[str, Any]) -> None:
         due = at_time(schedule.get("ScheduleExpression", ""), schedule.get("ScheduleExpressionTimezone"))
         if due is None or schedule.get("State") == "DISABLED":
             self.stats.skipped += 1
-            return _Timer(schedule, None)
-        return _Timer(schedule, due)
+            due = None
+        timer = _Timer(schedule, due)
+        self._timers[schedule["Name"]] = timer
+        if due is not None:
+            self._queue(timer, due)
+
+    def _queue(self, timer: _Timer, when: float) -> None:
+        heapq.heappush(self._heap, (when, next(self._order), timer))
 
     def _try(self, timer: _Timer, now: float) -> None:
         target = timer.schedule["Target"]
@@ -199,7 +232,7 @@ class LocalScheduler:
         except (BotoCoreError, ClientError) as error:
             self.stats.failed_attempts += 1
             if self._retries_left(timer, now):
-                timer.next_try = now + self.options.retry_delay
+                self._queue(timer, now + self.options.retry_delay)
                 return
             self._dead_letter(timer, error)
         else:

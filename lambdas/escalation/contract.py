@@ -39,12 +39,24 @@ CONTACT_EVENT_SOURCE: Final = "aws.connect"
 CONTACT_EVENT_DETAIL_TYPE: Final = "Amazon Connect Contact Event"
 
 
+# What the SLA timers act on (domain/sla.py: ContactEventType, TIMED_CHANNELS); other contact events
+# never reach the handler, and the handler ignores them anyway.
+TIMER_CONTACT_EVENT_TYPES: Final = ("INITIATED", "QUEUED", "CONNECTED_TO_AGENT", "DISCONNECTED")
+TIMED_CHANNEL_NAMES: Final = ("TASK", "EMAIL")
+
+
 def contact_event_pattern(instance_arn: str) -> dict[str, object]:
-    """The rule pattern for one instance's contact events: the deployed rule and the local bus share it."""
+    """The rule pattern for one instance's contact events that SLA timers act on: the deployed rule and
+    the local bus share it. Both fields in any casing, as the handler reads them (channel casing differs
+    between Connect's samples and its API)."""
     return {
         "source": [CONTACT_EVENT_SOURCE],
         "detail-type": [CONTACT_EVENT_DETAIL_TYPE],
-        "detail": {"instanceArn": [instance_arn]},
+        "detail": {
+            "instanceArn": [instance_arn],
+            "eventType": [{"equals-ignore-case": name} for name in TIMER_CONTACT_EVENT_TYPES],
+            "channel": [{"equals-ignore-case": name} for name in TIMED_CHANNEL_NAMES],
+        },
     }
 
 

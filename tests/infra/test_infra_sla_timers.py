@@ -60,9 +60,17 @@ def test_the_contact_event_rule_matches_this_instance_on_the_default_bus_into_th
     rule = synth.raw["Resources"][synth.logical_id(timers.rule)]["Properties"]
     assert "EventBusName" not in rule  # Connect publishes on the default bus
     pattern = rule["EventPattern"]
-    assert pattern["source"] == [contract.CONTACT_EVENT_SOURCE]
-    assert pattern["detail-type"] == [contract.CONTACT_EVENT_DETAIL_TYPE]
-    assert [rendered(arn) for arn in pattern["detail"]["instanceArn"]] == [INSTANCE_ARN]
+    instance_arns = [rendered(arn) for arn in pattern["detail"]["instanceArn"]]
+    deployed = {**pattern, "detail": {**pattern["detail"], "instanceArn": instance_arns}}
+    assert deployed == contract.contact_event_pattern(INSTANCE_ARN)
+    # Only what the timers act on: four event types, tasks and emails in any casing.
+    assert pattern["detail"]["channel"] == [{"equals-ignore-case": "TASK"}, {"equals-ignore-case": "EMAIL"}]
+    assert [match["equals-ignore-case"] for match in pattern["detail"]["eventType"]] == [
+        "INITIATED",
+        "QUEUED",
+        "CONNECTED_TO_AGENT",
+        "DISCONNECTED",
+    ]
     (target,) = rule["Targets"]
     assert target["Arn"] == {"Fn::GetAtt": [synth.logical_id(synth.stack.compute.function), "Arn"]}
     assert target["DeadLetterConfig"]["Arn"] == {"Fn::GetAtt": [synth.logical_id(timers.delivery_dlq), "Arn"]}

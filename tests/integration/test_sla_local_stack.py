@@ -1,7 +1,9 @@
 """The local stack with SLA timers: contact events reach the handler's rule, and schedules fire on time.
 
-The handler's side (arming and cancelling timers) is not assumed here: schedules are created through the
-Scheduler API directly, as the handler creates them.
+The handler's side (arming and cancelling timers) is not assumed by the first tests: schedules are
+created through the Scheduler API directly, as the handler creates them. The last one goes through the
+handler: a contact whose deadline passed before its QUEUED event arrived (Scheduler refuses a past time,
+and so does the local one).
 """
 
 from __future__ import annotations
@@ -9,7 +11,9 @@ from __future__ import annotations
 import json
 import os
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,8 +24,10 @@ from escalation.contract import (
     EnvVar,
 )
 from local.connect_emulator import ContactAcceptance, ContactRef
+from local.connect_emulator.contact_events import iso_timestamp
+from local.scheduler_backend import at_time
 from local.stack import INSTANCE_ID, LocalStack, StackOptions
-from tests.integration.support import breach_detail, suite_stack_options
+from tests.integration.support import BUNDLED_RULES, breach_detail, suite_stack_options
 
 
 class ManualClock:
@@ -36,8 +42,17 @@ CLOCK = ManualClock()
 
 
 @pytest.fixture(scope="module")
-def stack_options() -> StackOptions:
-    return suite_stack_options(sla_timers=True, scheduler_clock=CLOCK)
+def stack_options(tmp_path_factory: pytest.TempPathFactory) -> StackOptions:
+    # Emails in queue-tier1 only: the other tests' tasks arm nothing, and an escalated email (moved to
+    # queue-tier2) arms no next timer.
+    document = json.loads(BUNDLED_RULES.read_text())
+    policy = {"name": "tier1-emails", "match": {"queues": ["queue-tier1"], "channels": ["EMAIL"]}}
+    document["sla"] = [{**policy, "seconds": 3600}]
+    rules: Path = tmp_path_factory.mktemp("sla-rules") / "routing_rules.json"
+    rules.write_text(json.dumps(document))
+    return suite_stack_options(
+        sla_timers=True, scheduler_clock=CLOCK, extra_env={EnvVar.ROUTING_RULES: str(rules)}
+    )
 
 
 def _wait_for(condition: object, timeout: float = 10.0) -> bool:
@@ -113,3 +128,35 @@ def test_a_schedule_fires_at_its_time_escalates_the_contact_and_is_deleted(stack
     assert _wait_for(lambda: stack.schedules() == [])
     assert stack.scheduler is not None
     assert (stack.scheduler.stats.fired, stack.scheduler.stats.dead_lettered) == (1, 0)
+
+
+def test_a_deadline_already_past_when_queued_still_gets_a_schedule_that_fires_and_escalates(
+    stack: LocalStack,
+) -> None:
+    CLOCK.now = time.time()
+    held: list[dict[str, Any]] = []
+    stack.connect.connect_event_sink(held.append)
+    contact = stack.add_contact("EMAIL", queue_id="queue-tier1")
+    stack.connect.connect_event_sink(stack.bus.publish)
+    (queued,) = held
+    # Connect's QUEUED arrives two hours late: enqueued + 3600 s is an hour gone.
+    enqueued = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)
+    queued["detail"]["queueInfo"]["enqueueTimestamp"] = iso_timestamp(enqueued.timestamp())
+
+    stack.bus.publish(queued)
+    assert stack.bus.wait_idle(10)
+
+    (listed,) = stack.schedules()
+    schedule = stack.aws.scheduler().get_schedule(Name=listed["Name"], GroupName=stack.aws.schedule_group)
+    due = at_time(schedule["ScheduleExpression"], schedule["ScheduleExpressionTimezone"])
+    assert due is not None
+    assert time.time() + 50 < due <= time.time() + 61, "the past deadline is moved to a minute from now"
+    assert (
+        json.loads(schedule["Target"]["Input"])["detail"]["breachedAt"]
+        == (enqueued + timedelta(hours=1)).isoformat()
+    )
+
+    CLOCK.now = due
+    assert _wait_for(lambda: any(t["contact_id"] == contact for t in stack.transfers()))
+    assert _wait_for(lambda: stack.schedules() == [])
+    assert [t["contact_id"] for t in stack.transfers()].count(contact) == 1

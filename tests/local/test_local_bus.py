@@ -73,9 +73,25 @@ def test_matcher_follows_eventbridge_rules() -> None:
     assert not matches({"detail": {"queue": ["q-1"]}}, event)
 
 
+def test_equals_ignore_case_matches_a_string_equal_but_for_case() -> None:
+    pattern = {"detail": {"channel": [{"equals-ignore-case": "task"}, {"equals-ignore-case": "EMAIL"}]}}
+
+    for same in ("TASK", "Task", "task", "Email", ["VOICE", "email"]):
+        assert matches(pattern, {"detail": {"channel": same}}), same
+    for other in ("VOICE", "TASKS", "TAS", None, 5):
+        assert not matches(pattern, {"detail": {"channel": other}}), other
+    assert not matches(pattern, {"detail": {}}), "a missing field matches no value"
+
+
 @pytest.mark.parametrize(
     "pattern",
-    [{}, {"source": "escalation.sla"}, {"source": []}, {"detail": {"n": [{"numeric": [">", 1]}]}}],
+    [
+        {},
+        {"source": "escalation.sla"},
+        {"source": []},
+        {"detail": {"n": [{"numeric": [">", 1]}]}},
+        {"detail": {"n": [{"equals-ignore-case": ["a"]}]}},
+    ],
 )
 def test_matcher_refuses_what_it_cannot_evaluate(pattern: dict[str, Any]) -> None:
     with pytest.raises(ValueError, match=r"."):
@@ -155,7 +171,7 @@ def contact_event(instance_arn: str = INSTANCE_ARN) -> dict[str, Any]:
         "region": "us-east-1",
         "time": "2026-01-01T00:00:00Z",
         "resources": [],
-        "detail": {"eventType": "QUEUED", "contactId": "c-1", "instanceArn": instance_arn},
+        "detail": {"eventType": "QUEUED", "contactId": "c-1", "channel": "TASK", "instanceArn": instance_arn},
     }
 
 

@@ -13,7 +13,8 @@ import pytest
 from local.aws import LocalAws
 from local.bus import BusOptions, LocalBus
 from local.lambda_context import FunctionConfig
-from local.scheduler import FastClock, LocalScheduler, SchedulerClients, SchedulerOptions, at_time
+from local.scheduler import FastClock, LocalScheduler, SchedulerClients, SchedulerOptions
+from local.scheduler_backend import at_time
 from tests.local.helpers import RecordingHandler, lambda_client
 
 pytestmark = pytest.mark.integration
@@ -45,6 +46,7 @@ def scheduler(aws: LocalAws, bus: LocalBus, clock: ManualClock) -> Iterator[Loca
     clients = SchedulerClients(aws.scheduler(), lambda_client(bus.endpoint_url, max_attempts=1), aws.sqs())
     local = LocalScheduler(clients, aws.schedule_group, SchedulerOptions(clock=clock, retry_delay=5))
     yield local
+    local.stop()
     for schedule in local.schedules():
         aws.scheduler().delete_schedule(Name=schedule["Name"], GroupName=aws.schedule_group)
 
@@ -151,3 +153,39 @@ def test_the_background_loop_fires_with_a_fast_clock(
     assert bus.wait_idle(5)
     assert [event for event, _ in handler.calls] == [{"timer": "sla-fast"}]
     assert local.schedules() == []
+
+
+def test_a_one_time_schedule_in_the_past_is_refused_as_scheduler_refuses_it(aws: LocalAws) -> None:
+    past = datetime.fromtimestamp(time.time() - 3600, UTC).strftime("at(%Y-%m-%dT%H:%M:%S)")
+    client = aws.scheduler()
+
+    with pytest.raises(client.exceptions.ValidationException):
+        create(aws, "sla-late", "arn:aws:lambda:us-east-1:123456789012:function:f", expression=past)
+
+    assert client.list_schedules(GroupName=aws.schedule_group)["Schedules"] == []
+    create(aws, "sla-next-minute", "arn:aws:lambda:us-east-1:123456789012:function:f", expression=at(60))
+    client.delete_schedule(Name="sla-next-minute", GroupName=aws.schedule_group)
+
+
+def test_a_pass_reads_no_schedules_through_the_api_yet_sees_every_creation_and_deletion(
+    aws: LocalAws, bus: LocalBus, scheduler: LocalScheduler, clock: ManualClock, handler: RecordingHandler
+) -> None:
+    calls: list[str] = []
+    scheduler.clients.scheduler.meta.events.register(
+        "before-call.scheduler.*", lambda model, **_: calls.append(model.name)
+    )
+    assert scheduler.tick() == 0  # watching from here on: later schedules arrive as they are created
+    for index in range(30):
+        create(aws, f"sla-n-{index}", bus.function_arn, expression=at(60 + index))
+    aws.scheduler().delete_schedule(Name="sla-n-0", GroupName=aws.schedule_group)  # a pickup
+    for _ in range(5):
+        assert scheduler.tick() == 0
+    assert scheduler.pending() == 29
+
+    clock.now = START + 60 + 29
+    assert scheduler.tick() == 29
+    assert scheduler.pending() == 0
+    assert bus.wait_idle(5)
+    assert sorted(event["timer"] for event, _ in handler.calls) == sorted(f"sla-n-{i}" for i in range(1, 30))
+    assert set(calls) == {"DeleteSchedule"}, "a pass lists nothing; it deletes what fired"
+    assert scheduler.schedules() == []

@@ -174,3 +174,15 @@ def test_an_unreadable_contact_event_is_ignored_not_dead_lettered(invoke: Invoke
     del event["detail"]["contactId"]
     assert invoke(event)["status"] == "IGNORED"
     assert aws.dead_letters() == []
+
+
+@pytest.mark.parametrize(
+    ("event_type", "channel"),
+    [("QUEUED", "VOICE"), ("QUEUED", "Chat"), ("CONTACT_DATA_UPDATED", "TASK"), ("COMPLETED", "EMAIL")],
+)
+def test_events_the_rule_leaves_out_are_ignored_when_a_wider_rule_delivers_them(
+    invoke: Invoke, scheduler: Any, event_type: str, channel: str
+) -> None:
+    enqueued = datetime.now(UTC).replace(microsecond=0)
+    assert invoke(contact_event(event_type, enqueued_at=enqueued, channel=channel))["status"] == "IGNORED"
+    assert schedules(scheduler) == {}
