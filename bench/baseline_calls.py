@@ -90,6 +90,11 @@ def _transfer(connect: Any, escalation: Escalation) -> dict[str, Any]:
     return answer
 
 
+def bare1(connect: Any, escalation: Escalation) -> str:
+    """The one call; returns the new contact's id."""
+    return str(_transfer(connect, escalation)["ContactId"])
+
+
 def bare5(connect: Any, dynamodb: Any, escalation: Escalation) -> str:
     """The five calls; returns the new contact's id."""
     key = _take_idempotency_record(dynamodb, escalation)

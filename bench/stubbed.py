@@ -155,12 +155,7 @@ def start_baselines(variants: Sequence[str], table: str, ledger_table: str) -> B
         )
 
     def bare1(event: dict[str, Any], context: Any) -> dict[str, Any]:  # noqa: ARG001 - Lambda's signature
-        connect.transfer_contact(
-            InstanceId=INSTANCE_ID,
-            ContactId=event["detail"]["contactId"],
-            ContactFlowId=QUEUE_FLOW,
-            QueueId=TARGET_QUEUE,
-        )
+        baseline_calls.bare1(connect, escalation(event, "SLA_BREACH"))
         return {"status": "TRANSFERRED"}
 
     def bare5(event: dict[str, Any], context: Any) -> dict[str, Any]:  # noqa: ARG001
