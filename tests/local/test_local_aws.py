@@ -106,6 +106,26 @@ def test_drain_and_purge_empty_the_queues(aws: LocalAws) -> None:
     assert aws.alerts() == []
 
 
+def test_emptied_tables_have_no_items_and_the_same_keys_and_index() -> None:
+    with LocalAws() as own:
+        ddb = own.dynamodb()
+        before = {
+            t: ddb.describe_table(TableName=t)["Table"] for t in (own.idempotency_table, own.ledger_table)
+        }
+        ddb.put_item(TableName=own.idempotency_table, Item={"id": {"S": "k"}})
+        ddb.put_item(TableName=own.ledger_table, Item={"chainId": {"S": "c"}, "escalationId": {"S": "e"}})
+
+        own.empty_tables()
+
+        for table, description in before.items():
+            assert ddb.scan(TableName=table)["Count"] == 0
+            after = ddb.describe_table(TableName=table)["Table"]
+            assert after["KeySchema"] == description["KeySchema"]
+            assert after.get("GlobalSecondaryIndexes", []) == description.get("GlobalSecondaryIndexes", [])
+        ttl = ddb.describe_time_to_live(TableName=own.idempotency_table)["TimeToLiveDescription"]
+        assert ttl["AttributeName"] == "expiration"
+
+
 def test_two_instances_do_not_share_resources(aws: LocalAws) -> None:
     with LocalAws() as other:
         assert other.name_prefix != aws.name_prefix
