@@ -7,9 +7,6 @@ and its JSON and markdown have the fields the summary and readers rely on.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -18,8 +15,7 @@ import pytest
 
 from bench import baseline_calls, run_all
 from bench.cold_start import SHIPPED_MODELS_DIR
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from tests.bench.bench_support import REPO_ROOT, run_benchmark
 
 pytestmark = pytest.mark.integration
 
@@ -32,30 +28,11 @@ SMOKE_COMMANDS: dict[str, Sequence[str]] = {
 MACHINE_FIELDS = {"nproc", "cpu_model", "python", "boto3", "botocore", "aws_lambda_powertools"}
 
 
-def _run_benchmark(name: str, results_dir: Path) -> None:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("AWS_", "POWERTOOLS_", "PYTEST_"))
-    }
-    env["PYTHONPATH"] = os.pathsep.join([str(REPO_ROOT / "lambdas"), str(REPO_ROOT)])
-    completed = subprocess.run(
-        [sys.executable, "-m", f"bench.{name}", *SMOKE_COMMANDS[name], "--results-dir", str(results_dir)],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=240,
-        check=False,
-    )
-    assert completed.returncode == 0, completed.stderr[-3000:]
-
-
 @pytest.fixture(scope="module")
 def results_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     directory = tmp_path_factory.mktemp("bench-results")
-    for name in SMOKE_COMMANDS:
-        _run_benchmark(name, directory)
+    for name, arguments in SMOKE_COMMANDS.items():
+        run_benchmark(name, arguments, directory)
     return directory
 
 

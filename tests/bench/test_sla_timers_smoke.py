@@ -7,34 +7,19 @@ measures what it reports, and that `check` names each broken promise.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bench.sla_timers import check
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from tests.bench.bench_support import run_benchmark
 
 pytestmark = pytest.mark.integration
 
 
 def test_the_benchmark_runs_at_a_tiny_size_and_writes_its_figures(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "POWERTOOLS_", "PYTEST_"))}
-    env["PYTHONPATH"] = os.pathsep.join([str(REPO_ROOT / "lambdas"), str(REPO_ROOT)])
-    completed = subprocess.run(
-        [sys.executable, "-m", "bench.sla_timers", "--size", "5", "--results-dir", str(tmp_path)],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=240,
-        check=False,
-    )
-    assert completed.returncode == 0, completed.stderr[-3000:]
+    run_benchmark("sla_timers", ("--size", "5"), tmp_path)
 
     result: dict[str, Any] = json.loads((tmp_path / "sla_timers.json").read_text())
     assert (tmp_path / "sla_timers.md").read_text().startswith("# sla_timers")
