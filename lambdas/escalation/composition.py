@@ -29,11 +29,11 @@ from escalation.adapters.sns_alerts import SnsAlerts
 from escalation.adapters.sqs_dead_letters import SqsDeadLetters
 from escalation.config import Settings, settings
 from escalation.domain.routing import RoutingRules
-from escalation.ledger_queries import LedgerQueries
 from escalation.outcomes import OncePerWindowAlerts, OutcomeRecorder
 from escalation.ports import Alerts
-from escalation.service import EscalationPorts, EscalationService
-from escalation.sla_timers import SlaTimerService
+from escalation.usecases.escalate import EscalationPorts, EscalationService
+from escalation.usecases.ledger_queries import LedgerQueries
+from escalation.usecases.sla_timers import SlaTimerService
 
 if TYPE_CHECKING:
     from mypy_boto3_connect import ConnectClient

@@ -14,7 +14,7 @@ from escalation import composition
 from escalation.domain.errors import EscalationError
 from escalation.domain.identity import escalation_id
 from escalation.domain.model import ContactAttribute
-from escalation.service import EscalationService
+from escalation.usecases.escalate import EscalationService
 from tests.error_table import ERROR_ROWS, ERROR_TABLE, ErrorRow, row_ids
 from tests.unit.builders import (
     AGENT_CLAIMS,

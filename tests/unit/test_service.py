@@ -25,7 +25,7 @@ from escalation.domain.model import (
 from escalation.domain.policy import Failure, Refusal
 from escalation.domain.routing import RoutingRules, parse_rules
 from escalation.ports import TransferReceipt
-from escalation.service import EscalationPorts, EscalationService
+from escalation.usecases.escalate import EscalationPorts, EscalationService
 from tests.unit.fakes import DictIdempotency, FakeContactCenter, InMemoryLedger, RecordingEvents
 
 INSTANCE = "instance-1"

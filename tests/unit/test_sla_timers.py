@@ -12,7 +12,7 @@ from escalation.contract import SLA_BREACH_DETAIL_TYPE, SLA_WARNING_DETAIL_TYPE
 from escalation.domain.model import Contact
 from escalation.domain.routing import RoutingRules, RoutingRulesError, parse_rules
 from escalation.domain.sla import ContactEvent, fire_time, is_waiting, timer_names
-from escalation.sla_timers import SlaTimerService, TimerOutcome
+from escalation.usecases.sla_timers import SlaTimerService, TimerOutcome
 from tests.unit.builders import INSTANCE_ARN, INSTANCE_ID
 from tests.unit.fakes import InMemorySlaTimers
 

@@ -15,7 +15,6 @@ from escalation.contract import CONTACT_ESCALATIONS_PATH, ESCALATION_PATH
 from escalation.domain.errors import ConnectCallFailed, EscalationRefused
 from escalation.domain.model import Caller
 from escalation.domain.policy import ApiAnswer, Refusal, decide, decide_refusal
-from escalation.ledger_queries import EscalationNotFound
 from escalation.triggers.api_errors import UNAUTHENTICATED, error_response
 from escalation.triggers.api_ledger_models import (
     CHAIN_RESPONSES,
@@ -23,6 +22,7 @@ from escalation.triggers.api_ledger_models import (
     ChainOut,
     EscalationRecordOut,
 )
+from escalation.usecases.ledger_queries import EscalationNotFound
 
 ESCALATION_NOT_FOUND = ApiAnswer(404, "ESCALATION_NOT_FOUND")
 # Longer ids name nothing: escalation ids are UUIDs, Connect's contact ids are at most 256 characters.

@@ -24,7 +24,7 @@ from escalation.contract import (
 )
 from escalation.domain.errors import ConnectCallFailed, EscalationRefused
 from escalation.domain.sla import ContactEvent
-from escalation.sla_timers import timer_still_applies
+from escalation.usecases.sla_timers import timer_still_applies
 
 Text = Annotated[str, Field(min_length=1, max_length=512)]
 

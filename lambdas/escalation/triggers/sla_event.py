@@ -27,7 +27,7 @@ from escalation.domain.identity import escalation_id
 from escalation.domain.model import EscalationRequest, EscalationResult, Status, Trigger, resource_id
 from escalation.domain.policy import Decision, Refusal
 from escalation.outcomes import Subject
-from escalation.sla_timers import timer_still_applies
+from escalation.usecases.sla_timers import timer_still_applies
 
 DEFAULT_REASON = "SLA_BREACH"
 # A breach event is a few hundred bytes; one larger than this is refused unread, and its dead-letter

@@ -20,7 +20,7 @@ from escalation.domain.sla import (
     timer_names,
 )
 from escalation.ports import ContactCenter, SlaTimers
-from escalation.service import describe_known_contact
+from escalation.usecases.escalate import describe_known_contact
 
 
 class TimerOutcome(StrEnum):
