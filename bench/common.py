@@ -255,6 +255,7 @@ def handler_extra_env(routing_rules: Path = ROUTING_RULES_FILE) -> dict[str, str
 
     return {
         "CONNECT_INSTANCE_ID": INSTANCE_ID,
+        "CONNECT_INSTANCE_ARN": f"arn:aws:connect:us-east-1:123456789012:instance/{INSTANCE_ID}",
         "ROUTING_RULES": str(routing_rules),
         "CALLER_CLIENT_IDS": LOCAL_CLIENT_ID,
         "POWERTOOLS_SERVICE_NAME": "escalation",

@@ -314,9 +314,13 @@ def start(
         create_ledger_table(ddb, f"{prefix}-ledger")
         os.environ["DLQ_URL"] = sqs.create_queue(QueueName=f"{prefix}-dlq")["QueueUrl"]
         os.environ["ALERT_TOPIC_ARN"] = sns.create_topic(Name=f"{prefix}-alerts")["TopicArn"]
+        os.environ["DEAD_LETTER_MAC_KEY_ID"] = boto3.client("kms").create_key(
+            KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC"
+        )["KeyMetadata"]["Arn"]
     else:
         os.environ["DLQ_URL"] = f"https://sqs.us-east-1.amazonaws.com/123456789012/{prefix}-dlq"
         os.environ["ALERT_TOPIC_ARN"] = f"arn:aws:sns:us-east-1:123456789012:{prefix}-alerts"
+        os.environ["DEAD_LETTER_MAC_KEY_ID"] = f"arn:aws:kms:us-east-1:123456789012:key/{prefix}-mac"
     os.environ["IDEMPOTENCY_TABLE"] = table
     os.environ["LEDGER_TABLE"] = f"{prefix}-ledger"
 

@@ -18,7 +18,7 @@ from constructs import Construct
 from escalation import contract
 from infra import package
 from infra.config import LAMBDA_ROOT, StackConfig
-from infra.connect_policy import connect_statements
+from infra.connect_policy import connect_statements, instance_arn
 from infra.sla_timers import handler_function_name
 from infra.storage import Storage
 
@@ -182,6 +182,9 @@ class Compute(Construct):
             reserved_concurrent_executions=config.reserved_concurrency,
             environment={
                 contract.EnvVar.CONNECT_INSTANCE_ID: config.connect_instance_id,
+                contract.EnvVar.CONNECT_INSTANCE_ARN: instance_arn(
+                    stack.partition, stack.region, stack.account, config.connect_instance_id
+                ),
                 contract.EnvVar.ROUTING_RULES: storage.routing_rules_setting,
                 contract.EnvVar.DLQ_URL: storage.dlq.queue_url,
                 contract.EnvVar.ALERT_TOPIC_ARN: alert_topic.topic_arn,

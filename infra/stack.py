@@ -11,6 +11,7 @@ from escalation import contract
 from infra.api import EscalationApi
 from infra.compute import Compute
 from infra.config import StackConfig
+from infra.dead_letter_trust import DeadLetterTrust
 from infra.events import SlaBreachEvents
 from infra.monitoring import AlertTopic, MonitoredResources, Monitoring
 from infra.sla_timers import SlaTimers, TimerWiring, disable_sla_timers
@@ -30,6 +31,18 @@ class EscalationStack(Stack):
         self.alerts = AlertTopic(self, "Alerts", config=config, key=self.storage.key)
         self.compute = Compute(
             self, "Compute", config=config, storage=self.storage, alert_topic=self.alerts.topic
+        )
+        self.dead_letters = DeadLetterTrust(
+            self,
+            "DeadLetters",
+            env_name=config.env_name,
+            dlq=self.storage.dlq,
+            queue_key=self.storage.key,
+            function=self.compute.function,
+            role=self.compute.role,
+        )
+        self.compute.function.add_environment(
+            contract.EnvVar.DEAD_LETTER_MAC_KEY_ID, self.dead_letters.mac_key.key_arn
         )
         self.api = EscalationApi(self, "Api", config=config, function=self.compute.function)
         # Known only once the API's user pool client exists, hence set here rather than in Compute.
@@ -57,6 +70,8 @@ class EscalationStack(Stack):
         CfnOutput(self, "ApiUrl", value=self.api.rest_api.url_for_path(contract.API_PATH))
         CfnOutput(self, "DlqUrl", value=self.storage.dlq.queue_url)
         CfnOutput(self, "EventDlqUrl", value=self.events.dlq.queue_url)
+        CfnOutput(self, "DeadLetterMacKeyArn", value=self.dead_letters.mac_key.key_arn)
+        CfnOutput(self, "RedrivePolicyArn", value=self.dead_letters.redrive_policy.managed_policy_arn)
         CfnOutput(self, "AlertTopicArn", value=self.alerts.topic.topic_arn)
         CfnOutput(
             self,

@@ -7,10 +7,10 @@
         ...
         aws.peek_dlq(); aws.alerts()
 
-Resources: the dead-letter queue (SQS), the alert topic (SNS) with a local SQS subscriber so alerts can
-be read back, the idempotency table (DynamoDB, key `id` string, TTL attribute `expiration`, which are the
-Powertools DynamoDBPersistenceLayer defaults), the escalation ledger table (keys and index as the stack's)
-and, when routing rules are given, an SSM parameter.
+Resources: the dead-letter queue (SQS) and the HMAC key (KMS) signing its records, the alert topic (SNS)
+with a local SQS subscriber so alerts can be read back, the idempotency table (DynamoDB, key `id` string,
+TTL attribute `expiration`, which are the Powertools DynamoDBPersistenceLayer defaults), the escalation
+ledger table (keys and index as the stack's) and, when routing rules are given, an SSM parameter.
 
 moto keeps its state in module globals, so two LocalAws in one process share one account. Every instance
 names its resources with a random prefix so that tests running side by side cannot see each other's data.
@@ -39,6 +39,7 @@ from local.scheduler_backend import apply_scheduler_rules
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_kms import KMSClient
     from mypy_boto3_scheduler import EventBridgeSchedulerClient
     from mypy_boto3_sns import SNSClient
     from mypy_boto3_sqs import SQSClient
@@ -59,7 +60,7 @@ ISOLATION_UNSET = (
     "AWS_ENDPOINT_URL",
     *(
         f"AWS_ENDPOINT_URL_{service}"
-        for service in ("SQS", "SNS", "DYNAMODB", "SSM", "CONNECT", "EVENTBRIDGE", "LAMBDA")
+        for service in ("SQS", "SNS", "DYNAMODB", "SSM", "KMS", "CONNECT", "EVENTBRIDGE", "LAMBDA")
     ),
 )
 
@@ -163,6 +164,7 @@ class LocalAws(Service):
         self.idempotency_table = f"{self.name_prefix}-idempotency"
         self.ledger_table = f"{self.name_prefix}-ledger"
         self.routing_rules_parameter: str | None = None
+        self.mac_key_id = ""  # the HMAC key that signs dead-letter records, as the stack's
 
     # -- lifecycle ---------------------------------------------------------------------------------
 
@@ -228,6 +230,7 @@ class LocalAws(Service):
             env["AWS_ENDPOINT_URL_EVENTBRIDGE"] = bus_endpoint_url
             env["AWS_ENDPOINT_URL_LAMBDA"] = bus_endpoint_url
         env[EnvVar.DLQ_URL] = self.dlq_url
+        env[EnvVar.DEAD_LETTER_MAC_KEY_ID] = self.mac_key_id
         env[EnvVar.ALERT_TOPIC_ARN] = self.alert_topic_arn
         env[EnvVar.IDEMPOTENCY_TABLE] = self.idempotency_table
         env[EnvVar.LEDGER_TABLE] = self.ledger_table
@@ -258,6 +261,9 @@ class LocalAws(Service):
     def ssm(self) -> SSMClient:
         return boto3.client("ssm", **self._client_kwargs())
 
+    def kms(self) -> KMSClient:
+        return boto3.client("kms", **self._client_kwargs())
+
     # -- resources ---------------------------------------------------------------------------------
 
     def _create_resources(self) -> None:
@@ -268,6 +274,11 @@ class LocalAws(Service):
             Attributes={"MessageRetentionPeriod": str(14 * 24 * 3600)},  # SQS maximum, as the stack sets
         )["QueueUrl"]
         self.dlq_arn = self._queue_arn(sqs, self.dlq_url)
+        self.mac_key_id = self.kms().create_key(
+            Description=f"{prefix}: HMAC of the dead-letter records",
+            KeySpec="HMAC_256",
+            KeyUsage="GENERATE_VERIFY_MAC",
+        )["KeyMetadata"]["Arn"]
         self.schedule_dlq_url = sqs.create_queue(QueueName=f"{prefix}-schedule-dlq")["QueueUrl"]
         self.schedule_dlq_arn = self._queue_arn(sqs, self.schedule_dlq_url)
         self.scheduler().create_schedule_group(Name=self.schedule_group)

@@ -205,6 +205,9 @@ class LocalStack(Service):
         env.update(
             {
                 EnvVar.CONNECT_INSTANCE_ID: INSTANCE_ID,
+                EnvVar.CONNECT_INSTANCE_ARN: instance_arn(
+                    PARTITION, DEFAULT_REGION, DEFAULT_ACCOUNT_ID, INSTANCE_ID
+                ),
                 EnvVar.ROUTING_RULES: self.aws.routing_rules_env or str(ROUTING_RULES_FILE),
                 EnvVar.CALLER_CLIENT_IDS: LOCAL_CLIENT_ID,
                 "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,

@@ -22,15 +22,17 @@ from escalation.adapters.dynamodb_alert_window import DynamoDbAlertWindow
 from escalation.adapters.dynamodb_idempotency import DynamoDbIdempotency
 from escalation.adapters.dynamodb_ledger import DynamoDbLedger
 from escalation.adapters.eventbridge_events import EventBridgeEvents
+from escalation.adapters.kms_mac import KmsMac
 from escalation.adapters.pacing import Pacer
 from escalation.adapters.routing_rules_source import SsmRoutingRules, rules_from_file
 from escalation.adapters.scheduler_timers import SchedulerTimers, TimerTarget
 from escalation.adapters.sns_alerts import SnsAlerts
 from escalation.adapters.sqs_dead_letters import SqsDeadLetters
 from escalation.config import Settings, settings
+from escalation.dead_letter_signing import SignedDeadLetters
 from escalation.domain.routing import RoutingRules
 from escalation.outcomes import OncePerWindowAlerts, OutcomeRecorder
-from escalation.ports import Alerts
+from escalation.ports import Alerts, MessageAuthenticator
 from escalation.usecases.escalate import EscalationPorts, EscalationService
 from escalation.usecases.ledger_queries import LedgerQueries
 from escalation.usecases.sla_timers import SlaTimerService
@@ -39,6 +41,7 @@ if TYPE_CHECKING:
     from mypy_boto3_connect import ConnectClient
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_events import EventBridgeClient
+    from mypy_boto3_kms import KMSClient
     from mypy_boto3_scheduler import EventBridgeSchedulerClient
     from mypy_boto3_sns import SNSClient
     from mypy_boto3_sqs import SQSClient
@@ -55,6 +58,7 @@ class Components:
     ledger_queries: LedgerQueries
     alerts: Alerts  # once per window, as for failed escalations
     sla_timers: SlaTimerService | None  # None when SLA timers are off
+    authenticator: MessageAuthenticator  # signs what a redrive may replay (dead_letter_signing.py)
 
     def bind(self, context: LambdaContext) -> None:
         """Per invocation: bound retries and in-progress records by this invocation's time."""
@@ -69,6 +73,7 @@ class AwsClients:
     connect: ConnectClients  # by attempt budget
     sqs: Callable[[], "SQSClient"]  # built on first use: only dead-lettering needs it
     sns: Callable[[], "SNSClient"]  # likewise, only alerting
+    kms: Callable[[], "KMSClient"]  # likewise, only signing a dead letter or a retry
     dynamodb: "DynamoDBClient"  # the idempotency table and the ledger
     events: "EventBridgeClient"
     ssm: Callable[[], "SSMClient"]  # only when the routing rules live in SSM
@@ -112,6 +117,7 @@ def aws_clients(session: boto3.session.Session | None = None) -> AwsClients:
         connect=connect_client,
         sqs=sqs_client,
         sns=sns_client,
+        kms=cache(lambda: shared.client("kms")),
         dynamodb=shared.client("dynamodb", config=dynamodb_idempotency.CLIENT_CONFIG),
         events=shared.client("events"),
         ssm=lambda: shared.client("ssm"),
@@ -153,11 +159,21 @@ def build_components(config: Settings, clients: AwsClients) -> Components:
         clients.dynamodb, config.idempotency_table, config.alert_dedup_window_seconds
     )
     alerts = OncePerWindowAlerts(SnsAlerts(clients.sns, config.alert_topic_arn), alert_window)
-    outcomes = OutcomeRecorder(SqsDeadLetters(clients.sqs, config.dlq_url), alerts)
+    authenticator = KmsMac(clients.kms, config.dead_letter_mac_key_id)
+    dead_letters = SignedDeadLetters(SqsDeadLetters(clients.sqs, config.dlq_url), authenticator)
+    outcomes = OutcomeRecorder(dead_letters, alerts)
     ledger_queries = LedgerQueries(contact_center, ledger, config.supervisor_group)
     sla_timers = _sla_timers(config, clients, routing_rules)
     return Components(
-        config, service, outcomes, contact_center, idempotency, ledger_queries, alerts, sla_timers
+        config,
+        service,
+        outcomes,
+        contact_center,
+        idempotency,
+        ledger_queries,
+        alerts,
+        sla_timers,
+        authenticator,
     )
 
 

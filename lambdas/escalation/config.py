@@ -50,6 +50,8 @@ class Settings:
     ledger_table: str
     ledger_retention_days: int
     event_bus_name: str  # where escalation events go
+    connect_instance_arn: str  # arn:<partition>:connect:<region>:<account>:instance/<connect_instance_id>
+    dead_letter_mac_key_id: str  # the KMS HMAC key that signs dead-letter records
     alert_dedup_window_seconds: int = 86_400  # one alert per escalation and error code in this span
     sla_timers: SlaTimerSettings | None = None  # None: contact events arm no timers
 
@@ -127,6 +129,23 @@ def _sla_timers(env: Mapping[str, str]) -> SlaTimerSettings | None:
     )
 
 
+def _instance_arn(env: Mapping[str, str], instance_id: str) -> str:
+    arn = _required(env, EnvVar.CONNECT_INSTANCE_ARN, "the ARN of your Amazon Connect instance")
+    parts = arn.split(":", 5)
+    if (
+        len(parts) != 6
+        or parts[0] != "arn"
+        or parts[2] != "connect"
+        or not all(parts[1:5])
+        or parts[5] != f"instance/{instance_id}"
+    ):
+        raise ConfigurationError(
+            f"{EnvVar.CONNECT_INSTANCE_ARN} must be arn:<partition>:connect:<region>:<account>:instance/"
+            f"{instance_id} (the instance of {EnvVar.CONNECT_INSTANCE_ID}), got {arn!r}"
+        )
+    return arn
+
+
 def load_settings(env: Mapping[str, str]) -> Settings:
     instance_id = _required(env, EnvVar.CONNECT_INSTANCE_ID, "the id of your Amazon Connect instance")
     if len(instance_id) > 100:
@@ -168,6 +187,10 @@ def load_settings(env: Mapping[str, str]) -> Settings:
             env, EnvVar.ALERT_DEDUP_WINDOW_SECONDS, default=86_400, low=0, high=7 * 86_400
         ),
         sla_timers=_sla_timers(env),
+        connect_instance_arn=_instance_arn(env, instance_id),
+        dead_letter_mac_key_id=_required(
+            env, EnvVar.DEAD_LETTER_MAC_KEY_ID, "the KMS HMAC key that signs dead-letter records"
+        ),
     )
 
 

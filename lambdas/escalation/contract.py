@@ -91,6 +91,8 @@ class EnvVar:
     """Environment variables the handler reads (validated once, in config.py)."""
 
     CONNECT_INSTANCE_ID: Final = "CONNECT_INSTANCE_ID"
+    # The instance's full ARN (partition, Region, account, id): contact events must name exactly it.
+    CONNECT_INSTANCE_ARN: Final = "CONNECT_INSTANCE_ARN"
     ROUTING_RULES: Final = "ROUTING_RULES"  # a file path (relative to the Lambda code) or "ssm:<name>"
     DLQ_URL: Final = "DLQ_URL"
     ALERT_TOPIC_ARN: Final = "ALERT_TOPIC_ARN"
@@ -118,6 +120,8 @@ class EnvVar:
     LEDGER_TABLE: Final = "LEDGER_TABLE"  # the escalation ledger's DynamoDB table
     LEDGER_RETENTION_DAYS: Final = "LEDGER_RETENTION_DAYS"  # how long ledger items live (TTL)
     EVENT_BUS_NAME: Final = "EVENT_BUS_NAME"  # where escalation events go (default: the default bus)
+    # The KMS HMAC key (id, ARN or alias) whose MAC every dead-letter record carries (record_mac.py).
+    DEAD_LETTER_MAC_KEY_ID: Final = "DEAD_LETTER_MAC_KEY_ID"
 
 
 DEFAULT_ROUTING_RULES_FILE: Final = "escalation/routing_rules.json"

@@ -37,6 +37,12 @@ class DeadLetters(Protocol):
     def send(self, record: Mapping[str, Any]) -> None: ...
 
 
+class MessageAuthenticator(Protocol):
+    """A keyed MAC only this function can make (KMS GenerateMac): dead-letter records carry it."""
+
+    def mac(self, message: bytes) -> bytes: ...
+
+
 class Alerts(Protocol):
     def publish(self, subject: str, alert: Mapping[str, Any]) -> None: ...
 

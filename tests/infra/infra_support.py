@@ -90,9 +90,10 @@ ALARM_CONDITIONS = {
 }
 
 
-def key_statements(synth: Synth) -> list[dict[str, Any]]:
-    _, key = synth.one("AWS::KMS::Key")
-    return list(key["Properties"]["KeyPolicy"]["Statement"])
+def key_statements(synth: Synth, key: Any = None) -> list[dict[str, Any]]:
+    """The policy statements of one key: the stack's encryption key unless another is named."""
+    logical_id = synth.logical_id(key if key is not None else synth.stack.storage.key)
+    return list(synth.raw["Resources"][logical_id]["Properties"]["KeyPolicy"]["Statement"])
 
 
 def principal_services(statement: dict[str, Any]) -> set[str]:

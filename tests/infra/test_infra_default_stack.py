@@ -108,6 +108,8 @@ def test_function_environment_names_every_resource_and_setting_the_handler_reads
     env = function["Properties"]["Environment"]["Variables"]
     assert set(env) == {
         contract.EnvVar.CONNECT_INSTANCE_ID,
+        contract.EnvVar.CONNECT_INSTANCE_ARN,
+        contract.EnvVar.DEAD_LETTER_MAC_KEY_ID,
         contract.EnvVar.ROUTING_RULES,
         contract.EnvVar.DLQ_URL,
         contract.EnvVar.ALERT_TOPIC_ARN,
@@ -130,6 +132,13 @@ def test_function_environment_names_every_resource_and_setting_the_handler_reads
         *package.RUNTIME_ENVIRONMENT,
     }
     assert env[contract.EnvVar.CONNECT_INSTANCE_ID] == INSTANCE_ID
+    # The full ARN (partition, Region, account, id) that contact events must name exactly.
+    assert rendered(env[contract.EnvVar.CONNECT_INSTANCE_ARN]) == (
+        f"arn:<AWS::Partition>:connect:<AWS::Region>:<AWS::AccountId>:instance/{INSTANCE_ID}"
+    )
+    assert env[contract.EnvVar.DEAD_LETTER_MAC_KEY_ID] == getatt_arn(
+        synth.logical_id(synth.stack.dead_letters.mac_key)
+    )
     assert env[contract.EnvVar.ROUTING_RULES] == contract.DEFAULT_ROUTING_RULES_FILE
     assert env[contract.EnvVar.CALLER_USER_ID_CLAIM] == contract.DEFAULT_CALLER_USER_ID_CLAIM
     assert env[contract.EnvVar.SUPERVISOR_GROUP] == contract.DEFAULT_SUPERVISOR_GROUP
@@ -199,6 +208,8 @@ def test_function_handler_is_importable_from_the_staged_asset(synth: Synth) -> N
     # The function's own environment, with stand-ins for the values CloudFormation fills in.
     stand_ins = {
         contract.EnvVar.DLQ_URL: "https://sqs.eu-west-1.amazonaws.com/123456789012/dlq",
+        contract.EnvVar.CONNECT_INSTANCE_ARN: f"arn:aws:connect:eu-west-1:123456789012:instance/{INSTANCE_ID}",  # noqa: E501
+        contract.EnvVar.DEAD_LETTER_MAC_KEY_ID: "arn:aws:kms:eu-west-1:123456789012:key/mac",
         contract.EnvVar.ALERT_TOPIC_ARN: "arn:aws:sns:eu-west-1:123456789012:alerts",
         contract.EnvVar.IDEMPOTENCY_TABLE: "idempotency",
         contract.EnvVar.LEDGER_TABLE: "ledger",
@@ -301,6 +312,8 @@ def test_iam_data_plane_grants_are_scoped_to_this_stack(synth: Synth) -> None:
     assert by_action["sqs:SendMessage"] == [getatt_arn(synth.logical_id(st.storage.dlq))]
     assert by_action["sns:Publish"] == [{"Ref": synth.logical_id(st.alerts.topic)}]
     key = getatt_arn(synth.logical_id(st.storage.key))
+    mac_key = getatt_arn(synth.logical_id(st.dead_letters.mac_key))
+    assert by_action.pop("kms:GenerateMac") == [mac_key]  # dead-letter records' MAC, on its own key
     assert all(resources == [key] for a, resources in by_action.items() if a.startswith("kms:"))
     assert "ssm:GetParameter" not in by_action  # no routing-rules parameter in this configuration
     # Only X-Ray, which has no resource-level permissions, is granted on "*".
@@ -308,7 +321,10 @@ def test_iam_data_plane_grants_are_scoped_to_this_stack(synth: Synth) -> None:
         "xray:PutTraceSegments",
         "xray:PutTelemetryRecords",
     }
-    assert not synth.resources("AWS::IAM::ManagedPolicy")
+    # The one managed policy is the redrive operators' (test_infra_dead_letters.py); the role has none.
+    assert list(synth.resources("AWS::IAM::ManagedPolicy")) == [
+        synth.logical_id(st.dead_letters.redrive_policy)
+    ]
     assert "ManagedPolicyArns" not in synth.raw["Resources"][synth.logical_id(st.compute.role)]["Properties"]
 
 
@@ -359,7 +375,9 @@ def test_ledger_table_is_keyed_by_chain_indexed_by_escalation_retained_with_ttl_
 
 
 def test_key_rotation_is_on(synth: Synth) -> None:
-    synth.template.has_resource_properties("AWS::KMS::Key", {"EnableKeyRotation": True})
+    # KMS rotates symmetric encryption keys only; the HMAC key is checked in test_infra_dead_letters.py.
+    key = synth.raw["Resources"][synth.logical_id(synth.stack.storage.key)]
+    assert key["Properties"]["EnableKeyRotation"] is True
 
 
 @pytest.mark.parametrize("queue", ["handler", "event"])
@@ -663,9 +681,16 @@ def test_dashboard_shows_the_service_metrics(synth: Synth) -> None:
 
 def test_outputs_give_operators_the_api_queues_topic_dashboard_and_pool(synth: Synth) -> None:
     outputs = synth.raw["Outputs"]
-    assert {"ApiUrl", "DlqUrl", "AlertTopicArn", "DashboardUrl", "UserPoolId", "UserPoolClientId"} <= set(
-        outputs
-    )
+    assert {
+        "ApiUrl",
+        "DlqUrl",
+        "AlertTopicArn",
+        "DashboardUrl",
+        "UserPoolId",
+        "UserPoolClientId",
+        "DeadLetterMacKeyArn",
+        "RedrivePolicyArn",
+    } <= set(outputs)
 
 
 def test_stack_and_template_are_named_after_the_env_name(synth: Synth) -> None:

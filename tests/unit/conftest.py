@@ -22,13 +22,14 @@ from escalation import composition, observability
 from escalation.adapters import connect
 from escalation.contract import EnvVar
 from local.aws import ISOLATION_UNSET, isolated_env
-from tests.unit.builders import CLIENT_ID, INSTANCE_ID, REGION
+from tests.unit.builders import CLIENT_ID, INSTANCE_ARN, INSTANCE_ID, REGION
 from tests.unit.fakes import FakeLambdaContext
 from tests.unit.harness import (
     DLQ_NAME,
     EVENT_BUS,
     IDEMPOTENCY_TABLE,
     LEDGER_TABLE,
+    MAC_KEY_ALIAS,
     TOPIC_NAME,
     AwsWorld,
     ConnectStub,
@@ -67,6 +68,8 @@ def handler_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, st
     env = {
         **isolated_env(tmp_path),
         EnvVar.CONNECT_INSTANCE_ID: INSTANCE_ID,
+        EnvVar.CONNECT_INSTANCE_ARN: INSTANCE_ARN,
+        EnvVar.DEAD_LETTER_MAC_KEY_ID: MAC_KEY_ALIAS,
         EnvVar.DLQ_URL: f"https://sqs.{REGION}.amazonaws.com/123456789012/{DLQ_NAME}",
         EnvVar.ALERT_TOPIC_ARN: f"arn:aws:sns:{REGION}:123456789012:{TOPIC_NAME}",
         EnvVar.IDEMPOTENCY_TABLE: IDEMPOTENCY_TABLE,

@@ -29,6 +29,7 @@ IDEMPOTENCY_TABLE = "escalation-idempotency"
 LEDGER_TABLE = "escalation-ledger"
 EVENT_BUS = "escalation-bus"
 ESCALATION_EVENTS_QUEUE = "escalation-events"
+MAC_KEY_ALIAS = "alias/escalation-dead-letters"  # the handler's DEAD_LETTER_MAC_KEY_ID in these tests
 
 
 class _LevelAndCountOne(dict[str, str]):
@@ -58,6 +59,11 @@ class AwsWorld:
         sns = boto3.client("sns", region_name=REGION)
         dynamodb = boto3.client("dynamodb", region_name=REGION)
         self.dlq_url = self.sqs.create_queue(QueueName=DLQ_NAME)["QueueUrl"]
+        self.kms = boto3.client("kms", region_name=REGION)
+        self.mac_key_id = self.kms.create_key(KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC")[
+            "KeyMetadata"
+        ]["KeyId"]
+        self.kms.create_alias(AliasName=MAC_KEY_ALIAS, TargetKeyId=self.mac_key_id)
         self.topic_arn = sns.create_topic(Name=TOPIC_NAME)["TopicArn"]
         self.subscriber_url = self.sqs.create_queue(QueueName=ALERT_SUBSCRIBER_NAME)["QueueUrl"]
         subscriber_arn = self.sqs.get_queue_attributes(

@@ -15,6 +15,9 @@ GOOD = {
     "IDEMPOTENCY_TABLE": "escalation-idempotency",
     "CALLER_CLIENT_IDS": "desktop-app-client",
     "LEDGER_TABLE": "escalation-ledger",
+    "CONNECT_INSTANCE_ARN": "arn:aws:connect:us-east-1:123456789012:instance/"
+    "11111111-2222-3333-4444-555555555555",
+    "DEAD_LETTER_MAC_KEY_ID": "arn:aws:kms:us-east-1:123456789012:key/mac",
 }
 
 
@@ -61,6 +64,8 @@ def test_an_ssm_prefix_names_the_parameter_holding_the_rules() -> None:
         "IDEMPOTENCY_TABLE",
         "CALLER_CLIENT_IDS",
         "LEDGER_TABLE",
+        "CONNECT_INSTANCE_ARN",
+        "DEAD_LETTER_MAC_KEY_ID",
     ],
 )
 @pytest.mark.parametrize("value", [None, "", "   "])
@@ -88,6 +93,10 @@ def test_a_missing_required_variable_is_named(name: str, value: str | None) -> N
         ("ROUTING_RULES_CACHE_SECONDS", "1.5", "must be a whole number"),
         ("CONNECT_TRANSFER_RATE", "fast", "must be a number of calls per second"),
         ("CONNECT_TRANSFER_RATE", "-0.4", "between 0 and 1000"),
+        ("CONNECT_INSTANCE_ARN", "11111111-2222-3333-4444-555555555555", "must be arn:<partition>"),
+        ("CONNECT_INSTANCE_ARN", "arn:aws:connect:us-east-1:123456789012:instance/other", "must be arn:"),
+        ("CONNECT_INSTANCE_ARN", "arn:aws:sqs:us-east-1:123456789012:instance/" + "1" * 8, "must be arn:"),
+        ("CONNECT_INSTANCE_ARN", "arn:aws:connect::123456789012:instance/x", "must be arn:"),
     ],
 )
 def test_a_bad_variable_is_named(name: str, value: str, complaint: str) -> None:
@@ -100,7 +109,6 @@ def test_a_bad_variable_is_named(name: str, value: str, complaint: str) -> None:
 @pytest.mark.parametrize(
     ("name", "value"),
     [
-        ("CONNECT_INSTANCE_ID", "x" * 100),
         ("CONNECT_MAX_ATTEMPTS", "1"),
         ("CONNECT_MAX_ATTEMPTS", "10"),
         ("ROUTING_RULES_CACHE_SECONDS", "0"),
@@ -112,6 +120,12 @@ def test_a_bad_variable_is_named(name: str, value: str, complaint: str) -> None:
 )
 def test_boundary_values_are_accepted(name: str, value: str) -> None:
     load_settings({**GOOD, name: value})
+
+
+def test_the_longest_instance_id_is_accepted_with_its_arn() -> None:
+    arn = "arn:aws-us-gov:connect:us-gov-west-1:123456789012:instance/" + "x" * 100
+    config = load_settings({**GOOD, "CONNECT_INSTANCE_ID": "x" * 100, "CONNECT_INSTANCE_ARN": arn})
+    assert config.connect_instance_arn == arn
 
 
 def test_the_handler_fails_its_cold_start_naming_the_variable(

@@ -28,6 +28,9 @@ def load(name: str) -> Any:
 def sample_instance(handler_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
     # After handler_env, which sets the unit tests' own instance and client ids.
     monkeypatch.setenv("CONNECT_INSTANCE_ID", SAMPLE_INSTANCE)
+    monkeypatch.setenv(
+        "CONNECT_INSTANCE_ARN", f"arn:aws:connect:us-east-1:123456789012:instance/{SAMPLE_INSTANCE}"
+    )
     monkeypatch.setenv("CALLER_CLIENT_IDS", SAMPLE_CLIENT_ID)
 
 
