@@ -1,50 +1,70 @@
 """Redrive the escalation DLQ: send each failed event back through the function's asynchronous Invoke.
 
-    python -m tools.redrive --queue-url URL --function-name NAME [--dry-run] [--include CODE] [--max N]
+    python -m tools.redrive --queue-url URL --function-name NAME --mac-key-id KEY [--dry-run]
+                            [--include CODE] [--max N] [--operator NAME]
 
 Works against the deployed DLQ and the local one alike: it uses standard boto3 `sqs` and `lambda` clients,
 so credentials, region and endpoints come from the usual environment (AWS_PROFILE, AWS_REGION,
 AWS_ENDPOINT_URL_SQS / AWS_ENDPOINT_URL_LAMBDA for the local stack, ...).
 
-The DLQ holds two kinds of message, and the original event is taken from either:
-- a Lambda on-failure destination record (`{"version": "1.0", "requestContext": {...}, "requestPayload":
-  <event>, ...}`), written by Lambda when an asynchronous invocation failed all its attempts or got too old;
-- the handler's own dead-letter record (`{"kind": "escalation-dead-letter", ..., "originalEvent": <event>}`),
-  written when the handler decided an escalation could not be completed.
+The DLQ holds two kinds of message (tools/dead_letter_records.py): Lambda's on-failure destination records
+and the handler's own dead-letter records. Each is replayed only when KMS VerifyMac accepts its MAC with
+the key given by --mac-key-id (the stack's DeadLetterMacKeyArn output): a record with no MAC, a wrong one
+or one made with another key is refused, never replayed, listed and kept. A recorded API escalation is
+replayed as the recorded request, with its recorded requester, and the ledger records the redrive and
+its operator; a stored HTTP request is never replayed. Everything printed has its control characters
+escaped: a record's text cannot forge a line of the report.
 
 One run terminates and does no harm:
 - it handles each message that was in the queue when it started at most once. Messages sent after the
   start (for example the dead-letter records of redriven events that failed again) are left for the next
   run. "After the start" is read from SQS's SentTimestamp against this machine's clock, so a clock behind
   SQS's leaves a few older messages for the next run, never the other way round;
+- records that fail verification are refused and kept; a dry run verifies too;
 - records whose cause a redrive can never fix (an invalid event, another Connect instance, an unknown
   contact) are kept and listed, and redriven only when named with `--include CODE`;
 - a message is deleted only once Lambda has accepted its event (202); every message not deleted is made
   visible again at the end, so the queue is left as found.
 
-Exit status: 0; 1 when any invoke (or delete) failed; 2 when the queue cannot be read.
+Exit status: 0; 1 when any invoke (or delete) failed or a record was refused; 2 when the queue cannot
+be read.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import getpass
 import json
 import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal, Protocol, cast
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
+from tools.dead_letter_records import (
+    DeadLetter,
+    MacChecker,
+    RefusedRecordError,
+    Source,
+    UnrecognisedMessageError,
+    printable,
+    read_dead_letter,
+    replay_payload,
+    verification_failure,
+)
+from tools.redrive_report import ProgressPrinter, report_lines
+
 if TYPE_CHECKING:
+    from mypy_boto3_kms import KMSClient
     from mypy_boto3_sqs import SQSClient
     from mypy_boto3_sqs.type_defs import MessageTypeDef
 
-DEAD_LETTER_KIND = "escalation-dead-letter"
+__all__ = ["DeadLetter", "UnrecognisedMessageError", "extract_event", "main", "redrive"]
 # Refusal codes (the error policy's) whose cause lies in the event itself, not in anything an operator
 # can fix before a redrive: redriving them only writes the same record again.
 NEVER_FIXED_BY_REDRIVE = frozenset({"INVALID_EVENT", "FOREIGN_INSTANCE", "CONTACT_NOT_FOUND"})
@@ -52,30 +72,14 @@ _SQS_MAX_BATCH = 10
 # Receives in a row that bring nothing the run should handle before it stops (only messages it already
 # holds, or ones sent after it started).
 _IDLE_RECEIVES_TO_STOP = 3
-PROGRESS_EVERY_SECONDS = 10.0
 
-Source = Literal["destination", "dead-letter"]
-Outcome = Literal["redriven", "would-redrive", "kept", "skipped", "failed"]
+Outcome = Literal["redriven", "would-redrive", "kept", "refused", "skipped", "failed"]
 
 
 class LambdaInvokeClient(Protocol):
     """The one call needed from a boto3 `lambda` client (no type stubs for it are installed)."""
 
     def invoke(self, *, FunctionName: str, InvocationType: str, Payload: bytes) -> Mapping[str, Any]: ...  # noqa: N803
-
-
-class UnrecognisedMessageError(ValueError):
-    """The message body is neither a destination record nor a handler dead-letter record."""
-
-
-@dataclass(frozen=True)
-class DeadLetter:
-    """What a DLQ message says: where it came from, the original event, and why it failed."""
-
-    source: Source
-    event: Any
-    error_code: str  # the handler's errorCode, or Lambda's errorType/condition for a destination record
-    decision: str  # the handler's decision; a destination record is Lambda's retries running out
 
 
 @dataclass(frozen=True)
@@ -93,6 +97,8 @@ class RedriveOptions:
     max_messages: int | None = None  # at most this many messages taken (None: all present at the start)
     dry_run: bool = False
     include: frozenset[str] = frozenset()  # codes from NEVER_FIXED_BY_REDRIVE to redrive anyway
+    mac_key_id: str = ""  # the KMS HMAC key records are verified with (the stack's DeadLetterMacKeyArn)
+    operator: str = ""  # who runs the redrive, recorded in the ledger (default: this machine's user)
     wait_seconds: int = 1
     visibility_timeout: int = 300  # held messages stay invisible while the run goes on
 
@@ -103,6 +109,7 @@ class RedriveClients:
 
     sqs: SQSClient | None = None
     lambda_invoke: LambdaInvokeClient | None = None
+    kms: KMSClient | None = None
 
 
 @dataclass
@@ -127,6 +134,10 @@ class RedriveSummary:
         return self.count("kept")
 
     @property
+    def refused(self) -> int:  # failed verification, or would replay what is never replayed
+        return self.count("refused")
+
+    @property
     def skipped(self) -> int:  # unrecognised messages, left in the queue
         return self.count("skipped")
 
@@ -136,57 +147,42 @@ class RedriveSummary:
 
     @property
     def ok(self) -> bool:
-        return self.failed == 0
+        return self.failed == 0 and self.refused == 0
 
     def by_code(self) -> Counter[tuple[str, str, Outcome]]:
         return Counter((item.error_code, item.decision, item.outcome) for item in self.outcomes)
 
 
-def read_dead_letter(body: str) -> DeadLetter:
-    """The original event in a DLQ message body, which kind of record carried it, and why it failed."""
+def _parse(body: str) -> DeadLetter:
     try:
         record = json.loads(body)
     except ValueError as exc:
         raise UnrecognisedMessageError("body is not JSON") from exc
-    if not isinstance(record, dict):
-        raise UnrecognisedMessageError("body is not a JSON object")
-    if record.get("kind") == DEAD_LETTER_KIND:
-        event = record.get("originalEvent")
-        if not isinstance(event, dict):
-            raise UnrecognisedMessageError("dead-letter record without an originalEvent object")
-        return DeadLetter(
-            "dead-letter", event, str(record.get("errorCode") or "-"), str(record.get("decision") or "-")
-        )
-    context = record.get("requestContext")
-    if isinstance(context, dict) and "requestPayload" in record:
-        event = record["requestPayload"]
-        if event is None:
-            raise UnrecognisedMessageError("destination record with an empty requestPayload")
-        response = record.get("responsePayload")
-        error_type = response.get("errorType") if isinstance(response, dict) else None
-        return DeadLetter("destination", event, str(error_type or context.get("condition") or "-"), "RETRY")
-    raise UnrecognisedMessageError("neither a Lambda destination record nor an escalation dead-letter record")
+    return read_dead_letter(record)
 
 
 def extract_event(body: str) -> tuple[Source, Any]:
     """The original event in a DLQ message body, and which kind of record carried it."""
-    dead_letter = read_dead_letter(body)
+    dead_letter = _parse(body)
     return dead_letter.source, dead_letter.event
 
 
 class _Run:
     """One pass over the queue: each message present at the start is handled at most once."""
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - the clients, the queue, the function and the options
         self,
         sqs: SQSClient,
         lam: LambdaInvokeClient | None,
+        *,
+        checker: MacChecker,
         queue_url: str,
         function_name: str,
         options: RedriveOptions,
     ) -> None:
         self._sqs = sqs
         self._lam = lam
+        self._checker = checker
         self._queue_url = queue_url
         self._function_name = function_name
         self._options = options
@@ -256,17 +252,24 @@ class _Run:
     def _redrive_one(self, message: MessageTypeDef) -> MessageOutcome:  # noqa: PLR0911 - one return per outcome
         message_id = message["MessageId"]
         try:
-            dead_letter = read_dead_letter(message["Body"])
+            dead_letter = _parse(message["Body"])
         except UnrecognisedMessageError as exc:
             return MessageOutcome(message_id, "skipped", None, detail=str(exc))
         source, code, decision = dead_letter.source, dead_letter.error_code, dead_letter.decision
+        try:
+            self._checker.check(dead_letter)
+            event = replay_payload(dead_letter, self._options.operator)
+        except RefusedRecordError as exc:
+            return MessageOutcome(message_id, "refused", source, code, decision, str(exc))
+        except (BotoCoreError, ClientError) as exc:
+            return MessageOutcome(message_id, "failed", source, code, decision, verification_failure(exc))
         if code in NEVER_FIXED_BY_REDRIVE and code not in self._options.include:
             return MessageOutcome(
                 message_id, "kept", source, code, decision, f"a redrive cannot fix it (--include {code})"
             )
         if self._lam is None:
             return MessageOutcome(message_id, "would-redrive", source, code, decision)
-        payload = json.dumps(dead_letter.event).encode()
+        payload = json.dumps(event).encode()
         try:
             response = self._lam.invoke(
                 FunctionName=self._function_name, InvocationType="Event", Payload=payload
@@ -306,41 +309,14 @@ def redrive(
     options = options or RedriveOptions()
     clients = clients or RedriveClients()
     sqs = clients.sqs or boto3.client("sqs")
+    checker = MacChecker(clients.kms or boto3.client("kms"), options.mac_key_id)
+    if not options.operator:
+        options = replace(options, operator=getpass.getuser())
     lam: LambdaInvokeClient | None = None
     if not options.dry_run:
         lam = clients.lambda_invoke or cast(LambdaInvokeClient, boto3.client("lambda"))
-    return _Run(sqs, lam, queue_url, function_name, options).run(on_progress)
-
-
-def summary_line(summary: RedriveSummary) -> str:
-    prefix = "dry run: " if summary.dry_run else ""
-    verb = "would redrive" if summary.dry_run else "redriven"
-    return (
-        f"{prefix}received {summary.received}, {verb} {summary.redriven}, kept {summary.kept}, "
-        f"skipped {summary.skipped}, failed {summary.failed}, "
-        f"left for the next run {summary.left_for_next_run}"
-    )
-
-
-def grouped_report(summary: RedriveSummary) -> list[str]:
-    """The run's messages counted by error code, decision and outcome: what an operator looks at first."""
-    lines = [f"{'count':>5}  {'error code':<32} {'decision':<12} outcome"]
-    for (code, decision, outcome), count in sorted(summary.by_code().items(), key=lambda kv: (-kv[1], kv[0])):
-        lines.append(f"{count:>5}  {code:<32} {decision:<12} {outcome}")
-    return lines
-
-
-class _ProgressPrinter:
-    """A line on stderr at most every PROGRESS_EVERY_SECONDS, so a long run is never silent."""
-
-    def __init__(self) -> None:
-        self._last = time.monotonic()
-
-    def __call__(self, summary: RedriveSummary) -> None:
-        now = time.monotonic()
-        if now - self._last >= PROGRESS_EVERY_SECONDS:
-            self._last = now
-            print(f"redrive: … {summary_line(summary)}", file=sys.stderr, flush=True)
+    run = _Run(sqs, lam, checker=checker, queue_url=queue_url, function_name=function_name, options=options)
+    return run.run(on_progress)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -350,6 +326,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--queue-url", required=True, help="URL of the DLQ")
     parser.add_argument("--function-name", required=True, help="function name or ARN")
+    parser.add_argument(
+        "--mac-key-id",
+        required=True,
+        help="the KMS HMAC key that signs the records (the stack's DeadLetterMacKeyArn output)",
+    )
+    parser.add_argument(
+        "--operator", default="", help="who redrives, as the ledger records it (default: this machine's user)"
+    )
     parser.add_argument("--max", type=int, default=None, dest="max_messages", help="at most N messages")
     parser.add_argument(
         "--dry-run", action="store_true", help="list the queue by error code and decision; change nothing"
@@ -371,19 +355,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         dry_run=args.dry_run,
         include=frozenset(args.include),
         wait_seconds=args.wait_seconds,
+        mac_key_id=args.mac_key_id,
+        operator=args.operator,
     )
     try:
-        summary = redrive(args.queue_url, args.function_name, options, on_progress=_ProgressPrinter())
+        summary = redrive(args.queue_url, args.function_name, options, on_progress=ProgressPrinter())
     except (BotoCoreError, ClientError) as exc:
-        print(f"redrive: cannot read the queue: {exc}", file=sys.stderr)
+        print(printable(f"redrive: cannot read the queue: {exc}"), file=sys.stderr)
         return 2
-    for line in grouped_report(summary):
+    for line in report_lines(summary):
         print(line)
-    for item in summary.outcomes:
-        if item.outcome != "redriven":
-            line = f"{item.outcome:<13} {item.message_id} {item.source or '-'} {item.error_code}"
-            print(f"{line} {item.detail}".rstrip())
-    print(summary_line(summary))
     return 0 if summary.ok else 1
 
 
