@@ -35,6 +35,7 @@ class RunInfo:
     function_name: str
     dlq_url: str
     handler_log: str
+    mac_key_id: str = ""  # the KMS key that signs the DLQ's records (tools.redrive --mac-key-id)
 
     def save(self, run_dir: Path) -> Path:
         run_dir.mkdir(parents=True, exist_ok=True)

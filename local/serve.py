@@ -94,13 +94,14 @@ Paste the `$` commands into another terminal, from the repository root.
   EventBridge and Lambda          {bus_url}   (function name: {stack.bus.function_name})
   Connect (emulator)              {stack.connect.endpoint_url}   (admin API under /_emulator/)
   DLQ                             {stack.aws.dlq_url}
+  KMS (moto)                      {aws_url}   (the DLQ records' HMAC key: {stack.aws.mac_key_id})
   Alert topic                     {stack.aws.alert_topic_arn}
   Idempotency table               {stack.aws.idempotency_table}
   Point this terminal's AWS clients at them (needed by the redrive below):
   $ export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION={LOCAL_REGION} \\
       AWS_ENDPOINT_URL_SQS={aws_url} AWS_ENDPOINT_URL_SNS={aws_url} \\
-      AWS_ENDPOINT_URL_DYNAMODB={aws_url} AWS_ENDPOINT_URL_EVENTBRIDGE={bus_url} \\
-      AWS_ENDPOINT_URL_LAMBDA={bus_url}
+      AWS_ENDPOINT_URL_DYNAMODB={aws_url} AWS_ENDPOINT_URL_KMS={aws_url} \\
+      AWS_ENDPOINT_URL_EVENTBRIDGE={bus_url} AWS_ENDPOINT_URL_LAMBDA={bus_url}
 
 4. The contact centre (instance {INSTANCE_ID}): queues Tier 1, Tier 2, Billing, Supervisors; agents
    alice and bob (Available), dave (Available, both TASK slots taken), erin and the account manager
@@ -128,10 +129,13 @@ Paste the `$` commands into another terminal, from the repository root.
   $ .venv/bin/python -m local.send_event events/sla-breach-foreign-instance.json
 
 7. The DLQ and its redrive (after the exports of step 3): list it, then redrive what a redrive can fix
+   (each record's MAC is verified with the key first; a forged or unsigned record is refused and kept)
   $ .venv/bin/python -m tools.redrive --dry-run \\
-      --queue-url {stack.aws.dlq_url} --function-name {stack.bus.function_name}
+      --queue-url {stack.aws.dlq_url} --function-name {stack.bus.function_name} \\
+      --mac-key-id {stack.aws.mac_key_id}
   $ .venv/bin/python -m tools.redrive \\
-      --queue-url {stack.aws.dlq_url} --function-name {stack.bus.function_name}
+      --queue-url {stack.aws.dlq_url} --function-name {stack.bus.function_name} \\
+      --mac-key-id {stack.aws.mac_key_id}
 
 8. More
   $ make metrics      # the metrics so far, as CloudWatch would count them
@@ -184,6 +188,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             function_name=stack.bus.function_name,
             dlq_url=stack.aws.dlq_url,
             handler_log=str(log_path),
+            mac_key_id=stack.aws.mac_key_id,
         ).save(run_dir)
         assert stack.output is not None, "make serve captures the handler's output"
         metrics = MetricsWriter(stack.output, run_dir).start()

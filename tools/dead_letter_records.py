@@ -27,7 +27,8 @@ _LAMBDA_ROOT = str(Path(__file__).resolve().parent.parent / "lambdas")
 if _LAMBDA_ROOT not in sys.path:
     sys.path.append(_LAMBDA_ROOT)
 
-from escalation.record_mac import (  # noqa: E402 - after the path above, on purpose
+from escalation.contract import REDRIVE_EVENT_KEY  # noqa: E402 - after the path above, on purpose
+from escalation.record_mac import (  # noqa: E402 - likewise
     MAC_ALGORITHM,
     MAC_FIELD,
     decode_mac,
@@ -40,8 +41,6 @@ if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
 
 DEAD_LETTER_KIND = "escalation-dead-letter"
-# The event a redrive invokes the function with for a recorded API escalation (triggers/redrive_event.py).
-REDRIVE_EVENT_KEY = "escalationRedrive"
 
 Source = Literal["destination", "dead-letter"]
 

@@ -25,6 +25,10 @@ LEDGER_ESCALATION_INDEX: Final = "byEscalationId"  # partition key LEDGER_SORT_K
 LEDGER_TTL_ATTRIBUTE: Final = "expiresAt"
 DEFAULT_LEDGER_RETENTION_DAYS: Final = 400
 
+# The event tools.redrive invokes the handler with for a recorded API escalation:
+# {REDRIVE_EVENT_KEY: {"request": <domain/recorded_request.py>, "operator": <who redrives>}}.
+REDRIVE_EVENT_KEY: Final = "escalationRedrive"
+
 # The events the service publishes about its escalations (detail-types in domain/ledger.py).
 ESCALATION_EVENT_SOURCE: Final = "escalation.service"
 

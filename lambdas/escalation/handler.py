@@ -22,6 +22,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext  # noqa: E402
 
 from escalation.composition import components  # noqa: E402
 from escalation.config import settings  # noqa: E402
+from escalation.contract import REDRIVE_EVENT_KEY  # noqa: E402
 from escalation.observability import logger, metrics, tracer  # noqa: E402
 
 try:
@@ -48,6 +49,14 @@ def _dispatch(event: Any, context: LambdaContext) -> dict[str, Any]:
         from escalation.triggers import api  # noqa: PLC0415 - on its first event (module docstring)
 
         return api.handle(event, context)
+    if isinstance(event, dict) and REDRIVE_EVENT_KEY in event:
+        from escalation.triggers import redrive_event  # noqa: PLC0415 - likewise
+
+        return redrive_event.handle(event)
+    return _dispatch_event(event)
+
+
+def _dispatch_event(event: Any) -> dict[str, Any]:
     from escalation.triggers import contact_event, sla_event  # noqa: PLC0415 - likewise
 
     if not isinstance(event, dict):

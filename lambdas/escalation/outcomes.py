@@ -13,6 +13,7 @@ from escalation import observability
 from escalation.domain.errors import ConnectCallFailed, EscalationRefused
 from escalation.domain.model import EscalationRequest, Trigger
 from escalation.domain.policy import Decision, RefusalVerdict, Verdict, decide, decide_refusal
+from escalation.domain.recorded_request import recorded_request
 from escalation.ports import Alerts, AlertWindow, DeadLetters
 
 DEAD_LETTER_KIND = "escalation-dead-letter"
@@ -108,10 +109,13 @@ class Subject:
     original_event: Mapping[str, Any]
     escalation_id: str | None = None
     contact_id: str | None = None
+    # An API escalation's validated request, which its dead-letter record keeps for a redrive.
+    request: EscalationRequest | None = None
 
     @classmethod
     def of(cls, request: EscalationRequest, original_event: Mapping[str, Any]) -> "Subject":
-        return cls(request.trigger, original_event, request.escalation_id, request.contact_id)
+        kept = request if request.trigger is Trigger.API else None
+        return cls(request.trigger, original_event, request.escalation_id, request.contact_id, kept)
 
     def details(self) -> dict[str, Any]:
         return {
@@ -152,7 +156,7 @@ class OutcomeRecorder:
             "whatToDo": verdict.what_to_do,
         }
         if verdict.dead_letter:
-            self._dead_letters.send(self._dead_letter_record(details, subject.original_event))
+            self._dead_letters.send(self._dead_letter_record(details, subject))
         if verdict.alert:
             self._alerts.publish(f"Escalation {verdict.decision.value}: {failure.error_code}", details)
         return verdict
@@ -172,7 +176,7 @@ class OutcomeRecorder:
         if decision is not None:
             observability.count_decision(decision)
             self._dead_letters.send(
-                self._dead_letter_record({**details, "decision": decision.value}, subject.original_event)
+                self._dead_letter_record({**details, "decision": decision.value}, subject)
             )
         if verdict.alert:
             if decision is not Decision.ALERT:
@@ -194,17 +198,19 @@ class OutcomeRecorder:
             "attempts": 1,
             "whatToDo": "An unexpected error; inspect the logs and the dead-letter record, then redrive.",
         }
-        self._dead_letters.send(self._dead_letter_record(details, subject.original_event))
+        self._dead_letters.send(self._dead_letter_record(details, subject))
         self._alerts.publish(f"Escalation failed unexpectedly: {type(error).__name__}", details)
 
     @staticmethod
-    def _dead_letter_record(details: Mapping[str, Any], original_event: Mapping[str, Any]) -> dict[str, Any]:
+    def _dead_letter_record(details: Mapping[str, Any], subject: Subject) -> dict[str, Any]:
         return fit_dead_letter(
             {
                 "kind": DEAD_LETTER_KIND,
                 "version": 1,
                 **details,
                 "failedAt": datetime.now(UTC).isoformat(),
-                "originalEvent": scrub(original_event),
+                "originalEvent": scrub(subject.original_event),
+                # What a redrive replays: never the HTTP event, whose claims it would not check again.
+                **({"request": recorded_request(subject.request)} if subject.request else {}),
             }
         )

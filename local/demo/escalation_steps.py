@@ -9,7 +9,7 @@ from typing import Any
 from local.demo.harness import DemoHarness
 from local.dev_tokens import make_dev_token
 from local.stack import deployed_policy, policy_without_instance_grant
-from tools.redrive import redrive
+from tools.redrive import RedriveOptions, redrive
 
 BURST_SIZE = 20
 
@@ -197,7 +197,11 @@ class EscalationSteps:
         denied = bool(records) and records[0].get("errorCode") == "AccessDeniedException"
         alerts = self.stack.aws.alerts()
         self.stack.connect.set_policy(deployed_policy())  # the IAM fix
-        summary = redrive(self.stack.aws.dlq_url, self.stack.bus.function_name)
+        summary = redrive(
+            self.stack.aws.dlq_url,
+            self.stack.bus.function_name,
+            RedriveOptions(mac_key_id=self.stack.aws.mac_key_id, operator="demo"),
+        )
         self.demo.wait_for_bus()
         transfers = len(self.demo.transferred(task))
         ok = denied and bool(alerts) and summary.redriven >= 1 and transfers == 1

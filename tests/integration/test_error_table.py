@@ -19,6 +19,7 @@ import pytest
 from escalation.adapters.dynamodb_ledger import DynamoDbLedger
 from escalation.domain.ledger import LedgerEntry, LedgerStatus
 from escalation.domain.model import Target, TargetType, Trigger
+from escalation.record_mac import MAC_ALGORITHM, event_message, mac_in_error_message
 from local.connect_emulator import AccessRule, FaultPlan, QuotaPlan
 from local.connect_emulator.testing import connect_client
 from local.stack import INSTANCE_ID, LocalStack
@@ -77,7 +78,17 @@ def assert_destination_record(stack: LocalStack, contact_id: str, event_id: str,
     assert record["requestContext"]["approximateInvokeCount"] == LAMBDA_ATTEMPTS
     assert record["requestPayload"]["id"] == event_id
     assert record["responsePayload"]["errorType"] == "RetryLater"
-    assert record["responsePayload"]["errorMessage"] == f"{error} after {MAX_ATTEMPTS} attempt(s)"
+    message = record["responsePayload"]["errorMessage"]
+    assert message.startswith(f"{error} after {MAX_ATTEMPTS} attempt(s) [event-mac:"), message
+    # Lambda copied the handler's error: the MAC of the very event it was invoked with, which KMS accepts.
+    mac = mac_in_error_message(message)
+    assert mac is not None
+    stack.aws.kms().verify_mac(
+        Message=event_message(record["requestPayload"]),
+        Mac=mac,
+        KeyId=stack.aws.mac_key_id,
+        MacAlgorithm=MAC_ALGORITHM,
+    )
 
 
 def _transfer_taken_elsewhere(stack: LocalStack, contact: str, reason: str) -> None:
@@ -422,7 +433,11 @@ def test_access_denied_event_dead_lettered_then_redriven_after_the_fix_transfers
     assert alert["escalationId"] == event_escalation_id(contact)
     assert transfers_of(stack, contact) == []
 
-    summary = redrive(stack.aws.dlq_url, stack.bus.function_name, RedriveOptions(wait_seconds=0))
+    summary = redrive(
+        stack.aws.dlq_url,
+        stack.bus.function_name,
+        RedriveOptions(wait_seconds=0, mac_key_id=stack.aws.mac_key_id),
+    )
     wait_idle(stack)
 
     assert (summary.redriven, summary.failed, summary.skipped) == (1, 0, 0)
@@ -442,7 +457,11 @@ def test_an_escalation_redriven_into_the_same_failure_alerts_once(stack: LocalSt
         put_breaches(events, [contact])
         wait_idle(stack)
         for _ in range(3):
-            summary = redrive(stack.aws.dlq_url, stack.bus.function_name, RedriveOptions(wait_seconds=0))
+            summary = redrive(
+                stack.aws.dlq_url,
+                stack.bus.function_name,
+                RedriveOptions(wait_seconds=0, mac_key_id=stack.aws.mac_key_id),
+            )
             wait_idle(stack)
             assert summary.redriven == 1
     finally:

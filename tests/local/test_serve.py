@@ -300,10 +300,15 @@ CURL_BODY = " -H 'Content-Type: application/json' \\\n-d '{\"contactId\": \""
 def dlq_listing(serve: Serve) -> str:
     """What a redrive dry run says about the DLQ now."""
     info = serve.info
-    env = {**serve.env, "AWS_ENDPOINT_URL_SQS": info.aws_url, "AWS_ENDPOINT_URL_LAMBDA": info.bus_url}
+    env = {
+        **serve.env,
+        "AWS_ENDPOINT_URL_SQS": info.aws_url,
+        "AWS_ENDPOINT_URL_KMS": info.aws_url,
+        "AWS_ENDPOINT_URL_LAMBDA": info.bus_url,
+    }
     result = subprocess.run(
         [sys.executable, "-m", "tools.redrive", "--queue-url", serve.info.dlq_url,
-         "--function-name", serve.info.function_name, "--dry-run"],
+         "--function-name", serve.info.function_name, "--mac-key-id", info.mac_key_id, "--dry-run"],
         cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=60, check=True,
     )  # fmt: skip
     return result.stdout

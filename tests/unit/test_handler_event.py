@@ -26,7 +26,8 @@ from escalation.composition import aws_clients
 from escalation.contract import SLA_BREACH_DETAIL_TYPE, SLA_BREACH_SOURCE
 from escalation.domain.identity import escalation_id
 from escalation.domain.model import ContactAttribute
-from escalation.triggers.sla_event import RetryLater
+from escalation.record_mac import mac_in_error_message
+from escalation.triggers.async_escalation import RetryLater
 from tests.error_table import ERROR_ROWS, ERROR_TABLE, ErrorRow, row_ids
 from tests.unit.builders import (
     ACCOUNT,
@@ -436,7 +437,9 @@ def test_a_concurrent_duplicate_raises_so_that_it_is_retried_later(
     connect_stub.client.meta.events.register_first("before-call.*.*", deliver_again_meanwhile)
     connect_stub.describe(contact(ended=True))
     assert invoke(sla_event())["status"] == "SKIPPED"
-    assert [str(error) for error in nested] == ["EscalationInProgress"]
+    assert [str(error).split(" [event-mac:")[0] for error in nested] == ["EscalationInProgress"]
+    # The error carries the MAC of the event, which Lambda copies into the on-failure record.
+    assert all(mac_in_error_message(str(error)) for error in nested)
 
 
 # --- property: no event is lost -------------------------------------------------------------------

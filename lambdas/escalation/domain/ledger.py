@@ -73,6 +73,8 @@ class LedgerEntry:
     new_contact_id: str | None = None
     attempts: tuple[Attempt, ...] = field(default_factory=tuple)
     note: str | None = None
+    # The operator whose redrive (tools.redrive) last replayed it from the DLQ; the requester stays.
+    redriven_by: str | None = None
 
     def settled(
         self, status: LedgerStatus, at: datetime, error_code: str | None = None, **changes: Any
@@ -105,6 +107,7 @@ class LedgerEntry:
             "createdAt": self.created_at,
             "updatedAt": self.updated_at,
             "note": self.note,
+            **({"redrivenBy": self.redriven_by} if self.redriven_by else {}),
         }
 
     def event_detail(self) -> dict[str, Any]:
@@ -132,6 +135,7 @@ class LedgerEntry:
             new_contact_id=data.get("newContactId"),
             attempts=tuple(Attempt.from_dict(attempt) for attempt in data.get("attempts") or ()),
             note=data.get("note"),
+            redriven_by=data.get("redrivenBy"),
         )
 
 
@@ -154,6 +158,7 @@ def new_entry(request: EscalationRequest, contact: Contact, at: datetime) -> Led
         created_at=stamp,
         updated_at=stamp,
         note=request.note,
+        redriven_by=request.redriven_by,
     )
 
 

@@ -134,6 +134,8 @@ class EscalationRequest:
     fingerprint: str | None = None
     # A breach from an SLA timer: escalated only while the contact still waits in a queue.
     only_while_waiting: bool = False
+    # Replayed from the DLQ by this operator (tools.redrive), with the recorded requester as caller.
+    redriven_by: str | None = None
 
 
 class Status(StrEnum):

@@ -138,7 +138,7 @@ class _ErrorHandlers:
 
     def unexpected(self, error: Exception) -> Response[dict[str, str]]:
         # A bug or an unmodelled outage: the escalation is kept (DLQ) and a person is told (alert).
-        components().outcomes.unexpected(error, Subject(Trigger.API, self.app.current_event.raw_event))
+        components().outcomes.unexpected(error, self.subject())
         return error_response(
             INTERNAL_ERROR, "the escalation could not be processed; it was recorded for replay"
         )

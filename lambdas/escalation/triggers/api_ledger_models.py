@@ -30,6 +30,7 @@ class EscalationRecordOut(BaseModel):
     createdAt: str  # noqa: N815
     updatedAt: str  # noqa: N815
     note: str | None
+    redrivenBy: str | None = None  # noqa: N815 - the operator whose redrive replayed it from the DLQ
 
 
 class ChainOut(BaseModel):

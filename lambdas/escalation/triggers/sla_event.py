@@ -3,7 +3,8 @@ the warning an SLA timer fires (`Contact SLA Warning`), which raises an alert an
 
 Lambda invokes this asynchronously. What the handler returns ends the event; what it raises makes
 Lambda retry it (twice) and then hand it to the on-failure destination, the DLQ. So: bad input and
-permanent failures are dead-lettered here with a reason and return; only a RETRY decision raises.
+permanent failures are dead-lettered here with a reason and return; only a RETRY decision raises
+(triggers/async_escalation.py, shared with the redrive).
 """
 
 import json
@@ -16,18 +17,13 @@ from pydantic import ValidationError, model_validator
 from escalation import observability
 from escalation.composition import components
 from escalation.contract import SLA_BREACH_DETAIL_TYPE, SLA_BREACH_SOURCE, SLA_WARNING_DETAIL_TYPE, Metric
-from escalation.domain.errors import (
-    ConnectCallFailed,
-    EscalationInProgress,
-    EscalationRefused,
-    IdempotencyStoreUnavailable,
-    LedgerUnavailable,
-)
+from escalation.domain.errors import ConnectCallFailed, EscalationRefused
 from escalation.domain.identity import escalation_id
-from escalation.domain.model import EscalationRequest, EscalationResult, Status, Trigger, resource_id
-from escalation.domain.policy import Decision, Refusal
+from escalation.domain.model import EscalationRequest, Trigger, resource_id
+from escalation.domain.policy import Refusal
 from escalation.domain.timer_events import SlaBreachDetail, SlaWarningDetail
 from escalation.outcomes import Subject
+from escalation.triggers.async_escalation import escalate_for_event
 from escalation.usecases.sla_timers import timer_still_applies
 
 # A breach event is a few hundred bytes; one larger than this is refused unread, and its dead-letter
@@ -49,10 +45,6 @@ class SlaBreachEvent(EventBridgeModel):
 
 class SlaWarningEvent(EventBridgeModel):
     detail: SlaWarningDetail
-
-
-class RetryLater(Exception):
-    """Raised so that Lambda's asynchronous retries run (and, when they run out, the DLQ destination)."""
 
 
 def is_sla_warning(event: dict[str, Any]) -> bool:
@@ -116,7 +108,6 @@ def handle(event: dict[str, Any]) -> dict[str, Any]:
 
     config = components().settings
     detail = breach.detail
-    recorder = components().outcomes
     request = EscalationRequest(
         trigger=Trigger.EVENT,
         escalation_id=escalation_id(config.connect_instance_id, detail.contactId, detail.reason),
@@ -126,47 +117,14 @@ def handle(event: dict[str, Any]) -> dict[str, Any]:
         only_while_waiting=detail.slaPolicy is not None,
     )
     observability.logger.append_keys(escalation_id=request.escalation_id)
-    try:
+
+    def same_instance() -> None:
         if detail.instanceId and resource_id(detail.instanceId) != config.connect_instance_id:
             raise EscalationRefused(
                 Refusal.FOREIGN_INSTANCE, "the event names another Connect instance than the configured one"
             )
-        result = components().service.escalate(request)
-    except EscalationRefused as refused:
-        verdict = recorder.refusal(refused, Subject.of(request, event))
-        if verdict.event_decision is None:
-            observability.count_result(Status.SKIPPED)
-            return {
-                "status": "SKIPPED",
-                "escalationId": request.escalation_id,
-                "reason": refused.reason.value,
-            }
-        return {"status": "REFUSED", "escalationId": request.escalation_id, "error": refused.reason.value}
-    except ConnectCallFailed as failure:
-        connect_verdict = recorder.connect_failure(failure, Subject.of(request, event))
-        if connect_verdict.decision is Decision.RETRY:
-            raise RetryLater(f"{failure.error_code} after {failure.attempts} attempt(s)") from failure
-        return {
-            "status": connect_verdict.decision.value,
-            "escalationId": request.escalation_id,
-            "error": failure.error_code,
-        }
-    except (EscalationInProgress, IdempotencyStoreUnavailable, LedgerUnavailable) as busy:
-        observability.count_decision(Decision.RETRY)
-        raise RetryLater(type(busy).__name__) from busy
-    return _answer(request, result)
 
-
-def _answer(request: EscalationRequest, result: EscalationResult) -> dict[str, Any]:
-    observability.count_result(result.status, replayed=result.replayed)
-    if result.status is Status.NOT_WAITING:
-        # Answered as it always was: a SKIPPED whose reason says why.
-        return {
-            "status": Status.SKIPPED.value,
-            "escalationId": request.escalation_id,
-            "reason": Status.NOT_WAITING.value,
-        }
-    return result.to_dict()
+    return escalate_for_event(request, event, same_instance)
 
 
 def handle_warning(event: dict[str, Any]) -> dict[str, Any]:

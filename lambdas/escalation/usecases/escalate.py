@@ -130,6 +130,8 @@ class EscalationService:
             # The ledger outlives the idempotency record: a late repeat still moves nothing.
             return self._result(own, Status.ALREADY_TRANSFERRED)
         entry = own or new_entry(request, contact, self._clock())
+        if own is not None and request.redriven_by:
+            entry = replace(own, redriven_by=request.redriven_by)  # an operator's replay, on the record
         try:
             plan = self._plan(request, contact, history, entry)
         except EscalationRefused as refusal:

@@ -1,0 +1,84 @@
+"""An escalation asked for by an asynchronous invocation (a breach event, a redrive of the DLQ).
+
+What the handler returns ends the event; what it raises makes Lambda retry it (twice) and then hand it
+to the on-failure destination, the DLQ. So refusals and permanent failures are recorded (dead letter,
+alert) and returned; only a RETRY decision raises, and its error carries the MAC of the event it was
+invoked with, which Lambda copies into the on-failure record for the redrive to verify
+(escalation/record_mac.py).
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+from escalation import observability
+from escalation.composition import components
+from escalation.dead_letter_signing import event_mac
+from escalation.domain.errors import (
+    ConnectCallFailed,
+    EscalationInProgress,
+    EscalationRefused,
+    IdempotencyKeyReused,
+    IdempotencyStoreUnavailable,
+    LedgerUnavailable,
+)
+from escalation.domain.model import EscalationRequest, EscalationResult, Status, Trigger
+from escalation.domain.policy import Decision
+from escalation.outcomes import Subject
+from escalation.record_mac import retry_error_message
+
+
+class RetryLater(Exception):
+    """Raised so that Lambda's asynchronous retries run (and, when they run out, the DLQ destination)."""
+
+
+def retry_later(why: str, event: dict[str, Any]) -> RetryLater:
+    mac = event_mac(components().authenticator, event)
+    return RetryLater(retry_error_message(why, mac) if mac is not None else why)
+
+
+def escalate_for_event(
+    request: EscalationRequest, event: dict[str, Any], check: Callable[[], None] = lambda: None
+) -> dict[str, Any]:
+    """Escalate and map the outcome; `check` runs first and may refuse (EscalationRefused)."""
+    recorder = components().outcomes
+    try:
+        check()
+        result = components().service.escalate(request)
+    except EscalationRefused as refused:
+        verdict = recorder.refusal(refused, Subject.of(request, event))
+        # An event's ended contact is skipped; a redriven API escalation's refusal is the ledger's.
+        if request.trigger is Trigger.EVENT and verdict.event_decision is None:
+            observability.count_result(Status.SKIPPED)
+            return {
+                "status": "SKIPPED",
+                "escalationId": request.escalation_id,
+                "reason": refused.reason.value,
+            }
+        return {"status": "REFUSED", "escalationId": request.escalation_id, "error": refused.reason.value}
+    except IdempotencyKeyReused:
+        return {"status": "REFUSED", "escalationId": request.escalation_id, "error": "IDEMPOTENCY_KEY_REUSED"}
+    except ConnectCallFailed as failure:
+        connect_verdict = recorder.connect_failure(failure, Subject.of(request, event))
+        if connect_verdict.decision is Decision.RETRY:
+            raise retry_later(f"{failure.error_code} after {failure.attempts} attempt(s)", event) from failure
+        return {
+            "status": connect_verdict.decision.value,
+            "escalationId": request.escalation_id,
+            "error": failure.error_code,
+        }
+    except (EscalationInProgress, IdempotencyStoreUnavailable, LedgerUnavailable) as busy:
+        observability.count_decision(Decision.RETRY)
+        raise retry_later(type(busy).__name__, event) from busy
+    return answer(request, result)
+
+
+def answer(request: EscalationRequest, result: EscalationResult) -> dict[str, Any]:
+    observability.count_result(result.status, replayed=result.replayed)
+    if result.status is Status.NOT_WAITING:
+        # Answered as it always was: a SKIPPED whose reason says why.
+        return {
+            "status": Status.SKIPPED.value,
+            "escalationId": request.escalation_id,
+            "reason": Status.NOT_WAITING.value,
+        }
+    return result.to_dict()
