@@ -185,7 +185,7 @@ def _sla_timers(
         return None
     target = TimerTarget(timers.target_arn, timers.scheduler_role_arn, timers.dead_letter_arn)
     scheduler = SchedulerTimers(clients.scheduler(), timers.schedule_group, target)
-    return SlaTimerService(scheduler, routing_rules, config.connect_instance_id)
+    return SlaTimerService(scheduler, routing_rules, config.connect_instance_arn)
 
 
 @cache

@@ -134,7 +134,14 @@ def test_an_ended_contact_is_skipped_without_a_dead_letter(
 
 
 @pytest.mark.parametrize(
-    "instance_id", [OTHER_INSTANCE_ID, INSTANCE_ARN.replace(INSTANCE_ID, OTHER_INSTANCE_ID)]
+    "instance_id",
+    [
+        OTHER_INSTANCE_ID,
+        INSTANCE_ARN.replace(INSTANCE_ID, OTHER_INSTANCE_ID),
+        # The configured id in another account or Region is another instance: ARNs compare in full.
+        INSTANCE_ARN.replace(f":{ACCOUNT}:", ":210987654321:"),
+        INSTANCE_ARN.replace(f":{REGION}:", ":eu-west-1:"),
+    ],
 )
 def test_a_foreign_instance_is_dead_lettered_without_a_connect_call(
     invoke: Invoke, aws: AwsWorld, instance_id: str

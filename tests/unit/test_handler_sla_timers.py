@@ -14,7 +14,15 @@ import pytest
 
 from escalation.contract import SLA_WARNING_DETAIL_TYPE, EnvVar, Metric
 from escalation.domain.schedule_names import timer_names
-from tests.unit.builders import CONTACT_ID, INSTANCE_ID, REGION, contact, contact_event, transferred
+from tests.unit.builders import (
+    CONTACT_ID,
+    INSTANCE_ARN,
+    INSTANCE_ID,
+    REGION,
+    contact,
+    contact_event,
+    transferred,
+)
 from tests.unit.harness import AwsWorld, ConnectStub
 
 Invoke = Callable[[Any], Any]
@@ -176,6 +184,41 @@ def test_an_unreadable_contact_event_is_ignored_not_dead_lettered(invoke: Invoke
     del event["detail"]["contactId"]
     assert invoke(event)["status"] == "IGNORED"
     assert aws.dead_letters() == []
+
+
+@pytest.mark.parametrize(
+    "enqueued",
+    [
+        "9999-12-31T23:59:59Z",  # raised OverflowError in the date arithmetic, a crash
+        "2999-01-01T00:00:00Z",  # armed a schedule that would never fire
+        "1970-01-01T00:00:00Z",
+    ],
+)
+def test_a_contact_event_with_an_impossible_timestamp_is_dropped_never_a_crash_or_a_schedule(
+    invoke: Invoke, scheduler: Any, aws: AwsWorld, enqueued: str
+) -> None:
+    event = contact_event("QUEUED", enqueued_at=datetime.now(UTC))
+    event["detail"]["queueInfo"]["enqueueTimestamp"] = enqueued
+    assert invoke(event) == {"status": "IGNORED", "why": "not a readable contact event"}
+    assert schedules(scheduler) == {}
+    assert aws.dead_letters() == []
+
+
+@pytest.mark.parametrize(
+    "instance_arn",
+    [
+        INSTANCE_ARN.replace(":123456789012:", ":210987654321:"),  # another account, the same id
+        INSTANCE_ARN.replace(":us-east-1:", ":eu-west-1:"),  # another Region
+        INSTANCE_ARN.replace("arn:aws:", "arn:aws-cn:"),  # another partition
+    ],
+)
+def test_a_contact_event_of_another_account_region_or_partition_is_ignored(
+    invoke: Invoke, scheduler: Any, instance_arn: str
+) -> None:
+    assert instance_arn != INSTANCE_ARN
+    event = contact_event("QUEUED", enqueued_at=datetime.now(UTC), instanceArn=instance_arn)
+    assert invoke(event)["status"] == "IGNORED"
+    assert schedules(scheduler) == {}
 
 
 @pytest.mark.parametrize(

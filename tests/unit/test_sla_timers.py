@@ -50,7 +50,7 @@ def timers() -> InMemorySlaTimers:
 
 @pytest.fixture
 def service(timers: InMemorySlaTimers) -> SlaTimerService:
-    return SlaTimerService(timers, lambda: EMAILS_AND_TASKS, INSTANCE_ID, clock=lambda: NOW)
+    return SlaTimerService(timers, lambda: EMAILS_AND_TASKS, INSTANCE_ARN, clock=lambda: NOW)
 
 
 # --- policies as data ---
@@ -127,13 +127,15 @@ def test_first_matching_policy_applies_and_channel_casing_does_not_matter(
 def test_voice_and_chat_are_not_timed(
     service: SlaTimerService, timers: InMemorySlaTimers, channel: str
 ) -> None:
-    catch_all = SlaTimerService(timers, lambda: rules({"name": "all", "seconds": 60}), INSTANCE_ID)
+    catch_all = SlaTimerService(
+        timers, lambda: rules({"name": "all", "seconds": 60}), INSTANCE_ARN, clock=lambda: NOW
+    )
     assert catch_all.on_contact_event(queued(channel=channel)).outcome is TimerOutcome.IGNORED
     assert timers.armed == {}
 
 
 def test_no_policy_no_timer(timers: InMemorySlaTimers) -> None:
-    service = SlaTimerService(timers, rules, INSTANCE_ID)
+    service = SlaTimerService(timers, rules, INSTANCE_ARN, clock=lambda: NOW)
     assert service.on_contact_event(queued()).outcome is TimerOutcome.IGNORED
     assert timers.calls == []
 
@@ -266,3 +268,35 @@ def test_other_event_types_change_no_timer(
     service.on_contact_event(queued())
     assert service.on_contact_event(event(event_type)).outcome is TimerOutcome.IGNORED
     assert len(timers.armed) == 2
+
+
+@pytest.mark.parametrize(
+    "enqueued_at",
+    [
+        datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC),
+        NOW + timedelta(days=1, seconds=1),
+        NOW - timedelta(days=366),
+    ],
+)
+def test_an_implausible_enqueue_time_arms_nothing(
+    service: SlaTimerService, timers: InMemorySlaTimers, enqueued_at: datetime
+) -> None:
+    assert service.on_contact_event(queued(enqueued_at=enqueued_at)).outcome is TimerOutcome.UNREADABLE
+    assert timers.calls == []
+
+
+@pytest.mark.parametrize("enqueued_at", [NOW + timedelta(days=1), NOW - timedelta(days=365)])
+def test_the_edges_of_the_plausible_window_still_arm(
+    service: SlaTimerService, timers: InMemorySlaTimers, enqueued_at: datetime
+) -> None:
+    assert service.on_contact_event(queued(enqueued_at=enqueued_at)).outcome is TimerOutcome.ARMED
+
+
+def test_the_same_instance_id_in_another_account_is_another_instance(
+    service: SlaTimerService, timers: InMemorySlaTimers
+) -> None:
+    foreign = ContactEvent(
+        "QUEUED", "c-1", INSTANCE_ARN.replace(":123456789012:", ":210987654321:"), "TASK", QUEUE_ARN, NOW
+    )
+    assert service.on_contact_event(foreign).outcome is TimerOutcome.IGNORED
+    assert timers.calls == []

@@ -5,13 +5,22 @@ fires is checked against the contact as Connect describes it then, never against
 """
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from escalation.contract import ContactEventType
 
 # The ways a contact is created by a transfer: its previous contact has left that queue.
 TRANSFER_METHODS = frozenset({"TRANSFER", "QUEUE_TRANSFER"})
 _ENDS_WAIT = frozenset({ContactEventType.CONNECTED_TO_AGENT, ContactEventType.DISCONNECTED})
+# A timestamp further ahead or behind than this is no contact's real one (a clock gone wrong, a forged
+# event): the event is unreadable. It arms nothing, and year 9999 never reaches date arithmetic.
+LATEST_AHEAD = timedelta(days=1)
+EARLIEST_BEHIND = timedelta(days=365)
+
+
+def plausible_time(at: datetime | None, now: datetime) -> bool:
+    """`at` is absent or within [now - EARLIEST_BEHIND, now + LATEST_AHEAD] (no arithmetic on `at`)."""
+    return at is None or now - EARLIEST_BEHIND <= at <= now + LATEST_AHEAD
 
 
 @dataclass(frozen=True)
@@ -26,6 +35,10 @@ class ContactEvent:
     enqueued_at: datetime | None = None
     previous_contact_id: str | None = None
     initiation_method: str | None = None
+
+    def readable_at(self, now: datetime) -> bool:
+        """Every timestamp it carries is plausible at `now` (plausible_time)."""
+        return plausible_time(self.enqueued_at, now)
 
     def waits_ended(self) -> bool:
         """This contact's wait is over: an agent took it or it ended."""

@@ -21,6 +21,7 @@ from escalation.contract import (
     Metric,
 )
 from escalation.domain.contact_events import ContactEvent
+from escalation.usecases.sla_timers import TimerOutcome
 
 Text = Annotated[str, Field(min_length=1, max_length=512)]
 
@@ -83,6 +84,11 @@ def handle(event: dict[str, Any]) -> dict[str, Any]:
         )
         return {"status": "IGNORED", "why": "not a readable contact event"}
     changes = service.on_contact_event(parsed.detail.domain())
+    if changes.outcome is TimerOutcome.UNREADABLE:
+        observability.logger.warning(
+            "Contact event with an implausible timestamp; ignored", extra={"id": event.get("id")}
+        )
+        return {"status": "IGNORED", "why": "not a readable contact event"}
     observability.count(Metric.SLA_TIMER_ARMED, changes.armed)
     observability.count(Metric.SLA_TIMER_CANCELLED, changes.cancelled)
     return {"status": changes.outcome.value, "armed": changes.armed, "cancelled": changes.cancelled}

@@ -19,7 +19,7 @@ from escalation.composition import components
 from escalation.contract import SLA_BREACH_DETAIL_TYPE, SLA_BREACH_SOURCE, SLA_WARNING_DETAIL_TYPE, Metric
 from escalation.domain.errors import ConnectCallFailed, EscalationRefused
 from escalation.domain.identity import escalation_id
-from escalation.domain.model import EscalationRequest, Trigger, resource_id
+from escalation.domain.model import EscalationRequest, Trigger
 from escalation.domain.policy import Refusal
 from escalation.domain.timer_events import SlaBreachDetail, SlaWarningDetail
 from escalation.outcomes import Subject
@@ -119,7 +119,12 @@ def handle(event: dict[str, Any]) -> dict[str, Any]:
     observability.logger.append_keys(escalation_id=request.escalation_id)
 
     def same_instance() -> None:
-        if detail.instanceId and resource_id(detail.instanceId) != config.connect_instance_id:
+        # An ARN must be this instance's in full (partition, Region, account, id); an id, this id.
+        named = detail.instanceId
+        configured = (
+            config.connect_instance_arn if named and named.startswith("arn:") else config.connect_instance_id
+        )
+        if named and named != configured:
             raise EscalationRefused(
                 Refusal.FOREIGN_INSTANCE, "the event names another Connect instance than the configured one"
             )

@@ -11,7 +11,6 @@ from enum import StrEnum
 
 from escalation.contract import ContactEventType
 from escalation.domain.contact_events import ContactEvent
-from escalation.domain.model import resource_id
 from escalation.domain.routing import RoutingRules
 from escalation.domain.schedule_names import timer_names
 from escalation.domain.sla_policy import find_policy
@@ -25,6 +24,7 @@ class TimerOutcome(StrEnum):
     ALREADY_ARMED = "ALREADY_ARMED"
     CANCELLED = "CANCELLED"
     IGNORED = "IGNORED"  # no policy, another instance, or an event that changes no timer
+    UNREADABLE = "UNREADABLE"  # a timestamp no real contact has (domain.contact_events.plausible_time)
 
 
 @dataclass(frozen=True)
@@ -47,17 +47,21 @@ class SlaTimerService:
         self,
         timers: SlaTimers,
         routing_rules: Callable[[], RoutingRules],
-        instance_id: str,
+        instance_arn: str,
         clock: Callable[[], datetime] = _utc_now,
     ) -> None:
+        """`instance_arn`: the configured instance's full ARN; an event naming any other is ignored."""
         self._timers = timers
         self._routing_rules = routing_rules
-        self._instance_id = instance_id
+        self._instance_arn = instance_arn
         self._clock = clock
 
     def on_contact_event(self, event: ContactEvent) -> TimerChanges:
-        if resource_id(event.instance_arn) != self._instance_id:
+        # In full: the same instance id in another account, Region or partition is another instance.
+        if event.instance_arn != self._instance_arn:
             return TimerChanges(TimerOutcome.IGNORED)
+        if not event.readable_at(self._clock()):
+            return TimerChanges(TimerOutcome.UNREADABLE)
         cancelled = 0
         previous = event.transferred_from()
         if previous is not None:
