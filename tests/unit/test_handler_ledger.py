@@ -75,18 +75,34 @@ def test_the_requester_reads_the_escalation_with_its_note(
     assert aws.dead_letters() == []
 
 
-def test_an_unknown_escalation_is_404(invoke: Invoke, aws: AwsWorld) -> None:
-    response = get_escalation(invoke, "no-such-escalation")
+def test_an_unknown_escalation_is_404_to_a_supervisor(invoke: Invoke, aws: AwsWorld) -> None:
+    response = get_escalation(invoke, "no-such-escalation", SUPERVISOR_CLAIMS)
     assert response["statusCode"] == 404
     assert api_body(response)["error"] == "ESCALATION_NOT_FOUND"
 
 
+def test_an_agent_gets_the_same_bytes_for_an_unknown_escalation_as_for_a_forbidden_one(
+    invoke: Invoke, connect_stub: ConnectStub, aws: AwsWorld
+) -> None:
+    escalate_once(invoke, connect_stub)  # alice's: it exists, and bob may not read it
+
+    forbidden = get_escalation(invoke, ESCALATION_ID, OTHER_AGENT_CLAIMS)
+    unknown = get_escalation(invoke, "no-such-escalation", OTHER_AGENT_CLAIMS)
+    too_long = get_escalation(invoke, "x" * 129, OTHER_AGENT_CLAIMS)
+
+    assert forbidden["statusCode"] == 403
+    assert api_body(forbidden)["error"] == "FORBIDDEN"
+    for other in (unknown, too_long):
+        assert (other["statusCode"], other["body"]) == (forbidden["statusCode"], forbidden["body"])
+        assert other["multiValueHeaders"] == forbidden["multiValueHeaders"]
+
+
 @pytest.mark.parametrize("escalation", ["x" * 129, "x" * 5000])
-def test_an_id_longer_than_any_escalation_id_is_404_without_a_lookup(
+def test_an_id_longer_than_any_escalation_id_is_404_to_a_supervisor_without_a_lookup(
     invoke: Invoke, aws: AwsWorld, escalation: str
 ) -> None:
     aws.dynamodb.delete_table(TableName=LEDGER_TABLE)  # a lookup would answer 503
-    response = get_escalation(invoke, escalation)
+    response = get_escalation(invoke, escalation, SUPERVISOR_CLAIMS)
     assert response["statusCode"] == 404
     assert api_body(response)["error"] == "ESCALATION_NOT_FOUND"
 
@@ -164,14 +180,44 @@ def test_only_the_contacts_agent_or_a_supervisor_reads_the_chain(
         assert api_body(response) == {"chainId": CONTACT_ID, "escalations": []}
 
 
-def test_the_chain_of_an_unknown_contact_is_404(
+def test_the_chain_of_an_unknown_contact_is_404_to_a_supervisor(
     invoke: Invoke, connect_stub: ConnectStub, aws: AwsWorld
 ) -> None:
     connect_stub.error("describe_contact", "ResourceNotFoundException", 404)
-    response = get_chain(invoke, "no-such-contact")
+    response = get_chain(invoke, "no-such-contact", SUPERVISOR_CLAIMS)
     assert response["statusCode"] == 404
     assert api_body(response)["error"] == "CONTACT_NOT_FOUND"
     assert aws.dead_letters() == []
+
+
+def test_an_agent_gets_the_same_bytes_for_an_unknown_contact_as_for_a_forbidden_one(
+    invoke: Invoke, connect_stub: ConnectStub, aws: AwsWorld
+) -> None:
+    connect_stub.describe(contact())  # alice's contact: bob may not read its chain
+    forbidden = get_chain(invoke, CONTACT_ID, OTHER_AGENT_CLAIMS)
+    connect_stub.error("describe_contact", "ResourceNotFoundException", 404)
+    unknown = get_chain(invoke, "no-such-contact", OTHER_AGENT_CLAIMS)
+    too_long = get_chain(invoke, "x" * 257, OTHER_AGENT_CLAIMS)
+
+    assert forbidden["statusCode"] == 403
+    assert api_body(forbidden)["error"] == "FORBIDDEN"
+    for other in (unknown, too_long):
+        assert (other["statusCode"], other["body"]) == (forbidden["statusCode"], forbidden["body"])
+        assert other["multiValueHeaders"] == forbidden["multiValueHeaders"]
+
+
+def test_the_agent_of_an_ended_contact_no_longer_reads_its_chain(
+    invoke: Invoke, connect_stub: ConnectStub, aws: AwsWorld
+) -> None:
+    escalate_once(invoke, connect_stub)
+    # Transferred away: the old contact has ended, though Connect still names alice as its agent.
+    connect_stub.describe(contact(ended=True))
+    response = get_chain(invoke, CONTACT_ID)
+    assert response["statusCode"] == 403
+    assert api_body(response)["error"] == "FORBIDDEN"
+    # A supervisor still reads it through the old contact.
+    connect_stub.describe(contact(ended=True))
+    assert get_chain(invoke, CONTACT_ID, SUPERVISOR_CLAIMS)["statusCode"] == 200
 
 
 def test_a_throttled_describe_is_429_with_retry_after(

@@ -46,8 +46,11 @@ _COMMON_ERRORS: dict[int, Any] = {
 ESCALATION_RESPONSES: dict[int, Any] = {
     200: {"description": "The escalation", "content": {"application/json": {"model": EscalationRecordOut}}},
     **_COMMON_ERRORS,
-    403: error_response("Only a supervisor or the agent who asked for it may read this escalation"),
-    404: error_response("No escalation with this id (ESCALATION_NOT_FOUND)"),
+    403: error_response(
+        "Only a supervisor or the agent who asked for it may read this escalation; an unknown id is "
+        "answered the same to anyone but a supervisor"
+    ),
+    404: error_response("No escalation with this id (ESCALATION_NOT_FOUND; answered to supervisors only)"),
 }
 
 CHAIN_RESPONSES: dict[int, Any] = {
@@ -56,8 +59,11 @@ CHAIN_RESPONSES: dict[int, Any] = {
         "content": {"application/json": {"model": ChainOut}},
     },
     **_COMMON_ERRORS,
-    403: error_response("Only a supervisor or the contact's current agent may read its escalations"),
-    404: error_response("No such contact"),
+    403: error_response(
+        "Only a supervisor, or the agent now handling this contact (not ended), may read its chain; an "
+        "unknown contact is answered the same to anyone but a supervisor"
+    ),
+    404: error_response("No such contact (CONTACT_NOT_FOUND; answered to supervisors only)"),
     409: error_response("Connect refused DescribeContact as invalid (INVALID_REQUEST)"),
     429: error_response("Connect throttled DescribeContact; retry after Retry-After seconds"),
     502: error_response("Connect refused DescribeContact for a reason an operator must fix"),

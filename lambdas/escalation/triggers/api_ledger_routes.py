@@ -22,7 +22,11 @@ from escalation.triggers.api_ledger_models import (
     ChainOut,
     EscalationRecordOut,
 )
-from escalation.usecases.ledger_queries import EscalationNotFound
+from escalation.usecases.ledger_queries import (
+    EscalationNotFound,
+    forbidden_chain,
+    forbidden_entry,
+)
 
 ESCALATION_NOT_FOUND = ApiAnswer(404, "ESCALATION_NOT_FOUND")
 # Longer ids name nothing: escalation ids are UUIDs, Connect's contact ids are at most 256 characters.
@@ -33,6 +37,10 @@ MAX_CONTACT_ID_LENGTH = 256
 def resolver_path(api_gateway_path: str) -> str:
     """API Gateway's `{name}` path parameters in Powertools' `<name>` syntax."""
     return api_gateway_path.replace("{", "<").replace("}", ">")
+
+
+def _refused(refused: EscalationRefused) -> Response[Any]:
+    return error_response(decide_refusal(refused.reason).api, refused.message)
 
 
 def _ok(body: dict[str, Any]) -> Response[Any]:
@@ -50,13 +58,15 @@ class _LedgerRoutes:
         if caller is None:
             return error_response(UNAUTHENTICATED, "no caller identity in the request")
         if len(escalationId) > MAX_ESCALATION_ID_LENGTH:
+            if not components().ledger_queries.is_supervisor(caller):
+                return _refused(forbidden_entry())  # as for any id that names nothing they may read
             return error_response(ESCALATION_NOT_FOUND, "no escalation with this id")
         try:
             entry = components().ledger_queries.escalation(caller, escalationId)
         except EscalationNotFound:
             return error_response(ESCALATION_NOT_FOUND, "no escalation with this id")
         except EscalationRefused as refused:
-            return error_response(decide_refusal(refused.reason).api, refused.message)
+            return _refused(refused)
         return _ok(EscalationRecordOut.model_validate(entry.to_dict()).model_dump(mode="json"))
 
     def get_contact_escalations(self, contactId: str) -> Response[Any]:  # noqa: N803 - the path parameter's name
@@ -64,11 +74,13 @@ class _LedgerRoutes:
         if caller is None:
             return error_response(UNAUTHENTICATED, "no caller identity in the request")
         if len(contactId) > MAX_CONTACT_ID_LENGTH:
+            if not components().ledger_queries.is_supervisor(caller):
+                return _refused(forbidden_chain())  # as for any contact they may not read
             return error_response(decide_refusal(Refusal.CONTACT_NOT_FOUND).api, "no such contact")
         try:
             history = components().ledger_queries.chain_of(caller, contactId)
         except EscalationRefused as refused:
-            return error_response(decide_refusal(refused.reason).api, refused.message)
+            return _refused(refused)
         except ConnectCallFailed as failure:
             return error_response(decide(failure.kind).api, f"DescribeContact failed: {failure.error_code}")
         return _ok(ChainOut.model_validate(history.to_dict()).model_dump(mode="json"))
