@@ -32,7 +32,9 @@ from moto.server import ThreadedMotoServer
 from escalation import contract
 from escalation.adapters.dynamodb_ledger import from_item
 from escalation.contract import EnvVar
+from escalation.domain.identity import ID_SECRET_LABEL
 from escalation.domain.ledger import LedgerEntry
+from escalation.record_mac import MAC_ALGORITHM
 from local.background_server import Service
 from local.lambda_context import DEFAULT_REGION
 from local.scheduler_backend import apply_scheduler_rules
@@ -263,6 +265,13 @@ class LocalAws(Service):
 
     def kms(self) -> KMSClient:
         return boto3.client("kms", **self._client_kwargs())
+
+    def escalation_id_secret(self) -> bytes:
+        """The secret the handler keys its escalation ids with (escalation/escalation_ids.py), as it
+        derives it: the MAC key's MAC of the label. For local tools that print an id ahead of time."""
+        return self.kms().generate_mac(
+            Message=ID_SECRET_LABEL, KeyId=self.mac_key_id, MacAlgorithm=MAC_ALGORITHM
+        )["Mac"]
 
     # -- resources ---------------------------------------------------------------------------------
 

@@ -74,7 +74,9 @@ def banner(stack: LocalStack, contacts: ServeContacts, tokens: Sequence[DevToken
     expiry = agent.expires.strftime("%Y-%m-%d %H:%M UTC")
     contact_lines = "\n".join(f"  {line}" for line in describe(contacts.all))
     # The id the API gives alice's click below (no Idempotency-Key: contact and reason decide it).
-    alice_escalation = escalation_id(INSTANCE_ID, contacts.alice_task, "CUSTOMER_UNHAPPY")
+    alice_escalation = escalation_id(
+        stack.aws.escalation_id_secret(), INSTANCE_ID, contacts.alice_task, "CUSTOMER_UNHAPPY"
+    )
     log = log_path.relative_to(Path.cwd()) if log_path.is_relative_to(Path.cwd()) else log_path
     return f"""
 The escalation service is running locally: emulated Connect and AWS on 127.0.0.1, nothing talks to AWS.

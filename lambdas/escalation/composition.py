@@ -31,6 +31,7 @@ from escalation.adapters.sqs_dead_letters import SqsDeadLetters
 from escalation.config import Settings, settings
 from escalation.dead_letter_signing import SignedDeadLetters
 from escalation.domain.routing import RoutingRules
+from escalation.escalation_ids import EscalationIds
 from escalation.outcomes import OncePerWindowAlerts, OutcomeRecorder
 from escalation.ports import Alerts, MessageAuthenticator
 from escalation.usecases.escalate import EscalationPorts, EscalationService
@@ -59,6 +60,7 @@ class Components:
     alerts: Alerts  # once per window, as for failed escalations
     sla_timers: SlaTimerService | None  # None when SLA timers are off
     authenticator: MessageAuthenticator  # signs what a redrive may replay (dead_letter_signing.py)
+    escalation_ids: EscalationIds  # keyed with the stack's secret: no caller can derive one
 
     def bind(self, context: LambdaContext) -> None:
         """Per invocation: bound retries and in-progress records by this invocation's time."""
@@ -174,6 +176,7 @@ def build_components(config: Settings, clients: AwsClients) -> Components:
         alerts,
         sla_timers,
         authenticator,
+        EscalationIds(authenticator, config.connect_instance_id),
     )
 
 

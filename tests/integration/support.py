@@ -9,6 +9,7 @@ ledger, the DLQ, the alert topic.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import time
@@ -22,8 +23,9 @@ from typing import Any
 
 import boto3
 
-from escalation.contract import API_PATH, SLA_BREACH_DETAIL_TYPE, SLA_BREACH_SOURCE
-from escalation.domain.identity import escalation_id
+from escalation.contract import API_PATH, SLA_BREACH_DETAIL_TYPE, SLA_BREACH_SOURCE, EnvVar
+from escalation.domain.identity import ID_SECRET_LABEL, escalation_id
+from escalation.record_mac import MAC_ALGORITHM
 from local.dev_tokens import make_dev_token
 from local.lambda_stdout import emf_samples
 from local.stack import INSTANCE_ID, LocalStack, StackOptions
@@ -184,7 +186,19 @@ def put_breaches(client: Any, contact_ids: Sequence[str], **extra: Any) -> list[
 
 
 def event_escalation_id(contact_id: str, reason: str = "SLA_BREACH") -> str:
-    return escalation_id(INSTANCE_ID, contact_id, reason)
+    """The id the running local stack's handler gives this breach (keyed with the stack's secret)."""
+    return escalation_id(
+        _id_secret(os.environ[EnvVar.DEAD_LETTER_MAC_KEY_ID]), INSTANCE_ID, contact_id, reason
+    )
+
+
+@functools.cache
+def _id_secret(mac_key_id: str) -> bytes:
+    # As the handler derives it, from the stack's KMS (the environment the local stack applied).
+    answer = boto3.client("kms").generate_mac(
+        Message=ID_SECRET_LABEL, KeyId=mac_key_id, MacAlgorithm=MAC_ALGORITHM
+    )
+    return answer["Mac"]
 
 
 # -- reading back -----------------------------------------------------------------------------------

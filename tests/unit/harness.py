@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.stub import ANY, Stubber
+from moto.kms.models import kms_backends
 
 from escalation.adapters.dynamodb_alert_window import KEY_PREFIX as ALERT_WINDOW_KEY_PREFIX
 from escalation.adapters.dynamodb_ledger import from_item, to_item
 from escalation.contract import ESCALATION_EVENT_SOURCE, LEDGER_PARTITION_KEY, LEDGER_SORT_KEY
+from escalation.domain.identity import ID_SECRET_LABEL, escalation_id
 from escalation.domain.ledger import LedgerEntry, LedgerStatus
 from escalation.domain.model import ContactAttribute, Trigger
 from local.aws import create_ledger_table
 from tests.error_table import ErrorRow
-from tests.unit.builders import CONTACT_ID, INSTANCE_ID, REGION, contact
+from tests.unit.builders import ACCOUNT, CONTACT_ID, INSTANCE_ID, REGION, contact
 from tests.unit.fakes import UnreachableTransfers
 
 if TYPE_CHECKING:
@@ -30,6 +34,15 @@ LEDGER_TABLE = "escalation-ledger"
 EVENT_BUS = "escalation-bus"
 ESCALATION_EVENTS_QUEUE = "escalation-events"
 MAC_KEY_ALIAS = "alias/escalation-dead-letters"  # the handler's DEAD_LETTER_MAC_KEY_ID in these tests
+# The HMAC key's material, fixed so that tests know the escalation ids the handler derives (the secret
+# is the key's HMAC-SHA-256 of the label; test_dead_letter_signing.py checks moto agrees).
+TEST_MAC_KEY_MATERIAL = b"unit-test HMAC key material, 32B"
+TEST_ID_SECRET = hmac.new(TEST_MAC_KEY_MATERIAL, ID_SECRET_LABEL, hashlib.sha256).digest()
+
+
+def expected_escalation_id(contact_id: str, reason: str, key: str | None = None) -> str:
+    """The id the handler under test gives this escalation (its secret comes from the fixed key)."""
+    return escalation_id(TEST_ID_SECRET, INSTANCE_ID, contact_id, reason, key)
 
 
 class _LevelAndCountOne(dict[str, str]):
@@ -64,6 +77,7 @@ class AwsWorld:
             "KeyMetadata"
         ]["KeyId"]
         self.kms.create_alias(AliasName=MAC_KEY_ALIAS, TargetKeyId=self.mac_key_id)
+        kms_backends[ACCOUNT][REGION].keys[self.mac_key_id].key_material = TEST_MAC_KEY_MATERIAL
         self.topic_arn = sns.create_topic(Name=TOPIC_NAME)["TopicArn"]
         self.subscriber_url = self.sqs.create_queue(QueueName=ALERT_SUBSCRIBER_NAME)["QueueUrl"]
         subscriber_arn = self.sqs.get_queue_attributes(

@@ -117,3 +117,12 @@ def test_a_retry_error_carries_the_events_mac(mac: bytes) -> None:
     assert mac_in_error_message(retry_error_message("ThrottlingException after 4 attempt(s)", mac)) == mac
     assert mac_in_error_message("ThrottlingException after 4 attempt(s)") is None
     assert mac_in_error_message(None) is None
+
+
+def test_the_harness_knows_the_id_secret_the_handler_derives(aws: AwsWorld) -> None:
+    # The unit tests predict escalation ids with TEST_ID_SECRET; it must be what KMS (moto) answers.
+    from escalation.domain.identity import ID_SECRET_LABEL  # noqa: PLC0415
+    from tests.unit.harness import MAC_KEY_ALIAS, TEST_ID_SECRET  # noqa: PLC0415
+
+    answer = aws.kms.generate_mac(Message=ID_SECRET_LABEL, KeyId=MAC_KEY_ALIAS, MacAlgorithm=MAC_ALGORITHM)
+    assert answer["Mac"] == TEST_ID_SECRET

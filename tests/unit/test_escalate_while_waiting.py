@@ -37,7 +37,7 @@ class World:
 def breach(contact_id: str = "c-1", *, only_while_waiting: bool = True) -> EscalationRequest:
     return EscalationRequest(
         trigger=Trigger.EVENT,
-        escalation_id=escalation_id("instance-1", contact_id, "SLA_BREACH"),
+        escalation_id=escalation_id(b"test-secret", "instance-1", contact_id, "SLA_BREACH"),
         contact_id=contact_id,
         reason="SLA_BREACH",
         only_while_waiting=only_while_waiting,

@@ -12,7 +12,6 @@ import pytest
 
 from escalation import composition
 from escalation.domain.errors import EscalationError
-from escalation.domain.identity import escalation_id
 from escalation.domain.model import ContactAttribute
 from escalation.usecases.escalate import EscalationService
 from tests.error_table import ERROR_ROWS, ERROR_TABLE, ErrorRow, row_ids
@@ -22,7 +21,6 @@ from tests.unit.builders import (
     CLIENT_ID,
     CONTACT_ID,
     INSTANCE_ARN,
-    INSTANCE_ID,
     OTHER_AGENT_CLAIMS,
     SUPERVISOR_CLAIMS,
     api_event,
@@ -31,11 +29,18 @@ from tests.unit.builders import (
     transferred,
     user_data,
 )
-from tests.unit.harness import ANY_WITH_LEVEL_AND_COUNT_ONE, LEDGER_TABLE, AwsWorld, ConnectStub, api_body
+from tests.unit.harness import (
+    ANY_WITH_LEVEL_AND_COUNT_ONE,
+    LEDGER_TABLE,
+    AwsWorld,
+    ConnectStub,
+    api_body,
+    expected_escalation_id,
+)
 
 Invoke = Callable[[Any], Any]
 REASON = "CUSTOMER_REQUEST"
-ESCALATION_ID = escalation_id(INSTANCE_ID, CONTACT_ID, REASON)
+ESCALATION_ID = expected_escalation_id(CONTACT_ID, REASON)
 
 
 def expect_transfer_to_tier2(stub: ConnectStub, **contact_overrides: Any) -> None:
@@ -129,7 +134,7 @@ def test_a_double_click_with_another_reason_is_a_new_escalation(
 def test_the_idempotency_key_header_decides_the_escalation_id(
     invoke: Invoke, connect_stub: ConnectStub
 ) -> None:
-    key_id = escalation_id(INSTANCE_ID, CONTACT_ID, REASON, "click-42")
+    key_id = expected_escalation_id(CONTACT_ID, REASON, "click-42")
     connect_stub.describe(contact())
     connect_stub.transfer(transferred(), queue_id="queue-tier2", client_token=key_id)
 
@@ -183,7 +188,7 @@ def test_keys_sharing_a_long_prefix_are_different_escalations(
         connect_stub.transfer(
             transferred(),
             queue_id=queue,
-            client_token=escalation_id(INSTANCE_ID, CONTACT_ID, REASON, key),
+            client_token=expected_escalation_id(CONTACT_ID, REASON, key),
         )
     first = api_body(invoke(api_event(headers={"Idempotency-Key": first_key})))
     second = api_body(invoke(api_event(headers={"Idempotency-Key": second_key})))

@@ -24,7 +24,6 @@ from escalation import composition
 from escalation.adapters import connect
 from escalation.composition import aws_clients
 from escalation.contract import SLA_BREACH_DETAIL_TYPE, SLA_BREACH_SOURCE
-from escalation.domain.identity import escalation_id
 from escalation.domain.model import ContactAttribute
 from escalation.record_mac import mac_in_error_message
 from escalation.triggers.async_escalation import RetryLater
@@ -42,10 +41,16 @@ from tests.unit.builders import (
     transferred,
 )
 from tests.unit.fakes import FakeLambdaContext
-from tests.unit.harness import ANY_WITH_LEVEL_AND_COUNT_ONE, LEDGER_TABLE, AwsWorld, ConnectStub
+from tests.unit.harness import (
+    ANY_WITH_LEVEL_AND_COUNT_ONE,
+    LEDGER_TABLE,
+    AwsWorld,
+    ConnectStub,
+    expected_escalation_id,
+)
 
 Invoke = Callable[[Any], Any]
-ESCALATION_ID = escalation_id(INSTANCE_ID, CONTACT_ID, "SLA_BREACH")
+ESCALATION_ID = expected_escalation_id(CONTACT_ID, "SLA_BREACH")
 
 
 def expect_transfer(
@@ -91,7 +96,7 @@ def test_a_breach_transfers_the_contact(invoke: Invoke, connect_stub: ConnectStu
 
 
 def test_the_events_reason_is_part_of_the_escalation(invoke: Invoke, connect_stub: ConnectStub) -> None:
-    expect_transfer(connect_stub, client_token=escalation_id(INSTANCE_ID, CONTACT_ID, "FIRST_RESPONSE_SLA"))
+    expect_transfer(connect_stub, client_token=expected_escalation_id(CONTACT_ID, "FIRST_RESPONSE_SLA"))
     assert invoke(sla_event(reason="FIRST_RESPONSE_SLA"))["status"] == "TRANSFERRED"
 
 

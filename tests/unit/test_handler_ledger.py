@@ -8,11 +8,9 @@ from typing import Any
 import pytest
 
 from escalation.contract import CONTACT_ESCALATIONS_PATH, ESCALATION_EVENT_SOURCE, ESCALATION_PATH
-from escalation.domain.identity import escalation_id
 from tests.unit.builders import (
     AGENT_ID,
     CONTACT_ID,
-    INSTANCE_ID,
     OTHER_AGENT_CLAIMS,
     SUPERVISOR_CLAIMS,
     api_event,
@@ -21,11 +19,11 @@ from tests.unit.builders import (
     sla_event,
     transferred,
 )
-from tests.unit.harness import LEDGER_TABLE, AwsWorld, ConnectStub, api_body
+from tests.unit.harness import LEDGER_TABLE, AwsWorld, ConnectStub, api_body, expected_escalation_id
 
 Invoke = Callable[[Any], Any]
 REASON = "CUSTOMER_REQUEST"
-ESCALATION_ID = escalation_id(INSTANCE_ID, CONTACT_ID, REASON)
+ESCALATION_ID = expected_escalation_id(CONTACT_ID, REASON)
 NEW_CONTACT = "contact-2"
 
 

@@ -94,7 +94,7 @@ def make_request(
 ) -> EscalationRequest:
     return EscalationRequest(
         trigger=trigger,
-        escalation_id=escalation_id(INSTANCE, contact_id, reason, key),
+        escalation_id=escalation_id(b"test-secret", INSTANCE, contact_id, reason, key),
         contact_id=contact_id,
         reason=reason,
         requested_target=target,

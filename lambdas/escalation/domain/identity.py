@@ -4,14 +4,21 @@ A transfer ends the contact it moves and opens the next contact of the chain, so
 escalated at most once: contact + reason identifies one step of the escalation ladder. A retried
 invocation, a redelivered event or a double click therefore computes the same id, the idempotency
 record dedupes it, and Connect dedupes the ClientToken derived from it if the record was lost.
+
+The id is keyed with a secret of the stack (escalation_ids.py: a KMS MAC only the function can make),
+so that no caller can compute it: knowing an id says nothing about which contact was escalated for
+what. Every execution environment of the stack derives the same secret, so the same escalation still
+gets the same id everywhere.
 """
 
 import hashlib
+import hmac
 import json
 import uuid
 
-# A fixed namespace so ids are reproducible across deployments and languages (uuid5 = SHA-1 based).
 _NAMESPACE = uuid.UUID("6f1f0b7e-3c5a-5d7e-9a41-2b8c7e0d4a10")
+# What the stack's id secret is the MAC of (the label keeps it apart from any record's MAC).
+ID_SECRET_LABEL = b"escalation-id-secret/v1"
 
 
 # The longest Idempotency-Key accepted; the whole key is hashed into the escalation id, never cut.
@@ -26,13 +33,17 @@ def request_fingerprint(
     return hashlib.sha256(json.dumps(asked, ensure_ascii=False).encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def escalation_id(instance_id: str, contact_id: str, reason: str, idempotency_key: str | None = None) -> str:
+def escalation_id(
+    secret: bytes, instance_id: str, contact_id: str, reason: str, idempotency_key: str | None = None
+) -> str:
     """The id of an escalation; with an Idempotency-Key header, the caller's key decides instead of reason.
 
-    uuid5 hashes the whole key, so two keys that differ anywhere are two escalations.
+    The whole key is hashed, so two keys that differ anywhere are two escalations; the HMAC with the
+    stack's secret makes the id underivable without it.
     """
     discriminator = f"key:{idempotency_key}" if idempotency_key else f"reason:{reason}"
-    return str(uuid.uuid5(_NAMESPACE, f"{instance_id}\n{contact_id}\n{discriminator}"))
+    material = f"{instance_id}\n{contact_id}\n{discriminator}".encode("utf-8", "surrogatepass")
+    return str(uuid.uuid5(_NAMESPACE, hmac.new(secret, material, hashlib.sha256).hexdigest()))
 
 
 def client_token(escalation_id_: str) -> str:

@@ -17,7 +17,7 @@ from escalation import observability
 from escalation.composition import components
 from escalation.contract import API_PATH, EnvVar
 from escalation.domain.authorization import parse_groups
-from escalation.domain.identity import MAX_IDEMPOTENCY_KEY_LENGTH, escalation_id, request_fingerprint
+from escalation.domain.identity import MAX_IDEMPOTENCY_KEY_LENGTH, request_fingerprint
 from escalation.domain.model import Caller, EscalationRequest, RequestedTarget, Status, Trigger
 from escalation.domain.policy import Refusal, decide_refusal
 from escalation.triggers import api_guard
@@ -78,9 +78,7 @@ def _request(body: EscalationBody, caller: Caller, key: str | None) -> Escalatio
     target = RequestedTarget(body.target.queueId, body.target.userId) if body.target else None
     return EscalationRequest(
         trigger=Trigger.API,
-        escalation_id=escalation_id(
-            components().settings.connect_instance_id, body.contactId, body.reason, key
-        ),
+        escalation_id=components().escalation_ids.of(body.contactId, body.reason, key),
         contact_id=body.contactId,
         reason=body.reason,
         requested_target=target,

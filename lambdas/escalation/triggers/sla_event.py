@@ -17,13 +17,12 @@ from pydantic import ValidationError, model_validator
 from escalation import observability
 from escalation.composition import components
 from escalation.contract import SLA_BREACH_DETAIL_TYPE, SLA_BREACH_SOURCE, SLA_WARNING_DETAIL_TYPE, Metric
-from escalation.domain.errors import ConnectCallFailed, EscalationRefused
-from escalation.domain.identity import escalation_id
+from escalation.domain.errors import ConnectCallFailed, EscalationRefused, IdempotencyStoreUnavailable
 from escalation.domain.model import EscalationRequest, Trigger
 from escalation.domain.policy import Refusal
 from escalation.domain.timer_events import SlaBreachDetail, SlaWarningDetail
 from escalation.outcomes import Subject
-from escalation.triggers.async_escalation import escalate_for_event
+from escalation.triggers.async_escalation import escalate_for_event, retry_later
 from escalation.usecases.sla_timers import timer_still_applies
 
 # A breach event is a few hundred bytes; one larger than this is refused unread, and its dead-letter
@@ -108,9 +107,13 @@ def handle(event: dict[str, Any]) -> dict[str, Any]:
 
     config = components().settings
     detail = breach.detail
+    try:
+        escalation = components().escalation_ids.of(detail.contactId, detail.reason)
+    except IdempotencyStoreUnavailable as busy:
+        raise retry_later(type(busy).__name__, event) from busy
     request = EscalationRequest(
         trigger=Trigger.EVENT,
-        escalation_id=escalation_id(config.connect_instance_id, detail.contactId, detail.reason),
+        escalation_id=escalation,
         contact_id=detail.contactId,
         reason=detail.reason,
         # A timer's breach (it names its policy) is escalated only while the contact still waits.
