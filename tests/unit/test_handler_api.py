@@ -178,6 +178,36 @@ def test_an_idempotency_key_longer_than_255_is_400(invoke: Invoke, aws: AwsWorld
     assert aws.dead_letters() == []
 
 
+@pytest.mark.parametrize("key", ["click\n42", "click\x1b[2J", "click\x7f", "click\x85", "\x00"])
+def test_an_idempotency_key_with_a_control_character_is_400(invoke: Invoke, aws: AwsWorld, key: str) -> None:
+    response = invoke(api_event(headers={"Idempotency-Key": key}))
+    body = assert_error(response, 400, "INVALID_IDEMPOTENCY_KEY")
+    # The limit is stated in the unit it is counted in.
+    assert "255 characters (Unicode code points, not bytes)" in body["message"]
+    assert "control characters" in body["message"]
+    assert aws.dead_letters() == []
+
+
+def test_an_idempotency_key_is_counted_in_characters_not_bytes(
+    invoke: Invoke, connect_stub: ConnectStub
+) -> None:
+    key = "é" * 255  # 510 bytes in UTF-8, 255 characters: accepted
+    connect_stub.describe(contact())
+    connect_stub.transfer(
+        transferred(), queue_id="queue-tier2", client_token=expected_escalation_id(CONTACT_ID, REASON, key)
+    )
+    assert invoke(api_event(headers={"Idempotency-Key": key}))["statusCode"] == 200
+
+
+@pytest.mark.parametrize("reason", ["LATE\nALL CLEAR", "LATE\x1b[31m", "\x00", "LATE\x9b"])
+def test_a_reason_with_a_control_character_is_400_invalid_body(
+    invoke: Invoke, aws: AwsWorld, reason: str
+) -> None:
+    response = invoke(api_event({"contactId": CONTACT_ID, "reason": reason}))
+    assert_error(response, 400, "INVALID_BODY")
+    assert aws.dead_letters() == []
+
+
 def test_keys_sharing_a_long_prefix_are_different_escalations(
     invoke: Invoke, connect_stub: ConnectStub
 ) -> None:

@@ -599,3 +599,11 @@ def test_every_event_is_transferred_skipped_dead_lettered_or_retried(
         (record,) = new_dead_letters
         assert record["errorCode"] == result["error"]
         assert record["originalEvent"] == event
+
+
+def test_a_breach_whose_reason_holds_a_control_character_is_dead_lettered_unread(
+    invoke: Invoke, aws: AwsWorld
+) -> None:
+    result = invoke(sla_event(reason="SLA_BREACH\n0  ALL CLEAR"))  # no Connect call is queued
+    assert result["status"] == "REFUSED"
+    assert the_dead_letter(aws)["errorCode"] == "INVALID_EVENT"

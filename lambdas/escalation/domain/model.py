@@ -5,6 +5,15 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+# A reason (and an Idempotency-Key) holds no control character (C0, DEL, C1): they name things in
+# routing rules, logs, metrics and alerts, where a newline or an escape sequence would forge a line.
+NO_CONTROL_CHARACTERS = r"^[^\x00-\x1f\x7f-\x9f]*$"
+
+
+def has_control_character(text: str) -> bool:
+    return any(ord(char) < 0x20 or 0x7F <= ord(char) <= 0x9F for char in text)
+
+
 # An idempotency runner answering a repeat from its store adds this key (True) to the stored result.
 REPLAYED_MARKER = "_replayed"
 # The stored result also keeps the request's fingerprint (domain.identity.request_fingerprint).

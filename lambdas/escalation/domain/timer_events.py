@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from escalation.contract import SLA_BREACH_DETAIL_TYPE, SLA_BREACH_SOURCE, SLA_WARNING_DETAIL_TYPE
 from escalation.domain.contact_events import ContactEvent
+from escalation.domain.model import NO_CONTROL_CHARACTERS
 from escalation.domain.schedule_names import timer_names
 from escalation.domain.sla_policy import SlaPolicy
 
@@ -37,7 +38,9 @@ class SlaBreachDetail(BaseModel):
     queueId: Annotated[str, Field(max_length=512)] | None = None  # noqa: N815
     slaSeconds: Annotated[int, Field(ge=0, le=31_536_000)] | None = None  # noqa: N815
     breachedAt: datetime | None = None  # noqa: N815
-    reason: Annotated[str, Field(min_length=1, max_length=128)] = SLA_BREACH_REASON
+    reason: Annotated[str, Field(min_length=1, max_length=128, pattern=NO_CONTROL_CHARACTERS)] = (
+        SLA_BREACH_REASON
+    )
     # Set by an SLA timer: the contact is escalated only while it still waits.
     slaPolicy: Annotated[str, Field(min_length=1, max_length=128)] | None = None  # noqa: N815
 

@@ -18,7 +18,15 @@ from escalation.composition import components
 from escalation.contract import API_PATH, EnvVar
 from escalation.domain.authorization import parse_groups
 from escalation.domain.identity import MAX_IDEMPOTENCY_KEY_LENGTH, request_fingerprint
-from escalation.domain.model import Caller, EscalationRequest, RequestedTarget, Status, Trigger
+from escalation.domain.model import (
+    NO_CONTROL_CHARACTERS,
+    Caller,
+    EscalationRequest,
+    RequestedTarget,
+    Status,
+    Trigger,
+    has_control_character,
+)
 from escalation.domain.policy import Refusal, decide_refusal
 from escalation.triggers import api_guard
 from escalation.triggers.api_errors import (
@@ -32,6 +40,11 @@ from escalation.triggers.api_ledger_routes import register_ledger_routes
 from escalation.triggers.api_models import RESPONSES, EscalationBody, EscalationOut
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
+# Counted as Python counts a str: Unicode code points (a non-ASCII character is one, whatever its bytes).
+IDEMPOTENCY_KEY_RULE = (
+    f"{IDEMPOTENCY_HEADER} is at most {MAX_IDEMPOTENCY_KEY_LENGTH} characters (Unicode code points, "
+    "not bytes) and holds no control characters"
+)
 RETRY_AFTER_HEADER = "Retry-After"
 # Cognito puts this in an ID token; an access token says "access" and carries no `aud`.
 ID_TOKEN_USE = "id"  # noqa: S105 - a claim value, not a secret
@@ -102,10 +115,10 @@ def post_escalation(
         Header(
             alias=IDEMPOTENCY_HEADER,
             description=(
-                "Makes retries of one request one escalation (IETF Idempotency-Key draft): at most "
-                f"{MAX_IDEMPOTENCY_KEY_LENGTH} characters; reusing a key for another request is refused."
+                "Makes retries of one request one escalation (IETF Idempotency-Key draft): "
+                f"{IDEMPOTENCY_KEY_RULE}; reusing a key for another request is refused."
             ),
-            json_schema_extra={"maxLength": MAX_IDEMPOTENCY_KEY_LENGTH},
+            json_schema_extra={"maxLength": MAX_IDEMPOTENCY_KEY_LENGTH, "pattern": NO_CONTROL_CHARACTERS},
         ),
     ] = None,
 ) -> Response[Any]:
@@ -115,12 +128,9 @@ def post_escalation(
         observability.count_refused()
         return error_response(UNAUTHENTICATED, "no caller identity in the request")
     key = idempotency_key or None
-    if key is not None and len(key) > MAX_IDEMPOTENCY_KEY_LENGTH:
+    if key is not None and (len(key) > MAX_IDEMPOTENCY_KEY_LENGTH or has_control_character(key)):
         observability.count_refused()
-        return error_response(
-            INVALID_IDEMPOTENCY_KEY,
-            f"{IDEMPOTENCY_HEADER} is at most {MAX_IDEMPOTENCY_KEY_LENGTH} characters",
-        )
+        return error_response(INVALID_IDEMPOTENCY_KEY, IDEMPOTENCY_KEY_RULE)
     request = _request(body, caller, key)
     observability.logger.append_keys(escalation_id=request.escalation_id)
     app.context[REQUEST_CONTEXT_KEY] = request  # the error handlers' subject

@@ -10,6 +10,7 @@ from typing import Annotated, Any, Final, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from escalation.domain.identity import MAX_IDEMPOTENCY_KEY_LENGTH
+from escalation.domain.model import NO_CONTROL_CHARACTERS
 from escalation.triggers.api_guard import MAX_BODY_BYTES
 
 
@@ -28,7 +29,7 @@ class TargetChoice(BaseModel):
 class EscalationBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     contactId: Annotated[str, Field(min_length=1, max_length=256)]  # noqa: N815 - wire name
-    reason: Annotated[str, Field(min_length=1, max_length=128)]
+    reason: Annotated[str, Field(min_length=1, max_length=128, pattern=NO_CONTROL_CHARACTERS)]
     target: TargetChoice | None = None
     note: Annotated[str, Field(max_length=1024)] | None = None
 
