@@ -8,13 +8,13 @@
         bus.stats
 
 Each PutEvents entry (checked by local.eventbridge_entries) becomes an EventBridge event and is matched
-against the bus's rules, all targeting the one function (by default one rule,
-contract.SLA_BREACH_EVENT_PATTERN, the pattern the deployed rule uses; `add_rule` adds more, such as
-the contact-event rule). As in EventBridge, each matching rule invokes its target: asynchronously,
-through local.lambda_invoker (Lambda's event queue, retries and on-failure destination, here the DLQ);
-events no rule matches are dropped and counted. AWS services' own events (`aws.*` sources, which
-PutEvents refuses) enter through `publish`, the bus's internal path. The wire protocols are in
-local.bus_protocol.
+against the bus's rules (with moto's EventBridge pattern matcher), all targeting the one function (by
+default one rule, contract.SLA_BREACH_EVENT_PATTERN, the pattern the deployed rule uses; `add_rule` adds
+more, such as the contact-event rule). As in EventBridge, each matching rule invokes its target:
+asynchronously, through local.lambda_invoker (Lambda's event queue, retries and on-failure destination,
+here the DLQ); events no rule matches are dropped and counted. AWS services' own events (`aws.*`
+sources, which PutEvents refuses) enter through `publish`, the bus's internal path. The wire protocols
+are in local.bus_protocol.
 
 Not modelled: other buses, other targets, input transformers, EventBridge's own target retries (it
 invokes asynchronously and Lambda accepts at once).
@@ -22,19 +22,21 @@ invokes asynchronously and Lambda accepts at once).
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import boto3
+from moto.events.exceptions import InvalidEventPatternException
+from moto.events.models import EventPattern
 
 from escalation.contract import SLA_BREACH_EVENT_PATTERN
 from local.background_server import BackgroundHttpServer, Service
 from local.bus_protocol import MAX_PUT_EVENTS_ENTRIES, bus_handle, internal_error
-from local.event_pattern import matches, validate_pattern
 from local.eventbridge_entries import EntryError, EventBusTarget, to_event
 from local.http_service import HandlerOptions, request_handler_class
 from local.lambda_context import (
@@ -57,6 +59,27 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
 logger = logging.getLogger(__name__)
+
+
+def event_rule(pattern: Mapping[str, Any]) -> EventPattern:
+    """A rule's pattern, matched as moto's EventBridge matches it (exact values, prefix, exists,
+    equals-ignore-case, ...); a pattern EventBridge would refuse raises ValueError."""
+    if not pattern:
+        raise ValueError("an event pattern is a non-empty JSON object")
+    try:
+        return EventPattern.load(json.dumps(pattern))
+    except InvalidEventPatternException as error:
+        raise ValueError(error.message) from error
+
+
+def matches(pattern: Mapping[str, Any], event: Mapping[str, Any]) -> bool:
+    """Whether an event matches a rule's pattern."""
+    return _matched(event_rule(pattern), event)
+
+
+def _matched(rule: EventPattern, event: Mapping[str, Any]) -> bool:
+    # moto types an event as its own TypedDict of EventBridge's event fields: the shape of ours.
+    return rule.matches_event(cast(Any, event))
 
 
 @dataclass(frozen=True)
@@ -106,10 +129,8 @@ class LocalBus(Service):
         options: BusOptions | None = None,
     ) -> None:
         options = options or BusOptions()
-        for pattern in options.event_patterns:
-            validate_pattern(pattern)
         self.invoker = AsyncInvoker(handler, function)
-        self.event_patterns: list[Mapping[str, Any]] = list(options.event_patterns)
+        self.rules = [event_rule(pattern) for pattern in options.event_patterns]
         self.target = EventBusTarget(options.event_bus_name, self.function.account_id, self.function.region)
         self._dlq_url = options.dlq_url
         self._sqs_client = options.sqs_client
@@ -199,13 +220,13 @@ class LocalBus(Service):
 
     def add_rule(self, pattern: Mapping[str, Any]) -> None:
         """Another rule on this bus, targeting the same function."""
-        validate_pattern(pattern)
+        rule = event_rule(pattern)
         with self._lock:
-            self.event_patterns.append(pattern)
+            self.rules.append(rule)
 
     def _route(self, event: dict[str, Any]) -> None:
         with self._lock:
-            rules = sum(1 for pattern in self.event_patterns if matches(pattern, event))
+            rules = sum(1 for rule in self.rules if _matched(rule, event))
             self._counts["received"] += 1
             self._counts["matched" if rules else "dropped"] += 1
             (self.matched_events if rules else self.dropped_events).append(event)

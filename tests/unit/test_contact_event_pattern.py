@@ -1,7 +1,7 @@
 """The contact-event rule's pattern: only what the SLA timers act on reaches the handler.
 
-The pattern is evaluated with local.event_pattern (EventBridge's matching rules, as the local bus
-applies them); the infra tests check that the deployed rule carries the same pattern.
+The pattern is evaluated as the local bus applies it (moto's EventBridge matcher); the infra tests
+check that the deployed rule carries the same pattern.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import pytest
 
 from escalation.contract import TIMED_CHANNEL_NAMES, TIMER_CONTACT_EVENT_TYPES, contact_event_pattern
 from escalation.domain.sla import TIMED_CHANNELS, ContactEventType
-from local.event_pattern import matches, validate_pattern
+from local.bus import event_rule, matches
 from tests.unit.builders import INSTANCE_ARN, contact_event
 
 PATTERN = contact_event_pattern(INSTANCE_ARN)
@@ -21,7 +21,7 @@ PATTERN = contact_event_pattern(INSTANCE_ARN)
 def test_the_pattern_names_what_the_domain_acts_on() -> None:
     assert set(TIMER_CONTACT_EVENT_TYPES) == {member.value for member in ContactEventType}
     assert set(TIMED_CHANNEL_NAMES) == set(TIMED_CHANNELS)
-    validate_pattern(PATTERN)
+    event_rule(PATTERN)  # EventBridge would accept it
 
 
 @pytest.mark.parametrize("event_type", [*TIMER_CONTACT_EVENT_TYPES, "queued"])
