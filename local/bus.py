@@ -130,6 +130,7 @@ class LocalBus(Service):
     ) -> None:
         options = options or BusOptions()
         self.invoker = AsyncInvoker(handler, function)
+        self.function = self.invoker.function
         self.rules = [event_rule(pattern) for pattern in options.event_patterns]
         self.target = EventBusTarget(options.event_bus_name, self.function.account_id, self.function.region)
         self._dlq_url = options.dlq_url
@@ -165,22 +166,6 @@ class LocalBus(Service):
     @property
     def endpoint_url(self) -> str:
         return self._http.url
-
-    @property
-    def function(self) -> FunctionConfig:
-        return self.invoker.function
-
-    @property
-    def function_name(self) -> str:
-        return self.invoker.function_name
-
-    @property
-    def function_arn(self) -> str:
-        return self.invoker.function_arn
-
-    @property
-    def destination_records(self) -> list[Record]:
-        return self.invoker.destination_records
 
     def wait_idle(self, timeout: float) -> bool:
         return self.invoker.wait_idle(timeout)
@@ -245,10 +230,11 @@ class LocalBus(Service):
     def resolve_function(self, name: str) -> bool:
         """Whether a FunctionName (name, partial or full ARN, optionally :$LATEST) is this function."""
         for candidate in (name, name.removesuffix(":$LATEST")):
+            function = self.function
             if candidate in (
-                self.function_name,
-                self.function_arn,
-                f"{self.function.account_id}:function:{self.function_name}",
+                function.function_name,
+                function.function_arn,
+                f"{function.account_id}:function:{function.function_name}",
             ):
                 return True
         return False

@@ -16,18 +16,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 
-from .admin import (
-    AccessRule,
-    AgentSeed,
-    AgentStatusChange,
-    ContactAcceptance,
-    ContactRef,
-    ContactSeed,
-    FlowSeed,
-    InstanceSeed,
-    PolicySeed,
-    QueueSeed,
-)
+from . import admin
 from .contact_events import (
     CONNECTED_TO_AGENT,
     QUEUED,
@@ -68,15 +57,16 @@ class ConnectState:
     def __init__(
         self,
         operations: Mapping[str, Operation],
+        *,
         region: str = "us-east-1",
         account_id: str = "123456789012",
         clock: Callable[[], float] = time.time,
     ) -> None:
+        self._lock = threading.RLock()
         self._operations = operations
         self.region = region
         self.account_id = account_id
         self.now = clock
-        self._lock = threading.RLock()
         self._instances: dict[str, Instance] = {}
         self._ledger: list[LedgerEntry] = []
         self._denied: set[tuple[str, str | None]] = set()
@@ -93,7 +83,7 @@ class ConnectState:
     def instance_arn(self, instance_id: str) -> str:
         return f"arn:aws:connect:{self.region}:{self.account_id}:instance/{instance_id}"
 
-    def contact_arn(self, ref: ContactRef) -> str:
+    def contact_arn(self, ref: admin.ContactRef) -> str:
         return f"{self.instance_arn(ref.instance_id)}/contact/{ref.contact_id}"
 
     def agent_arn(self, instance_id: str, agent_id: str) -> str:
@@ -113,7 +103,7 @@ class ConnectState:
             self._denied.clear()
             self._policy = None
 
-    def add_instance(self, seed: InstanceSeed) -> str:
+    def add_instance(self, seed: admin.InstanceSeed) -> str:
         with self._lock:
             instance_id = seed.instance_id or new_id()
             self._instances.setdefault(instance_id, Instance(instance_id))
@@ -125,7 +115,7 @@ class ConnectState:
             raise ValueError(f"unknown instance {instance_id!r}: add_instance first")
         return instance
 
-    def add_queue(self, seed: QueueSeed) -> str:
+    def add_queue(self, seed: admin.QueueSeed) -> str:
         if seed.status not in QUEUE_STATUSES:
             raise ValueError(f"queue status must be one of {sorted(QUEUE_STATUSES)}")
         with self._lock:
@@ -134,7 +124,7 @@ class ConnectState:
             instance.queues[queue_id] = Queue(queue_id, seed.name or queue_id, seed.status)
             return queue_id
 
-    def add_flow(self, seed: FlowSeed) -> str:
+    def add_flow(self, seed: admin.FlowSeed) -> str:
         if seed.flow_type not in FLOW_TYPES:
             raise ValueError(f"flow type must be one of {sorted(FLOW_TYPES)}")
         with self._lock:
@@ -145,7 +135,7 @@ class ConnectState:
             instance.flows[flow_id] = Flow(flow_id, seed.flow_type, seed.name or flow_id, seed.queue_id)
             return flow_id
 
-    def add_agent(self, seed: AgentSeed) -> str:
+    def add_agent(self, seed: admin.AgentSeed) -> str:
         max_slots = (
             dict(seed.slots) if seed.slots is not None else {channel: 1 for channel in sorted(CHANNELS)}
         )
@@ -159,7 +149,7 @@ class ConnectState:
             instance.agents[agent_id] = Agent(agent_id, seed.status, self.now(), max_slots, active)
             return agent_id
 
-    def set_agent_status(self, change: AgentStatusChange) -> None:
+    def set_agent_status(self, change: admin.AgentStatusChange) -> None:
         with self._lock:
             agent = self._seed_instance(change.instance_id).agents.get(change.agent_id)
             if agent is None:
@@ -167,7 +157,7 @@ class ConnectState:
             agent.status_name = change.status
             agent.status_start = self.now()
 
-    def add_contact(self, seed: ContactSeed) -> str:
+    def add_contact(self, seed: admin.ContactSeed) -> str:
         if seed.channel not in CHANNELS:
             raise ValueError(f"channel must be one of {sorted(CHANNELS)}")
         if not 0 <= seed.transfer_count <= MAX_TRANSFERS_PER_CHAIN:
@@ -203,7 +193,7 @@ class ConnectState:
         self._publish_events()
         return contact_id
 
-    def accept_contact(self, acceptance: ContactAcceptance) -> str:
+    def accept_contact(self, acceptance: admin.ContactAcceptance) -> str:
         """An agent accepts a queued contact (CONNECTED_TO_AGENT); returns the agent's id.
 
         With no agent given, the first agent (by id) whose status is routable takes it.
@@ -229,7 +219,7 @@ class ConnectState:
         self._publish_events()
         return agent_id
 
-    def get_contact(self, ref: ContactRef) -> ContactRecord:
+    def get_contact(self, ref: admin.ContactRef) -> ContactRecord:
         with self._lock:
             contact = self._seed_instance(ref.instance_id).contacts.get(ref.contact_id)
             if contact is None:
@@ -260,11 +250,11 @@ class ConnectState:
         with self._lock:
             return copy.deepcopy(self._ledger)
 
-    def deny(self, rule: AccessRule) -> None:
+    def deny(self, rule: admin.AccessRule) -> None:
         with self._lock:
             self._denied.add((rule.operation, rule.target_id))
 
-    def allow(self, rule: AccessRule) -> None:
+    def allow(self, rule: admin.AccessRule) -> None:
         with self._lock:
             self._denied.discard((rule.operation, rule.target_id))
 
@@ -272,7 +262,7 @@ class ConnectState:
         with self._lock:
             self._denied.clear()
 
-    def set_policy(self, seed: PolicySeed) -> None:
+    def set_policy(self, seed: admin.PolicySeed) -> None:
         policy = Policy.parse(seed.statements) if seed.statements is not None else None
         with self._lock:
             self._policy = policy

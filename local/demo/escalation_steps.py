@@ -197,7 +197,7 @@ class EscalationSteps:
         denied = bool(records) and records[0].get("errorCode") == "AccessDeniedException"
         alerts = self.stack.aws.alerts()
         self.stack.connect.set_policy(deployed_policy())  # the IAM fix
-        summary = redrive(self.stack.aws.dlq_url, self.stack.bus.function_name)
+        summary = redrive(self.stack.aws.dlq_url, self.stack.bus.function.function_name)
         self.demo.wait_for_bus()
         transfers = len(self.demo.transferred(task))
         ok = denied and bool(alerts) and summary.redriven >= 1 and transfers == 1

@@ -248,7 +248,7 @@ def test_failing_event_is_tried_three_times_then_recorded_in_the_dlq(
     stats = bus.stats
     assert (stats.invocations, stats.errors, stats.retries, stats.failures) == (3, 3, 2, 1)
     assert stats.destination_records == 1
-    assert bus.destination_records == [record]
+    assert bus.invoker.destination_records == [record]
 
 
 def test_transient_failure_succeeds_on_retry(bus: LocalBus, handler: RecordingHandler, aws: LocalAws) -> None:
@@ -343,7 +343,7 @@ def test_async_invoke_through_a_boto3_lambda_client(bus: LocalBus, handler: Reco
     lam = lambda_client(bus.endpoint_url)
 
     answer = lam.invoke(FunctionName="escalation", InvocationType="Event", Payload=b'{"contactId": "c-2"}')
-    by_arn = lam.invoke(FunctionName=bus.function_arn, InvocationType="Event", Payload=b'{"n": 2}')
+    by_arn = lam.invoke(FunctionName=bus.function.function_arn, InvocationType="Event", Payload=b'{"n": 2}')
 
     assert answer["StatusCode"] == 202
     assert by_arn["StatusCode"] == 202
