@@ -1,7 +1,7 @@
 """Local event bus and Lambda invoker: EventBridge PutEvents and Lambda Invoke over HTTP, in one server.
 
-    function = FunctionConfig(reserved_concurrency=2)
-    with LocalBus(handler, function, BusOptions(dlq_url=aws.dlq_url, sqs_client=aws.sqs())) as bus:
+    invoker = AsyncInvoker(handler, FunctionConfig(reserved_concurrency=2))
+    with LocalBus(invoker, BusOptions(dlq_url=aws.dlq_url, sqs_client=aws.sqs())) as bus:
         env["AWS_ENDPOINT_URL_EVENTBRIDGE"] = env["AWS_ENDPOINT_URL_LAMBDA"] = bus.endpoint_url
         ...
         bus.wait_idle(10)
@@ -43,7 +43,6 @@ from local.lambda_context import (
     DEFAULT_MAX_EVENT_AGE_SECONDS,
     DEFAULT_RETRY_DELAYS,
     FunctionConfig,
-    LambdaHandler,
 )
 from local.lambda_invoker import (
     HISTORY_LIMIT,
@@ -120,17 +119,13 @@ class BusOptions:
 
 
 class LocalBus(Service):
-    """One HTTP endpoint for EventBridge PutEvents and Lambda Invoke, backed by an AsyncInvoker."""
+    """One HTTP endpoint for EventBridge PutEvents and Lambda Invoke, in front of the function's invoker
+    (started and stopped with the bus)."""
 
-    def __init__(
-        self,
-        handler: LambdaHandler,
-        function: FunctionConfig | None = None,
-        options: BusOptions | None = None,
-    ) -> None:
+    def __init__(self, invoker: AsyncInvoker, options: BusOptions | None = None) -> None:
         options = options or BusOptions()
-        self.invoker = AsyncInvoker(handler, function)
-        self.function = self.invoker.function
+        self.invoker = invoker
+        self.function = invoker.function
         self.rules = [event_rule(pattern) for pattern in options.event_patterns]
         self.target = EventBusTarget(options.event_bus_name, self.function.account_id, self.function.region)
         self._dlq_url = options.dlq_url

@@ -57,6 +57,7 @@ from local.lambda_context import (
     FunctionConfig,
     LambdaHandler,
 )
+from local.lambda_invoker import AsyncInvoker
 from local.lambda_stdout import LambdaStdout
 from local.run_info import DEFAULT_RUN_DIR
 from local.scheduler import Clock, LocalScheduler, SchedulerOptions
@@ -242,7 +243,7 @@ class LocalStack(Service):
             if isinstance(log_handler, logging.StreamHandler):
                 log_handler.setStream(self.output)
         bus_options = BusOptions(dlq_url=self.aws.dlq_url, sqs_client=self.aws.sqs())
-        self._bus = LocalBus(handler, function, bus_options).start()
+        self._bus = LocalBus(AsyncInvoker(handler, function), bus_options).start()
         self._apply_env(
             {
                 # botocore names the variable after the service id: EventBridge, not "events".

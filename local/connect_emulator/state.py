@@ -14,7 +14,7 @@ import copy
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 
 from . import admin
 from .contact_events import (
@@ -49,6 +49,19 @@ from .records import (
 
 # One operation's rules: it reads and changes the state under its lock and answers boto3-shaped.
 Operation = Callable[["ConnectState", Params], Result]
+
+
+def _require_one_of(value: str, allowed: Collection[str], what: str) -> None:
+    if value not in allowed:
+        raise ValueError(f"{what} must be one of {sorted(allowed)}")
+
+
+def _known[Seeded](records: Mapping[str, Seeded], record_id: str, what: str) -> Seeded:
+    """The seeded record with this id, or ValueError naming what is unknown."""
+    record = records.get(record_id)
+    if record is None:
+        raise ValueError(f"unknown {what} {record_id!r}")
+    return record
 
 
 class ConnectState:
@@ -116,8 +129,7 @@ class ConnectState:
         return instance
 
     def add_queue(self, seed: admin.QueueSeed) -> str:
-        if seed.status not in QUEUE_STATUSES:
-            raise ValueError(f"queue status must be one of {sorted(QUEUE_STATUSES)}")
+        _require_one_of(seed.status, QUEUE_STATUSES, "queue status")
         with self._lock:
             instance = self._seed_instance(seed.instance_id)
             queue_id = seed.queue_id or new_id()
@@ -125,12 +137,11 @@ class ConnectState:
             return queue_id
 
     def add_flow(self, seed: admin.FlowSeed) -> str:
-        if seed.flow_type not in FLOW_TYPES:
-            raise ValueError(f"flow type must be one of {sorted(FLOW_TYPES)}")
+        _require_one_of(seed.flow_type, FLOW_TYPES, "flow type")
         with self._lock:
             instance = self._seed_instance(seed.instance_id)
-            if seed.queue_id is not None and seed.queue_id not in instance.queues:
-                raise ValueError(f"unknown queue {seed.queue_id!r}")
+            if seed.queue_id is not None:
+                _known(instance.queues, seed.queue_id, "queue")
             flow_id = seed.flow_id or new_id()
             instance.flows[flow_id] = Flow(flow_id, seed.flow_type, seed.name or flow_id, seed.queue_id)
             return flow_id
@@ -151,23 +162,20 @@ class ConnectState:
 
     def set_agent_status(self, change: admin.AgentStatusChange) -> None:
         with self._lock:
-            agent = self._seed_instance(change.instance_id).agents.get(change.agent_id)
-            if agent is None:
-                raise ValueError(f"unknown agent {change.agent_id!r}")
+            agent = _known(self._seed_instance(change.instance_id).agents, change.agent_id, "agent")
             agent.status_name = change.status
             agent.status_start = self.now()
 
     def add_contact(self, seed: admin.ContactSeed) -> str:
-        if seed.channel not in CHANNELS:
-            raise ValueError(f"channel must be one of {sorted(CHANNELS)}")
+        _require_one_of(seed.channel, CHANNELS, "channel")
         if not 0 <= seed.transfer_count <= MAX_TRANSFERS_PER_CHAIN:
             raise ValueError(f"transfer_count must be within 0..{MAX_TRANSFERS_PER_CHAIN}")
         with self._lock:
             instance = self._seed_instance(seed.instance_id)
-            if seed.queue_id is not None and seed.queue_id not in instance.queues:
-                raise ValueError(f"unknown queue {seed.queue_id!r}")
-            if seed.agent_id is not None and seed.agent_id not in instance.agents:
-                raise ValueError(f"unknown agent {seed.agent_id!r}")
+            if seed.queue_id is not None:
+                _known(instance.queues, seed.queue_id, "queue")
+            if seed.agent_id is not None:
+                _known(instance.agents, seed.agent_id, "agent")
             now = self.now()
             contact_id = seed.contact_id or new_id()
             instance.contacts[contact_id] = Contact(
@@ -200,9 +208,7 @@ class ConnectState:
         """
         with self._lock:
             instance = self._seed_instance(acceptance.instance_id)
-            contact = instance.contacts.get(acceptance.contact_id)
-            if contact is None:
-                raise ValueError(f"unknown contact {acceptance.contact_id!r}")
+            contact = _known(instance.contacts, acceptance.contact_id, "contact")
             if contact.ended or contact.connected_to_agent_timestamp is not None:
                 raise ValueError(f"contact {acceptance.contact_id!r} has ended or is already with an agent")
             agent_id = acceptance.agent_id or next(
@@ -221,9 +227,7 @@ class ConnectState:
 
     def get_contact(self, ref: admin.ContactRef) -> ContactRecord:
         with self._lock:
-            contact = self._seed_instance(ref.instance_id).contacts.get(ref.contact_id)
-            if contact is None:
-                raise ValueError(f"unknown contact {ref.contact_id!r}")
+            contact = _known(self._seed_instance(ref.instance_id).contacts, ref.contact_id, "contact")
             return {
                 "instance_id": ref.instance_id,
                 "contact_id": contact.contact_id,

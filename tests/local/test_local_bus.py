@@ -35,7 +35,9 @@ FAST_RETRIES = (0.05, 0.1)
 @pytest.fixture
 def bus(handler: RecordingHandler, aws: LocalAws) -> Iterator[LocalBus]:
     function = FunctionConfig(reserved_concurrency=2, retry_delays=FAST_RETRIES)
-    with LocalBus(handler, function, BusOptions(dlq_url=aws.dlq_url, sqs_client=aws.sqs())) as running:
+    with LocalBus(
+        AsyncInvoker(handler, function), BusOptions(dlq_url=aws.dlq_url, sqs_client=aws.sqs())
+    ) as running:
         yield running
 
 
@@ -403,7 +405,7 @@ def test_invoke_errors_use_lambda_error_codes(bus: LocalBus) -> None:
 def test_sync_invoke_is_throttled_when_every_slot_is_busy(handler: RecordingHandler, aws: LocalAws) -> None:
     gate = threading.Event()
     handler.gate = gate
-    with LocalBus(handler, FunctionConfig(reserved_concurrency=1)) as bus:
+    with LocalBus(AsyncInvoker(handler, FunctionConfig(reserved_concurrency=1))) as bus:
         lam = lambda_client(bus.endpoint_url, max_attempts=1)  # botocore would retry a throttle
         lam.invoke(FunctionName="escalation", InvocationType="Event", Payload=b"{}")
         deadline = time.monotonic() + 5
@@ -420,7 +422,7 @@ def test_sync_invoke_is_throttled_when_every_slot_is_busy(handler: RecordingHand
 
 def test_stop_leaves_no_threads_behind(handler: RecordingHandler) -> None:
     before = {t.name for t in threading.enumerate()}
-    with LocalBus(handler, FunctionConfig(reserved_concurrency=3)) as bus:
+    with LocalBus(AsyncInvoker(handler, FunctionConfig(reserved_concurrency=3))) as bus:
         bus.invoker.submit({"n": 1})
         assert bus.wait_idle(5)
     leaked = [

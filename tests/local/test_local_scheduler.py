@@ -13,6 +13,7 @@ import pytest
 from local.aws import LocalAws
 from local.bus import BusOptions, LocalBus
 from local.lambda_context import FunctionConfig
+from local.lambda_invoker import AsyncInvoker
 from local.scheduler import FastClock, LocalScheduler, SchedulerClients, SchedulerOptions
 from local.scheduler_backend import at_time
 from tests.local.helpers import RecordingHandler, lambda_client
@@ -32,7 +33,7 @@ class ManualClock:
 
 @pytest.fixture
 def bus(handler: RecordingHandler) -> Iterator[LocalBus]:
-    with LocalBus(handler, FunctionConfig(reserved_concurrency=1), BusOptions()) as running:
+    with LocalBus(AsyncInvoker(handler, FunctionConfig(reserved_concurrency=1)), BusOptions()) as running:
         yield running
 
 

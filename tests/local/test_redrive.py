@@ -11,6 +11,7 @@ import pytest
 from escalation.domain.policy import REFUSAL_POLICY, Decision, Refusal
 from local.aws import LocalAws
 from local.bus import LocalBus
+from local.lambda_invoker import AsyncInvoker
 from tests.local.helpers import RecordingHandler, lambda_client
 from tools.redrive import (
     NEVER_FIXED_BY_REDRIVE,
@@ -69,7 +70,7 @@ GARBAGE = "this is not a record"
 @pytest.fixture
 def bus(handler: RecordingHandler) -> Iterator[LocalBus]:
     # No DLQ for the bus itself: what the handler does with a redriven event is not under test here.
-    with LocalBus(handler) as running:
+    with LocalBus(AsyncInvoker(handler)) as running:
         yield running
 
 
@@ -207,7 +208,7 @@ def test_run_handles_each_message_present_at_its_start_once_even_when_redriven_e
     failing_again = DeadLetteringAgain(aws)
     fill_dlq(aws, *(dead_letter_for("ACCESS_DENIED", f"c-{n}") for n in range(4)))
 
-    with LocalBus(failing_again) as bus:
+    with LocalBus(AsyncInvoker(failing_again)) as bus:
         summary = redrive(
             aws.dlq_url,
             bus.function.function_name,

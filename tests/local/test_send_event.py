@@ -10,6 +10,7 @@ import pytest
 
 from local.bus import LocalBus
 from local.lambda_context import FunctionConfig
+from local.lambda_invoker import AsyncInvoker
 from local.run_info import RunInfo
 from local.send_event import main
 from local.stack import REPO_ROOT
@@ -21,7 +22,7 @@ IDLE_SECONDS = 10.0
 
 @pytest.fixture
 def bus(handler: RecordingHandler) -> Iterator[LocalBus]:
-    with LocalBus(handler, FunctionConfig(reserved_concurrency=1)) as running:
+    with LocalBus(AsyncInvoker(handler, FunctionConfig(reserved_concurrency=1))) as running:
         yield running
 
 
