@@ -93,7 +93,7 @@ Paste the `$` commands into another terminal, from the repository root.
 
 3. Local endpoints (any AWS SDK or CLI; dummy credentials, region {LOCAL_REGION})
   SQS, SNS, DynamoDB, SSM (moto)  {aws_url}
-  EventBridge and Lambda          {bus_url}   (function name: {stack.bus.function_name})
+  EventBridge and Lambda          {bus_url}   (function name: {stack.bus.function.function_name})
   Connect (emulator)              {stack.connect.endpoint_url}   (admin API under /_emulator/)
   DLQ                             {stack.aws.dlq_url}
   KMS (moto)                      {aws_url}   (the DLQ records' HMAC key: {stack.aws.mac_key_id})
@@ -133,10 +133,10 @@ Paste the `$` commands into another terminal, from the repository root.
 7. The DLQ and its redrive (after the exports of step 3): list it, then redrive what a redrive can fix
    (each record's MAC is verified with the key first; a forged or unsigned record is refused and kept)
   $ .venv/bin/python -m tools.redrive --dry-run \\
-      --queue-url {stack.aws.dlq_url} --function-name {stack.bus.function_name} \\
+      --queue-url {stack.aws.dlq_url} --function-name {stack.bus.function.function_name} \\
       --mac-key-id {stack.aws.mac_key_id}
   $ .venv/bin/python -m tools.redrive \\
-      --queue-url {stack.aws.dlq_url} --function-name {stack.bus.function_name} \\
+      --queue-url {stack.aws.dlq_url} --function-name {stack.bus.function.function_name} \\
       --mac-key-id {stack.aws.mac_key_id}
 
 8. More
@@ -187,7 +187,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             connect_url=stack.connect.endpoint_url,
             aws_url=stack.aws.endpoint_url,
             bus_url=stack.bus.endpoint_url,
-            function_name=stack.bus.function_name,
+            function_name=stack.bus.function.function_name,
             dlq_url=stack.aws.dlq_url,
             handler_log=str(log_path),
             mac_key_id=stack.aws.mac_key_id,

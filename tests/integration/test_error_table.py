@@ -435,7 +435,7 @@ def test_access_denied_event_dead_lettered_then_redriven_after_the_fix_transfers
 
     summary = redrive(
         stack.aws.dlq_url,
-        stack.bus.function_name,
+        stack.bus.function.function_name,
         RedriveOptions(wait_seconds=0, mac_key_id=stack.aws.mac_key_id),
     )
     wait_idle(stack)
@@ -459,7 +459,7 @@ def test_an_escalation_redriven_into_the_same_failure_alerts_once(stack: LocalSt
         for _ in range(3):
             summary = redrive(
                 stack.aws.dlq_url,
-                stack.bus.function_name,
+                stack.bus.function.function_name,
                 RedriveOptions(wait_seconds=0, mac_key_id=stack.aws.mac_key_id),
             )
             wait_idle(stack)

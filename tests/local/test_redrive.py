@@ -20,6 +20,7 @@ from escalation.record_mac import (
 )
 from local.aws import LocalAws
 from local.bus import LocalBus
+from local.lambda_invoker import AsyncInvoker
 from tests.local.helpers import RecordingHandler, lambda_client
 from tools.redrive import (
     NEVER_FIXED_BY_REDRIVE,
@@ -108,7 +109,7 @@ def cli(aws: LocalAws, *extra: str) -> list[str]:
 @pytest.fixture
 def bus(handler: RecordingHandler) -> Iterator[LocalBus]:
     # No DLQ for the bus itself: what the handler does with a redriven event is not under test here.
-    with LocalBus(handler) as running:
+    with LocalBus(AsyncInvoker(handler)) as running:
         yield running
 
 
@@ -259,10 +260,10 @@ def test_run_handles_each_message_present_at_its_start_once_even_when_redriven_e
     failing_again = DeadLetteringAgain(aws)
     fill_dlq(aws, *(dead_letter_for(aws, "ACCESS_DENIED", f"c-{n}") for n in range(4)))
 
-    with LocalBus(failing_again) as bus:
+    with LocalBus(AsyncInvoker(failing_again)) as bus:
         summary = redrive(
             aws.dlq_url,
-            bus.function_name,
+            bus.function.function_name,
             RedriveOptions(mac_key_id=aws.mac_key_id, **OPTIONS),
             clients=RedriveClients(lambda_invoke=lambda_client(bus.endpoint_url)),
         )
@@ -285,7 +286,7 @@ def test_records_a_redrive_cannot_fix_are_kept_and_listed_unless_included(
         dead_letter_for(aws, "AGENT_UNAVAILABLE", "c-4"),
     )
 
-    code = main(["--queue-url", aws.dlq_url, "--function-name", bus.function_name, *cli(aws)])
+    code = main(["--queue-url", aws.dlq_url, "--function-name", bus.function.function_name, *cli(aws)])
 
     out = capsys.readouterr().out
     assert code == 0
@@ -307,7 +308,7 @@ def test_include_redrives_the_named_code_only(
 
     summary = redrive(
         aws.dlq_url,
-        bus.function_name,
+        bus.function.function_name,
         RedriveOptions(include=frozenset({"CONTACT_NOT_FOUND"}), mac_key_id=aws.mac_key_id, **OPTIONS),
     )
 
@@ -328,7 +329,9 @@ def test_dry_run_lists_the_queue_grouped_by_error_code_and_decision(
         json.dumps(signed(aws, DESTINATION_RECORD)),
     )
 
-    code = main(["--queue-url", aws.dlq_url, "--function-name", bus.function_name, *cli(aws, "--dry-run")])
+    code = main(
+        ["--queue-url", aws.dlq_url, "--function-name", bus.function.function_name, *cli(aws, "--dry-run")]
+    )
 
     rows = [line.split() for line in capsys.readouterr().out.splitlines()]
     assert code == 0
@@ -391,7 +394,7 @@ def test_forged_or_altered_records_are_refused_listed_and_kept_never_replayed(
     forged = forged_records(aws)
     fill_dlq(aws, *(json.dumps(record) for record in forged.values()))
 
-    code = main(["--queue-url", aws.dlq_url, "--function-name", bus.function_name, *cli(aws)])
+    code = main(["--queue-url", aws.dlq_url, "--function-name", bus.function.function_name, *cli(aws)])
 
     out = capsys.readouterr().out
     assert code == 1, "a refused record makes the run fail"
@@ -408,7 +411,9 @@ def test_a_dry_run_verifies_too(aws: LocalAws, bus: LocalBus, handler: Recording
     fill_dlq(aws, json.dumps(DEAD_LETTER_RECORD), json.dumps(signed(aws, DEAD_LETTER_RECORD)))
 
     summary = redrive(
-        aws.dlq_url, bus.function_name, RedriveOptions(dry_run=True, mac_key_id=aws.mac_key_id, **OPTIONS)
+        aws.dlq_url,
+        bus.function.function_name,
+        RedriveOptions(dry_run=True, mac_key_id=aws.mac_key_id, **OPTIONS),
     )
 
     assert sorted(o.outcome for o in summary.outcomes) == ["refused", "would-redrive"]
@@ -423,7 +428,9 @@ def test_an_api_escalation_is_replayed_as_its_recorded_request_by_the_named_oper
     record = signed(aws, {**DEAD_LETTER_RECORD, "originalEvent": MALLORY_API_EVENT})
     fill_dlq(aws, json.dumps(record))
 
-    summary = redrive(aws.dlq_url, bus.function_name, RedriveOptions(mac_key_id=aws.mac_key_id, **OPTIONS))
+    summary = redrive(
+        aws.dlq_url, bus.function.function_name, RedriveOptions(mac_key_id=aws.mac_key_id, **OPTIONS)
+    )
 
     assert summary.redriven == 1
     assert bus.wait_idle(5)
@@ -439,7 +446,7 @@ def test_control_characters_in_a_record_are_escaped_in_everything_printed(
     fake_all_clear = "X\n    0  ALL CLEAR\x1b[32m\rreceived 0, redriven 0\x1b[0m\u2028"
     fill_dlq(aws, json.dumps({**DEAD_LETTER_RECORD, "errorCode": fake_all_clear, "decision": "\x1b[2J"}))
 
-    main(["--queue-url", aws.dlq_url, "--function-name", bus.function_name, *cli(aws, "--dry-run")])
+    main(["--queue-url", aws.dlq_url, "--function-name", bus.function.function_name, *cli(aws, "--dry-run")])
 
     captured = capsys.readouterr()
     for stream in (captured.out, captured.err):
