@@ -145,12 +145,14 @@ def seed_instance(connect: emulator.EmulatorAdmin) -> None:
     connect.add_agent(emulator.AgentSeed(INSTANCE_ID, "agent-account-manager", "Offline", slots))
 
 
-def _one_request_at_a_time(handler: LambdaHandler) -> LambdaHandler:
-    """API requests run one at a time, as in one Lambda execution environment.
+def one_event_at_a_time(handler: LambdaHandler) -> LambdaHandler:
+    """Every invocation, synchronous (the API) or asynchronous (the bus, redrives, timers), runs one at a
+    time, as in one Lambda execution environment.
 
-    Powertools' REST resolver keeps the current request on the module-level app, which is safe in
-    Lambda (one invocation per environment at a time) but not across threads. Concurrent clicks still
-    race for the idempotency record in DynamoDB as they would across environments.
+    The handler's module state is one environment's: Powertools' REST resolver keeps the current request
+    on the module-level app, the Logger its keys, the components the invocation's deadline. Lambda never
+    runs two events at once in one environment; here every invocation shares this process, so they take
+    turns. Concurrent clicks still race for the idempotency record in DynamoDB as across environments.
     """
     lock = threading.Lock()
 
@@ -245,6 +247,7 @@ class LocalStack(Service):
             log_handler = observability.logger.registered_handler
             if isinstance(log_handler, logging.StreamHandler):
                 log_handler.setStream(self.output)
+        handler = one_event_at_a_time(handler)  # the API and the asynchronous invocations alike
         bus_options = BusOptions(dlq_url=self.aws.dlq_url, sqs_client=self.aws.sqs())
         self._bus = LocalBus(AsyncInvoker(handler, function), bus_options).start()
         self._apply_env(
@@ -259,7 +262,7 @@ class LocalStack(Service):
             self.sla_timers.start(self._bus, lambda_client, instance_arn(PARTITION, *LOCAL_ACCOUNT))
         openapi = REPO_ROOT / "openapi.json"
         self._api = LocalApi(
-            _one_request_at_a_time(handler),
+            handler,
             options=ApiOptions(
                 port=self.options.api_port,
                 openapi_path=openapi if openapi.exists() else None,

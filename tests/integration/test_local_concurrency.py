@@ -18,7 +18,8 @@ import threading
 
 from local.connect_emulator import FaultPlan
 from local.stack import LocalStack
-from tests.integration.support import ALICE, SUPERVISOR, dlq_of, post, wait_until
+from tests.integration.support import ALICE, SUPERVISOR, dlq_of, post, wait_idle, wait_until
+from tools.redrive import RedriveOptions, redrive
 
 
 def test_a_request_held_in_connect_keeps_its_own_event_when_another_request_runs(
@@ -47,3 +48,30 @@ def test_a_request_held_in_connect_keeps_its_own_event_when_another_request_runs
     assert getattr(answers["a"], "status", None) == 409
     [record] = dlq_of(stack, worn)
     assert json.loads(record["originalEvent"]["body"])["contactId"] == worn
+
+
+def test_twenty_concurrent_redrives_keep_every_record_its_own(stack: LocalStack) -> None:
+    # Each contact has used up Connect's transfers: every escalation, and every redrive of it, fails
+    # the same way and is dead-lettered again, by redrives that run in the function's async slots.
+    contacts = [
+        stack.add_contact("TASK", queue_id="queue-tier1", agent_id="agent-alice", transfer_count=11)
+        for _ in range(20)
+    ]
+    for contact in contacts:
+        assert post(stack, ALICE, {"contactId": contact, "reason": "HELD"}).status == 409
+
+    summary = redrive(
+        stack.aws.dlq_url,
+        stack.bus.function.function_name,
+        RedriveOptions(wait_seconds=0, mac_key_id=stack.aws.mac_key_id, operator="oncall"),
+    )
+    wait_idle(stack)
+
+    assert summary.redriven == 20
+    for contact in contacts:
+        [record] = dlq_of(stack, contact)
+        assert record["request"]["contactId"] == contact
+        assert record["originalEvent"]["escalationRedrive"]["request"]["contactId"] == contact
+        assert record["request"]["requester"]["username"] == "alice"
+    entries = {entry.contact_id: entry for entry in stack.ledger()}
+    assert {entries[contact].redriven_by for contact in contacts} == {"oncall"}

@@ -451,3 +451,28 @@ def test_contexts_carry_the_function_config() -> None:
     assert context.invoked_function_arn == "arn:aws:lambda:us-east-1:111111111111:function:f"
     assert (context.function_name, context.memory_limit_in_mb, context.aws_request_id) == ("f", 512, "r-1")
     assert 6000 < context.get_remaining_time_in_millis() <= 7000
+
+
+def test_the_local_stack_runs_one_event_at_a_time_whatever_the_invocation_type(
+    handler: RecordingHandler,
+) -> None:
+    # As the local stack wires its handler: asynchronous slots and the API share one environment.
+    from local.stack import one_event_at_a_time  # noqa: PLC0415 - the stack module imports the emulator
+
+    handler.sleep = 0.02
+    serial = one_event_at_a_time(handler)
+    invoker = AsyncInvoker(serial, FunctionConfig(reserved_concurrency=5)).start()
+    try:
+        for n in range(10):
+            invoker.submit({"n": n})
+        callers = [threading.Thread(target=serial, args=({"api": n}, None)) for n in range(5)]
+        for caller in callers:
+            caller.start()
+        for caller in callers:
+            caller.join(5)
+        assert invoker.wait_idle(5)
+    finally:
+        invoker.stop()
+
+    assert len(handler.calls) == 15
+    assert handler.max_running == 1
