@@ -74,6 +74,7 @@ from local.gateway import (
     RequestModel,
     StageThrottle,
     gateway_response,
+    malformed_request,
 )
 from local.http_service import HandlerOptions, Headers, HttpRequest, HttpResponse, request_handler_class
 from local.lambda_context import DEFAULT_ACCOUNT_ID, FunctionConfig, LambdaHandler, new_context
@@ -277,7 +278,10 @@ class LocalApi(Service):
                 request_handler_class(
                     self._handle,
                     HandlerOptions(
-                        server_version="LocalApiGateway", on_error=lambda: self._refuse(INTEGRATION_FAILURE)
+                        server_version="LocalApiGateway",
+                        on_error=lambda: self._refuse(INTEGRATION_FAILURE),
+                        max_body_bytes=MAX_PAYLOAD_BYTES,
+                        on_bad_framing=self._refuse_framing,
                     ),
                 )
             )
@@ -293,6 +297,10 @@ class LocalApi(Service):
 
     def _refuse(self, refusal: GatewayRefusal) -> HttpResponse:
         return gateway_response(refusal, self.desktop_origin)
+
+    def _refuse_framing(self, status: int, message: str) -> HttpResponse:
+        # Over the payload limit is API Gateway's 413; its documentation is silent on the rest: 400.
+        return self._refuse(REQUEST_TOO_LARGE if status == 413 else malformed_request(message))
 
     # Called from the request threads. What API Gateway answers itself comes first, in its order.
     def _handle(self, request: HttpRequest) -> HttpResponse:  # noqa: PLR0911 - one return per outcome

@@ -53,6 +53,11 @@ INTEGRATION_TIMEOUT: Final = GatewayRefusal(
 )
 
 
+def malformed_request(message: str) -> GatewayRefusal:
+    """A request whose HTTP framing cannot be read (the default 4XX gateway response, status 400)."""
+    return GatewayRefusal("DEFAULT_4XX", 400, "BadRequestException", message)
+
+
 def gateway_response(refusal: GatewayRefusal, desktop_origin: str | None = None) -> HttpResponse:
     """The answer as the stack's gateway responses shape it; a type the stack does not customise
     takes DEFAULT_4XX or DEFAULT_5XX, as API Gateway does."""

@@ -30,6 +30,10 @@ logger = logging.getLogger(__name__)
 Headers = tuple[tuple[str, str], ...]
 # Framing headers the skeleton writes itself; a handler's own values for them are ignored.
 _FRAMING_HEADERS = frozenset({"content-length", "connection", "transfer-encoding"})
+# A body declared over max_body_bytes but within this factor of it is read and dropped before the 413
+# (a client writing it then reads the answer), within this many seconds at most.
+_DRAIN_FACTOR = 2
+_DRAIN_TIMEOUT_SECONDS = 10.0
 
 
 def _header_pairs(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> Headers:
@@ -123,6 +127,11 @@ class HandlerOptions:
     idle_timeout: float | None = None
     verbose: Callable[[], bool] = lambda: False
     methods: Iterable[str] = ALL_METHODS
+    # A request whose framing cannot be read (Transfer-Encoding, a Content-Length that is not one
+    # number, or one over max_body_bytes) is answered by on_bad_framing(status, message), unread, and
+    # its connection closed; default: a JSON {"error", "message"} with that status.
+    max_body_bytes: int | None = None
+    on_bad_framing: Callable[[int, str], HttpResponse] | None = None
 
 
 @dataclass(frozen=True)
@@ -133,6 +142,34 @@ class _Served:
     def failed(self) -> HttpResponse:
         on_error = self.options.on_error
         return on_error() if on_error is not None else HttpResponse(500)
+
+    def bad_framing(self, status: int, message: str) -> HttpResponse:
+        answer = self.options.on_bad_framing
+        if answer is not None:
+            return answer(status, message)
+        body = json.dumps(
+            {"error": "BAD_REQUEST" if status == 400 else "REQUEST_TOO_LARGE", "message": message}
+        )
+        return HttpResponse(status, (("Content-Type", "application/json"),), body.encode())
+
+
+def framing_problem(
+    transfer_encodings: list[str], content_lengths: list[str], max_body_bytes: int | None
+) -> tuple[int, str] | None:
+    """Why a request's body cannot be read as sent (status, message), or None."""
+    if transfer_encodings:
+        return 400, "Transfer-Encoding is not accepted: send the body with a Content-Length"
+    values = {value.strip() for value in content_lengths}
+    if len(values) > 1:
+        return 400, "conflicting Content-Length headers"
+    if not values:
+        return None
+    (value,) = values
+    if not (value.isascii() and value.isdigit()):
+        return 400, "Content-Length is not a number of bytes"
+    if max_body_bytes is not None and int(value) > max_body_bytes:
+        return 413, "Request Too Long"
+    return None
 
 
 class _KeepAliveRequestHandler(BaseHTTPRequestHandler):
@@ -149,6 +186,17 @@ class _KeepAliveRequestHandler(BaseHTTPRequestHandler):
             self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def _serve(self) -> None:
+        problem = framing_problem(
+            self.headers.get_all("Transfer-Encoding") or [],
+            self.headers.get_all("Content-Length") or [],
+            self.served.options.max_body_bytes,
+        )
+        if problem is not None:
+            # What follows on the connection cannot be told apart from a next request: it is closed.
+            self.close_connection = True
+            self._drain_oversized_body()
+            self._write(self.served.bad_framing(*problem))
+            return
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length > 0 else b""
         split = urlsplit(self.path)
@@ -175,6 +223,22 @@ class _KeepAliveRequestHandler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         self._write(response)
+
+    def _drain_oversized_body(self) -> None:
+        """Read and drop a body declared a little over the limit, so that a client still sending it
+        reads the answer; a larger or slower one is not waited for (the thread is never held long)."""
+        limit = self.served.options.max_body_bytes
+        declared = self.headers.get("Content-Length", "").strip()
+        if limit is None or not declared.isdigit() or int(declared) > _DRAIN_FACTOR * limit:
+            return
+        remaining = int(declared)
+        with contextlib.suppress(OSError):
+            self.connection.settimeout(_DRAIN_TIMEOUT_SECONDS)
+            while remaining > 0:
+                chunk = self.rfile.read(min(remaining, 1 << 16))
+                if not chunk:
+                    break
+                remaining -= len(chunk)
 
     def _write(self, response: HttpResponse) -> None:
         self.send_response(response.status)

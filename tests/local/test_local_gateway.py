@@ -203,3 +203,48 @@ def test_with_a_desktop_origin_every_gateway_answer_carries_the_cors_headers(
         assert throttled[1]["retry-after"] == "1"
         _, headers, _ = send(api, "GET", "/nope")
         assert headers["access-control-allow-origin"] == ORIGIN
+
+
+def raw_exchange(api: LocalApi, request: bytes) -> tuple[int, dict[str, str], dict[str, Any]]:
+    """Send bytes as they are (framing a client library would not produce) and read one answer."""
+    import socket  # noqa: PLC0415 - only these tests write raw HTTP
+
+    url = urlsplit(api.url)
+    with socket.create_connection((url.hostname or "127.0.0.1", url.port or 80), timeout=10) as sock:
+        sock.sendall(request)
+        response = http.client.HTTPResponse(sock)
+        response.begin()
+        body = response.read()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, json.loads(body)
+
+
+def raw_post(framing: str, body: bytes = b"") -> bytes:
+    head = f"POST {API_PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+    return (head + TOKEN_LINE + framing + "\r\n").encode() + body
+
+
+TOKEN_LINE = f"Authorization: {TOKEN['Authorization']}\r\n"
+
+
+@pytest.mark.parametrize(
+    ("framing", "body", "status"),
+    [
+        ("Transfer-Encoding: chunked\r\n", b"5\r\nhello\r\n0\r\n\r\n", 400),
+        ("Content-Length: abc\r\n", b"{}", 400),
+        ("Content-Length: -5\r\n", b"{}", 400),
+        ("Content-Length: 2\r\nContent-Length: 3\r\n", b"{}", 400),
+        # Far over 10 MB and never sent: answered at once (a body just over it is read first).
+        (f"Content-Length: {3 * MAX_PAYLOAD_BYTES}\r\n", b"{}", 413),
+        ("Content-Length: 99999999999999999999\r\n", b"", 413),
+    ],
+    ids=["chunked", "not-a-number", "negative", "conflicting", "over-10-mb", "huge"],
+)
+def test_malformed_framing_is_answered_in_the_error_shape_unread(
+    api: LocalApi, handler: RecordingHandler, framing: str, body: bytes, status: int
+) -> None:
+    answered, headers, payload = raw_exchange(api, raw_post(framing, body))
+
+    assert answered == status
+    assert set(payload) == {"error", "message"}
+    assert headers["content-type"] == "application/json"
+    assert handler.calls == []
