@@ -10,8 +10,9 @@
   Lambda Invoke, and the function's answer is printed (also for `--invoke`). It skips the local API's
   token check: the sample carries the caller's claims as API Gateway's authorizer would have set them.
 
-`--contact-id` replaces the sample's placeholder contact id (`detail.contactId`, or `contactId` in the
-request body). The bus URL defaults to the one the running `make serve` wrote in `.local-run/serve.json`.
+A contact event sample is sent with its times set to now. `--contact-id` replaces the sample's
+placeholder contact id (`detail.contactId`, or `contactId` in the request body). The bus URL defaults
+to the one the running `make serve` wrote in `.local-run/serve.json`.
 Only boto3 and the standard library: it runs from the repository root without PYTHONPATH.
 """
 
@@ -21,6 +22,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +55,19 @@ def with_contact_id(event: dict[str, Any], contact_id: str) -> dict[str, Any]:
         raise SystemExit("this sample's body is not JSON: it has no contact id to replace") from None
     body["contactId"] = contact_id
     event["body"] = json.dumps(body)
+    return event
+
+
+def stamped_now(event: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """A sample whose detail has an enqueue time (a contact event) with its times set to now: the
+    handler drops a contact event whose enqueue time is more than a year old, as the sample's soon is."""
+    event = json.loads(json.dumps(event))  # a deep copy
+    detail = event.get("detail")
+    queue = detail.get("queueInfo") if isinstance(detail, dict) else None
+    if isinstance(queue, dict) and "enqueueTimestamp" in queue:
+        stamp = now.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        queue["enqueueTimestamp"] = stamp
+        event["time"] = stamp
     return event
 
 
@@ -113,7 +128,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         except RunInfoMissingError as error:
             print(error, file=sys.stderr)
             return 2
-    event = json.loads(args.event_file.read_text())
+    event = stamped_now(json.loads(args.event_file.read_text()), datetime.now(UTC))
     if args.contact_id:
         event = with_contact_id(event, args.contact_id)
     if is_eventbridge_event(event) and not args.invoke:

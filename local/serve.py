@@ -23,12 +23,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
 
+from escalation.contract import EnvVar
 from escalation.domain.identity import escalation_id
 from local.dev_tokens import make_dev_token
 from local.metrics import MetricsWriter
 from local.run_info import DEFAULT_RUN_DIR, RUN_INFO_FILE, RunInfo, run_log_path
 from local.seed import CONTACT_HEADER, ServeContacts, describe, seed_serve
-from local.stack import INSTANCE_ID, LocalStack, StackOptions
+from local.sla_wiring import rules_with_sla
+from local.stack import INSTANCE_ID, ROUTING_RULES_FILE, LocalStack, StackOptions
 
 DEFAULT_API_PORT = 3000
 TOKEN_LIFETIME = timedelta(hours=8)  # a working day
@@ -68,6 +70,23 @@ def _curl(api_url: str, token_variable: str, contact_id: str, reason: str) -> st
     )
 
 
+# The sample SLA policy `make serve` runs with: Tier 1 tasks and emails, an hour, a warning at 80 %.
+SAMPLE_SLA_POLICY = {
+    "name": "sample-tier1-1h",
+    "match": {"queues": ["queue-tier1"], "channels": ["TASK", "EMAIL"]},
+    "seconds": 3600,
+    "warnAtPercent": 80,
+}
+
+
+def serve_options(port: int, run_dir: Path, log_path: Path) -> StackOptions:
+    """The stack `make serve` runs: SLA timers on, the bundled rules plus SAMPLE_SLA_POLICY."""
+    rules = rules_with_sla(ROUTING_RULES_FILE, [SAMPLE_SLA_POLICY], run_dir / "routing_rules_serve.json")
+    return StackOptions(
+        api_port=port, handler_log=log_path, sla_timers=True, extra_env={EnvVar.ROUTING_RULES: str(rules)}
+    )
+
+
 def banner(stack: LocalStack, contacts: ServeContacts, tokens: Sequence[DevToken], log_path: Path) -> str:
     agent, supervisor = tokens
     aws_url, bus_url, api_url = stack.aws.endpoint_url, stack.bus.endpoint_url, stack.api.url
@@ -95,6 +114,7 @@ Paste the `$` commands into another terminal, from the repository root.
   SQS, SNS, DynamoDB, SSM (moto)  {aws_url}
   EventBridge and Lambda          {bus_url}   (function name: {stack.bus.function.function_name})
   Connect (emulator)              {stack.connect.endpoint_url}   (admin API under /_emulator/)
+  EventBridge Scheduler (moto)    {aws_url}   (SLA timers on, policy {SAMPLE_SLA_POLICY["name"]})
   DLQ                             {stack.aws.dlq_url}
   KMS (moto)                      {aws_url}   (the DLQ records' HMAC key: {stack.aws.mac_key_id})
   Alert topic                     {stack.aws.alert_topic_arn}
@@ -166,7 +186,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     now = datetime.now(UTC)
     run_dir: Path = args.run_dir.resolve()
     log_path = run_log_path(run_dir, now, "serve")
-    stack = LocalStack(StackOptions(api_port=args.port, handler_log=log_path))
+    stack = LocalStack(serve_options(args.port, run_dir, log_path))
     try:
         stack.start()
     except OSError as error:

@@ -7,6 +7,9 @@ As the CDK stack deploys it: a rule on the bus for the instance's contact events
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from escalation.contract import EnvVar, contact_event_pattern
@@ -17,6 +20,15 @@ from local.lambda_context import FunctionConfig
 from local.scheduler import LocalScheduler, SchedulerClients, SchedulerOptions
 
 SCHEDULER_ROLE_NAME = "escalation-sla-scheduler"
+
+
+def rules_with_sla(rules_file: Path, policies: Sequence[Mapping[str, Any]], out: Path) -> Path:
+    """The routing rules of `rules_file` with these SLA policies, written to `out` (returned)."""
+    document: dict[str, Any] = json.loads(rules_file.read_text())
+    document["sla"] = [dict(policy) for policy in policies]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(document))
+    return out
 
 
 def sla_env(aws: LocalAws, function: FunctionConfig) -> dict[str, str]:

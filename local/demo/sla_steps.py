@@ -7,16 +7,15 @@ out): the stack starts with SLA timers, a scheduler clock the steps move past ea
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from escalation.contract import EnvVar
 from local.connect_emulator import ContactAcceptance, EventDeliveryPlan
 from local.demo.harness import DemoHarness, step
 from local.scheduler import ShiftedClock
+from local.sla_wiring import rules_with_sla
 from local.stack import INSTANCE_ID, ROUTING_RULES_FILE, StackOptions
 
 SLA_QUEUE = "queue-tier1"
@@ -27,17 +26,12 @@ SCHEDULER_CLOCK = ShiftedClock()
 
 def sla_stack_options(run_dir: Path, handler_log: Path) -> StackOptions:
     """The demo's stack with SLA timers: the bundled rules plus one SLA policy, written to run_dir."""
-    document: dict[str, Any] = json.loads(ROUTING_RULES_FILE.read_text())
-    document["sla"] = [
-        {
-            "name": "tier1-tasks",
-            "match": {"queues": [SLA_QUEUE], "channels": ["TASK"]},
-            "seconds": SLA_SECONDS,
-        }
-    ]
-    rules = run_dir / "routing_rules_sla.json"
-    rules.parent.mkdir(parents=True, exist_ok=True)
-    rules.write_text(json.dumps(document))
+    policy = {
+        "name": "tier1-tasks",
+        "match": {"queues": [SLA_QUEUE], "channels": ["TASK"]},
+        "seconds": SLA_SECONDS,
+    }
+    rules = rules_with_sla(ROUTING_RULES_FILE, [policy], run_dir / "routing_rules_sla.json")
     return StackOptions(
         api_port=0,
         handler_log=handler_log,

@@ -359,3 +359,20 @@ def prints(text: str) -> Callable[[str], None]:
         assert text in out, out
 
     return check
+
+
+def test_serve_runs_sla_timers_and_names_the_scheduler(serve: Serve) -> None:
+    # The sample contact event armed nothing under `make serve` ("SLA timers are off"): now it arms.
+    assert "EventBridge Scheduler (moto)" in serve.banner
+    assert f"{serve.info.aws_url}   (SLA timers on, policy sample-tier1-1h)" in serve.banner
+    queued_task = next(
+        contact_id
+        for contact_id, channel, queue, *_ in banner_contacts(serve.banner)
+        if channel == "TASK" and queue == "queue-tier1"
+    )
+    command = (
+        ".venv/bin/python -m local.send_event events/contact-event-queued.json"
+        f" --invoke --contact-id {queued_task}"
+    )
+    out = run_command(serve, command, [])
+    assert json.loads(out)["status"] == "ARMED", out
