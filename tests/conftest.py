@@ -5,7 +5,7 @@ tests.integration.support.running_stack (isolated AWS environment, free ports). 
 that needs other options overrides the module-scoped `stack_options` fixture (see
 tests.integration.support.suite_stack_options). Before and after every test that uses `stack`,
 `LocalStack.reset()` runs: idle bus, no faults, no quota, no denials, empty DLQ and alert queue.
-A test that starts local AWS pieces itself asks for `isolated_aws` (local.aws.isolated_env).
+A test that starts local AWS pieces itself asks for `isolated_aws` (tests/aws_isolation.py).
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ if TYPE_CHECKING:
 @pytest.fixture
 def isolated_aws(tmp_path: Path) -> Iterator[None]:
     """Dummy AWS credentials and nothing from the developer's AWS configuration, for one test."""
-    from tests.aws_isolation import isolated_aws_env  # noqa: PLC0415 - only suites with local AWS
+    from tests.aws_isolation import isolated_aws_environment  # noqa: PLC0415 - only suites with local AWS
 
-    with isolated_aws_env(tmp_path):
+    with isolated_aws_environment(tmp_path):
         yield
 
 
