@@ -174,3 +174,22 @@ def business_deadlines(
         if all(deadline is not None for deadline in found):
             break
     return found
+
+
+# ---- a fired business-clock timer, re-checked against the calendar as it is now ----------------------
+
+# A contact's timer is re-armed at most this many times (a calendar edited again and again cannot hold
+# an escalation back for ever).
+MAX_REARMS = 3
+
+
+def moved_later(armed_due: datetime, recomputed_due: datetime | None, now: datetime, rearms: int) -> bool:
+    """Whether a fired timer is re-armed instead of acting: the deadline recomputed now is later than
+    the one it was armed for, still ahead, and the contact has re-arms left. A calendar with no open
+    time left (None) is not a later deadline: the timer acts."""
+    return (
+        recomputed_due is not None
+        and recomputed_due > armed_due
+        and recomputed_due > now
+        and rearms < MAX_REARMS
+    )
