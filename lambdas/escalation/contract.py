@@ -170,6 +170,10 @@ class Metric:
     SLA_TIMER_CANCELLED: Final = "SlaTimerCancelled"  # picked up, ended or transferred away in time
     SLA_WARNING: Final = "SlaWarning"  # the warning schedule fired: an alert, nothing moved
     SLA_BREACH_STALE: Final = "SlaBreachStale"  # a breach whose contact was no longer queued: skipped
+    # A business-clock timer that fired before its recomputed deadline (the hours changed): armed again.
+    SLA_TIMER_REARMED: Final = "SlaTimerRearmed"
+    # A business-clock contact whose calendar has no open time within 90 days: no timer armed.
+    SLA_NO_BUSINESS_HOURS: Final = "SlaNoBusinessHours"
 
 
 TRIGGER_DIMENSION: Final = "Trigger"

@@ -45,6 +45,16 @@ class EffectiveDay:
 
 
 @dataclass(frozen=True)
+class BusinessDeadlines:
+    """A business clock's deadlines: when the open time since enqueue reaches the policy's seconds
+    (and its warning's share of them), on the calendar `hours_id`."""
+
+    hours_id: str
+    breach: datetime | None  # None: not within SEARCH_DAYS (the calendar has too little open time)
+    warning: datetime | None  # None when not asked for, or not within SEARCH_DAYS
+
+
+@dataclass(frozen=True)
 class EffectiveHours:
     """GetEffectiveHoursOfOperations' answer for a date range: the dates in order, and the time zone."""
 

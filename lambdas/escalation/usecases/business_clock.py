@@ -6,21 +6,13 @@ A calendar that cannot be read raises ConnectCallFailed, classified for the erro
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 
-from escalation.domain.business_hours import business_deadlines
+from escalation.domain.business_hours import BusinessDeadlines, business_deadlines
 from escalation.domain.errors import ConnectCallFailed
 from escalation.domain.model import resource_id
 from escalation.domain.policy import Failure
 from escalation.ports import QueueCalendars
-
-
-@dataclass(frozen=True)
-class BusinessDeadlines:
-    hours_id: str
-    breach: datetime | None  # None: the calendar has no (enough) open time within SEARCH_DAYS
-    warning: datetime | None  # None when not asked for, or not within SEARCH_DAYS
 
 
 def _unreadable(operation: str, code: str, message: str) -> ConnectCallFailed:
