@@ -95,6 +95,7 @@ def _override_applies(override: HoursOverride, day: date) -> bool:
 def _override_parts(override: HoursOverride, day: date) -> list[DayInterval]:
     if not override.config:
         return [(0, MINUTES_PER_DAY)] if _override_applies(override, day) else []
+
     def in_range(candidate: date) -> bool:
         return override.effective_from <= candidate.isoformat() <= override.effective_till
 
