@@ -30,7 +30,15 @@ from local.metrics import MetricsWriter
 from local.run_info import DEFAULT_RUN_DIR, RUN_INFO_FILE, RunInfo, run_log_path
 from local.seed import CONTACT_HEADER, ServeContacts, describe, seed_serve
 from local.sla_wiring import rules_with_sla
-from local.stack import INSTANCE_ID, ROUTING_RULES_FILE, LocalStack, StackOptions
+from local.stack import (
+    BUSINESS_HOURS_ID,
+    BUSINESS_HOURS_QUEUE,
+    BUSINESS_HOURS_TIME_ZONE,
+    INSTANCE_ID,
+    ROUTING_RULES_FILE,
+    LocalStack,
+    StackOptions,
+)
 
 DEFAULT_API_PORT = 3000
 TOKEN_LIFETIME = timedelta(hours=8)  # a working day
@@ -87,6 +95,13 @@ def serve_options(port: int, run_dir: Path, log_path: Path) -> StackOptions:
     )
 
 
+def _effective_hours_curl(connect_url: str) -> str:
+    today = datetime.now(UTC).date()
+    query = f"fromDate={today.isoformat()}&toDate={(today + timedelta(days=6)).isoformat()}"
+    path = f"/effective-hours-of-operations/{INSTANCE_ID}/{BUSINESS_HOURS_ID}"
+    return f"  $ curl -s -w '\\n' '{connect_url}{path}?{query}'"
+
+
 def banner(stack: LocalStack, contacts: ServeContacts, tokens: Sequence[DevToken], log_path: Path) -> str:
     agent, supervisor = tokens
     aws_url, bus_url, api_url = stack.aws.endpoint_url, stack.bus.endpoint_url, stack.api.url
@@ -130,6 +145,10 @@ Paste the `$` commands into another terminal, from the repository root.
    (Offline); {len(contacts.all)} contacts:
   {CONTACT_HEADER}
 {contact_lines}
+   Business hours: queue {BUSINESS_HOURS_QUEUE} (Email, New York) runs on hours of operation
+   {BUSINESS_HOURS_ID}, Monday-Friday 09:00-17:00 {BUSINESS_HOURS_TIME_ZONE}, for SLA policies with
+   "clock": "business" (docs/sla-timers.md). Its coming week, as GetEffectiveHoursOfOperations gives it:
+{_effective_hours_curl(stack.connect.endpoint_url)}
 
 5. Escalate
   alice escalates her task (the agent token, $TOKEN):

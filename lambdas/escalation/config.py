@@ -12,6 +12,7 @@ from escalation.contract import (
     DEFAULT_CALLER_USER_ID_CLAIM,
     DEFAULT_LEDGER_RETENTION_DAYS,
     DEFAULT_ROUTING_RULES_FILE,
+    DEFAULT_SLA_CALENDAR_CACHE_SECONDS,
     DEFAULT_SUPERVISOR_GROUP,
     EnvVar,
 )
@@ -54,6 +55,8 @@ class Settings:
     dead_letter_mac_key_id: str  # the KMS HMAC key that signs dead-letter records
     alert_dedup_window_seconds: int = 86_400  # one alert per escalation and error code in this span
     sla_timers: SlaTimerSettings | None = None  # None: contact events arm no timers
+    # How long queues' hours ids and effective hours are remembered (business-hours SLA clocks).
+    sla_calendar_cache_seconds: int = DEFAULT_SLA_CALENDAR_CACHE_SECONDS
 
     @property
     def routing_rules_parameter(self) -> str | None:
@@ -190,6 +193,13 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         connect_instance_arn=_instance_arn(env, instance_id),
         dead_letter_mac_key_id=_required(
             env, EnvVar.DEAD_LETTER_MAC_KEY_ID, "the KMS HMAC key that signs dead-letter records"
+        ),
+        sla_calendar_cache_seconds=_integer(
+            env,
+            EnvVar.SLA_CALENDAR_CACHE_SECONDS,
+            default=DEFAULT_SLA_CALENDAR_CACHE_SECONDS,
+            low=0,
+            high=86_400,
         ),
     )
 

@@ -27,7 +27,7 @@ from .contact_events import (
     contact_event,
 )
 from .errors import ConnectError, not_found
-from .hours import parse_clock_time
+from .hours import create_hours_of_operation_override, parse_clock_time
 from .iam import Policy, access_denied_message, requested_resources
 from .records import (
     CHANNELS,
@@ -153,6 +153,23 @@ class ConnectState:
             )
             return hours_id
 
+    def add_hours_override(self, seed: admin.OverrideSeed) -> str:
+        params = {
+            "InstanceId": seed.instance_id,
+            "HoursOfOperationId": seed.hours_id,
+            "Name": seed.name,
+            "Config": list(seed.config),
+            "EffectiveFrom": seed.effective_from,
+            "EffectiveTill": seed.effective_till,
+            "OverrideType": seed.override_type,
+        }
+        with self._lock:
+            try:
+                result = create_hours_of_operation_override(self, params)
+            except ConnectError as error:
+                raise ValueError(error.message) from None
+        return str(result["HoursOfOperationOverrideId"])
+
     def add_queue(self, seed: admin.QueueSeed) -> str:
         _require_one_of(seed.status, QUEUE_STATUSES, "queue status")
         with self._lock:
@@ -215,7 +232,7 @@ class ConnectState:
                 previous_contact_id=None,
                 initiation_timestamp=now,
                 queue_id=seed.queue_id,
-                enqueue_timestamp=now if seed.queue_id else None,
+                enqueue_timestamp=(seed.enqueued_at or now) if seed.queue_id else None,
                 agent_id=seed.agent_id,
                 connected_to_agent_timestamp=now if seed.agent_id else None,
                 attributes=dict(seed.attributes or {}),

@@ -4,7 +4,6 @@ anything else stays. The records here are signed with the local stack's HMAC key
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -104,13 +103,6 @@ def signed(aws: LocalAws, record: dict[str, Any], key_id: str | None = None) -> 
 
 def cli(aws: LocalAws, *extra: str) -> list[str]:
     return ["--mac-key-id", aws.mac_key_id, "--operator", "oncall", "--wait-seconds", "0", *extra]
-
-
-@pytest.fixture
-def bus(handler: RecordingHandler) -> Iterator[LocalBus]:
-    # No DLQ for the bus itself: what the handler does with a redriven event is not under test here.
-    with LocalBus(AsyncInvoker(handler)) as running:
-        yield running
 
 
 @pytest.fixture

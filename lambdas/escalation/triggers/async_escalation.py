@@ -37,13 +37,14 @@ def retry_later(why: str, event: dict[str, Any]) -> RetryLater:
 
 
 def escalate_for_event(
-    request: EscalationRequest, event: dict[str, Any], check: Callable[[], None] = lambda: None
+    request: EscalationRequest,
+    event: dict[str, Any],
+    run: Callable[[], EscalationResult | dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """Escalate and map the outcome; `check` runs first and may refuse (EscalationRefused)."""
+    """Escalate (or `run`, which may answer early with a dict, or refuse) and map the outcome."""
     recorder = components().outcomes
     try:
-        check()
-        result = components().service.escalate(request)
+        outcome = run() if run is not None else components().service.escalate(request)
     except EscalationRefused as refused:
         verdict = recorder.refusal(refused, Subject.of(request, event))
         # An event's ended contact is skipped; a redriven API escalation's refusal is the ledger's.
@@ -69,7 +70,7 @@ def escalate_for_event(
     except (EscalationInProgress, IdempotencyStoreUnavailable, LedgerUnavailable) as busy:
         observability.count_decision(Decision.RETRY)
         raise retry_later(type(busy).__name__, event) from busy
-    return answer(request, result)
+    return outcome if isinstance(outcome, dict) else answer(request, outcome)
 
 
 def answer(request: EscalationRequest, result: EscalationResult) -> dict[str, Any]:

@@ -18,9 +18,9 @@ from escalation import observability
 from escalation.composition import components
 from escalation.contract import SLA_BREACH_DETAIL_TYPE, SLA_BREACH_SOURCE, SLA_WARNING_DETAIL_TYPE, Metric
 from escalation.domain.errors import ConnectCallFailed, EscalationRefused, IdempotencyStoreUnavailable
-from escalation.domain.model import EscalationRequest, Trigger
-from escalation.domain.policy import Refusal
-from escalation.domain.timer_events import SlaBreachDetail, SlaWarningDetail
+from escalation.domain.model import EscalationRequest, EscalationResult, Trigger
+from escalation.domain.policy import Decision, Refusal
+from escalation.domain.timer_events import BusinessTimer, SlaBreachDetail, SlaWarningDetail
 from escalation.outcomes import Subject
 from escalation.triggers.async_escalation import escalate_for_event, retry_later
 from escalation.usecases.sla_timers import timer_still_applies
@@ -132,7 +132,31 @@ def handle(event: dict[str, Any]) -> dict[str, Any]:
                 Refusal.FOREIGN_INSTANCE, "the event names another Connect instance than the configured one"
             )
 
-    return escalate_for_event(request, event, same_instance)
+    def escalate() -> EscalationResult | dict[str, Any]:
+        same_instance()
+        rearmed = _rearmed(BusinessTimer.of(detail), event)
+        if rearmed is not None:  # a business-clock timer whose deadline moved later: nothing moved
+            return {"status": "REARMED", "escalationId": request.escalation_id, "fireAt": rearmed}
+        return components().service.escalate(request)
+
+    return escalate_for_event(request, event, escalate)
+
+
+def _rearmed(fired: BusinessTimer | None, event: dict[str, Any]) -> str | None:
+    """When a business-clock timer fired before its deadline as the hours are now: re-arm it and say
+    when it fires (None: it acts now). Raises ConnectCallFailed when the calendar cannot be read."""
+    timers = components().sla_timers
+    if fired is None or timers is None:
+        return None
+    rearmed = timers.rearm_if_moved(fired, event)
+    if rearmed is None:
+        return None
+    observability.count(Metric.SLA_TIMER_REARMED)
+    observability.logger.info(
+        "Business hours changed since the timer was armed: re-armed",
+        extra={"fire_at": rearmed.fire_at.isoformat(), "rearms": fired.rearms + 1},
+    )
+    return rearmed.fire_at.isoformat()
 
 
 def handle_warning(event: dict[str, Any]) -> dict[str, Any]:
@@ -141,6 +165,16 @@ def handle_warning(event: dict[str, Any]) -> dict[str, Any]:
         warning = parse(event=event, model=SlaWarningEvent).detail
     except ValidationError:
         return {"status": "IGNORED", "why": "not a readable SLA warning"}
+    try:
+        rearmed = _rearmed(BusinessTimer.of(warning), event)
+    except ConnectCallFailed as failure:  # the calendar: the error table decides
+        subject = Subject(Trigger.EVENT, event, contact_id=warning.contactId)
+        verdict = components().outcomes.connect_failure(failure, subject)
+        if verdict.decision is Decision.RETRY:
+            raise retry_later(f"{failure.error_code} after {failure.attempts} attempt(s)", event) from failure
+        return {"status": verdict.decision.value, "contactId": warning.contactId, "error": failure.error_code}
+    if rearmed is not None:
+        return {"status": "REARMED", "contactId": warning.contactId, "fireAt": rearmed}
     try:
         waiting = timer_still_applies(components().contact_center, warning.contactId)
     except (EscalationRefused, ConnectCallFailed):
