@@ -80,6 +80,8 @@ OURS, BARE1, BARE5, BARE9 = "ours", "bare1", "bare5", "bare9"
 BARE9_SHIPPED_MODELS = "bare9-shipped-models"  # bare9 with the service models ours ships
 OURS_STOCK_PACKAGE = "ours-stock-package"  # investigation: ours without what its package does for it
 OURS_GC_UNPAUSED = "ours-gc-unpaused"  # diagnosis: the collector as it ran before it was paused
+# Calls ours makes once per execution environment, on its first request (escalation/escalation_ids.py).
+ONCE_PER_ENVIRONMENT = ("GenerateMac",)
 VARIANTS = (OURS, BARE1, BARE5, BARE9, BARE9_SHIPPED_MODELS, OURS_STOCK_PACKAGE, OURS_GC_UNPAUSED)
 BREAKDOWN_VARIANTS = (OURS, OURS_GC_UNPAUSED, BARE9)
 GC_UNPAUSED_ENV = {"BENCH_COLD_GC_UNPAUSED": "1"}
@@ -400,7 +402,11 @@ def _summarise(
         "bare9_makes_ours_calls": {
             "ours": ours_operations,
             "bare9": bare9_operations,
-            "same": bool(ours_operations) and ours_operations == bare9_operations,
+            # Ours' first request in an environment also fetches its escalation-id secret (one KMS
+            # GenerateMac, then cached): counted in ours' time, left out of the comparison of calls.
+            "ours_once_per_environment": list(ONCE_PER_ENVIRONMENT),
+            "same": bool(ours_operations)
+            and [op for op in ours_operations if op not in ONCE_PER_ENVIRONMENT] == bare9_operations,
         },
         "packaging_saves_ms_ours": summary[OURS_STOCK_PACKAGE]["median_in_child_ms"]
         - summary[OURS]["median_in_child_ms"],
