@@ -19,7 +19,7 @@ from escalation.domain.schedule_names import timer_names
 from escalation.domain.timer_events import BusinessTimer, SlaBreachDetail, SlaWarningDetail
 from escalation.usecases.business_clock import BusinessClock
 from escalation.usecases.sla_timers import SlaTimerService, TimerOutcome
-from tests.unit.builders import INSTANCE_ARN, INSTANCE_ID
+from tests.unit.builders import INSTANCE_ARN
 from tests.unit.fakes import WEEKDAYS_NINE_TO_FIVE, FakeQueueCalendars, InMemorySlaTimers
 
 NY = ZoneInfo("America/New_York")
@@ -72,7 +72,11 @@ def service_with(
     now: datetime = FRIDAY_1630,
 ) -> SlaTimerService:
     return SlaTimerService(
-        timers, lambda: routing, INSTANCE_ID, clock=lambda: now, business_clock=BusinessClock(calendars, zone)
+        timers,
+        lambda: routing,
+        INSTANCE_ARN,
+        clock=lambda: now,
+        business_clock=BusinessClock(calendars, zone),
     )
 
 

@@ -13,8 +13,9 @@ from escalation.contract import ContactEventType
 TRANSFER_METHODS = frozenset({"TRANSFER", "QUEUE_TRANSFER"})
 _ENDS_WAIT = frozenset({ContactEventType.CONNECTED_TO_AGENT, ContactEventType.DISCONNECTED})
 # A timestamp further ahead or behind than this is no contact's real one (a clock gone wrong, a forged
-# event): the event is unreadable. It arms nothing, and year 9999 never reaches date arithmetic.
-LATEST_AHEAD = timedelta(days=1)
+# event): the event is unreadable. It arms nothing, and year 9999 never reaches date arithmetic. Ahead:
+# a month, not a day, because the local stack's business-hours runs queue contacts in coming weeks.
+LATEST_AHEAD = timedelta(days=31)
 EARLIEST_BEHIND = timedelta(days=365)
 
 
