@@ -19,6 +19,7 @@ from escalation import observability
 from escalation.adapters import connect, dynamodb_idempotency
 from escalation.adapters.connect import ConnectClients, ConnectContactCenter
 from escalation.adapters.dynamodb_alert_window import DynamoDbAlertWindow
+from escalation.adapters.dynamodb_dead_letter_marks import DynamoDbDeadLetterMarks
 from escalation.adapters.dynamodb_idempotency import DynamoDbIdempotency
 from escalation.adapters.dynamodb_ledger import DynamoDbLedger
 from escalation.adapters.eventbridge_events import EventBridgeEvents
@@ -29,7 +30,7 @@ from escalation.adapters.sns_alerts import SnsAlerts
 from escalation.adapters.sqs_dead_letters import SqsDeadLetters
 from escalation.config import Settings, settings
 from escalation.domain.routing import RoutingRules
-from escalation.outcomes import OncePerWindowAlerts, OutcomeRecorder
+from escalation.outcomes import OncePerWindowAlerts, OutcomeRecorder, current_request_id
 from escalation.ports import Alerts
 from escalation.usecases.escalate import EscalationPorts, EscalationService
 from escalation.usecases.ledger_queries import LedgerQueries
@@ -60,6 +61,7 @@ class Components:
         """Per invocation: bound retries and in-progress records by this invocation's time."""
         self.contact_center.bind_deadline(context.get_remaining_time_in_millis)
         self.idempotency.register_lambda_context(context)
+        current_request_id.set(context.aws_request_id)
 
 
 @dataclass(frozen=True)
@@ -153,7 +155,8 @@ def build_components(config: Settings, clients: AwsClients) -> Components:
         clients.dynamodb, config.idempotency_table, config.alert_dedup_window_seconds
     )
     alerts = OncePerWindowAlerts(SnsAlerts(clients.sns, config.alert_topic_arn), alert_window)
-    outcomes = OutcomeRecorder(SqsDeadLetters(clients.sqs, config.dlq_url), alerts)
+    marks = DynamoDbDeadLetterMarks(clients.dynamodb, config.idempotency_table)
+    outcomes = OutcomeRecorder(SqsDeadLetters(clients.sqs, config.dlq_url), alerts, marks)
     ledger_queries = LedgerQueries(contact_center, ledger, config.supervisor_group)
     sla_timers = _sla_timers(config, clients, routing_rules)
     return Components(

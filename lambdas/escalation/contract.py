@@ -143,6 +143,11 @@ class Metric:
     SLA_TIMER_CANCELLED: Final = "SlaTimerCancelled"  # picked up, ended or transferred away in time
     SLA_WARNING: Final = "SlaWarning"  # the warning schedule fired: an alert, nothing moved
     SLA_BREACH_STALE: Final = "SlaBreachStale"  # a breach whose contact was no longer queued: skipped
+    # A dead-letter record SQS did not take: the escalation is only in the logs (ERROR) and the alert.
+    DEAD_LETTER_WRITE_FAILED: Final = "DeadLetterWriteFailed"
+    ALERT_PUBLISH_FAILED: Final = "AlertPublishFailed"  # SNS did not take an alert (logged at ERROR)
+    # Connect confirmed a transfer but the idempotency store could not keep the result (logged at ERROR).
+    RESULT_NOT_STORED: Final = "ResultNotStored"
 
 
 TRIGGER_DIMENSION: Final = "Trigger"

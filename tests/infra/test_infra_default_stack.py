@@ -592,7 +592,7 @@ def test_topic_is_encrypted_and_tls_only(synth: Synth) -> None:
 
 def test_every_alarm_notifies_the_topic(synth: Synth) -> None:
     alarms = synth.resources("AWS::CloudWatch::Alarm")
-    assert len(alarms) == 8  # with the SLA timers' two DLQ alarms
+    assert len(alarms) == 9  # with the SLA timers' two DLQ alarms
     topic = {"Ref": synth.logical_id(synth.stack.alerts.topic)}
     assert all(a["Properties"]["AlarmActions"] == [topic] for a in alarms.values())
 
@@ -620,6 +620,14 @@ def test_one_alert_decision_raises_an_alarm(synth: Synth) -> None:
     assert alarm["Namespace"] == contract.METRICS_NAMESPACE
     assert alarm["Dimensions"] == [{"Name": "service", "Value": contract.SERVICE_NAME}]
     assert (alarm["ComparisonOperator"], alarm["Threshold"]) == ("GreaterThanOrEqualToThreshold", 1)
+
+
+def test_one_failed_dead_letter_write_raises_an_alarm(synth: Synth) -> None:
+    (alarm,) = alarm_on(synth, contract.Metric.DEAD_LETTER_WRITE_FAILED)
+    assert alarm["Namespace"] == contract.METRICS_NAMESPACE
+    assert alarm["Dimensions"] == [{"Name": "service", "Value": contract.SERVICE_NAME}]
+    assert (alarm["ComparisonOperator"], alarm["Threshold"]) == ("GreaterThanOrEqualToThreshold", 1)
+    assert alarm["Statistic"] == "Sum"
 
 
 def test_sustained_connect_throttling_raises_an_alarm(synth: Synth) -> None:

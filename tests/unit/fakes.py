@@ -8,7 +8,12 @@ from typing import Any
 
 from botocore.exceptions import EndpointConnectionError
 
-from escalation.domain.errors import ConnectCallFailed, LedgerUnavailable
+from escalation.domain.errors import (
+    AlertNotPublished,
+    ConnectCallFailed,
+    DeadLetterNotWritten,
+    LedgerUnavailable,
+)
 from escalation.domain.ledger import EscalationEvent, LedgerEntry, LedgerStatus
 from escalation.domain.model import REPLAYED_MARKER, Contact, Target
 from escalation.domain.policy import Failure
@@ -208,3 +213,61 @@ class InMemorySlaTimers:
     def cancel(self, name: str) -> bool:
         self.calls.append(("cancel", name))
         return self.armed.pop(name, None) is not None
+
+
+@dataclass
+class RecordingDeadLetters:
+    """The DeadLetters port: keeps every record; `down` refuses them as SQS would when unavailable."""
+
+    records: list[dict[str, Any]] = field(default_factory=list)
+    down: bool = False
+
+    def send(self, record: Any) -> None:
+        if self.down:
+            raise DeadLetterNotWritten("the queue is unavailable (test)")
+        self.records.append(dict(record))
+
+
+@dataclass
+class RecordingAlerts:
+    """The Alerts port: keeps every (subject, alert) published; `down` refuses them."""
+
+    published: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    down: bool = False
+
+    def publish(self, subject: str, alert: Any) -> None:
+        if self.down:
+            raise AlertNotPublished("the topic is unavailable (test)")
+        self.published.append((subject, dict(alert)))
+
+
+@dataclass
+class InMemoryAlertWindow:
+    """The AlertWindow port over a dict of claims: (about, code) -> confirmed."""
+
+    claims: dict[tuple[str, str], bool] = field(default_factory=dict)
+
+    def first_in_window(self, about: str, error_code: str) -> bool:
+        if (about, error_code) in self.claims:
+            return False
+        self.claims[(about, error_code)] = False
+        return True
+
+    def confirm(self, about: str, error_code: str) -> None:
+        self.claims[(about, error_code)] = True
+
+    def release(self, about: str, error_code: str) -> None:
+        self.claims.pop((about, error_code), None)
+
+
+@dataclass
+class InMemoryDeadLetterMarks:
+    """The DeadLetterMarks port over a set."""
+
+    marks: set[str] = field(default_factory=set)
+
+    def written(self, key: str) -> bool:
+        return key in self.marks
+
+    def note_written(self, key: str) -> None:
+        self.marks.add(key)

@@ -10,6 +10,7 @@ import boto3
 from botocore.stub import ANY, Stubber
 
 from escalation.adapters.dynamodb_alert_window import KEY_PREFIX as ALERT_WINDOW_KEY_PREFIX
+from escalation.adapters.dynamodb_dead_letter_marks import KEY_PREFIX as DEAD_LETTER_MARK_KEY_PREFIX
 from escalation.adapters.dynamodb_ledger import from_item, to_item
 from escalation.contract import ESCALATION_EVENT_SOURCE, LEDGER_PARTITION_KEY, LEDGER_SORT_KEY
 from escalation.domain.ledger import LedgerEntry, LedgerStatus
@@ -130,9 +131,10 @@ class AwsWorld:
         return list(self._alerts)
 
     def idempotency_records(self) -> list[dict[str, Any]]:
-        """The escalations' idempotency records (not the alert-window records sharing the table)."""
+        """The escalations' idempotency records (not the alert-window and dead-letter marks sharing it)."""
         items = self.dynamodb.scan(TableName=IDEMPOTENCY_TABLE)["Items"]
-        return [item for item in items if not item["id"]["S"].startswith(ALERT_WINDOW_KEY_PREFIX)]
+        marks = (ALERT_WINDOW_KEY_PREFIX, DEAD_LETTER_MARK_KEY_PREFIX)
+        return [item for item in items if not item["id"]["S"].startswith(marks)]
 
     def _queue_arn(self, queue_url: str) -> str:
         attributes = self.sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])

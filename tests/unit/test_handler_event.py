@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import uuid
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -557,6 +558,7 @@ def test_every_event_is_transferred_skipped_dead_lettered_or_retried(
     monkeypatch.setattr(composition, "aws_clients", lambda: clients)
     composition.reset()
     aws.clear_ledger()  # each example starts a chain of its own; the ledger outlives examples otherwise
+    lambda_context.aws_request_id = str(uuid.uuid4())  # each example is an invocation of its own
     with Stubber(client) as stubber:
         _queue_connect_answers(stubber, answer, detail.get("contactId") if isinstance(detail, dict) else None)
         dead_letters_before = len(aws.dead_letters())

@@ -2,11 +2,14 @@
 
 from dataclasses import dataclass
 
-from escalation.domain.policy import Failure, Refusal
+from escalation.domain.policy import ApiAnswer, Failure, Refusal
 
 
 class EscalationError(Exception):
     """Base of everything the use case raises on purpose."""
+
+    # The contact chain the escalation belongs to, once the contact was read (alerts are per chain).
+    chain_id: str | None = None
 
 
 class EscalationRefused(EscalationError):
@@ -47,3 +50,31 @@ class IdempotencyKeyReused(EscalationError):
 
 class LedgerUnavailable(EscalationError):
     """The escalation ledger could not be read or written; the escalation must be retried."""
+
+
+class DeadLetterNotWritten(Exception):
+    """The dead-letter queue did not take a record (raised by the DeadLetters adapter)."""
+
+
+class AlertNotPublished(Exception):
+    """The alert topic did not take an alert (raised by the Alerts adapter)."""
+
+
+class OutcomeNotRecorded(EscalationError):
+    """A failure's dead-letter record or alert could not be delivered (each was logged at ERROR).
+
+    `answer` and `message` are what the failure itself would have been answered: the API keeps them when
+    only the alert was lost, and says a retry is needed when the record was.
+    """
+
+    def __init__(
+        self, answer: ApiAnswer, message: str, *, dead_letter_failed: bool, alert_failed: bool
+    ) -> None:
+        super().__init__(
+            f"dead-letter record {'not ' if dead_letter_failed else ''}written, "
+            f"alert {'not ' if alert_failed else ''}published"
+        )
+        self.answer = answer
+        self.message = message
+        self.dead_letter_failed = dead_letter_failed
+        self.alert_failed = alert_failed

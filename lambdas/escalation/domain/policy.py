@@ -141,6 +141,10 @@ def decide(failure: Failure) -> Verdict:
 # The idempotency store's two outcomes: nothing moved, the caller retries.
 IN_PROGRESS_ANSWER = ApiAnswer(409, "ESCALATION_IN_PROGRESS", IN_PROGRESS_RETRY_AFTER_SECONDS)
 STORE_UNAVAILABLE_ANSWER = ApiAnswer(503, "UPSTREAM_UNAVAILABLE", UNAVAILABLE_RETRY_AFTER_SECONDS)
+# A bug or an unmodelled outage: the escalation is kept in the DLQ and an operator is alerted.
+UNEXPECTED_ANSWER = ApiAnswer(500, "INTERNAL_ERROR")
+# A failure whose dead-letter record SQS did not take: the caller retries, and the retry records it.
+RECORD_NOT_WRITTEN_ANSWER = ApiAnswer(503, "UPSTREAM_UNAVAILABLE", UNAVAILABLE_RETRY_AFTER_SECONDS)
 # An Idempotency-Key first used for another request: nothing ran, the caller must pick a new key.
 KEY_REUSED_ANSWER = ApiAnswer(422, "IDEMPOTENCY_KEY_REUSED")
 
