@@ -57,6 +57,7 @@ from local.connect_emulator import (
     QuotaScale,
 )
 from local.dev_tokens import LOCAL_CLIENT_ID
+from local.fault_proxy import FaultPlan, FaultProxy
 from local.lambda_context import DEFAULT_ACCOUNT_ID, DEFAULT_REGION, FunctionConfig, LambdaHandler
 from local.lambda_stdout import LambdaStdout
 from local.run_info import DEFAULT_RUN_DIR
@@ -117,6 +118,9 @@ class StackOptions:
     # schedules (by scheduler_clock: time.time, or a FastClock).
     sla_timers: bool = False
     scheduler_clock: Clock = time.time
+    # Put a fault-injecting proxy (local.fault_proxy) between the handler's clients and moto, the
+    # Connect emulator and the bus; its rules are `LocalStack.faults`.
+    fault_proxy: bool = False
 
 
 def seed_instance(connect: EmulatorAdmin) -> None:
@@ -174,6 +178,8 @@ class LocalStack(Service):
         self._bus: LocalBus | None = None
         self._api: LocalApi | None = None
         self.sla_timers: SlaTimers | None = None
+        self.faults = FaultPlan()
+        self._proxies: list[FaultProxy] = []
         if self.options.sla_timers:
             clock = SchedulerOptions(clock=self.options.scheduler_clock)
             self.sla_timers = SlaTimers(self.aws, self.connect, clock)
@@ -225,6 +231,10 @@ class LocalStack(Service):
         if self.sla_timers is not None:
             env.update(sla_env(self.aws, function))
         env.update(self.options.extra_env)
+        if self.options.fault_proxy:
+            for variable in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_CONNECT", "AWS_ENDPOINT_URL_SCHEDULER"):
+                if variable in env:
+                    env[variable] = self._proxy(variable, env[variable])
         self._apply_env(env)
         if self.options.capture_output:
             # Before the handler is imported: Powertools' Logger binds sys.stdout when it is created.
@@ -239,10 +249,13 @@ class LocalStack(Service):
                 log_handler.setStream(self.output)
         bus_options = BusOptions(dlq_url=self.aws.dlq_url, sqs_client=self.aws.sqs())
         self._bus = LocalBus(handler, function, bus_options).start()
+        events_url = self._bus.endpoint_url
+        if self.options.fault_proxy:
+            events_url = self._proxy("AWS_ENDPOINT_URL_EVENTBRIDGE", events_url)
         self._apply_env(
             {
                 # botocore names the variable after the service id: EventBridge, not "events".
-                "AWS_ENDPOINT_URL_EVENTBRIDGE": self._bus.endpoint_url,
+                "AWS_ENDPOINT_URL_EVENTBRIDGE": events_url,
                 "AWS_ENDPOINT_URL_LAMBDA": self._bus.endpoint_url,
             }
         )
@@ -259,6 +272,11 @@ class LocalStack(Service):
                 throttle_rate=self.options.api_throttle_rate,
             ),
         ).start()
+
+    def _proxy(self, variable: str, upstream_url: str) -> str:
+        proxy = FaultProxy(variable.removeprefix("AWS_ENDPOINT_URL_").lower(), upstream_url, self.faults)
+        self._proxies.append(proxy.start())
+        return proxy.url
 
     def _transfer_share(self) -> str:
         # Here every "environment" is a thread of this one process, sharing one Connect adapter and
@@ -283,9 +301,10 @@ class LocalStack(Service):
     def stop(self) -> None:
         if self.sla_timers is not None:
             self.sla_timers.stop()
-        for component in (self._api, self._bus):
+        for component in (self._api, self._bus, *self._proxies):
             if component is not None:
                 component.stop()
+        self._proxies.clear()
         self.aws.stop()
         self.connect.stop()
         if self._saved_stdout is not None:
@@ -317,6 +336,7 @@ class LocalStack(Service):
         self.connect.set_policy(deployed_policy())
         self.connect.clear_denials()
         self.connect.set_event_delivery(EventDeliveryPlan())
+        self.faults.clear()
         self.aws.purge()
 
     # -- conveniences for the demo and the tests
