@@ -148,6 +148,10 @@ class DictIdempotency:
         self._records[key] = result
         return result
 
+    def forget(self) -> None:
+        """Every record gone, as when they expired."""
+        self._records.clear()
+
     def remembered_keys(self) -> set[str]:
         """The keys whose first result a repeat would be answered with."""
         return set(self._records)
@@ -160,6 +164,7 @@ class InMemoryLedger:
     entries: dict[tuple[str, str], LedgerEntry] = field(default_factory=dict)
     saved: list[LedgerEntry] = field(default_factory=list)
     unavailable: bool = False
+    refused_statuses: set[LedgerStatus] = field(default_factory=set)  # saves of these fail, once each
 
     def _check(self) -> None:
         if self.unavailable:
@@ -175,6 +180,9 @@ class InMemoryLedger:
 
     def save(self, entry: LedgerEntry) -> None:
         self._check()
+        if entry.status in self.refused_statuses:
+            self.refused_statuses.discard(entry.status)
+            raise LedgerUnavailable(f"the ledger refused a {entry.status.value} entry (test)")
         self.saved.append(entry)
         self.entries[(entry.chain_id, entry.escalation_id)] = entry
 

@@ -10,7 +10,7 @@ import pytest
 from escalation import composition
 from escalation.adapters.dynamodb_alert_window import CLAIM_STALE_SECONDS, DynamoDbAlertWindow
 from escalation.contract import EnvVar
-from escalation.domain.errors import OutcomeNotRecorded
+from escalation.triggers.sla_event import RetryLater
 from tests.unit.builders import contact, sla_event
 from tests.unit.fakes import FakeLambdaContext
 from tests.unit.harness import IDEMPOTENCY_TABLE, AwsWorld, ConnectStub
@@ -114,7 +114,7 @@ def test_sns_failing_then_healing_pages_exactly_once_and_dead_letters_once(
     """Finding 1 and 4 of #19: the retry of an event whose alert failed pages, and writes no second record."""
     monkeypatch.setenv(EnvVar.ALERT_TOPIC_ARN, "arn:aws:sns:eu-west-1:123456789012:no-such-topic")
     expect_access_denied(connect_stub)
-    with pytest.raises(OutcomeNotRecorded):
+    with pytest.raises(RetryLater, match="alert not published"):
         invoke(sla_event())  # Lambda will retry it
     monkeypatch.setenv(EnvVar.ALERT_TOPIC_ARN, aws.topic_arn)
     composition.reset()  # the topic is back (a new configuration stands in for SNS healing)

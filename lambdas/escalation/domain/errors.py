@@ -78,3 +78,13 @@ class OutcomeNotRecorded(EscalationError):
         self.message = message
         self.dead_letter_failed = dead_letter_failed
         self.alert_failed = alert_failed
+
+
+class TransferNotRecorded(EscalationError):
+    """Connect confirmed the transfer, but the ledger could not record it. Nothing about it is remembered
+    as done, so a retry runs again: its TransferContact, with the same ClientToken, is answered with the
+    first transfer and completes the ledger."""
+
+    def __init__(self, new_contact_id: str | None) -> None:
+        super().__init__(f"transferred (new contact {new_contact_id}), not recorded in the ledger")
+        self.new_contact_id = new_contact_id

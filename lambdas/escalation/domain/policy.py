@@ -145,6 +145,8 @@ STORE_UNAVAILABLE_ANSWER = ApiAnswer(503, "UPSTREAM_UNAVAILABLE", UNAVAILABLE_RE
 UNEXPECTED_ANSWER = ApiAnswer(500, "INTERNAL_ERROR")
 # A failure whose dead-letter record SQS did not take: the caller retries, and the retry records it.
 RECORD_NOT_WRITTEN_ANSWER = ApiAnswer(503, "UPSTREAM_UNAVAILABLE", UNAVAILABLE_RETRY_AFTER_SECONDS)
+# Connect confirmed a transfer the ledger could not record: the caller retries, the retry records it.
+NOT_RECORDED_ANSWER = ApiAnswer(503, "UPSTREAM_UNAVAILABLE", UNAVAILABLE_RETRY_AFTER_SECONDS)
 # An Idempotency-Key first used for another request: nothing ran, the caller must pick a new key.
 KEY_REUSED_ANSWER = ApiAnswer(422, "IDEMPOTENCY_KEY_REUSED")
 

@@ -35,12 +35,17 @@ from escalation.domain.errors import (
     IdempotencyKeyReused,
     IdempotencyStoreUnavailable,
     LedgerUnavailable,
+    OutcomeNotRecorded,
+    TransferNotRecorded,
 )
 from escalation.domain.model import EscalationRequest, Trigger
 from escalation.domain.policy import (
     IN_PROGRESS_ANSWER,
     KEY_REUSED_ANSWER,
+    NOT_RECORDED_ANSWER,
+    RECORD_NOT_WRITTEN_ANSWER,
     STORE_UNAVAILABLE_ANSWER,
+    UNEXPECTED_ANSWER,
     ApiAnswer,
     Decision,
 )
@@ -49,7 +54,7 @@ from escalation.triggers.api_guard import INVALID_BODY, SEND_JSON, UNSUPPORTED_M
 
 UNAUTHENTICATED = ApiAnswer(401, "UNAUTHENTICATED")
 INVALID_IDEMPOTENCY_KEY = ApiAnswer(400, "INVALID_IDEMPOTENCY_KEY")
-INTERNAL_ERROR = ApiAnswer(500, "INTERNAL_ERROR")
+INTERNAL_ERROR = UNEXPECTED_ANSWER
 # The key under which the route leaves its request in the resolver's per-request context.
 REQUEST_CONTEXT_KEY = "escalation_request"
 
@@ -90,12 +95,30 @@ class _ErrorHandlers:
         return Subject(Trigger.API, event)
 
     def refused(self, error: EscalationRefused) -> Response[dict[str, str]]:
-        verdict = components().outcomes.refusal(error, self.subject())
+        try:
+            verdict = components().outcomes.refusal(error, self.subject())
+        except OutcomeNotRecorded as unrecorded:
+            return _unrecorded(unrecorded)
         return error_response(verdict.api, error.message)
 
     def connect_failed(self, error: ConnectCallFailed) -> Response[dict[str, str]]:
-        verdict = components().outcomes.connect_failure(error, self.subject())
+        try:
+            verdict = components().outcomes.connect_failure(error, self.subject())
+        except OutcomeNotRecorded as unrecorded:
+            return _unrecorded(unrecorded)
         return error_response(verdict.api, verdict.what_to_do)
+
+    def transfer_not_recorded(self, error: TransferNotRecorded) -> Response[dict[str, str]]:
+        # The contact moved: the answer says so, and a retry (same ClientToken) completes the ledger.
+        observability.count_decision(Decision.RETRY)
+        observability.logger.error(
+            "Transferred, but the ledger could not record it", extra={"new_contact_id": error.new_contact_id}
+        )
+        return error_response(
+            NOT_RECORDED_ANSWER,
+            f"the contact was transferred (new contact {error.new_contact_id or 'unknown'}), but the "
+            "escalation ledger could not record it; retry with the same Idempotency-Key to complete it",
+        )
 
     def in_progress(self, _error: EscalationInProgress) -> Response[dict[str, str]]:
         return error_response(IN_PROGRESS_ANSWER, "this escalation is being processed")
@@ -138,10 +161,29 @@ class _ErrorHandlers:
 
     def unexpected(self, error: Exception) -> Response[dict[str, str]]:
         # A bug or an unmodelled outage: the escalation is kept (DLQ) and a person is told (alert).
-        components().outcomes.unexpected(error, Subject(Trigger.API, self.app.current_event.raw_event))
+        try:
+            components().outcomes.unexpected(error, Subject(Trigger.API, self.app.current_event.raw_event))
+        except OutcomeNotRecorded as unrecorded:
+            return _unrecorded(unrecorded)
         return error_response(
             INTERNAL_ERROR, "the escalation could not be processed; it was recorded for replay"
         )
+
+
+def _unrecorded(unrecorded: OutcomeNotRecorded) -> Response[dict[str, str]]:
+    """The answer when a failure's record or alert did not reach its channel (both logged at ERROR).
+
+    Only the alert lost: the failure's own answer (the record is in the DLQ, the alert in the log).
+    The record lost: a retry is asked for, since only a retry can write it; the message says what
+    the failure was, so nothing is claimed that did not happen.
+    """
+    if not unrecorded.dead_letter_failed:
+        return error_response(unrecorded.answer, unrecorded.message)
+    return error_response(
+        RECORD_NOT_WRITTEN_ANSWER,
+        f"{unrecorded.answer.code}: {unrecorded.message} Its dead-letter record could not be written; "
+        "retry with the same Idempotency-Key.",
+    )
 
 
 def register_error_handlers(app: APIGatewayRestResolver) -> None:
@@ -154,6 +196,7 @@ def register_error_handlers(app: APIGatewayRestResolver) -> None:
         (IdempotencyStoreUnavailable, handlers.store_unavailable),
         (IdempotencyKeyReused, handlers.key_reused),
         (LedgerUnavailable, handlers.ledger_unavailable),
+        (TransferNotRecorded, handlers.transfer_not_recorded),
         (RequestValidationError, handlers.invalid_body),
         (RequestUnsupportedContentType, handlers.unsupported_content_type),
         (UnicodeDecodeError, handlers.body_not_utf8),

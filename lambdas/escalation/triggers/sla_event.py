@@ -22,6 +22,8 @@ from escalation.domain.errors import (
     EscalationRefused,
     IdempotencyStoreUnavailable,
     LedgerUnavailable,
+    OutcomeNotRecorded,
+    TransferNotRecorded,
 )
 from escalation.domain.identity import escalation_id
 from escalation.domain.model import EscalationRequest, EscalationResult, Status, Trigger, resource_id
@@ -104,6 +106,15 @@ def _summarise(error: ValidationError) -> str:
 
 
 def handle(event: dict[str, Any]) -> dict[str, Any]:
+    try:
+        return _handle(event)
+    except OutcomeNotRecorded as unrecorded:
+        # Lambda's retry of this invocation writes what is missing, and no second record of what was
+        # written (the marks are per invocation); the alert it could not publish pages then.
+        raise RetryLater(str(unrecorded)) from unrecorded
+
+
+def _handle(event: dict[str, Any]) -> dict[str, Any]:
     observability.logger.set_correlation_id(str(event.get("id", ""))[:128] or None)
     too_large = _size_problem(event)
     if too_large is not None:
@@ -151,7 +162,12 @@ def handle(event: dict[str, Any]) -> dict[str, Any]:
             "escalationId": request.escalation_id,
             "error": failure.error_code,
         }
-    except (EscalationInProgress, IdempotencyStoreUnavailable, LedgerUnavailable) as busy:
+    except (
+        EscalationInProgress,
+        IdempotencyStoreUnavailable,
+        LedgerUnavailable,
+        TransferNotRecorded,
+    ) as busy:
         observability.count_decision(Decision.RETRY)
         raise RetryLater(type(busy).__name__) from busy
     return _answer(request, result)

@@ -3,13 +3,21 @@
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import Any
 
 from escalation.domain.authorization import FORBIDDEN_MESSAGE, authorize, is_supervisor
-from escalation.domain.errors import ConnectCallFailed, EscalationRefused, IdempotencyKeyReused
+from escalation.domain.errors import (
+    ConnectCallFailed,
+    EscalationRefused,
+    IdempotencyKeyReused,
+    LedgerUnavailable,
+    TransferNotRecorded,
+)
 from escalation.domain.identity import client_token
 from escalation.domain.ledger import ChainHistory, EscalationEvent, LedgerEntry, LedgerStatus, new_entry
 from escalation.domain.model import (
     FINGERPRINT_KEY,
+    REPLAYED_MARKER,
     Contact,
     ContactAttribute,
     EscalationRequest,
@@ -111,24 +119,36 @@ class EscalationService:
                 raise
             authorize(request.caller, known_contact, self._supervisor_group)
         first_result = self._idempotency.run(
-            request.escalation_id,
-            lambda: {
-                **self._escalate_once(request, known_contact).to_dict(),
-                FINGERPRINT_KEY: request.fingerprint,
-            },
+            request.escalation_id, lambda: self._stored_form(request, known_contact)
         )
         stored_fingerprint = first_result.get(FINGERPRINT_KEY)
         if request.fingerprint and stored_fingerprint and stored_fingerprint != request.fingerprint:
             raise IdempotencyKeyReused("this Idempotency-Key was first used for a different request")
         return EscalationResult.from_dict(first_result)
 
+    def _stored_form(self, request: EscalationRequest, known_contact: Contact | None) -> dict[str, Any]:
+        result = self._escalate_once(request, known_contact)
+        stored = {**result.to_dict(), FINGERPRINT_KEY: request.fingerprint}
+        if result.replayed:
+            stored[REPLAYED_MARKER] = True  # answered from the ledger: no second transfer to count
+        return stored
+
     def _escalate_once(self, request: EscalationRequest, known_contact: Contact | None) -> EscalationResult:
         contact = known_contact or self._describe(request.contact_id)
+        try:
+            return self._escalate_contact(request, contact)
+        except (EscalationRefused, ConnectCallFailed) as error:
+            error.chain_id = contact.initial_contact_id  # alerts about it are per chain
+            raise
+
+    def _escalate_contact(self, request: EscalationRequest, contact: Contact) -> EscalationResult:
         history = ChainHistory.of(contact.initial_contact_id, self._ledger.chain(contact.initial_contact_id))
         own = history.find(request.escalation_id)
         if own is not None and own.status is LedgerStatus.TRANSFERRED:
-            # The ledger outlives the idempotency record: a late repeat still moves nothing.
-            return self._result(own, Status.ALREADY_TRANSFERRED)
+            # The ledger outlives the idempotency record: a late repeat still moves nothing, and answers
+            # as the first answer did (the new contact, when Connect named it).
+            status = Status.TRANSFERRED if own.new_contact_id else Status.ALREADY_TRANSFERRED
+            return replace(self._result(own, status), replayed=True)
         entry = own or new_entry(request, contact, self._clock())
         try:
             plan = self._plan(request, contact, history, entry)
@@ -205,7 +225,7 @@ class EscalationService:
             )
         except ConnectCallFailed as failure:
             if failure.kind is Failure.IDEMPOTENCY_CONFLICT:
-                done = self._settle(pending, LedgerStatus.TRANSFERRED, failure.error_code, publish=True)
+                done = self._settle_transferred(pending, failure.error_code, None)
                 return self._result(done, Status.ALREADY_TRANSFERRED)
             if failure.kind is Failure.INVALID_REQUEST and (contact.ended or self._has_ended(contact)):
                 # The contact ended after our check (another escalation moved it, an agent closed it),
@@ -222,9 +242,7 @@ class EscalationService:
                 raise refusal from failure
             self._settle(pending, LedgerStatus.FAILED, failure.error_code, _is_terminal_failure(failure))
             raise
-        done = self._settle(
-            pending, LedgerStatus.TRANSFERRED, None, publish=True, new_contact_id=receipt.new_contact_id
-        )
+        done = self._settle_transferred(pending, None, receipt.new_contact_id)
         if receipt.new_contact_id:
             self._write_attributes(receipt.new_contact_id, done, history.transfer_count + 1)
         # The ledger keeps the new contact's id; its ARN is only answered.
@@ -243,6 +261,17 @@ class EscalationService:
         if publish:
             self._events.publish(_EVENT_OF_STATUS[status], settled)
         return settled
+
+    def _settle_transferred(
+        self, pending: LedgerEntry, error_code: str | None, new_contact_id: str | None
+    ) -> LedgerEntry:
+        """Record a transfer Connect confirmed; a ledger that fails now raises TransferNotRecorded."""
+        try:
+            return self._settle(
+                pending, LedgerStatus.TRANSFERRED, error_code, publish=True, new_contact_id=new_contact_id
+            )
+        except LedgerUnavailable as error:
+            raise TransferNotRecorded(new_contact_id) from error
 
     def _has_ended(self, contact: Contact) -> bool:
         try:
