@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import random
 import re
 import threading
 from collections import Counter
@@ -64,12 +65,17 @@ class FaultRule:
     mode: Mode
     first: int | None = None  # the first N matching requests; None: every one while the rule stands
     body_contains: str | None = None  # only requests whose path or body holds this text
+    # Seeded chance that a matching request starts a fault, which then lasts `burst` requests (a burst
+    # longer than botocore's attempts reaches the handler).
+    probability: float = 1.0
+    burst: int = 1
 
 
 @dataclass
 class _Armed:
     rule: FaultRule
     matched: int = 0
+    burst_left: int = 0
 
 
 @dataclass
@@ -80,6 +86,11 @@ class FaultPlan:
     injected: Counter[str] = field(default_factory=Counter)
     seen: Counter[str] = field(default_factory=Counter)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _random: random.Random = field(default_factory=lambda: random.Random(7))
+
+    def seed(self, seed: int) -> None:
+        with self._lock:
+            self._random.seed(seed)
 
     def add(self, *rules: FaultRule) -> None:
         with self._lock:
@@ -100,6 +111,12 @@ class FaultPlan:
                 if rule.body_contains is not None and rule.body_contains not in text:
                     continue
                 if rule.first is not None and armed.matched >= rule.first:
+                    continue
+                if armed.burst_left > 0:
+                    armed.burst_left -= 1
+                elif rule.probability >= 1.0 or self._random.random() < rule.probability:
+                    armed.burst_left = rule.burst - 1
+                else:
                     continue
                 armed.matched += 1
                 self.injected[f"{service}:{operation}:{rule.mode}"] += 1

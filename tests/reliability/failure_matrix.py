@@ -100,7 +100,7 @@ ROWS: tuple[Row, ...] = (
     *_each_mode(dependency="idempotency store", service="dynamodb", operation="PutItem", when=BEFORE,
                 scenario="transfer", api="503 UPSTREAM_UNAVAILABLE", event="raise", dlq=0, alerts=0,
                 ledger="TRANSFERRED", metrics=("DecisionRetry",), body_contains="INPROGRESS",
-                api_says="nothing was transferred"),
+                api_says="this request transferred nothing"),
     *_each_mode(dependency="idempotency store", service="dynamodb", operation="UpdateItem", when=RESULT_WRITE,
                 scenario="transfer", api="200 TRANSFERRED", event="return", dlq=0, alerts=0,
                 ledger="TRANSFERRED", metrics=("ResultNotStored",), body_contains="COMPLETED",

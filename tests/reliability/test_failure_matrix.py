@@ -6,8 +6,8 @@ heals, and the row's promises are checked, with the invariants of every row:
 
 - every escalation ends transferred exactly once, or in the DLQ and announced by an alert (or, when a
   channel refused, logged at ERROR);
-- no answer claims an outcome that did not happen: an answer that says nothing was transferred comes
-  before any transfer, one that says the contact was transferred after it, a 200 names the new contact
+- no answer claims an outcome that did not happen: an answer that says the request transferred nothing
+  comes before any transfer, one that says the contact was transferred after it, a 200 names the new contact
   Connect created, and the ledger ends with the outcome the last answer gave.
 """
 
@@ -256,7 +256,7 @@ def _check_invariants(
         if answer is None:
             continue
         message = answer.body.get("message", "") if isinstance(answer.body, dict) else ""
-        if "nothing was transferred" in message:
+        if "transferred nothing" in message:
             assert moved == 0, context
         if "was transferred" in message and "nothing" not in message:
             assert moved in (None, 1), context

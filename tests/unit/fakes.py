@@ -12,6 +12,7 @@ from escalation.domain.errors import (
     AlertNotPublished,
     ConnectCallFailed,
     DeadLetterNotWritten,
+    IdempotencyStoreUnavailable,
     LedgerUnavailable,
 )
 from escalation.domain.ledger import EscalationEvent, LedgerEntry, LedgerStatus
@@ -140,8 +141,11 @@ class DictIdempotency:
     """The IdempotentRunner port over a dict: a repeat answers the first result, failures are forgotten."""
 
     _records: dict[str, dict[str, Any]] = field(default_factory=dict)
+    unavailable: bool = False  # the store cannot be reached: nothing runs
 
     def run(self, key: str, operation: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        if self.unavailable:
+            raise IdempotencyStoreUnavailable("the store is unavailable (test)")
         if key in self._records:
             return {**self._records[key], REPLAYED_MARKER: True}
         result = operation()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from escalation.domain.errors import TransferNotRecorded
+from escalation.domain.errors import IdempotencyStoreUnavailable, TransferNotRecorded
 from escalation.domain.ledger import EscalationEvent, LedgerStatus
 from escalation.domain.model import Status, Trigger
 from tests.unit.test_service import World, make_contact, make_request
@@ -61,3 +61,24 @@ def test_a_repeat_answered_from_the_ledger_gives_the_first_answer(world: World) 
     )
     assert again.replayed  # counted as a duplicate, not as a second transfer
     assert len(world.connect.transfers()) == 1
+
+
+def test_a_store_down_before_anything_ran_answers_the_transfer_the_ledger_confirmed(world: World) -> None:
+    world.add(make_contact())
+    request = make_request()
+    first = world.service.escalate(request)
+    world.idempotency.forget()
+    world.idempotency.unavailable = True  # the desktop's retry meets a store that is down
+
+    again = world.service.escalate(request)
+
+    assert (again.status, again.new_contact_id) == (first.status, first.new_contact_id)
+    assert len(world.connect.transfers()) == 1
+
+
+def test_a_store_down_with_no_confirmed_transfer_still_says_so(world: World) -> None:
+    world.add(make_contact())
+    world.idempotency.unavailable = True
+    with pytest.raises(IdempotencyStoreUnavailable):
+        world.service.escalate(make_request())
+    assert world.connect.transfers() == []

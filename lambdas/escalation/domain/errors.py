@@ -40,7 +40,8 @@ class EscalationInProgress(EscalationError):
 
 
 class IdempotencyStoreUnavailable(EscalationError):
-    """The idempotency table could not be read or written; nothing was transferred."""
+    """The idempotency table could not be read or written before anything ran: this request transferred
+    nothing (an earlier one may have: the use case answers a transfer the ledger confirmed instead)."""
 
 
 class IdempotencyKeyReused(EscalationError):

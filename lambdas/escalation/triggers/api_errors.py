@@ -126,7 +126,9 @@ class _ErrorHandlers:
     def store_unavailable(self, _error: IdempotencyStoreUnavailable) -> Response[dict[str, str]]:
         observability.count_decision(Decision.RETRY)
         return error_response(
-            STORE_UNAVAILABLE_ANSWER, "the idempotency store is unavailable; nothing was transferred"
+            STORE_UNAVAILABLE_ANSWER,
+            "the idempotency store is unavailable; this request transferred nothing (a transfer the "
+            "ledger confirmed would have been answered)",
         )
 
     def key_reused(self, error: IdempotencyKeyReused) -> Response[dict[str, str]]:

@@ -10,6 +10,7 @@ from escalation.domain.errors import (
     ConnectCallFailed,
     EscalationRefused,
     IdempotencyKeyReused,
+    IdempotencyStoreUnavailable,
     LedgerUnavailable,
     TransferNotRecorded,
 )
@@ -118,13 +119,35 @@ class EscalationService:
                     raise EscalationRefused(Refusal.FORBIDDEN, FORBIDDEN_MESSAGE) from None
                 raise
             authorize(request.caller, known_contact, self._supervisor_group)
-        first_result = self._idempotency.run(
-            request.escalation_id, lambda: self._stored_form(request, known_contact)
-        )
+        try:
+            first_result = self._idempotency.run(
+                request.escalation_id, lambda: self._stored_form(request, known_contact)
+            )
+        except IdempotencyStoreUnavailable:
+            confirmed = self._confirmed_in_ledger(request, known_contact)
+            if confirmed is None:
+                raise
+            return confirmed
         stored_fingerprint = first_result.get(FINGERPRINT_KEY)
         if request.fingerprint and stored_fingerprint and stored_fingerprint != request.fingerprint:
             raise IdempotencyKeyReused("this Idempotency-Key was first used for a different request")
         return EscalationResult.from_dict(first_result)
+
+    def _confirmed_in_ledger(
+        self, request: EscalationRequest, known_contact: Contact | None
+    ) -> EscalationResult | None:
+        """The escalation's confirmed transfer, from the ledger, when the idempotency store is down: an
+        answer must not hide a transfer Connect confirmed. None when there is none (or no contact read)."""
+        if known_contact is None:
+            return None
+        try:
+            entries = self._ledger.chain(known_contact.initial_contact_id)
+        except LedgerUnavailable:
+            return None
+        own = ChainHistory.of(known_contact.initial_contact_id, entries).find(request.escalation_id)
+        if own is None or own.status is not LedgerStatus.TRANSFERRED:
+            return None
+        return _replayed(own)
 
     def _stored_form(self, request: EscalationRequest, known_contact: Contact | None) -> dict[str, Any]:
         result = self._escalate_once(request, known_contact)
@@ -147,8 +170,7 @@ class EscalationService:
         if own is not None and own.status is LedgerStatus.TRANSFERRED:
             # The ledger outlives the idempotency record: a late repeat still moves nothing, and answers
             # as the first answer did (the new contact, when Connect named it).
-            status = Status.TRANSFERRED if own.new_contact_id else Status.ALREADY_TRANSFERRED
-            return replace(self._result(own, status), replayed=True)
+            return _replayed(own)
         entry = own or new_entry(request, contact, self._clock())
         try:
             plan = self._plan(request, contact, history, entry)
@@ -313,6 +335,12 @@ class EscalationService:
             new_contact_id=entry.new_contact_id,
             fell_back_to_queue=entry.fell_back,
         )
+
+
+def _replayed(done: LedgerEntry) -> EscalationResult:
+    """A confirmed transfer answered again from the ledger: as first answered, marked as a repeat."""
+    status = Status.TRANSFERRED if done.new_contact_id else Status.ALREADY_TRANSFERRED
+    return replace(EscalationService._result(done, status), replayed=True)
 
 
 _EVENT_OF_STATUS = {
