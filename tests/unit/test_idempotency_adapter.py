@@ -9,6 +9,7 @@ from botocore.exceptions import ClientError
 
 from escalation.adapters.dynamodb_idempotency import DynamoDbIdempotency
 from escalation.domain.errors import IdempotencyStoreUnavailable
+from escalation.domain.model import EscalationResult, Status
 from tests.unit.harness import IDEMPOTENCY_TABLE, AwsWorld
 
 
@@ -34,14 +35,16 @@ def test_a_result_that_could_not_be_stored_is_still_the_answer(aws: AwsWorld) ->
     store = DynamoDbIdempotency(client, IDEMPOTENCY_TABLE)  # type: ignore[arg-type]
     ran: list[int] = []
 
-    def transfer() -> dict[str, Any]:
-        ran.append(1)
-        return {"status": "TRANSFERRED", "newContactId": "new-1"}
+    done = EscalationResult("esc-1", Status.TRANSFERRED, "c-1", 1, new_contact_id="new-1")
 
-    assert store.run("esc-1", transfer) == {"status": "TRANSFERRED", "newContactId": "new-1"}
+    def transfer() -> EscalationResult:
+        ran.append(1)
+        return done
+
+    assert store.run("esc-1", transfer) == done
     # Its INPROGRESS record was cleared: the retry runs again (and answers from the ledger).
     client.refused.clear()
-    assert store.run("esc-1", transfer) == {"status": "TRANSFERRED", "newContactId": "new-1"}
+    assert store.run("esc-1", transfer) == done
     assert len(ran) == 2
 
 
@@ -49,5 +52,5 @@ def test_a_store_that_fails_before_the_operation_says_nothing_ran(aws: AwsWorld)
     store = DynamoDbIdempotency(RefusingWrites(aws.dynamodb, {"put_item"}), IDEMPOTENCY_TABLE)  # type: ignore[arg-type]
     ran: list[int] = []
     with pytest.raises(IdempotencyStoreUnavailable):
-        store.run("esc-1", lambda: ran.append(1) or {})  # type: ignore[func-returns-value]
+        store.run("esc-1", lambda: ran.append(1) or EscalationResult("esc-1", Status.TRANSFERRED, "c", 1))  # type: ignore[func-returns-value]
     assert ran == []

@@ -3,7 +3,6 @@
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
 
 from escalation.domain.authorization import FORBIDDEN_MESSAGE, authorize, is_supervisor
 from escalation.domain.errors import (
@@ -17,8 +16,6 @@ from escalation.domain.errors import (
 from escalation.domain.identity import client_token
 from escalation.domain.ledger import ChainHistory, EscalationEvent, LedgerEntry, LedgerStatus, new_entry
 from escalation.domain.model import (
-    FINGERPRINT_KEY,
-    REPLAYED_MARKER,
     Contact,
     ContactAttribute,
     EscalationRequest,
@@ -121,17 +118,18 @@ class EscalationService:
             authorize(request.caller, known_contact, self._supervisor_group)
         try:
             first_result = self._idempotency.run(
-                request.escalation_id, lambda: self._stored_form(request, known_contact)
+                request.escalation_id,
+                lambda: replace(self._escalate_once(request, known_contact), fingerprint=request.fingerprint),
             )
         except IdempotencyStoreUnavailable:
             confirmed = self._confirmed_in_ledger(request, known_contact)
             if confirmed is None:
                 raise
             return confirmed
-        stored_fingerprint = first_result.get(FINGERPRINT_KEY)
+        stored_fingerprint = first_result.fingerprint
         if request.fingerprint and stored_fingerprint and stored_fingerprint != request.fingerprint:
             raise IdempotencyKeyReused("this Idempotency-Key was first used for a different request")
-        return EscalationResult.from_dict(first_result)
+        return first_result
 
     def _confirmed_in_ledger(
         self, request: EscalationRequest, known_contact: Contact | None
@@ -148,13 +146,6 @@ class EscalationService:
         if own is None or own.status is not LedgerStatus.TRANSFERRED:
             return None
         return _replayed(own)
-
-    def _stored_form(self, request: EscalationRequest, known_contact: Contact | None) -> dict[str, Any]:
-        result = self._escalate_once(request, known_contact)
-        stored = {**result.to_dict(), FINGERPRINT_KEY: request.fingerprint}
-        if result.replayed:
-            stored[REPLAYED_MARKER] = True  # answered from the ledger: no second transfer to count
-        return stored
 
     def _escalate_once(self, request: EscalationRequest, known_contact: Contact | None) -> EscalationResult:
         contact = known_contact or self._describe(request.contact_id)
