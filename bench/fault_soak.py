@@ -39,7 +39,6 @@ from bench.common import (
     INSTANCE_ID,
     RESULTS_DIR,
     ROUTING_RULES_FILE,
-    isolated_aws_env,
     markdown_table,
     write_results,
 )
@@ -80,6 +79,7 @@ REPORTED = (
     "lambda_destination_records",
     "alerts",
     "ledger_behind_connect_in_dlq",
+    "transferred_and_in_dlq",
     "desktop_gave_up",
     "requests_through_proxy",
     "requests_failed",
@@ -115,8 +115,14 @@ class DesktopClick:
 
 def _rules(seed_document: dict[str, Any], tmp: Path) -> Path:
     document = dict(seed_document)
+    # Emails in either queue: an escalated email's new contact, queued in Tier 2 while faults are on,
+    # arms its own timer (CreateSchedule) and cancels the old one's (DeleteSchedule).
     document["sla"] = [
-        {"name": "tier1-emails", "match": {"queues": ["queue-tier1"], "channels": ["EMAIL"]}, "seconds": 3600}
+        {
+            "name": "emails",
+            "match": {"queues": ["queue-tier1", "queue-tier2"], "channels": ["EMAIL"]},
+            "seconds": 3600,
+        }
     ]
     path = tmp / "routing_rules.json"
     path.write_text(json.dumps(document))
@@ -138,11 +144,12 @@ def _fault_rules(chance: float) -> list[Any]:
 
 def run(params: Parameters, results_dir: Path = RESULTS_DIR) -> dict[str, Any]:
     from escalation.contract import EnvVar
+    from local.aws_isolation import isolated_aws_variables
     from local.stack import LocalStack, StackOptions
 
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="bench-soak-") as tmp:
-        os.environ.update(isolated_aws_env(Path(tmp)))
+        os.environ.update(isolated_aws_variables(Path(tmp)))
         rules = _rules(json.loads(ROUTING_RULES_FILE.read_text()), Path(tmp))
         options = StackOptions(
             api_port=0,
@@ -199,7 +206,7 @@ def _drive(stack: Any, params: Parameters) -> dict[str, Any]:
     while not stack.bus.wait_idle(PROGRESS_EVERY_SECONDS):
         print(f"fault_soak: events still running ({stack.bus.stats})", file=sys.stderr, flush=True)
     injected = dict(stack.faults.injected)
-    seen = sum(stack.faults.seen.values())
+    seen = dict(stack.faults.seen)
     stack.faults.clear()
     assert stack.bus.wait_idle(params.drain_timeout)
     return _measure(stack, clicks, event_contacts, limited, injected, seen)
@@ -255,7 +262,7 @@ def _measure(
     event_contacts: list[str],
     limited: set[str],
     injected: dict[str, int],
-    seen: int,
+    seen: dict[str, int],
 ) -> dict[str, Any]:
     from tests.integration.support import event_escalation_id, is_destination_record, record_contact_id
 
@@ -304,9 +311,19 @@ def _measure(
         "duplicate_dead_letters": sum(n - 1 for n in duplicates.values() if n > 1),
         "answers_contradicting": len(contradicting),
         "ledger_behind_connect_in_dlq": sum(1 for c in ledger_behind if in_dlq[c]),
+        # Transferred once and also in the DLQ: a redrive of the record is answered from the ledger.
+        "transferred_and_in_dlq": sum(1 for c in everyone if moved[c] and in_dlq[c]),
+        "destination_record_errors": dict(
+            Counter(
+                str((r.get("responsePayload") or {}).get("errorMessage", "?"))[:80]
+                for r in dlq
+                if is_destination_record(r)
+            )
+        ),
         "desktop_answers": dict(Counter(str(s) for c in clicks for s, _, _ in c.answers)),
         "desktop_gave_up": sum(1 for c in clicks if _asks_for_retry(c.answers[-1][0], c.answers[-1][1])),
-        "requests_through_proxy": seen,
+        "requests_through_proxy": sum(seen.values()),
+        "requests_by_call": seen,
         "requests_failed": sum(injected.values()),
         "faults_started": round(sum(injected.values()) / FAULT_BURST),
         "faults_by_call": injected,
@@ -386,6 +403,8 @@ def _markdown(result: dict[str, Any]) -> str:
         f"{markdown_table(['figure', 'value'], rows)}\n\n"
         f"Desktop answers seen: {json.dumps(f['desktop_answers'], sort_keys=True)}.\n\n"
         f"ERROR log lines: {json.dumps(f['error_log_lines'], sort_keys=True)}.\n\n"
+        f"Lambda's on-failure records (its retries ran out), by error: "
+        f"{json.dumps(f['destination_record_errors'], sort_keys=True)}.\n\n"
         f"Faults by call: {json.dumps(f['faults_by_call'], sort_keys=True)}.\n\n"
         f"Promises (`--check`): {result['target']['verdict']}.\n"
     )
