@@ -27,7 +27,7 @@ from escalation.domain.schedule_names import timer_names
 from local.connect_emulator import ContactAcceptance
 from local.fault_proxy import FaultRule
 from local.stack import INSTANCE_ID, LocalStack, StackOptions, policy_without_instance_grant
-from tests.aws_isolation import isolated_aws_env
+from tests.aws_isolation import isolated_aws_environment
 from tests.integration.support import (
     ALICE,
     BUNDLED_RULES,
@@ -87,7 +87,7 @@ def stack(stack_options: StackOptions, tmp_path_factory: pytest.TempPathFactory)
     """The module's stack; the handler's JSON log is kept in a file, read back for ERROR lines."""
     tmp = tmp_path_factory.mktemp("matrix")
     stack_options.handler_log = tmp / "handler.log"
-    with isolated_aws_env(tmp), LocalStack(stack_options) as running:
+    with isolated_aws_environment(tmp), LocalStack(stack_options) as running:
         yield running
 
 
