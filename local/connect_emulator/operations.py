@@ -50,6 +50,7 @@ from .records import (
     Result,
     instance_id_of,
     new_id,
+    paged,
     resource_id,
 )
 
@@ -270,20 +271,13 @@ def get_current_user_data(state: ConnectState, params: Params) -> Result:
         agent = instance.agents.get(resource_id(value))
         if agent is not None and agent not in agents:
             agents.append(agent)
-    start = 0
-    if params.get("NextToken"):
-        try:
-            start = int(params["NextToken"])
-        except ValueError:
-            raise invalid_request("NextToken is not valid.") from None
-    page_size = params.get("MaxResults") or 100
-    page = agents[start : start + page_size]
+    page, next_token = paged(agents, params)
     result: Result = {
         "UserDataList": [_user_data(state, instance.instance_id, agent) for agent in page],
         "ApproximateTotalCount": len(agents),
     }
-    if start + page_size < len(agents):
-        result["NextToken"] = str(start + page_size)
+    if next_token is not None:
+        result["NextToken"] = next_token
     return result
 
 

@@ -27,7 +27,6 @@ from .contact_events import (
     contact_event,
 )
 from .errors import ConnectError, not_found
-from .hours import parse_clock_time
 from .iam import Policy, access_denied_message, requested_resources
 from .records import (
     CHANNELS,
@@ -49,6 +48,7 @@ from .records import (
     Result,
     instance_id_of,
     new_id,
+    parse_clock_time,
     resource_id,
 )
 
