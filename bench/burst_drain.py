@@ -41,7 +41,6 @@ from bench.common import (
     RESULTS_DIR,
     SOURCE_QUEUE,
     handler_extra_env,
-    isolated_aws_env,
     markdown_table,
     median,
     ratio,
@@ -54,6 +53,7 @@ from bench.common import (
 )
 from bench.lambda_model import DrainReport, WorkerSpec, resolved_retry_mode, run_async_lambda
 from escalation.contract import ASYNC_RETRY_ATTEMPTS, EnvVar
+from local.aws_isolation import isolated_aws_variables
 from local.lambda_context import LAMBDA_RETRY_DELAYS
 
 NAME = "burst_drain"
@@ -173,7 +173,7 @@ def run(
         try:
             env = {
                 **stripped_environ(),
-                **isolated_aws_env(tmp_dir),
+                **isolated_aws_variables(tmp_dir),
                 **aws.handler_env(emulator.endpoint_url),
                 **handler_extra_env(),
             }

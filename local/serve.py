@@ -28,7 +28,14 @@ from local.dev_tokens import make_dev_token
 from local.metrics import MetricsWriter
 from local.run_info import DEFAULT_RUN_DIR, RUN_INFO_FILE, RunInfo, run_log_path
 from local.seed import CONTACT_HEADER, ServeContacts, describe, seed_serve
-from local.stack import INSTANCE_ID, LocalStack, StackOptions
+from local.stack import (
+    BUSINESS_HOURS_ID,
+    BUSINESS_HOURS_QUEUE,
+    BUSINESS_HOURS_TIME_ZONE,
+    INSTANCE_ID,
+    LocalStack,
+    StackOptions,
+)
 
 DEFAULT_API_PORT = 3000
 TOKEN_LIFETIME = timedelta(hours=8)  # a working day
@@ -66,6 +73,13 @@ def _curl(api_url: str, token_variable: str, contact_id: str, reason: str) -> st
         f"    -H \"Authorization: Bearer ${token_variable}\" -H 'Content-Type: application/json' \\\n"
         f'    -d \'{{"contactId": "{contact_id}", "reason": "{reason}"}}\''
     )
+
+
+def _effective_hours_curl(connect_url: str) -> str:
+    today = datetime.now(UTC).date()
+    query = f"fromDate={today.isoformat()}&toDate={(today + timedelta(days=6)).isoformat()}"
+    path = f"/effective-hours-of-operations/{INSTANCE_ID}/{BUSINESS_HOURS_ID}"
+    return f"  $ curl -s -w '\\n' '{connect_url}{path}?{query}'"
 
 
 def banner(stack: LocalStack, contacts: ServeContacts, tokens: Sequence[DevToken], log_path: Path) -> str:
@@ -107,6 +121,10 @@ Paste the `$` commands into another terminal, from the repository root.
    (Offline); {len(contacts.all)} contacts:
   {CONTACT_HEADER}
 {contact_lines}
+   Business hours: queue {BUSINESS_HOURS_QUEUE} (Email, New York) runs on hours of operation
+   {BUSINESS_HOURS_ID}, Monday-Friday 09:00-17:00 {BUSINESS_HOURS_TIME_ZONE}, for SLA policies with
+   "clock": "business" (docs/sla-timers.md). Its coming week, as GetEffectiveHoursOfOperations gives it:
+{_effective_hours_curl(stack.connect.endpoint_url)}
 
 5. Escalate
   alice escalates her task (the agent token, $TOKEN):

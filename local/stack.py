@@ -66,6 +66,10 @@ from local.sla_wiring import SlaTimerWiring, sla_env
 REPO_ROOT = Path(__file__).resolve().parents[1]
 RUN_DIR = DEFAULT_RUN_DIR
 INSTANCE_ID = "demo-instance"
+# The seeded queue on business hours: Monday-Friday 09:00-17:00 in New York.
+BUSINESS_HOURS_QUEUE = "queue-email-ny"
+BUSINESS_HOURS_ID = "hours-new-york"
+BUSINESS_HOURS_TIME_ZONE = "America/New_York"
 ROUTING_RULES_FILE = REPO_ROOT / "lambdas" / "escalation" / "routing_rules.json"
 
 # Connect's documented TransferContact quota (CONNECT_API.md). Other operations have their own quotas,
@@ -137,6 +141,22 @@ def seed_instance(connect: emulator.EmulatorAdmin) -> None:
         ("queue-supervisors", "Supervisors"),
     ):
         connect.add_queue(emulator.QueueSeed(INSTANCE_ID, queue_id, name))
+    # One queue on business hours, for business-clock SLA policies (docs/sla-timers.md).
+    weekdays = ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY")
+    connect.add_hours_of_operation(
+        emulator.HoursSeed(
+            INSTANCE_ID,
+            BUSINESS_HOURS_ID,
+            "New York office",
+            BUSINESS_HOURS_TIME_ZONE,
+            [{"day": day, "start": "09:00", "end": "17:00"} for day in weekdays],
+        )
+    )
+    connect.add_queue(
+        emulator.QueueSeed(
+            INSTANCE_ID, BUSINESS_HOURS_QUEUE, "Email (New York)", hours_of_operation_id=BUSINESS_HOURS_ID
+        )
+    )
     connect.add_flow(emulator.FlowSeed(INSTANCE_ID, "flow-transfer-to-queue", "QUEUE_TRANSFER"))
     connect.add_flow(emulator.FlowSeed(INSTANCE_ID, "flow-transfer-to-agent", "AGENT_TRANSFER"))
     slots = {"TASK": 3, "EMAIL": 3}

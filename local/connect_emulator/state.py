@@ -153,6 +153,24 @@ class ConnectState:
             )
             return hours_id
 
+    def add_hours_override(self, seed: admin.OverrideSeed) -> str:
+        params = {
+            "InstanceId": seed.instance_id,
+            "HoursOfOperationId": seed.hours_id,
+            "Name": seed.name,
+            "Config": list(seed.config),
+            "EffectiveFrom": seed.effective_from,
+            "EffectiveTill": seed.effective_till,
+            "OverrideType": seed.override_type,
+        }
+        with self._lock:
+            try:
+                # Seeding runs the operation's own rules (not its IAM check), from the injected table.
+                result = self._operations["CreateHoursOfOperationOverride"](self, params)
+            except ConnectError as error:
+                raise ValueError(error.message) from None
+        return str(result["HoursOfOperationOverrideId"])
+
     def add_queue(self, seed: admin.QueueSeed) -> str:
         _require_one_of(seed.status, QUEUE_STATUSES, "queue status")
         with self._lock:
@@ -215,7 +233,7 @@ class ConnectState:
                 previous_contact_id=None,
                 initiation_timestamp=now,
                 queue_id=seed.queue_id,
-                enqueue_timestamp=now if seed.queue_id else None,
+                enqueue_timestamp=(seed.enqueued_at or now) if seed.queue_id else None,
                 agent_id=seed.agent_id,
                 connected_to_agent_timestamp=now if seed.agent_id else None,
                 attributes=dict(seed.attributes or {}),

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -33,12 +32,14 @@ FAST_RETRIES = (0.05, 0.1)
 
 
 @pytest.fixture
-def bus(handler: RecordingHandler, aws: LocalAws) -> Iterator[LocalBus]:
-    function = FunctionConfig(reserved_concurrency=2, retry_delays=FAST_RETRIES)
-    with LocalBus(
-        AsyncInvoker(handler, function), BusOptions(dlq_url=aws.dlq_url, sqs_client=aws.sqs())
-    ) as running:
-        yield running
+def bus_function() -> FunctionConfig:
+    return FunctionConfig(reserved_concurrency=2, retry_delays=FAST_RETRIES)
+
+
+@pytest.fixture
+def bus_options(aws: LocalAws) -> BusOptions:
+    """On-failure records to the session's DLQ."""
+    return BusOptions(dlq_url=aws.dlq_url, sqs_client=aws.sqs())
 
 
 def breach(detail: dict[str, Any] | None = None, **overrides: Any) -> dict[str, Any]:

@@ -11,9 +11,7 @@ from typing import Any
 import pytest
 
 from local.aws import LocalAws
-from local.bus import BusOptions, LocalBus
-from local.lambda_context import FunctionConfig
-from local.lambda_invoker import AsyncInvoker
+from local.bus import LocalBus
 from local.scheduler import FastClock, LocalScheduler, SchedulerClients, SchedulerOptions
 from local.scheduler_backend import at_time
 from tests.local.helpers import RecordingHandler, lambda_client
@@ -29,12 +27,6 @@ class ManualClock:
 
     def __call__(self) -> float:
         return self.now
-
-
-@pytest.fixture
-def bus(handler: RecordingHandler) -> Iterator[LocalBus]:
-    with LocalBus(AsyncInvoker(handler, FunctionConfig(reserved_concurrency=1)), BusOptions()) as running:
-        yield running
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -65,13 +64,6 @@ DEAD_LETTER_RECORD = {
     "originalEvent": API_EVENT,
 }
 GARBAGE = "this is not a record"
-
-
-@pytest.fixture
-def bus(handler: RecordingHandler) -> Iterator[LocalBus]:
-    # No DLQ for the bus itself: what the handler does with a redriven event is not under test here.
-    with LocalBus(AsyncInvoker(handler)) as running:
-        yield running
 
 
 @pytest.fixture

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from local.bus import LocalBus
-from local.lambda_context import FunctionConfig
-from local.lambda_invoker import AsyncInvoker
 from local.run_info import RunInfo
 from local.send_event import main
 from local.stack import REPO_ROOT
@@ -18,12 +15,6 @@ from tests.local.helpers import RecordingHandler
 
 EVENTS = REPO_ROOT / "events"
 IDLE_SECONDS = 10.0
-
-
-@pytest.fixture
-def bus(handler: RecordingHandler) -> Iterator[LocalBus]:
-    with LocalBus(AsyncInvoker(handler, FunctionConfig(reserved_concurrency=1))) as running:
-        yield running
 
 
 def test_a_breach_goes_through_the_bus_with_its_contact_id_replaced(
