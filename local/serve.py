@@ -105,7 +105,7 @@ Paste the `$` commands into another terminal, from the repository root.
 
 3. Local endpoints (any AWS SDK or CLI; dummy credentials, region {LOCAL_REGION})
   SQS, SNS, DynamoDB, SSM (moto)  {aws_url}
-  EventBridge and Lambda          {bus_url}   (function name: {stack.bus.function_name})
+  EventBridge and Lambda          {bus_url}   (function name: {stack.bus.function.function_name})
   Connect (emulator)              {stack.connect.endpoint_url}   (admin API under /_emulator/)
   DLQ                             {stack.aws.dlq_url}
   Alert topic                     {stack.aws.alert_topic_arn}
@@ -147,9 +147,9 @@ Paste the `$` commands into another terminal, from the repository root.
 
 7. The DLQ and its redrive (after the exports of step 3): list it, then redrive what a redrive can fix
   $ .venv/bin/python -m tools.redrive --dry-run \\
-      --queue-url {stack.aws.dlq_url} --function-name {stack.bus.function_name}
+      --queue-url {stack.aws.dlq_url} --function-name {stack.bus.function.function_name}
   $ .venv/bin/python -m tools.redrive \\
-      --queue-url {stack.aws.dlq_url} --function-name {stack.bus.function_name}
+      --queue-url {stack.aws.dlq_url} --function-name {stack.bus.function.function_name}
 
 8. More
   $ make metrics      # the metrics so far, as CloudWatch would count them
@@ -199,7 +199,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             connect_url=stack.connect.endpoint_url,
             aws_url=stack.aws.endpoint_url,
             bus_url=stack.bus.endpoint_url,
-            function_name=stack.bus.function_name,
+            function_name=stack.bus.function.function_name,
             dlq_url=stack.aws.dlq_url,
             handler_log=str(log_path),
         ).save(run_dir)

@@ -16,7 +16,7 @@ from typing import Any
 
 from escalation.contract import EnvVar
 from local.connect_emulator import ContactAcceptance, EventDeliveryPlan
-from local.demo.harness import DemoHarness
+from local.demo.harness import DemoHarness, step
 from local.scheduler import ShiftedClock
 from local.stack import BUSINESS_HOURS_QUEUE, INSTANCE_ID, ROUTING_RULES_FILE, StackOptions
 
@@ -66,30 +66,14 @@ def wait_until(condition: Callable[[], bool], timeout: float = WAIT_SECONDS) -> 
 
 
 class SlaTimerSteps:
+    """The SLA timers' steps, run in the order they are written (each marked with @step)."""
+
     def __init__(self, demo: DemoHarness) -> None:
         self.demo = demo
         self.stack = demo.stack
 
     def run(self) -> bool:
-        return self.demo.play(
-            (
-                (
-                    "A task queued with a short SLA escalates itself (contact event -> schedule -> breach)",
-                    "one schedule armed, then one transfer when the scheduler's clock passes the deadline",
-                    self.queued_task_escalates_itself,
-                ),
-                (
-                    "A task picked up in time is not escalated",
-                    "its schedule is deleted on CONNECTED_TO_AGENT; no transfer after the deadline",
-                    self.picked_up_task_is_not_escalated,
-                ),
-                (
-                    "Contact events duplicated and reordered",
-                    "exactly one escalation per breached task",
-                    self.duplicated_reordered_events_escalate_once,
-                ),
-            )
-        )
+        return self.demo.play(self)
 
     def _schedule_names(self) -> set[str]:
         return {schedule["Name"] for schedule in self.stack.schedules()}
@@ -111,6 +95,10 @@ class SlaTimerSteps:
         # their schedules before their deadline (before the step even sees them armed).
         SCHEDULER_CLOCK.offset = 0.0
 
+    @step(
+        "A task queued with a short SLA escalates itself (contact event -> schedule -> breach)",
+        "one schedule armed, then one transfer when the scheduler's clock passes the deadline",
+    )
     def queued_task_escalates_itself(self) -> tuple[bool, str]:
         (contact,), armed = self._queue_tasks(1)
         before_deadline = len(self.demo.transferred(contact))
@@ -119,6 +107,10 @@ class SlaTimerSteps:
         ok = len(armed) >= 1 and before_deadline == 0 and transfers == 1
         return ok, f"schedules armed {sorted(armed)}; transfers before {before_deadline}, after {transfers}"
 
+    @step(
+        "A task picked up in time is not escalated",
+        "its schedule is deleted on CONNECTED_TO_AGENT; no transfer after the deadline",
+    )
     def picked_up_task_is_not_escalated(self) -> tuple[bool, str]:
         (contact,), armed = self._queue_tasks(1)
         self.stack.connect.accept_contact(ContactAcceptance(INSTANCE_ID, contact))
@@ -130,6 +122,7 @@ class SlaTimerSteps:
         ok = len(armed) >= 1 and not left and transfers == 0
         return ok, f"schedules armed {len(armed)}, left after pickup {len(left)}; transfers {transfers}"
 
+    @step("Contact events duplicated and reordered", "exactly one escalation per breached task")
     def duplicated_reordered_events_escalate_once(self) -> tuple[bool, str]:
         self.stack.connect.set_event_delivery(EventDeliveryPlan(duplicate=1.0, shuffle_window=4, seed=11))
         try:

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,10 +26,6 @@ from tests.infra.infra_support import (
     REPO_ROOT,
     Synth,
     as_list,
-    assert_acknowledgments_have_reasons,
-    assert_cfn_lint_clean,
-    assert_every_acknowledgment_is_still_raised,
-    assert_no_nag_findings,
     assert_retained,
     gateway_responses,
     key_statements,
@@ -37,35 +34,18 @@ from tests.infra.infra_support import (
     rendered_conditions,
     role_statements,
     statements,
-    synthesize,
 )
 
 pytestmark = pytest.mark.infra
 
 
 @pytest.fixture(scope="module")
-def synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
-    return synthesize({"connectInstanceId": INSTANCE_ID}, tmp_path_factory.mktemp("cdk-default"))
+def synth(synthesized: Callable[[str], Synth]) -> Synth:
+    return synthesized("default")
 
 
 def getatt_arn(logical_id: str) -> dict[str, Any]:
     return {"Fn::GetAtt": [logical_id, "Arn"]}
-
-
-def test_checks_cdk_nag_has_no_unacknowledged_findings(synth: Synth) -> None:
-    assert_no_nag_findings(synth)
-
-
-def test_checks_every_acknowledgment_has_a_reason(synth: Synth) -> None:
-    assert_acknowledgments_have_reasons(synth)
-
-
-def test_checks_every_acknowledged_finding_is_still_raised(synth: Synth) -> None:
-    assert_every_acknowledgment_is_still_raised(synth)
-
-
-def test_checks_cfn_lint_is_clean(synth: Synth) -> None:
-    assert_cfn_lint_clean(synth)
 
 
 # --- Lambda -----------------------------------------------------------------------------------------

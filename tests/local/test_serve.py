@@ -29,7 +29,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from local.aws import ISOLATION_UNSET, isolated_env
+from local.aws_isolation import ISOLATION_UNSET, isolated_aws_variables
 from local.connect_emulator import ContactRef, EmulatorAdminClient
 from local.run_info import METRICS_FILE, RUN_INFO_FILE, RunInfo
 from local.stack import INSTANCE_ID, REPO_ROOT
@@ -57,7 +57,7 @@ def clean_env(run_dir: Path, scratch: Path) -> dict[str, str]:
     # Not PYTHONPATH (the commands must run without it), nor an enclosing make's flags (`make test`).
     dropped = {*ISOLATION_UNSET, "PYTHONPATH", "MAKEFLAGS", "MFLAGS", "MAKELEVEL"}
     env = {k: v for k, v in os.environ.items() if k not in dropped}
-    env.update(isolated_env(scratch))
+    env.update(isolated_aws_variables(scratch))
     env["LOCAL_RUN_DIR"] = str(run_dir)
     return env
 

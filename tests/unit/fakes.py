@@ -12,7 +12,7 @@ from botocore.exceptions import EndpointConnectionError
 from escalation.domain.business_hours import EffectiveDay, EffectiveHours, QueueHours
 from escalation.domain.errors import ConnectCallFailed, LedgerUnavailable
 from escalation.domain.ledger import EscalationEvent, LedgerEntry, LedgerStatus
-from escalation.domain.model import REPLAYED_MARKER, Contact, Target
+from escalation.domain.model import Contact, EscalationResult, Target
 from escalation.domain.policy import Failure
 from escalation.domain.timer_events import SlaTimer
 from escalation.ports import TransferReceipt
@@ -136,11 +136,11 @@ class FakeContactCenter:
 class DictIdempotency:
     """The IdempotentRunner port over a dict: a repeat answers the first result, failures are forgotten."""
 
-    _records: dict[str, dict[str, Any]] = field(default_factory=dict)
+    _records: dict[str, EscalationResult] = field(default_factory=dict)
 
-    def run(self, key: str, operation: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    def run(self, key: str, operation: Callable[[], EscalationResult]) -> EscalationResult:
         if key in self._records:
-            return {**self._records[key], REPLAYED_MARKER: True}
+            return replace(self._records[key], replayed=True)
         result = operation()
         self._records[key] = result
         return result

@@ -36,8 +36,9 @@ EARLIEST_FIRE_SECONDS = 60
 class SlaBreachDetail(BaseModel):
     """A breach's detail, from a timer or any other producer."""
 
-    # Upstream systems may add fields of their own; only these are read.
-    model_config = ConfigDict(extra="ignore")
+    # Upstream systems may add fields of their own; only these are read. Its schema is built when the
+    # breach handler first reads one: every cold start imports this module, the API never reads one.
+    model_config = ConfigDict(extra="ignore", defer_build=True)
     contactId: Annotated[str, Field(min_length=1, max_length=256)]  # noqa: N815 - wire name
     instanceId: Annotated[str, Field(min_length=1, max_length=512)] | None = None  # noqa: N815 - id or ARN
     channel: Annotated[str, Field(max_length=16)] | None = None
@@ -60,7 +61,7 @@ _Text = Annotated[str, Field(min_length=1, max_length=512)]
 class SlaWarningDetail(BaseModel):
     """A warning's detail (only timers send one); what the alert repeats."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)  # built on first use, as above
     contactId: _Text  # noqa: N815
     slaPolicy: _Text | None = None  # noqa: N815
     slaSeconds: int | None = None  # noqa: N815
