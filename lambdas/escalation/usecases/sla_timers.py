@@ -62,7 +62,7 @@ class SlaTimerService:
         clock: Callable[[], datetime] = _utc_now,
         business_clock: BusinessClock | None = None,
     ) -> None:
-        """`business_clock`: the calendars of business-clock policies (None: such policies arm nothing)."""
+        """`business_clock`: the calendars of business-clock policies (required once a policy has one)."""
         self._timers = timers
         self._routing_rules = routing_rules
         self._instance_id = instance_id
