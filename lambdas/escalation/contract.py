@@ -86,6 +86,7 @@ CONNECT_ACTIONS: Final = (
     "connect:DescribeQueue",
     "connect:GetEffectiveHoursOfOperations",
     "connect:DescribeHoursOfOperation",
+    "connect:UpdateContactRoutingData",
 )
 
 # The services every escalation calls, with the operations it calls on each. The function ships their

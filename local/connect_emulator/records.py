@@ -152,6 +152,8 @@ class Contact:
     disconnect_timestamp: float | None = None
     disconnect_reason: str | None = None
     last_update_timestamp: float | None = None
+    queue_priority: int | None = None  # set by UpdateContactRoutingData (routing_data.py)
+    queue_time_adjustment_seconds: int | None = None
 
     @property
     def ended(self) -> bool:

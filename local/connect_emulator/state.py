@@ -27,6 +27,7 @@ from .admin import (
     HoursSeed,
     InstanceSeed,
     PolicySeed,
+    QueueRouting,
     QueueSeed,
 )
 from .contact_events import (
@@ -63,6 +64,7 @@ from .records import (
     new_id,
     resource_id,
 )
+from .routing_data import next_assignment
 
 
 class ConnectState:
@@ -227,6 +229,22 @@ class ConnectState:
                 self.record_event(instance.instance_id, contact, QUEUED)
         self._publish_events()
         return contact_id
+
+    def route_next(self, routing: QueueRouting) -> str | None:
+        with self._lock:
+            instance = self._seed_instance(routing.instance_id)
+            assignment = next_assignment(instance, routing.queue_id, routing.agent_id)
+            if assignment is None:
+                return None
+            contact, agent = assignment
+            now = self.now()
+            contact.agent_id = agent.agent_id
+            contact.connected_to_agent_timestamp = now
+            contact.last_update_timestamp = now
+            agent.active_slots[contact.channel] = agent.active_slots.get(contact.channel, 0) + 1
+            self.record_event(instance.instance_id, contact, CONNECTED_TO_AGENT)
+        self._publish_events()
+        return contact.contact_id
 
     def accept_contact(self, acceptance: ContactAcceptance) -> str:
         """An agent accepts a queued contact (CONNECTED_TO_AGENT); returns the agent's id.

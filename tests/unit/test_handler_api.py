@@ -520,8 +520,8 @@ def test_a_preflight_allows_the_idempotency_key_header(desktop_origin: str, invo
 @pytest.mark.parametrize(
     ("contact_overrides", "error", "alert"),
     [
-        ({"channel": "VOICE"}, "CHANNEL_NOT_TRANSFERABLE", False),
-        ({"channel": "CHAT"}, "CHANNEL_NOT_TRANSFERABLE", False),
+        ({"channel": "VOICE"}, "CHANNEL_NOT_SUPPORTED", False),
+        ({"channel": "CHAT"}, "CHANNEL_NOT_SUPPORTED", False),
         ({"ended": True}, "CONTACT_ENDED", False),
     ],
 )

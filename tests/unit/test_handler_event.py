@@ -151,7 +151,7 @@ def test_a_foreign_instance_is_dead_lettered_without_a_connect_call(
 @pytest.mark.parametrize(
     ("contact_overrides", "error", "decision", "alert"),
     [
-        ({"channel": "VOICE"}, "CHANNEL_NOT_TRANSFERABLE", "DEAD_LETTER", False),
+        ({"channel": "VOICE"}, "CHANNEL_NOT_SUPPORTED", "DEAD_LETTER", False),
     ],
 )
 def test_a_contact_that_cannot_be_transferred_is_dead_lettered(

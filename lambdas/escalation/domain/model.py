@@ -26,6 +26,7 @@ class Channel(StrEnum):
 class TargetType(StrEnum):
     QUEUE = "QUEUE"
     AGENT = "AGENT"
+    IN_QUEUE = "IN_QUEUE"  # moved up where it waits (UpdateContactRoutingData), not transferred
 
 
 class ContactAttribute:
@@ -60,6 +61,10 @@ class Contact:
     agent_connected: bool = False  # an agent has accepted it (AgentInfo.ConnectedToAgentTimestamp)
     attributes: Mapping[str, str] = field(default_factory=dict)
     arn: str | None = None  # arn:<partition>:connect:<region>:<account>:instance/<id>/contact/<id>
+    # Its routing in the queue (DescribeContact omits values never set): lower priority is served
+    # first; the adjustment is added to its routing age.
+    queue_priority: int | None = None
+    queue_time_adjustment_seconds: int | None = None
 
     @property
     def instance_arn(self) -> str | None:
@@ -71,14 +76,42 @@ class Contact:
 
 @dataclass(frozen=True)
 class Target:
-    """Where a transfer goes: exactly one queue or one agent, with the flow that takes it there."""
+    """Where an escalation goes: one queue or one agent, with the flow that takes it there; or, for
+    IN_QUEUE, the contact's own queue with a new priority or an older routing age (exactly one)."""
 
     type: TargetType
     id: str
     flow_id: str
+    priority: int | None = None
+    age_seconds: int | None = None
 
-    def to_dict(self) -> dict[str, str]:
+    @classmethod
+    def in_queue(cls, *, priority: int | None = None, age_seconds: int | None = None) -> "Target":
+        return cls(TargetType.IN_QUEUE, "", "", priority=priority, age_seconds=age_seconds)
+
+    @property
+    def transfers(self) -> bool:
+        """Whether reaching it takes a TransferContact (and one of the contact's 11 transfers)."""
+        return self.type is not TargetType.IN_QUEUE
+
+    def to_dict(self) -> dict[str, Any]:
+        if self.type is TargetType.IN_QUEUE:
+            if self.priority is not None:
+                return {"type": self.type.value, "priority": self.priority}
+            return {"type": self.type.value, "ageSeconds": self.age_seconds}
         return {"type": self.type.value, "id": self.id}
+
+    @classmethod
+    def from_dict(cls, written: Mapping[str, Any], flow_id: str | None) -> "Target":
+        """The target `to_dict` wrote, with the flow id stored beside it."""
+        kind = TargetType(written["type"])
+        if kind is TargetType.IN_QUEUE:
+            priority, age = written.get("priority"), written.get("ageSeconds")
+            return cls.in_queue(
+                priority=int(priority) if priority is not None else None,
+                age_seconds=int(age) if age is not None else None,
+            )
+        return cls(kind, str(written["id"]), str(flow_id or ""))
 
 
 @dataclass(frozen=True)
