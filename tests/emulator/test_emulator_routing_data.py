@@ -94,7 +94,7 @@ def test_routing_hands_the_contact_to_a_free_agent_and_emits_connected_to_agent(
     emulator.connect_event_sink(received.append)
     # Through the admin interface's HTTP client, as make serve and the demo call it.
     routed = EmulatorAdminClient(emulator.endpoint_url).route_next(
-        QueueRouting(seeded.instance, seeded.queue)
+        QueueRouting(seeded.instance, seeded.queue, agent_id=voice_agent)
     )
     assert routed == voice
     record = emulator.get_contact(ContactRef(seeded.instance, voice))
@@ -103,7 +103,8 @@ def test_routing_hands_the_contact_to_a_free_agent_and_emits_connected_to_agent(
     assert [(e["detail"]["eventType"], e["detail"]["contactId"]) for e in received] == [
         (CONNECTED_TO_AGENT, voice)
     ]
-    # Nothing else waits: the queue has nothing to route.
+    # The seeded task still waits, for an agent with a task slot; then nothing waits.
+    assert emulator.route_next(QueueRouting(seeded.instance, seeded.queue)) == seeded.contact
     assert emulator.route_next(QueueRouting(seeded.instance, seeded.queue)) is None
 
 
