@@ -114,6 +114,8 @@ def test_no_routable_agent_leaves_the_contact_waiting(emulator: ConnectEmulator,
     routed = emulator.route_next(QueueRouting(seeded.instance, seeded.queue, agent_id=seeded.agent))
     assert routed is None
     assert emulator.get_contact(ContactRef(seeded.instance, chat))["agent_id"] is None
-    # The chat waits for a chat slot: the seeded agent has none (tasks and emails only).
+    # Available again, the agent takes the seeded task; the chat waits on for an agent with a chat slot.
     emulator.set_agent_status(AgentStatusChange(seeded.instance, seeded.agent, "Available"))
-    assert emulator.route_next(QueueRouting(seeded.instance, seeded.queue, agent_id=seeded.agent)) is None
+    assert emulator.route_next(QueueRouting(seeded.instance, seeded.queue, seeded.agent)) == seeded.contact
+    assert emulator.route_next(QueueRouting(seeded.instance, seeded.queue, seeded.agent)) is None
+    assert emulator.get_contact(ContactRef(seeded.instance, chat))["agent_id"] is None
