@@ -1,10 +1,12 @@
 """Names shared by the Lambda, the CDK stack (infra/) and the local stack (local/).
 
-This module imports nothing, so the CDK app and the local event bus can load it without pulling in
-Powertools or boto3. Changing a value here changes the deployed rule, alarms and dashboard too.
+This module imports only the standard library, so the CDK app and the local event bus can load it
+without pulling in Powertools or boto3. Changing a value here changes the deployed rule, alarms and
+dashboard too.
 """
 
 from collections.abc import Mapping
+from enum import StrEnum
 from typing import Final
 
 SERVICE_NAME: Final = "escalation"
@@ -39,9 +41,18 @@ CONTACT_EVENT_SOURCE: Final = "aws.connect"
 CONTACT_EVENT_DETAIL_TYPE: Final = "Amazon Connect Contact Event"
 
 
-# What the SLA timers act on (domain/sla.py: ContactEventType, TIMED_CHANNELS); other contact events
-# never reach the handler, and the handler ignores them anyway.
-TIMER_CONTACT_EVENT_TYPES: Final = ("INITIATED", "QUEUED", "CONNECTED_TO_AGENT", "DISCONNECTED")
+class ContactEventType(StrEnum):
+    """Connect's contact-event types the SLA timers act on; other contact events never reach the
+    handler, and the handler ignores them anyway."""
+
+    INITIATED = "INITIATED"
+    QUEUED = "QUEUED"
+    CONNECTED_TO_AGENT = "CONNECTED_TO_AGENT"
+    DISCONNECTED = "DISCONNECTED"
+
+
+TIMER_CONTACT_EVENT_TYPES: Final = tuple(event_type.value for event_type in ContactEventType)
+# The channels SLA timers time (domain/sla_policy.py: TIMED_CHANNELS).
 TIMED_CHANNEL_NAMES: Final = ("TASK", "EMAIL")
 
 

@@ -8,7 +8,7 @@ from typing import Any, Protocol
 from escalation.domain.business_hours import EffectiveHours, QueueHours
 from escalation.domain.ledger import EscalationEvent, LedgerEntry
 from escalation.domain.model import Contact, Target
-from escalation.domain.sla import SlaTimer
+from escalation.domain.timer_events import SlaTimer
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ Assumptions, where Connect's documentation is silent (change them here if the se
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from .admin import ContactRef
@@ -55,7 +55,7 @@ from .records import (
 from .routing_data import update_contact_routing_data
 
 if TYPE_CHECKING:
-    from .state import ConnectState
+    from .state import ConnectState, Operation
 
 
 def transfer_contact(state: ConnectState, params: Params) -> Result:
@@ -310,8 +310,6 @@ def _user_data(state: ConnectState, instance_id: str, agent: Agent) -> Result:
         "AvailableSlotsByChannel": available,
     }
 
-
-Operation = Callable[["ConnectState", Params], Result]
 
 OPERATIONS: Mapping[str, Operation] = {
     "StartTaskContact": start_task_contact,

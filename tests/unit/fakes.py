@@ -12,7 +12,7 @@ from escalation.domain.errors import ConnectCallFailed, LedgerUnavailable
 from escalation.domain.ledger import EscalationEvent, LedgerEntry, LedgerStatus
 from escalation.domain.model import REPLAYED_MARKER, Contact, Target
 from escalation.domain.policy import Failure
-from escalation.domain.sla import SlaTimer
+from escalation.domain.timer_events import SlaTimer
 from escalation.ports import TransferReceipt
 from tests.unit.builders import REGION
 
