@@ -154,6 +154,7 @@ class Metric:
 
     REQUESTED: Final = "EscalationRequested"  # extra dimension Trigger = API | EVENT
     TRANSFERRED: Final = "EscalationTransferred"
+    PRIORITIZED: Final = "EscalationPrioritized"  # moved up in its queue (UpdateContactRoutingData)
     SKIPPED: Final = "EscalationSkipped"  # breach event for a contact that has already ended
     REFUSED: Final = "EscalationRefused"  # bad input, not authorised, or not transferable
     DECISION_RETRY: Final = "DecisionRetry"

@@ -213,17 +213,23 @@ class ConnectContactCenter:
         from what DescribeContact says afterwards). A priority is a value, safe to send again.
         """
         if target.priority is not None:
-            member, attempts = {"QueuePriority": target.priority}, None
-        elif target.age_seconds is not None:
-            member, attempts = {"QueueTimeAdjustmentSeconds": target.age_seconds}, 1
-        else:
+            priority = target.priority
+            self._call(
+                "UpdateContactRoutingData",
+                lambda client: client.update_contact_routing_data(
+                    InstanceId=self._instance_id, ContactId=contact_id, QueuePriority=priority
+                ),
+            )
+            return
+        if target.age_seconds is None:
             raise ValueError("an in-queue target needs a priority or an age adjustment")
+        age = target.age_seconds
         self._call(
             "UpdateContactRoutingData",
             lambda client: client.update_contact_routing_data(
-                InstanceId=self._instance_id, ContactId=contact_id, **member
+                InstanceId=self._instance_id, ContactId=contact_id, QueueTimeAdjustmentSeconds=age
             ),
-            max_attempts=attempts,
+            max_attempts=1,
         )
 
     def describe_queue(self, queue_id: str) -> QueueHours:

@@ -49,6 +49,24 @@ def resource_id(id_or_arn: str) -> str:
 
 
 @dataclass(frozen=True)
+class QueuePlace:
+    """A waiting contact's routing values as DescribeContact gave them (None: never set)."""
+
+    priority: int | None = None
+    age_adjustment_seconds: int | None = None
+
+    def to_dict(self) -> dict[str, int | None]:
+        return {"queuePriority": self.priority, "queueTimeAdjustmentSeconds": self.age_adjustment_seconds}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> "QueuePlace | None":
+        if not data:
+            return None
+        priority, age = data.get("queuePriority"), data.get("queueTimeAdjustmentSeconds")
+        return cls(int(priority) if priority is not None else None, int(age) if age is not None else None)
+
+
+@dataclass(frozen=True)
 class Contact:
     """What DescribeContact tells us, reduced to what the rules need."""
 
@@ -65,6 +83,10 @@ class Contact:
     # first; the adjustment is added to its routing age.
     queue_priority: int | None = None
     queue_time_adjustment_seconds: int | None = None
+
+    @property
+    def queue_place(self) -> "QueuePlace":
+        return QueuePlace(self.queue_priority, self.queue_time_adjustment_seconds)
 
     @property
     def is_waiting(self) -> bool:
@@ -132,7 +154,7 @@ def target_from_fields(data: Mapping[str, Any]) -> Target | None:
     written = data.get("target")
     if not written:
         return None
-    return Target(TargetType(written["type"]), str(written["id"]), str(data.get("targetFlowId") or ""))
+    return Target.from_dict(written, data.get("targetFlowId"))
 
 
 @dataclass(frozen=True)
@@ -177,6 +199,8 @@ class Status(StrEnum):
     SKIPPED = "SKIPPED"
     # A timer's breach for a contact no longer waiting in a queue: nothing was moved or recorded.
     NOT_WAITING = "NOT_WAITING"
+    # Moved up where it waits (an `inQueue` target: a better priority or an older routing age).
+    PRIORITIZED = "PRIORITIZED"
 
 
 @dataclass(frozen=True)

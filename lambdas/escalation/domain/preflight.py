@@ -51,15 +51,10 @@ def check_transferable(contact: Contact, confirmed_transfers: int, *, resuming: 
         )
 
 
-def is_waiting(contact: Contact) -> bool:
-    """In a queue (QueueInfo), not with an agent (no ConnectedToAgentTimestamp), not ended."""
-    return contact.queue_id is not None and not contact.agent_connected and not contact.ended
-
-
 def check_waiting(contact: Contact) -> None:
     """Raise CONTACT_ENDED or CONTACT_NOT_QUEUED unless the contact still waits in its queue."""
     check_active(contact)
-    if not is_waiting(contact):
+    if not contact.is_waiting:
         raise EscalationRefused(
             Refusal.CONTACT_NOT_QUEUED,
             "the contact is no longer waiting in a queue (an agent has it): it cannot be moved up",
