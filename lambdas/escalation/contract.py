@@ -5,7 +5,7 @@ without pulling in Powertools or boto3. Changing a value here changes the deploy
 dashboard too.
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from typing import Final
 
@@ -52,21 +52,26 @@ class ContactEventType(StrEnum):
 
 
 TIMER_CONTACT_EVENT_TYPES: Final = tuple(event_type.value for event_type in ContactEventType)
-# The channels SLA timers time (domain/sla_policy.py: TIMED_CHANNELS).
-TIMED_CHANNEL_NAMES: Final = ("TASK", "EMAIL")
+# Connect's channels, and the ones SLA timers time unless deployed with `-c timedChannels=...`
+# (TIMED_CHANNELS_CONTEXT; the function reads the deployed list from EnvVar.SLA_TIMED_CHANNELS).
+CHANNEL_NAMES: Final = ("VOICE", "CHAT", "TASK", "EMAIL")
+DEFAULT_TIMED_CHANNEL_NAMES: Final = ("TASK", "EMAIL")
+TIMED_CHANNELS_CONTEXT: Final = "timedChannels"
 
 
-def contact_event_pattern(instance_arn: str) -> dict[str, object]:
-    """The rule pattern for one instance's contact events that SLA timers act on: the deployed rule and
-    the local bus share it. Both fields in any casing, as the handler reads them (channel casing differs
-    between Connect's samples and its API)."""
+def contact_event_pattern(
+    instance_arn: str, timed_channels: Sequence[str] = DEFAULT_TIMED_CHANNEL_NAMES
+) -> dict[str, object]:
+    """The rule pattern for one instance's contact events that SLA timers act on, for exactly the
+    deployed channels: the deployed rule and the local bus share it. Both fields in any casing, as the
+    handler reads them (channel casing differs between Connect's samples and its API)."""
     return {
         "source": [CONTACT_EVENT_SOURCE],
         "detail-type": [CONTACT_EVENT_DETAIL_TYPE],
         "detail": {
             "instanceArn": [instance_arn],
             "eventType": [{"equals-ignore-case": name} for name in TIMER_CONTACT_EVENT_TYPES],
-            "channel": [{"equals-ignore-case": name} for name in TIMED_CHANNEL_NAMES],
+            "channel": [{"equals-ignore-case": name} for name in timed_channels],
         },
     }
 
@@ -136,6 +141,7 @@ class EnvVar:
     SLA_TIMER_TARGET_ARN: Final = "SLA_TIMER_TARGET_ARN"
     SLA_SCHEDULER_ROLE_ARN: Final = "SLA_SCHEDULER_ROLE_ARN"
     SLA_SCHEDULE_DLQ_ARN: Final = "SLA_SCHEDULE_DLQ_ARN"
+    SLA_TIMED_CHANNELS: Final = "SLA_TIMED_CHANNELS"  # comma-separated; default DEFAULT_TIMED_CHANNEL_NAMES
     # Seconds during which the same escalation failing for the same error code alerts only once
     # (default 86400; 0 alerts every time).
     ALERT_DEDUP_WINDOW_SECONDS: Final = "ALERT_DEDUP_WINDOW_SECONDS"

@@ -54,7 +54,7 @@ def update_contact_routing_data(state: ConnectState, params: Params) -> Result:
         )
     if priority is not None:
         contact.queue_priority = int(priority)
-    else:
+    elif adjustment is not None:
         contact.queue_time_adjustment_seconds = (contact.queue_time_adjustment_seconds or 0) + int(adjustment)
     contact.last_update_timestamp = state.now()
     return {}

@@ -12,6 +12,7 @@ from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from escalation.contract import TIMED_CHANNELS_CONTEXT
 from escalation.domain.errors import EscalationRefused
 from escalation.domain.model import Contact, RequestedTarget, Target, TargetType
 from escalation.domain.policy import Refusal
@@ -137,6 +138,18 @@ class RoutingRules(_Strict):
         _check_unique("rule", [rule.name for rule in self.rules])
         _check_unique("SLA policy", [policy.name for policy in self.sla])
         return self
+
+    def check_timed_channels(self, timed_channels: frozenset[str]) -> None:
+        """Raise RoutingRulesError when an SLA policy names a channel the deployment does not time."""
+        for number, policy in enumerate(self.sla, start=1):
+            untimed = policy.untimed_channels(timed_channels)
+            if untimed:
+                timed = ",".join(sorted(timed_channels))
+                raise RoutingRulesError(
+                    f"invalid routing rules: SLA policy #{number} {policy.name!r}: match.channels: "
+                    f"{', '.join(untimed)} is not timed by this deployment (timed: {timed}); deploy with "
+                    f"-c {TIMED_CHANNELS_CONTEXT}={timed},{','.join(untimed)} to time it"
+                )
 
     def find(self, reason: str, contact: Contact, level: int) -> Rule:
         for rule in self.rules:

@@ -14,7 +14,7 @@ from escalation.domain.contact_events import ContactEvent
 from escalation.domain.model import resource_id
 from escalation.domain.routing import RoutingRules
 from escalation.domain.schedule_names import timer_names
-from escalation.domain.sla_policy import find_policy
+from escalation.domain.sla_policy import TIMED_CHANNELS, find_policy
 from escalation.domain.timer_events import plan_timers
 from escalation.ports import ContactCenter, SlaTimers
 from escalation.usecases.contacts import describe_known_contact
@@ -49,8 +49,10 @@ class SlaTimerService:
         routing_rules: Callable[[], RoutingRules],
         instance_id: str,
         clock: Callable[[], datetime] = _utc_now,
+        timed_channels: frozenset[str] = TIMED_CHANNELS,
     ) -> None:
         self._timers = timers
+        self._timed_channels = timed_channels
         self._routing_rules = routing_rules
         self._instance_id = instance_id
         self._clock = clock
@@ -71,7 +73,7 @@ class SlaTimerService:
         )
 
     def _arm(self, queued: ContactEvent, cancelled: int) -> TimerChanges:
-        policy = find_policy(self._routing_rules().sla, queued.queue, queued.channel)
+        policy = find_policy(self._routing_rules().sla, queued.queue, queued.channel, self._timed_channels)
         if policy is None:
             return TimerChanges(
                 TimerOutcome.CANCELLED if cancelled else TimerOutcome.IGNORED, cancelled=cancelled
