@@ -255,10 +255,8 @@ class ConnectState:
             if assignment is None:
                 return None
             contact, agent = assignment
-            now = self.now()
             contact.agent_id = agent.agent_id
-            contact.connected_to_agent_timestamp = now
-            contact.last_update_timestamp = now
+            contact.connected_to_agent_timestamp = contact.last_update_timestamp = self.now()
             agent.active_slots[contact.channel] = agent.active_slots.get(contact.channel, 0) + 1
             self.record_event(instance.instance_id, contact, CONNECTED_TO_AGENT)
         self._publish_events()

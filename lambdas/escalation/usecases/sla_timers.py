@@ -54,7 +54,7 @@ def _utc_now() -> datetime:
 
 
 class SlaTimerService:
-    def __init__(
+    def __init__(  # noqa: PLR0913 - three ports and three keyword-only settings
         self,
         timers: SlaTimers,
         routing_rules: Callable[[], RoutingRules],
