@@ -67,6 +67,8 @@ class ContactRecord(TypedDict):
     ended: bool
     initiation_timestamp: float
     disconnect_timestamp: float | None
+    queue_priority: int | None
+    queue_time_adjustment_seconds: int | None
 
 
 @dataclass

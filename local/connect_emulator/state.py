@@ -251,8 +251,7 @@ class ConnectState:
     def route_next(self, routing: admin.QueueRouting) -> str | None:
         with self._lock:
             instance = self._seed_instance(routing.instance_id)
-            assignment = next_assignment(instance, routing.queue_id, routing.agent_id)
-            if assignment is None:
+            if (assignment := next_assignment(instance, routing.queue_id, routing.agent_id)) is None:
                 return None
             contact, agent = assignment
             contact.agent_id = agent.agent_id
@@ -309,6 +308,8 @@ class ConnectState:
                 "ended": contact.ended,
                 "initiation_timestamp": contact.initiation_timestamp,
                 "disconnect_timestamp": contact.disconnect_timestamp,
+                "queue_priority": contact.queue_priority,
+                "queue_time_adjustment_seconds": contact.queue_time_adjustment_seconds,
             }
 
     def ledger(self) -> list[LedgerEntry]:
