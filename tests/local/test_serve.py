@@ -272,7 +272,7 @@ def test_every_banner_command_runs_and_does_what_it_says(serve: Serve) -> None:
         ("export SUPERVISOR_TOKEN=", no_output),
         ("export AWS_ACCESS_KEY_ID=", no_output),
         (f'Bearer $TOKEN"{CURL_BODY}{first_contact(serve, "TASK")}', transferred_to("queue-tier2")),
-        (f'Bearer $SUPERVISOR_TOKEN"{CURL_BODY}{first_contact(serve, "EMAIL")}', transferred_to("queue-tier2")),
+        (f'Bearer $SUPERVISOR_TOKEN"{CURL_BODY}{first_contact(serve, "EMAIL")}', transferred_to(TIER2)),
         (f'Bearer $SUPERVISOR_TOKEN"{CURL_BODY}{first_contact(serve, "CHAT")}', moved_up(priority=2)),
         (f'Bearer $TOKEN"{CURL_BODY}{first_contact(serve, "VOICE")}', refused("CONTACT_NOT_QUEUED")),
         ("/_emulator/route_next", routed_to_an_agent(serve)),
@@ -298,6 +298,7 @@ def test_every_banner_command_runs_and_does_what_it_says(serve: Serve) -> None:
     assert '"refusal":"CONTACT_NOT_QUEUED"' in log
 
 
+TIER2 = "queue-tier2"
 CURL_BODY = " -H 'Content-Type: application/json' \\\n-d '{\"contactId\": \""
 
 
