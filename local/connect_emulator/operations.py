@@ -53,6 +53,7 @@ from .records import (
     paged,
     resource_id,
 )
+from .routing_data import update_contact_routing_data
 
 if TYPE_CHECKING:
     from .state import ConnectState, Operation
@@ -177,6 +178,10 @@ def describe_contact(state: ConnectState, params: Params) -> Result:
     }
     if contact.queue_id is not None:
         described["QueueInfo"] = {"Id": contact.queue_id, "EnqueueTimestamp": contact.enqueue_timestamp}
+    if contact.queue_priority is not None:
+        described["QueuePriority"] = contact.queue_priority
+    if contact.queue_time_adjustment_seconds is not None:
+        described["QueueTimeAdjustmentSeconds"] = contact.queue_time_adjustment_seconds
     if contact.agent_id is not None:
         described["AgentInfo"] = {
             "Id": contact.agent_id,
@@ -307,5 +312,6 @@ OPERATIONS: Mapping[str, Operation] = {
     "UpdateContactAttributes": update_contact_attributes,
     "GetCurrentUserData": get_current_user_data,
     "StopContact": stop_contact,
+    "UpdateContactRoutingData": update_contact_routing_data,
     **HOURS_OPERATIONS,
 }

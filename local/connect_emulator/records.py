@@ -68,6 +68,8 @@ class ContactRecord(TypedDict):
     ended: bool
     initiation_timestamp: float
     disconnect_timestamp: float | None
+    queue_priority: int | None
+    queue_time_adjustment_seconds: int | None
 
 
 @dataclass
@@ -177,6 +179,8 @@ class Contact:
     disconnect_timestamp: float | None = None
     disconnect_reason: str | None = None
     last_update_timestamp: float | None = None
+    queue_priority: int | None = None  # set by UpdateContactRoutingData (routing_data.py)
+    queue_time_adjustment_seconds: int | None = None
 
     @property
     def ended(self) -> bool:

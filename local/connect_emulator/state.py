@@ -51,6 +51,7 @@ from .records import (
     parse_clock_time,
     resource_id,
 )
+from .routing_data import next_assignment
 
 # One operation's rules: it reads and changes the state under its lock and answers boto3-shaped.
 Operation = Callable[["ConnectState", Params], Result]
@@ -248,6 +249,19 @@ class ConnectState:
         self._publish_events()
         return contact_id
 
+    def route_next(self, routing: admin.QueueRouting) -> str | None:
+        with self._lock:
+            instance = self._seed_instance(routing.instance_id)
+            if (assignment := next_assignment(instance, routing.queue_id, routing.agent_id)) is None:
+                return None
+            contact, agent = assignment
+            contact.agent_id = agent.agent_id
+            contact.connected_to_agent_timestamp = contact.last_update_timestamp = self.now()
+            agent.active_slots[contact.channel] = agent.active_slots.get(contact.channel, 0) + 1
+            self.record_event(instance.instance_id, contact, CONNECTED_TO_AGENT)
+        self._publish_events()
+        return contact.contact_id
+
     def accept_contact(self, acceptance: admin.ContactAcceptance) -> str:
         """An agent accepts a queued contact (CONNECTED_TO_AGENT); returns the agent's id.
 
@@ -295,6 +309,8 @@ class ConnectState:
                 "ended": contact.ended,
                 "initiation_timestamp": contact.initiation_timestamp,
                 "disconnect_timestamp": contact.disconnect_timestamp,
+                "queue_priority": contact.queue_priority,
+                "queue_time_adjustment_seconds": contact.queue_time_adjustment_seconds,
             }
 
     def ledger(self) -> list[LedgerEntry]:
