@@ -86,3 +86,11 @@ def next_assignment(instance: Instance, queue_id: str, agent_id: str | None) -> 
         if agent is not None:
             return contact, agent
     return None
+
+
+def connect_to_agent(contact: Contact, agent: Agent, now: float) -> Contact:
+    """The agent takes the contact: it is no longer waiting, and it holds one of the agent's slots."""
+    contact.agent_id = agent.agent_id
+    contact.connected_to_agent_timestamp = contact.last_update_timestamp = now
+    agent.active_slots[contact.channel] = agent.active_slots.get(contact.channel, 0) + 1
+    return contact

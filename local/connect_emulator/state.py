@@ -51,7 +51,7 @@ from .records import (
     parse_clock_time,
     resource_id,
 )
-from .routing_data import next_assignment
+from .routing_data import connect_to_agent, next_assignment
 
 # One operation's rules: it reads and changes the state under its lock and answers boto3-shaped.
 Operation = Callable[["ConnectState", Params], Result]
@@ -254,10 +254,7 @@ class ConnectState:
             instance = self._seed_instance(routing.instance_id)
             if (assignment := next_assignment(instance, routing.queue_id, routing.agent_id)) is None:
                 return None
-            contact, agent = assignment
-            contact.agent_id = agent.agent_id
-            contact.connected_to_agent_timestamp = contact.last_update_timestamp = self.now()
-            agent.active_slots[contact.channel] = agent.active_slots.get(contact.channel, 0) + 1
+            contact = connect_to_agent(*assignment, self.now())
             self.record_event(instance.instance_id, contact, CONNECTED_TO_AGENT)
         self._publish_events()
         return contact.contact_id
