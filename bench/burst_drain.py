@@ -7,10 +7,10 @@ At Connect's real rate (no scaling; about 5 minutes with --diagnose):
     python -m bench.burst_drain --size 100 --rate 2 --diagnose --name burst_drain_real_rate
 
 One Connect emulator and one moto server run in this process (shared over HTTP on 127.0.0.1); K
-execution environments run as spawned processes (bench.lambda_model) pulling from one event queue with
-Lambda's asynchronous retry semantics. Contacts are seeded before the clock starts; the clock starts
-when every event is queued and stops when the last one has ended (answered, or given up after
-Lambda's retries).
+execution environments run as spawned processes (bench.lambda_model) behind the local stack's model of
+Lambda's asynchronous invocation (local.lambda_invoker: one event queue, retries, event age). Contacts
+are seeded before the clock starts; the clock starts when every event is queued and stops when the last
+one has ended (answered, or given up after Lambda's retries).
 
 Scaling: the TransferContact quota is Connect's shape (burst 5) at `--rate` requests/s instead of 2/s,
 so a run of 400 takes under a minute; Lambda's retry delays (about 1 and 2 minutes) are scaled by the

@@ -104,6 +104,7 @@ def test_function_environment_names_every_resource_and_setting_the_handler_reads
         contract.EnvVar.SLA_TIMER_TARGET_ARN,
         contract.EnvVar.SLA_SCHEDULER_ROLE_ARN,
         contract.EnvVar.SLA_SCHEDULE_DLQ_ARN,
+        contract.EnvVar.SLA_CALENDAR_CACHE_SECONDS,
         "POWERTOOLS_SERVICE_NAME",
         "POWERTOOLS_METRICS_NAMESPACE",
         "POWERTOOLS_LOG_LEVEL",
@@ -120,6 +121,7 @@ def test_function_environment_names_every_resource_and_setting_the_handler_reads
     assert env["POWERTOOLS_METRICS_NAMESPACE"] == contract.METRICS_NAMESPACE
     assert env["POWERTOOLS_LOG_LEVEL"] == "INFO"
     assert env["PYDANTIC_DISABLE_PLUGINS"] == "__all__"  # no entry-point scan on the first model
+    assert env[contract.EnvVar.SLA_CALENDAR_CACHE_SECONDS] == "300"  # business-hours calendars, 5 minutes
     assert env[contract.EnvVar.DLQ_URL] == {"Ref": synth.logical_id(synth.stack.storage.dlq)}
     assert env[contract.EnvVar.ALERT_TOPIC_ARN] == {"Ref": synth.logical_id(synth.stack.alerts.topic)}
     assert env[contract.EnvVar.IDEMPOTENCY_TABLE] == {
@@ -167,7 +169,12 @@ def test_function_handler_is_importable_from_the_staged_asset(synth: Synth) -> N
     _, function = synth.one("AWS::Lambda::Function")
     asset = staged_asset(synth)
     module, attribute = function["Properties"]["Handler"].rsplit(".", 1)
-    assert {path.name for path in asset.rglob("*") if "cache" in path.name} == {"__pycache__"}
+    # Bytecode directories only: no tool's cache directory (.mypy_cache, .pytest_cache, ...).
+    assert {path.name for path in asset.rglob("*") if path.is_dir() and "cache" in path.name} == {
+        "__pycache__"
+    }
+    # The time-zone database business-hours clocks read, at the package's top level.
+    assert (asset / "tzdata" / "zoneinfo" / "America" / "New_York").is_file()
     # A fresh interpreter that sees only the asset (and the venv's packages, as the layer provides).
     probe = (
         "import importlib, sys; "
@@ -252,6 +259,10 @@ def test_iam_connect_grants_match_the_service_authorization_reference(synth: Syn
     instance = f"arn:<AWS::Partition>:connect:<AWS::Region>:<AWS::AccountId>:instance/{INSTANCE_ID}"
     assert instance in per_action["connect:TransferContact"]
     assert instance not in per_action["connect:GetCurrentUserData"]
+    # Business-hours SLA clocks: the queue's hours id, then the hours themselves (plus the instance).
+    assert per_action["connect:DescribeQueue"] == {f"{instance}/queue/*"}
+    assert per_action["connect:GetEffectiveHoursOfOperations"] == {instance, f"{instance}/operating-hours/*"}
+    assert per_action["connect:DescribeHoursOfOperation"] == {f"{instance}/operating-hours/*"}
 
 
 def test_iam_data_plane_grants_are_scoped_to_this_stack(synth: Synth) -> None:

@@ -10,6 +10,7 @@ import pytest
 from local.aws import LocalAws
 from local.bus import BusOptions, LocalBus
 from local.lambda_context import FunctionConfig
+from local.lambda_invoker import AsyncInvoker
 from tests.aws_isolation import isolated_aws_environment
 from tests.local.helpers import RecordingHandler
 
@@ -63,5 +64,5 @@ def bus(
     handler: RecordingHandler, bus_function: FunctionConfig, bus_options: BusOptions
 ) -> Iterator[LocalBus]:
     """A running local bus that invokes `handler`."""
-    with LocalBus(handler, bus_function, bus_options) as running:
+    with LocalBus(AsyncInvoker(handler, bus_function), bus_options) as running:
         yield running

@@ -56,7 +56,7 @@ def test_an_api_request_is_invoked_with_the_contact_id_in_its_body(
 def test_the_bus_is_found_through_the_running_serve(
     bus: LocalBus, handler: RecordingHandler, tmp_path: Path
 ) -> None:
-    RunInfo(1, "", "", "", bus.endpoint_url, bus.function_name, "", "").save(tmp_path)
+    RunInfo(1, "", "", "", bus.endpoint_url, bus.function.function_name, "", "").save(tmp_path)
     assert main([str(EVENTS / "sla-breach-foreign-instance.json"), "--run-dir", str(tmp_path)]) == 0
     assert bus.wait_idle(IDLE_SECONDS)
     assert handler.only_call()[0]["detail"]["instanceId"].endswith("/another-instance")

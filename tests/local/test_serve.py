@@ -23,6 +23,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import boto3
@@ -281,6 +282,7 @@ def test_every_banner_command_runs_and_does_what_it_says(serve: Serve) -> None:
         ("tools.redrive \\\n", prints("FOREIGN_INSTANCE")),
         ("make metrics", prints("EscalationTransferred")),
         ("make seed", prints("Added 10 contacts")),
+        ("/effective-hours-of-operations/", business_week),
     ]
     commands = banner_commands(serve.banner)
     exports = [command for command in commands if command.startswith("export ")]
@@ -307,6 +309,18 @@ def dlq_listing(serve: Serve) -> str:
         cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=60, check=True,
     )  # fmt: skip
     return result.stdout
+
+
+def business_week(out: str) -> None:
+    """Seven dates of the seeded business hours: 09:00-17:00 on weekdays, closed at weekends."""
+    answer = json.loads(out)
+    assert answer["TimeZone"] == "America/New_York", answer
+    days = answer["EffectiveHoursOfOperationList"]
+    assert len(days) == 7, answer
+    nine_to_five = [{"Start": {"Hours": 9, "Minutes": 0}, "End": {"Hours": 17, "Minutes": 0}}]
+    for day in days:
+        weekday = date.fromisoformat(day["Date"]).weekday()
+        assert day["OperationalHours"] == (nine_to_five if weekday < 5 else []), day
 
 
 def first_contact(serve: Serve, channel: str) -> str:
