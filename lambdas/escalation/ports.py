@@ -34,6 +34,9 @@ class ContactCenter(Protocol):
 
     def transfer(self, contact_id: str, target: Target, client_token: str) -> TransferReceipt: ...
 
+    def update_routing(self, contact_id: str, target: Target) -> None:
+        """Move a waiting contact up in its queue: `target` is IN_QUEUE (a priority or an age adjustment)."""
+
 
 class QueueCalendars(Protocol):
     """Amazon Connect's queues and their hours of operation (failures raise ConnectCallFailed)."""
