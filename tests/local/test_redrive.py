@@ -310,7 +310,7 @@ def test_the_transfer_limit_is_kept_like_the_other_records_a_redrive_cannot_fix(
         dead_letter_for("AccessDeniedException", "c-3", "ALERT"),
     )
 
-    summary = redrive(aws.dlq_url, bus.function_name, RedriveOptions(wait_seconds=0))
+    summary = redrive(aws.dlq_url, bus.function.function_name, RedriveOptions(wait_seconds=0))
 
     assert (summary.redriven, summary.kept) == (1, 2)
     assert bus.wait_idle(5)
