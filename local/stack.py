@@ -272,6 +272,8 @@ class LocalStack(Service):
         # so this stack's environment is the one in force.
         composition.reset()
         sys.modules.pop("escalation.handler", None)
+        # The API trigger reads DESKTOP_ORIGIN (its CORS) at import.
+        sys.modules.pop("escalation.triggers.api", None)
         handler: LambdaHandler = importlib.import_module("escalation.handler").handler
         return handler
 
