@@ -57,7 +57,13 @@ from local.connect_emulator import (
     QuotaScale,
 )
 from local.dev_tokens import LOCAL_CLIENT_ID
-from local.lambda_context import DEFAULT_ACCOUNT_ID, DEFAULT_REGION, FunctionConfig, LambdaHandler
+from local.lambda_context import (
+    DEFAULT_ACCOUNT_ID,
+    DEFAULT_REGION,
+    DEFAULT_RETRY_DELAYS,
+    FunctionConfig,
+    LambdaHandler,
+)
 from local.lambda_stdout import LambdaStdout
 from local.run_info import DEFAULT_RUN_DIR
 from local.scheduler import Clock, LocalScheduler, SchedulerOptions
@@ -72,7 +78,6 @@ ROUTING_RULES_FILE = REPO_ROOT / "lambdas" / "escalation" / "routing_rules.json"
 # not given there; a looser bucket keeps them from masking the one this service is built around.
 TRANSFER_RATE, TRANSFER_BURST = 2.0, 5
 OTHER_RATE, OTHER_BURST = 20.0, 40
-MAX_EVENT_AGE_SECONDS = 3600.0  # as the CDK stack's async invoke config
 IDLE_TIMEOUT_SECONDS = 90.0
 PARTITION = "aws"
 LOCAL_ACCOUNT = (DEFAULT_REGION, DEFAULT_ACCOUNT_ID, INSTANCE_ID)
@@ -107,7 +112,7 @@ class StackOptions:
     transfer_burst: int = TRANSFER_BURST
     api_throttle_rate: float | None = THROTTLE_RATE  # the stage throttle (burst: the stack's); None: none
     concurrency: int = 2  # the bus's execution environments (the CDK stack's reserved concurrency)
-    retry_delays: tuple[float, ...] = (0.5, 1.0)  # Lambda's async retries, shortened
+    retry_delays: tuple[float, ...] = DEFAULT_RETRY_DELAYS  # Lambda's async retries, shortened
     seed: int | None = 7
     rules_in_ssm: bool = False  # serve the routing rules from an SSM parameter instead of the file
     capture_output: bool = True  # route the handler's JSON logs/EMF to a file and count metrics
@@ -220,7 +225,6 @@ class LocalStack(Service):
         function = FunctionConfig(
             reserved_concurrency=self.options.concurrency,
             retry_delays=self.options.retry_delays,
-            max_event_age_seconds=MAX_EVENT_AGE_SECONDS,
         )
         if self.sla_timers is not None:
             env.update(sla_env(self.aws, function))

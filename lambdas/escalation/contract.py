@@ -68,6 +68,14 @@ SLA_WARNING_SCHEDULE_PREFIX: Final = "slawarn-"
 SLA_WARNING_DETAIL_TYPE: Final = "Contact SLA Warning"
 
 
+# Lambda's asynchronous invocation of the handler (SLA-breach and contact events, the timers' schedules):
+# the stack's event invoke config, which the local stack and the burst benchmark model. A failed event is
+# retried this many times (Lambda waits about 1, then 2 minutes), and an event older than the age goes to
+# the on-failure destination: an SLA escalation an hour late is better handled by a person from the DLQ.
+ASYNC_RETRY_ATTEMPTS: Final = 2
+ASYNC_MAX_EVENT_AGE_SECONDS: Final = 3600
+
+
 # The Connect operations the handler calls: the CDK stack grants exactly these.
 CONNECT_ACTIONS: Final = (
     "connect:DescribeContact",

@@ -111,6 +111,8 @@ class EscalationRequest:
     caller: Caller | None = None
     # Set when the caller sent an Idempotency-Key: a repeat of the key must ask for the same thing.
     fingerprint: str | None = None
+    # A breach from an SLA timer: escalated only while the contact still waits in a queue.
+    only_while_waiting: bool = False
 
 
 class Status(StrEnum):
@@ -119,6 +121,8 @@ class Status(StrEnum):
     ALREADY_TRANSFERRED = "ALREADY_TRANSFERRED"
     # A breach event for a contact that has already ended: nothing to do.
     SKIPPED = "SKIPPED"
+    # A timer's breach for a contact no longer waiting in a queue: nothing was moved or recorded.
+    NOT_WAITING = "NOT_WAITING"
 
 
 @dataclass(frozen=True)

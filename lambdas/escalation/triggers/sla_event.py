@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from escalation import observability
 from escalation.composition import components
-from escalation.contract import SLA_BREACH_DETAIL_TYPE, SLA_BREACH_SOURCE, Metric
+from escalation.contract import SLA_BREACH_DETAIL_TYPE, SLA_BREACH_SOURCE
 from escalation.domain.errors import (
     ConnectCallFailed,
     EscalationInProgress,
@@ -27,7 +27,6 @@ from escalation.domain.identity import escalation_id
 from escalation.domain.model import EscalationRequest, EscalationResult, Status, Trigger, resource_id
 from escalation.domain.policy import Decision, Refusal
 from escalation.outcomes import Subject
-from escalation.usecases.sla_timers import timer_still_applies
 
 DEFAULT_REASON = "SLA_BREACH"
 # A breach event is a few hundred bytes; one larger than this is refused unread, and its dead-letter
@@ -109,17 +108,6 @@ def _summarise(error: ValidationError) -> str:
     return "not a valid SLA-breach event: " + "; ".join(problems)[:900]
 
 
-def _escalate_unless_stale(request: EscalationRequest, detail: SlaBreachDetail) -> EscalationResult | None:
-    """Escalate; a timer's breach only while the contact still waits in its queue (else None)."""
-    if detail.slaPolicy is not None and not timer_still_applies(
-        components().contact_center, detail.contactId
-    ):
-        # Picked up, ended or moved since the timer was armed (its cancelling event was late or lost).
-        observability.count(Metric.SLA_BREACH_STALE)
-        return None
-    return components().service.escalate(request)
-
-
 def handle(event: dict[str, Any]) -> dict[str, Any]:
     observability.logger.set_correlation_id(str(event.get("id", ""))[:128] or None)
     too_large = _size_problem(event)
@@ -139,6 +127,8 @@ def handle(event: dict[str, Any]) -> dict[str, Any]:
         escalation_id=escalation_id(config.connect_instance_id, detail.contactId, detail.reason),
         contact_id=detail.contactId,
         reason=detail.reason,
+        # A timer's breach (it names its policy) is escalated only while the contact still waits.
+        only_while_waiting=detail.slaPolicy is not None,
     )
     observability.logger.append_keys(escalation_id=request.escalation_id)
     try:
@@ -146,7 +136,7 @@ def handle(event: dict[str, Any]) -> dict[str, Any]:
             raise EscalationRefused(
                 Refusal.FOREIGN_INSTANCE, "the event names another Connect instance than the configured one"
             )
-        result = _escalate_unless_stale(request, detail)
+        result = components().service.escalate(request)
     except EscalationRefused as refused:
         verdict = recorder.refusal(refused, Subject.of(request, event))
         if verdict.event_decision is None:
@@ -172,8 +162,13 @@ def handle(event: dict[str, Any]) -> dict[str, Any]:
     return _answer(request, result)
 
 
-def _answer(request: EscalationRequest, result: EscalationResult | None) -> dict[str, Any]:
-    if result is None:
-        return {"status": "SKIPPED", "escalationId": request.escalation_id, "reason": "NOT_WAITING"}
+def _answer(request: EscalationRequest, result: EscalationResult) -> dict[str, Any]:
     observability.count_result(result.status, replayed=result.replayed)
+    if result.status is Status.NOT_WAITING:
+        # Answered as it always was: a SKIPPED whose reason says why.
+        return {
+            "status": Status.SKIPPED.value,
+            "escalationId": request.escalation_id,
+            "reason": Status.NOT_WAITING.value,
+        }
     return result.to_dict()

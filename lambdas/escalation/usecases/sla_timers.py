@@ -20,7 +20,7 @@ from escalation.domain.sla import (
     timer_names,
 )
 from escalation.ports import ContactCenter, SlaTimers
-from escalation.usecases.escalate import describe_known_contact
+from escalation.usecases.contacts import describe_known_contact
 
 
 class TimerOutcome(StrEnum):
