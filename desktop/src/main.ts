@@ -12,7 +12,7 @@ import { connectToWorkspace, isFramed } from "./workspace";
 let session: Session;
 let api: EscalationApi;
 let escalator: Escalator;
-let contactId: string | null = new URLSearchParams(location.search).get("contactId");
+let contactId: string | null = null;
 let options: EscalationOptions | null = null;
 
 function show(): void {
@@ -135,6 +135,8 @@ async function main(): Promise<void> {
   if (await session.completeSignIn()) {
     return; // a sign-in popup that handed its code back
   }
+  // Read after completeSignIn, which puts back the query the page had before managed login.
+  contactId = new URLSearchParams(location.search).get("contactId");
   api = new EscalationApi(config.apiUrl, () => session.token);
   escalator = new Escalator(api, {
     sending: () => {
