@@ -48,7 +48,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.fixture(scope="session")
 def chromium() -> Path:
     # Never skipped: `make test` installs Chromium first (tools/ensure_chromium.sh).
-    assert CHROMIUM.exists(), f"{CHROMIUM} is missing: apt-get install -y chromium (make test does it as root)"
+    assert CHROMIUM.exists(), f"{CHROMIUM} is missing: apt-get install -y chromium"
     return CHROMIUM
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from playwright.sync_api import Frame, Page, expect
+from playwright.sync_api import Frame, Page, Request, expect
 
 from local.desktop import DesktopServer
 from local.stack import LocalStack
@@ -24,6 +24,18 @@ def sign_in(page: Page, app: DesktopServer, username: str, contact_id: str | Non
     page.get_by_role("button", name="Sign in").click()
     page.get_by_role("button", name=username).click()
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+
+
+def escalation_keys(page: Page) -> list[str]:
+    """The Idempotency-Key of every POST /escalations the page sends from now on, in order."""
+    keys: list[str] = []
+
+    def record(request: Request) -> None:
+        if request.method == "POST" and request.url.endswith("/escalations"):
+            keys.append(request.headers.get("idempotency-key", ""))
+
+    page.on("request", record)
+    return keys
 
 
 def form_ready(page: Page | Frame) -> None:

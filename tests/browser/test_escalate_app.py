@@ -10,7 +10,7 @@ from local.connect_emulator import FaultPlan
 from local.desktop import DesktopServer
 from local.stack import LocalStack
 from tests.browser.conftest import MAX_ATTEMPTS, BrowserPage, Shots, transfers_of
-from tests.browser.steps import alice_task, axe_violations, form_ready, sign_in
+from tests.browser.steps import alice_task, axe_violations, escalation_keys, form_ready, sign_in
 
 TRANSFERRED = "Transferred to Tier 2 (level 1)"
 FORBIDDEN_SENTENCE = "You can only escalate contacts you are handling."
@@ -52,15 +52,15 @@ def test_a_double_click_is_one_escalation(
     page, contact_id = browser_page.page, alice_task(stack)
     sign_in(page, app, "alice", contact_id)
     form_ready(page)
-    requests: list[str] = []
-    page.on("request", lambda r: requests.append(r.headers.get("idempotency-key", "")) if r.method == "POST" else None)
+    keys = escalation_keys(page)
 
     page.get_by_role("button", name="Escalate", exact=True).dblclick()
 
     expect(page.get_by_role("status")).to_have_text(TRANSFERRED)
     shots(page, "after-double-click")
     assert len(transfers_of(stack, contact_id)) == 1
-    assert len(requests) == 1 and requests[0], requests
+    assert len(keys) == 1, keys
+    assert keys[0], "no Idempotency-Key"
 
 
 def test_alice_on_a_colleagues_contact_reads_why_she_cannot(
@@ -82,8 +82,7 @@ def test_a_throttled_escalation_counts_down_then_succeeds_with_the_same_key(
     page, contact_id = browser_page.page, alice_task(stack)
     sign_in(page, app, "alice", contact_id)
     form_ready(page)
-    keys: list[str] = []
-    page.on("request", lambda r: keys.append(r.headers.get("idempotency-key", "")) if r.method == "POST" else None)
+    keys = escalation_keys(page)
     # Every attempt of the handler's first try is throttled: the API answers 429 with Retry-After.
     stack.connect.set_faults(FaultPlan("TransferContact", script=["throttle"] * MAX_ATTEMPTS))
 
@@ -95,7 +94,8 @@ def test_a_throttled_escalation_counts_down_then_succeeds_with_the_same_key(
     shots(page, "counting-down")
     expect(page.get_by_role("status")).to_have_text(TRANSFERRED)
     shots(page, "transferred-after-retry")
-    assert len(keys) == 2 and keys[0] == keys[1], keys
+    assert len(keys) == 2, keys
+    assert keys[0] == keys[1], "the retry must reuse the intent's key"
     assert len(transfers_of(stack, contact_id)) == 1
 
 
