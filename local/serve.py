@@ -15,6 +15,7 @@ import errno
 import os
 import random
 import signal
+import socket
 import sys
 import threading
 from collections.abc import Sequence
@@ -168,6 +169,26 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def _desktop_port(args: argparse.Namespace) -> int:
+    """The app's port: as given, else the API's + 1; a free one when the API's is chosen freely (0)."""
+    if args.desktop_port:
+        return int(args.desktop_port)
+    if args.port and args.desktop_port is None:
+        return int(args.port) + 1
+    with socket.socket() as probe:  # the API needs the app's origin before the app's server starts
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _port_in_use(port: int, variable: str, whose: str) -> int:
+    print(
+        f"make serve: port {port} is already in use {whose}; "
+        f"choose another with: make serve {variable}={port + 1}",
+        file=sys.stderr,
+    )
+    return 1
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     stop = threading.Event()
@@ -180,39 +201,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     now = datetime.now(UTC)
     run_dir: Path = args.run_dir.resolve()
     log_path = run_log_path(run_dir, now, "serve")
-    desktop_port = args.desktop_port if args.desktop_port is not None else (args.port + 1 if args.port else 0)
     try:
         build_desktop()
-        desktop = DesktopServer(DesktopOptions(port=desktop_port)).start()
     except DesktopBuildError as error:
         print(f"make serve: the Escalate app did not build: {error}", file=sys.stderr)
         return 1
-    except OSError as error:
-        if error.errno != errno.EADDRINUSE:
-            raise
-        print(
-            f"make serve: port {desktop_port} (the Escalate app's) is already in use; "
-            f"choose another with: make serve DESKTOP_PORT={desktop_port + 1}",
-            file=sys.stderr,
-        )
-        return 1
+    desktop_options = DesktopOptions(port=_desktop_port(args))
     # The app calls the API from its own origin, as from CloudFront: the API allows it (CORS).
+    origin = f"http://{desktop_options.host}:{desktop_options.port}"
     options = StackOptions(
-        api_port=args.port, handler_log=log_path, extra_env={EnvVar.DESKTOP_ORIGIN: desktop.url}
+        api_port=args.port, handler_log=log_path, extra_env={EnvVar.DESKTOP_ORIGIN: origin}
     )
     stack = LocalStack(options)
     try:
         stack.start()
     except OSError as error:
-        desktop.stop()
         if error.errno != errno.EADDRINUSE:
             raise
-        print(
-            f"make serve: port {args.port} is already in use (another make serve?); "
-            f"choose another with: make serve PORT={args.port + 1}",
-            file=sys.stderr,
-        )
-        return 1
+        return _port_in_use(args.port, "PORT", "(another make serve?)")
+    try:
+        desktop = DesktopServer(desktop_options).start()
+    except OSError as error:
+        stack.stop()
+        if error.errno != errno.EADDRINUSE:
+            raise
+        return _port_in_use(desktop_options.port, "DESKTOP_PORT", "(the Escalate app's)")
     desktop.api_url = stack.api.url
     try:
         contacts = seed_serve(stack.connect, random.Random(SEED))
