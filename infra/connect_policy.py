@@ -20,6 +20,9 @@ RESOURCE_TYPES_BY_ACTION: Final[dict[str, tuple[str, ...]]] = {
     "connect:UpdateContactAttributes": ("contact",),
     "connect:TransferContact": ("contact", "contact-flow", "instance"),
     "connect:GetCurrentUserData": ("queue", "user"),
+    "connect:DescribeQueue": ("queue",),
+    "connect:GetEffectiveHoursOfOperations": ("hours-of-operation", "instance"),
+    "connect:DescribeHoursOfOperation": ("hours-of-operation",),
 }
 
 # Where each resource type sits under the instance ARN. Ids are chosen per escalation at run time
@@ -30,6 +33,7 @@ _PATH_UNDER_INSTANCE: Final[dict[str, str]] = {
     "contact-flow": "/contact-flow/*",
     "queue": "/queue/*",
     "user": "/agent/*",
+    "hours-of-operation": "/operating-hours/*",
 }
 
 

@@ -82,6 +82,10 @@ CONNECT_ACTIONS: Final = (
     "connect:TransferContact",
     "connect:UpdateContactAttributes",
     "connect:GetCurrentUserData",
+    # Business-hours SLA clocks: a queue's hours of operation and their effective open intervals.
+    "connect:DescribeQueue",
+    "connect:GetEffectiveHoursOfOperations",
+    "connect:DescribeHoursOfOperation",
 )
 
 # The services every escalation calls, with the operations it calls on each. The function ships their

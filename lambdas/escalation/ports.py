@@ -2,8 +2,10 @@
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, Protocol
 
+from escalation.domain.business_hours import EffectiveHours, QueueHours
 from escalation.domain.ledger import EscalationEvent, LedgerEntry
 from escalation.domain.model import Contact, Target
 from escalation.domain.sla import SlaTimer
@@ -31,6 +33,15 @@ class ContactCenter(Protocol):
     def update_attributes(self, contact_id: str, attributes: Mapping[str, str]) -> None: ...
 
     def transfer(self, contact_id: str, target: Target, client_token: str) -> TransferReceipt: ...
+
+
+class QueueCalendars(Protocol):
+    """Amazon Connect's queues and their hours of operation (failures raise ConnectCallFailed)."""
+
+    def describe_queue(self, queue_id: str) -> QueueHours: ...
+
+    def effective_hours(self, hours_id: str, first: date, last: date) -> EffectiveHours:
+        """The open intervals of each date from `first` to `last` (both included), overrides applied."""
 
 
 class DeadLetters(Protocol):

@@ -1,4 +1,5 @@
-"""The six emulated operations' rules, run by `ConnectState.handle` under its lock.
+"""The emulated contact operations' rules, run by `ConnectState.handle` under its lock (DescribeQueue
+and the hours of operation's are in `hours`).
 
 Assumptions, where Connect's documentation is silent (change them here if the service disagrees):
 - Order of checks for TransferContact: the installed IAM policy, then the access deny-list (IAM
@@ -35,6 +36,7 @@ from typing import TYPE_CHECKING
 from .admin import ContactRef
 from .contact_events import DISCONNECTED, QUEUED
 from .errors import ConnectError, invalid_request, not_found
+from .hours import HOURS_OPERATIONS
 from .records import (
     MAX_TRANSFERS_PER_CHAIN,
     ROUTABLE_STATUS,
@@ -313,4 +315,5 @@ OPERATIONS: Mapping[str, Operation] = {
     "UpdateContactAttributes": update_contact_attributes,
     "GetCurrentUserData": get_current_user_data,
     "StopContact": stop_contact,
+    **HOURS_OPERATIONS,
 }

@@ -14,6 +14,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .admin import (
     AccessRule,
@@ -23,6 +24,7 @@ from .admin import (
     ContactRef,
     ContactSeed,
     FlowSeed,
+    HoursSeed,
     InstanceSeed,
     PolicySeed,
     QueueSeed,
@@ -36,6 +38,7 @@ from .contact_events import (
     contact_event,
 )
 from .errors import ConnectError, not_found
+from .hours import parse_clock_time
 from .iam import Policy, access_denied_message, requested_resources
 from .operations import OPERATIONS
 from .records import (
@@ -44,10 +47,13 @@ from .records import (
     MAX_TRANSFERS_PER_CHAIN,
     QUEUE_STATUSES,
     ROUTABLE_STATUS,
+    WEEKDAYS,
     Agent,
     Contact,
     ContactRecord,
+    DaySlice,
     Flow,
+    HoursOfOperation,
     Instance,
     LedgerEntry,
     Params,
@@ -120,13 +126,37 @@ class ConnectState:
             raise ValueError(f"unknown instance {instance_id!r}: add_instance first")
         return instance
 
+    def add_hours_of_operation(self, seed: HoursSeed) -> str:
+        try:
+            ZoneInfo(seed.time_zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {seed.time_zone!r}") from None
+        config: list[DaySlice] = []
+        for entry in seed.config:
+            if entry.get("day") not in WEEKDAYS:
+                raise ValueError(f"a config entry's day must be one of {list(WEEKDAYS)}")
+            config.append(
+                DaySlice(entry["day"], parse_clock_time(entry["start"]), parse_clock_time(entry["end"]))
+            )
+        with self._lock:
+            instance = self._seed_instance(seed.instance_id)
+            hours_id = seed.hours_id or new_id()
+            instance.hours[hours_id] = HoursOfOperation(
+                hours_id, seed.name or hours_id, seed.time_zone, tuple(config)
+            )
+            return hours_id
+
     def add_queue(self, seed: QueueSeed) -> str:
         if seed.status not in QUEUE_STATUSES:
             raise ValueError(f"queue status must be one of {sorted(QUEUE_STATUSES)}")
         with self._lock:
             instance = self._seed_instance(seed.instance_id)
+            if seed.hours_of_operation_id is not None and seed.hours_of_operation_id not in instance.hours:
+                raise ValueError(f"unknown hours of operation {seed.hours_of_operation_id!r}")
             queue_id = seed.queue_id or new_id()
-            instance.queues[queue_id] = Queue(queue_id, seed.name or queue_id, seed.status)
+            instance.queues[queue_id] = Queue(
+                queue_id, seed.name or queue_id, seed.status, seed.hours_of_operation_id
+            )
             return queue_id
 
     def add_flow(self, seed: FlowSeed) -> str:

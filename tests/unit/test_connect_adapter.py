@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import boto3
@@ -17,7 +17,7 @@ from escalation.contract import CONNECT_ACTIONS
 from escalation.domain.errors import ConnectCallFailed
 from escalation.domain.model import Target, TargetType
 from escalation.domain.policy import Failure
-from escalation.ports import ContactCenter
+from escalation.ports import ContactCenter, QueueCalendars
 from tests.unit.builders import INSTANCE_ARN, INSTANCE_ID, contact, transferred, user_data
 from tests.unit.fakes import ClientsByAttempts, FakeTime
 
@@ -271,14 +271,22 @@ def test_the_adapter_calls_exactly_the_connect_actions_the_stack_grants(
     stubber.add_response("get_current_user_data", user_data("agent-1"))
     stubber.add_response("update_contact_attributes", {})
     stubber.add_response("transfer_contact", transferred())
+    stubber.add_response("describe_queue", {"Queue": {"QueueId": "q", "HoursOfOperationId": "h"}})
+    stubber.add_response("get_effective_hours_of_operations", {"EffectiveHoursOfOperationList": []})
+    stubber.add_response("describe_hours_of_operation", {"HoursOfOperation": {"TimeZone": "Europe/London"}})
     exercised: dict[str, Callable[[], object]] = {
         "describe_contact": lambda: center.describe_contact("c-1"),
         "is_agent_available": lambda: center.is_agent_available("agent-1", "TASK"),
         "update_attributes": lambda: center.update_attributes("c-1", {"a": "b"}),
         "transfer": lambda: center.transfer("c-1", Target(TargetType.QUEUE, "q", "f"), "t"),
+        "describe_queue": lambda: center.describe_queue("q"),
+        # No TimeZone in the answer (the model leaves it optional): DescribeHoursOfOperation gives it.
+        "effective_hours": lambda: center.effective_hours("h", date(2026, 12, 4), date(2026, 12, 10)),
     }
-    # Every method of the port, so a method added later cannot call an operation unnoticed.
-    assert set(exercised) == {name for name in vars(ContactCenter) if not name.startswith("_")}
+    # Every method of the ports, so a method added later cannot call an operation unnoticed.
+    assert set(exercised) == {
+        name for port in (ContactCenter, QueueCalendars) for name in vars(port) if not name.startswith("_")
+    }
     for call in exercised.values():
         call()
     assert {f"connect:{operation}" for operation in called} == set(CONNECT_ACTIONS)
@@ -311,3 +319,61 @@ def test_a_destination_never_names_both_a_queue_and_a_user(target_type: TargetTy
 def test_a_destination_needs_an_id_and_a_flow(target_id: str, flow_id: str) -> None:
     with pytest.raises(ValueError, match="needs an id and a flow id"):
         transfer_destination(Target(TargetType.QUEUE, target_id, flow_id))
+
+
+# --- queues and their hours of operation ----------------------------------------------------------
+
+
+def test_describe_queue_gives_the_queues_hours_of_operation(
+    stubber: Stubber, center: ConnectContactCenter
+) -> None:
+    stubber.add_response(
+        "describe_queue",
+        {"Queue": {"QueueId": "q-1", "Name": "Billing", "Status": "ENABLED", "HoursOfOperationId": "h-1"}},
+        {"InstanceId": INSTANCE_ID, "QueueId": "q-1"},
+    )
+    queue = center.describe_queue("q-1")
+    assert (queue.queue_id, queue.name, queue.hours_of_operation_id) == ("q-1", "Billing", "h-1")
+
+
+def test_effective_hours_become_minutes_per_date_in_the_hours_time_zone(
+    stubber: Stubber, center: ConnectContactCenter
+) -> None:
+    def hour(start: tuple[int, int], end: tuple[int, int]) -> dict[str, Any]:
+        return {
+            "Start": {"Hours": start[0], "Minutes": start[1]},
+            "End": {"Hours": end[0], "Minutes": end[1]},
+        }
+
+    stubber.add_response(
+        "get_effective_hours_of_operations",
+        {
+            "EffectiveHoursOfOperationList": [
+                {"Date": "2026-12-05", "OperationalHours": []},
+                {"Date": "2026-12-04", "OperationalHours": [hour((9, 0), (12, 30)), hour((22, 0), (0, 0))]},
+            ],
+            "TimeZone": "America/New_York",
+        },
+        {
+            "InstanceId": INSTANCE_ID,
+            "HoursOfOperationId": "h-1",
+            "FromDate": "2026-12-04",
+            "ToDate": "2026-12-05",
+        },
+    )
+    hours = center.effective_hours("h-1", date(2026, 12, 4), date(2026, 12, 5))
+    assert hours.time_zone == "America/New_York"
+    assert [(d.day, d.intervals) for d in hours.days] == [
+        (date(2026, 12, 4), ((540, 750), (1320, 0))),
+        (date(2026, 12, 5), ()),
+    ]
+
+
+def test_a_calendar_that_cannot_be_read_is_a_classified_connect_failure(
+    stubber: Stubber, center: ConnectContactCenter
+) -> None:
+    stubber.add_client_error(
+        "get_effective_hours_of_operations", "AccessDeniedException", http_status_code=403
+    )
+    failure = failure_of(lambda: center.effective_hours("h-1", date(2026, 12, 4), date(2026, 12, 5)))
+    assert (failure.kind, failure.operation) == (Failure.ACCESS_DENIED, "GetEffectiveHoursOfOperations")
