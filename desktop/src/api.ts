@@ -5,7 +5,7 @@ export type TargetType = "QUEUE" | "AGENT";
 export interface Target {
   readonly type: TargetType;
   readonly id: string;
-  readonly name: string;
+  readonly name: string | null; // null: Connect could not name it
 }
 
 export interface InQueue {
@@ -27,8 +27,8 @@ export interface ApiError {
 export interface EscalationOptions {
   readonly contactId: string;
   readonly channel: string;
-  readonly queue: { readonly id: string; readonly name: string } | null;
-  readonly level: number;
+  readonly queue: { readonly id: string; readonly name: string | null } | null;
+  readonly level: number; // the chain's current level (0: never escalated)
   readonly canEscalate: boolean;
   readonly blockedBy: ApiError | null;
   readonly reasons: readonly Reason[];

@@ -20,16 +20,21 @@ export function targetNames(options: EscalationOptions | null): Map<string, stri
   if (options === null) {
     return names;
   }
+  const add = (key: string, name: string | null): void => {
+    if (name !== null) {
+      names.set(key, name);
+    }
+  };
   if (options.queue !== null) {
-    names.set(`QUEUE:${options.queue.id}`, options.queue.name);
+    add(`QUEUE:${options.queue.id}`, options.queue.name);
   }
   for (const target of options.targets) {
-    names.set(`${target.type}:${target.id}`, target.name);
+    add(`${target.type}:${target.id}`, target.name);
   }
   for (const reason of options.reasons) {
     const destination = reason.destination;
     if (destination !== null && destination.type !== "IN_QUEUE") {
-      names.set(`${destination.type}:${destination.id}`, destination.name);
+      add(`${destination.type}:${destination.id}`, destination.name);
     }
   }
   return names;

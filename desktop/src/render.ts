@@ -7,14 +7,15 @@ import { describeTarget, sentenceFor, targetNames } from "./messages";
 const RULES_CHOICE = "";
 
 function targetLabel(target: Target): string {
-  return target.type === "AGENT" ? `${target.name} (agent)` : `${target.name} (queue)`;
+  const name = target.name ?? target.id;
+  return target.type === "AGENT" ? `${name} (agent)` : `${name} (queue)`;
 }
 
 export function renderOptions(options: EscalationOptions): void {
   ui.summaryContact.textContent = options.contactId;
   ui.summaryChannel.textContent = options.channel;
-  ui.summaryQueue.textContent = options.queue?.name ?? "none";
-  ui.summaryLevel.textContent = String(options.level);
+  ui.summaryQueue.textContent = options.queue === null ? "none" : (options.queue.name ?? options.queue.id);
+  ui.summaryLevel.textContent = options.level === 0 ? "0 (never escalated)" : String(options.level);
 
   const chosenReason = ui.reason.value;
   ui.reason.replaceChildren(...options.reasons.map((reason) => option(reason.code, reason.label)));
