@@ -20,6 +20,8 @@ RESOURCE_TYPES_BY_ACTION: Final[dict[str, tuple[str, ...]]] = {
     "connect:UpdateContactAttributes": ("contact",),
     "connect:TransferContact": ("contact", "contact-flow", "instance"),
     "connect:GetCurrentUserData": ("queue", "user"),
+    "connect:DescribeQueue": ("queue",),
+    "connect:DescribeUser": ("user",),
 }
 
 # Where each resource type sits under the instance ARN. Ids are chosen per escalation at run time

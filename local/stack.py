@@ -131,9 +131,14 @@ def seed_instance(connect: EmulatorAdmin) -> None:
     connect.add_flow(FlowSeed(INSTANCE_ID, "flow-transfer-to-queue", "QUEUE_TRANSFER"))
     connect.add_flow(FlowSeed(INSTANCE_ID, "flow-transfer-to-agent", "AGENT_TRANSFER"))
     slots = {"TASK": 3, "EMAIL": 3}
-    connect.add_agent(AgentSeed(INSTANCE_ID, "agent-alice", "Available", slots))
-    connect.add_agent(AgentSeed(INSTANCE_ID, "agent-bob", "Available", slots))
-    connect.add_agent(AgentSeed(INSTANCE_ID, "agent-account-manager", "Offline", slots))
+    for agent_id, status, username, first_name, last_name in (
+        ("agent-alice", "Available", "alice", "Alice", "Martin"),
+        ("agent-bob", "Available", "bob", "Bob", "Nguyen"),
+        ("agent-account-manager", "Offline", "account-manager", "Ana", "Silva"),
+    ):
+        connect.add_agent(
+            AgentSeed(INSTANCE_ID, agent_id, status, slots, None, username, first_name, last_name)
+        )
 
 
 def _one_request_at_a_time(handler: LambdaHandler) -> LambdaHandler:

@@ -32,6 +32,12 @@ class ContactCenter(Protocol):
 
     def transfer(self, contact_id: str, target: Target, client_token: str) -> TransferReceipt: ...
 
+    def queue_name(self, queue_id: str) -> str | None:
+        """The queue's name (DescribeQueue); None when Connect gives none."""
+
+    def user_name(self, user_id: str) -> str | None:
+        """The agent's name as people know it (DescribeUser): first and last name, else the username."""
+
 
 class DeadLetters(Protocol):
     def send(self, record: Mapping[str, Any]) -> None: ...

@@ -47,6 +47,8 @@ RESOURCE_TYPES: Final[Mapping[str, tuple[tuple[str, str], ...]]] = {
     "DescribeContact": (("contact", "ContactId"),),
     "UpdateContactAttributes": (("contact", "InitialContactId"),),
     "StopContact": (("contact", "ContactId"),),
+    "DescribeQueue": (("queue", "QueueId"),),
+    "DescribeUser": (("user", "UserId"),),
     "StartTaskContact": (
         ("contact-flow", "ContactFlowId"),
         ("quick-connect", "QuickConnectId"),

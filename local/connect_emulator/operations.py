@@ -1,4 +1,4 @@
-"""The six emulated operations' rules, run by `ConnectState.handle` under its lock.
+"""The eight emulated operations' rules, run by `ConnectState.handle` under its lock.
 
 Assumptions, where Connect's documentation is silent (change them here if the service disagrees):
 - Order of checks for TransferContact: the installed IAM policy, then the access deny-list (IAM
@@ -304,6 +304,39 @@ def _user_data(state: ConnectState, instance_id: str, agent: Agent) -> Result:
     }
 
 
+def describe_queue(state: ConnectState, params: Params) -> Result:
+    instance = state.instance(params)
+    queue_id = resource_id(params["QueueId"])
+    queue = instance.queues.get(queue_id)
+    if queue is None:
+        raise not_found(f"Queue {queue_id} not found.")
+    return {
+        "Queue": {
+            "Name": queue.name,
+            "QueueId": queue.queue_id,
+            "QueueArn": state.queue_arn(instance.instance_id, queue.queue_id),
+            "Status": queue.status,
+        }
+    }
+
+
+def describe_user(state: ConnectState, params: Params) -> Result:
+    instance = state.instance(params)
+    user_id = resource_id(params["UserId"])
+    agent = instance.agents.get(user_id)
+    if agent is None:
+        raise not_found(f"User {user_id} not found.")
+    identity = {"FirstName": agent.first_name, "LastName": agent.last_name}
+    user: Result = {
+        "Id": agent.agent_id,
+        "Arn": state.agent_arn(instance.instance_id, agent.agent_id),
+        "Username": agent.username,
+    }
+    if any(identity.values()):
+        user["IdentityInfo"] = {key: value for key, value in identity.items() if value}
+    return {"User": user}
+
+
 Operation = Callable[["ConnectState", Params], Result]
 
 OPERATIONS: Mapping[str, Operation] = {
@@ -313,4 +346,6 @@ OPERATIONS: Mapping[str, Operation] = {
     "UpdateContactAttributes": update_contact_attributes,
     "GetCurrentUserData": get_current_user_data,
     "StopContact": stop_contact,
+    "DescribeQueue": describe_queue,
+    "DescribeUser": describe_user,
 }

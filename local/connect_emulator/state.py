@@ -94,6 +94,9 @@ class ConnectState:
     def agent_arn(self, instance_id: str, agent_id: str) -> str:
         return f"{self.instance_arn(instance_id)}/agent/{agent_id}"
 
+    def queue_arn(self, instance_id: str, queue_id: str) -> str:
+        return f"{self.instance_arn(instance_id)}/queue/{queue_id}"
+
     def status_arn(self, instance_id: str, status_name: str) -> str:
         # Stable per status name, as a real agent status has one ARN.
         status_id = uuid.uuid5(uuid.NAMESPACE_URL, f"{instance_id}/{status_name}")
@@ -151,7 +154,16 @@ class ConnectState:
         with self._lock:
             instance = self._seed_instance(seed.instance_id)
             agent_id = seed.agent_id or new_id()
-            instance.agents[agent_id] = Agent(agent_id, seed.status, self.now(), max_slots, active)
+            instance.agents[agent_id] = Agent(
+                agent_id,
+                seed.status,
+                self.now(),
+                max_slots,
+                active,
+                username=seed.username or agent_id,
+                first_name=seed.first_name,
+                last_name=seed.last_name,
+            )
             return agent_id
 
     def set_agent_status(self, change: AgentStatusChange) -> None:

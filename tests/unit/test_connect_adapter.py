@@ -271,11 +271,15 @@ def test_the_adapter_calls_exactly_the_connect_actions_the_stack_grants(
     stubber.add_response("get_current_user_data", user_data("agent-1"))
     stubber.add_response("update_contact_attributes", {})
     stubber.add_response("transfer_contact", transferred())
+    stubber.add_response("describe_queue", {"Queue": {"Name": "Tier 2"}})
+    stubber.add_response("describe_user", {"User": {"Username": "alice"}})
     exercised: dict[str, Callable[[], object]] = {
         "describe_contact": lambda: center.describe_contact("c-1"),
         "is_agent_available": lambda: center.is_agent_available("agent-1", "TASK"),
         "update_attributes": lambda: center.update_attributes("c-1", {"a": "b"}),
         "transfer": lambda: center.transfer("c-1", Target(TargetType.QUEUE, "q", "f"), "t"),
+        "queue_name": lambda: center.queue_name("queue-tier2"),
+        "user_name": lambda: center.user_name("agent-1"),
     }
     # Every method of the port, so a method added later cannot call an operation unnoticed.
     assert set(exercised) == {name for name in vars(ContactCenter) if not name.startswith("_")}
@@ -311,3 +315,38 @@ def test_a_destination_never_names_both_a_queue_and_a_user(target_type: TargetTy
 def test_a_destination_needs_an_id_and_a_flow(target_id: str, flow_id: str) -> None:
     with pytest.raises(ValueError, match="needs an id and a flow id"):
         transfer_destination(Target(TargetType.QUEUE, target_id, flow_id))
+
+
+# --- names for the desktop (DescribeQueue, DescribeUser) ------------------------------------------
+
+
+def test_a_queue_is_named_by_describe_queue(stubber: Stubber, center: ConnectContactCenter) -> None:
+    stubber.add_response(
+        "describe_queue",
+        {"Queue": {"Name": "Tier 2", "QueueId": "queue-tier2"}},
+        {"InstanceId": INSTANCE_ID, "QueueId": "queue-tier2"},
+    )
+    assert center.queue_name("queue-tier2") == "Tier 2"
+
+
+@pytest.mark.parametrize(
+    ("user", "name"),
+    [
+        ({"Username": "alice", "IdentityInfo": {"FirstName": "Alice", "LastName": "Martin"}}, "Alice Martin"),
+        ({"Username": "alice", "IdentityInfo": {"FirstName": "Alice"}}, "Alice"),
+        ({"Username": "alice", "IdentityInfo": {}}, "alice"),
+        ({}, None),
+    ],
+)
+def test_an_agent_is_named_by_first_and_last_name_else_by_username(
+    stubber: Stubber, center: ConnectContactCenter, user: dict[str, Any], name: str | None
+) -> None:
+    stubber.add_response("describe_user", {"User": user}, {"InstanceId": INSTANCE_ID, "UserId": "agent-1"})
+    assert center.user_name("agent-1") == name
+
+
+def test_an_unknown_queue_fails_as_a_target_not_found(stubber: Stubber, center: ConnectContactCenter) -> None:
+    stubber.add_client_error("describe_queue", "ResourceNotFoundException", http_status_code=404)
+    with pytest.raises(ConnectCallFailed) as failed_call:
+        center.queue_name("queue-gone")
+    assert failed_call.value.kind is Failure.TARGET_NOT_FOUND

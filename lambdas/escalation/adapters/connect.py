@@ -191,3 +191,21 @@ class ConnectContactCenter:
             new_contact_arn=response.get("ContactArn"),
             attempts=int(response.get("ResponseMetadata", {}).get("RetryAttempts", 0)) + 1,
         )
+
+    def queue_name(self, queue_id: str) -> str | None:
+        response = self._call(
+            "DescribeQueue",
+            lambda client: client.describe_queue(InstanceId=self._instance_id, QueueId=queue_id),
+        )
+        name = response.get("Queue", {}).get("Name")
+        return str(name) if name else None
+
+    def user_name(self, user_id: str) -> str | None:
+        response = self._call(
+            "DescribeUser",
+            lambda client: client.describe_user(InstanceId=self._instance_id, UserId=user_id),
+        )
+        user = response.get("User", {})
+        identity = user.get("IdentityInfo", {})
+        full = " ".join(part for part in (identity.get("FirstName"), identity.get("LastName")) if part)
+        return full or user.get("Username") or None
