@@ -75,8 +75,8 @@ openapi: $(STAMP)  ## Write the API's OpenAPI document (generated from the Power
 models: $(STAMP)  ## Rewrite the trimmed botocore models the function ships (after upgrading botocore)
 	$(BIN)/python -m tools.service_models
 
-bench: install  ## Run every benchmark (about 15 minutes) and rewrite the README table; results land in bench/results/
-	$(HEARTBEAT) bench -- $(BIN)/python -m bench.run_all --readme
+bench: install  ## Run every benchmark (about 15 minutes) and rewrite docs/performance.md's table; results land in bench/results/
+	$(HEARTBEAT) bench -- $(BIN)/python -m bench.run_all --docs
 
 clean:
 	rm -rf $(VENV) node_modules cdk.out .pytest_cache .mypy_cache .ruff_cache .local-run

@@ -205,9 +205,9 @@ def _memory_rows(r: dict[str, Any]) -> list[Row]:
     ]
 
 
-README = REPO_ROOT / "README.md"
-README_BEGIN = "<!-- benchmark table: written by `python -m bench.run_all --readme` from bench/results/ -->"
-README_END = "<!-- end of benchmark table -->"
+PERFORMANCE_DOC = REPO_ROOT / "docs" / "performance.md"
+TABLE_BEGIN = "<!-- benchmark table: written by `python -m bench.run_all --docs` from bench/results/ -->"
+TABLE_END = "<!-- end of benchmark table -->"
 HEADER = ["figure", "ours", "target", "baseline beside it", "met / missed", "from"]
 BUILDERS: dict[str, Callable[[dict[str, Any]], list[Row]]] = {
     "burst_drain": _burst_rows,
@@ -255,13 +255,13 @@ def write_summary(
     return path
 
 
-def update_readme(results_dir: Path = RESULTS_DIR, readme: Path = README) -> str:
-    """Rewrite the README's benchmark table (between its markers) from the results files: targets only."""
+def update_performance_doc(results_dir: Path = RESULTS_DIR, doc: Path = PERFORMANCE_DOC) -> str:
+    """Rewrite docs/performance.md's benchmark table (between its markers) from the results: targets only."""
     rows = [row for row in summary_rows({}, results_dir) if row[4] != "-"]
     table = markdown_table(HEADER, rows)
-    text = readme.read_text()
-    start, end = text.index(README_BEGIN) + len(README_BEGIN), text.index(README_END)
-    readme.write_text(f"{text[:start]}\n{table}\n{text[end:]}")
+    text = doc.read_text()
+    start, end = text.index(TABLE_BEGIN) + len(TABLE_BEGIN), text.index(TABLE_END)
+    doc.write_text(f"{text[:start]}\n{table}\n{text[end:]}")
     return table
 
 
@@ -310,14 +310,14 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="comma-separated benchmarks to read from their last result file instead of running again",
     )
     parser.add_argument(
-        "--readme",
+        "--docs",
         action="store_true",
-        help="then rewrite README.md's benchmark table from the results files",
+        help="then rewrite docs/performance.md's benchmark table from the results files",
     )
     args = parser.parse_args(argv)
     run(quick=args.quick, results_dir=args.results_dir, reuse=[n for n in args.reuse.split(",") if n])
-    if args.readme:
-        update_readme(args.results_dir)
+    if args.docs:
+        update_performance_doc(args.results_dir)
 
 
 if __name__ == "__main__":

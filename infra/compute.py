@@ -19,7 +19,7 @@ from escalation import contract
 from infra import package
 from infra.config import LAMBDA_ROOT, StackConfig
 from infra.connect_policy import connect_statements
-from infra.sla_timers import handler_function_name
+from infra.sla_schedules import handler_function_name
 from infra.storage import Storage
 
 HANDLER = "escalation.handler.handler"
@@ -28,9 +28,6 @@ REQUIREMENTS = LAMBDA_ROOT.parent / "requirements.txt"
 TIMEOUT = Duration.seconds(20)  # under API Gateway's 29 s so the caller sees the handler's own answer
 MEMORY_MB = 256
 LOG_RETENTION = logs.RetentionDays.ONE_MONTH
-ASYNC_RETRY_ATTEMPTS = 2
-# An SLA escalation that is an hour late is better handled by a person from the DLQ than replayed.
-MAX_EVENT_AGE = Duration.hours(1)
 
 
 def pinned_requirement(requirements: Path, package: str) -> str:
@@ -213,8 +210,8 @@ class Compute(Construct):
             "AsyncConfig",
             function_name=self.function.function_name,
             qualifier="$LATEST",
-            maximum_retry_attempts=ASYNC_RETRY_ATTEMPTS,
-            maximum_event_age_in_seconds=int(MAX_EVENT_AGE.to_seconds()),
+            maximum_retry_attempts=contract.ASYNC_RETRY_ATTEMPTS,
+            maximum_event_age_in_seconds=contract.ASYNC_MAX_EVENT_AGE_SECONDS,
             destination_config=lambda_.CfnEventInvokeConfig.DestinationConfigProperty(
                 on_failure=lambda_.CfnEventInvokeConfig.OnFailureProperty(destination=storage.dlq.queue_arn)
             ),

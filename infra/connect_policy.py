@@ -21,6 +21,8 @@ RESOURCE_TYPES_BY_ACTION: Final[dict[str, tuple[str, ...]]] = {
     "connect:TransferContact": ("contact", "contact-flow", "instance"),
     "connect:GetCurrentUserData": ("queue", "user"),
     "connect:DescribeQueue": ("queue",),
+    "connect:GetEffectiveHoursOfOperations": ("hours-of-operation", "instance"),
+    "connect:DescribeHoursOfOperation": ("hours-of-operation",),
     "connect:DescribeUser": ("user",),
 }
 
@@ -32,6 +34,7 @@ _PATH_UNDER_INSTANCE: Final[dict[str, str]] = {
     "contact-flow": "/contact-flow/*",
     "queue": "/queue/*",
     "user": "/agent/*",
+    "hours-of-operation": "/operating-hours/*",
 }
 
 

@@ -1,7 +1,7 @@
 """The answers API Gateway gives itself, before the Lambda runs, in the API's own error shape.
 
 Without these, the gateway answers `{"message": "Unauthorized"}` and the like. Plain data (no CDK) so
-the local API can give the same answers. Codes follow the README's error table.
+the local API can give the same answers. Codes follow the API's error table (docs/api.md).
 """
 
 from __future__ import annotations

@@ -21,8 +21,13 @@ DEFAULT_ACCOUNT_ID = "123456789012"  # moto's default account, so ARNs line up w
 DEFAULT_FUNCTION_NAME = "escalation"
 DEFAULT_MEMORY_MB = 256
 DEFAULT_TIMEOUT_SECONDS = 30.0
-DEFAULT_RETRY_DELAYS: tuple[float, ...] = (0.5, 1.0)  # Lambda: 2 retries, about 1 and 2 minutes apart
-DEFAULT_MAX_EVENT_AGE_SECONDS = 6 * 3600.0  # Lambda's default (and maximum)
+# Lambda's asynchronous retries: at most two, about 1 and then 2 minutes after a failure; an invoke
+# config may keep fewer (the stack's: contract.ASYNC_RETRY_ATTEMPTS). Local runs shorten the waits.
+# Lambda's own defaults here: this module is standard library only (local.send_event runs without
+# PYTHONPATH); local.stack applies the stack's settings from the contract.
+LAMBDA_RETRY_DELAYS: tuple[float, ...] = (60.0, 120.0)
+DEFAULT_RETRY_DELAYS = tuple(delay / 120 for delay in LAMBDA_RETRY_DELAYS)  # (0.5, 1.0)
+DEFAULT_MAX_EVENT_AGE_SECONDS = 6 * 3600.0  # Lambda's default (and maximum) without an invoke config
 
 # The handler's own signature uses Powertools' LambdaContext; Any keeps that assignable to this alias.
 LambdaHandler = Callable[[dict[str, Any], Any], Any]
@@ -51,7 +56,7 @@ class FunctionConfig:
     def __post_init__(self) -> None:
         if self.reserved_concurrency < 1:
             raise ValueError("concurrency must be at least 1")
-        if len(self.retry_delays) > 2:
+        if len(self.retry_delays) > len(LAMBDA_RETRY_DELAYS):
             raise ValueError("Lambda retries an asynchronous invocation at most twice")
         object.__setattr__(self, "retry_delays", tuple(self.retry_delays))
 

@@ -1,5 +1,5 @@
-"""The error table the tests hold the service to: one row per Connect failure, written from the README
-("The API" and "The error policy"), not read from the code, so that a change to either shows.
+"""The error table the tests hold the service to: one row per Connect failure, written from the docs
+(docs/api.md and docs/error-policy.md), not read from the code, so that a change to either shows.
 
 The unit tests (policy, API trigger, event trigger) and the integration test against the Connect
 emulator are all parametrized from ERROR_TABLE.
@@ -104,7 +104,7 @@ class CallerMistakeRow:
     api_code: str
 
 
-# Written from the README ("The API"): what each kind of bad request is answered with.
+# Written from docs/api.md: what each kind of bad request is answered with.
 CALLER_MISTAKES: tuple[CallerMistakeRow, ...] = (
     CallerMistakeRow("body-over-64KiB", 413, "PAYLOAD_TOO_LARGE"),
     CallerMistakeRow("body-an-array", 400, "INVALID_BODY"),

@@ -158,7 +158,9 @@ def build_components(config: Settings, clients: AwsClients) -> Components:
     outcomes = OutcomeRecorder(SqsDeadLetters(clients.sqs, config.dlq_url), alerts)
     ledger_queries = LedgerQueries(contact_center, ledger, config.supervisor_group)
     sla_timers = _sla_timers(config, clients, routing_rules)
-    options = EscalationOptionsQuery(contact_center, ledger, routing_rules, config.supervisor_group)
+    options = EscalationOptionsQuery(
+        contact_center, contact_center, ledger, routing_rules, config.supervisor_group
+    )
     return Components(
         config, service, outcomes, contact_center, idempotency, ledger_queries, alerts, sla_timers, options
     )

@@ -1,10 +1,12 @@
 """Names shared by the Lambda, the CDK stack (infra/) and the local stack (local/).
 
-This module imports nothing, so the CDK app and the local event bus can load it without pulling in
-Powertools or boto3. Changing a value here changes the deployed rule, alarms and dashboard too.
+This module imports only the standard library, so the CDK app and the local event bus can load it
+without pulling in Powertools or boto3. Changing a value here changes the deployed rule, alarms and
+dashboard too.
 """
 
 from collections.abc import Mapping
+from enum import StrEnum
 from typing import Final
 
 SERVICE_NAME: Final = "escalation"
@@ -42,9 +44,18 @@ CONTACT_EVENT_SOURCE: Final = "aws.connect"
 CONTACT_EVENT_DETAIL_TYPE: Final = "Amazon Connect Contact Event"
 
 
-# What the SLA timers act on (domain/sla.py: ContactEventType, TIMED_CHANNELS); other contact events
-# never reach the handler, and the handler ignores them anyway.
-TIMER_CONTACT_EVENT_TYPES: Final = ("INITIATED", "QUEUED", "CONNECTED_TO_AGENT", "DISCONNECTED")
+class ContactEventType(StrEnum):
+    """Connect's contact-event types the SLA timers act on; other contact events never reach the
+    handler, and the handler ignores them anyway."""
+
+    INITIATED = "INITIATED"
+    QUEUED = "QUEUED"
+    CONNECTED_TO_AGENT = "CONNECTED_TO_AGENT"
+    DISCONNECTED = "DISCONNECTED"
+
+
+TIMER_CONTACT_EVENT_TYPES: Final = tuple(event_type.value for event_type in ContactEventType)
+# The channels SLA timers time (domain/sla_policy.py: TIMED_CHANNELS).
 TIMED_CHANNEL_NAMES: Final = ("TASK", "EMAIL")
 
 
@@ -71,14 +82,25 @@ SLA_WARNING_SCHEDULE_PREFIX: Final = "slawarn-"
 SLA_WARNING_DETAIL_TYPE: Final = "Contact SLA Warning"
 
 
+# Lambda's asynchronous invocation of the handler (SLA-breach and contact events, the timers' schedules):
+# the stack's event invoke config, which the local stack and the burst benchmark model. A failed event is
+# retried this many times (Lambda waits about 1, then 2 minutes), and an event older than the age goes to
+# the on-failure destination: an SLA escalation an hour late is better handled by a person from the DLQ.
+ASYNC_RETRY_ATTEMPTS: Final = 2
+ASYNC_MAX_EVENT_AGE_SECONDS: Final = 3600
+
+
 # The Connect operations the handler calls: the CDK stack grants exactly these.
 CONNECT_ACTIONS: Final = (
     "connect:DescribeContact",
     "connect:TransferContact",
     "connect:UpdateContactAttributes",
     "connect:GetCurrentUserData",
-    # Names for the desktop's escalation options (GET /escalation-options).
+    # Business-hours SLA clocks: a queue's hours of operation and their effective open intervals.
     "connect:DescribeQueue",
+    "connect:GetEffectiveHoursOfOperations",
+    "connect:DescribeHoursOfOperation",
+    # Names for the desktop's escalation options (GET /escalation-options; DescribeQueue above too).
     "connect:DescribeUser",
 )
 

@@ -2,11 +2,13 @@
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, Protocol
 
+from escalation.domain.business_hours import EffectiveHours, QueueHours
 from escalation.domain.ledger import EscalationEvent, LedgerEntry
 from escalation.domain.model import Contact, Target
-from escalation.domain.sla import SlaTimer
+from escalation.domain.timer_events import SlaTimer
 
 
 @dataclass(frozen=True)
@@ -32,11 +34,17 @@ class ContactCenter(Protocol):
 
     def transfer(self, contact_id: str, target: Target, client_token: str) -> TransferReceipt: ...
 
-    def queue_name(self, queue_id: str) -> str | None:
-        """The queue's name (DescribeQueue); None when Connect gives none."""
-
     def user_name(self, user_id: str) -> str | None:
         """The agent's name as people know it (DescribeUser): first and last name, else the username."""
+
+
+class QueueCalendars(Protocol):
+    """Amazon Connect's queues and their hours of operation (failures raise ConnectCallFailed)."""
+
+    def describe_queue(self, queue_id: str) -> QueueHours: ...
+
+    def effective_hours(self, hours_id: str, first: date, last: date) -> EffectiveHours:
+        """The open intervals of each date from `first` to `last` (both included), overrides applied."""
 
 
 class DeadLetters(Protocol):

@@ -41,6 +41,19 @@ class QueueSeed:
     queue_id: str | None = None
     name: str | None = None
     status: str = "ENABLED"
+    hours_of_operation_id: str | None = None  # seeded first with add_hours_of_operation
+
+
+@dataclass(frozen=True)
+class HoursSeed:
+    """An hours of operation: `config` entries {"day": "MONDAY", "start": "09:00", "end": "17:00"}
+    (an end not after the start runs past midnight; 00:00-00:00 is the whole day)."""
+
+    instance_id: str
+    hours_id: str | None = None
+    name: str | None = None
+    time_zone: str = "UTC"
+    config: Sequence[Mapping[str, str]] = ()
 
 
 @dataclass(frozen=True)
@@ -173,6 +186,8 @@ class EmulatorAdmin(Protocol):
         """Forget all data, ledger, tokens, deny rules and the policy; restore the start quota and faults."""
 
     def add_instance(self, seed: InstanceSeed) -> str: ...
+
+    def add_hours_of_operation(self, seed: HoursSeed) -> str: ...
 
     def add_queue(self, seed: QueueSeed) -> str: ...
 

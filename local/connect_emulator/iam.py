@@ -34,6 +34,7 @@ RESOURCE_PATHS: Final[Mapping[str, str]] = {
     "hierarchy-group": "/agent-group/",
     "quick-connect": "/transfer-destination/",
     "task-template": "/task-template/",
+    "hours-of-operation": "/operating-hours/",
 }
 
 # Per served operation: (resource type, the parameter holding its id), checked when the parameter is
@@ -49,6 +50,19 @@ RESOURCE_TYPES: Final[Mapping[str, tuple[tuple[str, str], ...]]] = {
     "StopContact": (("contact", "ContactId"),),
     "DescribeQueue": (("queue", "QueueId"),),
     "DescribeUser": (("user", "UserId"),),
+    "DescribeHoursOfOperation": (("hours-of-operation", "HoursOfOperationId"),),
+    "GetEffectiveHoursOfOperations": (
+        ("hours-of-operation", "HoursOfOperationId"),
+        ("instance", "InstanceId"),
+    ),
+    "CreateHoursOfOperationOverride": (
+        ("hours-of-operation", "HoursOfOperationId"),
+        ("instance", "InstanceId"),
+    ),
+    "ListHoursOfOperationOverrides": (
+        ("hours-of-operation", "HoursOfOperationId"),
+        ("instance", "InstanceId"),
+    ),
     "StartTaskContact": (
         ("contact-flow", "ContactFlowId"),
         ("quick-connect", "QuickConnectId"),

@@ -1,4 +1,5 @@
-"""The eight emulated operations' rules, run by `ConnectState.handle` under its lock.
+"""The emulated contact operations' rules, run by `ConnectState.handle` under its lock (DescribeQueue
+and the hours of operation's are in `hours`).
 
 Assumptions, where Connect's documentation is silent (change them here if the service disagrees):
 - Order of checks for TransferContact: the installed IAM policy, then the access deny-list (IAM
@@ -29,12 +30,13 @@ Assumptions, where Connect's documentation is silent (change them here if the se
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from .admin import ContactRef
 from .contact_events import DISCONNECTED, QUEUED
 from .errors import ConnectError, invalid_request, not_found
+from .hours import HOURS_OPERATIONS
 from .records import (
     MAX_TRANSFERS_PER_CHAIN,
     ROUTABLE_STATUS,
@@ -52,7 +54,7 @@ from .records import (
 )
 
 if TYPE_CHECKING:
-    from .state import ConnectState
+    from .state import ConnectState, Operation
 
 
 def transfer_contact(state: ConnectState, params: Params) -> Result:
@@ -304,22 +306,6 @@ def _user_data(state: ConnectState, instance_id: str, agent: Agent) -> Result:
     }
 
 
-def describe_queue(state: ConnectState, params: Params) -> Result:
-    instance = state.instance(params)
-    queue_id = resource_id(params["QueueId"])
-    queue = instance.queues.get(queue_id)
-    if queue is None:
-        raise not_found(f"Queue {queue_id} not found.")
-    return {
-        "Queue": {
-            "Name": queue.name,
-            "QueueId": queue.queue_id,
-            "QueueArn": state.queue_arn(instance.instance_id, queue.queue_id),
-            "Status": queue.status,
-        }
-    }
-
-
 def describe_user(state: ConnectState, params: Params) -> Result:
     instance = state.instance(params)
     user_id = resource_id(params["UserId"])
@@ -337,8 +323,6 @@ def describe_user(state: ConnectState, params: Params) -> Result:
     return {"User": user}
 
 
-Operation = Callable[["ConnectState", Params], Result]
-
 OPERATIONS: Mapping[str, Operation] = {
     "StartTaskContact": start_task_contact,
     "DescribeContact": describe_contact,
@@ -346,6 +330,6 @@ OPERATIONS: Mapping[str, Operation] = {
     "UpdateContactAttributes": update_contact_attributes,
     "GetCurrentUserData": get_current_user_data,
     "StopContact": stop_contact,
-    "DescribeQueue": describe_queue,
     "DescribeUser": describe_user,
+    **HOURS_OPERATIONS,
 }

@@ -74,6 +74,45 @@ class Queue:
     queue_id: str
     name: str
     status: str
+    hours_of_operation_id: str | None = None
+
+
+# A time of day as minutes since midnight, and an interval [start, end) of them on one date (end 1440:
+# midnight). An interval of the weekly config or an override whose end is not after its start runs
+# past midnight (00:00-00:00: the whole day).
+Minutes = int
+DayInterval = tuple[Minutes, Minutes]
+WEEKDAYS = ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY")  # date.weekday()
+MINUTES_PER_DAY = 24 * 60
+
+
+@dataclass(frozen=True)
+class DaySlice:
+    """One entry of a weekly config or an override's config: a day (None: every day) and its times."""
+
+    day: str | None
+    start: Minutes
+    end: Minutes
+
+
+@dataclass
+class HoursOverride:
+    override_id: str
+    name: str
+    description: str | None
+    config: tuple[DaySlice, ...]
+    effective_from: str  # YYYY-MM-DD, inclusive
+    effective_till: str  # YYYY-MM-DD, inclusive
+    override_type: str  # STANDARD | OPEN | CLOSED
+
+
+@dataclass
+class HoursOfOperation:
+    hours_id: str
+    name: str
+    time_zone: str
+    config: tuple[DaySlice, ...]
+    overrides: dict[str, HoursOverride] = field(default_factory=dict)
 
 
 @dataclass
@@ -129,6 +168,7 @@ class Instance:
     flows: dict[str, Flow] = field(default_factory=dict)
     agents: dict[str, Agent] = field(default_factory=dict)
     contacts: dict[str, Contact] = field(default_factory=dict)
+    hours: dict[str, HoursOfOperation] = field(default_factory=dict)
     # (operation, client token) -> (request fingerprint, the answer given)
     tokens: dict[tuple[str, str], tuple[tuple[Any, ...], Result]] = field(default_factory=dict)
 

@@ -31,6 +31,7 @@ from .admin import (
 from .contact_events import EventDeliveryPlan, EventSink
 from .errors import ConnectError, throttled
 from .faults import DEFAULT_FAULT_OPERATION, NO_FAULT, Fault, FaultInjector, FaultKind, FaultPlanSnapshot
+from .operations import OPERATIONS
 from .protocol import (
     RouteMatch,
     match_route,
@@ -105,7 +106,7 @@ class ConnectEmulator:
 
     def __init__(self, options: EmulatorOptions | None = None) -> None:
         options = options or EmulatorOptions()
-        self.state = ConnectState(region=options.region, account_id=options.account_id)
+        self.state = ConnectState(OPERATIONS, region=options.region, account_id=options.account_id)
         self.verbose = options.verbose
         self._counts_lock = threading.Lock()
         self._requests: dict[str, int] = {}
@@ -202,6 +203,7 @@ class ConnectEmulator:
 
     # Seeding, contact records and the deny-list are the state's own calls.
     add_instance = _StateCall(ConnectState.add_instance)
+    add_hours_of_operation = _StateCall(ConnectState.add_hours_of_operation)
     add_queue = _StateCall(ConnectState.add_queue)
     add_flow = _StateCall(ConnectState.add_flow)
     add_agent = _StateCall(ConnectState.add_agent)

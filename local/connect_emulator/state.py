@@ -2,7 +2,8 @@
 and the deny-list), seeding.
 
 Operations take and return boto3-shaped dicts (member names, epoch-second timestamps); the
-protocol layer does the wire work, and `operations` holds each operation's rules. Everything runs
+protocol layer does the wire work, and `operations` holds each operation's rules (handed to the state by
+the server, so the rules may use the state without the state importing them). Everything runs
 under one lock, so a transfer, its ledger entry and its ClientToken record are atomic with respect
 to concurrent callers.
 """
@@ -13,7 +14,8 @@ import copy
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .admin import (
     AccessRule,
@@ -23,6 +25,7 @@ from .admin import (
     ContactRef,
     ContactSeed,
     FlowSeed,
+    HoursSeed,
     InstanceSeed,
     PolicySeed,
     QueueSeed,
@@ -36,18 +39,21 @@ from .contact_events import (
     contact_event,
 )
 from .errors import ConnectError, not_found
+from .hours import parse_clock_time
 from .iam import Policy, access_denied_message, requested_resources
-from .operations import OPERATIONS
 from .records import (
     CHANNELS,
     FLOW_TYPES,
     MAX_TRANSFERS_PER_CHAIN,
     QUEUE_STATUSES,
     ROUTABLE_STATUS,
+    WEEKDAYS,
     Agent,
     Contact,
     ContactRecord,
+    DaySlice,
     Flow,
+    HoursOfOperation,
     Instance,
     LedgerEntry,
     Params,
@@ -58,16 +64,21 @@ from .records import (
     resource_id,
 )
 
+# One operation's rules: it reads and changes the state under its lock and answers boto3-shaped.
+Operation = Callable[["ConnectState", Params], Result]
+
 
 class ConnectState:
     """All emulated Connect data plus the transfer ledger and the access deny-list."""
 
     def __init__(
         self,
+        operations: Mapping[str, Operation],
         region: str = "us-east-1",
         account_id: str = "123456789012",
         clock: Callable[[], float] = time.time,
     ) -> None:
+        self._operations = operations
         self.region = region
         self.account_id = account_id
         self.now = clock
@@ -81,7 +92,7 @@ class ConnectState:
 
     @property
     def operations(self) -> frozenset[str]:
-        return frozenset(OPERATIONS)
+        return frozenset(self._operations)
 
     # ---- ARNs ------------------------------------------------------------------------------
 
@@ -93,9 +104,6 @@ class ConnectState:
 
     def agent_arn(self, instance_id: str, agent_id: str) -> str:
         return f"{self.instance_arn(instance_id)}/agent/{agent_id}"
-
-    def queue_arn(self, instance_id: str, queue_id: str) -> str:
-        return f"{self.instance_arn(instance_id)}/queue/{queue_id}"
 
     def status_arn(self, instance_id: str, status_name: str) -> str:
         # Stable per status name, as a real agent status has one ARN.
@@ -123,13 +131,37 @@ class ConnectState:
             raise ValueError(f"unknown instance {instance_id!r}: add_instance first")
         return instance
 
+    def add_hours_of_operation(self, seed: HoursSeed) -> str:
+        try:
+            ZoneInfo(seed.time_zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {seed.time_zone!r}") from None
+        config: list[DaySlice] = []
+        for entry in seed.config:
+            if entry.get("day") not in WEEKDAYS:
+                raise ValueError(f"a config entry's day must be one of {list(WEEKDAYS)}")
+            config.append(
+                DaySlice(entry["day"], parse_clock_time(entry["start"]), parse_clock_time(entry["end"]))
+            )
+        with self._lock:
+            instance = self._seed_instance(seed.instance_id)
+            hours_id = seed.hours_id or new_id()
+            instance.hours[hours_id] = HoursOfOperation(
+                hours_id, seed.name or hours_id, seed.time_zone, tuple(config)
+            )
+            return hours_id
+
     def add_queue(self, seed: QueueSeed) -> str:
         if seed.status not in QUEUE_STATUSES:
             raise ValueError(f"queue status must be one of {sorted(QUEUE_STATUSES)}")
         with self._lock:
             instance = self._seed_instance(seed.instance_id)
+            if seed.hours_of_operation_id is not None and seed.hours_of_operation_id not in instance.hours:
+                raise ValueError(f"unknown hours of operation {seed.hours_of_operation_id!r}")
             queue_id = seed.queue_id or new_id()
-            instance.queues[queue_id] = Queue(queue_id, seed.name or queue_id, seed.status)
+            instance.queues[queue_id] = Queue(
+                queue_id, seed.name or queue_id, seed.status, seed.hours_of_operation_id
+            )
             return queue_id
 
     def add_flow(self, seed: FlowSeed) -> str:
@@ -288,7 +320,7 @@ class ConnectState:
 
     def handle(self, operation: str, params: Params) -> Result:
         """Run one emulated operation (params already validated against the model)."""
-        run = OPERATIONS.get(operation)
+        run = self._operations.get(operation)
         if run is None:
             raise ConnectError(
                 "NotImplementedException",

@@ -15,7 +15,7 @@ import pytest
 
 from bench import baseline_calls, run_all
 from bench.cold_start import SHIPPED_MODELS_DIR
-from tests.bench.bench_support import REPO_ROOT, run_benchmark
+from tests.bench.bench_support import run_benchmark
 
 pytestmark = pytest.mark.integration
 
@@ -173,15 +173,15 @@ def test_summary_has_a_row_per_figure(results_dir: Path, tmp_path: Path) -> None
     assert "| figure | ours | target | baseline beside it | met / missed | from |" in text
 
 
-def test_the_readme_table_is_rewritten_from_the_results_files(results_dir: Path, tmp_path: Path) -> None:
-    readme = tmp_path / "README.md"
-    readme.write_text(f"intro\n{run_all.README_BEGIN}\n| stale |\n{run_all.README_END}\nafter\n")
-    run_all.update_readme(results_dir, readme)
-    text = readme.read_text()
+def test_the_performance_table_is_rewritten_from_the_results_files(results_dir: Path, tmp_path: Path) -> None:
+    doc = tmp_path / "performance.md"
+    doc.write_text(f"intro\n{run_all.TABLE_BEGIN}\n| stale |\n{run_all.TABLE_END}\nafter\n")
+    run_all.update_performance_doc(results_dir, doc)
+    text = doc.read_text()
     assert "| stale |" not in text
     assert text.startswith("intro\n")
-    assert text.endswith(f"{run_all.README_END}\nafter\n")
-    table = text[text.index(run_all.README_BEGIN) : text.index(run_all.README_END)]
+    assert text.endswith(f"{run_all.TABLE_END}\nafter\n")
+    table = text[text.index(run_all.TABLE_BEGIN) : text.index(run_all.TABLE_END)]
     for source in ("cold_start.json", "warm_overhead.json", "burst_drain.json", "memory.json"):
         assert source in table
     assert "(breakdown)" not in table  # only figures with a target
@@ -195,6 +195,6 @@ def test_a_results_file_from_an_older_benchmark_is_named_not_misread(tmp_path: P
         run_all.summary_rows({}, tmp_path)
 
 
-def test_the_readme_has_the_table_markers() -> None:
-    text = (REPO_ROOT / "README.md").read_text()
-    assert text.index(run_all.README_BEGIN) < text.index(run_all.README_END)
+def test_the_performance_doc_has_the_table_markers() -> None:
+    text = run_all.PERFORMANCE_DOC.read_text()
+    assert text.index(run_all.TABLE_BEGIN) < text.index(run_all.TABLE_END)

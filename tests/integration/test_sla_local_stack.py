@@ -156,7 +156,16 @@ def test_a_deadline_already_past_when_queued_still_gets_a_schedule_that_fires_an
         == (enqueued + timedelta(hours=1)).isoformat()
     )
 
+    describes_before = _describes(stack)
     CLOCK.now = due
     assert _wait_for(lambda: any(t["contact_id"] == contact for t in stack.transfers()))
     assert _wait_for(lambda: stack.schedules() == [])
+    assert stack.bus.wait_idle(10)
     assert [t["contact_id"] for t in stack.transfers()].count(contact) == 1
+    # The "still waiting" check and the escalation read the contact once between them.
+    assert _describes(stack) - describes_before == 1
+
+
+def _describes(stack: LocalStack) -> int:
+    """DescribeContact calls the emulator has answered so far."""
+    return stack.connect.stats()["requests"].get("DescribeContact", 0)

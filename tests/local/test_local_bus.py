@@ -12,6 +12,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from escalation.contract import (
+    ASYNC_MAX_EVENT_AGE_SECONDS,
+    ASYNC_RETRY_ATTEMPTS,
     CONTACT_EVENT_DETAIL_TYPE,
     CONTACT_EVENT_SOURCE,
     SLA_BREACH_DETAIL_TYPE,
@@ -23,6 +25,7 @@ from local.aws import LocalAws
 from local.bus import AsyncInvoker, BusOptions, LocalBus
 from local.event_pattern import matches, validate_pattern
 from local.lambda_context import FunctionConfig, new_context
+from local.stack import StackOptions, function_config
 from tests.local.helpers import RecordingHandler, events_client, lambda_client
 
 pytestmark = pytest.mark.integration
@@ -279,6 +282,15 @@ def test_event_older_than_the_maximum_age_is_given_up(handler: RecordingHandler)
     assert record["responsePayload"]["errorType"] == "RuntimeError"
     assert invoker.destination_records == records
     assert invoker.stats.expired == 1
+
+
+def test_local_function_retries_and_ages_events_as_the_stack_configures_it() -> None:
+    function = function_config(StackOptions())
+
+    assert len(function.retry_delays) == ASYNC_RETRY_ATTEMPTS
+    assert function.max_event_age_seconds == ASYNC_MAX_EVENT_AGE_SECONDS
+    with pytest.raises(ValueError, match="at most twice"):
+        FunctionConfig(retry_delays=(1.0, 2.0, 3.0))
 
 
 def test_handler_overrunning_its_timeout_counts_as_a_failure(handler: RecordingHandler) -> None:

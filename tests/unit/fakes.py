@@ -8,11 +8,12 @@ from typing import Any
 
 from botocore.exceptions import EndpointConnectionError
 
+from escalation.domain.business_hours import QueueHours
 from escalation.domain.errors import ConnectCallFailed, LedgerUnavailable
 from escalation.domain.ledger import EscalationEvent, LedgerEntry, LedgerStatus
 from escalation.domain.model import REPLAYED_MARKER, Contact, Target
 from escalation.domain.policy import Failure
-from escalation.domain.sla import SlaTimer
+from escalation.domain.timer_events import SlaTimer
 from escalation.ports import TransferReceipt
 from tests.unit.builders import REGION
 
@@ -118,12 +119,12 @@ class FakeContactCenter:
             self.contacts.setdefault(new_id, replace(old, contact_id=new_id, agent_id=None))
         return TransferReceipt(new_id, f"arn:contact/{new_id}", 1)
 
-    def queue_name(self, queue_id: str) -> str | None:
+    def describe_queue(self, queue_id: str) -> QueueHours:
         self.calls.append(("DescribeQueue", queue_id))
         self._maybe_fail("DescribeQueue")
         if queue_id not in self.queue_names:
             raise failed("DescribeQueue", Failure.TARGET_NOT_FOUND)
-        return self.queue_names[queue_id]
+        return QueueHours(queue_id, self.queue_names[queue_id], None)
 
     def user_name(self, user_id: str) -> str | None:
         self.calls.append(("DescribeUser", user_id))

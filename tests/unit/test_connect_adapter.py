@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import boto3
@@ -17,7 +17,7 @@ from escalation.contract import CONNECT_ACTIONS
 from escalation.domain.errors import ConnectCallFailed
 from escalation.domain.model import Target, TargetType
 from escalation.domain.policy import Failure
-from escalation.ports import ContactCenter
+from escalation.ports import ContactCenter, QueueCalendars
 from tests.unit.builders import INSTANCE_ARN, INSTANCE_ID, contact, transferred, user_data
 from tests.unit.fakes import ClientsByAttempts, FakeTime
 
@@ -271,18 +271,24 @@ def test_the_adapter_calls_exactly_the_connect_actions_the_stack_grants(
     stubber.add_response("get_current_user_data", user_data("agent-1"))
     stubber.add_response("update_contact_attributes", {})
     stubber.add_response("transfer_contact", transferred())
-    stubber.add_response("describe_queue", {"Queue": {"Name": "Tier 2"}})
+    stubber.add_response("describe_queue", {"Queue": {"QueueId": "q", "HoursOfOperationId": "h"}})
+    stubber.add_response("get_effective_hours_of_operations", {"EffectiveHoursOfOperationList": []})
+    stubber.add_response("describe_hours_of_operation", {"HoursOfOperation": {"TimeZone": "Europe/London"}})
     stubber.add_response("describe_user", {"User": {"Username": "alice"}})
     exercised: dict[str, Callable[[], object]] = {
         "describe_contact": lambda: center.describe_contact("c-1"),
         "is_agent_available": lambda: center.is_agent_available("agent-1", "TASK"),
         "update_attributes": lambda: center.update_attributes("c-1", {"a": "b"}),
         "transfer": lambda: center.transfer("c-1", Target(TargetType.QUEUE, "q", "f"), "t"),
-        "queue_name": lambda: center.queue_name("queue-tier2"),
+        "describe_queue": lambda: center.describe_queue("q"),
+        # No TimeZone in the answer (the model leaves it optional): DescribeHoursOfOperation gives it.
+        "effective_hours": lambda: center.effective_hours("h", date(2026, 12, 4), date(2026, 12, 10)),
         "user_name": lambda: center.user_name("agent-1"),
     }
-    # Every method of the port, so a method added later cannot call an operation unnoticed.
-    assert set(exercised) == {name for name in vars(ContactCenter) if not name.startswith("_")}
+    # Every method of the ports, so a method added later cannot call an operation unnoticed.
+    assert set(exercised) == {
+        name for port in (ContactCenter, QueueCalendars) for name in vars(port) if not name.startswith("_")
+    }
     for call in exercised.values():
         call()
     assert {f"connect:{operation}" for operation in called} == set(CONNECT_ACTIONS)
@@ -317,36 +323,59 @@ def test_a_destination_needs_an_id_and_a_flow(target_id: str, flow_id: str) -> N
         transfer_destination(Target(TargetType.QUEUE, target_id, flow_id))
 
 
-# --- names for the desktop (DescribeQueue, DescribeUser) ------------------------------------------
+# --- queues and their hours of operation ----------------------------------------------------------
 
 
-def test_a_queue_is_named_by_describe_queue(stubber: Stubber, center: ConnectContactCenter) -> None:
+def test_describe_queue_gives_the_queues_hours_of_operation(
+    stubber: Stubber, center: ConnectContactCenter
+) -> None:
     stubber.add_response(
         "describe_queue",
-        {"Queue": {"Name": "Tier 2", "QueueId": "queue-tier2"}},
-        {"InstanceId": INSTANCE_ID, "QueueId": "queue-tier2"},
+        {"Queue": {"QueueId": "q-1", "Name": "Billing", "Status": "ENABLED", "HoursOfOperationId": "h-1"}},
+        {"InstanceId": INSTANCE_ID, "QueueId": "q-1"},
     )
-    assert center.queue_name("queue-tier2") == "Tier 2"
+    queue = center.describe_queue("q-1")
+    assert (queue.queue_id, queue.name, queue.hours_of_operation_id) == ("q-1", "Billing", "h-1")
 
 
-@pytest.mark.parametrize(
-    ("user", "name"),
-    [
-        ({"Username": "alice", "IdentityInfo": {"FirstName": "Alice", "LastName": "Martin"}}, "Alice Martin"),
-        ({"Username": "alice", "IdentityInfo": {"FirstName": "Alice"}}, "Alice"),
-        ({"Username": "alice", "IdentityInfo": {}}, "alice"),
-        ({}, None),
-    ],
-)
-def test_an_agent_is_named_by_first_and_last_name_else_by_username(
-    stubber: Stubber, center: ConnectContactCenter, user: dict[str, Any], name: str | None
+def test_effective_hours_become_minutes_per_date_in_the_hours_time_zone(
+    stubber: Stubber, center: ConnectContactCenter
 ) -> None:
-    stubber.add_response("describe_user", {"User": user}, {"InstanceId": INSTANCE_ID, "UserId": "agent-1"})
-    assert center.user_name("agent-1") == name
+    def hour(start: tuple[int, int], end: tuple[int, int]) -> dict[str, Any]:
+        return {
+            "Start": {"Hours": start[0], "Minutes": start[1]},
+            "End": {"Hours": end[0], "Minutes": end[1]},
+        }
+
+    stubber.add_response(
+        "get_effective_hours_of_operations",
+        {
+            "EffectiveHoursOfOperationList": [
+                {"Date": "2026-12-05", "OperationalHours": []},
+                {"Date": "2026-12-04", "OperationalHours": [hour((9, 0), (12, 30)), hour((22, 0), (0, 0))]},
+            ],
+            "TimeZone": "America/New_York",
+        },
+        {
+            "InstanceId": INSTANCE_ID,
+            "HoursOfOperationId": "h-1",
+            "FromDate": "2026-12-04",
+            "ToDate": "2026-12-05",
+        },
+    )
+    hours = center.effective_hours("h-1", date(2026, 12, 4), date(2026, 12, 5))
+    assert hours.time_zone == "America/New_York"
+    assert [(d.day, d.intervals) for d in hours.days] == [
+        (date(2026, 12, 4), ((540, 750), (1320, 0))),
+        (date(2026, 12, 5), ()),
+    ]
 
 
-def test_an_unknown_queue_fails_as_a_target_not_found(stubber: Stubber, center: ConnectContactCenter) -> None:
-    stubber.add_client_error("describe_queue", "ResourceNotFoundException", http_status_code=404)
-    with pytest.raises(ConnectCallFailed) as failed_call:
-        center.queue_name("queue-gone")
-    assert failed_call.value.kind is Failure.TARGET_NOT_FOUND
+def test_a_calendar_that_cannot_be_read_is_a_classified_connect_failure(
+    stubber: Stubber, center: ConnectContactCenter
+) -> None:
+    stubber.add_client_error(
+        "get_effective_hours_of_operations", "AccessDeniedException", http_status_code=403
+    )
+    failure = failure_of(lambda: center.effective_hours("h-1", date(2026, 12, 4), date(2026, 12, 5)))
+    assert (failure.kind, failure.operation) == (Failure.ACCESS_DENIED, "GetEffectiveHoursOfOperations")

@@ -44,7 +44,7 @@ def query(
     rules: RoutingRules = RULES_WITH_CATALOGUE,
     ledger: InMemoryLedger | None = None,
 ) -> EscalationOptionsQuery:
-    return EscalationOptionsQuery(connect, ledger or InMemoryLedger(), lambda: rules, SUPERVISORS)
+    return EscalationOptionsQuery(connect, connect, ledger or InMemoryLedger(), lambda: rules, SUPERVISORS)
 
 
 def connect_with(*contacts: Contact, available: set[str] | None = None) -> FakeContactCenter:

@@ -13,7 +13,7 @@ import boto3
 import pytest
 
 from escalation.contract import SLA_WARNING_DETAIL_TYPE, EnvVar, Metric
-from escalation.domain.sla import timer_names
+from escalation.domain.schedule_names import timer_names
 from tests.unit.builders import CONTACT_ID, INSTANCE_ID, REGION, contact, contact_event, transferred
 from tests.unit.harness import AwsWorld, ConnectStub
 
@@ -104,14 +104,16 @@ def test_a_breach_of_a_contact_still_waiting_escalates(
     invoke: Invoke, scheduler: Any, connect_stub: ConnectStub, aws: AwsWorld
 ) -> None:
     invoke(contact_event("QUEUED", enqueued_at=datetime.now(UTC)))
-    describe(connect_stub, agent_id=None)  # the re-check
-    describe(connect_stub, agent_id=None)  # the escalation's own
+    # One DescribeContact: the "still waiting" check reads the contact the escalation then moves (the
+    # stubber answers calls in this order and refuses a second DescribeContact).
+    describe(connect_stub, agent_id=None)
     connect_stub.stubber.add_response("transfer_contact", transferred())
     connect_stub.update_attributes(contact_id="contact-2")
     result = invoke(fire(scheduler, timer_names(CONTACT_ID)[0]))
     assert result["status"] == "TRANSFERRED"
     assert result["target"] == {"type": "QUEUE", "id": "queue-tier2"}
     assert aws.dead_letters() == []
+    connect_stub.stubber.assert_no_pending_responses()
 
 
 def test_reordered_events_never_escalate_a_contact_an_agent_accepted(

@@ -8,6 +8,7 @@ paced to this environment's share of the account's quota (adapters/pacing.py).
 
 import time
 from collections.abc import Callable, Mapping
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from botocore.config import Config
@@ -15,6 +16,7 @@ from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotocoreConnectionError
 
 from escalation.adapters.pacing import Pacer
+from escalation.domain.business_hours import EffectiveDay, EffectiveHours, QueueHours
 from escalation.domain.errors import ConnectCallFailed
 from escalation.domain.model import Contact, Target, TargetType, resource_id
 from escalation.domain.policy import Failure
@@ -192,13 +194,52 @@ class ConnectContactCenter:
             attempts=int(response.get("ResponseMetadata", {}).get("RetryAttempts", 0)) + 1,
         )
 
-    def queue_name(self, queue_id: str) -> str | None:
+    def describe_queue(self, queue_id: str) -> QueueHours:
         response = self._call(
             "DescribeQueue",
             lambda client: client.describe_queue(InstanceId=self._instance_id, QueueId=queue_id),
         )
-        name = response.get("Queue", {}).get("Name")
-        return str(name) if name else None
+        queue = response["Queue"]
+        return QueueHours(
+            queue_id=queue.get("QueueId", queue_id),
+            name=queue.get("Name"),
+            hours_of_operation_id=queue.get("HoursOfOperationId"),
+        )
+
+    def effective_hours(self, hours_id: str, first: date, last: date) -> EffectiveHours:
+        """The open intervals of each date from `first` to `last` (both included), overrides applied."""
+        response = self._call(
+            "GetEffectiveHoursOfOperations",
+            lambda client: client.get_effective_hours_of_operations(
+                InstanceId=self._instance_id,
+                HoursOfOperationId=hours_id,
+                FromDate=first.isoformat(),
+                ToDate=last.isoformat(),
+            ),
+        )
+        days = tuple(
+            EffectiveDay(
+                day=date.fromisoformat(entry["Date"]),
+                intervals=tuple(
+                    (_minutes(hour.get("Start")), _minutes(hour.get("End")))
+                    for hour in entry.get("OperationalHours", [])
+                ),
+            )
+            for entry in response.get("EffectiveHoursOfOperationList", [])
+            if "Date" in entry
+        )
+        # The model leaves TimeZone optional: the hours of operation itself always names one.
+        time_zone = response.get("TimeZone") or self._time_zone(hours_id)
+        return EffectiveHours(time_zone=time_zone, days=tuple(sorted(days, key=lambda d: d.day)))
+
+    def _time_zone(self, hours_id: str) -> str:
+        response = self._call(
+            "DescribeHoursOfOperation",
+            lambda client: client.describe_hours_of_operation(
+                InstanceId=self._instance_id, HoursOfOperationId=hours_id
+            ),
+        )
+        return str(response["HoursOfOperation"]["TimeZone"])
 
     def user_name(self, user_id: str) -> str | None:
         response = self._call(
@@ -209,3 +250,9 @@ class ConnectContactCenter:
         identity = user.get("IdentityInfo", {})
         full = " ".join(part for part in (identity.get("FirstName"), identity.get("LastName")) if part)
         return full or user.get("Username") or None
+
+
+def _minutes(time_slice: Mapping[str, Any] | None) -> int:
+    if not time_slice:
+        return 0
+    return int(time_slice.get("Hours", 0)) * 60 + int(time_slice.get("Minutes", 0))

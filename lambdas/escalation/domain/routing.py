@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from escalation.domain.errors import EscalationRefused
 from escalation.domain.model import Contact, RequestedTarget, Target, TargetType
 from escalation.domain.policy import Refusal
-from escalation.domain.sla import SlaPolicy
+from escalation.domain.sla_policy import SlaPolicy
 
 Id = Annotated[str, Field(min_length=1, max_length=256)]
 ANY = "*"
@@ -109,7 +109,7 @@ class ReasonEntry(_Strict):
 class RoutingRules(_Strict):
     version: int = Field(default=1, ge=1, le=1)
     rules: list[Rule] = Field(min_length=1)
-    # SLA timers' policies (domain/sla.py): the first whose match holds sets a queued contact's deadline.
+    # SLA timers' policies (domain/sla_policy.py): the first that matches sets a queued contact's deadline.
     sla: list[SlaPolicy] = Field(default_factory=list)
     # The reasons the desktop offers. When present, the API refuses any other reason (UNKNOWN_REASON);
     # events are not checked against it (a breach's reason comes from its producer).

@@ -23,6 +23,7 @@ from escalation.domain.policy import Decision, Failure, Refusal, decide, decide_
 from escalation.domain.preflight import check_transferable
 from escalation.domain.routing import RoutingRules, choose_target, local_target
 from escalation.ports import ContactCenter, EscalationEvents, EscalationLedger, IdempotentRunner
+from escalation.usecases.contacts import describe_known_contact
 
 
 def _utc_now() -> datetime:
@@ -45,18 +46,6 @@ def _is_terminal_failure(failure: ConnectCallFailed) -> bool:
 def _is_terminal_refusal(refusal: EscalationRefused, trigger: Trigger) -> bool:
     verdict = decide_refusal(refusal.reason)
     return verdict.alert or (trigger is Trigger.EVENT and verdict.event_decision is not None)
-
-
-def describe_known_contact(contact_center: ContactCenter, contact_id: str) -> Contact:
-    """DescribeContact, where a contact Connect does not know is a refusal (CONTACT_NOT_FOUND)."""
-    try:
-        return contact_center.describe_contact(contact_id)
-    except ConnectCallFailed as failure:
-        if failure.kind in (Failure.CONTACT_NOT_FOUND, Failure.TARGET_NOT_FOUND):
-            raise EscalationRefused(
-                Refusal.CONTACT_NOT_FOUND, "no such contact in the configured Connect instance"
-            ) from failure
-        raise
 
 
 @dataclass(frozen=True)
@@ -90,19 +79,28 @@ class EscalationService:
         self._on_attributes_failed = on_attributes_failed
         self._clock = clock
 
-    def escalate(self, request: EscalationRequest) -> EscalationResult:
+    def escalate(self, request: EscalationRequest, contact: Contact | None = None) -> EscalationResult:
         """Escalate once per escalation id; a repeat answers the first result.
+
+        `contact`: the contact as the caller has just read it, so that it is not described again.
+        A request `only_while_waiting` whose contact no longer waits in a queue is answered NOT_WAITING,
+        with nothing moved or recorded.
 
         Raises EscalationRefused, ConnectCallFailed, EscalationInProgress, IdempotencyStoreUnavailable
         or LedgerUnavailable (none of them is remembered, so a later retry runs again), or
         IdempotencyKeyReused when the request's key first came with another request.
         """
-        known_contact: Contact | None = None
+        known_contact = contact
+        if request.only_while_waiting:
+            # Checked on every delivery, repeats included: the contact may have left its queue since.
+            known_contact = known_contact or self._describe(request.contact_id)
+            if not known_contact.is_waiting:
+                return EscalationResult(request.escalation_id, Status.NOT_WAITING, request.contact_id, 0)
         if request.trigger is Trigger.API:
             # Checked on every request, repeats included: the stored result is only for callers who
             # may escalate this contact.
             try:
-                known_contact = self._describe(request.contact_id)
+                known_contact = known_contact or self._describe(request.contact_id)
             except EscalationRefused as refused:
                 # Only a supervisor learns whether a contact exists; anyone else gets the answer they
                 # would get for an existing contact that is not theirs.

@@ -21,8 +21,8 @@ from escalation.domain.options import (
 )
 from escalation.domain.policy import Refusal
 from escalation.domain.routing import RoutingRules
-from escalation.ports import ContactCenter, EscalationLedger
-from escalation.usecases.escalate import describe_known_contact
+from escalation.ports import ContactCenter, EscalationLedger, QueueCalendars
+from escalation.usecases.contacts import describe_known_contact
 
 
 def contact_for_caller(
@@ -46,16 +46,20 @@ def contact_for_caller(
 class _Names:
     """Queue and agent names from Connect, each looked up once per answer; a failed lookup is None."""
 
-    def __init__(self, contact_center: ContactCenter) -> None:
+    def __init__(self, contact_center: ContactCenter, queues: QueueCalendars) -> None:
         self._connect = contact_center
+        self._queues = queues
         self._known: dict[tuple[DestinationType, str], str | None] = {}
 
     def of(self, kind: DestinationType, resource_id: str) -> str | None:
         key = (kind, resource_id)
         if key not in self._known:
-            lookup = self._connect.queue_name if kind is DestinationType.QUEUE else self._connect.user_name
             try:
-                self._known[key] = lookup(resource_id)
+                self._known[key] = (
+                    self._queues.describe_queue(resource_id).name
+                    if kind is DestinationType.QUEUE
+                    else self._connect.user_name(resource_id)
+                )
             except ConnectCallFailed:
                 self._known[key] = None
         return self._known[key]
@@ -69,11 +73,14 @@ class EscalationOptionsQuery:
     def __init__(
         self,
         contact_center: ContactCenter,
+        queues: QueueCalendars,
         ledger: EscalationLedger,
         routing_rules: Callable[[], RoutingRules],
         supervisor_group: str,
     ) -> None:
+        """`queues`: DescribeQueue, for queue names (Connect's adapter implements both ports)."""
         self._connect = contact_center
+        self._queues = queues
         self._ledger = ledger
         self._routing_rules = routing_rules
         self._supervisor_group = supervisor_group
@@ -84,7 +91,7 @@ class EscalationOptionsQuery:
         contact = contact_for_caller(self._connect, caller, contact_id, self._supervisor_group)
         history = ChainHistory.of(contact.initial_contact_id, self._ledger.chain(contact.initial_contact_id))
         rules = self._routing_rules()
-        names = _Names(self._connect)
+        names = _Names(self._connect, self._queues)
         queue = names.named(Target(TargetType.QUEUE, contact.queue_id, "")) if contact.queue_id else None
         blocked = blocked_by(contact, history)
         next_level = history.level + 1

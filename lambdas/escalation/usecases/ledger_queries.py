@@ -6,7 +6,7 @@ from escalation.domain.ledger import ChainHistory, LedgerEntry, may_read_entry
 from escalation.domain.model import Caller
 from escalation.domain.policy import Refusal
 from escalation.ports import ContactCenter, EscalationLedger
-from escalation.usecases.escalate import describe_known_contact
+from escalation.usecases.contacts import describe_known_contact
 
 _FORBIDDEN_ENTRY = "only a supervisor or the agent who asked for it may read this escalation"
 _FORBIDDEN_CHAIN = "only a supervisor or the contact's current agent may read its escalations"
