@@ -53,7 +53,7 @@ from bench.common import (
     write_results,
 )
 from bench.lambda_model import DrainReport, WorkerSpec, resolved_retry_mode, run_async_lambda
-from escalation.contract import EnvVar
+from escalation.contract import ASYNC_RETRY_ATTEMPTS, EnvVar
 from local.lambda_context import LAMBDA_RETRY_DELAYS
 
 NAME = "burst_drain"
@@ -142,7 +142,7 @@ def run(
     from local.connect_emulator import ConnectEmulator, EmulatorOptions, QuotaPlan
 
     scale = rate / REAL_TRANSFER_RATE
-    retry_delays = tuple(delay / scale for delay in LAMBDA_RETRY_DELAYS)
+    retry_delays = tuple(delay / scale for delay in LAMBDA_RETRY_DELAYS[:ASYNC_RETRY_ATTEMPTS])
     ideal = (size - burst) / rate
     max_wait = max(60.0, 6 * ideal) + sum(retry_delays)
     variants = [Variant("ours", "ours")]

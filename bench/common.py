@@ -20,6 +20,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from escalation.contract import SLA_BREACH_DETAIL_TYPE, SLA_BREACH_SOURCE
 from infra import package
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -34,9 +35,6 @@ QUEUE_FLOW = "flow-transfer-to-queue"
 LAMBDA_TIMEOUT_SECONDS = 20.0  # infra/compute.py TIMEOUT
 LAMBDA_MEMORY_MB = 256  # infra/compute.py MEMORY_MB
 RESERVED_CONCURRENCY = 5  # infra/config.py default reserved concurrency (K)
-
-SLA_SOURCE = "escalation.sla"  # escalation.contract.SLA_BREACH_SOURCE
-SLA_DETAIL_TYPE = "Contact SLA Breached"  # escalation.contract.SLA_BREACH_DETAIL_TYPE
 
 
 def _version(distribution: str) -> str:
@@ -210,8 +208,8 @@ def sla_event(contact_id: str, instance_id: str = INSTANCE_ID) -> dict[str, Any]
     return {
         "version": "0",
         "id": str(uuid.uuid4()),
-        "detail-type": SLA_DETAIL_TYPE,
-        "source": SLA_SOURCE,
+        "detail-type": SLA_BREACH_DETAIL_TYPE,
+        "source": SLA_BREACH_SOURCE,
         "account": "123456789012",
         "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "region": "us-east-1",

@@ -1,4 +1,5 @@
-"""The REST API: POST /escalations behind a Cognito authorizer, validated, throttled, logged."""
+"""The REST API: POST /escalations and its GET routes behind a Cognito authorizer, validated, throttled,
+logged."""
 
 from __future__ import annotations
 
@@ -151,7 +152,7 @@ class EscalationApi(Construct):
             schema=json_schema(request_schema()),
         )
         validator = self.rest_api.add_request_validator(
-            # Checks the GET routes' required path parameters; POST declares none.
+            # Checks the GET routes' required path and query parameters; POST declares none.
             "Validator",
             validate_request_body=True,
             validate_request_parameters=True,
@@ -177,6 +178,17 @@ class EscalationApi(Construct):
             )
             for path in (contract.ESCALATION_PATH, contract.CONTACT_ESCALATIONS_PATH)
         ]
+        # The desktop's form: same authorizer; the gateway refuses a request without the contact id.
+        self.options_method = self.rest_api.root.resource_for_path(
+            contract.ESCALATION_OPTIONS_PATH
+        ).add_method(
+            "GET",
+            apigw.LambdaIntegration(function, proxy=True),
+            authorizer=self.authorizer,
+            authorization_type=apigw.AuthorizationType.COGNITO,
+            request_validator=validator,
+            request_parameters={f"method.request.querystring.{contract.ESCALATION_OPTIONS_QUERY}": True},
+        )
 
     @property
     def caller_client_ids(self) -> list[str]:

@@ -19,7 +19,7 @@ from escalation import contract
 from infra import package
 from infra.config import LAMBDA_ROOT, StackConfig
 from infra.connect_policy import connect_statements
-from infra.sla_timers import handler_function_name
+from infra.sla_schedules import handler_function_name
 from infra.storage import Storage
 
 HANDLER = "escalation.handler.handler"

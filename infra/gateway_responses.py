@@ -50,6 +50,8 @@ GATEWAY_ANSWERS: Final[tuple[GatewayAnswer, ...]] = (
         "INVALID_BODY",
         "The body breaks the request schema: see the API's field table (unknown fields are refused).",
     ),
+    # A required query or path parameter is missing; the gateway's message names it.
+    GatewayAnswer("BAD_REQUEST_PARAMETERS", 400, "INVALID_PARAMETERS"),
     GatewayAnswer(
         "UNAUTHORIZED", 401, "UNAUTHENTICATED", "Send a valid Cognito ID token: Authorization: Bearer ..."
     ),

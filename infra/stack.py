@@ -13,7 +13,7 @@ from infra.compute import Compute
 from infra.config import StackConfig
 from infra.events import SlaBreachEvents
 from infra.monitoring import AlertTopic, MonitoredResources, Monitoring
-from infra.sla_timers import SlaTimers, TimerWiring, disable_sla_timers
+from infra.sla_schedules import SlaSchedules, TimerWiring, disable_sla_timers
 from infra.storage import Storage
 
 
@@ -39,12 +39,12 @@ class EscalationStack(Stack):
         self.events = SlaBreachEvents(
             self, "SlaBreach", config=config, function=self.compute.function, key=self.storage.key
         )
-        self.sla_timers: SlaTimers | None = None
+        self.sla_timers: SlaSchedules | None = None
         if config.sla_timers:
             wiring = TimerWiring(
                 self.compute.function, self.compute.role, self.storage.key, self.alerts.topic
             )
-            self.sla_timers = SlaTimers(self, "SlaTimers", config=config, wiring=wiring)
+            self.sla_timers = SlaSchedules(self, "SlaTimers", config=config, wiring=wiring)
         else:
             disable_sla_timers(self.compute.function)
         self.monitoring = Monitoring(

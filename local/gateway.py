@@ -48,6 +48,18 @@ UNAUTHORIZED: Final = GatewayRefusal("UNAUTHORIZED", 401, "UnauthorizedException
 BAD_REQUEST_BODY: Final = GatewayRefusal(
     "BAD_REQUEST_BODY", 400, "BadRequestException", "Invalid request body"
 )
+
+
+def missing_parameters(names: list[str]) -> GatewayRefusal:
+    """A method's required request parameters absent from the request (the request validator's answer)."""
+    return GatewayRefusal(
+        "BAD_REQUEST_PARAMETERS",
+        400,
+        "BadRequestException",
+        f"Missing required request parameters: [{', '.join(names)}]",
+    )
+
+
 THROTTLED: Final = GatewayRefusal("THROTTLED", 429, "TooManyRequestsException", "Too Many Requests")
 REQUEST_TOO_LARGE: Final = GatewayRefusal(
     "REQUEST_TOO_LARGE", 413, "RequestTooLargeException", "Request Too Long"

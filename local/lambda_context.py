@@ -16,19 +16,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from escalation.contract import ASYNC_MAX_EVENT_AGE_SECONDS, ASYNC_RETRY_ATTEMPTS
-
 DEFAULT_REGION = "us-east-1"
 DEFAULT_ACCOUNT_ID = "123456789012"  # moto's default account, so ARNs line up with the local resources
 DEFAULT_FUNCTION_NAME = "escalation"
 DEFAULT_MEMORY_MB = 256
 DEFAULT_TIMEOUT_SECONDS = 30.0
-# Lambda waits about 1, then 2 minutes before an asynchronous retry; the stack keeps as many retries as
-# contract.ASYNC_RETRY_ATTEMPTS. Local runs keep the retries and shorten the waits.
-LAMBDA_RETRY_DELAYS: tuple[float, ...] = (60.0, 120.0)[:ASYNC_RETRY_ATTEMPTS]
+# Lambda's asynchronous retries: at most two, about 1 and then 2 minutes after a failure; an invoke
+# config may keep fewer (the stack's: contract.ASYNC_RETRY_ATTEMPTS). Local runs shorten the waits.
+# Lambda's own defaults here: this module is standard library only (local.send_event runs without
+# PYTHONPATH); local.stack applies the stack's settings from the contract.
+LAMBDA_RETRY_DELAYS: tuple[float, ...] = (60.0, 120.0)
 DEFAULT_RETRY_DELAYS = tuple(delay / 120 for delay in LAMBDA_RETRY_DELAYS)  # (0.5, 1.0)
-DEFAULT_MAX_EVENT_AGE_SECONDS = float(ASYNC_MAX_EVENT_AGE_SECONDS)
-LAMBDA_MAX_RETRY_ATTEMPTS = 2  # Lambda's own limit on MaximumRetryAttempts
+DEFAULT_MAX_EVENT_AGE_SECONDS = 6 * 3600.0  # Lambda's default (and maximum) without an invoke config
 
 # The handler's own signature uses Powertools' LambdaContext; Any keeps that assignable to this alias.
 LambdaHandler = Callable[[dict[str, Any], Any], Any]
@@ -43,8 +42,7 @@ def function_arn(
 
 @dataclass(frozen=True)
 class FunctionConfig:
-    """One function's configuration, as Lambda holds it: what contexts and the invoker are built from.
-    The asynchronous retries and event age default to the stack's (shortened waits)."""
+    """One function's configuration, as Lambda holds it: what contexts and the invoker are built from."""
 
     function_name: str = DEFAULT_FUNCTION_NAME
     timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
@@ -58,7 +56,7 @@ class FunctionConfig:
     def __post_init__(self) -> None:
         if self.reserved_concurrency < 1:
             raise ValueError("concurrency must be at least 1")
-        if len(self.retry_delays) > LAMBDA_MAX_RETRY_ATTEMPTS:
+        if len(self.retry_delays) > len(LAMBDA_RETRY_DELAYS):
             raise ValueError("Lambda retries an asynchronous invocation at most twice")
         object.__setattr__(self, "retry_delays", tuple(self.retry_delays))
 

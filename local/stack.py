@@ -32,7 +32,14 @@ from typing import Any
 import boto3
 
 from escalation import composition, observability
-from escalation.contract import ESCALATION_EVENT_SOURCE, METRICS_NAMESPACE, SERVICE_NAME, EnvVar
+from escalation.contract import (
+    ASYNC_MAX_EVENT_AGE_SECONDS,
+    ASYNC_RETRY_ATTEMPTS,
+    ESCALATION_EVENT_SOURCE,
+    METRICS_NAMESPACE,
+    SERVICE_NAME,
+    EnvVar,
+)
 from escalation.domain.ledger import LedgerEntry
 from infra import package
 from infra.connect_policy import connect_statements, instance_arn
@@ -67,7 +74,7 @@ from local.lambda_context import (
 from local.lambda_stdout import LambdaStdout
 from local.run_info import DEFAULT_RUN_DIR
 from local.scheduler import Clock, LocalScheduler, SchedulerOptions
-from local.sla_timers import SlaTimers, sla_env
+from local.sla_wiring import SlaTimerWiring, sla_env
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 RUN_DIR = DEFAULT_RUN_DIR
@@ -112,7 +119,8 @@ class StackOptions:
     transfer_burst: int = TRANSFER_BURST
     api_throttle_rate: float | None = THROTTLE_RATE  # the stage throttle (burst: the stack's); None: none
     concurrency: int = 2  # the bus's execution environments (the CDK stack's reserved concurrency)
-    retry_delays: tuple[float, ...] = DEFAULT_RETRY_DELAYS  # Lambda's async retries, shortened
+    # Lambda's async retries, as many as the stack's invoke config keeps, shortened.
+    retry_delays: tuple[float, ...] = DEFAULT_RETRY_DELAYS[:ASYNC_RETRY_ATTEMPTS]
     seed: int | None = 7
     rules_in_ssm: bool = False  # serve the routing rules from an SSM parameter instead of the file
     capture_output: bool = True  # route the handler's JSON logs/EMF to a file and count metrics
@@ -122,6 +130,15 @@ class StackOptions:
     # schedules (by scheduler_clock: time.time, or a FastClock).
     sla_timers: bool = False
     scheduler_clock: Clock = time.time
+
+
+def function_config(options: StackOptions) -> FunctionConfig:
+    """The local function as the CDK stack configures it (reserved concurrency, async invoke config)."""
+    return FunctionConfig(
+        reserved_concurrency=options.concurrency,
+        retry_delays=options.retry_delays,
+        max_event_age_seconds=ASYNC_MAX_EVENT_AGE_SECONDS,
+    )
 
 
 def seed_instance(connect: EmulatorAdmin) -> None:
@@ -136,9 +153,14 @@ def seed_instance(connect: EmulatorAdmin) -> None:
     connect.add_flow(FlowSeed(INSTANCE_ID, "flow-transfer-to-queue", "QUEUE_TRANSFER"))
     connect.add_flow(FlowSeed(INSTANCE_ID, "flow-transfer-to-agent", "AGENT_TRANSFER"))
     slots = {"TASK": 3, "EMAIL": 3}
-    connect.add_agent(AgentSeed(INSTANCE_ID, "agent-alice", "Available", slots))
-    connect.add_agent(AgentSeed(INSTANCE_ID, "agent-bob", "Available", slots))
-    connect.add_agent(AgentSeed(INSTANCE_ID, "agent-account-manager", "Offline", slots))
+    for agent_id, status, username, first_name, last_name in (
+        ("agent-alice", "Available", "alice", "Alice", "Martin"),
+        ("agent-bob", "Available", "bob", "Bob", "Nguyen"),
+        ("agent-account-manager", "Offline", "account-manager", "Ana", "Silva"),
+    ):
+        connect.add_agent(
+            AgentSeed(INSTANCE_ID, agent_id, status, slots, None, username, first_name, last_name)
+        )
 
 
 def _one_request_at_a_time(handler: LambdaHandler) -> LambdaHandler:
@@ -178,10 +200,10 @@ class LocalStack(Service):
         self._saved_stdout: Any = None
         self._bus: LocalBus | None = None
         self._api: LocalApi | None = None
-        self.sla_timers: SlaTimers | None = None
+        self.sla_timers: SlaTimerWiring | None = None
         if self.options.sla_timers:
             clock = SchedulerOptions(clock=self.options.scheduler_clock)
-            self.sla_timers = SlaTimers(self.aws, self.connect, clock)
+            self.sla_timers = SlaTimerWiring(self.aws, self.connect, clock)
 
     @property
     def bus(self) -> LocalBus:
@@ -222,10 +244,7 @@ class LocalStack(Service):
                 **package.RUNTIME_ENVIRONMENT,
             }
         )
-        function = FunctionConfig(
-            reserved_concurrency=self.options.concurrency,
-            retry_delays=self.options.retry_delays,
-        )
+        function = function_config(self.options)
         if self.sla_timers is not None:
             env.update(sla_env(self.aws, function))
         env.update(self.options.extra_env)

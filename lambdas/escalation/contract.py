@@ -1,10 +1,12 @@
 """Names shared by the Lambda, the CDK stack (infra/) and the local stack (local/).
 
-This module imports nothing, so the CDK app and the local event bus can load it without pulling in
-Powertools or boto3. Changing a value here changes the deployed rule, alarms and dashboard too.
+This module imports only the standard library, so the CDK app and the local event bus can load it
+without pulling in Powertools or boto3. Changing a value here changes the deployed rule, alarms and
+dashboard too.
 """
 
 from collections.abc import Mapping
+from enum import StrEnum
 from typing import Final
 
 SERVICE_NAME: Final = "escalation"
@@ -15,6 +17,9 @@ API_PATH: Final = "/escalations"
 # The ledger's read routes, in API Gateway's path syntax.
 ESCALATION_PATH: Final = "/escalations/{escalationId}"
 CONTACT_ESCALATIONS_PATH: Final = "/contacts/{contactId}/escalations"
+# What a caller can do for a contact now (the desktop's form), with its one required query parameter.
+ESCALATION_OPTIONS_PATH: Final = "/escalation-options"
+ESCALATION_OPTIONS_QUERY: Final = "contactId"
 
 # The escalation ledger table: one item per escalation, partitioned by contact chain.
 LEDGER_PARTITION_KEY: Final = "chainId"
@@ -39,9 +44,18 @@ CONTACT_EVENT_SOURCE: Final = "aws.connect"
 CONTACT_EVENT_DETAIL_TYPE: Final = "Amazon Connect Contact Event"
 
 
-# What the SLA timers act on (domain/sla.py: ContactEventType, TIMED_CHANNELS); other contact events
-# never reach the handler, and the handler ignores them anyway.
-TIMER_CONTACT_EVENT_TYPES: Final = ("INITIATED", "QUEUED", "CONNECTED_TO_AGENT", "DISCONNECTED")
+class ContactEventType(StrEnum):
+    """Connect's contact-event types the SLA timers act on; other contact events never reach the
+    handler, and the handler ignores them anyway."""
+
+    INITIATED = "INITIATED"
+    QUEUED = "QUEUED"
+    CONNECTED_TO_AGENT = "CONNECTED_TO_AGENT"
+    DISCONNECTED = "DISCONNECTED"
+
+
+TIMER_CONTACT_EVENT_TYPES: Final = tuple(event_type.value for event_type in ContactEventType)
+# The channels SLA timers time (domain/sla_policy.py: TIMED_CHANNELS).
 TIMED_CHANNEL_NAMES: Final = ("TASK", "EMAIL")
 
 
@@ -86,6 +100,8 @@ CONNECT_ACTIONS: Final = (
     "connect:DescribeQueue",
     "connect:GetEffectiveHoursOfOperations",
     "connect:DescribeHoursOfOperation",
+    # Names for the desktop's escalation options (GET /escalation-options; DescribeQueue above too).
+    "connect:DescribeUser",
 )
 
 # The services every escalation calls, with the operations it calls on each. The function ships their

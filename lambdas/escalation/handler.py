@@ -54,8 +54,8 @@ def _dispatch(event: Any, context: LambdaContext) -> dict[str, Any]:
         return sla_event.refuse_invalid({"event": str(event)[:10_000]}, "the event is not a JSON object")
     if contact_event.is_contact_event(event):
         return contact_event.handle(event)
-    if contact_event.is_sla_warning(event):
-        return contact_event.handle_warning(event)
+    if sla_event.is_sla_warning(event):
+        return sla_event.handle_warning(event)
     if sla_event.is_eventbridge_event(event):
         return sla_event.handle(event)
     return sla_event.refuse_invalid(event, "neither an API Gateway request nor an EventBridge event")

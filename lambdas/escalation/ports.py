@@ -8,7 +8,7 @@ from typing import Any, Protocol
 from escalation.domain.business_hours import EffectiveHours, QueueHours
 from escalation.domain.ledger import EscalationEvent, LedgerEntry
 from escalation.domain.model import Contact, Target
-from escalation.domain.sla import SlaTimer
+from escalation.domain.timer_events import SlaTimer
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,9 @@ class ContactCenter(Protocol):
     def update_attributes(self, contact_id: str, attributes: Mapping[str, str]) -> None: ...
 
     def transfer(self, contact_id: str, target: Target, client_token: str) -> TransferReceipt: ...
+
+    def user_name(self, user_id: str) -> str | None:
+        """The agent's name as people know it (DescribeUser): first and last name, else the username."""
 
 
 class QueueCalendars(Protocol):

@@ -49,6 +49,7 @@ RESOURCE_TYPES: Final[Mapping[str, tuple[tuple[str, str], ...]]] = {
     "UpdateContactAttributes": (("contact", "InitialContactId"),),
     "StopContact": (("contact", "ContactId"),),
     "DescribeQueue": (("queue", "QueueId"),),
+    "DescribeUser": (("user", "UserId"),),
     "DescribeHoursOfOperation": (("hours-of-operation", "HoursOfOperationId"),),
     "GetEffectiveHoursOfOperations": (
         ("hours-of-operation", "HoursOfOperationId"),

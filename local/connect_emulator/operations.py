@@ -30,7 +30,7 @@ Assumptions, where Connect's documentation is silent (change them here if the se
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from .admin import ContactRef
@@ -54,7 +54,7 @@ from .records import (
 )
 
 if TYPE_CHECKING:
-    from .state import ConnectState
+    from .state import ConnectState, Operation
 
 
 def transfer_contact(state: ConnectState, params: Params) -> Result:
@@ -306,7 +306,22 @@ def _user_data(state: ConnectState, instance_id: str, agent: Agent) -> Result:
     }
 
 
-Operation = Callable[["ConnectState", Params], Result]
+def describe_user(state: ConnectState, params: Params) -> Result:
+    instance = state.instance(params)
+    user_id = resource_id(params["UserId"])
+    agent = instance.agents.get(user_id)
+    if agent is None:
+        raise not_found(f"User {user_id} not found.")
+    identity = {"FirstName": agent.first_name, "LastName": agent.last_name}
+    user: Result = {
+        "Id": agent.agent_id,
+        "Arn": state.agent_arn(instance.instance_id, agent.agent_id),
+        "Username": agent.username,
+    }
+    if any(identity.values()):
+        user["IdentityInfo"] = {key: value for key, value in identity.items() if value}
+    return {"User": user}
+
 
 OPERATIONS: Mapping[str, Operation] = {
     "StartTaskContact": start_task_contact,
@@ -315,5 +330,6 @@ OPERATIONS: Mapping[str, Operation] = {
     "UpdateContactAttributes": update_contact_attributes,
     "GetCurrentUserData": get_current_user_data,
     "StopContact": stop_contact,
+    "DescribeUser": describe_user,
     **HOURS_OPERATIONS,
 }

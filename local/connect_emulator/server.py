@@ -31,6 +31,7 @@ from .admin import (
 from .contact_events import EventDeliveryPlan, EventSink
 from .errors import ConnectError, throttled
 from .faults import DEFAULT_FAULT_OPERATION, NO_FAULT, Fault, FaultInjector, FaultKind, FaultPlanSnapshot
+from .operations import OPERATIONS
 from .protocol import (
     RouteMatch,
     match_route,
@@ -105,7 +106,7 @@ class ConnectEmulator:
 
     def __init__(self, options: EmulatorOptions | None = None) -> None:
         options = options or EmulatorOptions()
-        self.state = ConnectState(region=options.region, account_id=options.account_id)
+        self.state = ConnectState(OPERATIONS, region=options.region, account_id=options.account_id)
         self.verbose = options.verbose
         self._counts_lock = threading.Lock()
         self._requests: dict[str, int] = {}

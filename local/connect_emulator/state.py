@@ -2,7 +2,8 @@
 and the deny-list), seeding.
 
 Operations take and return boto3-shaped dicts (member names, epoch-second timestamps); the
-protocol layer does the wire work, and `operations` holds each operation's rules. Everything runs
+protocol layer does the wire work, and `operations` holds each operation's rules (handed to the state by
+the server, so the rules may use the state without the state importing them). Everything runs
 under one lock, so a transfer, its ledger entry and its ClientToken record are atomic with respect
 to concurrent callers.
 """
@@ -13,7 +14,7 @@ import copy
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .admin import (
@@ -40,7 +41,6 @@ from .contact_events import (
 from .errors import ConnectError, not_found
 from .hours import parse_clock_time
 from .iam import Policy, access_denied_message, requested_resources
-from .operations import OPERATIONS
 from .records import (
     CHANNELS,
     FLOW_TYPES,
@@ -64,16 +64,21 @@ from .records import (
     resource_id,
 )
 
+# One operation's rules: it reads and changes the state under its lock and answers boto3-shaped.
+Operation = Callable[["ConnectState", Params], Result]
+
 
 class ConnectState:
     """All emulated Connect data plus the transfer ledger and the access deny-list."""
 
     def __init__(
         self,
+        operations: Mapping[str, Operation],
         region: str = "us-east-1",
         account_id: str = "123456789012",
         clock: Callable[[], float] = time.time,
     ) -> None:
+        self._operations = operations
         self.region = region
         self.account_id = account_id
         self.now = clock
@@ -87,7 +92,7 @@ class ConnectState:
 
     @property
     def operations(self) -> frozenset[str]:
-        return frozenset(OPERATIONS)
+        return frozenset(self._operations)
 
     # ---- ARNs ------------------------------------------------------------------------------
 
@@ -181,7 +186,16 @@ class ConnectState:
         with self._lock:
             instance = self._seed_instance(seed.instance_id)
             agent_id = seed.agent_id or new_id()
-            instance.agents[agent_id] = Agent(agent_id, seed.status, self.now(), max_slots, active)
+            instance.agents[agent_id] = Agent(
+                agent_id,
+                seed.status,
+                self.now(),
+                max_slots,
+                active,
+                username=seed.username or agent_id,
+                first_name=seed.first_name,
+                last_name=seed.last_name,
+            )
             return agent_id
 
     def set_agent_status(self, change: AgentStatusChange) -> None:
@@ -306,7 +320,7 @@ class ConnectState:
 
     def handle(self, operation: str, params: Params) -> Result:
         """Run one emulated operation (params already validated against the model)."""
-        run = OPERATIONS.get(operation)
+        run = self._operations.get(operation)
         if run is None:
             raise ConnectError(
                 "NotImplementedException",

@@ -25,6 +25,7 @@ from local.aws import LocalAws
 from local.bus import AsyncInvoker, BusOptions, LocalBus
 from local.event_pattern import matches, validate_pattern
 from local.lambda_context import FunctionConfig, new_context
+from local.stack import StackOptions, function_config
 from tests.local.helpers import RecordingHandler, events_client, lambda_client
 
 pytestmark = pytest.mark.integration
@@ -284,7 +285,7 @@ def test_event_older_than_the_maximum_age_is_given_up(handler: RecordingHandler)
 
 
 def test_local_function_retries_and_ages_events_as_the_stack_configures_it() -> None:
-    function = FunctionConfig()
+    function = function_config(StackOptions())
 
     assert len(function.retry_delays) == ASYNC_RETRY_ATTEMPTS
     assert function.max_event_age_seconds == ASYNC_MAX_EVENT_AGE_SECONDS

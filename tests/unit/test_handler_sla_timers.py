@@ -13,7 +13,7 @@ import boto3
 import pytest
 
 from escalation.contract import SLA_WARNING_DETAIL_TYPE, EnvVar, Metric
-from escalation.domain.sla import timer_names
+from escalation.domain.schedule_names import timer_names
 from tests.unit.builders import CONTACT_ID, INSTANCE_ID, REGION, contact, contact_event, transferred
 from tests.unit.harness import AwsWorld, ConnectStub
 

@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
 from escalation.adapters.scheduler_timers import SchedulerTimers, TimerTarget
-from escalation.domain.sla import SlaTimer
+from escalation.domain.timer_events import SlaTimer
 
 TARGET = TimerTarget(
     "arn:aws:lambda:us-east-1:123456789012:function:escalation",

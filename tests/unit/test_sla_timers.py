@@ -7,11 +7,15 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from aws_lambda_powertools.utilities.parser import parse
 
 from escalation.contract import SLA_BREACH_DETAIL_TYPE, SLA_WARNING_DETAIL_TYPE
+from escalation.domain.contact_events import ContactEvent
 from escalation.domain.model import Contact
 from escalation.domain.routing import RoutingRules, RoutingRulesError, parse_rules
-from escalation.domain.sla import ContactEvent, fire_time, is_waiting, timer_names
+from escalation.domain.schedule_names import timer_names
+from escalation.domain.timer_events import fire_time
+from escalation.triggers.sla_event import SlaBreachEvent, SlaWarningEvent
 from escalation.usecases.sla_timers import SlaTimerService, TimerOutcome
 from tests.unit.builders import INSTANCE_ARN, INSTANCE_ID
 from tests.unit.fakes import InMemorySlaTimers
@@ -96,6 +100,18 @@ def test_queued_task_arms_the_breach_and_the_warning(
     assert detail["queueId"] == QUEUE_ARN
     assert detail["breachedAt"] == (NOW + timedelta(hours=1)).isoformat()
     assert (breach.event["account"], breach.event["region"]) == ("123456789012", "us-east-1")
+
+
+def test_what_a_timer_fires_reads_back_as_the_breach_and_the_warning_the_handler_parses(
+    service: SlaTimerService, timers: InMemorySlaTimers
+) -> None:
+    service.on_contact_event(queued())
+    breach_name, warning_name = timer_names("c-1")
+    breach = parse(event=dict(timers.armed[breach_name].event), model=SlaBreachEvent).detail
+    assert (breach.contactId, breach.reason, breach.slaPolicy) == ("c-1", "SLA_BREACH", "tasks")
+    assert breach.breachedAt == NOW + timedelta(hours=1)
+    warning = parse(event=dict(timers.armed[warning_name].event), model=SlaWarningEvent).detail
+    assert (warning.contactId, warning.warnAtPercent, warning.queueId) == ("c-1", 80, QUEUE_ARN)
 
 
 def test_first_matching_policy_applies_and_channel_casing_does_not_matter(
@@ -226,7 +242,7 @@ def test_reordered_pickup_before_queued_leaves_a_timer_that_the_recheck_stops(
     service.on_contact_event(queued())
     assert len(timers.armed) == 2  # events cannot tell; the contact, described when it fires, can
     picked_up = Contact("c-1", "c-1", "TASK", ended=False, queue_id="queue-tier1", agent_connected=True)
-    assert not is_waiting(picked_up)
+    assert not picked_up.is_waiting
 
 
 @pytest.mark.parametrize(
@@ -240,7 +256,7 @@ def test_reordered_pickup_before_queued_leaves_a_timer_that_the_recheck_stops(
     ],
 )
 def test_is_waiting(contact: Contact, waiting: bool) -> None:
-    assert is_waiting(contact) is waiting
+    assert contact.is_waiting is waiting
 
 
 @pytest.mark.parametrize("event_type", ["CONTACT_DATA_UPDATED", "PAUSED", "SOMETHING_NEW"])

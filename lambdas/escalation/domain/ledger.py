@@ -11,10 +11,19 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from escalation.domain.model import Caller, Contact, EscalationRequest, Target, TargetType, Trigger
+from escalation.contract import SLA_BREACH_SOURCE
+from escalation.domain.model import (
+    Caller,
+    Contact,
+    EscalationRequest,
+    Target,
+    Trigger,
+    target_fields,
+    target_from_fields,
+)
 
-# Who asked for an escalation that came as an SLA-breach event.
-EVENT_REQUESTER = "escalation.sla"
+# Who asked for an escalation that came as an SLA-breach event: the breach event's source.
+EVENT_REQUESTER = SLA_BREACH_SOURCE
 
 
 class LedgerStatus(StrEnum):
@@ -89,8 +98,7 @@ class LedgerEntry:
             "requester": self.requester,
             "status": self.status.value,
             "level": self.level,
-            "target": self.target.to_dict() if self.target else None,
-            "targetFlowId": self.target.flow_id if self.target else None,
+            **target_fields(self.target),
             "fellBack": self.fell_back,
             "newContactId": self.new_contact_id,
             "attempts": [attempt.to_dict() for attempt in self.attempts],
@@ -107,14 +115,6 @@ class LedgerEntry:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "LedgerEntry":
-        target_data = data.get("target")
-        target = (
-            Target(
-                TargetType(target_data["type"]), str(target_data["id"]), str(data.get("targetFlowId") or "")
-            )
-            if target_data
-            else None
-        )
         level = data.get("level")
         return cls(
             chain_id=str(data["chainId"]),
@@ -127,7 +127,7 @@ class LedgerEntry:
             created_at=str(data["createdAt"]),
             updated_at=str(data["updatedAt"]),
             level=int(level) if level is not None else None,
-            target=target,
+            target=target_from_fields(data),
             fell_back=bool(data.get("fellBack")),
             new_contact_id=data.get("newContactId"),
             attempts=tuple(Attempt.from_dict(attempt) for attempt in data.get("attempts") or ()),

@@ -62,6 +62,11 @@ class Contact:
     arn: str | None = None  # arn:<partition>:connect:<region>:<account>:instance/<id>/contact/<id>
 
     @property
+    def is_waiting(self) -> bool:
+        """Still in a queue, not with an agent, not ended: an SLA timer's breach or warning still applies."""
+        return self.queue_id is not None and not self.agent_connected and not self.ended
+
+    @property
     def instance_arn(self) -> str | None:
         """This contact's instance ARN, which the ARNs of its agents and queues start with."""
         if not self.arn or "/contact/" not in self.arn:
@@ -79,6 +84,22 @@ class Target:
 
     def to_dict(self) -> dict[str, str]:
         return {"type": self.type.value, "id": self.id}
+
+
+def target_fields(target: Target | None) -> dict[str, Any]:
+    """How a stored or answered record writes its target: `target` (type and id), its flow beside it."""
+    return {
+        "target": target.to_dict() if target else None,
+        "targetFlowId": target.flow_id if target else None,
+    }
+
+
+def target_from_fields(data: Mapping[str, Any]) -> Target | None:
+    """The target that `target_fields` wrote into `data`, if any."""
+    written = data.get("target")
+    if not written:
+        return None
+    return Target(TargetType(written["type"]), str(written["id"]), str(data.get("targetFlowId") or ""))
 
 
 @dataclass(frozen=True)
@@ -146,26 +167,19 @@ class EscalationResult:
             "contactId": self.contact_id,
             "newContactId": self.new_contact_id,
             "newContactArn": self.new_contact_arn,
-            "target": self.target.to_dict() if self.target else None,
-            "targetFlowId": self.target.flow_id if self.target else None,
+            **target_fields(self.target),
             "level": self.level,
             "fellBackToQueue": self.fell_back_to_queue,
         }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "EscalationResult":
-        target_data = data.get("target")
-        target = (
-            Target(TargetType(target_data["type"]), target_data["id"], data.get("targetFlowId") or "")
-            if target_data
-            else None
-        )
         return cls(
             escalation_id=data["escalationId"],
             status=Status(data["status"]),
             contact_id=data["contactId"],
             level=int(data["level"]),
-            target=target,
+            target=target_from_fields(data),
             new_contact_id=data.get("newContactId"),
             new_contact_arn=data.get("newContactArn"),
             fell_back_to_queue=bool(data.get("fellBackToQueue")),

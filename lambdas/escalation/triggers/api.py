@@ -30,6 +30,7 @@ from escalation.triggers.api_errors import (
 )
 from escalation.triggers.api_ledger_routes import register_ledger_routes
 from escalation.triggers.api_models import RESPONSES, EscalationBody, EscalationOut
+from escalation.triggers.api_options import register_options_route
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 RETRY_AFTER_HEADER = "Retry-After"
@@ -142,6 +143,7 @@ def post_escalation(
 
 
 register_ledger_routes(app, _caller)
+register_options_route(app, _caller)
 
 
 def _refusal(refused: api_guard.Refused) -> dict[str, Any]:

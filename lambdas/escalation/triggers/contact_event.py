@@ -1,5 +1,5 @@
 """Trigger 3: Connect's contact events (`aws.connect`, `Amazon Connect Contact Event`) arm and cancel SLA
-timers; the warning a timer fires (`escalation.sla`, `Contact SLA Warning`) raises an alert.
+timers (what the timers fire is handled in sla_event.py).
 
 Contact events are best-effort, unordered and carry fields of Connect's choosing: unknown fields and
 event types are ignored, and an event that cannot be read is logged and dropped (a timer is never
@@ -18,13 +18,9 @@ from escalation.composition import components
 from escalation.contract import (
     CONTACT_EVENT_DETAIL_TYPE,
     CONTACT_EVENT_SOURCE,
-    SLA_BREACH_SOURCE,
-    SLA_WARNING_DETAIL_TYPE,
     Metric,
 )
-from escalation.domain.errors import ConnectCallFailed, EscalationRefused
-from escalation.domain.sla import ContactEvent
-from escalation.usecases.sla_timers import timer_still_applies
+from escalation.domain.contact_events import ContactEvent
 
 Text = Annotated[str, Field(min_length=1, max_length=512)]
 
@@ -68,28 +64,10 @@ class ContactEventModel(EventBridgeModel):
     detail: ContactEventDetail
 
 
-class SlaWarningDetail(_Lenient):
-    contactId: Text  # noqa: N815
-    slaPolicy: Text | None = None  # noqa: N815
-    slaSeconds: int | None = None  # noqa: N815
-    warnAtPercent: int | None = None  # noqa: N815
-    queueId: Text | None = None  # noqa: N815
-    channel: Annotated[str, Field(max_length=16)] | None = None
-    breachedAt: datetime | None = None  # noqa: N815
-
-
-class SlaWarningEvent(EventBridgeModel):
-    detail: SlaWarningDetail
-
-
 def is_contact_event(event: dict[str, Any]) -> bool:
     return (
         event.get("source") == CONTACT_EVENT_SOURCE and event.get("detail-type") == CONTACT_EVENT_DETAIL_TYPE
     )
-
-
-def is_sla_warning(event: dict[str, Any]) -> bool:
-    return event.get("source") == SLA_BREACH_SOURCE and event.get("detail-type") == SLA_WARNING_DETAIL_TYPE
 
 
 def handle(event: dict[str, Any]) -> dict[str, Any]:
@@ -108,24 +86,3 @@ def handle(event: dict[str, Any]) -> dict[str, Any]:
     observability.count(Metric.SLA_TIMER_ARMED, changes.armed)
     observability.count(Metric.SLA_TIMER_CANCELLED, changes.cancelled)
     return {"status": changes.outcome.value, "armed": changes.armed, "cancelled": changes.cancelled}
-
-
-def handle_warning(event: dict[str, Any]) -> dict[str, Any]:
-    """An alert while the contact still waits: nothing is moved, and a stale warning says nothing."""
-    try:
-        warning = parse(event=event, model=SlaWarningEvent).detail
-    except ValidationError:
-        return {"status": "IGNORED", "why": "not a readable SLA warning"}
-    try:
-        waiting = timer_still_applies(components().contact_center, warning.contactId)
-    except (EscalationRefused, ConnectCallFailed):
-        waiting = False  # a warning is advice: when Connect cannot confirm it, it is not sent
-    if not waiting:
-        observability.logger.info("SLA warning for a contact no longer waiting; not sent")
-        return {"status": "SKIPPED", "contactId": warning.contactId}
-    observability.count(Metric.SLA_WARNING)
-    components().alerts.publish(
-        f"SLA warning: contact {warning.contactId[:64]}",
-        {"kind": "sla-warning", **warning.model_dump(mode="json", exclude_none=True)},
-    )
-    return {"status": "WARNED", "contactId": warning.contactId}

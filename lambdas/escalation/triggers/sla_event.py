@@ -1,4 +1,5 @@
-"""Trigger 2: an SLA-breach event on EventBridge (`source: escalation.sla`, `Contact SLA Breached`).
+"""Trigger 2: an SLA-breach event on EventBridge (`source: escalation.sla`, `Contact SLA Breached`), and
+the warning an SLA timer fires (`Contact SLA Warning`), which raises an alert and moves nothing.
 
 Lambda invokes this asynchronously. What the handler returns ends the event; what it raises makes
 Lambda retry it (twice) and then hand it to the on-failure destination, the DLQ. So: bad input and
@@ -6,16 +7,15 @@ permanent failures are dead-lettered here with a reason and return; only a RETRY
 """
 
 import json
-from datetime import datetime
-from typing import Annotated, Any, Self
+from typing import Any, Self
 
 from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import ValidationError, model_validator
 
 from escalation import observability
 from escalation.composition import components
-from escalation.contract import SLA_BREACH_DETAIL_TYPE, SLA_BREACH_SOURCE
+from escalation.contract import SLA_BREACH_DETAIL_TYPE, SLA_BREACH_SOURCE, SLA_WARNING_DETAIL_TYPE, Metric
 from escalation.domain.errors import (
     ConnectCallFailed,
     EscalationInProgress,
@@ -26,26 +26,13 @@ from escalation.domain.errors import (
 from escalation.domain.identity import escalation_id
 from escalation.domain.model import EscalationRequest, EscalationResult, Status, Trigger, resource_id
 from escalation.domain.policy import Decision, Refusal
+from escalation.domain.timer_events import SlaBreachDetail, SlaWarningDetail
 from escalation.outcomes import Subject
+from escalation.usecases.sla_timers import timer_still_applies
 
-DEFAULT_REASON = "SLA_BREACH"
 # A breach event is a few hundred bytes; one larger than this is refused unread, and its dead-letter
 # record holds its size instead of its content (EventBridge itself takes up to 256 KiB).
 MAX_EVENT_BYTES = 64 * 1024
-
-
-class SlaBreachDetail(BaseModel):
-    # Upstream systems may add fields of their own; only these are read.
-    model_config = ConfigDict(extra="ignore")
-    contactId: Annotated[str, Field(min_length=1, max_length=256)]  # noqa: N815 - wire name
-    instanceId: Annotated[str, Field(min_length=1, max_length=512)] | None = None  # noqa: N815 - id or ARN
-    channel: Annotated[str, Field(max_length=16)] | None = None
-    queueId: Annotated[str, Field(max_length=512)] | None = None  # noqa: N815
-    slaSeconds: Annotated[int, Field(ge=0, le=31_536_000)] | None = None  # noqa: N815
-    breachedAt: datetime | None = None  # noqa: N815
-    reason: Annotated[str, Field(min_length=1, max_length=128)] = DEFAULT_REASON
-    # Set by an SLA timer (domain/sla.py): the contact is re-checked before it is escalated.
-    slaPolicy: Annotated[str, Field(min_length=1, max_length=128)] | None = None  # noqa: N815
 
 
 class SlaBreachEvent(EventBridgeModel):
@@ -60,8 +47,16 @@ class SlaBreachEvent(EventBridgeModel):
         return self
 
 
+class SlaWarningEvent(EventBridgeModel):
+    detail: SlaWarningDetail
+
+
 class RetryLater(Exception):
     """Raised so that Lambda's asynchronous retries run (and, when they run out, the DLQ destination)."""
+
+
+def is_sla_warning(event: dict[str, Any]) -> bool:
+    return event.get("source") == SLA_BREACH_SOURCE and event.get("detail-type") == SLA_WARNING_DETAIL_TYPE
 
 
 def is_eventbridge_event(event: dict[str, Any]) -> bool:
@@ -172,3 +167,24 @@ def _answer(request: EscalationRequest, result: EscalationResult) -> dict[str, A
             "reason": Status.NOT_WAITING.value,
         }
     return result.to_dict()
+
+
+def handle_warning(event: dict[str, Any]) -> dict[str, Any]:
+    """An alert while the contact still waits: nothing is moved, and a stale warning says nothing."""
+    try:
+        warning = parse(event=event, model=SlaWarningEvent).detail
+    except ValidationError:
+        return {"status": "IGNORED", "why": "not a readable SLA warning"}
+    try:
+        waiting = timer_still_applies(components().contact_center, warning.contactId)
+    except (EscalationRefused, ConnectCallFailed):
+        waiting = False  # a warning is advice: when Connect cannot confirm it, it is not sent
+    if not waiting:
+        observability.logger.info("SLA warning for a contact no longer waiting; not sent")
+        return {"status": "SKIPPED", "contactId": warning.contactId}
+    observability.count(Metric.SLA_WARNING)
+    components().alerts.publish(
+        f"SLA warning: contact {warning.contactId[:64]}",
+        {"kind": "sla-warning", **warning.model_dump(mode="json", exclude_none=True)},
+    )
+    return {"status": "WARNED", "contactId": warning.contactId}

@@ -22,7 +22,6 @@ from escalation.domain.model import (
 from escalation.domain.policy import Decision, Failure, Refusal, decide, decide_refusal
 from escalation.domain.preflight import check_transferable
 from escalation.domain.routing import RoutingRules, choose_target, local_target
-from escalation.domain.sla import is_waiting
 from escalation.ports import ContactCenter, EscalationEvents, EscalationLedger, IdempotentRunner
 from escalation.usecases.contacts import describe_known_contact
 
@@ -95,7 +94,7 @@ class EscalationService:
         if request.only_while_waiting:
             # Checked on every delivery, repeats included: the contact may have left its queue since.
             known_contact = known_contact or self._describe(request.contact_id)
-            if not is_waiting(known_contact):
+            if not known_contact.is_waiting:
                 return EscalationResult(request.escalation_id, Status.NOT_WAITING, request.contact_id, 0)
         if request.trigger is Trigger.API:
             # Checked on every request, repeats included: the stored result is only for callers who
@@ -111,6 +110,8 @@ class EscalationService:
                     raise EscalationRefused(Refusal.FORBIDDEN, FORBIDDEN_MESSAGE) from None
                 raise
             authorize(request.caller, known_contact, self._supervisor_group)
+            # Only the desktop's reasons are checked against the catalogue; a breach names its own.
+            self._routing_rules().check_reason(request.reason)
         first_result = self._idempotency.run(
             request.escalation_id,
             lambda: {

@@ -9,16 +9,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
+from escalation.contract import ContactEventType
+from escalation.domain.contact_events import ContactEvent
 from escalation.domain.model import resource_id
 from escalation.domain.routing import RoutingRules
-from escalation.domain.sla import (
-    ContactEvent,
-    ContactEventType,
-    find_policy,
-    is_waiting,
-    plan_timers,
-    timer_names,
-)
+from escalation.domain.schedule_names import timer_names
+from escalation.domain.sla_policy import find_policy
+from escalation.domain.timer_events import plan_timers
 from escalation.ports import ContactCenter, SlaTimers
 from escalation.usecases.contacts import describe_known_contact
 
@@ -92,4 +89,4 @@ def timer_still_applies(contact_center: ContactCenter, contact_id: str) -> bool:
 
     Raises EscalationRefused (CONTACT_NOT_FOUND) or ConnectCallFailed like any DescribeContact.
     """
-    return is_waiting(describe_known_contact(contact_center, contact_id))
+    return describe_known_contact(contact_center, contact_id).is_waiting

@@ -11,15 +11,13 @@ import json
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from escalation.contract import EnvVar
 from local.connect_emulator import ContactAcceptance, EventDeliveryPlan
+from local.demo.harness import DemoHarness
 from local.scheduler import ShiftedClock
 from local.stack import INSTANCE_ID, ROUTING_RULES_FILE, StackOptions
-
-if TYPE_CHECKING:
-    from local.demo import Demo
 
 SLA_QUEUE = "queue-tier1"
 SLA_SECONDS = 300
@@ -59,30 +57,30 @@ def _wait(condition: Callable[[], bool], timeout: float = WAIT_SECONDS) -> bool:
 
 
 class SlaTimerSteps:
-    def __init__(self, demo: Demo) -> None:
+    def __init__(self, demo: DemoHarness) -> None:
         self.demo = demo
         self.stack = demo.stack
 
     def run(self) -> bool:
-        for title, expected, check in (
+        return self.demo.play(
             (
-                "A task queued with a short SLA escalates itself (contact event -> schedule -> breach)",
-                "one schedule armed, then one transfer when the scheduler's clock passes the deadline",
-                self.queued_task_escalates_itself,
-            ),
-            (
-                "A task picked up in time is not escalated",
-                "its schedule is deleted on CONNECTED_TO_AGENT; no transfer after the deadline",
-                self.picked_up_task_is_not_escalated,
-            ),
-            (
-                "Contact events duplicated and reordered",
-                "exactly one escalation per breached task",
-                self.duplicated_reordered_events_escalate_once,
-            ),
-        ):
-            self.demo.step(title, expected, check)
-        return all(step.ok for step in self.demo.steps)
+                (
+                    "A task queued with a short SLA escalates itself (contact event -> schedule -> breach)",
+                    "one schedule armed, then one transfer when the scheduler's clock passes the deadline",
+                    self.queued_task_escalates_itself,
+                ),
+                (
+                    "A task picked up in time is not escalated",
+                    "its schedule is deleted on CONNECTED_TO_AGENT; no transfer after the deadline",
+                    self.picked_up_task_is_not_escalated,
+                ),
+                (
+                    "Contact events duplicated and reordered",
+                    "exactly one escalation per breached task",
+                    self.duplicated_reordered_events_escalate_once,
+                ),
+            )
+        )
 
     def _schedule_names(self) -> set[str]:
         return {schedule["Name"] for schedule in self.stack.schedules()}

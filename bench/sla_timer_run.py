@@ -1,6 +1,6 @@
-"""sla_timers: N queued contacts through the local stack's SLA timers; what is armed, cancelled, fired.
+"""sla_timer_run: N queued contacts through the local stack's SLA timers; what is armed, cancelled, fired.
 
-    python -m bench.sla_timers [--size 10000] [--pickup 0.8] [--sla-seconds 3600] [--check]
+    python -m bench.sla_timer_run [--size 10000] [--pickup 0.8] [--sla-seconds 3600] [--check]
 
 The production handler runs in process in a LocalStack with SLA timers on: the Connect emulator's
 contact events reach it through the contact-event rule, it creates and deletes schedules through
@@ -42,7 +42,7 @@ from bench.common import (
     write_results,
 )
 
-NAME = "sla_timers"
+NAME = "sla_timers"  # its results keep the name of what they measure: bench/results/sla_timers.*
 SCHEDULER_OPERATIONS = ("CreateSchedule", "DeleteSchedule")
 
 

@@ -63,7 +63,7 @@ class TimerWiring:
     alert_topic: sns.ITopic
 
 
-class SlaTimers(Construct):
+class SlaSchedules(Construct):
     def __init__(
         self, scope: Construct, construct_id: str, *, config: StackConfig, wiring: TimerWiring
     ) -> None:

@@ -1,6 +1,6 @@
-"""bench.sla_timers at a tiny size: it runs end to end through the local stack and writes its files.
+"""bench.sla_timer_run at a tiny size: it runs end to end through the local stack and writes its files.
 
-Whether the SLA promises hold is `bench.sla_timers.check` (the benchmark's `--check`); here only that it
+Whether the SLA promises hold is `bench.sla_timer_run.check` (the benchmark's `--check`); here only that it
 measures what it reports, and that `check` names each broken promise.
 """
 
@@ -12,14 +12,14 @@ from typing import Any
 
 import pytest
 
-from bench.sla_timers import check
+from bench.sla_timer_run import check
 from tests.bench.bench_support import run_benchmark
 
 pytestmark = pytest.mark.integration
 
 
 def test_the_benchmark_runs_at_a_tiny_size_and_writes_its_figures(tmp_path: Path) -> None:
-    run_benchmark("sla_timers", ("--size", "5"), tmp_path)
+    run_benchmark("sla_timer_run", ("--size", "5"), tmp_path)
 
     result: dict[str, Any] = json.loads((tmp_path / "sla_timers.json").read_text())
     assert (tmp_path / "sla_timers.md").read_text().startswith("# sla_timers")

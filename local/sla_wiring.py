@@ -31,7 +31,7 @@ def sla_env(aws: LocalAws, function: FunctionConfig) -> dict[str, str]:
     }
 
 
-class SlaTimers:
+class SlaTimerWiring:
     """Routes the emulator's contact events to the bus's contact-event rule and runs the scheduler."""
 
     def __init__(self, aws: LocalAws, connect: ConnectEmulator, options: SchedulerOptions) -> None:

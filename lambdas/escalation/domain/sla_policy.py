@@ -1,0 +1,49 @@
+"""SLA policies as data: which queued contacts get a deadline, and how long it is.
+
+A policy lives in the routing-rules document (`"sla": [...]`). When a TASK or EMAIL contact is queued,
+the first policy whose `match` holds sets its deadline; no policy, no timer.
+"""
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from escalation.contract import TIMED_CHANNEL_NAMES
+from escalation.domain.model import resource_id
+
+ANY = "*"
+TIMED_CHANNELS = frozenset(TIMED_CHANNEL_NAMES)
+MAX_SLA_SECONDS = 366 * 86_400
+
+
+class SlaMatch(BaseModel):
+    """Like a routing rule's match: every listed condition must hold; a missing or empty list matches any."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    queues: list[Annotated[str, Field(min_length=1, max_length=256)]] = Field(default_factory=list)
+    channels: list[Annotated[str, Field(min_length=1, max_length=16)]] = Field(default_factory=list)
+
+    def holds(self, queue: str | None, channel: str) -> bool:
+        """`queue`: an id or ARN (compared by id); `channel` in any casing."""
+        queue_ok = (
+            not self.queues
+            or ANY in self.queues
+            or (queue is not None and resource_id(queue) in {resource_id(q) for q in self.queues})
+        )
+        channels = {c.upper() for c in self.channels}
+        return queue_ok and (not channels or ANY in channels or channel.upper() in channels)
+
+
+class SlaPolicy(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    name: Annotated[str, Field(min_length=1, max_length=128)]
+    match: SlaMatch = Field(default_factory=SlaMatch)
+    seconds: Annotated[int, Field(ge=1, le=MAX_SLA_SECONDS)]
+    warn_at_percent: Annotated[int, Field(ge=1, le=99)] | None = Field(default=None, alias="warnAtPercent")
+
+
+def find_policy(policies: list[SlaPolicy], queue: str | None, channel: str) -> SlaPolicy | None:
+    """The first policy for a contact queued on `queue`, or None (only tasks and emails are timed)."""
+    if channel.upper() not in TIMED_CHANNELS:
+        return None
+    return next((policy for policy in policies if policy.match.holds(queue, channel)), None)

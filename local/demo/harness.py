@@ -1,0 +1,144 @@
+"""The demo's harness: the two entry points as a desktop and an upstream system use them, the steps'
+bookkeeping and the summary. The step modules (`escalation_steps`, `sla_steps`) play their scenarios on it.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+
+from escalation.contract import SLA_BREACH_DETAIL_TYPE, SLA_BREACH_SOURCE
+from local.stack import INSTANCE_ID, LocalStack
+
+IDLE_TIMEOUT_SECONDS = 120.0
+
+# A step's check: whether it behaved as expected, and what it saw.
+Check = Callable[[], tuple[bool, str]]
+# A scenario: its steps in the order they run, each (title, what is expected, the check).
+Scenario = Sequence[tuple[str, str, Check]]
+
+
+@dataclass
+class Step:
+    title: str
+    expected: str
+    actual: str = ""
+    ok: bool = False
+
+
+class DemoHarness:
+    def __init__(self, stack: LocalStack) -> None:
+        self.stack = stack
+        self.steps: list[Step] = []
+        self.events = boto3.client("events")
+
+    # -- the two entry points, as a desktop and an upstream system use them
+
+    def post_escalation(
+        self, token: str | None, body: dict[str, Any], idempotency_key: str | None = None
+    ) -> tuple[int, dict[str, Any]]:
+        headers = {"Content-Type": "application/json"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        if idempotency_key:
+            headers["Idempotency-Key"] = idempotency_key
+        return self._answer(
+            urllib.request.Request(  # noqa: S310 - a fixed http://127.0.0.1 URL
+                f"{self.stack.api.url}/escalations",
+                data=json.dumps(body).encode(),
+                headers=headers,
+                method="POST",
+            )
+        )
+
+    def get(self, token: str, path: str) -> tuple[int, dict[str, Any]]:
+        return self._answer(
+            urllib.request.Request(  # noqa: S310 - a fixed http://127.0.0.1 URL
+                f"{self.stack.api.url}{path}", headers={"Authorization": f"Bearer {token}"}, method="GET"
+            )
+        )
+
+    @staticmethod
+    def _answer(request: urllib.request.Request) -> tuple[int, dict[str, Any]]:
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read() or b"{}")
+
+    def put_breaches(self, contact_ids: list[str], instance_id: str = INSTANCE_ID) -> None:
+        details = [
+            json.dumps(
+                {
+                    "contactId": contact_id,
+                    "instanceId": instance_id,
+                    "slaSeconds": 3600,
+                    "breachedAt": datetime.now(UTC).isoformat(),
+                }
+            )
+            for contact_id in contact_ids
+        ]
+        for start in range(0, len(details), 10):  # PutEvents takes 10 entries per call
+            response = self.events.put_events(
+                Entries=[
+                    {"Source": SLA_BREACH_SOURCE, "DetailType": SLA_BREACH_DETAIL_TYPE, "Detail": detail}
+                    for detail in details[start : start + 10]
+                ]
+            )
+            if response["FailedEntryCount"]:
+                raise RuntimeError(f"PutEvents refused entries: {response['Entries']}")
+
+    def wait_for_bus(self) -> None:
+        if not self.stack.bus.wait_idle(IDLE_TIMEOUT_SECONDS):
+            raise RuntimeError("the local bus did not drain in time")
+
+    def transferred(self, contact_id: str) -> list[Any]:
+        return [entry for entry in self.stack.transfers() if entry["contact_id"] == contact_id]
+
+    # -- bookkeeping
+
+    def step(self, title: str, expected: str, run: Check) -> None:
+        print(f"\n> {title}\n  expect: {expected}", flush=True)
+        step = Step(title, expected)
+        try:
+            step.ok, step.actual = run()
+        except Exception as error:
+            step.ok, step.actual = False, f"crashed: {type(error).__name__}: {error}"
+        print(f"  {'ok  ' if step.ok else 'FAIL'}  {step.actual}", flush=True)
+        self.steps.append(step)
+
+    def play(self, scenario: Scenario) -> bool:
+        """Run the steps in order; whether every step so far (this scenario's and earlier ones) passed."""
+        for title, expected, check in scenario:
+            self.step(title, expected, check)
+        return all(step.ok for step in self.steps)
+
+    def summary(self) -> None:
+        print("\n=== Summary ===")
+        width = max(len(step.title) for step in self.steps)
+        for step in self.steps:
+            print(f"  {'ok  ' if step.ok else 'FAIL'}  {step.title.ljust(width)}  {step.actual}")
+        print(f"\n  Transfers that took effect (emulator ledger): {len(self.stack.transfers())}")
+        if self.stack.output is not None:
+            print("\n  Metrics (EMF, as CloudWatch would count them):")
+            for name, value in self.stack.output.summary():
+                print(f"    {name:48} {value}")
+        print("\n  Dead-letter queue now:")
+        for record in self.stack.dlq_records():
+            print(
+                f"    {record.get('decision', record.get('requestContext', {}).get('condition'))}: "
+                f"{record.get('errorCode')} for contact {record.get('contactId')}"
+            )
+        stats = self.stack.bus.stats
+        print(
+            f"\n  Local Lambda: {stats.invocations} invocations, {stats.retries} retries, "
+            f"{stats.destination_records} on-failure records"
+        )
+        print(f"  Handler logs (JSON lines): {self.stack.options.handler_log}")
