@@ -14,6 +14,9 @@ let api: EscalationApi;
 let escalator: Escalator;
 let contactId: string | null = null;
 let options: EscalationOptions | null = null;
+// Every queue and agent named so far: the history and results name them even once the contact has
+// moved on (a transferred contact's options offer no destinations any more).
+const names = new Map<string, string>();
 
 function show(): void {
   const signedIn = session.token !== null;
@@ -47,6 +50,9 @@ async function loadContact(focusForm: boolean): Promise<void> {
     return;
   }
   options = answer.body;
+  for (const [key, name] of targetNames(options)) {
+    names.set(key, name);
+  }
   renderOptions(options);
   show();
   if (focusForm) {
@@ -61,7 +67,7 @@ async function loadHistory(): Promise<void> {
   }
   const answer = await api.history(contactId);
   if (answer.kind === "ok") {
-    renderHistory(answer.body, options);
+    renderHistory(answer.body, options, names);
   }
 }
 
@@ -84,7 +90,7 @@ function finished(outcome: Outcome): void {
   ui.escalate.disabled = false;
   ui.form.setAttribute("aria-busy", "false");
   if (outcome.kind === "success") {
-    announce(successText(outcome.result, targetNames(options)), "succeeded");
+    announce(successText(outcome.result, names), "succeeded");
     ui.note.value = "";
   } else {
     if (outcome.kind === "refused" && outcome.status === 401) {

@@ -2,7 +2,7 @@
 
 import type { EscalationOptions, History, Reason, Target } from "./api";
 import { option, ui } from "./dom";
-import { describeTarget, sentenceFor, targetNames } from "./messages";
+import { describeTarget, sentenceFor } from "./messages";
 
 const RULES_CHOICE = "";
 
@@ -79,8 +79,8 @@ const STATUS_WORDS: Readonly<Record<string, string>> = {
   SKIPPED: "skipped (the contact had ended)",
 };
 
-export function renderHistory(history: History, options: EscalationOptions | null): void {
-  const names = targetNames(options);
+/** `names`: the queues and agents named so far (a contact that has moved on names fewer). */
+export function renderHistory(history: History, options: EscalationOptions | null, names: Map<string, string>): void {
   const labels = new Map((options?.reasons ?? []).map((reason) => [reason.code, reason.label]));
   const items = history.escalations.map((entry) => {
     const item = document.createElement("li");

@@ -121,12 +121,9 @@ class BrowserPage:
 
 
 @pytest.fixture
-def browser_page(browser: Browser, app: DesktopServer, stack: LocalStack) -> Iterator[BrowserPage]:
+def browser_page(browser: Browser) -> Iterator[BrowserPage]:
     """A fresh browser context (no cookies, no storage) and page; page errors are collected."""
     context = browser.new_context(viewport={"width": 900, "height": 900})
-    from tests.browser.interim_options import route_options  # noqa: PLC0415 - INTERIM
-
-    route_options(context, stack, app.url)
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
     errors: list[str] = []
