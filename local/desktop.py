@@ -105,6 +105,13 @@ class DesktopServer(Service):
         return self._http.url
 
     @property
+    def login(self) -> LocalLogin:
+        """The managed-login stand-in (its token_seconds may be changed while running)."""
+        if self._login is None:
+            raise RuntimeError("DesktopServer is not started")
+        return self._login
+
+    @property
     def app_url(self) -> str:
         return self.url + APP_PATH
 
