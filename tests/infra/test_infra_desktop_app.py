@@ -245,3 +245,24 @@ def test_the_app_needs_the_stacks_own_pool() -> None:
     )
     assert config.connect_instance_alias == "acme"
     assert config.deploys_desktop_app is False
+
+
+def test_desktop_origin_still_overrides_the_apis_cors_origin(tmp_path: Path, bundle: Path) -> None:
+    override = "https://desk.example.com"
+    context = {
+        "connectInstanceId": INSTANCE_ID,
+        "connectInstanceAlias": ALIAS,
+        "desktopDist": str(bundle),
+        "desktopOrigin": override,
+    }
+    app, stack = build_app(context, outdir=str(tmp_path), nag=False)
+    template = app.synth().get_stack_artifact(stack.artifact_id).template
+    handlers = [
+        r["Properties"]["Environment"]["Variables"]
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::Lambda::Function"
+        and contract.EnvVar.DESKTOP_ORIGIN in r["Properties"].get("Environment", {}).get("Variables", {})
+    ]
+    assert [env[contract.EnvVar.DESKTOP_ORIGIN] for env in handlers] == [override]
+    # The app itself is still served and registered.
+    assert any(r["Type"] == "AWS::AppIntegrations::Application" for r in template["Resources"].values())
