@@ -74,6 +74,8 @@ test: install lint typecheck chromium  ## Lint, type-check and run every test su
 	$(HEARTBEAT) pytest -- $(BIN)/pytest -v -p no:cacheprovider
 
 synth: install  ## Synthesize the CloudFormation template offline (pass CONTEXT='-c connectInstanceId=...')
+	@# The stack deploys the Escalate app from desktop/dist (with -c connectInstanceAlias): build it first.
+	@test ! -f desktop/build.mjs || $(MAKE) --no-print-directory desktop
 	npx cdk synth --quiet --no-notices $(CONTEXT)
 
 cfn-lint: synth

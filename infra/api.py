@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Aws, Duration, Fn, RemovalPolicy
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_lambda as lambda_
@@ -90,9 +90,14 @@ class EscalationApi(Construct):
         *,
         config: StackConfig,
         function: lambda_.IFunction,
+        desktop_url: str | None = None,
     ) -> None:
+        """`desktop_url`: where the Escalate app is served, if the stack serves it: the created pool then
+        gets a managed-login domain, and its client the authorization-code grant back to that URL."""
         super().__init__(scope, construct_id)
         self.user_pool_client: cognito.UserPoolClient | None = None
+        self.managed_login_url: str | None = None
+        self._desktop_url = desktop_url
         self._imported_client_ids = config.user_pool_client_ids
         if config.user_pool_id:
             self.user_pool: cognito.IUserPool = cognito.UserPool.from_user_pool_id(
@@ -241,14 +246,53 @@ class EscalationApi(Construct):
             group_name=config.supervisor_group,
             description="May escalate any contact, not only their own",
         )
+        if self._desktop_url is None:
+            self.user_pool_client = pool.add_client(
+                "DesktopClient",
+                generate_secret=False,  # a browser app cannot keep a secret
+                auth_flows=cognito.AuthFlow(user_srp=True),
+                # No managed login without the app, so no OAuth flows (CDK's defaults would enable the
+                # implicit grant with a placeholder callback). Federation: import a pool with userPoolId.
+                disable_o_auth=True,
+                prevent_user_existence_errors=True,
+                write_attributes=writable_attributes(config.caller_user_id_claim),
+            )
+            return pool
+        self._add_managed_login(pool, config, self._desktop_url)
+        return pool
+
+    def _add_managed_login(self, pool: cognito.UserPool, config: StackConfig, desktop_url: str) -> None:
+        """The app's sign-in: managed login on a Cognito domain, authorization code with PKCE (a public
+        client: no secret, so Cognito requires the code verifier), back to the app's URL only."""
+        domain = pool.add_domain(
+            "ManagedLogin",
+            # Unique per Region across accounts: the account id makes it so.
+            cognito_domain=cognito.CognitoDomainOptions(
+                domain_prefix=Fn.join("-", [contract.SERVICE_NAME, config.env_name.lower(), Aws.ACCOUNT_ID])
+            ),
+            managed_login_version=cognito.ManagedLoginVersion.NEWER_MANAGED_LOGIN,
+        )
+        self.managed_login_url = domain.base_url()
         self.user_pool_client = pool.add_client(
             "DesktopClient",
             generate_secret=False,  # a browser app cannot keep a secret
             auth_flows=cognito.AuthFlow(user_srp=True),
-            # No hosted UI on the pool created here, so no OAuth flows (CDK's defaults would enable the
-            # implicit grant with a placeholder callback). Federation: import a pool with userPoolId.
-            disable_o_auth=True,
+            o_auth=cognito.OAuthSettings(
+                flows=cognito.OAuthFlows(authorization_code_grant=True),
+                scopes=[cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL, cognito.OAuthScope.PROFILE],
+                # The app's page by its two names (Agent Workspace opens the first).
+                callback_urls=[desktop_url, f"{desktop_url}index.html"],
+                logout_urls=[desktop_url, f"{desktop_url}index.html"],
+            ),
+            supported_identity_providers=[cognito.UserPoolClientIdentityProvider.COGNITO],
             prevent_user_existence_errors=True,
             write_attributes=writable_attributes(config.caller_user_id_claim),
         )
-        return pool
+        # Managed login (the newer version) shows a page only for a client with a style: Cognito's own.
+        cognito.CfnManagedLoginBranding(
+            self,
+            "ManagedLoginBranding",
+            user_pool_id=pool.user_pool_id,
+            client_id=self.user_pool_client.user_pool_client_id,
+            use_cognito_provided_values=True,
+        )
