@@ -112,6 +112,8 @@ class EscalationService:
                     raise EscalationRefused(Refusal.FORBIDDEN, FORBIDDEN_MESSAGE) from None
                 raise
             authorize(request.caller, known_contact, self._supervisor_group)
+            # Only the desktop's reasons are checked against the catalogue; a breach names its own.
+            self._routing_rules().check_reason(request.reason)
         first_result = self._idempotency.run(
             request.escalation_id,
             lambda: replace(self._escalate_once(request, known_contact), fingerprint=request.fingerprint),
