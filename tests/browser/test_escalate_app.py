@@ -6,9 +6,9 @@ import re
 
 from playwright.sync_api import expect
 
-from local.connect_emulator import FaultPlan
+from local.connect_emulator import ContactRef, FaultPlan
 from local.desktop import DesktopServer
-from local.stack import LocalStack
+from local.stack import INSTANCE_ID, LocalStack
 from tests.browser.conftest import MAX_ATTEMPTS, BrowserPage, Shots, transfers_of
 from tests.browser.steps import alice_task, axe_violations, escalation_keys, form_ready, sign_in
 
@@ -179,3 +179,21 @@ def test_axe_finds_no_serious_or_critical_violations(
     expect(page.get_by_role("status")).to_have_text(TRANSFERRED)
     shots(page, "result")
     assert axe_violations(page) == []
+
+
+def test_a_supervisor_moves_a_waiting_call_up_and_reads_moved_up_in_queue(
+    app: DesktopServer, stack: LocalStack, browser_page: BrowserPage, shots: Shots
+) -> None:
+    page = browser_page.page
+    call = stack.add_contact("VOICE", queue_id="queue-tier1")  # waiting: no agent has it yet
+    sign_in(page, app, "carol", call)
+    form_ready(page)
+    page.get_by_label("Reason").select_option(label="Customer is unhappy")
+    expect(page.locator("#destination")).to_contain_text("moved up in queue")
+    page.get_by_role("button", name="Escalate", exact=True).click()
+
+    expect(page.get_by_role("status")).to_have_text("Moved up in queue (level 1)")
+    shots(page, "moved-up")
+    assert stack.connect.get_contact(ContactRef(INSTANCE_ID, call))["queue_priority"] == 2
+    assert transfers_of(stack, call) == []  # escalated where it waits: nothing was transferred
+    assert browser_page.errors == []
