@@ -86,7 +86,9 @@ export function renderHistory(history: History, options: EscalationOptions | nul
     const item = document.createElement("li");
     const what = document.createElement("div");
     const level = entry.level === null ? "" : `Level ${entry.level}: `;
-    const where = entry.target === null ? "" : ` to ${describeTarget(entry.target, names)}`;
+    // A contact moved up where it waits went nowhere else: "moved up in queue" says it all.
+    const where =
+      entry.target === null || entry.target.type === "IN_QUEUE" ? "" : ` to ${describeTarget(entry.target, names)}`;
     const status = STATUS_WORDS[entry.status] ?? entry.status.toLowerCase();
     what.textContent = `${level}${status}${where} (${labels.get(entry.reason) ?? entry.reason})`;
     const when = document.createElement("div");

@@ -193,6 +193,8 @@ def test_a_supervisor_moves_a_waiting_call_up_and_reads_moved_up_in_queue(
     page.get_by_role("button", name="Escalate", exact=True).click()
 
     expect(page.get_by_role("status")).to_have_text("Moved up in queue (level 1)")
+    rung = page.get_by_role("list").get_by_role("listitem").filter(has_text="Level 1")
+    expect(rung).to_contain_text("Level 1: moved up in queue (Customer is unhappy)")
     shots(page, "moved-up")
     assert stack.connect.get_contact(ContactRef(INSTANCE_ID, call))["queue_priority"] == 2
     assert transfers_of(stack, call) == []  # escalated where it waits: nothing was transferred
