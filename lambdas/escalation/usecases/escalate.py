@@ -23,7 +23,7 @@ from escalation.domain.policy import Decision, Failure, Refusal, decide, decide_
 from escalation.domain.preflight import check_active, check_channel, check_reachable, check_transferable
 from escalation.domain.routing import RoutingRules, choose_target, local_target
 from escalation.ports import ContactCenter, EscalationEvents, EscalationLedger, IdempotentRunner
-from escalation.usecases.contacts import describe_known_contact
+from escalation.usecases.contacts import describe_known_contact, reread
 from escalation.usecases.in_queue import MoveOutcome, QueueMover, place_before
 
 
@@ -290,10 +290,8 @@ class EscalationService:
         return settled
 
     def _has_ended(self, contact: Contact) -> bool:
-        try:
-            return self._connect.describe_contact(contact.contact_id).ended
-        except ConnectCallFailed:
-            return False  # keep the original failure: we could not learn more
+        now = reread(self._connect, contact)
+        return now is not None and now.ended
 
     def _skipped(
         self, entry: LedgerEntry, history: ChainHistory, reason: Refusal = Refusal.CONTACT_ENDED
