@@ -68,8 +68,23 @@ def seed_serve(connect: EmulatorAdmin, rng: random.Random) -> ServeContacts:
     """What `make serve` adds to the demo's contact centre (`local.stack.seed_instance` runs first)."""
     connect.add_queue(QueueSeed(INSTANCE_ID, BILLING_QUEUE, "Billing"))
     # dave is Available but on contacts: both his TASK slots are taken, so an agent target falls back.
-    connect.add_agent(AgentSeed(INSTANCE_ID, "agent-dave", "Available", {"TASK": 2, "EMAIL": 2}, {"TASK": 2}))
-    connect.add_agent(AgentSeed(INSTANCE_ID, "agent-erin", "Offline", {"TASK": 3, "EMAIL": 3}))
+    connect.add_agent(
+        AgentSeed(
+            INSTANCE_ID,
+            "agent-dave",
+            "Available",
+            {"TASK": 2, "EMAIL": 2},
+            {"TASK": 2},
+            "dave",
+            "Dave",
+            "Okafor",
+        )
+    )
+    connect.add_agent(
+        AgentSeed(
+            INSTANCE_ID, "agent-erin", "Offline", {"TASK": 3, "EMAIL": 3}, None, "erin", "Erin", "Kowalski"
+        )
+    )
     named = [
         _add(connect, ContactPlan("TASK", "queue-tier1", "agent-alice")),
         _add(connect, ContactPlan("EMAIL", "queue-tier1", None)),

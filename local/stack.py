@@ -164,9 +164,14 @@ def seed_instance(connect: emulator.EmulatorAdmin) -> None:
     connect.add_flow(emulator.FlowSeed(INSTANCE_ID, "flow-transfer-to-queue", "QUEUE_TRANSFER"))
     connect.add_flow(emulator.FlowSeed(INSTANCE_ID, "flow-transfer-to-agent", "AGENT_TRANSFER"))
     slots = {"TASK": 3, "EMAIL": 3}
-    connect.add_agent(emulator.AgentSeed(INSTANCE_ID, "agent-alice", "Available", slots))
-    connect.add_agent(emulator.AgentSeed(INSTANCE_ID, "agent-bob", "Available", slots))
-    connect.add_agent(emulator.AgentSeed(INSTANCE_ID, "agent-account-manager", "Offline", slots))
+    for agent_id, status, username, first_name, last_name in (
+        ("agent-alice", "Available", "alice", "Alice", "Martin"),
+        ("agent-bob", "Available", "bob", "Bob", "Nguyen"),
+        ("agent-account-manager", "Offline", "account-manager", "Ana", "Silva"),
+    ):
+        connect.add_agent(
+            emulator.AgentSeed(INSTANCE_ID, agent_id, status, slots, None, username, first_name, last_name)
+        )
 
 
 def _one_request_at_a_time(handler: LambdaHandler) -> LambdaHandler:
@@ -315,6 +320,11 @@ class LocalStack(Service):
         # so this stack's environment is the one in force.
         composition.reset()
         sys.modules.pop("escalation.handler", None)
+        # The API trigger reads DESKTOP_ORIGIN (its CORS) at import; the handler imports it from its
+        # package, which keeps the module once loaded: reload it in place.
+        api_trigger = sys.modules.get("escalation.triggers.api")
+        if api_trigger is not None:
+            importlib.reload(api_trigger)
         handler: LambdaHandler = importlib.import_module("escalation.handler").handler
         return handler
 

@@ -36,6 +36,7 @@ from escalation.outcomes import OncePerWindowAlerts, OutcomeRecorder, current_re
 from escalation.ports import Alerts
 from escalation.usecases.business_clock import BusinessClock
 from escalation.usecases.escalate import EscalationPorts, EscalationService
+from escalation.usecases.escalation_options import EscalationOptionsQuery
 from escalation.usecases.ledger_queries import LedgerQueries
 from escalation.usecases.sla_timers import SlaTimerService
 
@@ -59,6 +60,7 @@ class Components:
     ledger_queries: LedgerQueries
     alerts: Alerts  # once per window, as for failed escalations
     sla_timers: SlaTimerService | None  # None when SLA timers are off
+    escalation_options: EscalationOptionsQuery
 
     def bind(self, context: LambdaContext) -> None:
         """Per invocation: bound retries and in-progress records by this invocation's time."""
@@ -171,8 +173,11 @@ def build_components(config: Settings, clients: AwsClients) -> Components:
     outcomes = OutcomeRecorder(SqsDeadLetters(clients.sqs, config.dlq_url), alerts, marks)
     ledger_queries = LedgerQueries(contact_center, ledger, config.supervisor_group)
     sla_timers = _sla_timers(config, clients, routing_rules, contact_center)
+    options = EscalationOptionsQuery(
+        contact_center, contact_center, ledger, routing_rules, config.supervisor_group
+    )
     return Components(
-        config, service, outcomes, contact_center, idempotency, ledger_queries, alerts, sla_timers
+        config, service, outcomes, contact_center, idempotency, ledger_queries, alerts, sla_timers, options
     )
 
 

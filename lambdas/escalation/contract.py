@@ -17,6 +17,9 @@ API_PATH: Final = "/escalations"
 # The ledger's read routes, in API Gateway's path syntax.
 ESCALATION_PATH: Final = "/escalations/{escalationId}"
 CONTACT_ESCALATIONS_PATH: Final = "/contacts/{contactId}/escalations"
+# What a caller can do for a contact now (the desktop's form), with its one required query parameter.
+ESCALATION_OPTIONS_PATH: Final = "/escalation-options"
+ESCALATION_OPTIONS_QUERY: Final = "contactId"
 
 # The escalation ledger table: one item per escalation, partitioned by contact chain.
 LEDGER_PARTITION_KEY: Final = "chainId"
@@ -103,6 +106,8 @@ CONNECT_ACTIONS: Final = (
     "connect:GetEffectiveHoursOfOperations",
     "connect:DescribeHoursOfOperation",
     "connect:UpdateContactRoutingData",
+    # Names for the desktop's escalation options (GET /escalation-options; DescribeQueue above too).
+    "connect:DescribeUser",
 )
 
 # The services every escalation calls, with the operations it calls on each. The function ships their

@@ -88,6 +88,9 @@ class AgentSeed:
     status: str = ROUTABLE_STATUS
     slots: Mapping[str, int] | None = None  # max concurrent contacts per channel; None: 1 per channel
     active_slots: Mapping[str, int] | None = None
+    username: str | None = None  # DescribeUser's Username; None: the agent id
+    first_name: str | None = None  # DescribeUser's IdentityInfo
+    last_name: str | None = None
 
 
 @dataclass(frozen=True)

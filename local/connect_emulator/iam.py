@@ -50,6 +50,7 @@ RESOURCE_TYPES: Final[Mapping[str, tuple[tuple[str, str], ...]]] = {
     "StopContact": (("contact", "ContactId"),),
     "UpdateContactRoutingData": (("contact", "ContactId"),),
     "DescribeQueue": (("queue", "QueueId"),),
+    "DescribeUser": (("user", "UserId"),),
     "DescribeHoursOfOperation": (("hours-of-operation", "HoursOfOperationId"),),
     "GetEffectiveHoursOfOperations": (
         ("hours-of-operation", "HoursOfOperationId"),

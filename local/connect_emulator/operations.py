@@ -305,6 +305,23 @@ def _user_data(state: ConnectState, instance_id: str, agent: Agent) -> Result:
     }
 
 
+def describe_user(state: ConnectState, params: Params) -> Result:
+    instance = state.instance(params)
+    user_id = resource_id(params["UserId"])
+    agent = instance.agents.get(user_id)
+    if agent is None:
+        raise not_found(f"User {user_id} not found.")
+    identity = {"FirstName": agent.first_name, "LastName": agent.last_name}
+    user: Result = {
+        "Id": agent.agent_id,
+        "Arn": state.agent_arn(instance.instance_id, agent.agent_id),
+        "Username": agent.username,
+    }
+    if any(identity.values()):
+        user["IdentityInfo"] = {key: value for key, value in identity.items() if value}
+    return {"User": user}
+
+
 OPERATIONS: Mapping[str, Operation] = {
     "StartTaskContact": start_task_contact,
     "DescribeContact": describe_contact,
@@ -313,5 +330,6 @@ OPERATIONS: Mapping[str, Operation] = {
     "GetCurrentUserData": get_current_user_data,
     "StopContact": stop_contact,
     "UpdateContactRoutingData": update_contact_routing_data,
+    "DescribeUser": describe_user,
     **HOURS_OPERATIONS,
 }

@@ -157,6 +157,9 @@ class Agent:
     status_start: float
     max_slots: dict[str, int]
     active_slots: dict[str, int]
+    username: str = ""
+    first_name: str | None = None
+    last_name: str | None = None
 
 
 @dataclass

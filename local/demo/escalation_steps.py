@@ -46,7 +46,11 @@ class EscalationSteps:
 
     @step("A supervisor escalates the same chain again (the ladder)", "200, to queue-supervisors, level 2")
     def supervisor_escalates_again(self) -> tuple[bool, str]:
-        body_in = {"contactId": self.next_in_chain, "reason": "STILL_UNHAPPY", "note": "customer wrote twice"}
+        body_in = {
+            "contactId": self.next_in_chain,
+            "reason": "CUSTOMER_REQUEST",
+            "note": "customer wrote twice",
+        }
         status, body = self.demo.post_escalation(SUPERVISOR, body_in)
         target = body.get("target") or {}
         ok = status == 200 and body.get("level") == 2 and target.get("id") == "queue-supervisors"

@@ -464,18 +464,27 @@ def test_post_escalations_needs_a_cognito_token_and_a_valid_body(synth: Synth) -
     assert all(m["Properties"]["AuthorizationType"] == "COGNITO_USER_POOLS" for m in methods.values())
 
 
-def test_the_ledger_read_routes_need_a_cognito_token_and_their_path_parameter(synth: Synth) -> None:
+def test_the_read_routes_need_a_cognito_token_and_their_path_or_query_parameter(synth: Synth) -> None:
     authorizer_id, _ = synth.one("AWS::ApiGateway::Authorizer")
     validator_id, _ = synth.one("AWS::ApiGateway::RequestValidator")
     resources = synth.resources("AWS::ApiGateway::Resource")
     gets = [m["Properties"] for m in synth.resources("AWS::ApiGateway::Method").values()]
     gets = [m for m in gets if m["HttpMethod"] == "GET"]
     parts = {logical_id: r["Properties"]["PathPart"] for logical_id, r in resources.items()}
-    assert sorted(parts[m["ResourceId"]["Ref"]] for m in gets) == ["escalations", "{escalationId}"]
-    assert sorted(tuple(m["RequestParameters"]) for m in gets) == [
-        ("method.request.path.contactId",),
-        ("method.request.path.escalationId",),
+    assert sorted(parts[m["ResourceId"]["Ref"]] for m in gets) == [
+        "escalation-options",
+        "escalations",
+        "{escalationId}",
     ]
+    # Each parameter required: the gateway refuses a request without it (INVALID_PARAMETERS).
+    assert sorted((m["RequestParameters"] for m in gets), key=str) == sorted(
+        [
+            {"method.request.path.contactId": True},
+            {"method.request.path.escalationId": True},
+            {"method.request.querystring.contactId": True},
+        ],
+        key=str,
+    )
     for method in gets:
         assert method["AuthorizationType"] == "COGNITO_USER_POOLS"
         assert method["AuthorizerId"] == {"Ref": authorizer_id}

@@ -128,12 +128,12 @@ def test_api_crash_after_the_transfer_then_replay_answers_the_same_transfer(
 ) -> None:
     contact = stack.add_contact("TASK", queue_id="queue-tier1", agent_id="agent-alice")
 
-    crashed = run_crashing("after_transfer", api_event(contact, "CRASH"), tmp_path)
+    crashed = run_crashing("after_transfer", api_event(contact, "CUSTOMER_UNHAPPY"), tmp_path)
 
     assert crashed.returncode == CRASHED, crashed.stderr[-2000:]
     [entry] = transfers_of(stack, contact)
     answer, seen = post_until_settled(
-        stack, ALICE, {"contactId": contact, "reason": "CRASH"}, attempts=40, pause=0.2
+        stack, ALICE, {"contactId": contact, "reason": "CUSTOMER_UNHAPPY"}, attempts=40, pause=0.2
     )
     assert answer.status == 200, seen
     # The replay repeats TransferContact with the same client token: Connect answers the first transfer.

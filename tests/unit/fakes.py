@@ -89,6 +89,8 @@ class FakeContactCenter:
     available_agents: set[str] = field(default_factory=set)
     failures: dict[str, list[ConnectCallFailed]] = field(default_factory=dict)
     calls: list[tuple[str, Any]] = field(default_factory=list)
+    queue_names: dict[str, str | None] = field(default_factory=dict)
+    user_names: dict[str, str | None] = field(default_factory=dict)
 
     def fail(self, operation: str, failure: Failure, code: str | None = None) -> None:
         self.failures.setdefault(operation, []).append(failed(operation, failure, code))
@@ -123,6 +125,20 @@ class FakeContactCenter:
             old = self.contacts[contact_id]
             self.contacts.setdefault(new_id, replace(old, contact_id=new_id, agent_id=None))
         return TransferReceipt(new_id, f"arn:contact/{new_id}", 1)
+
+    def describe_queue(self, queue_id: str) -> QueueHours:
+        self.calls.append(("DescribeQueue", queue_id))
+        self._maybe_fail("DescribeQueue")
+        if queue_id not in self.queue_names:
+            raise failed("DescribeQueue", Failure.TARGET_NOT_FOUND)
+        return QueueHours(queue_id, self.queue_names[queue_id], None)
+
+    def user_name(self, user_id: str) -> str | None:
+        self.calls.append(("DescribeUser", user_id))
+        self._maybe_fail("DescribeUser")
+        if user_id not in self.user_names:
+            raise failed("DescribeUser", Failure.TARGET_NOT_FOUND)
+        return self.user_names[user_id]
 
     def operations(self) -> list[str]:
         return [name for name, _ in self.calls]

@@ -129,7 +129,7 @@ def test_a_double_click_with_another_reason_is_a_new_escalation(
     assert invoke(api_event())["statusCode"] == 200
     connect_stub.describe(contact(attributes={ContactAttribute.LEVEL: "1"}))
     connect_stub.transfer(transferred("contact-3"), queue_id="queue-supervisors")
-    second = invoke(api_event({"contactId": CONTACT_ID, "reason": "STILL_WAITING"}))
+    second = invoke(api_event({"contactId": CONTACT_ID, "reason": "BILLING_DISPUTE"}))
     assert api_body(second)["level"] == 2
 
 
@@ -152,7 +152,7 @@ def test_the_idempotency_key_header_decides_the_escalation_id(
 @pytest.mark.parametrize(
     "other",
     [
-        {"contactId": CONTACT_ID, "reason": "OTHER"},
+        {"contactId": CONTACT_ID, "reason": "BILLING_DISPUTE"},
         {"contactId": CONTACT_ID, "reason": REASON, "note": "a note"},
         {"contactId": CONTACT_ID, "reason": REASON, "target": {"queueId": "queue-supervisors"}},
     ],
@@ -628,6 +628,7 @@ def test_bad_input_is_400_naming_the_field(invoke: Invoke, aws: AwsWorld, raw_bo
     assert aws.alerts() == []
 
 
+@pytest.mark.usefixtures("rules_without_catalogue")  # a 128-character reason of its own
 def test_a_boundary_sized_body_is_accepted(invoke: Invoke, connect_stub: ConnectStub) -> None:
     long_id = "c" * 256
     connect_stub.describe(contact(long_id), contact_id=long_id)
@@ -667,6 +668,7 @@ def test_dead_letter_records_never_hold_the_callers_credentials(
     assert "secret-token" not in alert_text
 
 
+@pytest.mark.usefixtures("rules_without_catalogue")  # the API sends the breach's own reason
 def test_an_api_request_after_a_skipped_breach_event_is_not_a_5xx(
     invoke: Invoke, connect_stub: ConnectStub, aws: AwsWorld
 ) -> None:

@@ -28,6 +28,7 @@ EXPECTED_REFUSAL_TABLE = [
     (Refusal.TARGET_NOT_ALLOWED, 422, "TARGET_NOT_ALLOWED", Decision.DEAD_LETTER, False),
     (Refusal.NO_ROUTE, 422, "NO_ROUTE", Decision.ALERT, True),
     (Refusal.AGENT_UNAVAILABLE, 409, "AGENT_UNAVAILABLE", Decision.DEAD_LETTER, False),
+    (Refusal.UNKNOWN_REASON, 422, "UNKNOWN_REASON", Decision.DEAD_LETTER, False),
 ]
 
 

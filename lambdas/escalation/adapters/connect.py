@@ -285,6 +285,16 @@ class ConnectContactCenter:
         )
         return str(response["HoursOfOperation"]["TimeZone"])
 
+    def user_name(self, user_id: str) -> str | None:
+        response = self._call(
+            "DescribeUser",
+            lambda client: client.describe_user(InstanceId=self._instance_id, UserId=user_id),
+        )
+        user = response.get("User", {})
+        identity = user.get("IdentityInfo", {})
+        full = " ".join(part for part in (identity.get("FirstName"), identity.get("LastName")) if part)
+        return full or user.get("Username") or None
+
 
 def _minutes(time_slice: Mapping[str, Any] | None) -> int:
     if not time_slice:

@@ -211,6 +211,7 @@ class Refusal(StrEnum):
     TARGET_NOT_ALLOWED = "TARGET_NOT_ALLOWED"
     NO_ROUTE = "NO_ROUTE"
     AGENT_UNAVAILABLE = "AGENT_UNAVAILABLE"
+    UNKNOWN_REASON = "UNKNOWN_REASON"
 
 
 @dataclass(frozen=True)
@@ -246,6 +247,11 @@ REFUSAL_POLICY: dict[Refusal, RefusalVerdict] = {
     Refusal.NO_ROUTE: RefusalVerdict(ApiAnswer(422, "NO_ROUTE"), Decision.ALERT, alert=True),
     Refusal.AGENT_UNAVAILABLE: RefusalVerdict(
         ApiAnswer(409, "AGENT_UNAVAILABLE"), Decision.DEAD_LETTER, alert=False
+    ),
+    # The rules document has a reasons catalogue and the desktop sent a reason outside it (a caller's
+    # mistake; only the API is checked, so an event never meets this row in practice).
+    Refusal.UNKNOWN_REASON: RefusalVerdict(
+        ApiAnswer(422, "UNKNOWN_REASON"), Decision.DEAD_LETTER, alert=False
     ),
 }
 

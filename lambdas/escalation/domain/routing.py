@@ -127,16 +127,30 @@ class Rule(_Strict):
     explicit_targets: ExplicitTargets | None = Field(default=None, alias="explicitTargets")
 
 
+ReasonCode = Annotated[str, Field(min_length=1, max_length=128)]
+
+
+class ReasonEntry(_Strict):
+    """One reason of the catalogue: what the desktop sends (`code`) and what it shows (`label`)."""
+
+    code: ReasonCode
+    label: Annotated[str, Field(min_length=1, max_length=256)]
+
+
 class RoutingRules(_Strict):
     version: int = Field(default=1, ge=1, le=1)
     rules: list[Rule] = Field(min_length=1)
     # SLA timers' policies (domain/sla_policy.py): the first that matches sets a queued contact's deadline.
     sla: list[SlaPolicy] = Field(default_factory=list)
+    # The reasons the desktop offers. When present, the API refuses any other reason (UNKNOWN_REASON);
+    # events are not checked against it (a breach's reason comes from its producer).
+    reasons: list[ReasonEntry] | None = None
 
     @model_validator(mode="after")
     def _unique_names(self) -> Self:
         _check_unique("rule", [rule.name for rule in self.rules])
         _check_unique("SLA policy", [policy.name for policy in self.sla])
+        _check_unique("reason", [entry.code for entry in self.reasons or ()])
         return self
 
     def check_timed_channels(self, timed_channels: frozenset[str]) -> None:
@@ -150,6 +164,22 @@ class RoutingRules(_Strict):
                     f"{', '.join(untimed)} is not timed by this deployment (timed: {timed}); deploy with "
                     f"-c {TIMED_CHANNELS_CONTEXT}={timed},{','.join(untimed)} to time it"
                 )
+
+    def check_reason(self, reason: str) -> None:
+        """Refuse a reason outside the catalogue (UNKNOWN_REASON); without a catalogue, any reason goes."""
+        if self.reasons is not None and all(entry.code != reason for entry in self.reasons):
+            raise EscalationRefused(
+                Refusal.UNKNOWN_REASON,
+                f"reason {reason!r} is not in the routing rules' reasons catalogue",
+            )
+
+    def offered_reasons(self) -> list[tuple[str, str]]:
+        """(code, label) of the reasons a desktop offers: the catalogue, or without one the reasons the
+        rules name explicitly (each labelled with its code), in document order."""
+        if self.reasons is not None:
+            return [(entry.code, entry.label) for entry in self.reasons]
+        named = dict.fromkeys(r for rule in self.rules for r in rule.match.reasons if r != ANY)
+        return [(code, code) for code in named]
 
     def find(self, reason: str, contact: Contact, level: int) -> Rule:
         for rule in self.rules:
@@ -207,12 +237,12 @@ def _describe(error: ValidationError, raw: Any) -> str:
     return "invalid routing rules: " + "; ".join(problems)
 
 
-_KINDS = {"rules": "rule", "sla": "SLA policy"}
+_KINDS = {"rules": "rule", "sla": "SLA policy", "reasons": "reason"}
 
 
 def _item_name(raw: Any, collection: str, index: int) -> str | None:
     try:
-        name = raw[collection][index]["name"]
+        name = raw[collection][index]["code" if collection == "reasons" else "name"]
     except (KeyError, IndexError, TypeError):
         return None
     return name if isinstance(name, str) else None

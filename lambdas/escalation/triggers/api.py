@@ -33,6 +33,7 @@ from escalation.triggers.api_errors import (
 )
 from escalation.triggers.api_ledger_routes import register_ledger_routes
 from escalation.triggers.api_models import RESPONSES, EscalationBody, EscalationOut
+from escalation.triggers.api_options import register_options_route
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 RETRY_AFTER_HEADER = "Retry-After"
@@ -138,6 +139,7 @@ def post_escalation(
 
 
 register_ledger_routes(app)
+register_options_route(app, lambda: request_caller(app.current_event, components().settings))
 
 
 def _refusal(refused: api_guard.Refused) -> dict[str, Any]:

@@ -56,6 +56,8 @@ from escalation.triggers.api_guard import INVALID_BODY, SEND_JSON, UNSUPPORTED_M
 
 UNAUTHENTICATED = ApiAnswer(401, "UNAUTHENTICATED")
 INVALID_IDEMPOTENCY_KEY = ApiAnswer(400, "INVALID_IDEMPOTENCY_KEY")
+# A query or path parameter the route's declaration refuses (API Gateway answers it first when deployed).
+INVALID_PARAMETERS = ApiAnswer(400, "INVALID_PARAMETERS")
 INTERNAL_ERROR = UNEXPECTED_ANSWER
 
 # Powertools' own HTTP errors keep their status; these are their public codes.
@@ -137,12 +139,17 @@ class _ErrorHandlers:
         return error_response(STORE_UNAVAILABLE_ANSWER, "the escalation ledger is unavailable; retry later")
 
     def invalid_body(self, error: RequestValidationError) -> Response[dict[str, str]]:
-        observability.count_refused()
         problems = []
+        in_body = False
         for detail in error.errors():
+            where = [p for p in detail.get("loc", ()) if isinstance(p, str)]
+            in_body = in_body or not where or where[0] == "body"
             # Keep field names only: list positions and the "body" root say nothing to a desktop developer.
-            location = ".".join(p for p in detail.get("loc", ()) if isinstance(p, str) and p != "body")
+            location = ".".join(p for p in where if p != "body")
             problems.append(f"{location or 'body'}: {detail.get('msg') or detail.get('type')}")
+        if not in_body:
+            return error_response(INVALID_PARAMETERS, "; ".join(problems)[:1000])
+        observability.count_refused()
         return error_response(INVALID_BODY, "; ".join(problems)[:1000] or "invalid request body")
 
     def body_refused(self, error: BodyRefused) -> Response[dict[str, str]]:

@@ -30,7 +30,7 @@ from escalation.domain.policy import Decision, Failure, Refusal, decide, decide_
 from escalation.domain.preflight import check_active, check_channel, check_reachable, check_transferable
 from escalation.domain.routing import RoutingRules, choose_target, local_target
 from escalation.ports import ContactCenter, EscalationEvents, EscalationLedger, IdempotentRunner
-from escalation.usecases.contacts import describe_known_contact
+from escalation.usecases.contacts import describe_known_contact, reread
 from escalation.usecases.in_queue import MoveOutcome, QueueMover, place_before
 
 
@@ -119,6 +119,8 @@ class EscalationService:
                     raise EscalationRefused(Refusal.FORBIDDEN, FORBIDDEN_MESSAGE) from None
                 raise
             authorize(request.caller, known_contact, self._supervisor_group)
+            # Only the desktop's reasons are checked against the catalogue; a breach names its own.
+            self._routing_rules().check_reason(request.reason)
         try:
             first_result = self._idempotency.run(
                 request.escalation_id,
@@ -336,10 +338,8 @@ class EscalationService:
             raise TransferNotRecorded(new_contact_id) from error
 
     def _has_ended(self, contact: Contact) -> bool:
-        try:
-            return self._connect.describe_contact(contact.contact_id).ended
-        except ConnectCallFailed:
-            return False  # keep the original failure: we could not learn more
+        now = reread(self._connect, contact)
+        return now is not None and now.ended
 
     def _skipped(
         self, entry: LedgerEntry, history: ChainHistory, reason: Refusal = Refusal.CONTACT_ENDED
