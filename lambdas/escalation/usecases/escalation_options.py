@@ -6,10 +6,9 @@ fails leaves the name unknown (None) and never fails the answer.
 
 from collections.abc import Callable
 
-from escalation.domain.authorization import FORBIDDEN_MESSAGE, authorize, is_supervisor
-from escalation.domain.errors import ConnectCallFailed, EscalationRefused
+from escalation.domain.errors import ConnectCallFailed
 from escalation.domain.ledger import ChainHistory
-from escalation.domain.model import Caller, Contact, Target, TargetType
+from escalation.domain.model import Caller, Target, TargetType
 from escalation.domain.options import (
     Destination,
     DestinationType,
@@ -19,28 +18,9 @@ from escalation.domain.options import (
     explicit_targets,
     routed_target,
 )
-from escalation.domain.policy import Refusal
 from escalation.domain.routing import RoutingRules
 from escalation.ports import ContactCenter, EscalationLedger, QueueCalendars
-from escalation.usecases.contacts import describe_known_contact
-
-
-def contact_for_caller(
-    contact_center: ContactCenter, caller: Caller, contact_id: str, supervisor_group: str
-) -> Contact:
-    """The contact, if `caller` may escalate it: its current agent or a supervisor.
-
-    Only a supervisor learns that a contact does not exist (CONTACT_NOT_FOUND); anyone else gets the
-    FORBIDDEN they would get for an existing contact that is not theirs.
-    """
-    try:
-        contact = describe_known_contact(contact_center, contact_id)
-    except EscalationRefused as refused:
-        if refused.reason is Refusal.CONTACT_NOT_FOUND and not is_supervisor(caller, supervisor_group):
-            raise EscalationRefused(Refusal.FORBIDDEN, FORBIDDEN_MESSAGE) from None
-        raise
-    authorize(caller, contact, supervisor_group)
-    return contact
+from escalation.usecases.contacts import contact_for_caller
 
 
 class _Names:
