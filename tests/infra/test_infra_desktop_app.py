@@ -143,7 +143,7 @@ def test_managed_login_signs_in_with_the_code_grant_back_to_the_app_only(synth: 
     props = client["Properties"]
     assert props["AllowedOAuthFlows"] == ["code"]  # no implicit grant
     assert props["AllowedOAuthFlowsUserPoolClient"] is True
-    assert props["GenerateSecret"] is False  # a public client: Cognito requires PKCE's verifier
+    assert props["GenerateSecret"] is False  # a public client: the browser keeps no secret, PKCE instead
     app_url = {"Fn::Join": ["", ["https://", distribution_domain(synth), "/"]]}
     assert props["CallbackURLs"][0] == app_url
     assert props["LogoutURLs"][0] == app_url
