@@ -2,7 +2,7 @@
 
 moto has no contacts or TransferContact, so this package serves the operations the escalation
 service uses (StartTaskContact, DescribeContact, TransferContact, UpdateContactAttributes,
-GetCurrentUserData, StopContact; DescribeQueue, DescribeHoursOfOperation, GetEffectiveHoursOfOperations,
+GetCurrentUserData, StopContact, DescribeUser; DescribeQueue, DescribeHoursOfOperation, GetEffectiveHoursOfOperations,
 CreateHoursOfOperationOverride, ListHoursOfOperationOverrides) over Connect's rest-json protocol, with
 Connect's rate quota, seedable fault injection, an installable IAM policy (`set_policy`: calls it does
 not allow answer AccessDeniedException), a transfer ledger, contact events (QUEUED, CONNECTED_TO_AGENT,
