@@ -17,7 +17,7 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 CONTEXT ?= -c connectInstanceId=00000000-0000-0000-0000-000000000000
 
-.PHONY: install demo serve seed metrics test unit lint typecheck synth cfn-lint openapi models bench clean
+.PHONY: install demo serve seed metrics test test-fast unit lint typecheck synth cfn-lint openapi models bench clean
 
 install: $(STAMP) node_modules/.package-lock.json
 
@@ -59,9 +59,17 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest -q tests/unit
 
-test: install lint typecheck  ## Lint, type-check and run every test suite (unit, emulator, local, integration, infra)
-	@echo "==> pytest: every suite, one line per test as it completes"
-	$(HEARTBEAT) pytest -- $(BIN)/pytest -v -p no:cacheprovider
+# pytest-xdist: the suites run on this many worker processes; tests/conftest.py keeps together what shares
+# a fixture (a module's local stack, the CDK synths).
+TEST_WORKERS ?= 2
+PYTEST_PARALLEL = -n $(TEST_WORKERS)
+
+test: install lint typecheck  ## Lint, type-check and run every test suite (unit, emulator, local, integration, reliability, infra, bench smoke)
+	@echo "==> pytest: every suite on $(TEST_WORKERS) workers, one line per test as it completes"
+	$(HEARTBEAT) pytest -- $(BIN)/pytest -v -p no:cacheprovider $(PYTEST_PARALLEL)
+
+test-fast: $(STAMP)  ## The unit and emulator suites only, for the edit loop (under a minute; no lint, no type-check)
+	$(HEARTBEAT) pytest -- $(BIN)/pytest -q -p no:cacheprovider $(PYTEST_PARALLEL) tests/unit tests/emulator
 
 synth: install  ## Synthesize the CloudFormation template offline (pass CONTEXT='-c connectInstanceId=...')
 	@# The stack deploys the Escalate app from desktop/dist (with -c connectInstanceAlias): build it first.

@@ -7,10 +7,10 @@ At Connect's real rate (no scaling; about 5 minutes with --diagnose):
     python -m bench.burst_drain --size 100 --rate 2 --diagnose --name burst_drain_real_rate
 
 One Connect emulator and one moto server run in this process (shared over HTTP on 127.0.0.1); K
-execution environments run as spawned processes (bench.lambda_model) pulling from one event queue with
-Lambda's asynchronous retry semantics. Contacts are seeded before the clock starts; the clock starts
-when every event is queued and stops when the last one has ended (answered, or given up after
-Lambda's retries).
+execution environments run as spawned processes (bench.lambda_model) behind the local stack's model of
+Lambda's asynchronous invocation (local.lambda_invoker: one event queue, retries, event age). Contacts
+are seeded before the clock starts; the clock starts when every event is queued and stops when the last
+one has ended (answered, or given up after Lambda's retries).
 
 Scaling: the TransferContact quota is Connect's shape (burst 5) at `--rate` requests/s instead of 2/s,
 so a run of 400 takes under a minute; Lambda's retry delays (about 1 and 2 minutes) are scaled by the
@@ -41,7 +41,6 @@ from bench.common import (
     RESULTS_DIR,
     SOURCE_QUEUE,
     handler_extra_env,
-    isolated_aws_env,
     markdown_table,
     median,
     ratio,
@@ -54,6 +53,7 @@ from bench.common import (
 )
 from bench.lambda_model import DrainReport, WorkerSpec, resolved_retry_mode, run_async_lambda
 from escalation.contract import ASYNC_RETRY_ATTEMPTS, EnvVar
+from local.aws_isolation import isolated_aws_variables
 from local.lambda_context import LAMBDA_RETRY_DELAYS
 
 NAME = "burst_drain"
@@ -173,7 +173,7 @@ def run(
         try:
             env = {
                 **stripped_environ(),
-                **isolated_aws_env(tmp_dir),
+                **isolated_aws_variables(tmp_dir),
                 **aws.handler_env(emulator.endpoint_url),
                 **handler_extra_env(),
             }

@@ -59,7 +59,6 @@ from bench.common import (
     SOURCE_QUEUE,
     TARGET_QUEUE,
     api_event,
-    isolated_aws_env,
     markdown_table,
     median,
     python_path_env,
@@ -71,6 +70,7 @@ from bench.common import (
     write_results,
 )
 from infra import package
+from local.aws_isolation import isolated_aws_variables
 
 NAME = "cold_start"
 CHILD = Path(__file__).resolve().parent / "_cold_child.py"
@@ -227,7 +227,7 @@ def run(
             seed_instance(emulator)
             base_env = {
                 **stripped_environ(),
-                **isolated_aws_env(tmp_dir),
+                **isolated_aws_variables(tmp_dir),
                 **aws.handler_env(emulator.endpoint_url),
                 **traced_handler_env(xray_sink.getsockname()[1]),
                 "PYTHONPATH": python_path_env(),

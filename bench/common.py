@@ -239,17 +239,9 @@ def api_event(contact_id: str) -> dict[str, Any]:
     return build_rest_event(request, parse_dev_token(f"Bearer {token}"))
 
 
-def isolated_aws_env(tmp_dir: Path) -> dict[str, str]:
-    """Variables that keep a developer's own AWS configuration (profiles, endpoints) out of a run."""
-    # Imported here: local.aws pulls in moto, which processes that only use this module must not pay for.
-    from local.aws import isolated_env  # noqa: PLC0415
-
-    return isolated_env(tmp_dir)
-
-
 def handler_extra_env(routing_rules: Path = ROUTING_RULES_FILE) -> dict[str, str]:
     """What the handler needs beyond LocalAws.handler_env (as local.stack sets it), output quietened."""
-    from local.dev_tokens import LOCAL_CLIENT_ID  # noqa: PLC0415 - as isolated_aws_env: only when needed
+    from local.dev_tokens import LOCAL_CLIENT_ID  # noqa: PLC0415 - only when needed
 
     return {
         "CONNECT_INSTANCE_ID": INSTANCE_ID,

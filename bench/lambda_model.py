@@ -1,10 +1,10 @@
-"""Lambda's asynchronous invocation, modelled with processes: K execution environments, one event queue.
+"""Lambda's asynchronous invocation with K execution environments that are processes.
 
-The parent holds the event queue (as Lambda's service does): it hands events to K worker processes
-(multiprocessing, spawn: each imports its handler afresh and builds its own boto3 clients, as an
-execution environment does), and applies Lambda's retry semantics to what comes back: a raised
-exception is retried up to twice more after a delay, then becomes an on-failure record. Workers pull
-the next event as soon as they are free, so at most K invocations run at once (reserved concurrency K).
+local.lambda_invoker's AsyncInvoker is the one model of Lambda's asynchronous invocation (event queue,
+K concurrent slots, retries after a delay, event age, on-failure records); here each of its K slots
+hands the invocation to one of K worker processes (multiprocessing, spawn: each imports its handler
+afresh and builds its own boto3 clients, as an execution environment does) and waits for the answer.
+A raised exception comes back as an error, which the invoker retries or gives up on, as Lambda does.
 
 Two kinds of handler run in the workers:
 - "ours": the production handler, `escalation.handler.handler`, imported with the environment given.
@@ -16,24 +16,31 @@ Two kinds of handler run in the workers:
 # ruff: noqa: PLC0415 - imports are deferred on purpose: environment variables first, or import cost measured
 from __future__ import annotations
 
-import heapq
+import json
 import multiprocessing
 import os
 import queue
 import sys
+import threading
 import time
 import traceback
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from multiprocessing.context import SpawnProcess
 from typing import Any, cast
 
 from bench.common import LAMBDA_TIMEOUT_SECONDS, QUEUE_FLOW, TARGET_QUEUE
+from escalation.contract import ASYNC_MAX_EVENT_AGE_SECONDS
+from local.lambda_context import FunctionConfig, LocalLambdaContext, new_context
+from local.lambda_invoker import AsyncInvoker, Record
 
 Handler = Callable[[dict[str, Any], Any], Any]
 
-# Message tags on the results queue.
+# Message tags from a worker.
 _READY, _OK, _ERROR, _DONE = "ready", "ok", "error", "done"
+START_TIMEOUT_SECONDS = 120.0
 
 
 @dataclass(frozen=True)
@@ -111,45 +118,119 @@ def resolved_retry_mode(spec: WorkerSpec) -> str:
     return str(botocore.session.get_session().get_config_variable("retry_mode"))
 
 
-def worker_main(
-    spec: WorkerSpec, index: int, tasks: multiprocessing.Queue[Any], results: multiprocessing.Queue[Any]
-) -> None:
-    """One execution environment: import the handler, then serve events until a None arrives."""
+def worker_main(spec: WorkerSpec, connection: Connection) -> None:
+    """One execution environment: import the handler, then answer invocations until a None arrives."""
     os.environ.update(spec.env)
     # Before the import: Powertools' Logger binds sys.stdout when it is created.
     sys.stdout = open(spec.output_path, "a", buffering=1 << 16)  # noqa: SIM115 - lives as long as the process
-    from local.lambda_context import FunctionConfig, new_context
-
     handler = _load_handler(spec)
-    results.put((_READY, index, time.monotonic()))
-    invocations = 0
+    function = FunctionConfig(timeout_seconds=spec.timeout_seconds)
+    connection.send((_READY, None))
     while True:
-        item = tasks.get()
+        item = connection.recv()
         if item is None:
             break
-        seq, attempt, event = item
-        invocations += 1
-        context = new_context(FunctionConfig(timeout_seconds=spec.timeout_seconds))
+        request_id, event = item
         try:
-            answer = handler(event, context)
+            answer = handler(event, new_context(function, request_id=request_id))
         except Exception as error:
-            results.put(
-                (_ERROR, seq, attempt, f"{type(error).__name__}: {str(error)[:200]}", time.monotonic())
-            )
+            connection.send((_ERROR, f"{type(error).__name__}: {str(error)[:200]}"))
             continue
         except BaseException:
             traceback.print_exc(file=sys.stderr)
             raise
-        status = str(answer.get("status", "?")) if isinstance(answer, dict) else "?"
-        results.put((_OK, seq, attempt, status, time.monotonic()))
+        connection.send((_OK, answer))
     sys.stdout.flush()
-    results.put((_DONE, index, {"invocations": invocations, "cpu_seconds": time.process_time()}))
+    connection.send((_DONE, time.process_time()))
+
+
+def _ready(connection: Connection) -> bool:
+    try:
+        return bool(connection.poll(START_TIMEOUT_SECONDS)) and connection.recv()[0] == _READY
+    except (EOFError, OSError):  # the environment died while importing its handler
+        return False
+
+
+class InvocationError(Exception):
+    """The handler raised in its execution environment (the text is the worker's)."""
+
+
+@dataclass
+class _Answers:
+    """What the environments answered: statuses, error texts, and when the last invocation ended."""
+
+    statuses: Counter[str] = field(default_factory=Counter)
+    errors: Counter[str] = field(default_factory=Counter)
+    last_end: float = 0.0
+
+
+class ProcessEnvironments:
+    """K spawned execution environments; `handler` runs an invocation in a free one and returns its answer."""
+
+    def __init__(self, spec: WorkerSpec, concurrency: int) -> None:
+        context = multiprocessing.get_context("spawn")
+        self._lock = threading.Lock()
+        self.answers = _Answers()
+        self._free: queue.SimpleQueue[Connection] = queue.SimpleQueue()
+        self._connections: list[Connection] = []
+        self._workers: list[SpawnProcess] = []
+        spawned = time.monotonic()
+        for index in range(concurrency):
+            parent, child = context.Pipe()
+            worker = context.Process(target=worker_main, args=(spec, child), daemon=True, name=f"env-{index}")
+            worker.start()
+            self._workers.append(worker)
+            self._connections.append(parent)
+        for worker, connection in zip(self._workers, self._connections, strict=True):
+            if not _ready(connection):
+                self.close()
+                raise RuntimeError(f"{worker.name} failed to start (see its traceback above)")
+            self._free.put(connection)
+        self.ready_seconds = time.monotonic() - spawned
+
+    def handler(self, event: dict[str, Any], context: LocalLambdaContext) -> Any:
+        connection = self._free.get()
+        try:
+            connection.send((context.aws_request_id, event))
+            tag, answer = connection.recv()
+        finally:
+            self._free.put(connection)
+        with self._lock:
+            self.answers.last_end = max(self.answers.last_end, time.monotonic())
+            if tag == _ERROR:
+                self.answers.errors[_error_key(answer)] += 1
+            else:
+                status = answer.get("status", "?") if isinstance(answer, dict) else "?"
+                self.answers.statuses[str(status)] += 1
+        if tag == _ERROR:
+            raise InvocationError(answer)
+        return answer
+
+    def close(self) -> list[float]:
+        """Stop the environments; the CPU seconds each used."""
+        cpu: list[float] = []
+        for connection in self._connections:
+            try:
+                connection.send(None)
+                while connection.poll(30):
+                    tag, value = connection.recv()
+                    if tag == _DONE:
+                        cpu.append(float(value))
+                        break
+            except (OSError, EOFError):
+                continue
+        for worker in self._workers:
+            worker.join(timeout=10)
+            if worker.is_alive():
+                worker.terminate()
+                worker.join(timeout=5)
+        return cpu
 
 
 @dataclass
 class DrainReport:
     events: int
-    drain_seconds: float  # clock start (all events queued) to the last event's end
+    drain_seconds: float  # clock start (events being queued) to the last invocation's end
     completed: int  # events that ended with a handler answer
     on_failure: list[int]  # seqs given up after Lambda's retries (on-failure destination records)
     lambda_retries: int  # attempts re-queued after an error
@@ -174,134 +255,36 @@ def run_async_lambda(
     max_wait_seconds: float,
 ) -> DrainReport:
     """Invoke the handler asynchronously once per event with K environments; wait (bounded) for the end."""
-    context = multiprocessing.get_context("spawn")
-    tasks: multiprocessing.Queue[Any] = context.Queue()
-    results: multiprocessing.Queue[Any] = context.Queue()
-    workers = [
-        context.Process(target=worker_main, args=(spec, i, tasks, results), daemon=True, name=f"env-{i}")
-        for i in range(concurrency)
-    ]
-    spawned = time.monotonic()
-    for worker in workers:
-        worker.start()
+    environments = ProcessEnvironments(spec, concurrency)
+    function = FunctionConfig(
+        timeout_seconds=spec.timeout_seconds,
+        reserved_concurrency=concurrency,
+        retry_delays=tuple(retry_delays),
+        max_event_age_seconds=ASYNC_MAX_EVENT_AGE_SECONDS,
+    )
+    given_up: list[Record] = []
+    invoker = AsyncInvoker(environments.handler, function, on_failure=given_up.append).start()
     try:
-        ready = 0
-        give_up = time.monotonic() + 120
-        while ready < concurrency:
-            if time.monotonic() > give_up or not all(worker.is_alive() for worker in workers):
-                raise RuntimeError("an execution environment failed to start (see its traceback above)")
-            try:
-                tag, *_ = results.get(timeout=1)
-            except queue.Empty:
-                continue
-            ready += tag == _READY
-        ready_seconds = time.monotonic() - spawned
-        return _drive(tasks, results, events, concurrency, retry_delays, max_wait_seconds, ready_seconds)
+        started = time.monotonic()
+        for event in events:
+            invoker.submit(event)
+        drained = invoker.wait_idle(max_wait_seconds)
     finally:
-        for worker in workers:
-            worker.join(timeout=10)
-        for worker in workers:
-            if worker.is_alive():
-                worker.terminate()
-                worker.join(timeout=5)
-
-
-@dataclass
-class _DrainTally:
-    """What the driver has seen so far: answers, errors, retries due, and what Lambda gave up on."""
-
-    outstanding: int
-    started: float
-    retry_delays: Sequence[float]
-    statuses: Counter[str] = field(default_factory=Counter)
-    errors: Counter[str] = field(default_factory=Counter)
-    on_failure: list[int] = field(default_factory=list)
-    delayed: list[tuple[float, int, int]] = field(default_factory=list)  # (due, seq, attempt)
-    retries: int = 0
-    invocations: int = 0
-    completed: int = 0
-    last_end: float = 0.0
-
-    def answered(self, status: str, ended: float) -> None:
-        self.invocations += 1
-        self.completed += 1
-        self.outstanding -= 1
-        self.statuses[status] += 1
-        self.last_end = max(self.last_end, ended)
-
-    def failed(self, seq: int, attempt: int, text: str, ended: float) -> None:
-        """Lambda's async model: retry after the attempt's delay, or give up to the on-failure destination."""
-        self.invocations += 1
-        self.errors[_error_key(text)] += 1
-        if attempt < len(self.retry_delays):
-            self.retries += 1
-            heapq.heappush(self.delayed, (time.monotonic() + self.retry_delays[attempt], seq, attempt + 1))
-        else:
-            self.on_failure.append(seq)
-            self.outstanding -= 1
-            self.last_end = max(self.last_end, ended)
-
-    def requeue_due(self, tasks: multiprocessing.Queue[Any], events: Sequence[dict[str, Any]]) -> float:
-        """Put the retries that are due back on the queue; how long to wait for the next result."""
-        now = time.monotonic()
-        while self.delayed and self.delayed[0][0] <= now:
-            _, seq, attempt = heapq.heappop(self.delayed)
-            tasks.put((seq, attempt, events[seq]))
-        return min(0.05, max(0.0, self.delayed[0][0] - now)) if self.delayed else 0.05
-
-
-def _worker_cpu(results: multiprocessing.Queue[Any], concurrency: int) -> list[float]:
-    cpu: list[float] = []
-    stop_by = time.monotonic() + 30
-    while len(cpu) < concurrency and time.monotonic() < stop_by:
-        try:
-            message = results.get(timeout=1)
-        except queue.Empty:
-            continue
-        if message[0] == _DONE:
-            cpu.append(float(message[2]["cpu_seconds"]))
-    return cpu
-
-
-def _drive(
-    tasks: multiprocessing.Queue[Any],
-    results: multiprocessing.Queue[Any],
-    events: Sequence[dict[str, Any]],
-    concurrency: int,
-    retry_delays: Sequence[float],
-    max_wait_seconds: float,
-    ready_seconds: float,
-) -> DrainReport:
-    started = time.monotonic()
-    tally = _DrainTally(outstanding=len(events), started=started, retry_delays=retry_delays, last_end=started)
-    for seq, event in enumerate(events):
-        tasks.put((seq, 0, event))
-    deadline = started + max_wait_seconds
-    while tally.outstanding and time.monotonic() < deadline:
-        wait = tally.requeue_due(tasks, events)
-        try:
-            message = results.get(timeout=wait)
-        except queue.Empty:
-            continue
-        if message[0] == _OK:
-            _, _seq, _attempt, status, ended = message
-            tally.answered(status, ended)
-        elif message[0] == _ERROR:
-            _, seq, attempt, text, ended = message
-            tally.failed(seq, attempt, text, ended)
-    timed_out = tally.outstanding > 0
-    for _ in range(concurrency):
-        tasks.put(None)
+        invoker.stop()
+        cpu = environments.close()
+    seq_of = {json.dumps(event, sort_keys=True): seq for seq, event in enumerate(events)}
+    stats = invoker.stats
+    answers = environments.answers
     return DrainReport(
         events=len(events),
-        drain_seconds=tally.last_end - started,
-        completed=tally.completed,
-        on_failure=tally.on_failure,
-        lambda_retries=tally.retries,
-        invocations=tally.invocations,
-        statuses=dict(tally.statuses),
-        errors=dict(tally.errors),
-        timed_out=timed_out,
-        ready_seconds=ready_seconds,
-        worker_cpu_seconds=_worker_cpu(results, concurrency),
+        drain_seconds=max(0.0, answers.last_end - started),
+        completed=stats.succeeded,
+        on_failure=[seq_of[json.dumps(record["requestPayload"], sort_keys=True)] for record in given_up],
+        lambda_retries=stats.retries,
+        invocations=stats.invocations,
+        statuses=dict(answers.statuses),
+        errors=dict(answers.errors),
+        timed_out=not drained,
+        ready_seconds=environments.ready_seconds,
+        worker_cpu_seconds=cpu,
     )

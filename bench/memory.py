@@ -39,13 +39,13 @@ from bench.common import (
     LAMBDA_MEMORY_MB,
     REPO_ROOT,
     RESULTS_DIR,
-    isolated_aws_env,
     markdown_table,
     python_path_env,
     stripped_environ,
     verdict_at_most,
     write_results,
 )
+from local.aws_isolation import isolated_aws_variables
 
 NAME = "memory"
 HEADROOM = 0.40
@@ -92,7 +92,7 @@ def child(variant: str, size: int, checkpoint: int, out_path: Path) -> None:
 
 def _run_child(variant: str, size: int, checkpoint: int, tmp_dir: Path) -> dict[str, Any]:
     out_path = tmp_dir / f"{variant}.json"
-    env = {**stripped_environ(), **isolated_aws_env(tmp_dir), "PYTHONPATH": python_path_env()}
+    env = {**stripped_environ(), **isolated_aws_variables(tmp_dir), "PYTHONPATH": python_path_env()}
     completed = subprocess.run(
         [
             sys.executable,

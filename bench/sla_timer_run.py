@@ -37,10 +37,10 @@ from bench.common import (
     RESULTS_DIR,
     ROUTING_RULES_FILE,
     SOURCE_QUEUE,
-    isolated_aws_env,
     markdown_table,
     write_results,
 )
+from local.aws_isolation import isolated_aws_variables
 
 NAME = "sla_timers"  # its results keep the name of what they measure: bench/results/sla_timers.*
 SCHEDULER_OPERATIONS = ("CreateSchedule", "DeleteSchedule")
@@ -148,7 +148,7 @@ def run(params: Parameters, results_dir: Path = RESULTS_DIR) -> dict[str, Any]:
             sla_rules(params.sla_seconds) if timers_supported else json.loads(ROUTING_RULES_FILE.read_text())
         )
         rules.write_text(json.dumps(document))
-        os.environ.update(isolated_aws_env(Path(tmp)))
+        os.environ.update(isolated_aws_variables(Path(tmp)))
         options = StackOptions(
             api_port=0,
             transfer_rate=None,

@@ -39,9 +39,9 @@ from bench.common import (
     TARGET_QUEUE,
     api_event,
     handler_extra_env,
-    isolated_aws_env,
     sla_event,
 )
+from local.aws_isolation import isolated_aws_variables
 
 Handler = Callable[[dict[str, Any], Any], Any]
 
@@ -281,10 +281,10 @@ def start(
     use_moto False: moto is not used (only the all-stubbed and bare variants then work); the DLQ, topic
     and table names are placeholders that no call reaches. with_baselines False: the bare handlers'
     session and clients are not built (the process holds only ours). isolate False: the caller already
-    set common.isolated_aws_env's variables (local.aws, which imports moto, is then never imported).
+    set local.aws_isolation's variables (local.aws, which imports moto, is then never imported).
     """
     if isolate:
-        os.environ.update(isolated_aws_env(tmp_dir))
+        os.environ.update(isolated_aws_variables(tmp_dir))
     os.environ.update(handler_extra_env())
     for name in [key for key in os.environ if key.startswith("AWS_ENDPOINT_URL")]:
         del os.environ[name]
@@ -381,7 +381,7 @@ class BareEnvironment:
 def start_bare(tmp_dir: Path, variant: str = BARE, *, isolate: bool = True) -> BareEnvironment:
     """This process as an environment serving one baseline, with only the clients it calls."""
     if isolate:
-        os.environ.update(isolated_aws_env(tmp_dir))
+        os.environ.update(isolated_aws_variables(tmp_dir))
     prefix = f"bench-{uuid.uuid4().hex[:8]}"
     return BareEnvironment(variant, start_baselines((variant,), f"{prefix}-idempotency", f"{prefix}-ledger"))
 

@@ -192,6 +192,8 @@ class Compute(Construct):
                 # environments together keep to it (bench/results/burst_drain.md). Without a
                 # reservation the share assumes `transferEnvironments` environments.
                 contract.EnvVar.CONNECT_TRANSFER_RATE: f"{config.transfer_rate_per_environment:g}",
+                # Business-hours SLA clocks: how long queues' calendars are remembered per container.
+                contract.EnvVar.SLA_CALENDAR_CACHE_SECONDS: str(contract.DEFAULT_SLA_CALENDAR_CACHE_SECONDS),
                 # The handler's own answers need the CORS header too (API Gateway adds it only to
                 # preflights and its own errors).
                 **({contract.EnvVar.DESKTOP_ORIGIN: config.desktop_origin} if config.desktop_origin else {}),

@@ -72,6 +72,27 @@ class AlertTopic(Construct):
             )
 
 
+def dlq_depth_alarm(
+    scope: Construct, construct_id: str, queue: sqs.IQueue, description: str, topic: sns.ITopic
+) -> cw.Alarm:
+    """An alarm, to the alert topic, as soon as a dead-letter queue holds a message."""
+    alarm = cw.Alarm(
+        scope,
+        construct_id,
+        metric=queue.metric_approximate_number_of_messages_visible(
+            period=Duration.minutes(1), statistic="Maximum"
+        ),
+        threshold=0,
+        evaluation_periods=1,
+        comparison_operator=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        # No data means no traffic, not a fault.
+        treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
+        alarm_description=description,
+    )
+    alarm.add_alarm_action(cw_actions.SnsAction(topic))
+    return alarm
+
+
 @dataclass(frozen=True)
 class MonitoredResources:
     """What the alarms and the dashboard watch: the handler and the two dead-letter queues."""
@@ -114,24 +135,10 @@ class Monitoring(Construct):
             created.add_alarm_action(action)
             self.alarms.append(created)
 
-        alarm(
-            "DlqDepth",
-            dlq.metric_approximate_number_of_messages_visible(
-                period=Duration.minutes(1), statistic="Maximum"
-            ),
-            threshold=0,
-            comparison=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
-            description="Escalations failed for good and are waiting in the DLQ: inspect and redrive.",
-        )
-        alarm(
-            "EventDlqDepth",
-            event_dlq.metric_approximate_number_of_messages_visible(
-                period=Duration.minutes(1), statistic="Maximum"
-            ),
-            threshold=0,
-            comparison=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
-            description="EventBridge could not deliver SLA-breach events to the handler.",
-        )
+        dlq_description = "Escalations failed for good and are waiting in the DLQ: inspect and redrive."
+        self.alarms.append(dlq_depth_alarm(self, "DlqDepth", dlq, dlq_description, topic))
+        event_dlq_description = "EventBridge could not deliver SLA-breach events to the handler."
+        self.alarms.append(dlq_depth_alarm(self, "EventDlqDepth", event_dlq, event_dlq_description, topic))
         alarm(
             "AlertDecisions",
             service_metric(contract.Metric.DECISION_ALERT),

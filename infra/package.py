@@ -14,6 +14,7 @@ This module does not import the CDK: the benchmarks build the same package to me
 from __future__ import annotations
 
 import compileall
+import importlib.util
 import py_compile
 import shutil
 import sys
@@ -27,11 +28,30 @@ RUNTIME_VERSION = (3, 13)  # the function's runtime, lambda_.Runtime.PYTHON_3_13
 # plugins on its first model by reading the entry points of every installed distribution; the function
 # uses none, and `__all__` is pydantic's documented switch to skip the search.
 RUNTIME_ENVIRONMENT = {"PYDANTIC_DISABLE_PLUGINS": "__all__"}
+# Pure-Python packages the runtime lacks, copied into the package from this environment (requirements.txt
+# pins them): `tzdata`, the time-zone database business-hours SLA clocks read instead of the OS's.
+VENDORED_PACKAGES = ("tzdata",)
 
 
-def build(source: Path, output: Path) -> bool:
-    """Copy `source` into `output` (which may exist) and compile it; False when no bytecode was written."""
+def installed_package_dir(name: str) -> Path:
+    """Where this environment's copy of the top-level package `name` lives."""
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.origin is None:
+        raise ModuleNotFoundError(f"package {name!r} is not installed: pip install -r requirements.txt")
+    return Path(spec.origin).parent
+
+
+def build(source: Path, output: Path, vendored: tuple[str, ...] = VENDORED_PACKAGES) -> bool:
+    """Copy `source` and the `vendored` packages into `output` (which may exist) and compile them;
+    False when no bytecode was written."""
     shutil.copytree(source, output, ignore=shutil.ignore_patterns(*EXCLUDED), dirs_exist_ok=True)
+    for name in vendored:
+        shutil.copytree(
+            installed_package_dir(name),
+            output / name,
+            ignore=shutil.ignore_patterns(*EXCLUDED),
+            dirs_exist_ok=True,
+        )
     if sys.version_info[:2] != RUNTIME_VERSION:
         running = ".".join(map(str, sys.version_info[:2]))
         wanted = ".".join(map(str, RUNTIME_VERSION))

@@ -7,9 +7,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from aws_cdk import ArnFormat, Duration, Stack
-from aws_cdk import aws_cloudwatch as cw
-from aws_cdk import aws_cloudwatch_actions as cw_actions
+from aws_cdk import ArnFormat, Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
@@ -17,12 +15,12 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_sns as sns
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from escalation import contract
 from infra.config import StackConfig
 from infra.events import DELIVERY_MAX_EVENT_AGE, DELIVERY_RETRY_ATTEMPTS
+from infra.monitoring import dlq_depth_alarm
 from infra.storage import encrypted_queue
 
 SCHEDULER_PRINCIPAL = "scheduler.amazonaws.com"
@@ -123,13 +121,15 @@ class SlaSchedules(Construct):
         # Contact events EventBridge could not deliver: timers neither armed nor cancelled.
         self.delivery_dlq = encrypted_queue(self, "DeliveryDeadLetterQueue", wiring.key)
         self.rule = self._contact_event_rule(stack, config, wiring.function)
-        self.dlq_alarm = self._dlq_alarm(
+        self.dlq_alarm = dlq_depth_alarm(
+            self,
             "ScheduleDlqDepth",
             self.dlq,
             "Scheduler could not deliver SLA timers to the handler: breaches unescalated.",
             wiring.alert_topic,
         )
-        self.delivery_dlq_alarm = self._dlq_alarm(
+        self.delivery_dlq_alarm = dlq_depth_alarm(
+            self,
             "ContactEventDlqDepth",
             self.delivery_dlq,
             "EventBridge could not deliver contact events: SLA timers not armed or not cancelled.",
@@ -163,19 +163,3 @@ class SlaSchedules(Construct):
             )
         )
         return rule
-
-    def _dlq_alarm(self, construct_id: str, dlq: sqs.IQueue, description: str, topic: sns.ITopic) -> cw.Alarm:
-        alarm = cw.Alarm(
-            self,
-            construct_id,
-            metric=dlq.metric_approximate_number_of_messages_visible(
-                period=Duration.minutes(1), statistic="Maximum"
-            ),
-            threshold=0,
-            evaluation_periods=1,
-            comparison_operator=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
-            treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
-            alarm_description=description,
-        )
-        alarm.add_alarm_action(cw_actions.SnsAction(topic))
-        return alarm

@@ -49,6 +49,10 @@ def encrypted_queue(scope: Construct, construct_id: str, key: kms.IKey) -> sqs.Q
     )
 
 
+def _string_key(name: str) -> dynamodb.Attribute:
+    return dynamodb.Attribute(name=name, type=dynamodb.AttributeType.STRING)
+
+
 def read_routing_rules(path: Path) -> str:
     """The bundled rules as compact JSON, or an empty rule set while the file does not exist yet."""
     if not path.is_file():
@@ -88,45 +92,23 @@ class Storage(Construct):
             )
         )
 
-        # Powertools' DynamoDB idempotency layer: partition key `id`, TTL attribute `expiration`.
-        self.idempotency_table = dynamodb.Table(
-            self,
-            "IdempotencyTable",
-            partition_key=dynamodb.Attribute(name="id", type=dynamodb.AttributeType.STRING),
-            time_to_live_attribute="expiration",
-            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
-            encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
-            encryption_key=self.key,
-            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-                point_in_time_recovery_enabled=True
-            ),
-            # Records expire within hours; nothing in the table outlives a stack deletion usefully.
-            removal_policy=RemovalPolicy.DESTROY,
+        # Powertools' DynamoDB idempotency layer: partition key `id`, TTL attribute `expiration`. Records
+        # expire within hours; nothing in the table outlives a stack deletion usefully.
+        self.idempotency_table = self._table(
+            "IdempotencyTable", keys=("id",), ttl_attribute="expiration", removal=RemovalPolicy.DESTROY
         )
 
         # The escalation ledger: one item per escalation, partitioned by contact chain, read by id through
         # the index. An audit trail: kept when the stack is deleted, items expire after the retention.
-        self.ledger_table = dynamodb.Table(
-            self,
+        self.ledger_table = self._table(
             "LedgerTable",
-            partition_key=dynamodb.Attribute(
-                name=contract.LEDGER_PARTITION_KEY, type=dynamodb.AttributeType.STRING
-            ),
-            sort_key=dynamodb.Attribute(name=contract.LEDGER_SORT_KEY, type=dynamodb.AttributeType.STRING),
-            time_to_live_attribute=contract.LEDGER_TTL_ATTRIBUTE,
-            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
-            encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
-            encryption_key=self.key,
-            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-                point_in_time_recovery_enabled=True
-            ),
-            removal_policy=RemovalPolicy.RETAIN,
+            keys=(contract.LEDGER_PARTITION_KEY, contract.LEDGER_SORT_KEY),
+            ttl_attribute=contract.LEDGER_TTL_ATTRIBUTE,
+            removal=RemovalPolicy.RETAIN,
         )
         self.ledger_table.add_global_secondary_index(
             index_name=contract.LEDGER_ESCALATION_INDEX,
-            partition_key=dynamodb.Attribute(
-                name=contract.LEDGER_SORT_KEY, type=dynamodb.AttributeType.STRING
-            ),
+            partition_key=_string_key(contract.LEDGER_SORT_KEY),
             projection_type=dynamodb.ProjectionType.ALL,
         )
         self.ledger_retention_days = config.audit_retention_days
@@ -151,6 +133,27 @@ class Storage(Construct):
                 if len(value.encode()) > _STANDARD_PARAMETER_LIMIT
                 else ssm.ParameterTier.STANDARD,
             )
+
+    def _table(
+        self, construct_id: str, *, keys: tuple[str, ...], ttl_attribute: str, removal: RemovalPolicy
+    ) -> dynamodb.Table:
+        """A table as the service keeps them: string keys (partition, then sort), on demand, encrypted with
+        the stack's key, point-in-time recovery on."""
+        partition, *sort = keys
+        return dynamodb.Table(
+            self,
+            construct_id,
+            partition_key=_string_key(partition),
+            sort_key=_string_key(sort[0]) if sort else None,
+            time_to_live_attribute=ttl_attribute,
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
+            encryption_key=self.key,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            removal_policy=removal,
+        )
 
     @property
     def routing_rules_setting(self) -> str:

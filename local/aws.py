@@ -23,7 +23,6 @@ import logging
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -33,6 +32,7 @@ from escalation import contract
 from escalation.adapters.dynamodb_ledger import from_item
 from escalation.contract import EnvVar
 from escalation.domain.ledger import LedgerEntry
+from local.aws_isolation import DUMMY_ACCESS_KEY_ID, DUMMY_SECRET_ACCESS_KEY, DUMMY_SESSION_TOKEN
 from local.background_server import Service
 from local.lambda_context import DEFAULT_REGION
 from local.scheduler_backend import apply_scheduler_rules
@@ -46,39 +46,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-# moto accepts any credentials; fixed dummies keep real ones (from a profile) out of local runs.
-DUMMY_ACCESS_KEY_ID = "testing"
-DUMMY_SECRET_ACCESS_KEY = "testing"  # noqa: S105 - not a secret: moto ignores it
-DUMMY_SESSION_TOKEN = "testing"  # noqa: S105
-
 _MAX_BATCH = 10  # SQS receive limit
-
-# Variables that would point a local run at real AWS or at a developer's own profile or endpoints.
-ISOLATION_UNSET = (
-    "AWS_PROFILE",
-    "AWS_ENDPOINT_URL",
-    *(
-        f"AWS_ENDPOINT_URL_{service}"
-        for service in ("SQS", "SNS", "DYNAMODB", "SSM", "CONNECT", "EVENTBRIDGE", "LAMBDA")
-    ),
-)
-
-
-def isolated_env(scratch_dir: Path) -> dict[str, str]:
-    """Dummy credentials and no shared AWS configuration: what every local run starts from.
-
-    Apply it after removing ISOLATION_UNSET from the environment.
-    """
-    return {
-        "AWS_CONFIG_FILE": str(scratch_dir / "no-aws-config"),
-        "AWS_SHARED_CREDENTIALS_FILE": str(scratch_dir / "no-aws-credentials"),
-        "AWS_EC2_METADATA_DISABLED": "true",
-        "AWS_ACCESS_KEY_ID": DUMMY_ACCESS_KEY_ID,
-        "AWS_SECRET_ACCESS_KEY": DUMMY_SECRET_ACCESS_KEY,
-        "AWS_SESSION_TOKEN": DUMMY_SESSION_TOKEN,
-        "AWS_DEFAULT_REGION": DEFAULT_REGION,
-        "AWS_REGION": DEFAULT_REGION,
-    }
 
 
 def create_ledger_table(ddb: DynamoDBClient, name: str) -> None:

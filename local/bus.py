@@ -1,20 +1,20 @@
 """Local event bus and Lambda invoker: EventBridge PutEvents and Lambda Invoke over HTTP, in one server.
 
-    function = FunctionConfig(reserved_concurrency=2)
-    with LocalBus(handler, function, BusOptions(dlq_url=aws.dlq_url, sqs_client=aws.sqs())) as bus:
+    invoker = AsyncInvoker(handler, FunctionConfig(reserved_concurrency=2))
+    with LocalBus(invoker, BusOptions(dlq_url=aws.dlq_url, sqs_client=aws.sqs())) as bus:
         env["AWS_ENDPOINT_URL_EVENTBRIDGE"] = env["AWS_ENDPOINT_URL_LAMBDA"] = bus.endpoint_url
         ...
         bus.wait_idle(10)
         bus.stats
 
 Each PutEvents entry (checked by local.eventbridge_entries) becomes an EventBridge event and is matched
-against the bus's rules, all targeting the one function (by default one rule,
-contract.SLA_BREACH_EVENT_PATTERN, the pattern the deployed rule uses; `add_rule` adds more, such as
-the contact-event rule). As in EventBridge, each matching rule invokes its target: asynchronously,
-through local.lambda_invoker (Lambda's event queue, retries and on-failure destination, here the DLQ);
-events no rule matches are dropped and counted. AWS services' own events (`aws.*` sources, which
-PutEvents refuses) enter through `publish`, the bus's internal path. The wire protocols are in
-local.bus_protocol.
+against the bus's rules (with moto's EventBridge pattern matcher), all targeting the one function (by
+default one rule, contract.SLA_BREACH_EVENT_PATTERN, the pattern the deployed rule uses; `add_rule` adds
+more, such as the contact-event rule). As in EventBridge, each matching rule invokes its target:
+asynchronously, through local.lambda_invoker (Lambda's event queue, retries and on-failure destination,
+here the DLQ); events no rule matches are dropped and counted. AWS services' own events (`aws.*`
+sources, which PutEvents refuses) enter through `publish`, the bus's internal path. The wire protocols
+are in local.bus_protocol.
 
 Not modelled: other buses, other targets, input transformers, EventBridge's own target retries (it
 invokes asynchronously and Lambda accepts at once).
@@ -22,26 +22,27 @@ invokes asynchronously and Lambda accepts at once).
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import boto3
+from moto.events.exceptions import InvalidEventPatternException
+from moto.events.models import EventPattern
 
 from escalation.contract import SLA_BREACH_EVENT_PATTERN
 from local.background_server import BackgroundHttpServer, Service
 from local.bus_protocol import MAX_PUT_EVENTS_ENTRIES, bus_handle, internal_error
-from local.event_pattern import matches, validate_pattern
 from local.eventbridge_entries import EntryError, EventBusTarget, to_event
 from local.http_service import HandlerOptions, request_handler_class
 from local.lambda_context import (
     DEFAULT_MAX_EVENT_AGE_SECONDS,
     DEFAULT_RETRY_DELAYS,
     FunctionConfig,
-    LambdaHandler,
 )
 from local.lambda_invoker import (
     HISTORY_LIMIT,
@@ -57,6 +58,27 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
 logger = logging.getLogger(__name__)
+
+
+def event_rule(pattern: Mapping[str, Any]) -> EventPattern:
+    """A rule's pattern, matched as moto's EventBridge matches it (exact values, prefix, exists,
+    equals-ignore-case, ...); a pattern EventBridge would refuse raises ValueError."""
+    if not pattern:
+        raise ValueError("an event pattern is a non-empty JSON object")
+    try:
+        return EventPattern.load(json.dumps(pattern))
+    except InvalidEventPatternException as error:
+        raise ValueError(error.message) from error
+
+
+def matches(pattern: Mapping[str, Any], event: Mapping[str, Any]) -> bool:
+    """Whether an event matches a rule's pattern."""
+    return _matched(event_rule(pattern), event)
+
+
+def _matched(rule: EventPattern, event: Mapping[str, Any]) -> bool:
+    # moto types an event as its own TypedDict of EventBridge's event fields: the shape of ours.
+    return rule.matches_event(cast(Any, event))
 
 
 @dataclass(frozen=True)
@@ -97,19 +119,14 @@ class BusOptions:
 
 
 class LocalBus(Service):
-    """One HTTP endpoint for EventBridge PutEvents and Lambda Invoke, backed by an AsyncInvoker."""
+    """One HTTP endpoint for EventBridge PutEvents and Lambda Invoke, in front of the function's invoker
+    (started and stopped with the bus)."""
 
-    def __init__(
-        self,
-        handler: LambdaHandler,
-        function: FunctionConfig | None = None,
-        options: BusOptions | None = None,
-    ) -> None:
+    def __init__(self, invoker: AsyncInvoker, options: BusOptions | None = None) -> None:
         options = options or BusOptions()
-        for pattern in options.event_patterns:
-            validate_pattern(pattern)
-        self.invoker = AsyncInvoker(handler, function)
-        self.event_patterns: list[Mapping[str, Any]] = list(options.event_patterns)
+        self.invoker = invoker
+        self.function = invoker.function
+        self.rules = [event_rule(pattern) for pattern in options.event_patterns]
         self.target = EventBusTarget(options.event_bus_name, self.function.account_id, self.function.region)
         self._dlq_url = options.dlq_url
         self._sqs_client = options.sqs_client
@@ -144,22 +161,6 @@ class LocalBus(Service):
     @property
     def endpoint_url(self) -> str:
         return self._http.url
-
-    @property
-    def function(self) -> FunctionConfig:
-        return self.invoker.function
-
-    @property
-    def function_name(self) -> str:
-        return self.invoker.function_name
-
-    @property
-    def function_arn(self) -> str:
-        return self.invoker.function_arn
-
-    @property
-    def destination_records(self) -> list[Record]:
-        return self.invoker.destination_records
 
     def wait_idle(self, timeout: float) -> bool:
         return self.invoker.wait_idle(timeout)
@@ -199,13 +200,13 @@ class LocalBus(Service):
 
     def add_rule(self, pattern: Mapping[str, Any]) -> None:
         """Another rule on this bus, targeting the same function."""
-        validate_pattern(pattern)
+        rule = event_rule(pattern)
         with self._lock:
-            self.event_patterns.append(pattern)
+            self.rules.append(rule)
 
     def _route(self, event: dict[str, Any]) -> None:
         with self._lock:
-            rules = sum(1 for pattern in self.event_patterns if matches(pattern, event))
+            rules = sum(1 for rule in self.rules if _matched(rule, event))
             self._counts["received"] += 1
             self._counts["matched" if rules else "dropped"] += 1
             (self.matched_events if rules else self.dropped_events).append(event)
@@ -224,10 +225,11 @@ class LocalBus(Service):
     def resolve_function(self, name: str) -> bool:
         """Whether a FunctionName (name, partial or full ARN, optionally :$LATEST) is this function."""
         for candidate in (name, name.removesuffix(":$LATEST")):
+            function = self.function
             if candidate in (
-                self.function_name,
-                self.function_arn,
-                f"{self.function.account_id}:function:{self.function_name}",
+                function.function_name,
+                function.function_arn,
+                f"{function.account_id}:function:{function.function_name}",
             ):
                 return True
         return False

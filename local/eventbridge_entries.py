@@ -1,5 +1,8 @@
 """EventBridge PutEvents entry checks: each request entry becomes an event or a per-entry error.
 
+Kept beside moto's EventBridge: moto's PutEvents accepts `aws.` sources and Details that are not JSON
+objects, which EventBridge refuses, and reaches a Lambda target only through Docker.
+
 What PutEvents refuses entry by entry (FailedEntryCount): an unknown bus, a missing Source, DetailType or
 Detail, a Source in the reserved `aws.` namespace, a Detail that is not a JSON object. A valid entry becomes
 the event EventBridge hands to targets (version 0, a fresh id, the account and region of the bus).

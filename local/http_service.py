@@ -1,5 +1,9 @@
 """The HTTP skeleton the local servers share: request and response values, and one request handler.
 
+Kept rather than werkzeug's WSGI server (which comes with moto's): WSGI joins repeated headers into one,
+upper-cases their names and drops those with "_", which API Gateway's `headers`/`multiValueHeaders`
+keep, and a WSGI app cannot close a connection unanswered, as the emulator's dropped-answer fault does.
+
 A server is a function `handle(HttpRequest) -> HttpResponse | None`; `request_handler_class(handle, options)`
 turns it into a BaseHTTPRequestHandler that reads the request, calls it and writes the answer
 (None closes the connection without answering, as a dropped connection does). A function written as

@@ -119,14 +119,6 @@ class AsyncInvoker:
         # The latest on-failure records, delivered or not (bounded: long runs must not grow forever).
         self._destination_records: deque[Record] = deque(maxlen=HISTORY_LIMIT)
 
-    @property
-    def function_name(self) -> str:
-        return self.function.function_name
-
-    @property
-    def function_arn(self) -> str:
-        return self.function.function_arn
-
     # -- lifecycle
 
     def start(self) -> AsyncInvoker:
@@ -134,7 +126,9 @@ class AsyncInvoker:
             return self
         self._stopping = False
         for i in range(self.function.reserved_concurrency):
-            worker = threading.Thread(target=self._work, name=f"lambda-{self.function_name}-{i}", daemon=True)
+            worker = threading.Thread(
+                target=self._work, name=f"lambda-{self.function.function_name}-{i}", daemon=True
+            )
             worker.start()
             self._workers.append(worker)
         return self
@@ -295,7 +289,7 @@ class AsyncInvoker:
             "timestamp": _iso_now(),
             "requestContext": {
                 "requestId": item.request_id,
-                "functionArn": f"{self.function_arn}:$LATEST",
+                "functionArn": f"{self.function.function_arn}:$LATEST",
                 "condition": condition,
                 "approximateInvokeCount": item.attempts,
             },

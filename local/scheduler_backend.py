@@ -13,7 +13,8 @@ moto's Scheduler stores schedules; three things it does not do are added here, o
   it as it happens, so `local.scheduler` keeps its own index instead of listing the group on every pass.
 
 Schedules are still created and deleted through the Scheduler API (moto's HTTP server); only what a
-running Scheduler would know of them is read here.
+running Scheduler would know of them is read here. moto offers no hook for any of this, so the patch is
+pinned: tests/local/test_scheduler_backend.py fails, naming what moved, when moto's internals change.
 """
 
 from __future__ import annotations

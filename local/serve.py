@@ -28,7 +28,14 @@ from local.dev_tokens import make_dev_token
 from local.metrics import MetricsWriter
 from local.run_info import DEFAULT_RUN_DIR, RUN_INFO_FILE, RunInfo, run_log_path
 from local.seed import CONTACT_HEADER, ServeContacts, describe, seed_serve
-from local.stack import INSTANCE_ID, LocalStack, StackOptions
+from local.stack import (
+    BUSINESS_HOURS_ID,
+    BUSINESS_HOURS_QUEUE,
+    BUSINESS_HOURS_TIME_ZONE,
+    INSTANCE_ID,
+    LocalStack,
+    StackOptions,
+)
 
 DEFAULT_API_PORT = 3000
 TOKEN_LIFETIME = timedelta(hours=8)  # a working day
@@ -68,6 +75,13 @@ def _curl(api_url: str, token_variable: str, contact_id: str, reason: str) -> st
     )
 
 
+def _effective_hours_curl(connect_url: str) -> str:
+    today = datetime.now(UTC).date()
+    query = f"fromDate={today.isoformat()}&toDate={(today + timedelta(days=6)).isoformat()}"
+    path = f"/effective-hours-of-operations/{INSTANCE_ID}/{BUSINESS_HOURS_ID}"
+    return f"  $ curl -s -w '\\n' '{connect_url}{path}?{query}'"
+
+
 def banner(stack: LocalStack, contacts: ServeContacts, tokens: Sequence[DevToken], log_path: Path) -> str:
     agent, supervisor = tokens
     aws_url, bus_url, api_url = stack.aws.endpoint_url, stack.bus.endpoint_url, stack.api.url
@@ -91,7 +105,7 @@ Paste the `$` commands into another terminal, from the repository root.
 
 3. Local endpoints (any AWS SDK or CLI; dummy credentials, region {LOCAL_REGION})
   SQS, SNS, DynamoDB, SSM (moto)  {aws_url}
-  EventBridge and Lambda          {bus_url}   (function name: {stack.bus.function_name})
+  EventBridge and Lambda          {bus_url}   (function name: {stack.bus.function.function_name})
   Connect (emulator)              {stack.connect.endpoint_url}   (admin API under /_emulator/)
   DLQ                             {stack.aws.dlq_url}
   Alert topic                     {stack.aws.alert_topic_arn}
@@ -107,6 +121,10 @@ Paste the `$` commands into another terminal, from the repository root.
    (Offline); {len(contacts.all)} contacts:
   {CONTACT_HEADER}
 {contact_lines}
+   Business hours: queue {BUSINESS_HOURS_QUEUE} (Email, New York) runs on hours of operation
+   {BUSINESS_HOURS_ID}, Monday-Friday 09:00-17:00 {BUSINESS_HOURS_TIME_ZONE}, for SLA policies with
+   "clock": "business" (docs/sla-timers.md). Its coming week, as GetEffectiveHoursOfOperations gives it:
+{_effective_hours_curl(stack.connect.endpoint_url)}
 
 5. Escalate
   alice escalates her task (the agent token, $TOKEN):
@@ -129,9 +147,9 @@ Paste the `$` commands into another terminal, from the repository root.
 
 7. The DLQ and its redrive (after the exports of step 3): list it, then redrive what a redrive can fix
   $ .venv/bin/python -m tools.redrive --dry-run \\
-      --queue-url {stack.aws.dlq_url} --function-name {stack.bus.function_name}
+      --queue-url {stack.aws.dlq_url} --function-name {stack.bus.function.function_name}
   $ .venv/bin/python -m tools.redrive \\
-      --queue-url {stack.aws.dlq_url} --function-name {stack.bus.function_name}
+      --queue-url {stack.aws.dlq_url} --function-name {stack.bus.function.function_name}
 
 8. More
   $ make metrics      # the metrics so far, as CloudWatch would count them
@@ -181,7 +199,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             connect_url=stack.connect.endpoint_url,
             aws_url=stack.aws.endpoint_url,
             bus_url=stack.bus.endpoint_url,
-            function_name=stack.bus.function_name,
+            function_name=stack.bus.function.function_name,
             dlq_url=stack.aws.dlq_url,
             handler_log=str(log_path),
         ).save(run_dir)

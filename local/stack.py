@@ -44,25 +44,11 @@ from escalation.domain.ledger import LedgerEntry
 from infra import package
 from infra.connect_policy import connect_statements, instance_arn
 from infra.gateway_responses import THROTTLE_RATE
+from local import connect_emulator as emulator
 from local.api import ApiOptions, LocalApi
 from local.aws import LocalAws
 from local.background_server import Service
 from local.bus import BusOptions, LocalBus
-from local.connect_emulator import (
-    AgentSeed,
-    ConnectEmulator,
-    ContactSeed,
-    EmulatorAdmin,
-    EmulatorOptions,
-    EventDeliveryPlan,
-    FaultScope,
-    FlowSeed,
-    InstanceSeed,
-    PolicySeed,
-    QueueSeed,
-    QuotaPlan,
-    QuotaScale,
-)
 from local.dev_tokens import LOCAL_CLIENT_ID
 from local.lambda_context import (
     DEFAULT_ACCOUNT_ID,
@@ -71,6 +57,7 @@ from local.lambda_context import (
     FunctionConfig,
     LambdaHandler,
 )
+from local.lambda_invoker import AsyncInvoker
 from local.lambda_stdout import LambdaStdout
 from local.run_info import DEFAULT_RUN_DIR
 from local.scheduler import Clock, LocalScheduler, SchedulerOptions
@@ -79,6 +66,10 @@ from local.sla_wiring import SlaTimerWiring, sla_env
 REPO_ROOT = Path(__file__).resolve().parents[1]
 RUN_DIR = DEFAULT_RUN_DIR
 INSTANCE_ID = "demo-instance"
+# The seeded queue on business hours: Monday-Friday 09:00-17:00 in New York.
+BUSINESS_HOURS_QUEUE = "queue-email-ny"
+BUSINESS_HOURS_ID = "hours-new-york"
+BUSINESS_HOURS_TIME_ZONE = "America/New_York"
 ROUTING_RULES_FILE = REPO_ROOT / "lambdas" / "escalation" / "routing_rules.json"
 
 # Connect's documented TransferContact quota (CONNECT_API.md). Other operations have their own quotas,
@@ -90,12 +81,12 @@ PARTITION = "aws"
 LOCAL_ACCOUNT = (DEFAULT_REGION, DEFAULT_ACCOUNT_ID, INSTANCE_ID)
 
 
-def deployed_policy() -> PolicySeed:
+def deployed_policy() -> emulator.PolicySeed:
     """The handler's Connect permissions exactly as the CDK stack grants them, for the local instance."""
-    return PolicySeed(connect_statements(PARTITION, DEFAULT_REGION, DEFAULT_ACCOUNT_ID, INSTANCE_ID))
+    return emulator.PolicySeed(connect_statements(PARTITION, DEFAULT_REGION, DEFAULT_ACCOUNT_ID, INSTANCE_ID))
 
 
-def policy_without_instance_grant(action: str) -> PolicySeed:
+def policy_without_instance_grant(action: str) -> emulator.PolicySeed:
     """The deployed policy with the bare instance ARN left out of `action`'s grant: the easy mistake
     that denies every TransferContact (its required resources include the instance itself)."""
     base = instance_arn(PARTITION, DEFAULT_REGION, DEFAULT_ACCOUNT_ID, INSTANCE_ID)
@@ -109,7 +100,7 @@ def policy_without_instance_grant(action: str) -> PolicySeed:
             statements.append({**statement, "Action": others})
         resources = [arn for arn in statement["Resource"] if arn != base]
         statements.append({**statement, "Action": [action], "Resource": resources})
-    return PolicySeed(statements)
+    return emulator.PolicySeed(statements)
 
 
 @dataclass
@@ -141,17 +132,33 @@ def function_config(options: StackOptions) -> FunctionConfig:
     )
 
 
-def seed_instance(connect: EmulatorAdmin) -> None:
+def seed_instance(connect: emulator.EmulatorAdmin) -> None:
     """The contact centre the demo and `make serve` use (ids match the bundled routing rules)."""
-    connect.add_instance(InstanceSeed(INSTANCE_ID))
+    connect.add_instance(emulator.InstanceSeed(INSTANCE_ID))
     for queue_id, name in (
         ("queue-tier1", "Tier 1"),
         ("queue-tier2", "Tier 2"),
         ("queue-supervisors", "Supervisors"),
     ):
-        connect.add_queue(QueueSeed(INSTANCE_ID, queue_id, name))
-    connect.add_flow(FlowSeed(INSTANCE_ID, "flow-transfer-to-queue", "QUEUE_TRANSFER"))
-    connect.add_flow(FlowSeed(INSTANCE_ID, "flow-transfer-to-agent", "AGENT_TRANSFER"))
+        connect.add_queue(emulator.QueueSeed(INSTANCE_ID, queue_id, name))
+    # One queue on business hours, for business-clock SLA policies (docs/sla-timers.md).
+    weekdays = ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY")
+    connect.add_hours_of_operation(
+        emulator.HoursSeed(
+            INSTANCE_ID,
+            BUSINESS_HOURS_ID,
+            "New York office",
+            BUSINESS_HOURS_TIME_ZONE,
+            [{"day": day, "start": "09:00", "end": "17:00"} for day in weekdays],
+        )
+    )
+    connect.add_queue(
+        emulator.QueueSeed(
+            INSTANCE_ID, BUSINESS_HOURS_QUEUE, "Email (New York)", hours_of_operation_id=BUSINESS_HOURS_ID
+        )
+    )
+    connect.add_flow(emulator.FlowSeed(INSTANCE_ID, "flow-transfer-to-queue", "QUEUE_TRANSFER"))
+    connect.add_flow(emulator.FlowSeed(INSTANCE_ID, "flow-transfer-to-agent", "AGENT_TRANSFER"))
     slots = {"TASK": 3, "EMAIL": 3}
     for agent_id, status, username, first_name, last_name in (
         ("agent-alice", "Available", "alice", "Alice", "Martin"),
@@ -159,7 +166,7 @@ def seed_instance(connect: EmulatorAdmin) -> None:
         ("agent-account-manager", "Offline", "account-manager", "Ana", "Silva"),
     ):
         connect.add_agent(
-            AgentSeed(INSTANCE_ID, agent_id, status, slots, None, username, first_name, last_name)
+            emulator.AgentSeed(INSTANCE_ID, agent_id, status, slots, None, username, first_name, last_name)
         )
 
 
@@ -182,8 +189,8 @@ def _one_request_at_a_time(handler: LambdaHandler) -> LambdaHandler:
 class LocalStack(Service):
     def __init__(self, options: StackOptions | None = None) -> None:
         self.options = options or StackOptions()
-        self.connect = ConnectEmulator(
-            EmulatorOptions(
+        self.connect = emulator.ConnectEmulator(
+            emulator.EmulatorOptions(
                 rate=OTHER_RATE,
                 burst=OTHER_BURST,
                 seed=self.options.seed,
@@ -261,7 +268,7 @@ class LocalStack(Service):
             if isinstance(log_handler, logging.StreamHandler):
                 log_handler.setStream(self.output)
         bus_options = BusOptions(dlq_url=self.aws.dlq_url, sqs_client=self.aws.sqs())
-        self._bus = LocalBus(handler, function, bus_options).start()
+        self._bus = LocalBus(AsyncInvoker(handler, function), bus_options).start()
         self._apply_env(
             {
                 # botocore names the variable after the service id: EventBridge, not "events".
@@ -332,21 +339,21 @@ class LocalStack(Service):
         """
         if not self.bus.wait_idle(idle_timeout):
             raise TimeoutError(f"the local bus did not drain in {idle_timeout:g} s")
-        self.connect.clear_faults(FaultScope())
-        self.connect.set_quota_scale(QuotaScale(1.0))
+        self.connect.clear_faults(emulator.FaultScope())
+        self.connect.set_quota_scale(emulator.QuotaScale(1.0))
         self.connect.set_quota(
-            QuotaPlan(self.options.transfer_rate, self.options.transfer_burst, "TransferContact")
+            emulator.QuotaPlan(self.options.transfer_rate, self.options.transfer_burst, "TransferContact")
         )
         self.connect.set_policy(deployed_policy())
         self.connect.clear_denials()
-        self.connect.set_event_delivery(EventDeliveryPlan())
+        self.connect.set_event_delivery(emulator.EventDeliveryPlan())
         self.aws.purge()
 
     # -- conveniences for the demo and the tests
 
     def add_contact(self, channel: str = "TASK", **seed_fields: Any) -> str:
-        """A contact in the stack's instance; `seed_fields` are ContactSeed's keyword fields."""
-        return self.connect.add_contact(ContactSeed(INSTANCE_ID, channel, **seed_fields))
+        """A contact in the stack's instance; `seed_fields` are emulator.ContactSeed's keyword fields."""
+        return self.connect.add_contact(emulator.ContactSeed(INSTANCE_ID, channel, **seed_fields))
 
     def transfers(self) -> list[Any]:
         return list(self.connect.ledger())

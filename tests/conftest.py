@@ -5,27 +5,62 @@ tests.integration.support.running_stack (isolated AWS environment, free ports). 
 that needs other options overrides the module-scoped `stack_options` fixture (see
 tests.integration.support.suite_stack_options). Before and after every test that uses `stack`,
 `LocalStack.reset()` runs: idle bus, no faults, no quota, no denials, empty DLQ and alert queue.
-A test that starts local AWS pieces itself asks for `isolated_aws` (local.aws.isolated_env).
+A test that starts local AWS pieces itself asks for `isolated_aws` (tests/aws_isolation.py).
+
+In parallel (`make test`: pytest-xdist, `-n 2`), each worker is its own process with its own
+free ports, moto server, emulator and temporary directories; what a fixture sets up once per module or
+session is set up once per worker that runs the module. So the tests of one module stay on one worker
+(its local stack, serve process or benchmark run is not started twice), every infra test stays on one
+worker (each stack is synthesized once), and the suites with nothing costly to share (unit, emulator,
+repo, tools) are spread test by test.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 if TYPE_CHECKING:
     from local.stack import LocalStack, StackOptions
 
+TESTS_DIR = Path(__file__).resolve().parent
+SPREAD_TEST_BY_TEST = frozenset({"unit", "emulator", "repo", "tools"})
+ONE_WORKER_PER_SUITE = frozenset({"infra"})
+
+
+def work_unit_of(nodeid: str) -> str:
+    """What goes to one worker together: a test of a suite spread test by test, every test of a suite kept
+    on one worker, or else every test of its module."""
+    path = nodeid.split("::", 1)[0]
+    parts = Path(path).parts
+    suite = parts[1] if len(parts) > 2 and parts[0] == TESTS_DIR.name else ""
+    if suite in SPREAD_TEST_BY_TEST:
+        return nodeid
+    return f"{parts[0]}/{suite}" if suite in ONE_WORKER_PER_SUITE else path
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """With `-n N` and xdist's default distribution: work units as work_unit_of says, largest first."""
+    if config.getvalue("dist") != "load":
+        return None  # an explicit --dist chooses xdist's own scheduler
+    from xdist.scheduler import LoadScopeScheduling  # noqa: PLC0415 - only when xdist runs
+
+    class WorkUnitScheduling(LoadScopeScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            return work_unit_of(nodeid)
+
+    return WorkUnitScheduling(config, log)
+
 
 @pytest.fixture
 def isolated_aws(tmp_path: Path) -> Iterator[None]:
     """Dummy AWS credentials and nothing from the developer's AWS configuration, for one test."""
-    from tests.aws_isolation import isolated_aws_env  # noqa: PLC0415 - only suites with local AWS
+    from tests.aws_isolation import isolated_aws_environment  # noqa: PLC0415 - only suites with local AWS
 
-    with isolated_aws_env(tmp_path):
+    with isolated_aws_environment(tmp_path):
         yield
 
 

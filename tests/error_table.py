@@ -86,9 +86,18 @@ ERROR_TABLE: tuple[ErrorRow, ...] = (
         api_status=502, api_code="OTHER", retry_after=None,
     ),
 )
+# A business-hours SLA clock's calendar, read when a timer is armed or re-checked, never by an escalation
+# request (docs/sla-timers.md): a contact event that meets it is dead-lettered and alerted.
+CALENDAR_TABLE: tuple[ErrorRow, ...] = (
+    ErrorRow(
+        "CALENDAR_NOT_FOUND", "GetEffectiveHoursOfOperations", "ResourceNotFoundException", 404, "ALERT",
+        dead_letter=True, api_dead_letter=True, alert=True,
+        api_status=502, api_code="CALENDAR_NOT_FOUND", retry_after=None,
+    ),
+)
 # fmt: on
 
-ERROR_ROWS = {row.failure: row for row in ERROR_TABLE}
+ERROR_ROWS = {row.failure: row for row in ERROR_TABLE + CALENDAR_TABLE}
 
 
 def row_ids(rows: tuple[ErrorRow, ...] = ERROR_TABLE) -> list[str]:

@@ -17,6 +17,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from escalation import observability
 from escalation.adapters import connect, dynamodb_idempotency
+from escalation.adapters.calendar_cache import CachedQueueCalendars
 from escalation.adapters.connect import ConnectClients, ConnectContactCenter
 from escalation.adapters.dynamodb_alert_window import DynamoDbAlertWindow
 from escalation.adapters.dynamodb_idempotency import DynamoDbIdempotency
@@ -27,10 +28,12 @@ from escalation.adapters.routing_rules_source import SsmRoutingRules, rules_from
 from escalation.adapters.scheduler_timers import SchedulerTimers, TimerTarget
 from escalation.adapters.sns_alerts import SnsAlerts
 from escalation.adapters.sqs_dead_letters import SqsDeadLetters
+from escalation.adapters.time_zones import zone
 from escalation.config import Settings, settings
 from escalation.domain.routing import RoutingRules
 from escalation.outcomes import OncePerWindowAlerts, OutcomeRecorder
 from escalation.ports import Alerts
+from escalation.usecases.business_clock import BusinessClock
 from escalation.usecases.escalate import EscalationPorts, EscalationService
 from escalation.usecases.escalation_options import EscalationOptionsQuery
 from escalation.usecases.ledger_queries import LedgerQueries
@@ -157,7 +160,7 @@ def build_components(config: Settings, clients: AwsClients) -> Components:
     alerts = OncePerWindowAlerts(SnsAlerts(clients.sns, config.alert_topic_arn), alert_window)
     outcomes = OutcomeRecorder(SqsDeadLetters(clients.sqs, config.dlq_url), alerts)
     ledger_queries = LedgerQueries(contact_center, ledger, config.supervisor_group)
-    sla_timers = _sla_timers(config, clients, routing_rules)
+    sla_timers = _sla_timers(config, clients, routing_rules, contact_center)
     options = EscalationOptionsQuery(
         contact_center, contact_center, ledger, routing_rules, config.supervisor_group
     )
@@ -167,14 +170,21 @@ def build_components(config: Settings, clients: AwsClients) -> Components:
 
 
 def _sla_timers(
-    config: Settings, clients: AwsClients, routing_rules: Callable[[], RoutingRules]
+    config: Settings,
+    clients: AwsClients,
+    routing_rules: Callable[[], RoutingRules],
+    contact_center: ConnectContactCenter,
 ) -> SlaTimerService | None:
     timers = config.sla_timers
     if timers is None:
         return None
     target = TimerTarget(timers.target_arn, timers.scheduler_role_arn, timers.dead_letter_arn)
     scheduler = SchedulerTimers(clients.scheduler(), timers.schedule_group, target)
-    return SlaTimerService(scheduler, routing_rules, config.connect_instance_id)
+    # Business-hours clocks: queues' calendars from Connect, remembered per execution environment.
+    calendars = CachedQueueCalendars(contact_center, config.sla_calendar_cache_seconds)
+    return SlaTimerService(
+        scheduler, routing_rules, config.connect_instance_id, business_clock=BusinessClock(calendars, zone)
+    )
 
 
 @cache

@@ -12,6 +12,7 @@ from escalation.contract import (
     DEFAULT_CALLER_USER_ID_CLAIM,
     DEFAULT_LEDGER_RETENTION_DAYS,
     DEFAULT_ROUTING_RULES_FILE,
+    DEFAULT_SLA_CALENDAR_CACHE_SECONDS,
     DEFAULT_SUPERVISOR_GROUP,
     EnvVar,
 )
@@ -52,6 +53,8 @@ class Settings:
     event_bus_name: str  # where escalation events go
     alert_dedup_window_seconds: int = 86_400  # one alert per escalation and error code in this span
     sla_timers: SlaTimerSettings | None = None  # None: contact events arm no timers
+    # How long queues' hours ids and effective hours are remembered (business-hours SLA clocks).
+    sla_calendar_cache_seconds: int = DEFAULT_SLA_CALENDAR_CACHE_SECONDS
 
     @property
     def routing_rules_parameter(self) -> str | None:
@@ -168,6 +171,13 @@ def load_settings(env: Mapping[str, str]) -> Settings:
             env, EnvVar.ALERT_DEDUP_WINDOW_SECONDS, default=86_400, low=0, high=7 * 86_400
         ),
         sla_timers=_sla_timers(env),
+        sla_calendar_cache_seconds=_integer(
+            env,
+            EnvVar.SLA_CALENDAR_CACHE_SECONDS,
+            default=DEFAULT_SLA_CALENDAR_CACHE_SECONDS,
+            low=0,
+            high=86_400,
+        ),
     )
 
 

@@ -140,6 +140,9 @@ class EnvVar:
     SLA_TIMER_TARGET_ARN: Final = "SLA_TIMER_TARGET_ARN"
     SLA_SCHEDULER_ROLE_ARN: Final = "SLA_SCHEDULER_ROLE_ARN"
     SLA_SCHEDULE_DLQ_ARN: Final = "SLA_SCHEDULE_DLQ_ARN"
+    # Seconds a queue's hours id and its effective hours are remembered for business-hours SLA clocks
+    # (default DEFAULT_SLA_CALENDAR_CACHE_SECONDS; 0 remembers nothing).
+    SLA_CALENDAR_CACHE_SECONDS: Final = "SLA_CALENDAR_CACHE_SECONDS"
     # Seconds during which the same escalation failing for the same error code alerts only once
     # (default 86400; 0 alerts every time).
     ALERT_DEDUP_WINDOW_SECONDS: Final = "ALERT_DEDUP_WINDOW_SECONDS"
@@ -151,6 +154,7 @@ class EnvVar:
 DEFAULT_ROUTING_RULES_FILE: Final = "escalation/routing_rules.json"
 DEFAULT_CALLER_USER_ID_CLAIM: Final = "custom:connect_user_id"
 DEFAULT_SUPERVISOR_GROUP: Final = "supervisors"
+DEFAULT_SLA_CALENDAR_CACHE_SECONDS: Final = 300
 
 
 class Metric:
@@ -171,6 +175,10 @@ class Metric:
     SLA_TIMER_CANCELLED: Final = "SlaTimerCancelled"  # picked up, ended or transferred away in time
     SLA_WARNING: Final = "SlaWarning"  # the warning schedule fired: an alert, nothing moved
     SLA_BREACH_STALE: Final = "SlaBreachStale"  # a breach whose contact was no longer queued: skipped
+    # A business-clock timer that fired before its recomputed deadline (the hours changed): armed again.
+    SLA_TIMER_REARMED: Final = "SlaTimerRearmed"
+    # A business-clock contact whose calendar has no open time within 90 days: no timer armed.
+    SLA_NO_BUSINESS_HOURS: Final = "SlaNoBusinessHours"
 
 
 TRIGGER_DIMENSION: Final = "Trigger"

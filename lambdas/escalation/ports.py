@@ -7,7 +7,7 @@ from typing import Any, Protocol
 
 from escalation.domain.business_hours import EffectiveHours, QueueHours
 from escalation.domain.ledger import EscalationEvent, LedgerEntry
-from escalation.domain.model import Contact, Target
+from escalation.domain.model import Contact, EscalationResult, Target
 from escalation.domain.timer_events import SlaTimer
 
 
@@ -62,12 +62,10 @@ class AlertWindow(Protocol):
 
 
 class IdempotentRunner(Protocol):
-    """Runs `operation` once per key; a repeat returns the first result. Failures are not remembered.
+    """Runs `operation` once per key; a repeat returns the first result, `replayed`. Failures are not
+    remembered. The runner stores the result (its fingerprint included) in whatever form it keeps."""
 
-    A runner answering a repeat from its store adds domain.model.REPLAYED_MARKER (True) to the result.
-    """
-
-    def run(self, key: str, operation: Callable[[], dict[str, Any]]) -> dict[str, Any]: ...
+    def run(self, key: str, operation: Callable[[], EscalationResult]) -> EscalationResult: ...
 
 
 class EscalationLedger(Protocol):

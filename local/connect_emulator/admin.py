@@ -57,6 +57,22 @@ class HoursSeed:
 
 
 @dataclass(frozen=True)
+class OverrideSeed:
+    """An hours of operation override as an administrator adds it (the same rules as
+    CreateHoursOfOperationOverride, without the installed IAM policy, which is the function's):
+    `config` entries in the API's shape ({"Day", "StartTime": {"Hours", "Minutes"}, "EndTime"}); none
+    is the whole of each date."""
+
+    instance_id: str
+    hours_id: str
+    name: str
+    effective_from: str  # YYYY-MM-DD
+    effective_till: str
+    override_type: str = "CLOSED"
+    config: Sequence[Mapping[str, Any]] = ()
+
+
+@dataclass(frozen=True)
 class FlowSeed:
     instance_id: str
     flow_id: str | None = None
@@ -100,6 +116,7 @@ class ContactSeed:
     initiation_method: str = "API"
     name: str | None = None
     tags: Mapping[str, str] | None = None
+    enqueued_at: float | None = None  # epoch seconds it was queued at (None: now), with queue_id
 
 
 @dataclass(frozen=True)
@@ -188,6 +205,9 @@ class EmulatorAdmin(Protocol):
     def add_instance(self, seed: InstanceSeed) -> str: ...
 
     def add_hours_of_operation(self, seed: HoursSeed) -> str: ...
+
+    def add_hours_override(self, seed: OverrideSeed) -> str:
+        """Returns the override's id."""
 
     def add_queue(self, seed: QueueSeed) -> str: ...
 

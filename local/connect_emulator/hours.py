@@ -95,7 +95,10 @@ def _override_applies(override: HoursOverride, day: date) -> bool:
 def _override_parts(override: HoursOverride, day: date) -> list[DayInterval]:
     if not override.config:
         return [(0, MINUTES_PER_DAY)] if _override_applies(override, day) else []
-    in_range = lambda d: override.effective_from <= d.isoformat() <= override.effective_till  # noqa: E731
+
+    def in_range(candidate: date) -> bool:
+        return override.effective_from <= candidate.isoformat() <= override.effective_till
+
     return merged(_parts_on(override.config, day, in_range))
 
 

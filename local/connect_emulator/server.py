@@ -204,6 +204,7 @@ class ConnectEmulator:
     # Seeding, contact records and the deny-list are the state's own calls.
     add_instance = _StateCall(ConnectState.add_instance)
     add_hours_of_operation = _StateCall(ConnectState.add_hours_of_operation)
+    add_hours_override = _StateCall(ConnectState.add_hours_override)
     add_queue = _StateCall(ConnectState.add_queue)
     add_flow = _StateCall(ConnectState.add_flow)
     add_agent = _StateCall(ConnectState.add_agent)

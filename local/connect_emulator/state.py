@@ -14,22 +14,10 @@ import copy
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .admin import (
-    AccessRule,
-    AgentSeed,
-    AgentStatusChange,
-    ContactAcceptance,
-    ContactRef,
-    ContactSeed,
-    FlowSeed,
-    HoursSeed,
-    InstanceSeed,
-    PolicySeed,
-    QueueSeed,
-)
+from . import admin
 from .contact_events import (
     CONNECTED_TO_AGENT,
     QUEUED,
@@ -39,7 +27,7 @@ from .contact_events import (
     contact_event,
 )
 from .errors import ConnectError, not_found
-from .hours import parse_clock_time
+from .hours import create_hours_of_operation_override, parse_clock_time
 from .iam import Policy, access_denied_message, requested_resources
 from .records import (
     CHANNELS,
@@ -68,21 +56,35 @@ from .records import (
 Operation = Callable[["ConnectState", Params], Result]
 
 
+def _require_one_of(value: str, allowed: Collection[str], what: str) -> None:
+    if value not in allowed:
+        raise ValueError(f"{what} must be one of {sorted(allowed)}")
+
+
+def _known[Seeded](records: Mapping[str, Seeded], record_id: str, what: str) -> Seeded:
+    """The seeded record with this id, or ValueError naming what is unknown."""
+    record = records.get(record_id)
+    if record is None:
+        raise ValueError(f"unknown {what} {record_id!r}")
+    return record
+
+
 class ConnectState:
     """All emulated Connect data plus the transfer ledger and the access deny-list."""
 
     def __init__(
         self,
         operations: Mapping[str, Operation],
+        *,
         region: str = "us-east-1",
         account_id: str = "123456789012",
         clock: Callable[[], float] = time.time,
     ) -> None:
+        self._lock = threading.RLock()
         self._operations = operations
         self.region = region
         self.account_id = account_id
         self.now = clock
-        self._lock = threading.RLock()
         self._instances: dict[str, Instance] = {}
         self._ledger: list[LedgerEntry] = []
         self._denied: set[tuple[str, str | None]] = set()
@@ -99,7 +101,7 @@ class ConnectState:
     def instance_arn(self, instance_id: str) -> str:
         return f"arn:aws:connect:{self.region}:{self.account_id}:instance/{instance_id}"
 
-    def contact_arn(self, ref: ContactRef) -> str:
+    def contact_arn(self, ref: admin.ContactRef) -> str:
         return f"{self.instance_arn(ref.instance_id)}/contact/{ref.contact_id}"
 
     def agent_arn(self, instance_id: str, agent_id: str) -> str:
@@ -119,7 +121,7 @@ class ConnectState:
             self._denied.clear()
             self._policy = None
 
-    def add_instance(self, seed: InstanceSeed) -> str:
+    def add_instance(self, seed: admin.InstanceSeed) -> str:
         with self._lock:
             instance_id = seed.instance_id or new_id()
             self._instances.setdefault(instance_id, Instance(instance_id))
@@ -131,7 +133,7 @@ class ConnectState:
             raise ValueError(f"unknown instance {instance_id!r}: add_instance first")
         return instance
 
-    def add_hours_of_operation(self, seed: HoursSeed) -> str:
+    def add_hours_of_operation(self, seed: admin.HoursSeed) -> str:
         try:
             ZoneInfo(seed.time_zone)
         except (ZoneInfoNotFoundError, ValueError):
@@ -151,31 +153,46 @@ class ConnectState:
             )
             return hours_id
 
-    def add_queue(self, seed: QueueSeed) -> str:
-        if seed.status not in QUEUE_STATUSES:
-            raise ValueError(f"queue status must be one of {sorted(QUEUE_STATUSES)}")
+    def add_hours_override(self, seed: admin.OverrideSeed) -> str:
+        params = {
+            "InstanceId": seed.instance_id,
+            "HoursOfOperationId": seed.hours_id,
+            "Name": seed.name,
+            "Config": list(seed.config),
+            "EffectiveFrom": seed.effective_from,
+            "EffectiveTill": seed.effective_till,
+            "OverrideType": seed.override_type,
+        }
+        with self._lock:
+            try:
+                result = create_hours_of_operation_override(self, params)
+            except ConnectError as error:
+                raise ValueError(error.message) from None
+        return str(result["HoursOfOperationOverrideId"])
+
+    def add_queue(self, seed: admin.QueueSeed) -> str:
+        _require_one_of(seed.status, QUEUE_STATUSES, "queue status")
         with self._lock:
             instance = self._seed_instance(seed.instance_id)
-            if seed.hours_of_operation_id is not None and seed.hours_of_operation_id not in instance.hours:
-                raise ValueError(f"unknown hours of operation {seed.hours_of_operation_id!r}")
+            if seed.hours_of_operation_id is not None:
+                _known(instance.hours, seed.hours_of_operation_id, "hours of operation")
             queue_id = seed.queue_id or new_id()
             instance.queues[queue_id] = Queue(
                 queue_id, seed.name or queue_id, seed.status, seed.hours_of_operation_id
             )
             return queue_id
 
-    def add_flow(self, seed: FlowSeed) -> str:
-        if seed.flow_type not in FLOW_TYPES:
-            raise ValueError(f"flow type must be one of {sorted(FLOW_TYPES)}")
+    def add_flow(self, seed: admin.FlowSeed) -> str:
+        _require_one_of(seed.flow_type, FLOW_TYPES, "flow type")
         with self._lock:
             instance = self._seed_instance(seed.instance_id)
-            if seed.queue_id is not None and seed.queue_id not in instance.queues:
-                raise ValueError(f"unknown queue {seed.queue_id!r}")
+            if seed.queue_id is not None:
+                _known(instance.queues, seed.queue_id, "queue")
             flow_id = seed.flow_id or new_id()
             instance.flows[flow_id] = Flow(flow_id, seed.flow_type, seed.name or flow_id, seed.queue_id)
             return flow_id
 
-    def add_agent(self, seed: AgentSeed) -> str:
+    def add_agent(self, seed: admin.AgentSeed) -> str:
         max_slots = (
             dict(seed.slots) if seed.slots is not None else {channel: 1 for channel in sorted(CHANNELS)}
         )
@@ -198,25 +215,22 @@ class ConnectState:
             )
             return agent_id
 
-    def set_agent_status(self, change: AgentStatusChange) -> None:
+    def set_agent_status(self, change: admin.AgentStatusChange) -> None:
         with self._lock:
-            agent = self._seed_instance(change.instance_id).agents.get(change.agent_id)
-            if agent is None:
-                raise ValueError(f"unknown agent {change.agent_id!r}")
+            agent = _known(self._seed_instance(change.instance_id).agents, change.agent_id, "agent")
             agent.status_name = change.status
             agent.status_start = self.now()
 
-    def add_contact(self, seed: ContactSeed) -> str:
-        if seed.channel not in CHANNELS:
-            raise ValueError(f"channel must be one of {sorted(CHANNELS)}")
+    def add_contact(self, seed: admin.ContactSeed) -> str:
+        _require_one_of(seed.channel, CHANNELS, "channel")
         if not 0 <= seed.transfer_count <= MAX_TRANSFERS_PER_CHAIN:
             raise ValueError(f"transfer_count must be within 0..{MAX_TRANSFERS_PER_CHAIN}")
         with self._lock:
             instance = self._seed_instance(seed.instance_id)
-            if seed.queue_id is not None and seed.queue_id not in instance.queues:
-                raise ValueError(f"unknown queue {seed.queue_id!r}")
-            if seed.agent_id is not None and seed.agent_id not in instance.agents:
-                raise ValueError(f"unknown agent {seed.agent_id!r}")
+            if seed.queue_id is not None:
+                _known(instance.queues, seed.queue_id, "queue")
+            if seed.agent_id is not None:
+                _known(instance.agents, seed.agent_id, "agent")
             now = self.now()
             contact_id = seed.contact_id or new_id()
             instance.contacts[contact_id] = Contact(
@@ -227,7 +241,7 @@ class ConnectState:
                 previous_contact_id=None,
                 initiation_timestamp=now,
                 queue_id=seed.queue_id,
-                enqueue_timestamp=now if seed.queue_id else None,
+                enqueue_timestamp=(seed.enqueued_at or now) if seed.queue_id else None,
                 agent_id=seed.agent_id,
                 connected_to_agent_timestamp=now if seed.agent_id else None,
                 attributes=dict(seed.attributes or {}),
@@ -242,16 +256,14 @@ class ConnectState:
         self._publish_events()
         return contact_id
 
-    def accept_contact(self, acceptance: ContactAcceptance) -> str:
+    def accept_contact(self, acceptance: admin.ContactAcceptance) -> str:
         """An agent accepts a queued contact (CONNECTED_TO_AGENT); returns the agent's id.
 
         With no agent given, the first agent (by id) whose status is routable takes it.
         """
         with self._lock:
             instance = self._seed_instance(acceptance.instance_id)
-            contact = instance.contacts.get(acceptance.contact_id)
-            if contact is None:
-                raise ValueError(f"unknown contact {acceptance.contact_id!r}")
+            contact = _known(instance.contacts, acceptance.contact_id, "contact")
             if contact.ended or contact.connected_to_agent_timestamp is not None:
                 raise ValueError(f"contact {acceptance.contact_id!r} has ended or is already with an agent")
             agent_id = acceptance.agent_id or next(
@@ -268,11 +280,9 @@ class ConnectState:
         self._publish_events()
         return agent_id
 
-    def get_contact(self, ref: ContactRef) -> ContactRecord:
+    def get_contact(self, ref: admin.ContactRef) -> ContactRecord:
         with self._lock:
-            contact = self._seed_instance(ref.instance_id).contacts.get(ref.contact_id)
-            if contact is None:
-                raise ValueError(f"unknown contact {ref.contact_id!r}")
+            contact = _known(self._seed_instance(ref.instance_id).contacts, ref.contact_id, "contact")
             return {
                 "instance_id": ref.instance_id,
                 "contact_id": contact.contact_id,
@@ -299,11 +309,11 @@ class ConnectState:
         with self._lock:
             return copy.deepcopy(self._ledger)
 
-    def deny(self, rule: AccessRule) -> None:
+    def deny(self, rule: admin.AccessRule) -> None:
         with self._lock:
             self._denied.add((rule.operation, rule.target_id))
 
-    def allow(self, rule: AccessRule) -> None:
+    def allow(self, rule: admin.AccessRule) -> None:
         with self._lock:
             self._denied.discard((rule.operation, rule.target_id))
 
@@ -311,7 +321,7 @@ class ConnectState:
         with self._lock:
             self._denied.clear()
 
-    def set_policy(self, seed: PolicySeed) -> None:
+    def set_policy(self, seed: admin.PolicySeed) -> None:
         policy = Policy.parse(seed.statements) if seed.statements is not None else None
         with self._lock:
             self._policy = policy

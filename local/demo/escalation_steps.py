@@ -6,7 +6,7 @@ import threading
 import time
 from typing import Any
 
-from local.demo.harness import DemoHarness
+from local.demo.harness import DemoHarness, step
 from local.dev_tokens import make_dev_token
 from local.stack import deployed_policy, policy_without_instance_grant
 from tools.redrive import redrive
@@ -19,81 +19,21 @@ SUPERVISOR = make_dev_token("agent-carol", ["supervisors"], "carol")
 
 
 class EscalationSteps:
+    """The main scenario's steps, run in the order they are written (each marked with @step)."""
+
     def __init__(self, demo: DemoHarness) -> None:
         self.demo = demo
         self.stack = demo.stack
         self.alice_task = self.next_in_chain = self.vip_task = ""
 
     def run(self) -> bool:
-        return self.demo.play(
-            (
-                (
-                    "An agent escalates her task from the desktop (HTTP)",
-                    "200, to queue-tier2, level 1",
-                    self.agent_escalates,
-                ),
-                (
-                    "A supervisor escalates the same chain again (the ladder)",
-                    "200, to queue-supervisors, level 2",
-                    self.supervisor_escalates_again,
-                ),
-                (
-                    "A double click on the same escalation",
-                    "both 200 with one answer; one transfer",
-                    self.double_click,
-                ),
-                (
-                    "A voice contact is refused",
-                    "409 CHANNEL_NOT_TRANSFERABLE, nothing transferred",
-                    self.voice_refused,
-                ),
-                (
-                    "An agent tries to escalate a colleague's contact",
-                    "403 FORBIDDEN, nothing transferred",
-                    self.not_your_contact,
-                ),
-                (
-                    "A VIP escalation to an account manager who is offline",
-                    "falls back to queue-tier2",
-                    self.agent_unavailable_falls_back,
-                ),
-                (
-                    "An SLA breach event for an email (EventBridge)",
-                    "transferred once, to queue-tier2",
-                    self.breach,
-                ),
-                (
-                    "An SLA breach for a contact that has already ended",
-                    "skipped: no transfer, no DLQ record",
-                    self.breach_of_ended_contact,
-                ),
-                (
-                    f"A burst of {BURST_SIZE} SLA breaches meets Connect's 2 transfers/s quota",
-                    "every one transferred exactly once, nothing lost",
-                    self.burst,
-                ),
-                (
-                    "AccessDenied from Connect, then the fix and a redrive",
-                    "DLQ + alert; after the fix the redrive transfers it once",
-                    self.access_denied_then_redrive,
-                ),
-                (
-                    "A contact already transferred 11 times breaches its SLA",
-                    "Connect's ServiceQuotaExceeded: ALERT + DLQ record, no transfer",
-                    self.transfer_limit,
-                ),
-                (
-                    "The escalation ledger of the first chain, read back (GET), and its events",
-                    "two TRANSFERRED rungs (levels 1, 2), two 'Escalation Transferred' events",
-                    self.ledger_of_the_first_chain,
-                ),
-            )
-        )
+        return self.demo.play(self)
 
     @staticmethod
     def _described(status: int, body: dict[str, Any]) -> str:
         return f"HTTP {status}: {body.get('status')} to {body.get('target')} at level {body.get('level')}"
 
+    @step("An agent escalates her task from the desktop (HTTP)", "200, to queue-tier2, level 1")
     def agent_escalates(self) -> tuple[bool, str]:
         self.alice_task = self.stack.add_contact("TASK", queue_id="queue-tier1", agent_id="agent-alice")
         status, body = self.demo.post_escalation(
@@ -103,6 +43,7 @@ class EscalationSteps:
         ok = status == 200 and body.get("target") == {"type": "QUEUE", "id": "queue-tier2"}
         return ok, self._described(status, body)
 
+    @step("A supervisor escalates the same chain again (the ladder)", "200, to queue-supervisors, level 2")
     def supervisor_escalates_again(self) -> tuple[bool, str]:
         body_in = {
             "contactId": self.next_in_chain,
@@ -114,6 +55,7 @@ class EscalationSteps:
         ok = status == 200 and body.get("level") == 2 and target.get("id") == "queue-supervisors"
         return ok, self._described(status, body)
 
+    @step("A double click on the same escalation", "both 200 with one answer; one transfer")
     def double_click(self) -> tuple[bool, str]:
         email = self.stack.add_contact("EMAIL", queue_id="queue-tier1", agent_id="agent-bob")
         body_in = {"contactId": email, "reason": "BILLING_DISPUTE"}
@@ -136,6 +78,7 @@ class EscalationSteps:
         ok = all(status == 200 for status, _ in answers) and same and transfers == 1
         return ok, f"answers {[s for s, _ in answers]}, same new contact: {same}, transfers: {transfers}"
 
+    @step("A voice contact is refused", "409 CHANNEL_NOT_TRANSFERABLE, nothing transferred")
     def voice_refused(self) -> tuple[bool, str]:
         voice = self.stack.add_contact("VOICE", queue_id="queue-tier1", agent_id="agent-alice")
         status, body = self.demo.post_escalation(ALICE, {"contactId": voice, "reason": "CUSTOMER_UNHAPPY"})
@@ -146,6 +89,7 @@ class EscalationSteps:
         )
         return ok, f"HTTP {status}: {body.get('error')}"
 
+    @step("An agent tries to escalate a colleague's contact", "403 FORBIDDEN, nothing transferred")
     def not_your_contact(self) -> tuple[bool, str]:
         self.vip_task = self.stack.add_contact("TASK", queue_id="queue-tier1", agent_id="agent-alice")
         status, body = self.demo.post_escalation(BOB, {"contactId": self.vip_task, "reason": "VIP_CUSTOMER"})
@@ -153,6 +97,7 @@ class EscalationSteps:
             self.vip_task
         ), f"HTTP {status}: {body.get('error')}"
 
+    @step("A VIP escalation to an account manager who is offline", "falls back to queue-tier2")
     def agent_unavailable_falls_back(self) -> tuple[bool, str]:
         status, body = self.demo.post_escalation(
             ALICE, {"contactId": self.vip_task, "reason": "VIP_CUSTOMER"}
@@ -160,6 +105,7 @@ class EscalationSteps:
         ok = status == 200 and body.get("fellBackToQueue") is True
         return ok, f"HTTP {status}: to {body.get('target')}, fell back: {body.get('fellBackToQueue')}"
 
+    @step("An SLA breach event for an email (EventBridge)", "transferred once, to queue-tier2")
     def breach(self) -> tuple[bool, str]:
         email = self.stack.add_contact("EMAIL", queue_id="queue-tier1")
         self.demo.put_breaches([email])
@@ -168,6 +114,7 @@ class EscalationSteps:
         where = transfers[0]["queue_id"] if transfers else "-"
         return len(transfers) == 1, f"transfers: {len(transfers)} to {where}"
 
+    @step("An SLA breach for a contact that has already ended", "skipped: no transfer, no DLQ record")
     def breach_of_ended_contact(self) -> tuple[bool, str]:
         ended = self.stack.add_contact("TASK", queue_id="queue-tier1", ended=True)
         before = len(self.stack.dlq_records())
@@ -177,6 +124,10 @@ class EscalationSteps:
         transfers = len(self.demo.transferred(ended))
         return transfers == 0 and new_records == 0, f"transfers: {transfers}, new DLQ records: {new_records}"
 
+    @step(
+        f"A burst of {BURST_SIZE} SLA breaches meets Connect's 2 transfers/s quota",
+        "every one transferred exactly once, nothing lost",
+    )
     def burst(self) -> tuple[bool, str]:
         contacts = [self.stack.add_contact("TASK", queue_id="queue-tier1") for _ in range(BURST_SIZE)]
         started = time.monotonic()
@@ -191,6 +142,10 @@ class EscalationSteps:
             f"the first: {BURST_SIZE / 2.0:.1f} s); lost: {counts.count(0)}"
         )
 
+    @step(
+        "AccessDenied from Connect, then the fix and a redrive",
+        "DLQ + alert; after the fix the redrive transfers it once",
+    )
     def access_denied_then_redrive(self) -> tuple[bool, str]:
         task = self.stack.add_contact("TASK", queue_id="queue-tier1")
         # An IAM mistake: the handler's TransferContact grant lacks the instance ARN it also requires.
@@ -201,7 +156,7 @@ class EscalationSteps:
         denied = bool(records) and records[0].get("errorCode") == "AccessDeniedException"
         alerts = self.stack.aws.alerts()
         self.stack.connect.set_policy(deployed_policy())  # the IAM fix
-        summary = redrive(self.stack.aws.dlq_url, self.stack.bus.function_name)
+        summary = redrive(self.stack.aws.dlq_url, self.stack.bus.function.function_name)
         self.demo.wait_for_bus()
         transfers = len(self.demo.transferred(task))
         ok = denied and bool(alerts) and summary.redriven >= 1 and transfers == 1
@@ -210,6 +165,10 @@ class EscalationSteps:
             f"transfers after redrive: {transfers}"
         )
 
+    @step(
+        "A contact already transferred 11 times breaches its SLA",
+        "Connect's ServiceQuotaExceeded: ALERT + DLQ record, no transfer",
+    )
     def transfer_limit(self) -> tuple[bool, str]:
         worn = self.stack.add_contact("TASK", queue_id="queue-tier1", transfer_count=11)
         self.demo.put_breaches([worn])
@@ -219,6 +178,10 @@ class EscalationSteps:
         ok = "ServiceQuotaExceededException" in codes and bool(alerts) and not self.demo.transferred(worn)
         return ok, f"DLQ: {codes}, alerts: {[a.subject for a in alerts]}"
 
+    @step(
+        "The escalation ledger of the first chain, read back (GET), and its events",
+        "two TRANSFERRED rungs (levels 1, 2), two 'Escalation Transferred' events",
+    )
     def ledger_of_the_first_chain(self) -> tuple[bool, str]:
         status, chain = self.demo.get(SUPERVISOR, f"/contacts/{self.next_in_chain}/escalations")
         entries = chain.get("escalations") or []

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -21,8 +21,18 @@ IDLE_TIMEOUT_SECONDS = 120.0
 
 # A step's check: whether it behaved as expected, and what it saw.
 Check = Callable[[], tuple[bool, str]]
-# A scenario: its steps in the order they run, each (title, what is expected, the check).
-Scenario = Sequence[tuple[str, str, Check]]
+StepMethod = Callable[[Any], tuple[bool, str]]
+_STEP = "demo_step"  # the attribute @step sets: (title, what is expected)
+
+
+def step(title: str, expected: str) -> Callable[[StepMethod], StepMethod]:
+    """Marks a scenario's method as a step, with its title and what it expects to see."""
+
+    def mark(method: StepMethod) -> StepMethod:
+        setattr(method, _STEP, (title, expected))
+        return method
+
+    return mark
 
 
 @dataclass
@@ -114,11 +124,15 @@ class DemoHarness:
         print(f"  {'ok  ' if step.ok else 'FAIL'}  {step.actual}", flush=True)
         self.steps.append(step)
 
-    def play(self, scenario: Scenario) -> bool:
-        """Run the steps in order; whether every step so far (this scenario's and earlier ones) passed."""
-        for title, expected, check in scenario:
-            self.step(title, expected, check)
-        return all(step.ok for step in self.steps)
+    def play(self, scenario: object) -> bool:
+        """Run the scenario's @step methods in the order they are written; whether every step so far (this
+        scenario's and earlier ones) passed."""
+        for name, member in vars(type(scenario)).items():
+            marked = getattr(member, _STEP, None)
+            if marked is not None:
+                title, expected = marked
+                self.step(title, expected, getattr(scenario, name))
+        return all(done.ok for done in self.steps)
 
     def summary(self) -> None:
         print("\n=== Summary ===")

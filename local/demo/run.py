@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 from datetime import UTC, datetime
 
+from local.demo.business_hours_steps import BusinessHoursSteps
 from local.demo.escalation_steps import EscalationSteps
 from local.demo.harness import DemoHarness
 from local.demo.sla_steps import SlaTimerSteps, sla_stack_options
@@ -33,6 +34,7 @@ def main(arguments: list[str] | None = None) -> int:
         passed = EscalationSteps(demo).run()
         if sla_timers:
             passed = SlaTimerSteps(demo).run() and passed
+            passed = BusinessHoursSteps(demo).run() and passed
         demo.summary()
     print("\nAll steps behaved as expected." if passed else "\nSome steps did not behave as expected.")
     return 0 if passed else 1

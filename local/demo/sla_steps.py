@@ -1,8 +1,9 @@
 """The demo's SLA-timer steps: timers armed by Connect's own contact events, fired by the local scheduler.
 
-`make demo` runs them after the main scenario (`python -m local.demo --without-sla-timers` leaves them
-out): the stack starts with SLA timers, a scheduler clock the steps move past each deadline
-(`ShiftedClock`), and routing rules with one SLA policy on Tier 1 tasks.
+`make demo` runs them (and the business-hours step) after the main scenario (`python -m local.demo
+--without-sla-timers` leaves them out): the stack starts with SLA timers, a scheduler clock the steps
+move past each deadline (`ShiftedClock`), and routing rules with an SLA policy on Tier 1 tasks and
+one on the New York queue's emails (business hours).
 """
 
 from __future__ import annotations
@@ -15,14 +16,21 @@ from typing import Any
 
 from escalation.contract import EnvVar
 from local.connect_emulator import ContactAcceptance, EventDeliveryPlan
-from local.demo.harness import DemoHarness
+from local.demo.harness import DemoHarness, step
 from local.scheduler import ShiftedClock
-from local.stack import INSTANCE_ID, ROUTING_RULES_FILE, StackOptions
+from local.stack import BUSINESS_HOURS_QUEUE, INSTANCE_ID, ROUTING_RULES_FILE, StackOptions
 
 SLA_QUEUE = "queue-tier1"
 SLA_SECONDS = 300
 WAIT_SECONDS = 30.0
 SCHEDULER_CLOCK = ShiftedClock()
+# Emails on the New York queue: 2 hours of its open time (the business-hours step, business_hours_steps.py).
+BUSINESS_POLICY: dict[str, Any] = {
+    "name": "ny-emails-2-business-hours",
+    "match": {"queues": [BUSINESS_HOURS_QUEUE], "channels": ["EMAIL"]},
+    "seconds": 2 * 3600,
+    "clock": "business",
+}
 
 
 def sla_stack_options(run_dir: Path, handler_log: Path) -> StackOptions:
@@ -33,7 +41,8 @@ def sla_stack_options(run_dir: Path, handler_log: Path) -> StackOptions:
             "name": "tier1-tasks",
             "match": {"queues": [SLA_QUEUE], "channels": ["TASK"]},
             "seconds": SLA_SECONDS,
-        }
+        },
+        BUSINESS_POLICY,
     ]
     rules = run_dir / "routing_rules_sla.json"
     rules.parent.mkdir(parents=True, exist_ok=True)
@@ -47,7 +56,7 @@ def sla_stack_options(run_dir: Path, handler_log: Path) -> StackOptions:
     )
 
 
-def _wait(condition: Callable[[], bool], timeout: float = WAIT_SECONDS) -> bool:
+def wait_until(condition: Callable[[], bool], timeout: float = WAIT_SECONDS) -> bool:
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
@@ -57,30 +66,14 @@ def _wait(condition: Callable[[], bool], timeout: float = WAIT_SECONDS) -> bool:
 
 
 class SlaTimerSteps:
+    """The SLA timers' steps, run in the order they are written (each marked with @step)."""
+
     def __init__(self, demo: DemoHarness) -> None:
         self.demo = demo
         self.stack = demo.stack
 
     def run(self) -> bool:
-        return self.demo.play(
-            (
-                (
-                    "A task queued with a short SLA escalates itself (contact event -> schedule -> breach)",
-                    "one schedule armed, then one transfer when the scheduler's clock passes the deadline",
-                    self.queued_task_escalates_itself,
-                ),
-                (
-                    "A task picked up in time is not escalated",
-                    "its schedule is deleted on CONNECTED_TO_AGENT; no transfer after the deadline",
-                    self.picked_up_task_is_not_escalated,
-                ),
-                (
-                    "Contact events duplicated and reordered",
-                    "exactly one escalation per breached task",
-                    self.duplicated_reordered_events_escalate_once,
-                ),
-            )
-        )
+        return self.demo.play(self)
 
     def _schedule_names(self) -> set[str]:
         return {schedule["Name"] for schedule in self.stack.schedules()}
@@ -90,18 +83,22 @@ class SlaTimerSteps:
         before = self._schedule_names()
         contacts = [self.stack.add_contact("TASK", queue_id=SLA_QUEUE) for _ in range(count)]
         self.stack.connect.flush_contact_events()
-        _wait(lambda: len(self._schedule_names() - before) >= count)
+        wait_until(lambda: len(self._schedule_names() - before) >= count)
         self.demo.wait_for_bus()
         return contacts, self._schedule_names() - before
 
     def _pass_deadline(self) -> None:
         SCHEDULER_CLOCK.advance(SLA_SECONDS + 120)
-        _wait(lambda: not self._schedule_names())
+        wait_until(lambda: not self._schedule_names())
         self.demo.wait_for_bus()
         # Back to wall time: the next step's tasks are enqueued now, and a clock left ahead would fire
         # their schedules before their deadline (before the step even sees them armed).
         SCHEDULER_CLOCK.offset = 0.0
 
+    @step(
+        "A task queued with a short SLA escalates itself (contact event -> schedule -> breach)",
+        "one schedule armed, then one transfer when the scheduler's clock passes the deadline",
+    )
     def queued_task_escalates_itself(self) -> tuple[bool, str]:
         (contact,), armed = self._queue_tasks(1)
         before_deadline = len(self.demo.transferred(contact))
@@ -110,10 +107,14 @@ class SlaTimerSteps:
         ok = len(armed) >= 1 and before_deadline == 0 and transfers == 1
         return ok, f"schedules armed {sorted(armed)}; transfers before {before_deadline}, after {transfers}"
 
+    @step(
+        "A task picked up in time is not escalated",
+        "its schedule is deleted on CONNECTED_TO_AGENT; no transfer after the deadline",
+    )
     def picked_up_task_is_not_escalated(self) -> tuple[bool, str]:
         (contact,), armed = self._queue_tasks(1)
         self.stack.connect.accept_contact(ContactAcceptance(INSTANCE_ID, contact))
-        _wait(lambda: not armed & self._schedule_names())
+        wait_until(lambda: not armed & self._schedule_names())
         self.demo.wait_for_bus()
         left = armed & self._schedule_names()
         self._pass_deadline()
@@ -121,6 +122,7 @@ class SlaTimerSteps:
         ok = len(armed) >= 1 and not left and transfers == 0
         return ok, f"schedules armed {len(armed)}, left after pickup {len(left)}; transfers {transfers}"
 
+    @step("Contact events duplicated and reordered", "exactly one escalation per breached task")
     def duplicated_reordered_events_escalate_once(self) -> tuple[bool, str]:
         self.stack.connect.set_event_delivery(EventDeliveryPlan(duplicate=1.0, shuffle_window=4, seed=11))
         try:

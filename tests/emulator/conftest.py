@@ -8,18 +8,16 @@ from typing import Any
 
 import pytest
 
-from local.aws import ISOLATION_UNSET, isolated_env
 from local.connect_emulator import ConnectEmulator, EmulatorOptions
 from local.connect_emulator.testing import Scenario, connect_client, seed_scenario
+from tests.aws_isolation import isolated_aws_environment
 
 
 @pytest.fixture(autouse=True)
-def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def aws_env(tmp_path: Path) -> Iterator[None]:
     """Dummy credentials, and nothing from the developer's own AWS configuration (as every local run)."""
-    for name in ISOLATION_UNSET:
-        monkeypatch.delenv(name, raising=False)
-    for name, value in isolated_env(tmp_path).items():
-        monkeypatch.setenv(name, value)
+    with isolated_aws_environment(tmp_path):
+        yield
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from escalation.contract import CONTACT_EVENT_DETAIL_TYPE, CONTACT_EVENT_SOURCE, contact_event_pattern
+from local.bus import matches
 from local.connect_emulator import (
     ConnectEmulator,
     ContactAcceptance,
@@ -15,7 +16,6 @@ from local.connect_emulator import (
     EventDeliveryPlan,
 )
 from local.connect_emulator.testing import Scenario
-from local.event_pattern import matches
 
 
 @pytest.fixture

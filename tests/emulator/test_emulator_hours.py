@@ -13,6 +13,7 @@ from local.connect_emulator import (
     EmulatorAdminClient,
     EmulatorAdminError,
     HoursSeed,
+    OverrideSeed,
     PolicySeed,
     QueueSeed,
 )
@@ -243,3 +244,20 @@ def test_seeding_refuses_unknown_time_zones_days_and_hours(
         )
     with pytest.raises(EmulatorAdminError, match="hours of operation"):
         admin.add_queue(QueueSeed(seeded.instance, hours_of_operation_id="missing"))
+
+
+def test_an_administrator_adds_an_override_past_the_functions_policy_with_the_apis_rules(
+    connect: Any, emulator: ConnectEmulator, seeded: Scenario, office: str
+) -> None:
+    emulator.set_policy(PolicySeed(connect_statements("aws", "us-east-1", "123456789012", seeded.instance)))
+    admin = EmulatorAdminClient(emulator.endpoint_url)
+    override_id = admin.add_hours_override(
+        OverrideSeed(seeded.instance, office, "Holiday", "2026-12-07", "2026-12-07", "CLOSED")
+    )
+    assert effective(connect, seeded.instance, office, "2026-12-07", "2026-12-08") == {
+        "2026-12-07": [],
+        "2026-12-08": [{"Start": hm(9), "End": hm(17)}],
+    }
+    assert override_id
+    with pytest.raises(EmulatorAdminError, match="exists"):
+        admin.add_hours_override(OverrideSeed(seeded.instance, office, "Holiday", "2026-12-08", "2026-12-08"))

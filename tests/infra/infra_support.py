@@ -21,6 +21,38 @@ from infra.stack import EscalationStack
 INSTANCE_ID = "11111111-2222-3333-4444-555555555555"
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
+# The stacks the tests synthesize, each once per run (tests/infra/conftest.py), by the name tests ask for.
+DESKTOP_ORIGIN = "https://example.my.connect.aws"
+IMPORTED_POOL_ID = "eu-west-1_AbCdEfGhI"
+IMPORTED_CLIENT_IDS = "1example23456789abcdefghij, 2example23456789abcdefghij"
+STACK_CONTEXTS: dict[str, dict[str, str]] = {
+    # Only the required context: the default stack (test_infra_default_stack.py, test_infra_sla_timers.py).
+    "default": {"connectInstanceId": INSTANCE_ID},
+    # Every optional key set: CORS, imported pool, bus, e-mail, SSM rules (test_infra_options_stack.py).
+    "options": {
+        "connectInstanceId": INSTANCE_ID,
+        "envName": "prod",
+        "userPoolId": IMPORTED_POOL_ID,
+        "userPoolClientIds": IMPORTED_CLIENT_IDS,
+        "eventBusName": "contact-center",
+        "alertEmail": "oncall@example.com",
+        "desktopOrigin": DESKTOP_ORIGIN + "/",
+        "routingRulesParameter": "true",
+        "reservedConcurrency": "3",
+        "transferQuota": "6",
+        "supervisorGroup": "cc-supervisors",
+        "auditRetentionDays": "730",
+    },
+    # A created pool, the desktop's origin, no reservation: a first deployment (test_infra_desktop_stack.py).
+    "desktop": {
+        "connectInstanceId": INSTANCE_ID,
+        "desktopOrigin": DESKTOP_ORIGIN,
+        "reservedConcurrency": "none",
+    },
+    # `-c slaTimers=false` (test_infra_sla_timers.py).
+    "sla-timers-off": {"connectInstanceId": INSTANCE_ID, "slaTimers": "false"},
+}
+
 
 @dataclass(frozen=True)
 class Synth:

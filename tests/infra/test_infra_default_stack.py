@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,10 +26,6 @@ from tests.infra.infra_support import (
     REPO_ROOT,
     Synth,
     as_list,
-    assert_acknowledgments_have_reasons,
-    assert_cfn_lint_clean,
-    assert_every_acknowledgment_is_still_raised,
-    assert_no_nag_findings,
     assert_retained,
     gateway_responses,
     key_statements,
@@ -37,35 +34,18 @@ from tests.infra.infra_support import (
     rendered_conditions,
     role_statements,
     statements,
-    synthesize,
 )
 
 pytestmark = pytest.mark.infra
 
 
 @pytest.fixture(scope="module")
-def synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
-    return synthesize({"connectInstanceId": INSTANCE_ID}, tmp_path_factory.mktemp("cdk-default"))
+def synth(synthesized: Callable[[str], Synth]) -> Synth:
+    return synthesized("default")
 
 
 def getatt_arn(logical_id: str) -> dict[str, Any]:
     return {"Fn::GetAtt": [logical_id, "Arn"]}
-
-
-def test_checks_cdk_nag_has_no_unacknowledged_findings(synth: Synth) -> None:
-    assert_no_nag_findings(synth)
-
-
-def test_checks_every_acknowledgment_has_a_reason(synth: Synth) -> None:
-    assert_acknowledgments_have_reasons(synth)
-
-
-def test_checks_every_acknowledged_finding_is_still_raised(synth: Synth) -> None:
-    assert_every_acknowledgment_is_still_raised(synth)
-
-
-def test_checks_cfn_lint_is_clean(synth: Synth) -> None:
-    assert_cfn_lint_clean(synth)
 
 
 # --- Lambda -----------------------------------------------------------------------------------------
@@ -124,6 +104,7 @@ def test_function_environment_names_every_resource_and_setting_the_handler_reads
         contract.EnvVar.SLA_TIMER_TARGET_ARN,
         contract.EnvVar.SLA_SCHEDULER_ROLE_ARN,
         contract.EnvVar.SLA_SCHEDULE_DLQ_ARN,
+        contract.EnvVar.SLA_CALENDAR_CACHE_SECONDS,
         "POWERTOOLS_SERVICE_NAME",
         "POWERTOOLS_METRICS_NAMESPACE",
         "POWERTOOLS_LOG_LEVEL",
@@ -140,6 +121,7 @@ def test_function_environment_names_every_resource_and_setting_the_handler_reads
     assert env["POWERTOOLS_METRICS_NAMESPACE"] == contract.METRICS_NAMESPACE
     assert env["POWERTOOLS_LOG_LEVEL"] == "INFO"
     assert env["PYDANTIC_DISABLE_PLUGINS"] == "__all__"  # no entry-point scan on the first model
+    assert env[contract.EnvVar.SLA_CALENDAR_CACHE_SECONDS] == "300"  # business-hours calendars, 5 minutes
     assert env[contract.EnvVar.DLQ_URL] == {"Ref": synth.logical_id(synth.stack.storage.dlq)}
     assert env[contract.EnvVar.ALERT_TOPIC_ARN] == {"Ref": synth.logical_id(synth.stack.alerts.topic)}
     assert env[contract.EnvVar.IDEMPOTENCY_TABLE] == {
@@ -187,7 +169,12 @@ def test_function_handler_is_importable_from_the_staged_asset(synth: Synth) -> N
     _, function = synth.one("AWS::Lambda::Function")
     asset = staged_asset(synth)
     module, attribute = function["Properties"]["Handler"].rsplit(".", 1)
-    assert {path.name for path in asset.rglob("*") if "cache" in path.name} == {"__pycache__"}
+    # Bytecode directories only: no tool's cache directory (.mypy_cache, .pytest_cache, ...).
+    assert {path.name for path in asset.rglob("*") if path.is_dir() and "cache" in path.name} == {
+        "__pycache__"
+    }
+    # The time-zone database business-hours clocks read, at the package's top level.
+    assert (asset / "tzdata" / "zoneinfo" / "America" / "New_York").is_file()
     # A fresh interpreter that sees only the asset (and the venv's packages, as the layer provides).
     probe = (
         "import importlib, sys; "
@@ -272,6 +259,10 @@ def test_iam_connect_grants_match_the_service_authorization_reference(synth: Syn
     instance = f"arn:<AWS::Partition>:connect:<AWS::Region>:<AWS::AccountId>:instance/{INSTANCE_ID}"
     assert instance in per_action["connect:TransferContact"]
     assert instance not in per_action["connect:GetCurrentUserData"]
+    # Business-hours SLA clocks: the queue's hours id, then the hours themselves (plus the instance).
+    assert per_action["connect:DescribeQueue"] == {f"{instance}/queue/*"}
+    assert per_action["connect:GetEffectiveHoursOfOperations"] == {instance, f"{instance}/operating-hours/*"}
+    assert per_action["connect:DescribeHoursOfOperation"] == {f"{instance}/operating-hours/*"}
 
 
 def test_iam_data_plane_grants_are_scoped_to_this_stack(synth: Synth) -> None:

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from aws_lambda_powertools.shared.version import VERSION as POWERTOOLS_VERSION
 
@@ -10,35 +12,22 @@ from escalation import contract
 from infra.gateway_responses import GATEWAY_ANSWERS
 from tests.infra.infra_support import (
     ALARM_CONDITIONS,
-    INSTANCE_ID,
+    DESKTOP_ORIGIN,
     Synth,
-    assert_cfn_lint_clean,
-    assert_every_acknowledgment_is_still_raised,
-    assert_no_nag_findings,
     assert_retained,
     gateway_responses,
     layer_parameter_path,
     preflight_headers,
     principal_services,
     rendered_conditions,
-    synthesize,
 )
 
 pytestmark = pytest.mark.infra
 
-ORIGIN = "https://example.my.connect.aws"
-
 
 @pytest.fixture(scope="module")
-def synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
-    context = {"connectInstanceId": INSTANCE_ID, "desktopOrigin": ORIGIN, "reservedConcurrency": "none"}
-    return synthesize(context, tmp_path_factory.mktemp("cdk-desktop"))
-
-
-def test_checks_cdk_nag_and_cfn_lint_pass(synth: Synth) -> None:
-    assert_no_nag_findings(synth)
-    assert_every_acknowledgment_is_still_raised(synth)
-    assert_cfn_lint_clean(synth)
+def synth(synthesized: Callable[[str], Synth]) -> Synth:
+    return synthesized("desktop")
 
 
 def test_function_reserves_no_concurrency_and_paces_for_five_environments(synth: Synth) -> None:
@@ -76,9 +65,8 @@ def test_gateway_responses_are_customised_and_readable_by_the_desktop(synth: Syn
     for answer in GATEWAY_ANSWERS:
         props = responses[answer.response_type]
         assert props["ResponseTemplates"] == {"application/json": answer.body_template()}
-        assert (
-            props["ResponseParameters"]["gatewayresponse.header.Access-Control-Allow-Origin"] == f"'{ORIGIN}'"
-        )
+        allowed_origin = props["ResponseParameters"]["gatewayresponse.header.Access-Control-Allow-Origin"]
+        assert allowed_origin == f"'{DESKTOP_ORIGIN}'"
 
 
 def test_preflight_allows_the_idempotency_key(synth: Synth) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -13,62 +14,26 @@ from infra import storage
 from infra.config import LAMBDA_ROOT
 from infra.gateway_responses import GATEWAY_ANSWERS
 from tests.infra.infra_support import (
-    INSTANCE_ID,
+    DESKTOP_ORIGIN,
+    IMPORTED_CLIENT_IDS,
+    IMPORTED_POOL_ID,
     Synth,
     as_list,
-    assert_acknowledgments_have_reasons,
-    assert_cfn_lint_clean,
-    assert_every_acknowledgment_is_still_raised,
-    assert_no_nag_findings,
     assert_retained,
     gateway_responses,
     layer_parameter_path,
     rendered,
     statements,
-    synthesize,
 )
 
 pytestmark = pytest.mark.infra
 
-ORIGIN = "https://example.my.connect.aws"
-POOL_ID = "eu-west-1_AbCdEfGhI"
-CLIENT_IDS = "1example23456789abcdefghij, 2example23456789abcdefghij"
 PARAMETER_NAME = f"/{contract.SERVICE_NAME}/ConnectEscalation-prod/routing-rules"
 
 
 @pytest.fixture(scope="module")
-def synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
-    context = {
-        "connectInstanceId": INSTANCE_ID,
-        "envName": "prod",
-        "userPoolId": POOL_ID,
-        "userPoolClientIds": CLIENT_IDS,
-        "eventBusName": "contact-center",
-        "alertEmail": "oncall@example.com",
-        "desktopOrigin": ORIGIN + "/",
-        "routingRulesParameter": "true",
-        "reservedConcurrency": "3",
-        "transferQuota": "6",
-        "supervisorGroup": "cc-supervisors",
-        "auditRetentionDays": "730",
-    }
-    return synthesize(context, tmp_path_factory.mktemp("cdk-options"))
-
-
-def test_checks_cdk_nag_has_no_unacknowledged_findings(synth: Synth) -> None:
-    assert_no_nag_findings(synth)
-
-
-def test_checks_every_acknowledgment_has_a_reason(synth: Synth) -> None:
-    assert_acknowledgments_have_reasons(synth)
-
-
-def test_checks_every_acknowledged_finding_is_still_raised(synth: Synth) -> None:
-    assert_every_acknowledgment_is_still_raised(synth)
-
-
-def test_checks_cfn_lint_is_clean(synth: Synth) -> None:
-    assert_cfn_lint_clean(synth)
+def synth(synthesized: Callable[[str], Synth]) -> Synth:
+    return synthesized("options")
 
 
 def test_env_name_is_used_in_the_stack_and_dashboard_names(synth: Synth) -> None:
@@ -81,11 +46,11 @@ def test_imported_user_pool_backs_the_authorizer_and_names_the_accepted_clients(
     assert not synth.resources("AWS::Cognito::UserPool")
     _, authorizer = synth.one("AWS::ApiGateway::Authorizer")
     (arn,) = authorizer["Properties"]["ProviderARNs"]
-    assert POOL_ID in json.dumps(arn)
+    assert IMPORTED_POOL_ID in json.dumps(arn)
     assert "UserPoolClientId" not in synth.raw["Outputs"]
     _, function = synth.one("AWS::Lambda::Function")
     variables = function["Properties"]["Environment"]["Variables"]
-    assert variables[contract.EnvVar.CALLER_CLIENT_IDS] == CLIENT_IDS.replace(" ", "")
+    assert variables[contract.EnvVar.CALLER_CLIENT_IDS] == IMPORTED_CLIENT_IDS.replace(" ", "")
 
 
 def test_cors_preflight_allows_the_idempotency_key_for_the_desktop_origin_only(synth: Synth) -> None:
@@ -95,7 +60,7 @@ def test_cors_preflight_allows_the_idempotency_key_for_the_desktop_origin_only(s
     for method in options:
         assert method["AuthorizationType"] == "NONE"
         headers = method["Integration"]["IntegrationResponses"][0]["ResponseParameters"]
-        assert headers["method.response.header.Access-Control-Allow-Origin"] == f"'{ORIGIN}'"
+        assert headers["method.response.header.Access-Control-Allow-Origin"] == f"'{DESKTOP_ORIGIN}'"
         allowed = headers["method.response.header.Access-Control-Allow-Headers"].strip("'").split(",")
         assert {"Idempotency-Key", "Authorization", "Content-Type"} <= set(allowed)
     (post,) = [m for m in methods if m["HttpMethod"] == "POST"]
@@ -109,7 +74,7 @@ def test_gateway_answers_carry_cors_headers_and_expose_retry_after(synth: Synth)
         props = responses[answer.response_type]
         assert props["ResponseTemplates"] == {"application/json": answer.body_template()}
         headers = props["ResponseParameters"]
-        assert headers["gatewayresponse.header.Access-Control-Allow-Origin"] == f"'{ORIGIN}'"
+        assert headers["gatewayresponse.header.Access-Control-Allow-Origin"] == f"'{DESKTOP_ORIGIN}'"
         assert headers["gatewayresponse.header.Access-Control-Expose-Headers"] == "'Retry-After'"
     assert responses["THROTTLED"]["ResponseParameters"]["gatewayresponse.header.Retry-After"] == "'1'"
     assert responses["UNAUTHORIZED"]["StatusCode"] == "401"

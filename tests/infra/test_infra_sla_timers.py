@@ -3,6 +3,7 @@ handler's grants and the schedules' DLQ; and `-c slaTimers=false`, which leaves 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -12,11 +13,9 @@ from tests.infra.infra_support import (
     INSTANCE_ID,
     Synth,
     as_list,
-    assert_no_nag_findings,
     assert_retained,
     rendered,
     role_statements,
-    synthesize,
 )
 
 pytestmark = pytest.mark.infra
@@ -29,14 +28,13 @@ GROUP = "ConnectEscalation-dev-sla"
 
 
 @pytest.fixture(scope="module")
-def synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
-    return synthesize({"connectInstanceId": INSTANCE_ID}, tmp_path_factory.mktemp("cdk-sla"))
+def synth(synthesized: Callable[[str], Synth]) -> Synth:
+    return synthesized("default")
 
 
 @pytest.fixture(scope="module")
-def synth_off(tmp_path_factory: pytest.TempPathFactory) -> Synth:
-    context = {"connectInstanceId": INSTANCE_ID, "slaTimers": "false"}
-    return synthesize(context, tmp_path_factory.mktemp("cdk-sla-off"))
+def synth_off(synthesized: Callable[[str], Synth]) -> Synth:
+    return synthesized("sla-timers-off")
 
 
 def grants(synth: Synth, role: Any) -> dict[str, list[dict[str, Any]]]:
@@ -158,4 +156,3 @@ def test_sla_timers_off_leaves_out_the_rule_group_role_and_grants(synth_off: Syn
     variables = env(synth_off)
     assert variables[contract.EnvVar.SLA_TIMERS_ENABLED] == "false"
     assert contract.EnvVar.SLA_SCHEDULE_GROUP not in variables
-    assert_no_nag_findings(synth_off)

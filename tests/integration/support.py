@@ -27,7 +27,7 @@ from escalation.domain.identity import escalation_id
 from local.dev_tokens import make_dev_token
 from local.lambda_stdout import emf_samples
 from local.stack import INSTANCE_ID, LocalStack, StackOptions
-from tests.aws_isolation import isolated_aws_env
+from tests.aws_isolation import isolated_aws_environment
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BUNDLED_RULES = REPO_ROOT / "lambdas" / "escalation" / "routing_rules.json"
@@ -59,7 +59,7 @@ def running_stack(tmp_dir: Path, options: StackOptions) -> Iterator[LocalStack]:
     """A LocalStack with the given options in an isolated AWS environment; its handler output is not
     captured (pytest captures it). Every suite's `stack` fixture (tests/conftest.py) starts one here."""
     options.capture_output = False
-    with isolated_aws_env(tmp_dir), LocalStack(options) as stack:
+    with isolated_aws_environment(tmp_dir), LocalStack(options) as stack:
         yield stack
 
 

@@ -422,7 +422,7 @@ def test_access_denied_event_dead_lettered_then_redriven_after_the_fix_transfers
     assert alert["escalationId"] == event_escalation_id(contact)
     assert transfers_of(stack, contact) == []
 
-    summary = redrive(stack.aws.dlq_url, stack.bus.function_name, RedriveOptions(wait_seconds=0))
+    summary = redrive(stack.aws.dlq_url, stack.bus.function.function_name, RedriveOptions(wait_seconds=0))
     wait_idle(stack)
 
     assert (summary.redriven, summary.failed, summary.skipped) == (1, 0, 0)
@@ -442,7 +442,9 @@ def test_an_escalation_redriven_into_the_same_failure_alerts_once(stack: LocalSt
         put_breaches(events, [contact])
         wait_idle(stack)
         for _ in range(3):
-            summary = redrive(stack.aws.dlq_url, stack.bus.function_name, RedriveOptions(wait_seconds=0))
+            summary = redrive(
+                stack.aws.dlq_url, stack.bus.function.function_name, RedriveOptions(wait_seconds=0)
+            )
             wait_idle(stack)
             assert summary.redriven == 1
     finally:

@@ -68,7 +68,7 @@ def _wait_for(condition: object, timeout: float = 10.0) -> bool:
 def test_the_stack_gives_the_handler_its_sla_timer_settings(stack: LocalStack) -> None:
     assert os.environ[EnvVar.SLA_TIMERS_ENABLED] == "true"
     assert os.environ[EnvVar.SLA_SCHEDULE_GROUP] == stack.aws.schedule_group
-    assert os.environ[EnvVar.SLA_TIMER_TARGET_ARN] == stack.bus.function_arn
+    assert os.environ[EnvVar.SLA_TIMER_TARGET_ARN] == stack.bus.function.function_arn
     assert os.environ[EnvVar.SLA_SCHEDULE_DLQ_ARN] == stack.aws.schedule_dlq_arn
     assert os.environ[EnvVar.SLA_SCHEDULER_ROLE_ARN].startswith("arn:aws:iam::")
 

@@ -11,8 +11,7 @@ from typing import Any
 import pytest
 
 from local.aws import LocalAws
-from local.bus import BusOptions, LocalBus
-from local.lambda_context import FunctionConfig
+from local.bus import LocalBus
 from local.scheduler import FastClock, LocalScheduler, SchedulerClients, SchedulerOptions
 from local.scheduler_backend import at_time
 from tests.local.helpers import RecordingHandler, lambda_client
@@ -28,12 +27,6 @@ class ManualClock:
 
     def __call__(self) -> float:
         return self.now
-
-
-@pytest.fixture
-def bus(handler: RecordingHandler) -> Iterator[LocalBus]:
-    with LocalBus(handler, FunctionConfig(reserved_concurrency=1), BusOptions()) as running:
-        yield running
 
 
 @pytest.fixture
@@ -83,8 +76,8 @@ def test_at_expressions_are_read_in_their_time_zone() -> None:
 def test_a_schedule_fires_once_at_its_time_and_is_deleted(
     aws: LocalAws, bus: LocalBus, scheduler: LocalScheduler, clock: ManualClock, handler: RecordingHandler
 ) -> None:
-    create(aws, "sla-c-1", bus.function_arn)
-    create(aws, "sla-c-2", bus.function_arn, expression=at(120))
+    create(aws, "sla-c-1", bus.function.function_arn)
+    create(aws, "sla-c-2", bus.function.function_arn, expression=at(120))
 
     assert scheduler.tick() == 0
     clock.now = START + 60
@@ -101,7 +94,7 @@ def test_a_schedule_fires_once_at_its_time_and_is_deleted(
 def test_a_schedule_kept_after_completion_does_not_fire_again(
     aws: LocalAws, bus: LocalBus, scheduler: LocalScheduler, clock: ManualClock, handler: RecordingHandler
 ) -> None:
-    create(aws, "sla-keep", bus.function_arn, after="NONE")
+    create(aws, "sla-keep", bus.function.function_arn, after="NONE")
     clock.now = START + 600
 
     assert scheduler.tick() == 1
@@ -140,7 +133,7 @@ def test_the_background_loop_fires_with_a_fast_clock(
 ) -> None:
     clock = FastClock(speed=600)  # ten minutes a second
     due = datetime.fromtimestamp(clock() + 120, UTC).strftime("at(%Y-%m-%dT%H:%M:%S)")
-    create(aws, "sla-fast", bus.function_arn, expression=due)
+    create(aws, "sla-fast", bus.function.function_arn, expression=due)
     clients = SchedulerClients(aws.scheduler(), lambda_client(bus.endpoint_url), aws.sqs())
     local = LocalScheduler(clients, aws.schedule_group, SchedulerOptions(clock=clock, interval=0.05)).start()
     try:
@@ -176,7 +169,7 @@ def test_a_pass_reads_no_schedules_through_the_api_yet_sees_every_creation_and_d
     )
     assert scheduler.tick() == 0  # watching from here on: later schedules arrive as they are created
     for index in range(30):
-        create(aws, f"sla-n-{index}", bus.function_arn, expression=at(60 + index))
+        create(aws, f"sla-n-{index}", bus.function.function_arn, expression=at(60 + index))
     aws.scheduler().delete_schedule(Name="sla-n-0", GroupName=aws.schedule_group)  # a pickup
     for _ in range(5):
         assert scheduler.tick() == 0

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -11,6 +10,7 @@ import pytest
 from escalation.domain.policy import REFUSAL_POLICY, Decision, Refusal
 from local.aws import LocalAws
 from local.bus import LocalBus
+from local.lambda_invoker import AsyncInvoker
 from tests.local.helpers import RecordingHandler, lambda_client
 from tools.redrive import (
     NEVER_FIXED_BY_REDRIVE,
@@ -64,13 +64,6 @@ DEAD_LETTER_RECORD = {
     "originalEvent": API_EVENT,
 }
 GARBAGE = "this is not a record"
-
-
-@pytest.fixture
-def bus(handler: RecordingHandler) -> Iterator[LocalBus]:
-    # No DLQ for the bus itself: what the handler does with a redriven event is not under test here.
-    with LocalBus(handler) as running:
-        yield running
 
 
 @pytest.fixture
@@ -207,10 +200,10 @@ def test_run_handles_each_message_present_at_its_start_once_even_when_redriven_e
     failing_again = DeadLetteringAgain(aws)
     fill_dlq(aws, *(dead_letter_for("ACCESS_DENIED", f"c-{n}") for n in range(4)))
 
-    with LocalBus(failing_again) as bus:
+    with LocalBus(AsyncInvoker(failing_again)) as bus:
         summary = redrive(
             aws.dlq_url,
-            bus.function_name,
+            bus.function.function_name,
             RedriveOptions(wait_seconds=0),
             clients=RedriveClients(lambda_invoke=lambda_client(bus.endpoint_url)),
         )
@@ -233,7 +226,9 @@ def test_records_a_redrive_cannot_fix_are_kept_and_listed_unless_included(
         dead_letter_for("AGENT_UNAVAILABLE", "c-4"),
     )
 
-    code = main(["--queue-url", aws.dlq_url, "--function-name", bus.function_name, "--wait-seconds", "0"])
+    code = main(
+        ["--queue-url", aws.dlq_url, "--function-name", bus.function.function_name, "--wait-seconds", "0"]
+    )
 
     out = capsys.readouterr().out
     assert code == 0
@@ -253,7 +248,7 @@ def test_include_redrives_the_named_code_only(
 
     summary = redrive(
         aws.dlq_url,
-        bus.function_name,
+        bus.function.function_name,
         RedriveOptions(include=frozenset({"CONTACT_NOT_FOUND"}), wait_seconds=0),
     )
 
@@ -275,7 +270,15 @@ def test_dry_run_lists_the_queue_grouped_by_error_code_and_decision(
     )
 
     code = main(
-        ["--queue-url", aws.dlq_url, "--function-name", bus.function_name, "--dry-run", "--wait-seconds", "0"]
+        [
+            "--queue-url",
+            aws.dlq_url,
+            "--function-name",
+            bus.function.function_name,
+            "--dry-run",
+            "--wait-seconds",
+            "0",
+        ]
     )
 
     rows = [line.split() for line in capsys.readouterr().out.splitlines()]

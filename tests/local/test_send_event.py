@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from local.bus import LocalBus
-from local.lambda_context import FunctionConfig
 from local.run_info import RunInfo
 from local.send_event import main
 from local.stack import REPO_ROOT
@@ -17,12 +15,6 @@ from tests.local.helpers import RecordingHandler
 
 EVENTS = REPO_ROOT / "events"
 IDLE_SECONDS = 10.0
-
-
-@pytest.fixture
-def bus(handler: RecordingHandler) -> Iterator[LocalBus]:
-    with LocalBus(handler, FunctionConfig(reserved_concurrency=1)) as running:
-        yield running
 
 
 def test_a_breach_goes_through_the_bus_with_its_contact_id_replaced(
@@ -64,7 +56,7 @@ def test_an_api_request_is_invoked_with_the_contact_id_in_its_body(
 def test_the_bus_is_found_through_the_running_serve(
     bus: LocalBus, handler: RecordingHandler, tmp_path: Path
 ) -> None:
-    RunInfo(1, "", "", "", bus.endpoint_url, bus.function_name, "", "").save(tmp_path)
+    RunInfo(1, "", "", "", bus.endpoint_url, bus.function.function_name, "", "").save(tmp_path)
     assert main([str(EVENTS / "sla-breach-foreign-instance.json"), "--run-dir", str(tmp_path)]) == 0
     assert bus.wait_idle(IDLE_SECONDS)
     assert handler.only_call()[0]["detail"]["instanceId"].endswith("/another-instance")

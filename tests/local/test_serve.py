@@ -23,12 +23,13 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import boto3
 import pytest
 
-from local.aws import ISOLATION_UNSET, isolated_env
+from local.aws_isolation import ISOLATION_UNSET, isolated_aws_variables
 from local.connect_emulator import ContactRef, EmulatorAdminClient
 from local.run_info import METRICS_FILE, RUN_INFO_FILE, RunInfo
 from local.stack import INSTANCE_ID, REPO_ROOT
@@ -56,7 +57,7 @@ def clean_env(run_dir: Path, scratch: Path) -> dict[str, str]:
     # Not PYTHONPATH (the commands must run without it), nor an enclosing make's flags (`make test`).
     dropped = {*ISOLATION_UNSET, "PYTHONPATH", "MAKEFLAGS", "MFLAGS", "MAKELEVEL"}
     env = {k: v for k, v in os.environ.items() if k not in dropped}
-    env.update(isolated_env(scratch))
+    env.update(isolated_aws_variables(scratch))
     env["LOCAL_RUN_DIR"] = str(run_dir)
     return env
 
@@ -281,6 +282,7 @@ def test_every_banner_command_runs_and_does_what_it_says(serve: Serve) -> None:
         ("tools.redrive \\\n", prints("FOREIGN_INSTANCE")),
         ("make metrics", prints("EscalationTransferred")),
         ("make seed", prints("Added 10 contacts")),
+        ("/effective-hours-of-operations/", business_week),
     ]
     commands = banner_commands(serve.banner)
     exports = [command for command in commands if command.startswith("export ")]
@@ -307,6 +309,18 @@ def dlq_listing(serve: Serve) -> str:
         cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=60, check=True,
     )  # fmt: skip
     return result.stdout
+
+
+def business_week(out: str) -> None:
+    """Seven dates of the seeded business hours: 09:00-17:00 on weekdays, closed at weekends."""
+    answer = json.loads(out)
+    assert answer["TimeZone"] == "America/New_York", answer
+    days = answer["EffectiveHoursOfOperationList"]
+    assert len(days) == 7, answer
+    nine_to_five = [{"Start": {"Hours": 9, "Minutes": 0}, "End": {"Hours": 17, "Minutes": 0}}]
+    for day in days:
+        weekday = date.fromisoformat(day["Date"]).weekday()
+        assert day["OperationalHours"] == (nine_to_five if weekday < 5 else []), day
 
 
 def first_contact(serve: Serve, channel: str) -> str:

@@ -106,7 +106,9 @@ def invoke_until_done(stack: LocalStack, event: dict[str, Any], deadline: float 
     lam = boto3.client("lambda")
 
     def attempt() -> dict[str, Any] | None:
-        response = lam.invoke(FunctionName=stack.bus.function_name, Payload=json.dumps(event).encode())
+        response = lam.invoke(
+            FunctionName=stack.bus.function.function_name, Payload=json.dumps(event).encode()
+        )
         payload = json.loads(response["Payload"].read())
         if "FunctionError" in response:
             assert payload["errorType"] == "RetryLater", payload

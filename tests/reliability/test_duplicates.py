@@ -82,7 +82,9 @@ def test_events_delivered_two_or_three_times_transfer_once(stack: LocalStack) ->
     lam = boto3.client("lambda")
     for contact in contacts[:5]:
         event = next(e for e in stack.bus.matched_events if e["detail"]["contactId"] == contact)
-        response = lam.invoke(FunctionName=stack.bus.function_name, Payload=json.dumps(event).encode())
+        response = lam.invoke(
+            FunctionName=stack.bus.function.function_name, Payload=json.dumps(event).encode()
+        )
         assert "FunctionError" not in response
         result = json.loads(response["Payload"].read())
         [entry] = transfers_of(stack, contact)

@@ -22,7 +22,7 @@ from moto import mock_aws
 from escalation import composition, observability
 from escalation.adapters import connect
 from escalation.contract import EnvVar
-from local.aws import ISOLATION_UNSET, isolated_env
+from local.aws_isolation import ISOLATION_UNSET, isolated_aws_variables
 from tests.unit.builders import CLIENT_ID, INSTANCE_ID, REGION
 from tests.unit.fakes import FakeLambdaContext
 from tests.unit.harness import (
@@ -68,7 +68,7 @@ def handler_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, st
     for name in (*ISOLATION_UNSET, EnvVar.ROUTING_RULES, EnvVar.DESKTOP_ORIGIN):
         monkeypatch.delenv(name, raising=False)
     env = {
-        **isolated_env(tmp_path),
+        **isolated_aws_variables(tmp_path),
         EnvVar.CONNECT_INSTANCE_ID: INSTANCE_ID,
         EnvVar.DLQ_URL: f"https://sqs.{REGION}.amazonaws.com/123456789012/{DLQ_NAME}",
         EnvVar.ALERT_TOPIC_ARN: f"arn:aws:sns:{REGION}:123456789012:{TOPIC_NAME}",

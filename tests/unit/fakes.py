@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
 from typing import Any
 
 from botocore.exceptions import EndpointConnectionError
 
-from escalation.domain.business_hours import QueueHours
+from escalation.domain.business_hours import EffectiveDay, EffectiveHours, QueueHours
 from escalation.domain.errors import ConnectCallFailed, LedgerUnavailable
 from escalation.domain.ledger import EscalationEvent, LedgerEntry, LedgerStatus
-from escalation.domain.model import REPLAYED_MARKER, Contact, Target
+from escalation.domain.model import Contact, EscalationResult, Target
 from escalation.domain.policy import Failure
 from escalation.domain.timer_events import SlaTimer
 from escalation.ports import TransferReceipt
@@ -151,11 +152,11 @@ class FakeContactCenter:
 class DictIdempotency:
     """The IdempotentRunner port over a dict: a repeat answers the first result, failures are forgotten."""
 
-    _records: dict[str, dict[str, Any]] = field(default_factory=dict)
+    _records: dict[str, EscalationResult] = field(default_factory=dict)
 
-    def run(self, key: str, operation: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    def run(self, key: str, operation: Callable[[], EscalationResult]) -> EscalationResult:
         if key in self._records:
-            return {**self._records[key], REPLAYED_MARKER: True}
+            return replace(self._records[key], replayed=True)
         result = operation()
         self._records[key] = result
         return result
@@ -225,3 +226,44 @@ class InMemorySlaTimers:
     def cancel(self, name: str) -> bool:
         self.calls.append(("cancel", name))
         return self.armed.pop(name, None) is not None
+
+
+@dataclass
+class FakeQueueCalendars:
+    """Connect's queues and hours of operation in memory: each hours id is a time zone and weekly open
+    intervals (minutes, by date.weekday()), with dates closed by holiday; every call is recorded."""
+
+    queues: dict[str, str | None] = field(default_factory=dict)  # queue id -> hours id
+    hours: dict[str, tuple[str, dict[int, tuple[tuple[int, int], ...]]]] = field(default_factory=dict)
+    closed: set[date] = field(default_factory=set)
+    calls: list[tuple[str, ...]] = field(default_factory=list)
+    failures: dict[str, ConnectCallFailed] = field(default_factory=dict)
+
+    def describe_queue(self, queue_id: str) -> QueueHours:
+        self.calls.append(("DescribeQueue", queue_id))
+        if "DescribeQueue" in self.failures:
+            raise self.failures["DescribeQueue"]
+        if queue_id not in self.queues:
+            raise failed("DescribeQueue", Failure.CALENDAR_NOT_FOUND)
+        return QueueHours(queue_id, queue_id, self.queues[queue_id])
+
+    def effective_hours(self, hours_id: str, first: date, last: date) -> EffectiveHours:
+        self.calls.append(("GetEffectiveHoursOfOperations", hours_id, first.isoformat(), last.isoformat()))
+        if "GetEffectiveHoursOfOperations" in self.failures:
+            raise self.failures["GetEffectiveHoursOfOperations"]
+        if hours_id not in self.hours:
+            raise failed("GetEffectiveHoursOfOperations", Failure.CALENDAR_NOT_FOUND)
+        time_zone, weekly = self.hours[hours_id]
+        days = []
+        day = first
+        while day <= last:
+            days.append(EffectiveDay(day, () if day in self.closed else weekly.get(day.weekday(), ())))
+            day += timedelta(days=1)
+        return EffectiveHours(time_zone, tuple(days))
+
+    def fetched_windows(self) -> list[tuple[str, ...]]:
+        return [call for call in self.calls if call[0] == "GetEffectiveHoursOfOperations"]
+
+
+NINE_TO_FIVE = (9 * 60, 17 * 60)
+WEEKDAYS_NINE_TO_FIVE = {weekday: (NINE_TO_FIVE,) for weekday in range(5)}

@@ -86,6 +86,8 @@ def test_a_missing_required_variable_is_named(name: str, value: str | None) -> N
         ("ROUTING_RULES_CACHE_SECONDS", "-1", "between 0 and 86400"),
         ("ROUTING_RULES_CACHE_SECONDS", "86401", "between 0 and 86400"),
         ("ROUTING_RULES_CACHE_SECONDS", "1.5", "must be a whole number"),
+        ("SLA_CALENDAR_CACHE_SECONDS", "-1", "between 0 and 86400"),
+        ("SLA_CALENDAR_CACHE_SECONDS", "5m", "must be a whole number"),
         ("CONNECT_TRANSFER_RATE", "fast", "must be a number of calls per second"),
         ("CONNECT_TRANSFER_RATE", "-0.4", "between 0 and 1000"),
     ],
@@ -105,6 +107,7 @@ def test_a_bad_variable_is_named(name: str, value: str, complaint: str) -> None:
         ("CONNECT_MAX_ATTEMPTS", "10"),
         ("ROUTING_RULES_CACHE_SECONDS", "0"),
         ("ROUTING_RULES_CACHE_SECONDS", "86400"),
+        ("SLA_CALENDAR_CACHE_SECONDS", "0"),
         ("DLQ_URL", "http://localhost.localstack.cloud:4566/000000000000/dlq"),
         ("CONNECT_TRANSFER_RATE", "0"),
         ("CONNECT_TRANSFER_RATE", "0.4"),
@@ -162,3 +165,8 @@ def test_sla_timers_on_read_their_group_target_role_and_dlq() -> None:
 def test_bad_sla_timer_settings_are_refused_by_name(change: dict[str, str], named: str) -> None:
     with pytest.raises(ConfigurationError, match=rf"^{named} "):
         load_settings({**GOOD, **SLA_ON, **change})
+
+
+def test_calendars_are_cached_five_minutes_unless_told_otherwise() -> None:
+    assert load_settings(GOOD).sla_calendar_cache_seconds == 300
+    assert load_settings({**GOOD, "SLA_CALENDAR_CACHE_SECONDS": "60"}).sla_calendar_cache_seconds == 60

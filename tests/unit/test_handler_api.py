@@ -94,6 +94,13 @@ def test_success_answers_200_with_the_result(
     assert aws.alerts() == []
     (record,) = aws.idempotency_records()
     assert record["status"]["S"] == "COMPLETED"
+    # The stored form, which a repeat reads back (records written before a deployment included): the
+    # answer with the flow id and the Idempotency-Key fingerprint (none here) beside it.
+    assert json.loads(record["data"]["S"]) == {
+        **api_body(response),
+        "targetFlowId": "flow-transfer-to-queue",
+        "_fingerprint": None,
+    }
 
 
 def test_a_repeat_answers_the_same_body_without_a_second_transfer(

@@ -13,7 +13,7 @@ from escalation.domain.policy import (
     decide,
     decide_refusal,
 )
-from tests.error_table import ERROR_TABLE, ErrorRow, row_ids
+from tests.error_table import CALENDAR_TABLE, ERROR_TABLE, ErrorRow, row_ids
 
 # (refusal, API status, API code, what an event becomes (None = skipped), alert)
 EXPECTED_REFUSAL_TABLE = [
@@ -31,7 +31,7 @@ EXPECTED_REFUSAL_TABLE = [
 ]
 
 
-@pytest.mark.parametrize("row", ERROR_TABLE, ids=row_ids())
+@pytest.mark.parametrize("row", ERROR_TABLE + CALENDAR_TABLE, ids=row_ids(ERROR_TABLE + CALENDAR_TABLE))
 def test_each_connect_failure_gets_the_documented_decision_and_answer(row: ErrorRow) -> None:
     verdict = decide(Failure[row.failure])
     assert verdict.decision.value == row.decision
@@ -47,7 +47,7 @@ def test_each_connect_failure_gets_the_documented_decision_and_answer(row: Error
 
 def test_every_failure_has_exactly_one_documented_row() -> None:
     assert set(ERROR_POLICY) == set(Failure)
-    assert sorted(row_ids()) == sorted(failure.name for failure in Failure)
+    assert sorted(row_ids(ERROR_TABLE + CALENDAR_TABLE)) == sorted(failure.name for failure in Failure)
 
 
 def test_the_idempotency_stores_answers_ask_the_caller_to_retry() -> None:

@@ -45,6 +45,10 @@ _CODES: dict[str, Failure] = {
 
 # Operations whose ResourceNotFoundException can only mean the contact itself.
 _CONTACT_OPERATIONS = frozenset({"DescribeContact", "UpdateContactAttributes"})
+# ... and those where it means a queue's calendar (the queue, or its hours of operation).
+_CALENDAR_OPERATIONS = frozenset(
+    {"DescribeQueue", "GetEffectiveHoursOfOperations", "DescribeHoursOfOperation"}
+)
 
 # A Connect client whose botocore retries stop after the given number of attempts (built with
 # client_config(attempts)); the composition root builds them on one session and keeps them.
@@ -74,6 +78,8 @@ def transfer_destination(target: Target) -> dict[str, str]:
 def _classify(operation: str, error: ClientError) -> Failure:
     code = error.response.get("Error", {}).get("Code", "")
     if code == "ResourceNotFoundException":
+        if operation in _CALENDAR_OPERATIONS:
+            return Failure.CALENDAR_NOT_FOUND
         return Failure.CONTACT_NOT_FOUND if operation in _CONTACT_OPERATIONS else Failure.TARGET_NOT_FOUND
     return _CODES.get(code, Failure.OTHER)
 

@@ -6,6 +6,7 @@ failure deletes the record so a retry runs again.
 """
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.idempotency import (
@@ -18,11 +19,12 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyPersistenceLayerError,
 )
 from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
+from aws_lambda_powertools.utilities.idempotency.serialization.custom_dict import CustomDictSerializer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
 
 from escalation.domain.errors import EscalationInProgress, IdempotencyStoreUnavailable
-from escalation.domain.model import REPLAYED_MARKER
+from escalation.domain.model import EscalationResult
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -32,9 +34,25 @@ if TYPE_CHECKING:
 RECORD_TTL_SECONDS = 7 * 24 * 3600
 
 
+# The stored record is the result's JSON form with the request's fingerprint beside it.
+FINGERPRINT_KEY = "_fingerprint"
+
+
+def _record(result: EscalationResult) -> dict[str, Any]:
+    return {**result.to_dict(), FINGERPRINT_KEY: result.fingerprint}
+
+
+def _first_result(record: dict[str, Any]) -> EscalationResult:
+    return replace(EscalationResult.from_dict(record), fingerprint=record.get(FINGERPRINT_KEY))
+
+
+# The result is serialised here once, when Powertools stores it, and read back only for a repeat.
+_SERIALIZER = CustomDictSerializer(to_dict=_record, from_dict=_first_result)
+
+
 def _mark_replayed(response: Any, idempotent_data: DataRecord) -> Any:  # noqa: ARG001 - hook signature
     # Called only when Powertools answers from a stored record: tell the caller it is a repeat.
-    return {**response, REPLAYED_MARKER: True} if isinstance(response, dict) else response
+    return replace(response, replayed=True) if isinstance(response, EscalationResult) else response
 
 
 _config = IdempotencyConfig(
@@ -53,19 +71,19 @@ CLIENT_CONFIG = Config(
 class DynamoDbIdempotency:
     def __init__(self, client: "DynamoDBClient", table_name: str) -> None:
         self.persistence = DynamoDBPersistenceLayer(table_name=table_name, boto3_client=client)
-        self._run_once: Callable[..., dict[str, Any]] | None = None
+        self._run_once: Callable[..., EscalationResult] | None = None
 
     def register_lambda_context(self, context: LambdaContext) -> None:
         # Lets Powertools expire an INPROGRESS record when the invocation that wrote it timed out.
         _config.register_lambda_context(context)
 
-    def _decorated(self) -> Callable[..., dict[str, Any]]:
+    def _decorated(self) -> Callable[..., EscalationResult]:
         if self._run_once is None:
 
             def run_once(
                 payload: dict[str, str],  # noqa: ARG001 - Powertools hashes it into the record's key
-                operation: Callable[[], dict[str, Any]],
-            ) -> dict[str, Any]:
+                operation: Callable[[], EscalationResult],
+            ) -> EscalationResult:
                 return operation()
 
             self._run_once = idempotent_function(
@@ -73,12 +91,13 @@ class DynamoDbIdempotency:
                 data_keyword_argument="payload",
                 persistence_store=self.persistence,
                 config=_config,
+                output_serializer=_SERIALIZER,
             )
         return self._run_once
 
-    def run(self, key: str, operation: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    def run(self, key: str, operation: Callable[[], EscalationResult]) -> EscalationResult:
         try:
-            result: dict[str, Any] = self._decorated()(payload={"escalationId": key}, operation=operation)
+            result = self._decorated()(payload={"escalationId": key}, operation=operation)
         except IdempotencyAlreadyInProgressError as error:
             raise EscalationInProgress(str(error)) from error
         except IdempotencyPersistenceLayerError as error:

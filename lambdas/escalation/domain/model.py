@@ -5,11 +5,6 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-# An idempotency runner answering a repeat from its store adds this key (True) to the stored result.
-REPLAYED_MARKER = "_replayed"
-# The stored result also keeps the request's fingerprint (domain.identity.request_fingerprint).
-FINGERPRINT_KEY = "_fingerprint"
-
 
 class Trigger(StrEnum):
     API = "API"
@@ -158,9 +153,12 @@ class EscalationResult:
     fell_back_to_queue: bool = False
     # True when this is a repeat answered from the idempotency store (not part of the stored result).
     replayed: bool = False
+    # The fingerprint of the request that produced this result (domain.identity.request_fingerprint),
+    # kept with it in the idempotency store and never answered.
+    fingerprint: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON form, stored by the idempotency layer and answered by the API."""
+        """The JSON form: answered (the API's answer is EscalationOut's part of it) and stored."""
         return {
             "escalationId": self.escalation_id,
             "status": self.status.value,
@@ -183,5 +181,4 @@ class EscalationResult:
             new_contact_id=data.get("newContactId"),
             new_contact_arn=data.get("newContactArn"),
             fell_back_to_queue=bool(data.get("fellBackToQueue")),
-            replayed=bool(data.get(REPLAYED_MARKER)),
         )

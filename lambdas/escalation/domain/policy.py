@@ -30,6 +30,9 @@ class Failure(StrEnum):
     INVALID_REQUEST = "InvalidRequestException"
     CONTACT_NOT_FOUND = "ResourceNotFoundException:contact"
     TARGET_NOT_FOUND = "ResourceNotFoundException:target"  # the queue, flow or agent: a configuration fault
+    # A business-hours SLA clock's calendar: the queue or its hours of operation do not exist, or the
+    # hours name a time zone the shipped tzdata does not know.
+    CALENDAR_NOT_FOUND = "ResourceNotFoundException:calendar"
     ACCESS_DENIED = "AccessDeniedException"
     IDEMPOTENCY_CONFLICT = "IdempotencyException"
     OTHER = "Other"
@@ -108,6 +111,17 @@ ERROR_POLICY: dict[Failure, Verdict] = {
         alert=True,
         api=ApiAnswer(502, "TARGET_NOT_FOUND"),
         what_to_do="A queue, flow or agent in the routing rules does not exist; fix the rules, then redrive.",
+    ),
+    Failure.CALENDAR_NOT_FOUND: Verdict(
+        Decision.ALERT,
+        dead_letter=True,
+        alert=True,
+        api=ApiAnswer(502, "CALENDAR_NOT_FOUND"),
+        what_to_do=(
+            "A business-hours SLA policy's calendar cannot be read (the queue or hours of operation do not "
+            "exist, or their time zone is unknown); fix the policy's hoursOfOperationId or the queue's "
+            "hours, then redrive the DLQ to arm the timer."
+        ),
     ),
     Failure.ACCESS_DENIED: Verdict(
         Decision.ALERT,

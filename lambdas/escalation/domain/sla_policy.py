@@ -1,12 +1,15 @@
 """SLA policies as data: which queued contacts get a deadline, and how long it is.
 
 A policy lives in the routing-rules document (`"sla": [...]`). When a TASK or EMAIL contact is queued,
-the first policy whose `match` holds sets its deadline; no policy, no timer.
+the first policy whose `match` holds sets its deadline; no policy, no timer. Its `clock` says what the
+seconds count: wall time (the default), or the open time of a business calendar (Connect's hours of
+operation: `hoursOfOperationId`, else the contact's queue's).
 """
 
+from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from escalation.contract import TIMED_CHANNEL_NAMES
 from escalation.domain.model import resource_id
@@ -34,12 +37,29 @@ class SlaMatch(BaseModel):
         return queue_ok and (not channels or ANY in channels or channel.upper() in channels)
 
 
+class SlaClock(StrEnum):
+    WALL = "wall"  # seconds of elapsed time
+    BUSINESS = "business"  # seconds of open time in the hours of operation
+
+
 class SlaPolicy(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
     name: Annotated[str, Field(min_length=1, max_length=128)]
     match: SlaMatch = Field(default_factory=SlaMatch)
     seconds: Annotated[int, Field(ge=1, le=MAX_SLA_SECONDS)]
     warn_at_percent: Annotated[int, Field(ge=1, le=99)] | None = Field(default=None, alias="warnAtPercent")
+    clock: SlaClock = SlaClock.WALL
+    # Connect's hours of operation id (or ARN) the business clock runs on; None: the contact's queue's.
+    hours_of_operation_id: Annotated[str, Field(min_length=1, max_length=256)] | None = Field(
+        default=None, alias="hoursOfOperationId"
+    )
+
+    @field_validator("hours_of_operation_id")
+    @classmethod
+    def _only_for_business_clocks(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None and info.data.get("clock") is not SlaClock.BUSINESS:
+            raise ValueError("hoursOfOperationId applies only to a policy with clock 'business'")
+        return value
 
 
 def find_policy(policies: list[SlaPolicy], queue: str | None, channel: str) -> SlaPolicy | None:

@@ -16,16 +16,19 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from escalation import observability
 from escalation.composition import components
 from escalation.contract import API_PATH, EnvVar
-from escalation.domain.authorization import parse_groups
+from escalation.domain.errors import ConnectCallFailed, EscalationRefused
 from escalation.domain.identity import MAX_IDEMPOTENCY_KEY_LENGTH, escalation_id, request_fingerprint
 from escalation.domain.model import Caller, EscalationRequest, RequestedTarget, Status, Trigger
 from escalation.domain.policy import Refusal, decide_refusal
+from escalation.outcomes import Subject
 from escalation.triggers import api_guard
+from escalation.triggers.api_caller import request_caller
 from escalation.triggers.api_errors import (
     INVALID_IDEMPOTENCY_KEY,
-    REQUEST_CONTEXT_KEY,
     UNAUTHENTICATED,
+    connect_failure_response,
     error_response,
+    refusal_response,
     register_error_handlers,
 )
 from escalation.triggers.api_ledger_routes import register_ledger_routes
@@ -34,8 +37,6 @@ from escalation.triggers.api_options import register_options_route
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 RETRY_AFTER_HEADER = "Retry-After"
-# Cognito puts this in an ID token; an access token says "access" and carries no `aud`.
-ID_TOKEN_USE = "id"  # noqa: S105 - a claim value, not a secret
 
 # Read here, not in config.py: the resolver is built at import, and only the API needs it.
 DESKTOP_ORIGIN = os.environ.get(EnvVar.DESKTOP_ORIGIN, "").strip() or None
@@ -50,24 +51,11 @@ CORS = (
     if DESKTOP_ORIGIN
     else None
 )
-app = APIGatewayRestResolver(enable_validation=True, cors=CORS)
+# The body is parsed once, by the resolver, with the guard's bounded parser.
+app = APIGatewayRestResolver(
+    enable_validation=True, cors=CORS, json_body_deserializer=api_guard.parse_json_object
+)
 register_error_handlers(app)
-
-
-def _caller() -> Caller | None:
-    """The caller named by a Cognito ID token issued to one of the configured app clients, else None."""
-    claims = app.current_event.request_context.authorizer.claims or {}
-    settings = components().settings
-    if claims.get("token_use") != ID_TOKEN_USE or claims.get("aud") not in settings.caller_client_ids:
-        return None
-    username = claims.get("cognito:username") or claims.get("username") or claims.get("sub")
-    if not username:
-        return None
-    return Caller(
-        username=str(username),
-        connect_user_id=claims.get(settings.caller_user_id_claim),
-        groups=parse_groups(claims.get("cognito:groups")),
-    )
 
 
 def _fingerprint(body: EscalationBody, target: RequestedTarget | None) -> str:
@@ -113,7 +101,7 @@ def post_escalation(
     ] = None,
 ) -> Response[Any]:
     observability.count_requested(Trigger.API)
-    caller = _caller()
+    caller = request_caller(app.current_event, components().settings)
     if caller is None:
         observability.count_refused()
         return error_response(UNAUTHENTICATED, "no caller identity in the request")
@@ -126,8 +114,12 @@ def post_escalation(
         )
     request = _request(body, caller, key)
     observability.logger.append_keys(escalation_id=request.escalation_id)
-    app.context[REQUEST_CONTEXT_KEY] = request  # the error handlers' subject
-    result = components().service.escalate(request)
+    try:
+        result = components().service.escalate(request)
+    except EscalationRefused as refused:
+        return refusal_response(refused, Subject.of(request, app.current_event.raw_event))
+    except ConnectCallFailed as failure:
+        return connect_failure_response(failure, Subject.of(request, app.current_event.raw_event))
     if result.status is Status.SKIPPED:
         # The first result of this escalation id was a breach event for a contact already ended.
         observability.count_refused()
@@ -138,12 +130,13 @@ def post_escalation(
     return Response(
         status_code=HTTPStatus.OK,
         content_type=content_types.APPLICATION_JSON,
-        body=EscalationOut.model_validate(result.to_dict()).model_dump(mode="json"),
+        # The result's JSON form, as much of it as EscalationOut declares (its flow id is not answered).
+        body={name: value for name, value in result.to_dict().items() if name in EscalationOut.model_fields},
     )
 
 
-register_ledger_routes(app, _caller)
-register_options_route(app, _caller)
+register_ledger_routes(app)
+register_options_route(app)
 
 
 def _refusal(refused: api_guard.Refused) -> dict[str, Any]:

@@ -2,7 +2,9 @@
 
 4xx for anything the caller can fix, never a 5xx for bad input. The status, public code and
 Retry-After of the use case's errors come from the error policy (domain/policy.py); an error without
-a handler here, including an EscalationError subclass added later, is the genuine 500 path.
+a handler here, including an EscalationError subclass added later, is the genuine 500 path. A refusal
+and a Connect failure are answered by the route itself (refusal_response, connect_failure_response),
+which hands over the request they concern.
 """
 
 import json
@@ -36,7 +38,7 @@ from escalation.domain.errors import (
     IdempotencyStoreUnavailable,
     LedgerUnavailable,
 )
-from escalation.domain.model import EscalationRequest, Trigger
+from escalation.domain.model import Trigger
 from escalation.domain.policy import (
     IN_PROGRESS_ANSWER,
     KEY_REUSED_ANSWER,
@@ -45,15 +47,13 @@ from escalation.domain.policy import (
     Decision,
 )
 from escalation.outcomes import Subject
-from escalation.triggers.api_guard import INVALID_BODY, SEND_JSON, UNSUPPORTED_MEDIA_TYPE
+from escalation.triggers.api_guard import INVALID_BODY, SEND_JSON, UNSUPPORTED_MEDIA_TYPE, BodyRefused
 
 UNAUTHENTICATED = ApiAnswer(401, "UNAUTHENTICATED")
 INVALID_IDEMPOTENCY_KEY = ApiAnswer(400, "INVALID_IDEMPOTENCY_KEY")
 # A query or path parameter the route's declaration refuses (API Gateway answers it first when deployed).
 INVALID_PARAMETERS = ApiAnswer(400, "INVALID_PARAMETERS")
 INTERNAL_ERROR = ApiAnswer(500, "INTERNAL_ERROR")
-# The key under which the route leaves its request in the resolver's per-request context.
-REQUEST_CONTEXT_KEY = "escalation_request"
 
 # Powertools' own HTTP errors keep their status; these are their public codes.
 _GATEWAY_CODES: dict[type[ServiceError], str] = {
@@ -78,26 +78,23 @@ def error_response(answer: ApiAnswer, message: str) -> Response[dict[str, str]]:
     )
 
 
+def refusal_response(error: EscalationRefused, subject: Subject) -> Response[dict[str, str]]:
+    """The answer to a refused escalation, after the error policy's record of it."""
+    verdict = components().outcomes.refusal(error, subject)
+    return error_response(verdict.api, error.message)
+
+
+def connect_failure_response(error: ConnectCallFailed, subject: Subject) -> Response[dict[str, str]]:
+    """The answer to a failed Connect call, after the error policy's record of it."""
+    verdict = components().outcomes.connect_failure(error, subject)
+    return error_response(verdict.api, verdict.what_to_do)
+
+
 class _ErrorHandlers:
     """The API's answer to each error type, for one resolver."""
 
     def __init__(self, app: APIGatewayRestResolver) -> None:
         self.app = app
-
-    def subject(self) -> Subject:
-        event = self.app.current_event.raw_event
-        request = self.app.context.get(REQUEST_CONTEXT_KEY)
-        if isinstance(request, EscalationRequest):
-            return Subject.of(request, event)
-        return Subject(Trigger.API, event)
-
-    def refused(self, error: EscalationRefused) -> Response[dict[str, str]]:
-        verdict = components().outcomes.refusal(error, self.subject())
-        return error_response(verdict.api, error.message)
-
-    def connect_failed(self, error: ConnectCallFailed) -> Response[dict[str, str]]:
-        verdict = components().outcomes.connect_failure(error, self.subject())
-        return error_response(verdict.api, verdict.what_to_do)
 
     def in_progress(self, _error: EscalationInProgress) -> Response[dict[str, str]]:
         return error_response(IN_PROGRESS_ANSWER, "this escalation is being processed")
@@ -130,6 +127,10 @@ class _ErrorHandlers:
         observability.count_refused()
         return error_response(INVALID_BODY, "; ".join(problems)[:1000] or "invalid request body")
 
+    def body_refused(self, error: BodyRefused) -> Response[dict[str, str]]:
+        observability.count_refused()
+        return error_response(error.refused.answer, error.refused.message)
+
     def unsupported_content_type(self, _error: RequestUnsupportedContentType) -> Response[dict[str, str]]:
         observability.count_refused()
         return error_response(UNSUPPORTED_MEDIA_TYPE, SEND_JSON)
@@ -155,13 +156,12 @@ def register_error_handlers(app: APIGatewayRestResolver) -> None:
     """One handler per error type; Powertools picks the closest one along the error's class hierarchy."""
     handlers = _ErrorHandlers(app)
     by_type: tuple[tuple[type[Exception], Callable[[Any], Response[dict[str, str]]]], ...] = (
-        (EscalationRefused, handlers.refused),
-        (ConnectCallFailed, handlers.connect_failed),
         (EscalationInProgress, handlers.in_progress),
         (IdempotencyStoreUnavailable, handlers.store_unavailable),
         (IdempotencyKeyReused, handlers.key_reused),
         (LedgerUnavailable, handlers.ledger_unavailable),
         (RequestValidationError, handlers.invalid_body),
+        (BodyRefused, handlers.body_refused),
         (RequestUnsupportedContentType, handlers.unsupported_content_type),
         (UnicodeDecodeError, handlers.body_not_utf8),
         (ServiceError, handlers.gateway_error),

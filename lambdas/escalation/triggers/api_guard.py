@@ -1,8 +1,9 @@
-"""What `POST /escalations` refuses before Powertools parses the request: size, media type, hostile JSON.
+"""What `POST /escalations` refuses in its body: size, media type and encoding before the resolver reads
+it, hostile JSON while it parses it (the resolver's JSON deserializer is `parse_json_object`).
 
-Powertools' JSON parsing lets a deeply nested body, an integer past Python's digit limit or a huge body
+Plain `json.loads` lets a deeply nested body, an integer past Python's digit limit or a huge body
 raise plain RecursionError/ValueError/MemoryError, which would look like our own bugs (500, DLQ, alert).
-Here each of those is a 4xx answer, decided on the raw body with bounded work.
+Here each of those is a 4xx answer, decided with bounded work.
 """
 
 import base64
@@ -111,32 +112,44 @@ def _body_bytes(event: Mapping[str, Any]) -> bytes | Refused | None:
     return too_large if len(raw) > MAX_BODY_BYTES else raw
 
 
-def _parse_object(text: str) -> Refused | None:
+class BodyRefused(Exception):
+    """Raised by `parse_json_object` inside Powertools: the body is JSON, but hostile or not an object."""
+
+    def __init__(self, refused: Refused) -> None:
+        super().__init__(refused.message)
+        self.refused = refused
+
+
+def parse_json_object(text: str) -> dict[str, Any]:
+    """The resolver's JSON deserializer: the request body, parsed once, with bounded work.
+
+    Raises BodyRefused for a number or constant no field accepts, a body that is not an object, or one
+    nested too deeply; json.JSONDecodeError for malformed JSON (Powertools answers it with its position).
+    """
+    too_deep = Refused(INVALID_BODY, f"the body nests deeper than {MAX_JSON_DEPTH} levels")
     try:
         document = json.loads(
             text, parse_int=_parse_int, parse_float=_parse_float, parse_constant=_refuse_constant
         )
     except _HostileJson as error:
-        return Refused(INVALID_BODY, str(error))
+        raise BodyRefused(Refused(INVALID_BODY, str(error))) from None
     except RecursionError:
-        document = None  # answered below as too deep
-    except ValueError:
-        return None  # malformed JSON: Powertools answers it with the position of the fault
-    else:
-        if not isinstance(document, dict):
-            return Refused(INVALID_BODY, "the body must be a JSON object")
-    if document is None or not _depth_at_most(document, MAX_JSON_DEPTH):
-        return Refused(INVALID_BODY, f"the body nests deeper than {MAX_JSON_DEPTH} levels")
-    return None
+        raise BodyRefused(too_deep) from None
+    if not isinstance(document, dict):
+        raise BodyRefused(Refused(INVALID_BODY, "the body must be a JSON object"))
+    if not _depth_at_most(document, MAX_JSON_DEPTH):
+        raise BodyRefused(too_deep)
+    return document
 
 
 def check_body(event: Mapping[str, Any]) -> Refused | None:
-    """Why the request's body must be refused before the route runs, or None to let Powertools parse it."""
+    """Why the request's body must be refused before the resolver reads it (its size and encoding), or
+    None: its JSON is then parsed once, by the resolver, with `parse_json_object`."""
     raw = _body_bytes(event)
     if raw is None or isinstance(raw, Refused):
         return raw
     try:
-        text = raw.decode("utf-8")
+        raw.decode("utf-8")
     except UnicodeDecodeError:
         return Refused(INVALID_BODY, "the body is not UTF-8 encoded JSON")
-    return _parse_object(text)
+    return None

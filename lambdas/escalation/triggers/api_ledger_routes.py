@@ -4,7 +4,6 @@ Reads are answered here, not by the escalation error handlers: a refused or fail
 dead-lettered nor alerted, and is not counted as a refused escalation.
 """
 
-from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
@@ -15,6 +14,7 @@ from escalation.contract import CONTACT_ESCALATIONS_PATH, ESCALATION_PATH
 from escalation.domain.errors import ConnectCallFailed, EscalationRefused
 from escalation.domain.model import Caller
 from escalation.domain.policy import ApiAnswer, Refusal, decide, decide_refusal
+from escalation.triggers.api_caller import request_caller
 from escalation.triggers.api_errors import UNAUTHENTICATED, error_response
 from escalation.triggers.api_ledger_models import (
     CHAIN_RESPONSES,
@@ -40,13 +40,16 @@ def _ok(body: dict[str, Any]) -> Response[Any]:
 
 
 class _LedgerRoutes:
-    """The read routes' handlers, for one resolver and its way of naming the caller."""
+    """The read routes' handlers, for one resolver."""
 
-    def __init__(self, current_caller: Callable[[], Caller | None]) -> None:
-        self.current_caller = current_caller
+    def __init__(self, app: APIGatewayRestResolver) -> None:
+        self.app = app
+
+    def _caller(self) -> Caller | None:
+        return request_caller(self.app.current_event, components().settings)
 
     def get_escalation(self, escalationId: str) -> Response[Any]:  # noqa: N803 - the path parameter's name
-        caller = self.current_caller()
+        caller = self._caller()
         if caller is None:
             return error_response(UNAUTHENTICATED, "no caller identity in the request")
         if len(escalationId) > MAX_ESCALATION_ID_LENGTH:
@@ -60,7 +63,7 @@ class _LedgerRoutes:
         return _ok(EscalationRecordOut.model_validate(entry.to_dict()).model_dump(mode="json"))
 
     def get_contact_escalations(self, contactId: str) -> Response[Any]:  # noqa: N803 - the path parameter's name
-        caller = self.current_caller()
+        caller = self._caller()
         if caller is None:
             return error_response(UNAUTHENTICATED, "no caller identity in the request")
         if len(contactId) > MAX_CONTACT_ID_LENGTH:
@@ -74,10 +77,9 @@ class _LedgerRoutes:
         return _ok(ChainOut.model_validate(history.to_dict()).model_dump(mode="json"))
 
 
-def register_ledger_routes(app: APIGatewayRestResolver, current_caller: Callable[[], Caller | None]) -> None:
-    """Add the read routes to `app`; `current_caller` names the request's caller (None: unauthenticated)."""
-
-    routes = _LedgerRoutes(current_caller)
+def register_ledger_routes(app: APIGatewayRestResolver) -> None:
+    """Add the read routes to `app`."""
+    routes = _LedgerRoutes(app)
     # Registered without decorator syntax: Powertools' decorator is untyped and mypy --strict says so.
     app.get(
         resolver_path(ESCALATION_PATH),

@@ -4,6 +4,8 @@ timers (what the timers fire is handled in sla_event.py).
 Contact events are best-effort, unordered and carry fields of Connect's choosing: unknown fields and
 event types are ignored, and an event that cannot be read is logged and dropped (a timer is never
 the only thing that decides an escalation). A Scheduler failure raises, so Lambda retries the event.
+A business-clock calendar that cannot be read is decided by the error table (domain/policy.py); a
+calendar with no open time within 90 days arms nothing, says so in the log and counts SlaNoBusinessHours.
 """
 
 from datetime import UTC, datetime
@@ -21,6 +23,11 @@ from escalation.contract import (
     Metric,
 )
 from escalation.domain.contact_events import ContactEvent
+from escalation.domain.errors import ConnectCallFailed
+from escalation.domain.model import Trigger
+from escalation.domain.policy import Decision
+from escalation.outcomes import Subject
+from escalation.usecases.sla_timers import TimerOutcome
 
 Text = Annotated[str, Field(min_length=1, max_length=512)]
 
@@ -82,7 +89,21 @@ def handle(event: dict[str, Any]) -> dict[str, Any]:
             extra={"errors": error.error_count(), "id": event.get("id")},
         )
         return {"status": "IGNORED", "why": "not a readable contact event"}
-    changes = service.on_contact_event(parsed.detail.domain())
+    contact_event = parsed.detail.domain()
+    try:
+        changes = service.on_contact_event(contact_event)
+    except ConnectCallFailed as failure:  # the business clock's calendar
+        subject = Subject(Trigger.EVENT, event, contact_id=contact_event.contact_id)
+        verdict = components().outcomes.connect_failure(failure, subject)
+        if verdict.decision is Decision.RETRY:
+            raise
+        return {"status": verdict.decision.value, "error": failure.error_code}
+    if changes.outcome is TimerOutcome.NO_BUSINESS_HOURS:
+        observability.logger.warning(
+            "No business hours within 90 days of enqueue: no SLA timer armed",
+            extra={"contact_id": contact_event.contact_id, "queue": contact_event.queue},
+        )
+        observability.count(Metric.SLA_NO_BUSINESS_HOURS)
     observability.count(Metric.SLA_TIMER_ARMED, changes.armed)
     observability.count(Metric.SLA_TIMER_CANCELLED, changes.cancelled)
     return {"status": changes.outcome.value, "armed": changes.armed, "cancelled": changes.cancelled}

@@ -26,7 +26,7 @@ from escalation.domain.errors import (
 from escalation.domain.identity import escalation_id
 from escalation.domain.model import EscalationRequest, EscalationResult, Status, Trigger, resource_id
 from escalation.domain.policy import Decision, Refusal
-from escalation.domain.timer_events import SlaBreachDetail, SlaWarningDetail
+from escalation.domain.timer_events import BusinessTimer, SlaBreachDetail, SlaWarningDetail
 from escalation.outcomes import Subject
 from escalation.usecases.sla_timers import timer_still_applies
 
@@ -131,7 +131,8 @@ def handle(event: dict[str, Any]) -> dict[str, Any]:
             raise EscalationRefused(
                 Refusal.FOREIGN_INSTANCE, "the event names another Connect instance than the configured one"
             )
-        result = components().service.escalate(request)
+        rearmed = _rearmed(BusinessTimer.of(detail), event)
+        result = components().service.escalate(request) if rearmed is None else None
     except EscalationRefused as refused:
         verdict = recorder.refusal(refused, Subject.of(request, event))
         if verdict.event_decision is None:
@@ -154,10 +155,31 @@ def handle(event: dict[str, Any]) -> dict[str, Any]:
     except (EscalationInProgress, IdempotencyStoreUnavailable, LedgerUnavailable) as busy:
         observability.count_decision(Decision.RETRY)
         raise RetryLater(type(busy).__name__) from busy
-    return _answer(request, result)
+    return _answer(request, result, rearmed)
 
 
-def _answer(request: EscalationRequest, result: EscalationResult) -> dict[str, Any]:
+def _rearmed(fired: BusinessTimer | None, event: dict[str, Any]) -> str | None:
+    """When a business-clock timer fired before its deadline as the hours are now: re-arm it and say
+    when it fires (None: it acts now). Raises ConnectCallFailed when the calendar cannot be read."""
+    timers = components().sla_timers
+    if fired is None or timers is None:
+        return None
+    rearmed = timers.rearm_if_moved(fired, event)
+    if rearmed is None:
+        return None
+    observability.count(Metric.SLA_TIMER_REARMED)
+    observability.logger.info(
+        "Business hours changed since the timer was armed: re-armed",
+        extra={"fire_at": rearmed.fire_at.isoformat(), "rearms": fired.rearms + 1},
+    )
+    return rearmed.fire_at.isoformat()
+
+
+def _answer(
+    request: EscalationRequest, result: EscalationResult | None, rearmed: str | None = None
+) -> dict[str, Any]:
+    if result is None:  # a business-clock timer whose deadline moved later: armed again, nothing moved
+        return {"status": "REARMED", "escalationId": request.escalation_id, "fireAt": rearmed}
     observability.count_result(result.status, replayed=result.replayed)
     if result.status is Status.NOT_WAITING:
         # Answered as it always was: a SKIPPED whose reason says why.
@@ -175,6 +197,16 @@ def handle_warning(event: dict[str, Any]) -> dict[str, Any]:
         warning = parse(event=event, model=SlaWarningEvent).detail
     except ValidationError:
         return {"status": "IGNORED", "why": "not a readable SLA warning"}
+    try:
+        rearmed = _rearmed(BusinessTimer.of(warning), event)
+    except ConnectCallFailed as failure:  # the calendar: the error table decides
+        subject = Subject(Trigger.EVENT, event, contact_id=warning.contactId)
+        verdict = components().outcomes.connect_failure(failure, subject)
+        if verdict.decision is Decision.RETRY:
+            raise RetryLater(f"{failure.error_code} after {failure.attempts} attempt(s)") from failure
+        return {"status": verdict.decision.value, "contactId": warning.contactId, "error": failure.error_code}
+    if rearmed is not None:
+        return {"status": "REARMED", "contactId": warning.contactId, "fireAt": rearmed}
     try:
         waiting = timer_still_applies(components().contact_center, warning.contactId)
     except (EscalationRefused, ConnectCallFailed):

@@ -8,7 +8,6 @@ from escalation.domain.errors import ConnectCallFailed, EscalationRefused, Idemp
 from escalation.domain.identity import client_token
 from escalation.domain.ledger import ChainHistory, EscalationEvent, LedgerEntry, LedgerStatus, new_entry
 from escalation.domain.model import (
-    FINGERPRINT_KEY,
     Contact,
     ContactAttribute,
     EscalationRequest,
@@ -105,15 +104,12 @@ class EscalationService:
             self._routing_rules().check_reason(request.reason)
         first_result = self._idempotency.run(
             request.escalation_id,
-            lambda: {
-                **self._escalate_once(request, known_contact).to_dict(),
-                FINGERPRINT_KEY: request.fingerprint,
-            },
+            lambda: replace(self._escalate_once(request, known_contact), fingerprint=request.fingerprint),
         )
-        stored_fingerprint = first_result.get(FINGERPRINT_KEY)
+        stored_fingerprint = first_result.fingerprint
         if request.fingerprint and stored_fingerprint and stored_fingerprint != request.fingerprint:
             raise IdempotencyKeyReused("this Idempotency-Key was first used for a different request")
-        return EscalationResult.from_dict(first_result)
+        return first_result
 
     def _escalate_once(self, request: EscalationRequest, known_contact: Contact | None) -> EscalationResult:
         contact = known_contact or self._describe(request.contact_id)

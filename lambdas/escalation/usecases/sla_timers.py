@@ -4,19 +4,28 @@ Pure Python over ports. Contact events are best-effort and unordered, so arming 
 idempotent and never decide an escalation: a timer that fires re-checks the contact first.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any
 
 from escalation.contract import ContactEventType
+from escalation.domain.business_hours import BusinessDeadlines, moved_later
 from escalation.domain.contact_events import ContactEvent
 from escalation.domain.model import resource_id
 from escalation.domain.routing import RoutingRules
 from escalation.domain.schedule_names import timer_names
-from escalation.domain.sla_policy import find_policy
-from escalation.domain.timer_events import plan_timers
+from escalation.domain.sla_policy import SlaClock, SlaPolicy, find_policy
+from escalation.domain.timer_events import (
+    BusinessTimer,
+    SlaTimer,
+    plan_timers,
+    rearmed_timer,
+    warning_seconds,
+)
 from escalation.ports import ContactCenter, SlaTimers
+from escalation.usecases.business_clock import BusinessClock
 from escalation.usecases.contacts import describe_known_contact
 
 
@@ -25,6 +34,8 @@ class TimerOutcome(StrEnum):
     ALREADY_ARMED = "ALREADY_ARMED"
     CANCELLED = "CANCELLED"
     IGNORED = "IGNORED"  # no policy, another instance, or an event that changes no timer
+    # A business clock whose calendar has no (enough) open time within 90 days: no timer.
+    NO_BUSINESS_HOURS = "NO_BUSINESS_HOURS"
 
 
 @dataclass(frozen=True)
@@ -49,11 +60,14 @@ class SlaTimerService:
         routing_rules: Callable[[], RoutingRules],
         instance_id: str,
         clock: Callable[[], datetime] = _utc_now,
+        business_clock: BusinessClock | None = None,
     ) -> None:
+        """`business_clock`: the calendars of business-clock policies (None: such policies arm nothing)."""
         self._timers = timers
         self._routing_rules = routing_rules
         self._instance_id = instance_id
         self._clock = clock
+        self._business_clock = business_clock
 
     def on_contact_event(self, event: ContactEvent) -> TimerChanges:
         if resource_id(event.instance_arn) != self._instance_id:
@@ -76,9 +90,40 @@ class SlaTimerService:
             return TimerChanges(
                 TimerOutcome.CANCELLED if cancelled else TimerOutcome.IGNORED, cancelled=cancelled
             )
-        armed = sum(self._timers.arm(timer) for timer in plan_timers(policy, queued, self._clock()))
+        now = self._clock()
+        business = (
+            self._business_deadlines(policy, queued, now) if policy.clock is SlaClock.BUSINESS else None
+        )
+        if business is not None and business.breach is None:
+            return TimerChanges(TimerOutcome.NO_BUSINESS_HOURS, cancelled=cancelled)
+        armed = sum(self._timers.arm(timer) for timer in plan_timers(policy, queued, now, business))
         outcome = TimerOutcome.ARMED if armed else TimerOutcome.ALREADY_ARMED
         return TimerChanges(outcome, armed=armed, cancelled=cancelled)
+
+    def _business_deadlines(
+        self, policy: SlaPolicy, queued: ContactEvent, now: datetime
+    ) -> BusinessDeadlines:
+        """Raises ConnectCallFailed when the calendar cannot be read."""
+        if self._business_clock is None:
+            raise RuntimeError("a business-clock SLA policy needs the service built with a BusinessClock")
+        hours_id = self._business_clock.hours_id(policy.hours_of_operation_id, queued.queue)
+        warn = warning_seconds(policy.seconds, policy.warn_at_percent) if policy.warn_at_percent else None
+        return self._business_clock.deadlines(hours_id, queued.enqueued_at or now, policy.seconds, warn)
+
+    def rearm_if_moved(self, fired: BusinessTimer, event: Mapping[str, Any]) -> SlaTimer | None:
+        """A fired business-clock timer (its `event`), re-checked against the hours as they are now: the
+        timer armed for a deadline that moved later, or None when it acts now. Raises ConnectCallFailed
+        when the calendar cannot be read."""
+        if self._business_clock is None:
+            return None
+        now = self._clock()
+        recomputed = self._business_clock.deadlines(fired.hours_id, fired.enqueued_at, fired.seconds).breach
+        if not moved_later(fired.armed_due, recomputed, now, fired.rearms):
+            return None
+        assert recomputed is not None  # moved_later says so
+        timer = rearmed_timer(event, recomputed, now)
+        self._timers.arm(timer)  # False: armed by an earlier try of this same event, which is as good
+        return timer
 
     def _cancel(self, contact_id: str) -> int:
         return sum(self._timers.cancel(name) for name in timer_names(contact_id))
