@@ -68,7 +68,7 @@ test: install lint typecheck  ## Lint, type-check and run every test suite (unit
 	@echo "==> pytest: every suite on $(TEST_WORKERS) workers, one line per test as it completes"
 	$(HEARTBEAT) pytest -- $(BIN)/pytest -v -p no:cacheprovider $(PYTEST_PARALLEL)
 
-test-fast: $(STAMP)  ## The unit and emulator suites only, for the edit loop (under a minute; no lint, no type-check)
+test-fast: $(STAMP)  ## The unit and emulator suites only, for the edit loop (meant for under a minute; no lint, no type-check)
 	$(HEARTBEAT) pytest -- $(BIN)/pytest -q -p no:cacheprovider $(PYTEST_PARALLEL) tests/unit tests/emulator
 
 synth: install  ## Synthesize the CloudFormation template offline (pass CONTEXT='-c connectInstanceId=...')

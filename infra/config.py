@@ -75,6 +75,8 @@ class StackConfig:
     supervisor_group: str = contract.DEFAULT_SUPERVISOR_GROUP
     audit_retention_days: int = contract.DEFAULT_LEDGER_RETENTION_DAYS
     sla_timers: bool = True  # `-c slaTimers=false`: no contact-event rule, schedule group or grants
+    # `-c timedChannels=TASK,EMAIL,VOICE,CHAT`: the channels whose contact events arm SLA timers.
+    timed_channels: tuple[str, ...] = contract.DEFAULT_TIMED_CHANNEL_NAMES
     # The agent's Escalate app (infra/desktop_hosting.py, infra/agent_workspace.py): deployed when the
     # instance alias is known and `-c desktopApp=false` is not given.
     connect_instance_alias: str | None = None
@@ -172,6 +174,7 @@ class StackConfig:
             caller_user_id_claim=_text(source, "callerUserIdClaim") or contract.DEFAULT_CALLER_USER_ID_CLAIM,
             supervisor_group=_text(source, "supervisorGroup") or contract.DEFAULT_SUPERVISOR_GROUP,
             sla_timers=_text(source, "slaTimers") is None or _flag(source, "slaTimers"),
+            timed_channels=_timed_channels(_text(source, contract.TIMED_CHANNELS_CONTEXT)),
             connect_instance_alias=alias.lower() if alias else None,
             desktop_app=_text(source, "desktopApp") is None or _flag(source, "desktopApp"),
             desktop_dist=Path(dist).resolve() if dist else DEFAULT_DESKTOP_DIST,
@@ -181,6 +184,19 @@ class StackConfig:
                 contract.DEFAULT_LEDGER_RETENTION_DAYS,
             ),
         )
+
+
+def _timed_channels(text: str | None) -> tuple[str, ...]:
+    if text is None:
+        return contract.DEFAULT_TIMED_CHANNEL_NAMES
+    names = [name.strip().upper() for name in text.split(",") if name.strip()]
+    unknown = sorted(set(names) - set(contract.CHANNEL_NAMES))
+    if not names or unknown:
+        raise ContextError(
+            f"CDK context '{contract.TIMED_CHANNELS_CONTEXT}' is a comma-separated list of "
+            f"{', '.join(contract.CHANNEL_NAMES)}; got {text!r}."
+        )
+    return tuple(name for name in contract.CHANNEL_NAMES if name in names)
 
 
 def _positive_int(key: str, text: str | None, default: int) -> int:

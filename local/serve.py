@@ -24,6 +24,7 @@ from pathlib import Path
 from types import FrameType
 
 from escalation.domain.identity import escalation_id
+from local.connect_emulator.admin import ADMIN_PREFIX
 from local.dev_tokens import make_dev_token
 from local.metrics import MetricsWriter
 from local.run_info import DEFAULT_RUN_DIR, RUN_INFO_FILE, RunInfo, run_log_path
@@ -72,6 +73,14 @@ def _curl(api_url: str, token_variable: str, contact_id: str, reason: str) -> st
         f"  $ curl -s -w '\\n' -X POST {api_url}/escalations \\\n"
         f"    -H \"Authorization: Bearer ${token_variable}\" -H 'Content-Type: application/json' \\\n"
         f'    -d \'{{"contactId": "{contact_id}", "reason": "{reason}"}}\''
+    )
+
+
+def _route_next_curl(connect_url: str) -> str:
+    fields = f'{{"instance_id": "{INSTANCE_ID}", "queue_id": "queue-tier1"}}'
+    return (
+        f"  $ curl -s -w '\\n' -X POST {connect_url}{ADMIN_PREFIX}route_next \\\n"
+        f"    -H 'Content-Type: application/json' -d '{fields}'"
     )
 
 
@@ -131,8 +140,12 @@ Paste the `$` commands into another terminal, from the repository root.
 {_curl(api_url, "TOKEN", contacts.alice_task, "CUSTOMER_UNHAPPY")}
   a supervisor escalates an email waiting in Tier 1:
 {_curl(api_url, "SUPERVISOR_TOKEN", contacts.waiting_email, "BILLING_DISPUTE")}
-  a voice contact is refused (409 CHANNEL_NOT_TRANSFERABLE):
-{_curl(api_url, "TOKEN", contacts.voice, "CUSTOMER_UNHAPPY")}
+  a supervisor moves a chat waiting in Billing up in its queue (200 PRIORITIZED, queue priority 2):
+{_curl(api_url, "SUPERVISOR_TOKEN", contacts.waiting_chat, "CUSTOMER_UNHAPPY")}
+  alice's voice call is answered, so it no longer waits and cannot be moved up (409 CONTACT_NOT_QUEUED):
+{_curl(api_url, "TOKEN", contacts.answered_voice, "CUSTOMER_UNHAPPY")}
+  Tier 1 hands its next waiting contact to a free agent, in Connect's order (priority, then age):
+{_route_next_curl(stack.connect.endpoint_url)}
 
    read the escalation ledger: alice's escalation (she requested it), then the chain of her task (as a
    supervisor; the answer lists every escalation of the chain, oldest first):

@@ -125,10 +125,19 @@ def aws_clients(session: boto3.session.Session | None = None) -> AwsClients:
 
 
 def _rules_loader(config: Settings, clients: AwsClients) -> Callable[[], RoutingRules]:
+    timed = config.sla_timers.timed_channels if config.sla_timers else None
+
+    def checked(rules: RoutingRules) -> RoutingRules:
+        # An SLA policy for a channel this deployment does not time would never arm: say so.
+        if timed is not None:
+            rules.check_timed_channels(timed)
+        return rules
+
     parameter = config.routing_rules_parameter
     if parameter is not None:
-        return SsmRoutingRules(clients.ssm(), parameter, config.routing_rules_cache_seconds)
-    rules = rules_from_file(config.routing_rules)  # validated at start-up, not at first use
+        from_ssm = SsmRoutingRules(clients.ssm(), parameter, config.routing_rules_cache_seconds)
+        return lambda: checked(from_ssm())
+    rules = checked(rules_from_file(config.routing_rules))  # validated at start-up, not at first use
     return lambda: rules
 
 
@@ -183,7 +192,11 @@ def _sla_timers(
     # Business-hours clocks: queues' calendars from Connect, remembered per execution environment.
     calendars = CachedQueueCalendars(contact_center, config.sla_calendar_cache_seconds)
     return SlaTimerService(
-        scheduler, routing_rules, config.connect_instance_id, business_clock=BusinessClock(calendars, zone)
+        scheduler,
+        routing_rules,
+        config.connect_instance_id,
+        business_clock=BusinessClock(calendars, zone),
+        timed_channels=timers.timed_channels,
     )
 
 

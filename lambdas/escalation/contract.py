@@ -5,7 +5,7 @@ without pulling in Powertools or boto3. Changing a value here changes the deploy
 dashboard too.
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from typing import Final
 
@@ -55,21 +55,26 @@ class ContactEventType(StrEnum):
 
 
 TIMER_CONTACT_EVENT_TYPES: Final = tuple(event_type.value for event_type in ContactEventType)
-# The channels SLA timers time (domain/sla_policy.py: TIMED_CHANNELS).
-TIMED_CHANNEL_NAMES: Final = ("TASK", "EMAIL")
+# Connect's channels, and the ones SLA timers time unless deployed with `-c timedChannels=...`
+# (TIMED_CHANNELS_CONTEXT; the function reads the deployed list from EnvVar.SLA_TIMED_CHANNELS).
+CHANNEL_NAMES: Final = ("VOICE", "CHAT", "TASK", "EMAIL")
+DEFAULT_TIMED_CHANNEL_NAMES: Final = ("TASK", "EMAIL")
+TIMED_CHANNELS_CONTEXT: Final = "timedChannels"
 
 
-def contact_event_pattern(instance_arn: str) -> dict[str, object]:
-    """The rule pattern for one instance's contact events that SLA timers act on: the deployed rule and
-    the local bus share it. Both fields in any casing, as the handler reads them (channel casing differs
-    between Connect's samples and its API)."""
+def contact_event_pattern(
+    instance_arn: str, timed_channels: Sequence[str] = DEFAULT_TIMED_CHANNEL_NAMES
+) -> dict[str, object]:
+    """The rule pattern for one instance's contact events that SLA timers act on, for exactly the
+    deployed channels: the deployed rule and the local bus share it. Both fields in any casing, as the
+    handler reads them (channel casing differs between Connect's samples and its API)."""
     return {
         "source": [CONTACT_EVENT_SOURCE],
         "detail-type": [CONTACT_EVENT_DETAIL_TYPE],
         "detail": {
             "instanceArn": [instance_arn],
             "eventType": [{"equals-ignore-case": name} for name in TIMER_CONTACT_EVENT_TYPES],
-            "channel": [{"equals-ignore-case": name} for name in TIMED_CHANNEL_NAMES],
+            "channel": [{"equals-ignore-case": name} for name in timed_channels],
         },
     }
 
@@ -100,6 +105,7 @@ CONNECT_ACTIONS: Final = (
     "connect:DescribeQueue",
     "connect:GetEffectiveHoursOfOperations",
     "connect:DescribeHoursOfOperation",
+    "connect:UpdateContactRoutingData",
     # Names for the desktop's escalation options (GET /escalation-options; DescribeQueue above too).
     "connect:DescribeUser",
 )
@@ -140,6 +146,7 @@ class EnvVar:
     SLA_TIMER_TARGET_ARN: Final = "SLA_TIMER_TARGET_ARN"
     SLA_SCHEDULER_ROLE_ARN: Final = "SLA_SCHEDULER_ROLE_ARN"
     SLA_SCHEDULE_DLQ_ARN: Final = "SLA_SCHEDULE_DLQ_ARN"
+    SLA_TIMED_CHANNELS: Final = "SLA_TIMED_CHANNELS"  # comma-separated; default DEFAULT_TIMED_CHANNEL_NAMES
     # Seconds a queue's hours id and its effective hours are remembered for business-hours SLA clocks
     # (default DEFAULT_SLA_CALENDAR_CACHE_SECONDS; 0 remembers nothing).
     SLA_CALENDAR_CACHE_SECONDS: Final = "SLA_CALENDAR_CACHE_SECONDS"
@@ -162,6 +169,7 @@ class Metric:
 
     REQUESTED: Final = "EscalationRequested"  # extra dimension Trigger = API | EVENT
     TRANSFERRED: Final = "EscalationTransferred"
+    PRIORITIZED: Final = "EscalationPrioritized"  # moved up in its queue (UpdateContactRoutingData)
     SKIPPED: Final = "EscalationSkipped"  # breach event for a contact that has already ended
     REFUSED: Final = "EscalationRefused"  # bad input, not authorised, or not transferable
     DECISION_RETRY: Final = "DecisionRetry"

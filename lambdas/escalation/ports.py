@@ -34,6 +34,9 @@ class ContactCenter(Protocol):
 
     def transfer(self, contact_id: str, target: Target, client_token: str) -> TransferReceipt: ...
 
+    def update_routing(self, contact_id: str, target: Target) -> None:
+        """Move a waiting contact up in its queue: `target` is IN_QUEUE (a priority or an age adjustment)."""
+
     def user_name(self, user_id: str) -> str | None:
         """The agent's name as people know it (DescribeUser): first and last name, else the username."""
 

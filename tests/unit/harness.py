@@ -245,6 +245,15 @@ class ConnectStub:
         if row.operation == "DescribeContact":
             self.error("describe_contact", str(row.connect_error), int(row.connect_status or 400), message)
             return
+        if row.operation == "UpdateContactRoutingData":
+            # A waiting voice call, moved up in its queue by the shipped rules' `inQueue` target.
+            self.describe(contact(channel="VOICE"))
+            self.error(
+                "update_contact_routing_data", str(row.connect_error), int(row.connect_status or 400), message
+            )
+            if row.failure == "RESOURCE_CONFLICT":
+                self.describe(contact(channel="VOICE"))  # it looks whether the call still waits: it does
+            return
         self.describe(contact())
         if row.connect_error is None:
             self.make_transfers_unreachable()

@@ -159,7 +159,7 @@ def test_without_a_catalogue_the_reasons_are_those_the_rules_name_labelled_with_
 @pytest.mark.parametrize(
     ("contact", "transfers", "code"),
     [
-        (make_contact(channel="VOICE"), 0, "CHANNEL_NOT_TRANSFERABLE"),
+        (make_contact(channel="VOICE"), 0, "CHANNEL_NOT_SUPPORTED"),
         (make_contact(ended=True), 0, "CONTACT_ENDED"),
         (make_contact(), 11, "TRANSFER_LIMIT_REACHED"),
     ],

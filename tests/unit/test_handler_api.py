@@ -525,21 +525,27 @@ def test_a_preflight_allows_the_idempotency_key_header(desktop_origin: str, invo
 
 
 @pytest.mark.parametrize(
-    ("contact_overrides", "error", "alert"),
+    ("contact_overrides", "earlier_rungs", "error", "alert"),
     [
-        ({"channel": "VOICE"}, "CHANNEL_NOT_TRANSFERABLE", False),
-        ({"channel": "CHAT"}, "CHANNEL_NOT_TRANSFERABLE", False),
-        ({"ended": True}, "CONTACT_ENDED", False),
+        # The shipped rules move voice and chat up in their queue at levels 1 and 2; level 3's rule
+        # names a queue, which TransferContact cannot reach for them.
+        ({"channel": "VOICE"}, 2, "CHANNEL_NOT_SUPPORTED", False),
+        ({"channel": "CHAT"}, 2, "CHANNEL_NOT_SUPPORTED", False),
+        # An answered call no longer waits: it cannot be moved up.
+        ({"channel": "VOICE", "connected": True}, 0, "CONTACT_NOT_QUEUED", False),
+        ({"ended": True}, 0, "CONTACT_ENDED", False),
     ],
 )
-def test_a_contact_that_cannot_be_transferred_is_409(
+def test_a_contact_that_cannot_be_escalated_now_is_409(
     invoke: Invoke,
     connect_stub: ConnectStub,
     aws: AwsWorld,
     contact_overrides: dict[str, Any],
+    earlier_rungs: int,
     error: str,
     alert: bool,
 ) -> None:
+    aws.record_transfers(CONTACT_ID, earlier_rungs)
     connect_stub.describe(contact(**contact_overrides))
     assert_error(invoke(api_event()), 409, error)
     assert len(aws.alerts()) == (1 if alert else 0)

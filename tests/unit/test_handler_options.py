@@ -3,6 +3,7 @@ shipped reasons catalogue, POST's authorisation, and names Connect cannot give."
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -103,16 +104,29 @@ def test_a_supervisor_learns_that_a_contact_does_not_exist(invoke: Invoke, conne
     assert (response["statusCode"], api_body(response)["error"]) == (404, "CONTACT_NOT_FOUND")
 
 
-def test_a_voice_contact_is_blocked_with_posts_code(invoke: Invoke, connect_stub: ConnectStub) -> None:
+def test_a_waiting_call_is_moved_up_in_queue_for_every_reason(
+    invoke: Invoke, connect_stub: ConnectStub
+) -> None:
     connect_stub.describe(contact(channel="VOICE"))
-    # Tier 2's rule is for tasks and emails: a call's reasons go to the catch-all rule or the VIP agent.
-    names(connect_stub, {"queue-tier1": "Tier 1", "queue-supervisors": "Supervisors"}, {})
-    names(connect_stub, {}, {"agent-account-manager": "Ana"})
+    names(connect_stub, {"queue-tier1": "Tier 1"}, {})  # its own queue only: nothing else to name
     options = api_body(invoke(options_event()))
-    connect_stub.describe(contact(channel="VOICE"))
+    assert (options["canEscalate"], options["blockedBy"]) == (True, None)
+    assert {json.dumps(r["destination"]) for r in options["reasons"]} == {
+        json.dumps({"type": "IN_QUEUE", "label": "moved up in queue"})
+    }
+    assert options["targets"] == []  # an explicit target is a transfer, which a call cannot take
+
+
+def test_an_answered_call_is_blocked_with_posts_code(invoke: Invoke, connect_stub: ConnectStub) -> None:
+    connect_stub.describe(contact(channel="VOICE", connected=True))
+    names(connect_stub, {"queue-tier1": "Tier 1"}, {})
+    options = api_body(invoke(options_event()))
+    connect_stub.describe(contact(channel="VOICE", connected=True))
     refused = api_body(invoke(api_event({"contactId": CONTACT_ID, "reason": "CUSTOMER_UNHAPPY"})))
     assert options["canEscalate"] is False
     assert options["blockedBy"] == {"error": refused["error"], "message": refused["message"]}
+    assert refused["error"] == "CONTACT_NOT_QUEUED"
+    assert {r["destination"] is None for r in options["reasons"]} == {True}
 
 
 def test_names_connect_cannot_give_are_null(invoke: Invoke, connect_stub: ConnectStub) -> None:

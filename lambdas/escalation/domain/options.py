@@ -13,7 +13,7 @@ from escalation.domain.errors import EscalationRefused
 from escalation.domain.ledger import ChainHistory
 from escalation.domain.model import Contact, Target, TargetType
 from escalation.domain.policy import Refusal, decide_refusal
-from escalation.domain.preflight import check_transferable
+from escalation.domain.preflight import check_active, check_channel, check_reachable, check_transferable
 from escalation.domain.routing import ANY, RoutingRules, choose_target
 
 # What the desktop shows for an escalation in place (a waiting contact moved up its queue).
@@ -37,6 +37,8 @@ class Destination:
 
     @classmethod
     def of(cls, target: Target, name: str | None = None) -> "Destination":
+        if target.type is TargetType.IN_QUEUE:
+            return cls(DestinationType.IN_QUEUE)
         kind = DestinationType.QUEUE if target.type is TargetType.QUEUE else DestinationType.AGENT
         return cls(kind, target.id, name)
 
@@ -95,13 +97,46 @@ class EscalationOptions:
         }
 
 
-def blocked_by(contact: Contact, history: ChainHistory) -> Blocked | None:
-    """The refusal `POST /escalations` would answer before routing (channel, ended, transfer limit)."""
+def _blocked(refused: EscalationRefused) -> Blocked:
+    return Blocked(decide_refusal(refused.reason).api.code, refused.message)
+
+
+def refusal_before_routing(contact: Contact) -> Blocked | None:
+    """What `POST` answers whatever the reason: an ended contact (CONTACT_ENDED)."""
+    try:
+        check_active(contact)
+    except EscalationRefused as refused:
+        return _blocked(refused)
+    return None
+
+
+def refusal_without_route(contact: Contact) -> Blocked:
+    """What `POST` answers when no rule routes the reason: CHANNEL_NOT_SUPPORTED for a contact only an
+    in-queue rule could move (voice, chat), else NO_ROUTE."""
+    try:
+        check_channel(contact)
+    except EscalationRefused as refused:
+        return _blocked(refused)
+    return Blocked(decide_refusal(Refusal.NO_ROUTE).api.code, "no routing rule matches this reason now")
+
+
+def refusal_towards(contact: Contact, target: Target, history: ChainHistory) -> Blocked | None:
+    """What `POST` answers before calling Connect for `target`: a transfer's checks (channel, ended,
+    transfer limit) or an in-place escalation's (the contact still waits in its queue)."""
+    try:
+        check_reachable(contact, target, history.transfer_count)
+    except EscalationRefused as refused:
+        return _blocked(refused)
+    return None
+
+
+def may_transfer(contact: Contact, history: ChainHistory) -> bool:
+    """Whether an explicit target (always a transfer) could be used now."""
     try:
         check_transferable(contact, history.transfer_count)
-    except EscalationRefused as refused:
-        return Blocked(decide_refusal(refused.reason).api.code, refused.message)
-    return None
+    except EscalationRefused:
+        return False
+    return True
 
 
 def routed_target(

@@ -35,6 +35,10 @@ class Failure(StrEnum):
     CALENDAR_NOT_FOUND = "ResourceNotFoundException:calendar"
     ACCESS_DENIED = "AccessDeniedException"
     IDEMPOTENCY_CONFLICT = "IdempotencyException"
+    # UpdateContactRoutingData's own errors (escalating a contact in place, in its queue).
+    RESOURCE_CONFLICT = "ResourceConflictException"  # the contact is no longer waiting in a queue
+    INVALID_PARAMETER = "InvalidParameterException"
+    INACTIVE_REGION = "InvalidActiveRegionException"  # the instance is served from another Region now
     OTHER = "Other"
 
 
@@ -138,6 +142,33 @@ ERROR_POLICY: dict[Failure, Verdict] = {
         api=ApiAnswer(200, "ALREADY_TRANSFERRED"),
         what_to_do="Connect already took a transfer with this escalation's ClientToken.",
     ),
+    # Connect's answer for a contact that stopped waiting between our DescribeContact and the call:
+    # the use case re-reads the contact and, when it no longer waits, refuses (CONTACT_NOT_QUEUED)
+    # or skips an event; this row is for a conflict on a contact that still seems to wait.
+    Failure.RESOURCE_CONFLICT: Verdict(
+        Decision.DEAD_LETTER,
+        dead_letter=True,
+        alert=False,
+        api=ApiAnswer(409, "CONTACT_NOT_QUEUED"),
+        what_to_do="Connect would not change the contact's routing (it is not waiting in a queue).",
+    ),
+    Failure.INVALID_PARAMETER: Verdict(
+        Decision.DEAD_LETTER,
+        dead_letter=True,
+        alert=False,
+        api=ApiAnswer(409, "INVALID_REQUEST"),
+        what_to_do="Connect refused the routing change as invalid; inspect the dead-letter record.",
+    ),
+    Failure.INACTIVE_REGION: Verdict(
+        Decision.ALERT,
+        dead_letter=True,
+        alert=True,
+        api=ApiAnswer(502, "INVALID_ACTIVE_REGION"),
+        what_to_do=(
+            "The instance is active in another Region (global resiliency); redrive once traffic is "
+            "back in this Region, or deploy the service there."
+        ),
+    ),
     Failure.OTHER: Verdict(
         Decision.ALERT,
         dead_letter=True,
@@ -166,7 +197,9 @@ class Refusal(StrEnum):
     FOREIGN_INSTANCE = "FOREIGN_INSTANCE"
     FORBIDDEN = "FORBIDDEN"
     CONTACT_NOT_FOUND = "CONTACT_NOT_FOUND"
-    CHANNEL_NOT_TRANSFERABLE = "CHANNEL_NOT_TRANSFERABLE"
+    # Only tasks and emails transfer; any channel can be moved up while it waits (an `inQueue` rule).
+    CHANNEL_NOT_SUPPORTED = "CHANNEL_NOT_SUPPORTED"
+    CONTACT_NOT_QUEUED = "CONTACT_NOT_QUEUED"  # an in-place escalation needs a contact still waiting
     CONTACT_ENDED = "CONTACT_ENDED"
     TRANSFER_LIMIT_REACHED = "TRANSFER_LIMIT_REACHED"
     TARGET_NOT_ALLOWED = "TARGET_NOT_ALLOWED"
@@ -191,9 +224,11 @@ REFUSAL_POLICY: dict[Refusal, RefusalVerdict] = {
     Refusal.CONTACT_NOT_FOUND: RefusalVerdict(
         ApiAnswer(404, "CONTACT_NOT_FOUND"), Decision.DEAD_LETTER, alert=False
     ),
-    Refusal.CHANNEL_NOT_TRANSFERABLE: RefusalVerdict(
-        ApiAnswer(409, "CHANNEL_NOT_TRANSFERABLE"), Decision.DEAD_LETTER, alert=False
+    Refusal.CHANNEL_NOT_SUPPORTED: RefusalVerdict(
+        ApiAnswer(409, "CHANNEL_NOT_SUPPORTED"), Decision.DEAD_LETTER, alert=False
     ),
+    # Picked up, or ended, before it could be moved up: nothing to do (an event is skipped).
+    Refusal.CONTACT_NOT_QUEUED: RefusalVerdict(ApiAnswer(409, "CONTACT_NOT_QUEUED"), None, alert=False),
     Refusal.CONTACT_ENDED: RefusalVerdict(ApiAnswer(409, "CONTACT_ENDED"), None, alert=False),
     # Our own count says the next transfer would be Connect's 12th: same as ServiceQuotaExceeded.
     Refusal.TRANSFER_LIMIT_REACHED: RefusalVerdict(

@@ -82,7 +82,10 @@ def _request(body: EscalationBody, caller: Caller, key: str | None) -> Escalatio
 @app.post(
     API_PATH,
     summary="Escalate a contact",
-    description="Moves a TASK or EMAIL contact to the queue or agent the routing rules pick.",
+    description=(
+        "Moves a TASK or EMAIL contact to the queue or agent the routing rules pick, or moves a contact "
+        "of any channel up where it waits in its queue (an `inQueue` rule)."
+    ),
     responses=RESPONSES,
 )
 def post_escalation(

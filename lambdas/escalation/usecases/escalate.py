@@ -3,6 +3,7 @@
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import Any
 
 from escalation.domain.errors import ConnectCallFailed, EscalationRefused, IdempotencyKeyReused
 from escalation.domain.identity import client_token
@@ -18,10 +19,11 @@ from escalation.domain.model import (
     Trigger,
 )
 from escalation.domain.policy import Decision, Failure, Refusal, decide, decide_refusal
-from escalation.domain.preflight import check_transferable
+from escalation.domain.preflight import check_active, check_channel, check_reachable, check_transferable
 from escalation.domain.routing import RoutingRules, choose_target, local_target
 from escalation.ports import ContactCenter, EscalationEvents, EscalationLedger, IdempotentRunner
 from escalation.usecases.contacts import contact_for_caller, describe_known_contact
+from escalation.usecases.in_queue import MoveOutcome, QueueMover, place_before
 
 
 def _utc_now() -> datetime:
@@ -75,6 +77,7 @@ class EscalationService:
         self._ledger = ports.ledger
         self._events = ports.events
         self._on_attributes_failed = on_attributes_failed
+        self._mover = QueueMover(ports.contact_center)
         self._clock = clock
 
     def escalate(self, request: EscalationRequest, contact: Contact | None = None) -> EscalationResult:
@@ -118,19 +121,13 @@ class EscalationService:
         if own is not None and own.status is LedgerStatus.TRANSFERRED:
             # The ledger outlives the idempotency record: a late repeat still moves nothing.
             return self._result(own, Status.ALREADY_TRANSFERRED)
+        if own is not None and own.status is LedgerStatus.PRIORITIZED:
+            return self._result(own, Status.PRIORITIZED)
         entry = own or new_entry(request, contact, self._clock())
         try:
             plan = self._plan(request, contact, history, entry)
         except EscalationRefused as refusal:
-            if refusal.reason is Refusal.CONTACT_ENDED and request.trigger is Trigger.EVENT:
-                return self._skipped(entry, history)
-            self._settle(
-                entry,
-                LedgerStatus.REFUSED,
-                refusal.reason.value,
-                _is_terminal_refusal(refusal, request.trigger),
-            )
-            raise
+            return self._refused(request, entry, history, refusal)
         except ConnectCallFailed as failure:
             self._settle(entry, LedgerStatus.FAILED, failure.error_code, _is_terminal_failure(failure))
             raise
@@ -143,9 +140,49 @@ class EscalationService:
             target=plan.target,
             fell_back=plan.fell_back,
             updated_at=self._clock().isoformat(),
+            queue_before=place_before(contact, entry, plan.target, resuming=plan.resuming),
         )
         self._ledger.save(pending)
-        return self._transfer(request, contact, history, pending, plan)
+        if plan.target.transfers:
+            return self._transfer(request, contact, history, pending, plan)
+        return self._move_up(request, contact, history, pending, plan)
+
+    def _refused(
+        self,
+        request: EscalationRequest,
+        entry: LedgerEntry,
+        history: ChainHistory,
+        refusal: EscalationRefused,
+    ) -> EscalationResult:
+        """An event for a contact that ended or stopped waiting is skipped; anything else is refused."""
+        if refusal.reason in _SKIPPED_EVENTS and request.trigger is Trigger.EVENT:
+            return self._skipped(entry, history, refusal.reason)
+        self._settle(
+            entry, LedgerStatus.REFUSED, refusal.reason.value, _is_terminal_refusal(refusal, request.trigger)
+        )
+        raise refusal
+
+    def _move_up(
+        self,
+        request: EscalationRequest,
+        contact: Contact,
+        history: ChainHistory,
+        pending: LedgerEntry,
+        plan: _Plan,
+    ) -> EscalationResult:
+        try:
+            move = self._mover.move_up(contact, pending, resuming=plan.resuming)
+        except ConnectCallFailed as failure:
+            self._settle(pending, LedgerStatus.FAILED, failure.error_code, _is_terminal_failure(failure))
+            raise
+        if move.outcome is MoveOutcome.NOT_WAITING:
+            ended = contact.ended
+            reason = Refusal.CONTACT_ENDED if ended else Refusal.CONTACT_NOT_QUEUED
+            return self._refused(request, pending, history, EscalationRefused(reason, _NOT_WAITING[reason]))
+        code = "ALREADY_AT_PRIORITY" if move.outcome is MoveOutcome.ALREADY_THERE else None
+        done = self._settle(pending, LedgerStatus.PRIORITIZED, code, publish=True, target=move.target)
+        self._write_attributes(contact.contact_id, done, history.transfer_count)
+        return self._result(done, Status.PRIORITIZED)
 
     def _plan(
         self, request: EscalationRequest, contact: Contact, history: ChainHistory, entry: LedgerEntry
@@ -157,14 +194,24 @@ class EscalationService:
             and entry.level is not None
             and entry.target is not None
         )
-        check_transferable(contact, history.transfer_count, resuming=resuming)
         if resuming and entry.target is not None and entry.level is not None:
+            if entry.target.transfers:
+                check_transferable(contact, history.transfer_count, resuming=True)
+            # An in-queue attempt is judged against the contact's present in _move_up.
             return _Plan(entry.target, entry.level, entry.fell_back, resuming=True)
 
+        check_active(contact)
+        if request.requested_target is not None:
+            check_channel(contact)  # an explicit choice is always a transfer
         level = history.level + 1
-        rule = self._routing_rules().find(request.reason, contact, level)
+        try:
+            rule = self._routing_rules().find(request.reason, contact, level)
+        except EscalationRefused:
+            check_channel(contact)  # no rule can move a voice or chat contact: say so, not NO_ROUTE
+            raise
         requested = local_target(request.requested_target, contact.instance_arn)
         target, fallback = choose_target(rule, requested, request.reason)
+        check_reachable(contact, target, history.transfer_count)
         fell_back = False
         if target.type is TargetType.AGENT and not self._connect.is_agent_available(
             target.id, contact.channel
@@ -225,7 +272,7 @@ class EscalationService:
         status: LedgerStatus,
         error_code: str | None,
         publish: bool,
-        **changes: str | None,
+        **changes: Any,
     ) -> LedgerEntry:
         settled = entry.settled(status, self._clock(), error_code, **changes)
         self._ledger.save(settled)
@@ -239,8 +286,10 @@ class EscalationService:
         except ConnectCallFailed:
             return False  # keep the original failure: we could not learn more
 
-    def _skipped(self, entry: LedgerEntry, history: ChainHistory) -> EscalationResult:
-        self._settle(entry, LedgerStatus.SKIPPED, Refusal.CONTACT_ENDED.value, publish=True)
+    def _skipped(
+        self, entry: LedgerEntry, history: ChainHistory, reason: Refusal = Refusal.CONTACT_ENDED
+    ) -> EscalationResult:
+        self._settle(entry, LedgerStatus.SKIPPED, reason.value, publish=True)
         return EscalationResult(entry.escalation_id, Status.SKIPPED, entry.contact_id, history.level)
 
     def _write_attributes(self, contact_id: str, entry: LedgerEntry, transfer_count: int) -> None:
@@ -280,4 +329,11 @@ _EVENT_OF_STATUS = {
     LedgerStatus.FAILED: EscalationEvent.FAILED,
     LedgerStatus.REFUSED: EscalationEvent.FAILED,
     LedgerStatus.SKIPPED: EscalationEvent.SKIPPED,
+    LedgerStatus.PRIORITIZED: EscalationEvent.PRIORITIZED,
+}
+# What an event for a contact that no longer waits becomes: skipped, never dead-lettered.
+_SKIPPED_EVENTS = frozenset({Refusal.CONTACT_ENDED, Refusal.CONTACT_NOT_QUEUED})
+_NOT_WAITING = {
+    Refusal.CONTACT_ENDED: "the contact has ended",
+    Refusal.CONTACT_NOT_QUEUED: "the contact is no longer waiting in a queue: an agent has it",
 }

@@ -10,14 +10,19 @@ from escalation.domain.errors import ConnectCallFailed
 from escalation.domain.ledger import ChainHistory
 from escalation.domain.model import Caller, Target, TargetType
 from escalation.domain.options import (
+    Blocked,
     Destination,
     DestinationType,
     EscalationOptions,
     ReasonOption,
-    blocked_by,
     explicit_targets,
+    may_transfer,
+    refusal_before_routing,
+    refusal_towards,
+    refusal_without_route,
     routed_target,
 )
+from escalation.domain.policy import Refusal, decide_refusal
 from escalation.domain.routing import RoutingRules
 from escalation.ports import ContactCenter, EscalationLedger, QueueCalendars
 from escalation.usecases.contacts import contact_for_caller
@@ -46,6 +51,8 @@ class _Names:
 
     def named(self, target: Target) -> Destination:
         plain = Destination.of(target)
+        if plain.type is DestinationType.IN_QUEUE:
+            return plain  # the contact's own queue: nothing to name
         return Destination(plain.type, plain.id, self.of(plain.type, plain.id))
 
 
@@ -74,26 +81,51 @@ class EscalationOptionsQuery:
         names = _Names(self._connect, self._queues)
         # Named first: the contact's own queue is the first name the desktop shows.
         queue = names.named(Target(TargetType.QUEUE, contact.queue_id, "")) if contact.queue_id else None
-        blocked = blocked_by(contact, history)
+        before_routing = refusal_before_routing(contact)
         next_level = history.level + 1
         available: dict[str, bool] = {}
 
-        def destination(reason: str) -> Destination | None:
-            routed = routed_target(rules, reason, contact, next_level)
+        def option(code: str, label: str) -> tuple[ReasonOption, Blocked | None]:
+            """The reason with where it goes now, or with no destination and why `POST` would refuse."""
+            routed = routed_target(rules, code, contact, next_level)
             if routed is None:
-                return None
+                return ReasonOption(code, label, None), before_routing or refusal_without_route(contact)
             target, fallback = routed
-            if target.type is TargetType.AGENT and blocked is None:
+            refused = before_routing or refusal_towards(contact, target, history)
+            if refused is not None:
+                return ReasonOption(code, label, None), refused
+            if target.type is TargetType.AGENT:
                 # As POST would decide now: an unavailable agent means the fallback queue, or no route.
                 if target.id not in available:
                     available[target.id] = self._is_available(target.id, contact.channel)
                 if not available[target.id]:
-                    return names.named(fallback) if fallback is not None else None
-            return names.named(target)
+                    if fallback is None:
+                        unavailable = Blocked(
+                            decide_refusal(Refusal.AGENT_UNAVAILABLE).api.code,
+                            "the target agent is not available and no fallback queue is set",
+                        )
+                        return ReasonOption(code, label, None), unavailable
+                    return ReasonOption(code, label, names.named(fallback)), None
+            return ReasonOption(code, label, names.named(target)), None
 
         offered = rules.offered_reasons()
-        reasons = tuple(ReasonOption(code, label, destination(code)) for code, label in offered)
-        targets = explicit_targets(rules, (code for code, _ in offered), contact, next_level)
+        judged = [option(code, label) for code, label in offered]
+        reasons = tuple(reason for reason, _ in judged)
+        refusals = [refused for _, refused in judged]
+        # Escalable when some reason can go; otherwise the first refusal (or, without any reason, what
+        # POST answers before routing) says why.
+        blocked = (
+            None
+            if any(refused is None for refused in refusals) and refusals
+            else next((refused for refused in refusals if refused is not None), None)
+            or before_routing
+            or refusal_without_route(contact)
+        )
+        targets = (
+            explicit_targets(rules, (code for code, _ in offered), contact, next_level)
+            if before_routing is None and may_transfer(contact, history)
+            else ()
+        )
         return EscalationOptions(
             contact_id=contact.contact_id,
             channel=contact.channel,
