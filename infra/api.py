@@ -15,7 +15,10 @@ from constructs import Construct
 from escalation import contract
 from infra.config import StackConfig
 from infra.gateway_responses import (
+    CORS_ALLOW_HEADERS,
+    CORS_ALLOW_METHODS,
     CORS_EXPOSE_HEADERS,
+    CORS_MAX_AGE_SECONDS,
     GATEWAY_ANSWERS,
     THROTTLE_BURST,
     THROTTLE_RATE,
@@ -27,8 +30,6 @@ STAGE_NAME = "v1"
 ACCESS_LOG_RETENTION = logs.RetentionDays.ONE_MONTH
 _CUSTOM_PREFIX = "custom:"
 
-# Headers the desktop sends besides the simple ones.
-CORS_ALLOW_HEADERS = ["Authorization", "Content-Type", "Idempotency-Key"]
 _JSON_TYPES = {
     "object": apigw.JsonSchemaType.OBJECT,
     "string": apigw.JsonSchemaType.STRING,
@@ -109,10 +110,10 @@ class EscalationApi(Construct):
         cors = (
             apigw.CorsOptions(
                 allow_origins=[config.desktop_origin],
-                allow_methods=["GET", "POST", "OPTIONS"],
+                allow_methods=CORS_ALLOW_METHODS,
                 allow_headers=CORS_ALLOW_HEADERS,
                 expose_headers=CORS_EXPOSE_HEADERS,
-                max_age=Duration.hours(1),
+                max_age=Duration.seconds(CORS_MAX_AGE_SECONDS),
             )
             if config.desktop_origin
             else None

@@ -35,7 +35,11 @@ As API Gateway does, claims reach the handler in `requestContext.authorizer.clai
 become comma-separated (`"cognito:groups": "agents,supervisors"`), `exp`/`iat` become dates like
 `"Tue Apr 04 18:39:39 UTC 2023"`, other values str().
 
-Not modelled: CORS preflight, usage plans, binary media types (a body that is not UTF-8 is passed
+With a desktop origin (ApiOptions.desktop_origin, from DESKTOP_ORIGIN) an OPTIONS request on a route gets
+the stack's CORS preflight answer (`local.gateway.cors_preflight`); without one, 403 as for any method
+the API does not route.
+
+Not modelled: usage plans, binary media types (a body that is not UTF-8 is passed
 base64-encoded with isBase64Encoded=true).
 """
 
@@ -80,6 +84,7 @@ from local.gateway import (
     GatewayRefusal,
     RequestModel,
     StageThrottle,
+    cors_preflight,
     gateway_response,
     missing_parameters,
 )
@@ -108,6 +113,11 @@ def match_route(method: str, path: str) -> tuple[str, dict[str, str]] | None:
         if found:
             return resource, {name: unquote(value) for name, value in found.groupdict().items()}
     return None
+
+
+def is_routed_path(path: str) -> bool:
+    """Whether any route of API_ROUTES has this path (whatever its method): where a preflight is answered."""
+    return any(match_route(method, path) is not None for method, _ in API_ROUTES)
 
 
 DEFAULT_STAGE = "local"
@@ -313,6 +323,8 @@ class LocalApi(Service):
     def _handle(self, request: HttpRequest) -> HttpResponse:  # noqa: PLR0911 - one return per outcome
         if request.method == "GET" and request.path == OPENAPI_PATH and self.openapi_path is not None:
             return HttpResponse(200, (("Content-Type", "application/json"),), self.openapi_path.read_bytes())
+        if request.method == "OPTIONS" and self.desktop_origin and is_routed_path(request.path):
+            return cors_preflight(self.desktop_origin)
         if len(request.body) > MAX_PAYLOAD_BYTES:
             return self._refuse(REQUEST_TOO_LARGE)
         matched = match_route(request.method, request.path)

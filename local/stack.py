@@ -302,6 +302,11 @@ class LocalStack(Service):
         # so this stack's environment is the one in force.
         composition.reset()
         sys.modules.pop("escalation.handler", None)
+        # The API trigger reads DESKTOP_ORIGIN (its CORS) at import; the handler imports it from its
+        # package, which keeps the module once loaded: reload it in place.
+        api_trigger = sys.modules.get("escalation.triggers.api")
+        if api_trigger is not None:
+            importlib.reload(api_trigger)
         handler: LambdaHandler = importlib.import_module("escalation.handler").handler
         return handler
 

@@ -329,7 +329,7 @@ OPERATIONS: Mapping[str, Operation] = {
     "UpdateContactAttributes": update_contact_attributes,
     "GetCurrentUserData": get_current_user_data,
     "StopContact": stop_contact,
-    "DescribeUser": describe_user,
     "UpdateContactRoutingData": update_contact_routing_data,
+    "DescribeUser": describe_user,
     **HOURS_OPERATIONS,
 }

@@ -392,3 +392,17 @@ def prints(text: str) -> Callable[[str], None]:
         assert text in out, out
 
     return check
+
+
+def test_banner_gives_the_escalate_apps_urls_and_the_app_calls_this_api(serve: Serve) -> None:
+    app = re.search(r"alice's task:\s+(http://\S+/desktop/)\?contactId=\S+", serve.banner)
+    workspace = re.search(r"in Agent Workspace:\s+(http://\S+/workspace/)\?contactId=\S+", serve.banner)
+    assert app, serve.banner
+    assert workspace, serve.banner
+    with urllib.request.urlopen(app[1] + "config.json", timeout=10) as response:
+        config = json.loads(response.read())
+    assert config["apiUrl"] == serve.info.api_url
+    with urllib.request.urlopen(workspace[1], timeout=10) as response:
+        page = response.read()
+    assert b"<title>Agent Workspace (local stand-in)</title>" in page
+    assert b'src="app.js"' in page

@@ -271,3 +271,40 @@ def test_a_bad_catalogue_is_refused_naming_the_reason_and_the_field(
     }
     with pytest.raises(RoutingRulesError, match=message):
         parse_rules(json.dumps(document))
+
+
+IN_QUEUE_RULES = parse_rules(
+    json.dumps(
+        {
+            "reasons": CATALOGUE,
+            "rules": [
+                {
+                    "name": "calls-up",
+                    "match": {"channels": ["VOICE"]},
+                    "target": {"inQueue": {"priority": 2}},
+                },
+                {"name": "rest", "target": {"queue": {"id": "q-tier2", "flowId": "f"}}},
+            ],
+        }
+    )
+)
+
+
+def test_a_waiting_call_an_in_queue_rule_moves_up_can_be_escalated_and_shows_moved_up_in_queue() -> None:
+    waiting_call = make_contact(channel="VOICE", agent_connected=False)
+    body = answer(query(connect_with(waiting_call), IN_QUEUE_RULES).options(AGENT, "c-1"))
+    assert body["canEscalate"] is True
+    assert body["blockedBy"] is None
+    assert {reason["destination"]["type"] for reason in body["reasons"]} == {"IN_QUEUE"}
+    assert body["reasons"][0]["destination"] == {"type": "IN_QUEUE", "label": IN_QUEUE_LABEL}
+
+
+def test_an_answered_call_is_blocked_with_contact_not_queued_as_post_answers() -> None:
+    answered = make_contact(channel="VOICE", agent_connected=True)
+    body = answer(query(connect_with(answered), IN_QUEUE_RULES).options(AGENT, "c-1"))
+    assert body["canEscalate"] is False
+    assert body["blockedBy"]["error"] == "CONTACT_NOT_QUEUED"
+    world = World.with_connect(connect_with(answered), IN_QUEUE_RULES)
+    with pytest.raises(EscalationRefused) as refused:
+        world.service.escalate(make_request(reason="CUSTOMER_UNHAPPY"))
+    assert refused.value.reason is Refusal.CONTACT_NOT_QUEUED

@@ -13,7 +13,7 @@ from escalation.domain.errors import EscalationRefused
 from escalation.domain.ledger import ChainHistory
 from escalation.domain.model import Contact, Target, TargetType
 from escalation.domain.policy import Refusal, decide_refusal
-from escalation.domain.preflight import check_active, check_channel, check_reachable, check_transferable
+from escalation.domain.preflight import check_transferable, check_waiting
 from escalation.domain.routing import ANY, RoutingRules, choose_target
 
 # What the desktop shows for an escalation in place (a waiting contact moved up its queue).
@@ -97,46 +97,18 @@ class EscalationOptions:
         }
 
 
-def _blocked(refused: EscalationRefused) -> Blocked:
-    return Blocked(decide_refusal(refused.reason).api.code, refused.message)
-
-
-def refusal_before_routing(contact: Contact) -> Blocked | None:
-    """What `POST` answers whatever the reason: an ended contact (CONTACT_ENDED)."""
+def blocked_by(contact: Contact, history: ChainHistory, *, moves_in_place: bool = False) -> Blocked | None:
+    """The refusal `POST /escalations` would answer before routing (channel, ended, transfer limit);
+    `moves_in_place`: the rules would escalate this contact where it waits (an `inQueue` target), which
+    any channel may, while it still waits."""
     try:
-        check_active(contact)
+        if moves_in_place:
+            check_waiting(contact)
+        else:
+            check_transferable(contact, history.transfer_count)
     except EscalationRefused as refused:
-        return _blocked(refused)
+        return Blocked(decide_refusal(refused.reason).api.code, refused.message)
     return None
-
-
-def refusal_without_route(contact: Contact) -> Blocked:
-    """What `POST` answers when no rule routes the reason: CHANNEL_NOT_SUPPORTED for a contact only an
-    in-queue rule could move (voice, chat), else NO_ROUTE."""
-    try:
-        check_channel(contact)
-    except EscalationRefused as refused:
-        return _blocked(refused)
-    return Blocked(decide_refusal(Refusal.NO_ROUTE).api.code, "no routing rule matches this reason now")
-
-
-def refusal_towards(contact: Contact, target: Target, history: ChainHistory) -> Blocked | None:
-    """What `POST` answers before calling Connect for `target`: a transfer's checks (channel, ended,
-    transfer limit) or an in-place escalation's (the contact still waits in its queue)."""
-    try:
-        check_reachable(contact, target, history.transfer_count)
-    except EscalationRefused as refused:
-        return _blocked(refused)
-    return None
-
-
-def may_transfer(contact: Contact, history: ChainHistory) -> bool:
-    """Whether an explicit target (always a transfer) could be used now."""
-    try:
-        check_transferable(contact, history.transfer_count)
-    except EscalationRefused:
-        return False
-    return True
 
 
 def routed_target(

@@ -153,6 +153,18 @@ class RoutingRules(_Strict):
         _check_unique("reason", [entry.code for entry in self.reasons or ()])
         return self
 
+    def check_timed_channels(self, timed_channels: frozenset[str]) -> None:
+        """Raise RoutingRulesError when an SLA policy names a channel the deployment does not time."""
+        for number, policy in enumerate(self.sla, start=1):
+            untimed = policy.untimed_channels(timed_channels)
+            if untimed:
+                timed = ",".join(sorted(timed_channels))
+                raise RoutingRulesError(
+                    f"invalid routing rules: SLA policy #{number} {policy.name!r}: match.channels: "
+                    f"{', '.join(untimed)} is not timed by this deployment (timed: {timed}); deploy with "
+                    f"-c {TIMED_CHANNELS_CONTEXT}={timed},{','.join(untimed)} to time it"
+                )
+
     def check_reason(self, reason: str) -> None:
         """Refuse a reason outside the catalogue (UNKNOWN_REASON); without a catalogue, any reason goes."""
         if self.reasons is not None and all(entry.code != reason for entry in self.reasons):
@@ -168,18 +180,6 @@ class RoutingRules(_Strict):
             return [(entry.code, entry.label) for entry in self.reasons]
         named = dict.fromkeys(r for rule in self.rules for r in rule.match.reasons if r != ANY)
         return [(code, code) for code in named]
-
-    def check_timed_channels(self, timed_channels: frozenset[str]) -> None:
-        """Raise RoutingRulesError when an SLA policy names a channel the deployment does not time."""
-        for number, policy in enumerate(self.sla, start=1):
-            untimed = policy.untimed_channels(timed_channels)
-            if untimed:
-                timed = ",".join(sorted(timed_channels))
-                raise RoutingRulesError(
-                    f"invalid routing rules: SLA policy #{number} {policy.name!r}: match.channels: "
-                    f"{', '.join(untimed)} is not timed by this deployment (timed: {timed}); deploy with "
-                    f"-c {TIMED_CHANNELS_CONTEXT}={timed},{','.join(untimed)} to time it"
-                )
 
     def find(self, reason: str, contact: Contact, level: int) -> Rule:
         for rule in self.rules:

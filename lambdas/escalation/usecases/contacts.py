@@ -1,8 +1,7 @@
 """Reading a contact from Connect, shared by the use cases that need one (no boto3, over a port)."""
 
-from escalation.domain.authorization import FORBIDDEN_MESSAGE, authorize, is_supervisor
 from escalation.domain.errors import ConnectCallFailed, EscalationRefused
-from escalation.domain.model import Caller, Contact
+from escalation.domain.model import Contact
 from escalation.domain.policy import Failure, Refusal
 from escalation.ports import ContactCenter
 
@@ -19,21 +18,10 @@ def describe_known_contact(contact_center: ContactCenter, contact_id: str) -> Co
         raise
 
 
-def contact_for_caller(
-    contact_center: ContactCenter,
-    caller: Caller | None,
-    contact_id: str,
-    supervisor_group: str,
-    known: Contact | None = None,
-) -> Contact:
-    """The contact (`known`, or described now), if `caller` may escalate it: its current agent or a
-    supervisor. Only a supervisor learns that a contact does not exist (CONTACT_NOT_FOUND); anyone else
-    gets the FORBIDDEN they would get for an existing contact that is not theirs."""
+def reread(contact_center: ContactCenter, contact: Contact) -> Contact | None:
+    """The contact as Connect describes it now, after a call failed on it; None when Connect cannot say
+    (the caller then keeps the original failure: it could not learn more)."""
     try:
-        contact = known or describe_known_contact(contact_center, contact_id)
-    except EscalationRefused as refused:
-        if refused.reason is Refusal.CONTACT_NOT_FOUND and not is_supervisor(caller, supervisor_group):
-            raise EscalationRefused(Refusal.FORBIDDEN, FORBIDDEN_MESSAGE) from None
-        raise
-    authorize(caller, contact, supervisor_group)
-    return contact
+        return contact_center.describe_contact(contact.contact_id)
+    except ConnectCallFailed:
+        return None

@@ -5,6 +5,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from escalation.domain.authorization import FORBIDDEN_MESSAGE, authorize, is_supervisor
 from escalation.domain.errors import ConnectCallFailed, EscalationRefused, IdempotencyKeyReused
 from escalation.domain.identity import client_token
 from escalation.domain.ledger import ChainHistory, EscalationEvent, LedgerEntry, LedgerStatus, new_entry
@@ -22,7 +23,7 @@ from escalation.domain.policy import Decision, Failure, Refusal, decide, decide_
 from escalation.domain.preflight import check_active, check_channel, check_reachable, check_transferable
 from escalation.domain.routing import RoutingRules, choose_target, local_target
 from escalation.ports import ContactCenter, EscalationEvents, EscalationLedger, IdempotentRunner
-from escalation.usecases.contacts import contact_for_caller, describe_known_contact
+from escalation.usecases.contacts import describe_known_contact, reread
 from escalation.usecases.in_queue import MoveOutcome, QueueMover, place_before
 
 
@@ -100,9 +101,17 @@ class EscalationService:
         if request.trigger is Trigger.API:
             # Checked on every request, repeats included: the stored result is only for callers who
             # may escalate this contact.
-            known_contact = contact_for_caller(
-                self._connect, request.caller, request.contact_id, self._supervisor_group, known_contact
-            )
+            try:
+                known_contact = known_contact or self._describe(request.contact_id)
+            except EscalationRefused as refused:
+                # Only a supervisor learns whether a contact exists; anyone else gets the answer they
+                # would get for an existing contact that is not theirs.
+                if refused.reason is Refusal.CONTACT_NOT_FOUND and not is_supervisor(
+                    request.caller, self._supervisor_group
+                ):
+                    raise EscalationRefused(Refusal.FORBIDDEN, FORBIDDEN_MESSAGE) from None
+                raise
+            authorize(request.caller, known_contact, self._supervisor_group)
             # Only the desktop's reasons are checked against the catalogue; a breach names its own.
             self._routing_rules().check_reason(request.reason)
         first_result = self._idempotency.run(
@@ -281,10 +290,8 @@ class EscalationService:
         return settled
 
     def _has_ended(self, contact: Contact) -> bool:
-        try:
-            return self._connect.describe_contact(contact.contact_id).ended
-        except ConnectCallFailed:
-            return False  # keep the original failure: we could not learn more
+        now = reread(self._connect, contact)
+        return now is not None and now.ended
 
     def _skipped(
         self, entry: LedgerEntry, history: ChainHistory, reason: Refusal = Refusal.CONTACT_ENDED

@@ -6,26 +6,41 @@ fails leaves the name unknown (None) and never fails the answer.
 
 from collections.abc import Callable
 
-from escalation.domain.errors import ConnectCallFailed
+from escalation.domain.authorization import FORBIDDEN_MESSAGE, authorize, is_supervisor
+from escalation.domain.errors import ConnectCallFailed, EscalationRefused
 from escalation.domain.ledger import ChainHistory
-from escalation.domain.model import Caller, Target, TargetType
+from escalation.domain.model import Caller, Contact, Target, TargetType
 from escalation.domain.options import (
-    Blocked,
     Destination,
     DestinationType,
     EscalationOptions,
     ReasonOption,
+    blocked_by,
     explicit_targets,
-    may_transfer,
-    refusal_before_routing,
-    refusal_towards,
-    refusal_without_route,
     routed_target,
 )
-from escalation.domain.policy import Refusal, decide_refusal
+from escalation.domain.policy import Refusal
 from escalation.domain.routing import RoutingRules
 from escalation.ports import ContactCenter, EscalationLedger, QueueCalendars
-from escalation.usecases.contacts import contact_for_caller
+from escalation.usecases.contacts import describe_known_contact
+
+
+def contact_for_caller(
+    contact_center: ContactCenter, caller: Caller, contact_id: str, supervisor_group: str
+) -> Contact:
+    """The contact, if `caller` may escalate it: its current agent or a supervisor.
+
+    Only a supervisor learns that a contact does not exist (CONTACT_NOT_FOUND); anyone else gets the
+    FORBIDDEN they would get for an existing contact that is not theirs.
+    """
+    try:
+        contact = describe_known_contact(contact_center, contact_id)
+    except EscalationRefused as refused:
+        if refused.reason is Refusal.CONTACT_NOT_FOUND and not is_supervisor(caller, supervisor_group):
+            raise EscalationRefused(Refusal.FORBIDDEN, FORBIDDEN_MESSAGE) from None
+        raise
+    authorize(caller, contact, supervisor_group)
+    return contact
 
 
 class _Names:
@@ -81,51 +96,30 @@ class EscalationOptionsQuery:
         names = _Names(self._connect, self._queues)
         # Named first: the contact's own queue is the first name the desktop shows.
         queue = names.named(Target(TargetType.QUEUE, contact.queue_id, "")) if contact.queue_id else None
-        before_routing = refusal_before_routing(contact)
         next_level = history.level + 1
+        offered = rules.offered_reasons()
+        routed = {code: routed_target(rules, code, contact, next_level) for code, _ in offered}
+        routes = [route for route in routed.values() if route is not None]
+        # Escalated where it waits when every reason that routes moves it in place (an `inQueue` rule).
+        moves_in_place = bool(routes) and all(not target.transfers for target, _ in routes)
+        blocked = blocked_by(contact, history, moves_in_place=moves_in_place)
         available: dict[str, bool] = {}
 
-        def option(code: str, label: str) -> tuple[ReasonOption, Blocked | None]:
-            """The reason with where it goes now, or with no destination and why `POST` would refuse."""
-            routed = routed_target(rules, code, contact, next_level)
-            if routed is None:
-                return ReasonOption(code, label, None), before_routing or refusal_without_route(contact)
-            target, fallback = routed
-            refused = before_routing or refusal_towards(contact, target, history)
-            if refused is not None:
-                return ReasonOption(code, label, None), refused
-            if target.type is TargetType.AGENT:
+        def destination(reason: str) -> Destination | None:
+            picked = routed[reason]
+            if picked is None:
+                return None
+            target, fallback = picked
+            if target.type is TargetType.AGENT and blocked is None:
                 # As POST would decide now: an unavailable agent means the fallback queue, or no route.
                 if target.id not in available:
                     available[target.id] = self._is_available(target.id, contact.channel)
                 if not available[target.id]:
-                    if fallback is None:
-                        unavailable = Blocked(
-                            decide_refusal(Refusal.AGENT_UNAVAILABLE).api.code,
-                            "the target agent is not available and no fallback queue is set",
-                        )
-                        return ReasonOption(code, label, None), unavailable
-                    return ReasonOption(code, label, names.named(fallback)), None
-            return ReasonOption(code, label, names.named(target)), None
+                    return names.named(fallback) if fallback is not None else None
+            return names.named(target)
 
-        offered = rules.offered_reasons()
-        judged = [option(code, label) for code, label in offered]
-        reasons = tuple(reason for reason, _ in judged)
-        refusals = [refused for _, refused in judged]
-        # Escalable when some reason can go; otherwise the first refusal (or, without any reason, what
-        # POST answers before routing) says why.
-        blocked = (
-            None
-            if any(refused is None for refused in refusals) and refusals
-            else next((refused for refused in refusals if refused is not None), None)
-            or before_routing
-            or refusal_without_route(contact)
-        )
-        targets = (
-            explicit_targets(rules, (code for code, _ in offered), contact, next_level)
-            if before_routing is None and may_transfer(contact, history)
-            else ()
-        )
+        reasons = tuple(ReasonOption(code, label, destination(code)) for code, label in offered)
+        targets = explicit_targets(rules, (code for code, _ in offered), contact, next_level)
         return EscalationOptions(
             contact_id=contact.contact_id,
             channel=contact.channel,

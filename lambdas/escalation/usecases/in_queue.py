@@ -16,6 +16,7 @@ from escalation.domain.model import Contact, QueuePlace, Target
 from escalation.domain.policy import Failure
 from escalation.domain.preflight import DEFAULT_QUEUE_PRIORITY, already_at_or_better
 from escalation.ports import ContactCenter
+from escalation.usecases.contacts import reread
 
 
 class MoveOutcome(StrEnum):
@@ -69,10 +70,8 @@ class QueueMover:
         return Move(MoveOutcome.MOVED, target)
 
     def _still_waiting(self, contact: Contact) -> bool:
-        try:
-            return self._connect.describe_contact(contact.contact_id).is_waiting
-        except ConnectCallFailed:
-            return True  # keep the original failure: we could not learn more
+        now = reread(self._connect, contact)
+        return now is None or now.is_waiting
 
 
 def place_before(
