@@ -262,8 +262,9 @@ class EscalationApi(Construct):
         return pool
 
     def _add_managed_login(self, pool: cognito.UserPool, config: StackConfig, desktop_url: str) -> None:
-        """The app's sign-in: managed login on a Cognito domain, authorization code with PKCE (a public
-        client: no secret, so Cognito requires the code verifier), back to the app's URL only."""
+        """The app's sign-in: managed login on a Cognito domain, the authorization-code grant for a public
+        client (no secret) back to the app's URL only. The app sends a PKCE challenge with each sign-in,
+        and Cognito then redeems the code only with its verifier."""
         domain = pool.add_domain(
             "ManagedLogin",
             # Unique per Region across accounts: the account id makes it so.

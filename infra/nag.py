@@ -6,7 +6,7 @@ fails synthesis on any finding that is not acknowledged with `Validations.of(con
 
 from __future__ import annotations
 
-from aws_cdk import Acknowledgment, App, Stack, Validations
+from aws_cdk import Acknowledgment, App, DefaultStackSynthesizer, Stack, Validations
 from cdk_nag import AwsSolutionsChecks, NagPack, ServerlessChecks
 from constructs import IConstruct
 
@@ -203,7 +203,13 @@ def _acknowledge_desktop(stack: EscalationStack, desktop: DesktopHosting) -> Non
             ),
         },
     )
-    assets_bucket = "arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*"
+    # The default synthesizer's bootstrap assets bucket, printed as cdk-nag prints it for this stack's
+    # environment (literal Region and partition when the CLI supplies them).
+    assets_bucket = _arn_finding(
+        stack,
+        f"arn:{stack.partition}:s3:::cdk-{DefaultStackSynthesizer.DEFAULT_QUALIFIER}-assets-"
+        f"{stack.account}-{stack.region}/*",
+    )
     app_objects = f"<{stack.resolve(desktop.bucket.node.default_child.logical_id)}.Arn>/*"  # type: ignore[union-attr]
     handler = _bucket_deployment_handler(stack)
     _ack(

@@ -205,16 +205,8 @@ class ConnectState:
         with self._lock:
             instance = self._seed_instance(seed.instance_id)
             agent_id = seed.agent_id or new_id()
-            instance.agents[agent_id] = Agent(
-                agent_id,
-                seed.status,
-                self.now(),
-                max_slots,
-                active,
-                username=seed.username or agent_id,
-                first_name=seed.first_name,
-                last_name=seed.last_name,
-            )
+            names = (seed.username or agent_id, seed.first_name, seed.last_name)
+            instance.agents[agent_id] = Agent(agent_id, seed.status, self.now(), max_slots, active, *names)
             return agent_id
 
     def set_agent_status(self, change: admin.AgentStatusChange) -> None:

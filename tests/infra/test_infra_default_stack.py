@@ -105,6 +105,7 @@ def test_function_environment_names_every_resource_and_setting_the_handler_reads
         contract.EnvVar.SLA_SCHEDULER_ROLE_ARN,
         contract.EnvVar.SLA_SCHEDULE_DLQ_ARN,
         contract.EnvVar.SLA_CALENDAR_CACHE_SECONDS,
+        contract.EnvVar.SLA_TIMED_CHANNELS,
         "POWERTOOLS_SERVICE_NAME",
         "POWERTOOLS_METRICS_NAMESPACE",
         "POWERTOOLS_LOG_LEVEL",

@@ -143,7 +143,7 @@ def test_managed_login_signs_in_with_the_code_grant_back_to_the_app_only(synth: 
     props = client["Properties"]
     assert props["AllowedOAuthFlows"] == ["code"]  # no implicit grant
     assert props["AllowedOAuthFlowsUserPoolClient"] is True
-    assert props["GenerateSecret"] is False  # a public client: Cognito requires PKCE's verifier
+    assert props["GenerateSecret"] is False  # a public client: the browser keeps no secret, PKCE instead
     app_url = {"Fn::Join": ["", ["https://", distribution_domain(synth), "/"]]}
     assert props["CallbackURLs"][0] == app_url
     assert props["LogoutURLs"][0] == app_url
@@ -266,3 +266,13 @@ def test_desktop_origin_still_overrides_the_apis_cors_origin(tmp_path: Path, bun
     assert [env[contract.EnvVar.DESKTOP_ORIGIN] for env in handlers] == [override]
     # The app itself is still served and registered.
     assert any(r["Type"] == "AWS::AppIntegrations::Application" for r in template["Resources"].values())
+
+
+def test_synth_for_an_account_and_region_needs_no_other_acknowledgment(
+    tmp_path: Path, bundle: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # What `cdk synth` does with credentials: literal Region and partition in the ARNs cdk-nag prints.
+    monkeypatch.setenv("CDK_DEFAULT_ACCOUNT", "123456789012")
+    monkeypatch.setenv("CDK_DEFAULT_REGION", "eu-west-1")
+    context = {"connectInstanceId": INSTANCE_ID, "connectInstanceAlias": ALIAS, "desktopDist": str(bundle)}
+    assert_no_nag_findings(synthesize(context, tmp_path))  # synthesize itself fails on a finding

@@ -139,7 +139,7 @@ def post_escalation(
 
 
 register_ledger_routes(app)
-register_options_route(app, lambda: request_caller(app.current_event, components().settings))
+register_options_route(app)
 
 
 def _refusal(refused: api_guard.Refused) -> dict[str, Any]:

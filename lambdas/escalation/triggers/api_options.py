@@ -5,7 +5,6 @@ nor alerted. Authorisation is POST's: a caller who may not escalate the contact 
 or not it exists.
 """
 
-from collections.abc import Callable
 from http import HTTPStatus
 from typing import Annotated, Any
 
@@ -15,8 +14,8 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from escalation.composition import components
 from escalation.contract import ESCALATION_OPTIONS_PATH
 from escalation.domain.errors import ConnectCallFailed, EscalationRefused
-from escalation.domain.model import Caller
 from escalation.domain.policy import decide, decide_refusal
+from escalation.triggers.api_caller import request_caller
 from escalation.triggers.api_errors import UNAUTHENTICATED, error_response
 from escalation.triggers.api_options_models import OPTIONS_RESPONSES
 
@@ -25,8 +24,8 @@ MAX_CONTACT_ID_LENGTH = 256
 
 
 class _OptionsRoute:
-    def __init__(self, current_caller: Callable[[], Caller | None]) -> None:
-        self.current_caller = current_caller
+    def __init__(self, app: APIGatewayRestResolver) -> None:
+        self.app = app
 
     def get_escalation_options(
         self,
@@ -39,7 +38,7 @@ class _OptionsRoute:
             ),
         ],
     ) -> Response[Any]:
-        caller = self.current_caller()
+        caller = request_caller(self.app.current_event, components().settings)
         if caller is None:
             return error_response(UNAUTHENTICATED, "no caller identity in the request")
         try:
@@ -53,9 +52,9 @@ class _OptionsRoute:
         )
 
 
-def register_options_route(app: APIGatewayRestResolver, current_caller: Callable[[], Caller | None]) -> None:
-    """Add the route to `app`; `current_caller` names the request's caller (None: unauthenticated)."""
-    route = _OptionsRoute(current_caller)
+def register_options_route(app: APIGatewayRestResolver) -> None:
+    """Add the route to `app`."""
+    route = _OptionsRoute(app)
     # Registered without decorator syntax: Powertools' decorator is untyped and mypy --strict says so.
     app.get(
         ESCALATION_OPTIONS_PATH,

@@ -94,6 +94,7 @@ class EscalationOptionsQuery:
         history = ChainHistory.of(contact.initial_contact_id, self._ledger.chain(contact.initial_contact_id))
         rules = self._routing_rules()
         names = _Names(self._connect, self._queues)
+        # Named first: the contact's own queue is the first name the desktop shows.
         queue = names.named(Target(TargetType.QUEUE, contact.queue_id, "")) if contact.queue_id else None
         next_level = history.level + 1
         offered = rules.offered_reasons()
@@ -119,13 +120,6 @@ class EscalationOptionsQuery:
 
         reasons = tuple(ReasonOption(code, label, destination(code)) for code, label in offered)
         targets = explicit_targets(rules, (code for code, _ in offered), contact, next_level)
-        queue = (
-            Destination(
-                DestinationType.QUEUE, contact.queue_id, names.of(DestinationType.QUEUE, contact.queue_id)
-            )
-            if contact.queue_id
-            else None
-        )
         return EscalationOptions(
             contact_id=contact.contact_id,
             channel=contact.channel,
