@@ -250,6 +250,32 @@ class FaultProxy(Service):
         raise AssertionError("unreachable")
 
 
+# The handler's endpoint variables a stack puts its proxies in front of (EventBridge's once the bus runs).
+PROXIED_ENDPOINTS = ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_CONNECT", "AWS_ENDPOINT_URL_SCHEDULER")
+
+
+class FaultProxies:
+    """The proxies of one stack, all applying `plan`; when not `enabled`, endpoints are left as they are."""
+
+    def __init__(self, plan: FaultPlan, *, enabled: bool) -> None:
+        self.plan = plan
+        self._enabled = enabled
+        self._running: list[FaultProxy] = []
+
+    def front(self, variable: str, upstream_url: str) -> str:
+        """The URL to put in `variable`: a new proxy's in front of `upstream_url` (when enabled)."""
+        if not self._enabled:
+            return upstream_url
+        proxy = FaultProxy(variable.removeprefix("AWS_ENDPOINT_URL_").lower(), upstream_url, self.plan)
+        self._running.append(proxy.start())
+        return proxy.url
+
+    def stop(self) -> None:
+        for proxy in self._running:
+            proxy.stop()
+        self._running.clear()
+
+
 def describe(plan: FaultPlan) -> str:
     """The injected faults, as one JSON line (for test output)."""
     return json.dumps(dict(plan.injected), sort_keys=True)

@@ -50,7 +50,7 @@ from local.aws import LocalAws
 from local.background_server import Service
 from local.bus import BusOptions, LocalBus
 from local.dev_tokens import LOCAL_CLIENT_ID
-from local.fault_proxy import FaultPlan, FaultProxy
+from local.fault_proxy import PROXIED_ENDPOINTS, FaultPlan, FaultProxies
 from local.lambda_context import (
     DEFAULT_ACCOUNT_ID,
     DEFAULT_REGION,
@@ -213,7 +213,7 @@ class LocalStack(Service):
         self._api: LocalApi | None = None
         self.sla_timers: SlaTimerWiring | None = None
         self.faults = FaultPlan()
-        self._proxies: list[FaultProxy] = []
+        self._proxies = FaultProxies(self.faults, enabled=self.options.fault_proxy)
         if self.options.sla_timers:
             clock = SchedulerOptions(clock=self.options.scheduler_clock)
             self.sla_timers = SlaTimerWiring(self.aws, self.connect, clock)
@@ -261,10 +261,7 @@ class LocalStack(Service):
         if self.sla_timers is not None:
             env.update(sla_env(self.aws, function))
         env.update(self.options.extra_env)
-        if self.options.fault_proxy:
-            for variable in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_CONNECT", "AWS_ENDPOINT_URL_SCHEDULER"):
-                if variable in env:
-                    env[variable] = self._proxy(variable, env[variable])
+        env.update({name: self._proxies.front(name, env[name]) for name in PROXIED_ENDPOINTS if name in env})
         self._apply_env(env)
         if self.options.capture_output:
             # Before the handler is imported: Powertools' Logger binds sys.stdout when it is created.
@@ -279,9 +276,7 @@ class LocalStack(Service):
                 log_handler.setStream(self.output)
         bus_options = BusOptions(dlq_url=self.aws.dlq_url, sqs_client=self.aws.sqs())
         self._bus = LocalBus(AsyncInvoker(handler, function), bus_options).start()
-        events_url = self._bus.endpoint_url
-        if self.options.fault_proxy:
-            events_url = self._proxy("AWS_ENDPOINT_URL_EVENTBRIDGE", events_url)
+        events_url = self._proxies.front("AWS_ENDPOINT_URL_EVENTBRIDGE", self._bus.endpoint_url)
         self._apply_env(
             {
                 # botocore names the variable after the service id: EventBridge, not "events".
@@ -302,11 +297,6 @@ class LocalStack(Service):
                 throttle_rate=self.options.api_throttle_rate,
             ),
         ).start()
-
-    def _proxy(self, variable: str, upstream_url: str) -> str:
-        proxy = FaultProxy(variable.removeprefix("AWS_ENDPOINT_URL_").lower(), upstream_url, self.faults)
-        self._proxies.append(proxy.start())
-        return proxy.url
 
     def _transfer_share(self) -> str:
         # Here every "environment" is a thread of this one process, sharing one Connect adapter and
@@ -336,10 +326,10 @@ class LocalStack(Service):
     def stop(self) -> None:
         if self.sla_timers is not None:
             self.sla_timers.stop()
-        for component in (self._api, self._bus, *self._proxies):
+        for component in (self._api, self._bus):
             if component is not None:
                 component.stop()
-        self._proxies.clear()
+        self._proxies.stop()
         self.aws.stop()
         self.connect.stop()
         if self._saved_stdout is not None:
