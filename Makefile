@@ -17,7 +17,7 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 CONTEXT ?= -c connectInstanceId=00000000-0000-0000-0000-000000000000
 
-.PHONY: install demo serve seed metrics test test-fast unit lint typecheck synth cfn-lint openapi models bench clean
+.PHONY: install demo serve seed metrics test test-fast unit lint typecheck desktop chromium synth cfn-lint openapi models bench clean
 
 install: $(STAMP) node_modules/.package-lock.json
 
@@ -30,17 +30,25 @@ $(STAMP): requirements.txt requirements-dev.txt
 	touch $@
 
 node_modules/.package-lock.json: package.json package-lock.json
-	@echo "==> installing the pinned CDK CLI (npm ci)"
+	@echo "==> installing the pinned CDK CLI and the Escalate app's build tools (npm ci)"
 	$(HEARTBEAT) npm -- npm ci --no-audit --no-fund --loglevel=error
 
 demo: $(STAMP)  ## Run the escalation scenario on the local stack (emulated Connect + AWS) and exit
 	$(BIN)/python -m local.demo
 
 PORT ?= 3000
+DESKTOP_PORT ?= $(shell expr $(PORT) + 1)
 COUNT ?= 10
 
-serve: $(STAMP)  ## Keep the local stack running for curl and a desktop prototype (Ctrl-C stops it; PORT=N)
-	$(BIN)/python -m local.serve --port $(PORT)
+serve: install  ## Keep the local stack and the Escalate app running (Ctrl-C stops it; PORT=N, DESKTOP_PORT=N)
+	$(BIN)/python -m local.serve --port $(PORT) --desktop-port $(DESKTOP_PORT)
+
+desktop: install  ## Build the agent's Escalate app into desktop/dist/
+	node desktop/build.mjs
+
+# The browser tests drive Debian's Chromium: installed here when root, else one line says what to install.
+chromium:
+	@$(HEARTBEAT) chromium -- sh tools/ensure_chromium.sh
 
 seed: $(STAMP)  ## Add COUNT (10) more contacts to the running `make serve`
 	$(BIN)/python -m local.seed --count $(COUNT)
@@ -48,9 +56,11 @@ seed: $(STAMP)  ## Add COUNT (10) more contacts to the running `make serve`
 metrics: $(STAMP)  ## Print the running `make serve`'s metrics, as CloudWatch would count them
 	$(BIN)/python -m local.metrics
 
-lint: $(STAMP)
+lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	@echo "==> tsc --noEmit (strict) on desktop/"
+	node_modules/.bin/tsc -p desktop/tsconfig.json
 
 typecheck: $(STAMP)
 	@echo "==> mypy --strict on lambdas/ local/ infra/ tools/ app.py (first run about 3 minutes; the cache in .mypy_cache makes later runs fast)"
@@ -64,14 +74,16 @@ unit: $(STAMP)
 TEST_WORKERS ?= 2
 PYTEST_PARALLEL = -n $(TEST_WORKERS)
 
-test: install lint typecheck  ## Lint, type-check and run every test suite (unit, emulator, local, integration, reliability, infra, bench smoke)
+test: install lint typecheck chromium  ## Lint, type-check and run every test suite (unit, emulator, local, integration, reliability, infra, bench smoke, browser)
 	@echo "==> pytest: every suite on $(TEST_WORKERS) workers, one line per test as it completes"
 	$(HEARTBEAT) pytest -- $(BIN)/pytest -v -p no:cacheprovider $(PYTEST_PARALLEL)
 
-test-fast: $(STAMP)  ## The unit and emulator suites only, for the edit loop (under a minute; no lint, no type-check)
+test-fast: $(STAMP)  ## The unit and emulator suites only, for the edit loop (meant for under a minute; no lint, no type-check)
 	$(HEARTBEAT) pytest -- $(BIN)/pytest -q -p no:cacheprovider $(PYTEST_PARALLEL) tests/unit tests/emulator
 
 synth: install  ## Synthesize the CloudFormation template offline (pass CONTEXT='-c connectInstanceId=...')
+	@# The stack deploys the Escalate app from desktop/dist (with -c connectInstanceAlias): build it first.
+	@test ! -f desktop/build.mjs || $(MAKE) --no-print-directory desktop
 	npx cdk synth --quiet --no-notices $(CONTEXT)
 
 cfn-lint: synth

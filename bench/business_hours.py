@@ -36,7 +36,6 @@ from typing import Any
 
 from bench.common import (
     RESULTS_DIR,
-    isolated_aws_env,
     markdown_table,
     percentile,
     ratio,
@@ -45,6 +44,7 @@ from bench.common import (
     verdict_at_most,
     write_results,
 )
+from local.aws_isolation import isolated_aws_variables
 
 NAME = "business_hours"
 TARGET_RATIO = 1.3
@@ -252,7 +252,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory() as tmp:
-        os.environ.update(isolated_aws_env(Path(tmp)))
+        os.environ.update(isolated_aws_variables(Path(tmp)))
         print(f"business_hours: a burst of {args.size} QUEUED events over {args.minutes:g} min", flush=True)
         cached = connect_calls(args.size, args.minutes, CACHE_SECONDS)
         print(f"  cached: {cached['connect_calls']} in {cached['cache_windows']} windows", flush=True)

@@ -98,6 +98,30 @@ def _settle(stack: Any, timeout: float, done: Any = None) -> bool:
     return bool(stack.bus.wait_idle(max(1.0, deadline - time.monotonic())))
 
 
+@contextlib.contextmanager
+def failed_attempts() -> Iterator[list[dict[str, str]]]:
+    """Every failed handler attempt the local Lambda invoker logs, as {errorType, errorMessage}."""
+    import logging
+
+    seen: list[dict[str, str]] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if " failed: " in record.getMessage() and len(record.args or ()) == 3:
+                _, error_type, message = record.args  # type: ignore[misc]
+                seen.append({"errorType": str(error_type), "errorMessage": str(message)[:300]})
+
+    source = logging.getLogger("local.lambda_invoker")
+    collector, level = Collect(), source.level
+    source.addHandler(collector)
+    source.setLevel(logging.INFO)
+    try:
+        yield seen
+    finally:
+        source.removeHandler(collector)
+        source.setLevel(level)
+
+
 def _drive(stack: Any, params: Parameters, clock: Any) -> dict[str, Any]:
     from local.connect_emulator import ContactAcceptance
 
@@ -159,7 +183,7 @@ def run(params: Parameters, results_dir: Path = RESULTS_DIR) -> dict[str, Any]:
             handler_log=Path(tmp) / "handler.log",
             extra_env={EnvVar.ROUTING_RULES: str(rules)},
         )
-        with LocalStack(options) as stack:
+        with LocalStack(options) as stack, failed_attempts() as attempts_failed:
             assert stack.scheduler is not None
             with counting_api_calls([stack.scheduler.clients.scheduler]) as calls:
                 figures = _drive(stack, params, clock)
@@ -179,6 +203,11 @@ def run(params: Parameters, results_dir: Path = RESULTS_DIR) -> dict[str, Any]:
         "scheduler_api_calls": scheduler_calls,
         "handler_invocations": stats.invocations,
         "events_routed": stats.events_matched,
+        # Every invocation beyond one per routed event or fired timer is a retry by the local Lambda
+        # invoker; these say which attempts failed and why (errorType, errorMessage).
+        "handler_attempts_failed": stats.errors,
+        "handler_retries": stats.retries,
+        "failed_attempts": attempts_failed,
     }
     failures = check(result)
     result["target"] = {"met": not failures, "verdict": "met" if not failures else "; ".join(failures)}

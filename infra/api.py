@@ -1,10 +1,11 @@
-"""The REST API: POST /escalations behind a Cognito authorizer, validated, throttled, logged."""
+"""The REST API: POST /escalations and its GET routes behind a Cognito authorizer, validated, throttled,
+logged."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Aws, Duration, Fn, RemovalPolicy
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_lambda as lambda_
@@ -14,7 +15,10 @@ from constructs import Construct
 from escalation import contract
 from infra.config import StackConfig
 from infra.gateway_responses import (
+    CORS_ALLOW_HEADERS,
+    CORS_ALLOW_METHODS,
     CORS_EXPOSE_HEADERS,
+    CORS_MAX_AGE_SECONDS,
     GATEWAY_ANSWERS,
     THROTTLE_BURST,
     THROTTLE_RATE,
@@ -26,8 +30,6 @@ STAGE_NAME = "v1"
 ACCESS_LOG_RETENTION = logs.RetentionDays.ONE_MONTH
 _CUSTOM_PREFIX = "custom:"
 
-# Headers the desktop sends besides the simple ones.
-CORS_ALLOW_HEADERS = ["Authorization", "Content-Type", "Idempotency-Key"]
 _JSON_TYPES = {
     "object": apigw.JsonSchemaType.OBJECT,
     "string": apigw.JsonSchemaType.STRING,
@@ -88,9 +90,14 @@ class EscalationApi(Construct):
         *,
         config: StackConfig,
         function: lambda_.IFunction,
+        desktop_url: str | None = None,
     ) -> None:
+        """`desktop_url`: where the Escalate app is served, if the stack serves it: the created pool then
+        gets a managed-login domain, and its client the authorization-code grant back to that URL."""
         super().__init__(scope, construct_id)
         self.user_pool_client: cognito.UserPoolClient | None = None
+        self.managed_login_url: str | None = None
+        self._desktop_url = desktop_url
         self._imported_client_ids = config.user_pool_client_ids
         if config.user_pool_id:
             self.user_pool: cognito.IUserPool = cognito.UserPool.from_user_pool_id(
@@ -103,10 +110,10 @@ class EscalationApi(Construct):
         cors = (
             apigw.CorsOptions(
                 allow_origins=[config.desktop_origin],
-                allow_methods=["GET", "POST", "OPTIONS"],
+                allow_methods=CORS_ALLOW_METHODS,
                 allow_headers=CORS_ALLOW_HEADERS,
                 expose_headers=CORS_EXPOSE_HEADERS,
-                max_age=Duration.hours(1),
+                max_age=Duration.seconds(CORS_MAX_AGE_SECONDS),
             )
             if config.desktop_origin
             else None
@@ -150,7 +157,7 @@ class EscalationApi(Construct):
             schema=json_schema(request_schema()),
         )
         validator = self.rest_api.add_request_validator(
-            # Checks the GET routes' required path parameters; POST declares none.
+            # Checks the GET routes' required path and query parameters; POST declares none.
             "Validator",
             validate_request_body=True,
             validate_request_parameters=True,
@@ -176,6 +183,17 @@ class EscalationApi(Construct):
             )
             for path in (contract.ESCALATION_PATH, contract.CONTACT_ESCALATIONS_PATH)
         ]
+        # The desktop's form: same authorizer; the gateway refuses a request without the contact id.
+        self.options_method = self.rest_api.root.resource_for_path(
+            contract.ESCALATION_OPTIONS_PATH
+        ).add_method(
+            "GET",
+            apigw.LambdaIntegration(function, proxy=True),
+            authorizer=self.authorizer,
+            authorization_type=apigw.AuthorizationType.COGNITO,
+            request_validator=validator,
+            request_parameters={f"method.request.querystring.{contract.ESCALATION_OPTIONS_QUERY}": True},
+        )
 
     @property
     def caller_client_ids(self) -> list[str]:
@@ -228,14 +246,54 @@ class EscalationApi(Construct):
             group_name=config.supervisor_group,
             description="May escalate any contact, not only their own",
         )
+        if self._desktop_url is None:
+            self.user_pool_client = pool.add_client(
+                "DesktopClient",
+                generate_secret=False,  # a browser app cannot keep a secret
+                auth_flows=cognito.AuthFlow(user_srp=True),
+                # No managed login without the app, so no OAuth flows (CDK's defaults would enable the
+                # implicit grant with a placeholder callback). Federation: import a pool with userPoolId.
+                disable_o_auth=True,
+                prevent_user_existence_errors=True,
+                write_attributes=writable_attributes(config.caller_user_id_claim),
+            )
+            return pool
+        self._add_managed_login(pool, config, self._desktop_url)
+        return pool
+
+    def _add_managed_login(self, pool: cognito.UserPool, config: StackConfig, desktop_url: str) -> None:
+        """The app's sign-in: managed login on a Cognito domain, the authorization-code grant for a public
+        client (no secret) back to the app's URL only. The app sends a PKCE challenge with each sign-in,
+        and Cognito then redeems the code only with its verifier."""
+        domain = pool.add_domain(
+            "ManagedLogin",
+            # Unique per Region across accounts: the account id makes it so.
+            cognito_domain=cognito.CognitoDomainOptions(
+                domain_prefix=Fn.join("-", [contract.SERVICE_NAME, config.env_name.lower(), Aws.ACCOUNT_ID])
+            ),
+            managed_login_version=cognito.ManagedLoginVersion.NEWER_MANAGED_LOGIN,
+        )
+        self.managed_login_url = domain.base_url()
         self.user_pool_client = pool.add_client(
             "DesktopClient",
             generate_secret=False,  # a browser app cannot keep a secret
             auth_flows=cognito.AuthFlow(user_srp=True),
-            # No hosted UI on the pool created here, so no OAuth flows (CDK's defaults would enable the
-            # implicit grant with a placeholder callback). Federation: import a pool with userPoolId.
-            disable_o_auth=True,
+            o_auth=cognito.OAuthSettings(
+                flows=cognito.OAuthFlows(authorization_code_grant=True),
+                scopes=[cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL, cognito.OAuthScope.PROFILE],
+                # The app's page by its two names (Agent Workspace opens the first).
+                callback_urls=[desktop_url, f"{desktop_url}index.html"],
+                logout_urls=[desktop_url, f"{desktop_url}index.html"],
+            ),
+            supported_identity_providers=[cognito.UserPoolClientIdentityProvider.COGNITO],
             prevent_user_existence_errors=True,
             write_attributes=writable_attributes(config.caller_user_id_claim),
         )
-        return pool
+        # Managed login (the newer version) shows a page only for a client with a style: Cognito's own.
+        cognito.CfnManagedLoginBranding(
+            self,
+            "ManagedLoginBranding",
+            user_pool_id=pool.user_pool_id,
+            client_id=self.user_pool_client.user_pool_client_id,
+            use_cognito_provided_values=True,
+        )

@@ -31,6 +31,13 @@ _DEFAULT_TRANSFER_ENVIRONMENTS = 5
 _CLIENT_ID = re.compile(r"^[\w+]{1,128}$")
 # Connect's default TransferContact rate quota per account and Region (Service Quotas L-43B4F8CE).
 _DEFAULT_TRANSFER_QUOTA = 2.0
+# A Connect instance alias (CreateInstance's InstanceAlias): letters, digits and inner hyphens, at most
+# 45 characters, not starting with "d-" (reserved for directory ids).
+_INSTANCE_ALIAS = re.compile(r"^(?!d-)[A-Za-z0-9]+(?:-+[A-Za-z0-9]+)*$")
+_MAX_ALIAS_LENGTH = 45
+# The repository root: the app's bundle is built into desktop/dist (`make desktop`).
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DESKTOP_DIST = REPO_ROOT / "desktop" / "dist"
 
 
 def _text(source: _ContextSource, key: str) -> str | None:
@@ -68,6 +75,19 @@ class StackConfig:
     supervisor_group: str = contract.DEFAULT_SUPERVISOR_GROUP
     audit_retention_days: int = contract.DEFAULT_LEDGER_RETENTION_DAYS
     sla_timers: bool = True  # `-c slaTimers=false`: no contact-event rule, schedule group or grants
+    # `-c timedChannels=TASK,EMAIL,VOICE,CHAT`: the channels whose contact events arm SLA timers.
+    timed_channels: tuple[str, ...] = contract.DEFAULT_TIMED_CHANNEL_NAMES
+    # The agent's Escalate app (infra/desktop_hosting.py, infra/agent_workspace.py): deployed when the
+    # instance alias is known and `-c desktopApp=false` is not given.
+    connect_instance_alias: str | None = None
+    desktop_app: bool = True
+    desktop_dist: Path = DEFAULT_DESKTOP_DIST
+
+    @property
+    def deploys_desktop_app(self) -> bool:
+        """The app goes with the stack: asked for, the alias known, and the stack's own user pool (the
+        app signs in with its managed login)."""
+        return self.desktop_app and self.connect_instance_alias is not None and self.user_pool_id is None
 
     @property
     def pacing_environments(self) -> int:
@@ -131,6 +151,14 @@ class StackConfig:
         if origin is not None and not origin.startswith("https://"):
             raise ContextError(f"CDK context 'desktopOrigin' must be an https:// origin, got {origin!r}.")
         user_pool_id = _text(source, "userPoolId")
+        alias = _text(source, "connectInstanceAlias")
+        if alias is not None and (len(alias) > _MAX_ALIAS_LENGTH or not _INSTANCE_ALIAS.match(alias)):
+            raise ContextError(
+                f"CDK context 'connectInstanceAlias' must be the Connect instance's alias (the <alias> of "
+                f"https://<alias>.my.connect.aws: letters, digits and '-', at most {_MAX_ALIAS_LENGTH}), "
+                f"got {alias!r}."
+            )
+        dist = _text(source, "desktopDist")
         return cls(
             connect_instance_id=instance_id,
             env_name=env_name,
@@ -146,12 +174,29 @@ class StackConfig:
             caller_user_id_claim=_text(source, "callerUserIdClaim") or contract.DEFAULT_CALLER_USER_ID_CLAIM,
             supervisor_group=_text(source, "supervisorGroup") or contract.DEFAULT_SUPERVISOR_GROUP,
             sla_timers=_text(source, "slaTimers") is None or _flag(source, "slaTimers"),
+            timed_channels=_timed_channels(_text(source, contract.TIMED_CHANNELS_CONTEXT)),
+            connect_instance_alias=alias.lower() if alias else None,
+            desktop_app=_text(source, "desktopApp") is None or _flag(source, "desktopApp"),
+            desktop_dist=Path(dist).resolve() if dist else DEFAULT_DESKTOP_DIST,
             audit_retention_days=_positive_int(
                 "auditRetentionDays",
                 _text(source, "auditRetentionDays"),
                 contract.DEFAULT_LEDGER_RETENTION_DAYS,
             ),
         )
+
+
+def _timed_channels(text: str | None) -> tuple[str, ...]:
+    if text is None:
+        return contract.DEFAULT_TIMED_CHANNEL_NAMES
+    names = [name.strip().upper() for name in text.split(",") if name.strip()]
+    unknown = sorted(set(names) - set(contract.CHANNEL_NAMES))
+    if not names or unknown:
+        raise ContextError(
+            f"CDK context '{contract.TIMED_CHANNELS_CONTEXT}' is a comma-separated list of "
+            f"{', '.join(contract.CHANNEL_NAMES)}; got {text!r}."
+        )
+    return tuple(name for name in contract.CHANNEL_NAMES if name in names)
 
 
 def _positive_int(key: str, text: str | None, default: int) -> int:
@@ -195,4 +240,4 @@ def _user_pool_client_ids(source: _ContextSource, user_pool_id: str | None) -> t
 
 
 # The Lambda asset root: the handler package `escalation` lives directly under it.
-LAMBDA_ROOT = Path(__file__).resolve().parent.parent / "lambdas"
+LAMBDA_ROOT = REPO_ROOT / "lambdas"

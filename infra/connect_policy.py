@@ -23,6 +23,8 @@ RESOURCE_TYPES_BY_ACTION: Final[dict[str, tuple[str, ...]]] = {
     "connect:DescribeQueue": ("queue",),
     "connect:GetEffectiveHoursOfOperations": ("hours-of-operation", "instance"),
     "connect:DescribeHoursOfOperation": ("hours-of-operation",),
+    "connect:UpdateContactRoutingData": ("contact",),
+    "connect:DescribeUser": ("user",),
 }
 
 # Where each resource type sits under the instance ARN. Ids are chosen per escalation at run time

@@ -19,6 +19,10 @@ THROTTLE_RATE: Final = 10
 THROTTLE_BURST: Final = 20
 # The answer headers the desktop may read cross-origin.
 CORS_EXPOSE_HEADERS: Final = ["Retry-After"]
+# The CORS preflight the stack configures for the desktop's origin (the local API answers the same).
+CORS_ALLOW_HEADERS: Final = ["Authorization", "Content-Type", "Idempotency-Key"]  # besides the simple ones
+CORS_ALLOW_METHODS: Final = ["GET", "POST", "OPTIONS"]
+CORS_MAX_AGE_SECONDS: Final = 3600
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,8 @@ GATEWAY_ANSWERS: Final[tuple[GatewayAnswer, ...]] = (
         "INVALID_BODY",
         "The body breaks the request schema: see the API's field table (unknown fields are refused).",
     ),
+    # A required query or path parameter is missing; the gateway's message names it.
+    GatewayAnswer("BAD_REQUEST_PARAMETERS", 400, "INVALID_PARAMETERS"),
     GatewayAnswer(
         "UNAUTHORIZED", 401, "UNAUTHENTICATED", "Send a valid Cognito ID token: Authorization: Bearer ..."
     ),

@@ -146,6 +146,15 @@ class Monitoring(Construct):
             description="The handler decided an escalation needs a person (ALERT decision).",
         )
         alarm(
+            "DeadLetterWriteFailed",
+            service_metric(contract.Metric.DEAD_LETTER_WRITE_FAILED),
+            threshold=1,
+            description=(
+                "SQS refused a dead-letter record: the escalation is only in the handler's ERROR log line "
+                "(and the alert). Copy the record from the log and redrive it by hand."
+            ),
+        )
+        alarm(
             "ConnectThrottling",
             service_metric(
                 contract.Metric.CONNECT_ERROR, extra={contract.ERROR_CODE_DIMENSION: "ThrottlingException"}
@@ -180,6 +189,8 @@ class Monitoring(Construct):
             service_metric(contract.Metric.SKIPPED, label="skipped"),
             service_metric(contract.Metric.REFUSED, label="refused"),
             service_metric(contract.Metric.EVENT_PUBLISH_FAILED, label="events not published"),
+            service_metric(contract.Metric.DEAD_LETTER_WRITE_FAILED, label="dead letters not written"),
+            service_metric(contract.Metric.ALERT_PUBLISH_FAILED, label="alerts not published"),
         ]
         decisions = [
             service_metric(name, label=name)

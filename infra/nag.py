@@ -6,11 +6,12 @@ fails synthesis on any finding that is not acknowledged with `Validations.of(con
 
 from __future__ import annotations
 
-from aws_cdk import Acknowledgment, App, Stack, Validations
+from aws_cdk import Acknowledgment, App, DefaultStackSynthesizer, Stack, Validations
 from cdk_nag import AwsSolutionsChecks, NagPack, ServerlessChecks
 from constructs import IConstruct
 
 from infra.connect_policy import connect_statements
+from infra.desktop_hosting import DesktopHosting
 from infra.stack import EscalationStack
 
 _RUNTIME = (
@@ -153,3 +154,102 @@ def acknowledge_findings(stack: EscalationStack) -> None:
                 ),
             },
         )
+    if stack.desktop is not None:
+        _acknowledge_desktop(stack, stack.desktop)
+
+
+_STATIC_APP = "The distribution serves the Escalate app's static bundle only (GET/HEAD from S3, no data)"
+# aws-cdk-lib's BucketDeployment: a CDK-provided Lambda that copies the bundle into the app's bucket.
+_DEPLOYMENT = (
+    "aws-cdk-lib's BucketDeployment handler (the Lambda that copies the app's bundle at deploy time)"
+)
+
+
+def _bucket_deployment_handler(stack: Stack) -> IConstruct:
+    """The stack-wide singleton function aws-cdk-lib creates for every BucketDeployment."""
+    return next(c for c in stack.node.children if c.node.id.startswith("Custom::CDKBucketDeployment"))
+
+
+def _acknowledge_desktop(stack: EscalationStack, desktop: DesktopHosting) -> None:
+    _ack(
+        desktop.bucket,
+        {
+            "AwsSolutions-S1": (
+                "The bucket holds only the app's static bundle, written by the stack's deployment and "
+                "read only by CloudFront through origin access control: access logs would record "
+                "nothing but CloudFront's fetches of public files."
+            ),
+        },
+    )
+    _ack(
+        desktop.distribution,
+        {
+            "AwsSolutions-CFR1": (
+                f"{_STATIC_APP}; agents sign in wherever the contact centre works and the API it calls "
+                "requires a Cognito token. Add a geo restriction if policy requires one."
+            ),
+            "AwsSolutions-CFR2": (
+                f"{_STATIC_APP}; the API it calls is authorised by Cognito and throttled at its stage. "
+                "Associate an account's web ACL if policy requires it."
+            ),
+            "AwsSolutions-CFR3": (
+                f"{_STATIC_APP}; the API's access logs record every call the app makes. Enable standard "
+                "logging on the distribution if policy requires it."
+            ),
+            "AwsSolutions-CFR4": (
+                "The distribution uses CloudFront's default *.cloudfront.net certificate, with which "
+                "CloudFront fixes the minimum viewer protocol at TLSv1; a custom domain with its own ACM "
+                "certificate would allow TLSv1.2_2021."
+            ),
+        },
+    )
+    # The default synthesizer's bootstrap assets bucket, printed as cdk-nag prints it for this stack's
+    # environment (literal Region and partition when the CLI supplies them).
+    assets_bucket = _arn_finding(
+        stack,
+        f"arn:{stack.partition}:s3:::cdk-{DefaultStackSynthesizer.DEFAULT_QUALIFIER}-assets-"
+        f"{stack.account}-{stack.region}/*",
+    )
+    app_objects = f"<{stack.resolve(desktop.bucket.node.default_child.logical_id)}.Arn>/*"  # type: ignore[union-attr]
+    handler = _bucket_deployment_handler(stack)
+    _ack(
+        handler,
+        {
+            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+            "AWSLambdaBasicExecutionRole]": (
+                f"{_DEPLOYMENT} uses the AWS managed basic execution policy, which lets it write its own "
+                "logs and nothing else."
+            ),
+            **{
+                f"AwsSolutions-IAM5[Action::{action}]": (
+                    f"{_DEPLOYMENT}, as aws-cdk-lib grants it: read the bundle's zip from the CDK "
+                    "bootstrap assets bucket, and read, write and delete the objects of the app's own "
+                    "bucket (the copy and the prune of old files are its whole job)."
+                )
+                for action in ("s3:GetObject*", "s3:GetBucket*", "s3:List*", "s3:DeleteObject*", "s3:Abort*")
+            },
+            f"AwsSolutions-IAM5[Resource::{assets_bucket}]": (
+                f"{_DEPLOYMENT}: the bundle's zip in the CDK bootstrap assets bucket is named at deploy "
+                "time; the handler only reads there."
+            ),
+            f"AwsSolutions-IAM5[Resource::{app_objects}]": (
+                f"{_DEPLOYMENT}: every object of the app's own bucket, since each deployment replaces "
+                "the whole bundle."
+            ),
+            "AwsSolutions-IAM5[Resource::*]": (
+                f"{_DEPLOYMENT}: cloudfront:CreateInvalidation and GetInvalidation, which aws-cdk-lib "
+                "grants on every distribution; the handler invalidates this stack's distribution only."
+            ),
+            "AwsSolutions-L1": f"{_DEPLOYMENT}: its runtime is chosen by aws-cdk-lib and moves with it.",
+            "Serverless-LambdaLatestVersion": (
+                f"{_DEPLOYMENT}: its runtime is chosen by aws-cdk-lib and moves with it."
+            ),
+            "Serverless-LambdaDLQ": (
+                f"{_DEPLOYMENT} runs as a CloudFormation custom resource: a failed copy fails and rolls "
+                "back the deployment, and a dead-lettered request would have nobody to replay it."
+            ),
+            "Serverless-LambdaTracing": (
+                f"{_DEPLOYMENT} runs once per deployment; its log says what it copied and invalidated."
+            ),
+        },
+    )

@@ -18,7 +18,8 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from escalation import contract
-from infra.config import StackConfig
+from escalation.domain.routing import parse_rules
+from infra.config import LAMBDA_ROOT, StackConfig
 from infra.events import DELIVERY_MAX_EVENT_AGE, DELIVERY_RETRY_ATTEMPTS
 from infra.monitoring import dlq_depth_alarm
 from infra.storage import encrypted_queue
@@ -66,6 +67,11 @@ class SlaSchedules(Construct):
         self, scope: Construct, construct_id: str, *, config: StackConfig, wiring: TimerWiring
     ) -> None:
         super().__init__(scope, construct_id)
+        if not config.routing_rules_parameter:
+            # The bundled rules' SLA policies must name only deployed channels: fail the synth, not
+            # the function's first cold start.
+            rules = (LAMBDA_ROOT / contract.DEFAULT_ROUTING_RULES_FILE).read_bytes()
+            parse_rules(rules).check_timed_channels(frozenset(config.timed_channels))
         stack = Stack.of(self)
         target_arn = function_arn(stack, handler_function_name(stack))
         self.dlq = encrypted_queue(self, "ScheduleDeadLetterQueue", wiring.key)
@@ -115,6 +121,7 @@ class SlaSchedules(Construct):
             contract.EnvVar.SLA_TIMER_TARGET_ARN: target_arn,
             contract.EnvVar.SLA_SCHEDULER_ROLE_ARN: self.scheduler_role.role_arn,
             contract.EnvVar.SLA_SCHEDULE_DLQ_ARN: self.dlq.queue_arn,
+            contract.EnvVar.SLA_TIMED_CHANNELS: ",".join(config.timed_channels),
         }.items():
             wiring.function.add_environment(name, value)
 
@@ -143,7 +150,7 @@ class SlaSchedules(Construct):
         instance_arn = stack.format_arn(
             service="connect", resource="instance", resource_name=config.connect_instance_id
         )
-        pattern = contract.contact_event_pattern(instance_arn)
+        pattern = contract.contact_event_pattern(instance_arn, config.timed_channels)
         rule = events.Rule(
             self,
             "ContactEventRule",

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
-from aws_cdk import CfnOutput, Stack
+from aws_cdk import Annotations, CfnOutput, Stack
 from constructs import Construct
 
 from escalation import contract
+from infra.agent_workspace import AgentWorkspaceApp
 from infra.api import EscalationApi
 from infra.compute import Compute
 from infra.config import StackConfig
+from infra.connect_policy import instance_arn
 from infra.dead_letter_trust import DeadLetterTrust
+from infra.desktop_hosting import AppSettings, DesktopHosting
 from infra.events import SlaBreachEvents
 from infra.monitoring import AlertTopic, MonitoredResources, Monitoring
 from infra.sla_schedules import SlaSchedules, TimerWiring, disable_sla_timers
@@ -26,6 +30,14 @@ class EscalationStack(Stack):
             description=f"Escalation service for Amazon Connect ({config.env_name})",
             **kwargs,
         )
+        self.desktop: DesktopHosting | None = None
+        self.agent_workspace: AgentWorkspaceApp | None = None
+        if config.deploys_desktop_app and config.connect_instance_alias is not None:
+            self.desktop = DesktopHosting(self, "Desktop", alias=config.connect_instance_alias)
+            # The API's CORS origin is the app's, unless -c desktopOrigin names another.
+            config = replace(config, desktop_origin=config.desktop_origin or self.desktop.origin)
+        else:
+            _warn_without_app(self, config)
         self.config = config
         self.storage = Storage(self, "Storage", config=config)
         self.alerts = AlertTopic(self, "Alerts", config=config, key=self.storage.key)
@@ -44,7 +56,13 @@ class EscalationStack(Stack):
         self.compute.function.add_environment(
             contract.EnvVar.DEAD_LETTER_MAC_KEY_ID, self.dead_letters.mac_key.key_arn
         )
-        self.api = EscalationApi(self, "Api", config=config, function=self.compute.function)
+        self.api = EscalationApi(
+            self,
+            "Api",
+            config=config,
+            function=self.compute.function,
+            desktop_url=self.desktop.url if self.desktop else None,
+        )
         # Known only once the API's user pool client exists, hence set here rather than in Compute.
         self.compute.function.add_environment(
             contract.EnvVar.CALLER_CLIENT_IDS, ",".join(self.api.caller_client_ids)
@@ -60,6 +78,8 @@ class EscalationStack(Stack):
             self.sla_timers = SlaSchedules(self, "SlaTimers", config=config, wiring=wiring)
         else:
             disable_sla_timers(self.compute.function)
+        if self.desktop is not None:
+            self._add_desktop_app(self.desktop)
         self.monitoring = Monitoring(
             self,
             "Monitoring",
@@ -88,3 +108,51 @@ class EscalationStack(Stack):
             CfnOutput(self, "SlaScheduleDlqUrl", value=self.sla_timers.dlq.queue_url)
         if self.storage.routing_rules_parameter is not None:
             CfnOutput(self, "RoutingRulesParameter", value=self.storage.routing_rules_parameter_name)
+        if self.desktop is not None and self.agent_workspace is not None:
+            CfnOutput(self, "DesktopAppUrl", value=self.desktop.url)
+            CfnOutput(self, "AgentWorkspaceNamespace", value=self.agent_workspace.namespace)
+
+    def _add_desktop_app(self, desktop: DesktopHosting) -> None:
+        """The bundle with its settings, and its registration with the instance's Agent Workspace."""
+        client = self.api.user_pool_client
+        login = self.api.managed_login_url
+        # The stack's own pool, built for the app (deploys_desktop_app requires it).
+        assert client is not None
+        assert login is not None
+        desktop.deploy(
+            self.config.desktop_dist,
+            AppSettings(
+                api_url=self.api.rest_api.url,  # the stage's URL; the app drops the trailing slash
+                cognito_domain=login,
+                client_id=client.user_pool_client_id,
+            ),
+        )
+        self.agent_workspace = AgentWorkspaceApp(
+            self,
+            "AgentWorkspace",
+            config=self.config,
+            desktop=desktop,
+            instance_arn=instance_arn(
+                self.partition, self.region, self.account, self.config.connect_instance_id
+            ),
+        )
+
+
+def _warn_without_app(stack: Stack, config: StackConfig) -> None:
+    """Say at synth why the Escalate app is not deployed, and how to add it (never silently)."""
+    if not config.desktop_app:
+        return  # -c desktopApp=false: asked for
+    if config.connect_instance_alias is None:
+        Annotations.of(stack).add_warning_v2(
+            "escalation:desktopApp",
+            "The agent's Escalate app is not deployed: it needs the Connect instance's alias for Agent "
+            "Workspace. Add -c connectInstanceAlias=<alias> (the <alias> of https://<alias>.my.connect.aws), "
+            "or -c desktopApp=false to silence this.",
+        )
+    elif config.user_pool_id is not None:
+        Annotations.of(stack).add_warning_v2(
+            "escalation:desktopApp",
+            "The agent's Escalate app is not deployed: it signs in with the managed login of the user "
+            "pool this stack creates, and -c userPoolId imports one. Deploy without -c userPoolId, or "
+            "add -c desktopApp=false to silence this.",
+        )

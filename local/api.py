@@ -6,7 +6,8 @@ Routes, as the deployed stack has them:
   proxy event (payload format 1.0) and passed to `handler(event, context)` in process.
 - `GET /escalations/{escalationId}` and `GET /contacts/{contactId}/escalations`: the same, with the path
   parameters in `pathParameters` (API_ROUTES lists what the stack routes to the handler); they have no
-  request model.
+  request model. `GET /escalation-options?contactId=...`: likewise, refused by the gateway (400) without
+  its required query parameter.
 - `GET /openapi.json`: the file given as `openapi_path`, without authorisation (absent if none given).
 - Anything else: 403 Missing Authentication Token, which is how API Gateway answers an unknown path
   or method.
@@ -34,7 +35,11 @@ As API Gateway does, claims reach the handler in `requestContext.authorizer.clai
 become comma-separated (`"cognito:groups": "agents,supervisors"`), `exp`/`iat` become dates like
 `"Tue Apr 04 18:39:39 UTC 2023"`, other values str().
 
-Not modelled: CORS preflight, usage plans, binary media types (a body that is not UTF-8 is passed
+With a desktop origin (ApiOptions.desktop_origin, from DESKTOP_ORIGIN) an OPTIONS request on a route gets
+the stack's CORS preflight answer (`local.gateway.cors_preflight`); without one, 403 as for any method
+the API does not route.
+
+Not modelled: usage plans, binary media types (a body that is not UTF-8 is passed
 base64-encoded with isBase64Encoded=true).
 """
 
@@ -54,7 +59,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
-from escalation.contract import API_PATH, CONTACT_ESCALATIONS_PATH, ESCALATION_PATH
+from escalation.contract import (
+    API_PATH,
+    CONTACT_ESCALATIONS_PATH,
+    ESCALATION_OPTIONS_PATH,
+    ESCALATION_OPTIONS_QUERY,
+    ESCALATION_PATH,
+)
 from infra.gateway_responses import THROTTLE_BURST, THROTTLE_RATE
 from local.background_server import BackgroundHttpServer, Service
 from local.dev_tokens import (
@@ -73,8 +84,10 @@ from local.gateway import (
     GatewayRefusal,
     RequestModel,
     StageThrottle,
+    cors_preflight,
     gateway_response,
     malformed_request,
+    missing_parameters,
 )
 from local.http_service import HandlerOptions, Headers, HttpRequest, HttpResponse, request_handler_class
 from local.lambda_context import DEFAULT_ACCOUNT_ID, FunctionConfig, LambdaHandler, new_context
@@ -83,7 +96,14 @@ logger = logging.getLogger(__name__)
 
 OPENAPI_PATH = "/openapi.json"
 # (method, resource) of every route the stack sends to the handler, resources in API Gateway's syntax.
-API_ROUTES = (("POST", API_PATH), ("GET", ESCALATION_PATH), ("GET", CONTACT_ESCALATIONS_PATH))
+API_ROUTES = (
+    ("POST", API_PATH),
+    ("GET", ESCALATION_PATH),
+    ("GET", CONTACT_ESCALATIONS_PATH),
+    ("GET", ESCALATION_OPTIONS_PATH),
+)
+# The query string parameters each route's method declares required (the stack's request validator).
+REQUIRED_QUERY: dict[str, tuple[str, ...]] = {ESCALATION_OPTIONS_PATH: (ESCALATION_OPTIONS_QUERY,)}
 
 
 def match_route(method: str, path: str) -> tuple[str, dict[str, str]] | None:
@@ -94,6 +114,11 @@ def match_route(method: str, path: str) -> tuple[str, dict[str, str]] | None:
         if found:
             return resource, {name: unquote(value) for name, value in found.groupdict().items()}
     return None
+
+
+def is_routed_path(path: str) -> bool:
+    """Whether any route of API_ROUTES has this path (whatever its method): where a preflight is answered."""
+    return any(match_route(method, path) is not None for method, _ in API_ROUTES)
 
 
 DEFAULT_STAGE = "local"
@@ -306,6 +331,8 @@ class LocalApi(Service):
     def _handle(self, request: HttpRequest) -> HttpResponse:  # noqa: PLR0911 - one return per outcome
         if request.method == "GET" and request.path == OPENAPI_PATH and self.openapi_path is not None:
             return HttpResponse(200, (("Content-Type", "application/json"),), self.openapi_path.read_bytes())
+        if request.method == "OPTIONS" and self.desktop_origin and is_routed_path(request.path):
+            return cors_preflight(self.desktop_origin)
         if len(request.body) > MAX_PAYLOAD_BYTES:
             return self._refuse(REQUEST_TOO_LARGE)
         matched = match_route(request.method, request.path)
@@ -315,6 +342,11 @@ class LocalApi(Service):
         claims = parse_dev_token(request.header("Authorization"))
         if claims is None:
             return self._refuse(UNAUTHORIZED)
+        missing = [
+            name for name in REQUIRED_QUERY.get(resource, ()) if name not in _query_names(request.query)
+        ]
+        if missing:
+            return self._refuse(missing_parameters(missing))
         # Only POST /escalations has a request model; the GET routes have no body to validate.
         if resource == API_PATH and not self._model.accepts(request.header("Content-Type"), request.body):
             return self._refuse(BAD_REQUEST_BODY)
@@ -346,6 +378,10 @@ class LocalApi(Service):
             logger.error("malformed Lambda proxy response (%s): %r", exc, result)
             return self._refuse(INTEGRATION_FAILURE)
         return response.with_header("x-amzn-RequestId", event["requestContext"]["requestId"])
+
+
+def _query_names(query: str) -> set[str]:
+    return {name for name, _ in parse_qsl(query, keep_blank_values=True)}
 
 
 def _forwarded(request: HttpRequest) -> Headers:

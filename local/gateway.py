@@ -11,7 +11,14 @@ from typing import Any, Final
 
 from jsonschema import Draft4Validator  # type: ignore[import-untyped]  # no stubs pinned
 
-from infra.gateway_responses import GATEWAY_MESSAGE, answer_headers, gateway_answer
+from infra.gateway_responses import (
+    CORS_ALLOW_HEADERS,
+    CORS_ALLOW_METHODS,
+    CORS_MAX_AGE_SECONDS,
+    GATEWAY_MESSAGE,
+    answer_headers,
+    gateway_answer,
+)
 from infra.request_schema import request_schema
 from local.connect_emulator.quota import RateQuota
 from local.http_service import HttpResponse
@@ -41,6 +48,18 @@ UNAUTHORIZED: Final = GatewayRefusal("UNAUTHORIZED", 401, "UnauthorizedException
 BAD_REQUEST_BODY: Final = GatewayRefusal(
     "BAD_REQUEST_BODY", 400, "BadRequestException", "Invalid request body"
 )
+
+
+def missing_parameters(names: list[str]) -> GatewayRefusal:
+    """A method's required request parameters absent from the request (the request validator's answer)."""
+    return GatewayRefusal(
+        "BAD_REQUEST_PARAMETERS",
+        400,
+        "BadRequestException",
+        f"Missing required request parameters: [{', '.join(names)}]",
+    )
+
+
 THROTTLED: Final = GatewayRefusal("THROTTLED", 429, "TooManyRequestsException", "Too Many Requests")
 REQUEST_TOO_LARGE: Final = GatewayRefusal(
     "REQUEST_TOO_LARGE", 413, "RequestTooLargeException", "Request Too Long"
@@ -73,6 +92,19 @@ def gateway_response(refusal: GatewayRefusal, desktop_origin: str | None = None)
         *answer_headers(answer, desktop_origin).items(),
     )
     return HttpResponse(answer.status or refusal.status, headers, body.encode())
+
+
+def cors_preflight(desktop_origin: str) -> HttpResponse:
+    """The answer to a browser's CORS preflight (OPTIONS) on a route, as the stack's
+    `default_cors_preflight_options` has API Gateway give it (a mock integration: no token needed)."""
+    headers = (
+        ("Access-Control-Allow-Origin", desktop_origin),
+        ("Vary", "Origin"),
+        ("Access-Control-Allow-Methods", ",".join(CORS_ALLOW_METHODS)),
+        ("Access-Control-Allow-Headers", ",".join(CORS_ALLOW_HEADERS)),
+        ("Access-Control-Max-Age", str(CORS_MAX_AGE_SECONDS)),
+    )
+    return HttpResponse(204, headers)
 
 
 class RequestModel:

@@ -5,7 +5,8 @@
 On top of the demo's instance (`local.stack.seed_instance`: Tier 1, Tier 2, Supervisors, the transfer
 flows, alice, bob and the offline account manager) it adds a Billing queue, agents in other states (one
 offline, one whose TASK slots are all taken) and contacts across channels: mostly TASK and EMAIL, which
-the service transfers, a few VOICE and CHAT, which it refuses, and one TASK that has already ended.
+the service transfers, a few VOICE and CHAT, which it moves up in their queue while they wait (and
+refuses once an agent has them), and one TASK that has already ended.
 Contacts are added through the emulator's admin API, so the same code seeds the stack in process and a
 running one over HTTP (`local.connect_emulator.EmulatorAdminClient`).
 """
@@ -25,7 +26,7 @@ from local.stack import INSTANCE_ID
 
 SERVE_CONTACT_COUNT = 20
 BILLING_QUEUE = "queue-billing"
-# Weighted: the service's own channels dominate; VOICE and CHAT show its refusal (409).
+# Weighted: tasks and emails dominate; VOICE and CHAT are moved up while they wait (409 once answered).
 CHANNEL_WEIGHTS = {"TASK": 8, "EMAIL": 6, "VOICE": 1, "CHAT": 1}
 WORKING_QUEUES = ("queue-tier1", "queue-billing", "queue-tier2")
 # Agents a seeded contact can be with; None: still waiting in its queue.
@@ -56,7 +57,9 @@ class ServeContacts:
     alice_task: str  # TASK in Tier 1 with alice: she may escalate it herself
     waiting_email: str  # EMAIL waiting in Tier 1: a supervisor escalates it
     breach_email: str  # EMAIL waiting in Billing: the sample SLA breach escalates it
-    voice: str  # VOICE with alice: refused (409 CHANNEL_NOT_TRANSFERABLE)
+    answered_voice: str  # VOICE alice has answered: no longer waiting (409 CONTACT_NOT_QUEUED)
+    waiting_chat: str  # CHAT waiting in Billing: a supervisor moves it up in its queue (PRIORITIZED)
+    waiting_voice: str  # VOICE waiting in Tier 1: routed to the next free agent in Connect's order
     ended_task: str  # TASK that has ended: a breach for it is skipped
     all: tuple[SeededContact, ...]
 
@@ -65,22 +68,40 @@ def seed_serve(connect: EmulatorAdmin, rng: random.Random) -> ServeContacts:
     """What `make serve` adds to the demo's contact centre (`local.stack.seed_instance` runs first)."""
     connect.add_queue(QueueSeed(INSTANCE_ID, BILLING_QUEUE, "Billing"))
     # dave is Available but on contacts: both his TASK slots are taken, so an agent target falls back.
-    connect.add_agent(AgentSeed(INSTANCE_ID, "agent-dave", "Available", {"TASK": 2, "EMAIL": 2}, {"TASK": 2}))
-    connect.add_agent(AgentSeed(INSTANCE_ID, "agent-erin", "Offline", {"TASK": 3, "EMAIL": 3}))
+    connect.add_agent(
+        AgentSeed(
+            INSTANCE_ID,
+            "agent-dave",
+            "Available",
+            {"TASK": 2, "EMAIL": 2},
+            {"TASK": 2},
+            "dave",
+            "Dave",
+            "Okafor",
+        )
+    )
+    connect.add_agent(
+        AgentSeed(
+            INSTANCE_ID, "agent-erin", "Offline", {"TASK": 3, "EMAIL": 3}, None, "erin", "Erin", "Kowalski"
+        )
+    )
     named = [
         _add(connect, ContactPlan("TASK", "queue-tier1", "agent-alice")),
         _add(connect, ContactPlan("EMAIL", "queue-tier1", None)),
         _add(connect, ContactPlan("EMAIL", BILLING_QUEUE, None)),
         _add(connect, ContactPlan("VOICE", "queue-tier1", "agent-alice")),
-        _add(connect, ContactPlan("CHAT", BILLING_QUEUE, "agent-bob")),
+        _add(connect, ContactPlan("CHAT", BILLING_QUEUE, None)),
         _add(connect, ContactPlan("TASK", "queue-tier1", None, ended=True)),
+        _add(connect, ContactPlan("VOICE", "queue-tier1", None)),
     ]
     more = seed_contacts(connect, SERVE_CONTACT_COUNT - len(named), rng)
     return ServeContacts(
         alice_task=named[0].contact_id,
         waiting_email=named[1].contact_id,
         breach_email=named[2].contact_id,
-        voice=named[3].contact_id,
+        answered_voice=named[3].contact_id,
+        waiting_chat=named[4].contact_id,
+        waiting_voice=named[6].contact_id,
         ended_task=named[5].contact_id,
         all=(*named, *more),
     )

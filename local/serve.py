@@ -1,4 +1,4 @@
-"""`make serve`: the local stack, kept running for curl and a desktop prototype. Ctrl-C stops it.
+"""`make serve`: the local stack, kept running for curl and the agent's Escalate app. Ctrl-C stops it.
 
     python -m local.serve [--port N]      # make serve PORT=N
 
@@ -15,16 +15,19 @@ import errno
 import os
 import random
 import signal
+import socket
 import sys
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
 
 from escalation.contract import EnvVar
 from escalation.domain.identity import escalation_id
+from local.connect_emulator.admin import ADMIN_PREFIX
+from local.desktop import DesktopBuildError, DesktopOptions, DesktopServer, build_desktop
 from local.dev_tokens import make_dev_token
 from local.metrics import MetricsWriter
 from local.run_info import DEFAULT_RUN_DIR, RUN_INFO_FILE, RunInfo, run_log_path
@@ -95,6 +98,14 @@ def serve_options(port: int, run_dir: Path, log_path: Path) -> StackOptions:
     )
 
 
+def _route_next_curl(connect_url: str) -> str:
+    fields = f'{{"instance_id": "{INSTANCE_ID}", "queue_id": "queue-tier1"}}'
+    return (
+        f"  $ curl -s -w '\\n' -X POST {connect_url}{ADMIN_PREFIX}route_next \\\n"
+        f"    -H 'Content-Type: application/json' -d '{fields}'"
+    )
+
+
 def _effective_hours_curl(connect_url: str) -> str:
     today = datetime.now(UTC).date()
     query = f"fromDate={today.isoformat()}&toDate={(today + timedelta(days=6)).isoformat()}"
@@ -102,7 +113,13 @@ def _effective_hours_curl(connect_url: str) -> str:
     return f"  $ curl -s -w '\\n' '{connect_url}{path}?{query}'"
 
 
-def banner(stack: LocalStack, contacts: ServeContacts, tokens: Sequence[DevToken], log_path: Path) -> str:
+def banner(
+    stack: LocalStack,
+    contacts: ServeContacts,
+    tokens: Sequence[DevToken],
+    log_path: Path,
+    desktop: DesktopServer,
+) -> str:
     agent, supervisor = tokens
     aws_url, bus_url, api_url = stack.aws.endpoint_url, stack.bus.endpoint_url, stack.api.url
     expiry = agent.expires.strftime("%Y-%m-%d %H:%M UTC")
@@ -155,8 +172,12 @@ Paste the `$` commands into another terminal, from the repository root.
 {_curl(api_url, "TOKEN", contacts.alice_task, "CUSTOMER_UNHAPPY")}
   a supervisor escalates an email waiting in Tier 1:
 {_curl(api_url, "SUPERVISOR_TOKEN", contacts.waiting_email, "BILLING_DISPUTE")}
-  a voice contact is refused (409 CHANNEL_NOT_TRANSFERABLE):
-{_curl(api_url, "TOKEN", contacts.voice, "CUSTOMER_UNHAPPY")}
+  a supervisor moves a chat waiting in Billing up in its queue (200 PRIORITIZED, queue priority 2):
+{_curl(api_url, "SUPERVISOR_TOKEN", contacts.waiting_chat, "CUSTOMER_UNHAPPY")}
+  alice's voice call is answered, so it no longer waits and cannot be moved up (409 CONTACT_NOT_QUEUED):
+{_curl(api_url, "TOKEN", contacts.answered_voice, "CUSTOMER_UNHAPPY")}
+  Tier 1 hands its next waiting contact to a free agent, in Connect's order (priority, then age):
+{_route_next_curl(stack.connect.endpoint_url)}
 
    read the escalation ledger: alice's escalation (she requested it), then the chain of her task (as a
    supervisor; the answer lists every escalation of the chain, oldest first):
@@ -183,14 +204,46 @@ Paste the `$` commands into another terminal, from the repository root.
   $ make seed         # 10 more contacts (make seed COUNT=N)
   Handler log (JSON lines, written as requests happen): {log}   (tail -f it)
 
+9. The agent's Escalate app, in a browser (sign in as any seeded agent or supervisor: LOCAL-ONLY sign-in)
+  alice's task:         {desktop.app_url}?contactId={contacts.alice_task}
+  any contact:          {desktop.app_url}
+  in Agent Workspace:   {desktop.workspace_url}?contactId={contacts.alice_task}
+                        (a local stand-in that hands the app its contact through the Connect SDK)
+
 Ctrl-C stops everything."""
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m local.serve", description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=DEFAULT_API_PORT, help="the API's port (0: any free one)")
+    parser.add_argument(
+        "--desktop-port",
+        type=int,
+        default=None,
+        help="the Escalate app's port (default: the API's + 1; 0: any)",
+    )
     parser.add_argument("--run-dir", type=Path, default=DEFAULT_RUN_DIR, help="where logs and run files go")
     return parser.parse_args(argv)
+
+
+def _desktop_port(args: argparse.Namespace) -> int:
+    """The app's port: as given, else the API's + 1; a free one when the API's is chosen freely (0)."""
+    if args.desktop_port:
+        return int(args.desktop_port)
+    if args.port and args.desktop_port is None:
+        return int(args.port) + 1
+    with socket.socket() as probe:  # the API needs the app's origin before the app's server starts
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _port_in_use(port: int, variable: str, whose: str) -> int:
+    print(
+        f"make serve: port {port} is already in use {whose}; "
+        f"choose another with: make serve {variable}={port + 1}",
+        file=sys.stderr,
+    )
+    return 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -205,18 +258,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     now = datetime.now(UTC)
     run_dir: Path = args.run_dir.resolve()
     log_path = run_log_path(run_dir, now, "serve")
-    stack = LocalStack(serve_options(args.port, run_dir, log_path))
+    try:
+        build_desktop()
+    except DesktopBuildError as error:
+        print(f"make serve: the Escalate app did not build: {error}", file=sys.stderr)
+        return 1
+    desktop_options = DesktopOptions(port=_desktop_port(args))
+    # The app calls the API from its own origin, as from CloudFront: the API allows it (CORS).
+    origin = f"http://{desktop_options.host}:{desktop_options.port}"
+    options = serve_options(args.port, run_dir, log_path)
+    options = replace(options, extra_env={**options.extra_env, EnvVar.DESKTOP_ORIGIN: origin})
+    stack = LocalStack(options)
     try:
         stack.start()
     except OSError as error:
         if error.errno != errno.EADDRINUSE:
             raise
-        print(
-            f"make serve: port {args.port} is already in use (another make serve?); "
-            f"choose another with: make serve PORT={args.port + 1}",
-            file=sys.stderr,
-        )
-        return 1
+        return _port_in_use(args.port, "PORT", "(another make serve?)")
+    try:
+        desktop = DesktopServer(desktop_options).start()
+    except OSError as error:
+        stack.stop()
+        if error.errno != errno.EADDRINUSE:
+            raise
+        return _port_in_use(desktop_options.port, "DESKTOP_PORT", "(the Escalate app's)")
+    desktop.api_url = stack.api.url
     try:
         contacts = seed_serve(stack.connect, random.Random(SEED))
         tokens = dev_tokens(now)
@@ -234,7 +300,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         assert stack.output is not None, "make serve captures the handler's output"
         metrics = MetricsWriter(stack.output, run_dir).start()
         try:
-            print(banner(stack, contacts, tokens, log_path), flush=True)
+            print(banner(stack, contacts, tokens, log_path, desktop), flush=True)
             stop.wait()
             print("\nStopping...", flush=True)
         finally:
@@ -242,6 +308,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             (run_dir / RUN_INFO_FILE).unlink(missing_ok=True)
     finally:
         stack.stop()
+        desktop.stop()
     return 0
 
 

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from escalation.contract import EnvVar, contact_event_pattern
+from escalation.contract import CHANNEL_NAMES, EnvVar, contact_event_pattern
 from local.aws import LocalAws
 from local.bus import LocalBus
 from local.connect_emulator import ConnectEmulator
@@ -20,6 +20,8 @@ from local.lambda_context import FunctionConfig
 from local.scheduler import LocalScheduler, SchedulerClients, SchedulerOptions
 
 SCHEDULER_ROLE_NAME = "escalation-sla-scheduler"
+# The local stack times every channel, as a stack deployed with -c timedChannels=VOICE,CHAT,TASK,EMAIL.
+LOCAL_TIMED_CHANNELS = CHANNEL_NAMES
 
 
 def rules_with_sla(rules_file: Path, policies: Sequence[Mapping[str, Any]], out: Path) -> Path:
@@ -39,6 +41,7 @@ def sla_env(aws: LocalAws, function: FunctionConfig) -> dict[str, str]:
         EnvVar.SLA_TIMER_TARGET_ARN: function.function_arn,
         EnvVar.SLA_SCHEDULER_ROLE_ARN: f"arn:aws:iam::{function.account_id}:role/{SCHEDULER_ROLE_NAME}",
         EnvVar.SLA_SCHEDULE_DLQ_ARN: aws.schedule_dlq_arn,
+        EnvVar.SLA_TIMED_CHANNELS: ",".join(LOCAL_TIMED_CHANNELS),
         "AWS_ENDPOINT_URL_SCHEDULER": aws.endpoint_url,
     }
 
@@ -53,7 +56,7 @@ class SlaTimerWiring:
         self.scheduler: LocalScheduler | None = None
 
     def start(self, bus: LocalBus, lambda_client: Any, instance_arn: str) -> LocalScheduler:
-        bus.add_rule(contact_event_pattern(instance_arn))
+        bus.add_rule(contact_event_pattern(instance_arn, LOCAL_TIMED_CHANNELS))
         self.connect.connect_event_sink(bus.publish)
         clients = SchedulerClients(self.aws.scheduler(), lambda_client, self.aws.sqs())
         self.scheduler = LocalScheduler(clients, self.aws.schedule_group, self.options).start()

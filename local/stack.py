@@ -50,6 +50,7 @@ from local.aws import LocalAws
 from local.background_server import Service
 from local.bus import BusOptions, LocalBus
 from local.dev_tokens import LOCAL_CLIENT_ID
+from local.fault_proxy import PROXIED_ENDPOINTS, FaultPlan, FaultProxies
 from local.lambda_context import (
     DEFAULT_ACCOUNT_ID,
     DEFAULT_REGION,
@@ -121,6 +122,9 @@ class StackOptions:
     # schedules (by scheduler_clock: time.time, or a FastClock).
     sla_timers: bool = False
     scheduler_clock: Clock = time.time
+    # Put a fault-injecting proxy (local.fault_proxy) between the handler's clients and moto, the
+    # Connect emulator and the bus; its rules are `LocalStack.faults`.
+    fault_proxy: bool = False
 
 
 def function_config(options: StackOptions) -> FunctionConfig:
@@ -160,9 +164,14 @@ def seed_instance(connect: emulator.EmulatorAdmin) -> None:
     connect.add_flow(emulator.FlowSeed(INSTANCE_ID, "flow-transfer-to-queue", "QUEUE_TRANSFER"))
     connect.add_flow(emulator.FlowSeed(INSTANCE_ID, "flow-transfer-to-agent", "AGENT_TRANSFER"))
     slots = {"TASK": 3, "EMAIL": 3}
-    connect.add_agent(emulator.AgentSeed(INSTANCE_ID, "agent-alice", "Available", slots))
-    connect.add_agent(emulator.AgentSeed(INSTANCE_ID, "agent-bob", "Available", slots))
-    connect.add_agent(emulator.AgentSeed(INSTANCE_ID, "agent-account-manager", "Offline", slots))
+    for agent_id, status, username, first_name, last_name in (
+        ("agent-alice", "Available", "alice", "Alice", "Martin"),
+        ("agent-bob", "Available", "bob", "Bob", "Nguyen"),
+        ("agent-account-manager", "Offline", "account-manager", "Ana", "Silva"),
+    ):
+        connect.add_agent(
+            emulator.AgentSeed(INSTANCE_ID, agent_id, status, slots, None, username, first_name, last_name)
+        )
 
 
 def one_event_at_a_time(handler: LambdaHandler) -> LambdaHandler:
@@ -205,6 +214,8 @@ class LocalStack(Service):
         self._bus: LocalBus | None = None
         self._api: LocalApi | None = None
         self.sla_timers: SlaTimerWiring | None = None
+        self.faults = FaultPlan()
+        self._proxies = FaultProxies(self.faults, enabled=self.options.fault_proxy)
         if self.options.sla_timers:
             clock = SchedulerOptions(clock=self.options.scheduler_clock)
             self.sla_timers = SlaTimerWiring(self.aws, self.connect, clock)
@@ -255,6 +266,7 @@ class LocalStack(Service):
         if self.sla_timers is not None:
             env.update(sla_env(self.aws, function))
         env.update(self.options.extra_env)
+        env.update({name: self._proxies.front(name, env[name]) for name in PROXIED_ENDPOINTS if name in env})
         self._apply_env(env)
         if self.options.capture_output:
             # Before the handler is imported: Powertools' Logger binds sys.stdout when it is created.
@@ -270,10 +282,11 @@ class LocalStack(Service):
         handler = one_event_at_a_time(handler)  # the API and the asynchronous invocations alike
         bus_options = BusOptions(dlq_url=self.aws.dlq_url, sqs_client=self.aws.sqs())
         self._bus = LocalBus(AsyncInvoker(handler, function), bus_options).start()
+        events_url = self._proxies.front("AWS_ENDPOINT_URL_EVENTBRIDGE", self._bus.endpoint_url)
         self._apply_env(
             {
                 # botocore names the variable after the service id: EventBridge, not "events".
-                "AWS_ENDPOINT_URL_EVENTBRIDGE": self._bus.endpoint_url,
+                "AWS_ENDPOINT_URL_EVENTBRIDGE": events_url,
                 "AWS_ENDPOINT_URL_LAMBDA": self._bus.endpoint_url,
             }
         )
@@ -303,6 +316,11 @@ class LocalStack(Service):
         # so this stack's environment is the one in force.
         composition.reset()
         sys.modules.pop("escalation.handler", None)
+        # The API trigger reads DESKTOP_ORIGIN (its CORS) at import; the handler imports it from its
+        # package, which keeps the module once loaded: reload it in place.
+        api_trigger = sys.modules.get("escalation.triggers.api")
+        if api_trigger is not None:
+            importlib.reload(api_trigger)
         handler: LambdaHandler = importlib.import_module("escalation.handler").handler
         return handler
 
@@ -317,6 +335,7 @@ class LocalStack(Service):
         for component in (self._api, self._bus):
             if component is not None:
                 component.stop()
+        self._proxies.stop()
         self.aws.stop()
         self.connect.stop()
         if self._saved_stdout is not None:
@@ -348,6 +367,7 @@ class LocalStack(Service):
         self.connect.set_policy(deployed_policy())
         self.connect.clear_denials()
         self.connect.set_event_delivery(emulator.EventDeliveryPlan())
+        self.faults.clear()
         self.aws.purge()
 
     # -- conveniences for the demo and the tests

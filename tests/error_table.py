@@ -80,6 +80,23 @@ ERROR_TABLE: tuple[ErrorRow, ...] = (
         dead_letter=False, api_dead_letter=False, alert=False,
         api_status=200, api_code="ALREADY_TRANSFERRED", retry_after=None,
     ),
+    # UpdateContactRoutingData (an in-queue escalation). A conflict on a contact that no longer waits
+    # is not this row: it is the CONTACT_NOT_QUEUED refusal (409; an event is skipped).
+    ErrorRow(
+        "RESOURCE_CONFLICT", "UpdateContactRoutingData", "ResourceConflictException", 409, "DEAD_LETTER",
+        dead_letter=True, api_dead_letter=True, alert=False,
+        api_status=409, api_code="CONTACT_NOT_QUEUED", retry_after=None,
+    ),
+    ErrorRow(
+        "INVALID_PARAMETER", "UpdateContactRoutingData", "InvalidParameterException", 400, "DEAD_LETTER",
+        dead_letter=True, api_dead_letter=True, alert=False,
+        api_status=409, api_code="INVALID_REQUEST", retry_after=None,
+    ),
+    ErrorRow(
+        "INACTIVE_REGION", "UpdateContactRoutingData", "InvalidActiveRegionException", 400, "ALERT",
+        dead_letter=True, api_dead_letter=True, alert=True,
+        api_status=502, api_code="INVALID_ACTIVE_REGION", retry_after=None,
+    ),
     ErrorRow(
         "OTHER", "TransferContact", "SomethingNewException", 400, "ALERT",
         dead_letter=True, api_dead_letter=True, alert=True,

@@ -22,7 +22,8 @@ One run terminates and does no harm:
   SQS's leaves a few older messages for the next run, never the other way round;
 - records that fail verification are refused and kept; a dry run verifies too;
 - records whose cause a redrive can never fix (an invalid event, another Connect instance, an unknown
-  contact) are kept and listed, and redriven only when named with `--include CODE`;
+  contact, a contact at its transfer limit) are kept and listed, and redriven only when named with
+  `--include CODE`;
 - a message is deleted only once Lambda has accepted its event (202); every message not deleted is made
   visible again at the end, so the queue is left as found.
 
@@ -65,9 +66,18 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs.type_defs import MessageTypeDef
 
 __all__ = ["DeadLetter", "UnrecognisedMessageError", "extract_event", "main", "redrive"]
-# Refusal codes (the error policy's) whose cause lies in the event itself, not in anything an operator
-# can fix before a redrive: redriving them only writes the same record again.
-NEVER_FIXED_BY_REDRIVE = frozenset({"INVALID_EVENT", "FOREIGN_INSTANCE", "CONTACT_NOT_FOUND"})
+# Error codes whose cause lies in the event itself, or in the contact, not in anything an operator can
+# fix before a redrive: redriving them only writes the same record (and the same alert) again. The
+# transfer limit is one: a contact transferred 11 times stays so (our own refusal, or Connect's).
+NEVER_FIXED_BY_REDRIVE = frozenset(
+    {
+        "INVALID_EVENT",
+        "FOREIGN_INSTANCE",
+        "CONTACT_NOT_FOUND",
+        "TRANSFER_LIMIT_REACHED",
+        "ServiceQuotaExceededException",
+    }
+)
 _SQS_MAX_BATCH = 10
 # Receives in a row that bring nothing the run should handle before it stops (only messages it already
 # holds, or ones sent after it started).

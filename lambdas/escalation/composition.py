@@ -20,6 +20,7 @@ from escalation.adapters import connect, dynamodb_idempotency
 from escalation.adapters.calendar_cache import CachedQueueCalendars
 from escalation.adapters.connect import ConnectClients, ConnectContactCenter
 from escalation.adapters.dynamodb_alert_window import DynamoDbAlertWindow
+from escalation.adapters.dynamodb_dead_letter_marks import DynamoDbDeadLetterMarks
 from escalation.adapters.dynamodb_idempotency import DynamoDbIdempotency
 from escalation.adapters.dynamodb_ledger import DynamoDbLedger
 from escalation.adapters.eventbridge_events import EventBridgeEvents
@@ -34,10 +35,11 @@ from escalation.config import Settings, settings
 from escalation.dead_letter_signing import SignedDeadLetters
 from escalation.domain.routing import RoutingRules
 from escalation.escalation_ids import EscalationIds
-from escalation.outcomes import OncePerWindowAlerts, OutcomeRecorder
+from escalation.outcomes import OncePerWindowAlerts, OutcomeRecorder, current_request_id
 from escalation.ports import Alerts, MessageAuthenticator
 from escalation.usecases.business_clock import BusinessClock
 from escalation.usecases.escalate import EscalationPorts, EscalationService
+from escalation.usecases.escalation_options import EscalationOptionsQuery
 from escalation.usecases.ledger_queries import LedgerQueries
 from escalation.usecases.sla_timers import SlaTimerService
 
@@ -62,6 +64,7 @@ class Components:
     ledger_queries: LedgerQueries
     alerts: Alerts  # once per window, as for failed escalations
     sla_timers: SlaTimerService | None  # None when SLA timers are off
+    escalation_options: EscalationOptionsQuery
     authenticator: MessageAuthenticator  # signs what a redrive may replay (dead_letter_signing.py)
     escalation_ids: EscalationIds  # keyed with the stack's secret: no caller can derive one
 
@@ -69,6 +72,7 @@ class Components:
         """Per invocation: bound retries and in-progress records by this invocation's time."""
         self.contact_center.bind_deadline(context.get_remaining_time_in_millis)
         self.idempotency.register_lambda_context(context)
+        current_request_id.set(context.aws_request_id)
 
 
 @dataclass(frozen=True)
@@ -131,10 +135,19 @@ def aws_clients(session: boto3.session.Session | None = None) -> AwsClients:
 
 
 def _rules_loader(config: Settings, clients: AwsClients) -> Callable[[], RoutingRules]:
+    timed = config.sla_timers.timed_channels if config.sla_timers else None
+
+    def checked(rules: RoutingRules) -> RoutingRules:
+        # An SLA policy for a channel this deployment does not time would never arm: say so.
+        if timed is not None:
+            rules.check_timed_channels(timed)
+        return rules
+
     parameter = config.routing_rules_parameter
     if parameter is not None:
-        return SsmRoutingRules(clients.ssm(), parameter, config.routing_rules_cache_seconds)
-    rules = rules_from_file(config.routing_rules)  # validated at start-up, not at first use
+        from_ssm = SsmRoutingRules(clients.ssm(), parameter, config.routing_rules_cache_seconds)
+        return lambda: checked(from_ssm())
+    rules = checked(rules_from_file(config.routing_rules))  # validated at start-up, not at first use
     return lambda: rules
 
 
@@ -166,9 +179,13 @@ def build_components(config: Settings, clients: AwsClients) -> Components:
     alerts = OncePerWindowAlerts(SnsAlerts(clients.sns, config.alert_topic_arn), alert_window)
     authenticator = KmsMac(clients.kms, config.dead_letter_mac_key_id)
     dead_letters = SignedDeadLetters(SqsDeadLetters(clients.sqs, config.dlq_url), authenticator)
-    outcomes = OutcomeRecorder(dead_letters, alerts)
+    marks = DynamoDbDeadLetterMarks(clients.dynamodb, config.idempotency_table)
+    outcomes = OutcomeRecorder(dead_letters, alerts, marks)
     ledger_queries = LedgerQueries(contact_center, ledger, config.supervisor_group)
     sla_timers = _sla_timers(config, clients, routing_rules, contact_center)
+    options = EscalationOptionsQuery(
+        contact_center, contact_center, ledger, routing_rules, config.supervisor_group
+    )
     return Components(
         config,
         service,
@@ -178,6 +195,7 @@ def build_components(config: Settings, clients: AwsClients) -> Components:
         ledger_queries,
         alerts,
         sla_timers,
+        options,
         authenticator,
         EscalationIds(authenticator, config.connect_instance_id),
     )
@@ -197,7 +215,11 @@ def _sla_timers(
     # Business-hours clocks: queues' calendars from Connect, remembered per execution environment.
     calendars = CachedQueueCalendars(contact_center, config.sla_calendar_cache_seconds)
     return SlaTimerService(
-        scheduler, routing_rules, config.connect_instance_arn, business_clock=BusinessClock(calendars, zone)
+        scheduler,
+        routing_rules,
+        config.connect_instance_arn,
+        business_clock=BusinessClock(calendars, zone),
+        timed_channels=timers.timed_channels,
     )
 
 

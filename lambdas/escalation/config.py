@@ -9,11 +9,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from escalation.contract import (
+    CHANNEL_NAMES,
     DEFAULT_CALLER_USER_ID_CLAIM,
     DEFAULT_LEDGER_RETENTION_DAYS,
     DEFAULT_ROUTING_RULES_FILE,
     DEFAULT_SLA_CALENDAR_CACHE_SECONDS,
     DEFAULT_SUPERVISOR_GROUP,
+    DEFAULT_TIMED_CHANNEL_NAMES,
     EnvVar,
 )
 from escalation.domain.authorization import group_name_problem
@@ -33,6 +35,7 @@ class SlaTimerSettings:
     target_arn: str
     scheduler_role_arn: str
     dead_letter_arn: str
+    timed_channels: frozenset[str] = frozenset(DEFAULT_TIMED_CHANNEL_NAMES)
 
 
 @dataclass(frozen=True)
@@ -107,6 +110,18 @@ def _rate(env: Mapping[str, str], name: str) -> float:
     return value
 
 
+def timed_channels(text: str) -> frozenset[str]:
+    """The deployed timed channels from their comma-separated list (empty: the default, TASK and EMAIL)."""
+    names = [name.strip().upper() for name in text.split(",") if name.strip()]
+    unknown = sorted(set(names) - set(CHANNEL_NAMES))
+    if unknown:
+        raise ConfigurationError(
+            f"{EnvVar.SLA_TIMED_CHANNELS} names unknown channels {unknown}; "
+            f"use any of {', '.join(CHANNEL_NAMES)}"
+        )
+    return frozenset(names or DEFAULT_TIMED_CHANNEL_NAMES)
+
+
 def _sla_timers(env: Mapping[str, str]) -> SlaTimerSettings | None:
     enabled = env.get(EnvVar.SLA_TIMERS_ENABLED, "").strip().lower()
     if enabled in ("", "false"):
@@ -127,6 +142,7 @@ def _sla_timers(env: Mapping[str, str]) -> SlaTimerSettings | None:
     return SlaTimerSettings(
         schedule_group=_required(env, EnvVar.SLA_SCHEDULE_GROUP, "the SLA schedules' schedule group"),
         target_arn=arns[EnvVar.SLA_TIMER_TARGET_ARN],
+        timed_channels=timed_channels(env.get(EnvVar.SLA_TIMED_CHANNELS, "")),
         scheduler_role_arn=arns[EnvVar.SLA_SCHEDULER_ROLE_ARN],
         dead_letter_arn=arns[EnvVar.SLA_SCHEDULE_DLQ_ARN],
     )

@@ -5,7 +5,7 @@ without pulling in Powertools or boto3. Changing a value here changes the deploy
 dashboard too.
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from typing import Final
 
@@ -17,6 +17,9 @@ API_PATH: Final = "/escalations"
 # The ledger's read routes, in API Gateway's path syntax.
 ESCALATION_PATH: Final = "/escalations/{escalationId}"
 CONTACT_ESCALATIONS_PATH: Final = "/contacts/{contactId}/escalations"
+# What a caller can do for a contact now (the desktop's form), with its one required query parameter.
+ESCALATION_OPTIONS_PATH: Final = "/escalation-options"
+ESCALATION_OPTIONS_QUERY: Final = "contactId"
 
 # The escalation ledger table: one item per escalation, partitioned by contact chain.
 LEDGER_PARTITION_KEY: Final = "chainId"
@@ -56,21 +59,26 @@ class ContactEventType(StrEnum):
 
 
 TIMER_CONTACT_EVENT_TYPES: Final = tuple(event_type.value for event_type in ContactEventType)
-# The channels SLA timers time (domain/sla_policy.py: TIMED_CHANNELS).
-TIMED_CHANNEL_NAMES: Final = ("TASK", "EMAIL")
+# Connect's channels, and the ones SLA timers time unless deployed with `-c timedChannels=...`
+# (TIMED_CHANNELS_CONTEXT; the function reads the deployed list from EnvVar.SLA_TIMED_CHANNELS).
+CHANNEL_NAMES: Final = ("VOICE", "CHAT", "TASK", "EMAIL")
+DEFAULT_TIMED_CHANNEL_NAMES: Final = ("TASK", "EMAIL")
+TIMED_CHANNELS_CONTEXT: Final = "timedChannels"
 
 
-def contact_event_pattern(instance_arn: str) -> dict[str, object]:
-    """The rule pattern for one instance's contact events that SLA timers act on: the deployed rule and
-    the local bus share it. Both fields in any casing, as the handler reads them (channel casing differs
-    between Connect's samples and its API)."""
+def contact_event_pattern(
+    instance_arn: str, timed_channels: Sequence[str] = DEFAULT_TIMED_CHANNEL_NAMES
+) -> dict[str, object]:
+    """The rule pattern for one instance's contact events that SLA timers act on, for exactly the
+    deployed channels: the deployed rule and the local bus share it. Both fields in any casing, as the
+    handler reads them (channel casing differs between Connect's samples and its API)."""
     return {
         "source": [CONTACT_EVENT_SOURCE],
         "detail-type": [CONTACT_EVENT_DETAIL_TYPE],
         "detail": {
             "instanceArn": [instance_arn],
             "eventType": [{"equals-ignore-case": name} for name in TIMER_CONTACT_EVENT_TYPES],
-            "channel": [{"equals-ignore-case": name} for name in TIMED_CHANNEL_NAMES],
+            "channel": [{"equals-ignore-case": name} for name in timed_channels],
         },
     }
 
@@ -101,6 +109,9 @@ CONNECT_ACTIONS: Final = (
     "connect:DescribeQueue",
     "connect:GetEffectiveHoursOfOperations",
     "connect:DescribeHoursOfOperation",
+    "connect:UpdateContactRoutingData",
+    # Names for the desktop's escalation options (GET /escalation-options; DescribeQueue above too).
+    "connect:DescribeUser",
 )
 
 # The services every escalation calls, with the operations it calls on each. The function ships their
@@ -141,6 +152,7 @@ class EnvVar:
     SLA_TIMER_TARGET_ARN: Final = "SLA_TIMER_TARGET_ARN"
     SLA_SCHEDULER_ROLE_ARN: Final = "SLA_SCHEDULER_ROLE_ARN"
     SLA_SCHEDULE_DLQ_ARN: Final = "SLA_SCHEDULE_DLQ_ARN"
+    SLA_TIMED_CHANNELS: Final = "SLA_TIMED_CHANNELS"  # comma-separated; default DEFAULT_TIMED_CHANNEL_NAMES
     # Seconds a queue's hours id and its effective hours are remembered for business-hours SLA clocks
     # (default DEFAULT_SLA_CALENDAR_CACHE_SECONDS; 0 remembers nothing).
     SLA_CALENDAR_CACHE_SECONDS: Final = "SLA_CALENDAR_CACHE_SECONDS"
@@ -165,6 +177,7 @@ class Metric:
 
     REQUESTED: Final = "EscalationRequested"  # extra dimension Trigger = API | EVENT
     TRANSFERRED: Final = "EscalationTransferred"
+    PRIORITIZED: Final = "EscalationPrioritized"  # moved up in its queue (UpdateContactRoutingData)
     SKIPPED: Final = "EscalationSkipped"  # breach event for a contact that has already ended
     REFUSED: Final = "EscalationRefused"  # bad input, not authorised, or not transferable
     DECISION_RETRY: Final = "DecisionRetry"
@@ -178,6 +191,11 @@ class Metric:
     SLA_TIMER_CANCELLED: Final = "SlaTimerCancelled"  # picked up, ended or transferred away in time
     SLA_WARNING: Final = "SlaWarning"  # the warning schedule fired: an alert, nothing moved
     SLA_BREACH_STALE: Final = "SlaBreachStale"  # a breach whose contact was no longer queued: skipped
+    # A dead-letter record SQS did not take: the escalation is only in the logs (ERROR) and the alert.
+    DEAD_LETTER_WRITE_FAILED: Final = "DeadLetterWriteFailed"
+    ALERT_PUBLISH_FAILED: Final = "AlertPublishFailed"  # SNS did not take an alert (logged at ERROR)
+    # Connect confirmed a transfer but the idempotency store could not keep the result (logged at ERROR).
+    RESULT_NOT_STORED: Final = "ResultNotStored"
     # A business-clock timer that fired before its recomputed deadline (the hours changed): armed again.
     SLA_TIMER_REARMED: Final = "SlaTimerRearmed"
     # A business-clock contact whose calendar has no open time within 90 days: no timer armed.

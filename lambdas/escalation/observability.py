@@ -60,6 +60,9 @@ def count_result(status: Status, *, replayed: bool = False) -> None:
         # Picked up, ended or moved since the timer was armed (its cancelling event was late or lost).
         metrics.add_metric(name=Metric.SLA_BREACH_STALE, unit=MetricUnit.Count, value=1)
         return
+    if status is Status.PRIORITIZED:
+        metrics.add_metric(name=Metric.PRIORITIZED, unit=MetricUnit.Count, value=1)
+        return
     metrics.add_metric(name=Metric.TRANSFERRED, unit=MetricUnit.Count, value=1)
     if status is Status.ALREADY_TRANSFERRED:
         count_decision(Decision.DUPLICATE)

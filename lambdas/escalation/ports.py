@@ -34,6 +34,12 @@ class ContactCenter(Protocol):
 
     def transfer(self, contact_id: str, target: Target, client_token: str) -> TransferReceipt: ...
 
+    def update_routing(self, contact_id: str, target: Target) -> None:
+        """Move a waiting contact up in its queue: `target` is IN_QUEUE (a priority or an age adjustment)."""
+
+    def user_name(self, user_id: str) -> str | None:
+        """The agent's name as people know it (DescribeUser): first and last name, else the username."""
+
 
 class QueueCalendars(Protocol):
     """Amazon Connect's queues and their hours of operation (failures raise ConnectCallFailed)."""
@@ -45,7 +51,8 @@ class QueueCalendars(Protocol):
 
 
 class DeadLetters(Protocol):
-    def send(self, record: Mapping[str, Any]) -> None: ...
+    def send(self, record: Mapping[str, Any]) -> None:
+        """Raises DeadLetterNotWritten when the queue did not take the record."""
 
 
 class MessageAuthenticator(Protocol):
@@ -55,13 +62,33 @@ class MessageAuthenticator(Protocol):
 
 
 class Alerts(Protocol):
-    def publish(self, subject: str, alert: Mapping[str, Any]) -> None: ...
+    def publish(self, subject: str, alert: Mapping[str, Any]) -> None:
+        """Raises AlertNotPublished when the topic did not take the alert."""
 
 
 class AlertWindow(Protocol):
-    """Remembers which alerts went out recently, so a repeat of the same failure is not paged twice."""
+    """Remembers which alerts went out recently, so a repeat of the same failure is not paged twice.
 
-    def first_in_window(self, escalation_id: str, error_code: str) -> bool: ...
+    `about` names what the alert is about (a contact chain); a claim is taken before publishing and
+    only kept once the alert went out, so a failed publish never silences the next try.
+    """
+
+    def first_in_window(self, about: str, error_code: str) -> bool:
+        """True when no alert about this and this error code went out in the window (it is now claimed)."""
+
+    def confirm(self, about: str, error_code: str) -> None:
+        """The claimed alert went out: the claim holds for the rest of the window."""
+
+    def release(self, about: str, error_code: str) -> None:
+        """The claimed alert did not go out: the next try may publish it."""
+
+
+class DeadLetterMarks(Protocol):
+    """Which dead-letter records were written, so a replay of the same delivery writes none again."""
+
+    def written(self, key: str) -> bool: ...
+
+    def note_written(self, key: str) -> None: ...
 
 
 class IdempotentRunner(Protocol):

@@ -2,12 +2,13 @@
 
 moto has no contacts or TransferContact, so this package serves the operations the escalation
 service uses (StartTaskContact, DescribeContact, TransferContact, UpdateContactAttributes,
-GetCurrentUserData, StopContact; DescribeQueue, DescribeHoursOfOperation, GetEffectiveHoursOfOperations,
-CreateHoursOfOperationOverride, ListHoursOfOperationOverrides) over Connect's rest-json protocol, with
-Connect's rate quota, seedable fault injection, an installable IAM policy (`set_policy`: calls it does
-not allow answer AccessDeniedException), a transfer ledger, contact events (QUEUED, CONNECTED_TO_AGENT,
-DISCONNECTED) handed to `connect_event_sink` as EventBridge delivers them, duplicated and reordered on
-demand (`set_event_delivery`), and an admin interface (Python and HTTP).
+GetCurrentUserData, StopContact, DescribeUser; DescribeQueue, DescribeHoursOfOperation,
+GetEffectiveHoursOfOperations, CreateHoursOfOperationOverride, ListHoursOfOperationOverrides) over
+Connect's rest-json protocol, with Connect's rate quota, seedable fault injection, an installable IAM
+policy (`set_policy`: calls it does not allow answer AccessDeniedException), a transfer ledger, contact
+events (QUEUED, CONNECTED_TO_AGENT, DISCONNECTED) handed to `connect_event_sink` as EventBridge
+delivers them, duplicated and reordered on demand (`set_event_delivery`), and an admin interface
+(Python and HTTP).
 
     options = EmulatorOptions(rate=2.0, burst=5, seed=1)  # quotas, faults, account, logging
     with ConnectEmulator(options) as emulator:            # or .start(port=0) / .stop()
@@ -42,6 +43,7 @@ from .admin import (
     InstanceSeed,
     OverrideSeed,
     PolicySeed,
+    QueueRouting,
     QueueSeed,
     QuotaPlan,
     QuotaScale,
@@ -81,6 +83,7 @@ __all__ = [
     "LedgerEntry",
     "OverrideSeed",
     "PolicySeed",
+    "QueueRouting",
     "QueueSeed",
     "QuotaPlan",
     "QuotaScale",

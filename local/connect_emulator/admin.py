@@ -88,6 +88,9 @@ class AgentSeed:
     status: str = ROUTABLE_STATUS
     slots: Mapping[str, int] | None = None  # max concurrent contacts per channel; None: 1 per channel
     active_slots: Mapping[str, int] | None = None
+    username: str | None = None  # DescribeUser's Username; None: the agent id
+    first_name: str | None = None  # DescribeUser's IdentityInfo
+    last_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -120,6 +123,16 @@ class ContactSeed:
 class ContactRef:
     instance_id: str
     contact_id: str
+
+
+@dataclass(frozen=True)
+class QueueRouting:
+    """The queue hands its next waiting contact (Connect's routing order) to an agent: the one named,
+    or the first routable one with a free slot for the contact's channel."""
+
+    instance_id: str
+    queue_id: str
+    agent_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -219,6 +232,9 @@ class EmulatorAdmin(Protocol):
     def get_contact(self, ref: ContactRef) -> ContactRecord: ...
 
     def contact_arn(self, ref: ContactRef) -> str: ...
+
+    def route_next(self, routing: QueueRouting) -> str | None:
+        """The contact an agent now has (CONNECTED_TO_AGENT), or None when none waits or no agent is free."""
 
     def accept_contact(self, acceptance: ContactAcceptance) -> str:
         """An agent accepts a queued contact: a CONNECTED_TO_AGENT event; returns the agent id."""

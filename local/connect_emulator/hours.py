@@ -36,6 +36,7 @@ from .records import (
     Params,
     Result,
     new_id,
+    paged,
     resource_id,
 )
 
@@ -45,7 +46,6 @@ if TYPE_CHECKING:
 MAX_OVERRIDES = 50
 OVERRIDE_TYPES = ("STANDARD", "OPEN", "CLOSED")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_CLOCK_TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
 
 
 # ---- intervals of one date ---------------------------------------------------------------------
@@ -149,14 +149,6 @@ def _slice_shape(entry: DaySlice) -> Result:
     return shaped
 
 
-def parse_clock_time(text: str) -> int:
-    """ "HH:MM" as minutes since midnight (ValueError otherwise)."""
-    found = _CLOCK_TIME.match(text)
-    if found is None or int(found.group(1)) > 23 or int(found.group(2)) > 59:
-        raise ValueError(f"a time of day must be HH:MM, got {text!r}")
-    return int(found.group(1)) * 60 + int(found.group(2))
-
-
 def _date(params: Params, member: str) -> date:
     value = params[member]
     try:
@@ -244,14 +236,7 @@ def create_hours_of_operation_override(state: ConnectState, params: Params) -> R
 
 def list_hours_of_operation_overrides(state: ConnectState, params: Params) -> Result:
     instance, hours = _hours_of(state, params)
-    overrides = list(hours.overrides.values())
-    start = 0
-    if params.get("NextToken"):
-        try:
-            start = int(params["NextToken"])
-        except ValueError:
-            raise invalid_request("NextToken is not valid.") from None
-    page_size = params.get("MaxResults") or 100
+    page, next_token = paged(list(hours.overrides.values()), params)
     result: Result = {
         "HoursOfOperationOverrideList": [
             {
@@ -265,11 +250,11 @@ def list_hours_of_operation_overrides(state: ConnectState, params: Params) -> Re
                 "EffectiveTill": override.effective_till,
                 "OverrideType": override.override_type,
             }
-            for override in overrides[start : start + page_size]
+            for override in page
         ]
     }
-    if start + page_size < len(overrides):
-        result["NextToken"] = str(start + page_size)
+    if next_token is not None:
+        result["NextToken"] = next_token
     return result
 
 

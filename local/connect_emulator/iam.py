@@ -48,7 +48,9 @@ RESOURCE_TYPES: Final[Mapping[str, tuple[tuple[str, str], ...]]] = {
     "DescribeContact": (("contact", "ContactId"),),
     "UpdateContactAttributes": (("contact", "InitialContactId"),),
     "StopContact": (("contact", "ContactId"),),
+    "UpdateContactRoutingData": (("contact", "ContactId"),),
     "DescribeQueue": (("queue", "QueueId"),),
+    "DescribeUser": (("user", "UserId"),),
     "DescribeHoursOfOperation": (("hours-of-operation", "HoursOfOperationId"),),
     "GetEffectiveHoursOfOperations": (
         ("hours-of-operation", "HoursOfOperationId"),

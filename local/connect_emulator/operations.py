@@ -50,8 +50,10 @@ from .records import (
     Result,
     instance_id_of,
     new_id,
+    paged,
     resource_id,
 )
+from .routing_data import update_contact_routing_data
 
 if TYPE_CHECKING:
     from .state import ConnectState, Operation
@@ -176,6 +178,10 @@ def describe_contact(state: ConnectState, params: Params) -> Result:
     }
     if contact.queue_id is not None:
         described["QueueInfo"] = {"Id": contact.queue_id, "EnqueueTimestamp": contact.enqueue_timestamp}
+    if contact.queue_priority is not None:
+        described["QueuePriority"] = contact.queue_priority
+    if contact.queue_time_adjustment_seconds is not None:
+        described["QueueTimeAdjustmentSeconds"] = contact.queue_time_adjustment_seconds
     if contact.agent_id is not None:
         described["AgentInfo"] = {
             "Id": contact.agent_id,
@@ -270,20 +276,13 @@ def get_current_user_data(state: ConnectState, params: Params) -> Result:
         agent = instance.agents.get(resource_id(value))
         if agent is not None and agent not in agents:
             agents.append(agent)
-    start = 0
-    if params.get("NextToken"):
-        try:
-            start = int(params["NextToken"])
-        except ValueError:
-            raise invalid_request("NextToken is not valid.") from None
-    page_size = params.get("MaxResults") or 100
-    page = agents[start : start + page_size]
+    page, next_token = paged(agents, params)
     result: Result = {
         "UserDataList": [_user_data(state, instance.instance_id, agent) for agent in page],
         "ApproximateTotalCount": len(agents),
     }
-    if start + page_size < len(agents):
-        result["NextToken"] = str(start + page_size)
+    if next_token is not None:
+        result["NextToken"] = next_token
     return result
 
 
@@ -306,6 +305,23 @@ def _user_data(state: ConnectState, instance_id: str, agent: Agent) -> Result:
     }
 
 
+def describe_user(state: ConnectState, params: Params) -> Result:
+    instance = state.instance(params)
+    user_id = resource_id(params["UserId"])
+    agent = instance.agents.get(user_id)
+    if agent is None:
+        raise not_found(f"User {user_id} not found.")
+    identity = {"FirstName": agent.first_name, "LastName": agent.last_name}
+    user: Result = {
+        "Id": agent.agent_id,
+        "Arn": state.agent_arn(instance.instance_id, agent.agent_id),
+        "Username": agent.username,
+    }
+    if any(identity.values()):
+        user["IdentityInfo"] = {key: value for key, value in identity.items() if value}
+    return {"User": user}
+
+
 OPERATIONS: Mapping[str, Operation] = {
     "StartTaskContact": start_task_contact,
     "DescribeContact": describe_contact,
@@ -313,5 +329,7 @@ OPERATIONS: Mapping[str, Operation] = {
     "UpdateContactAttributes": update_contact_attributes,
     "GetCurrentUserData": get_current_user_data,
     "StopContact": stop_contact,
+    "UpdateContactRoutingData": update_contact_routing_data,
+    "DescribeUser": describe_user,
     **HOURS_OPERATIONS,
 }

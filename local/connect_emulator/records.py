@@ -4,12 +4,13 @@ shapes the admin interface answers with (ledger entries, contact records)."""
 from __future__ import annotations
 
 import copy
+import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
-from .errors import ConnectError, not_found
+from .errors import ConnectError, invalid_request, not_found
 
 CHANNELS = frozenset({"VOICE", "CHAT", "TASK", "EMAIL"})
 TRANSFERABLE_CHANNELS = frozenset({"TASK", "EMAIL"})
@@ -67,6 +68,8 @@ class ContactRecord(TypedDict):
     ended: bool
     initiation_timestamp: float
     disconnect_timestamp: float | None
+    queue_priority: int | None
+    queue_time_adjustment_seconds: int | None
 
 
 @dataclass
@@ -93,6 +96,30 @@ class DaySlice:
     day: str | None
     start: Minutes
     end: Minutes
+
+
+_CLOCK_TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
+
+
+def parse_clock_time(text: str) -> int:
+    """ "HH:MM" as minutes since midnight (ValueError otherwise)."""
+    found = _CLOCK_TIME.match(text)
+    if found is None or int(found.group(1)) > 23 or int(found.group(2)) > 59:
+        raise ValueError(f"a time of day must be HH:MM, got {text!r}")
+    return int(found.group(1)) * 60 + int(found.group(2))
+
+
+def paged[Item](items: Sequence[Item], params: Params) -> tuple[Sequence[Item], str | None]:
+    """One page of a listing as Connect pages it (NextToken: where the page starts; MaxResults, default
+    100), and the token of the next page (None on the last)."""
+    start = 0
+    if params.get("NextToken"):
+        try:
+            start = int(params["NextToken"])
+        except ValueError:
+            raise invalid_request("NextToken is not valid.") from None
+    end = start + (params.get("MaxResults") or 100)
+    return items[start:end], str(end) if end < len(items) else None
 
 
 @dataclass
@@ -130,6 +157,9 @@ class Agent:
     status_start: float
     max_slots: dict[str, int]
     active_slots: dict[str, int]
+    username: str = ""
+    first_name: str | None = None
+    last_name: str | None = None
 
 
 @dataclass
@@ -152,6 +182,8 @@ class Contact:
     disconnect_timestamp: float | None = None
     disconnect_reason: str | None = None
     last_update_timestamp: float | None = None
+    queue_priority: int | None = None  # set by UpdateContactRoutingData (routing_data.py)
+    queue_time_adjustment_seconds: int | None = None
 
     @property
     def ended(self) -> bool:

@@ -212,6 +212,7 @@ class ConnectEmulator:
     add_contact = _StateCall(ConnectState.add_contact)
     get_contact = _StateCall(ConnectState.get_contact)
     contact_arn = _StateCall(ConnectState.contact_arn)
+    route_next = _StateCall(ConnectState.route_next)
     accept_contact = _StateCall(ConnectState.accept_contact)
     deny = _StateCall(ConnectState.deny)
     allow = _StateCall(ConnectState.allow)

@@ -27,7 +27,6 @@ from .contact_events import (
     contact_event,
 )
 from .errors import ConnectError, not_found
-from .hours import create_hours_of_operation_override, parse_clock_time
 from .iam import Policy, access_denied_message, requested_resources
 from .records import (
     CHANNELS,
@@ -49,8 +48,10 @@ from .records import (
     Result,
     instance_id_of,
     new_id,
+    parse_clock_time,
     resource_id,
 )
+from .routing_data import connect_to_agent, next_assignment
 
 # One operation's rules: it reads and changes the state under its lock and answers boto3-shaped.
 Operation = Callable[["ConnectState", Params], Result]
@@ -165,7 +166,8 @@ class ConnectState:
         }
         with self._lock:
             try:
-                result = create_hours_of_operation_override(self, params)
+                # Seeding runs the operation's own rules (not its IAM check), from the injected table.
+                result = self._operations["CreateHoursOfOperationOverride"](self, params)
             except ConnectError as error:
                 raise ValueError(error.message) from None
         return str(result["HoursOfOperationOverrideId"])
@@ -203,7 +205,8 @@ class ConnectState:
         with self._lock:
             instance = self._seed_instance(seed.instance_id)
             agent_id = seed.agent_id or new_id()
-            instance.agents[agent_id] = Agent(agent_id, seed.status, self.now(), max_slots, active)
+            names = (seed.username or agent_id, seed.first_name, seed.last_name)
+            instance.agents[agent_id] = Agent(agent_id, seed.status, self.now(), max_slots, active, *names)
             return agent_id
 
     def set_agent_status(self, change: admin.AgentStatusChange) -> None:
@@ -246,6 +249,16 @@ class ConnectState:
                 self.record_event(instance.instance_id, contact, QUEUED)
         self._publish_events()
         return contact_id
+
+    def route_next(self, routing: admin.QueueRouting) -> str | None:
+        with self._lock:
+            instance = self._seed_instance(routing.instance_id)
+            if (assignment := next_assignment(instance, routing.queue_id, routing.agent_id)) is None:
+                return None
+            contact = connect_to_agent(*assignment, self.now())
+            self.record_event(instance.instance_id, contact, CONNECTED_TO_AGENT)
+        self._publish_events()
+        return contact.contact_id
 
     def accept_contact(self, acceptance: admin.ContactAcceptance) -> str:
         """An agent accepts a queued contact (CONNECTED_TO_AGENT); returns the agent's id.
@@ -294,6 +307,8 @@ class ConnectState:
                 "ended": contact.ended,
                 "initiation_timestamp": contact.initiation_timestamp,
                 "disconnect_timestamp": contact.disconnect_timestamp,
+                "queue_priority": contact.queue_priority,
+                "queue_time_adjustment_seconds": contact.queue_time_adjustment_seconds,
             }
 
     def ledger(self) -> list[LedgerEntry]:

@@ -6,9 +6,10 @@ import threading
 import time
 from typing import Any
 
+from local.connect_emulator import ContactRef
 from local.demo.harness import DemoHarness, step
 from local.dev_tokens import make_dev_token
-from local.stack import deployed_policy, policy_without_instance_grant
+from local.stack import INSTANCE_ID, deployed_policy, policy_without_instance_grant
 from tools.redrive import RedriveOptions, redrive
 
 BURST_SIZE = 20
@@ -45,7 +46,11 @@ class EscalationSteps:
 
     @step("A supervisor escalates the same chain again (the ladder)", "200, to queue-supervisors, level 2")
     def supervisor_escalates_again(self) -> tuple[bool, str]:
-        body_in = {"contactId": self.next_in_chain, "reason": "STILL_UNHAPPY", "note": "customer wrote twice"}
+        body_in = {
+            "contactId": self.next_in_chain,
+            "reason": "CUSTOMER_REQUEST",
+            "note": "customer wrote twice",
+        }
         status, body = self.demo.post_escalation(SUPERVISOR, body_in)
         target = body.get("target") or {}
         ok = status == 200 and body.get("level") == 2 and target.get("id") == "queue-supervisors"
@@ -74,15 +79,15 @@ class EscalationSteps:
         ok = all(status == 200 for status, _ in answers) and same and transfers == 1
         return ok, f"answers {[s for s, _ in answers]}, same new contact: {same}, transfers: {transfers}"
 
-    @step("A voice contact is refused", "409 CHANNEL_NOT_TRANSFERABLE, nothing transferred")
-    def voice_refused(self) -> tuple[bool, str]:
+    @step(
+        "An agent tries to move up a call she has already answered",
+        "409 CONTACT_NOT_QUEUED, nothing moved",
+    )
+    def answered_call_not_queued(self) -> tuple[bool, str]:
         voice = self.stack.add_contact("VOICE", queue_id="queue-tier1", agent_id="agent-alice")
         status, body = self.demo.post_escalation(ALICE, {"contactId": voice, "reason": "CUSTOMER_UNHAPPY"})
-        ok = (
-            status == 409
-            and body.get("error") == "CHANNEL_NOT_TRANSFERABLE"
-            and not self.demo.transferred(voice)
-        )
+        record = self.stack.connect.get_contact(ContactRef(INSTANCE_ID, voice))
+        ok = status == 409 and body.get("error") == "CONTACT_NOT_QUEUED" and record["queue_priority"] is None
         return ok, f"HTTP {status}: {body.get('error')}"
 
     @step("An agent tries to escalate a colleague's contact", "403 FORBIDDEN, nothing transferred")

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 from local.demo.business_hours_steps import BusinessHoursSteps
 from local.demo.escalation_steps import EscalationSteps
+from local.demo.every_channel_steps import EveryChannelSteps
 from local.demo.harness import DemoHarness
 from local.demo.sla_steps import SlaTimerSteps, sla_stack_options
 from local.run_info import run_log_path
@@ -32,6 +33,7 @@ def main(arguments: list[str] | None = None) -> int:
         print(f"  local API {stack.api.url}, event bus {stack.bus.endpoint_url}", flush=True)
         demo = DemoHarness(stack)
         passed = EscalationSteps(demo).run()
+        passed = EveryChannelSteps(demo).run() and passed
         if sla_timers:
             passed = SlaTimerSteps(demo).run() and passed
             passed = BusinessHoursSteps(demo).run() and passed

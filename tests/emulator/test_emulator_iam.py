@@ -172,3 +172,22 @@ def test_the_deny_list_acts_on_top_of_the_policy_and_clear_denials_lifts_it(
     connect.stop_contact(InstanceId=seeded.instance, ContactId=seeded.contact)
     with pytest.raises(EmulatorAdminError, match="Effect"):
         admin.set_policy(PolicySeed([{"Effect": "Perhaps", "Action": "*", "Resource": "*"}]))
+
+
+def test_the_deployed_policy_lets_the_handler_name_this_instances_queues_and_agents_only(
+    emulator: ConnectEmulator, connect: Any, seeded: Scenario
+) -> None:
+    emulator.set_policy(PolicySeed(connect_statements("aws", "us-east-1", "123456789012", seeded.instance)))
+    assert connect.describe_queue(InstanceId=seeded.instance, QueueId=seeded.queue)["Queue"]["Name"]
+    assert (
+        connect.describe_user(InstanceId=seeded.instance, UserId=seeded.agent)["User"]["Id"] == seeded.agent
+    )
+    other = connect_statements("aws", "us-east-1", "123456789012", "another-instance")
+    emulator.set_policy(PolicySeed(other))
+    for call in (
+        lambda: connect.describe_queue(InstanceId=seeded.instance, QueueId=seeded.queue),
+        lambda: connect.describe_user(InstanceId=seeded.instance, UserId=seeded.agent),
+    ):
+        with pytest.raises(ClientError) as raised:
+            call()
+        assert raised.value.response["Error"]["Code"] == "AccessDeniedException"

@@ -167,3 +167,33 @@ def test_get_current_user_data_pages_with_next_token(
 def test_get_current_user_data_needs_the_agents_filter(connect: Any, seeded: Scenario) -> None:
     with pytest.raises(connect.exceptions.InvalidRequestException, match="Agents filter"):
         connect.get_current_user_data(InstanceId=seeded.instance, Filters={"Queues": [seeded.queue]})
+
+
+# --- DescribeQueue, DescribeUser (names for the desktop) ---------------------------------------------
+
+
+def test_describe_queue_names_the_queue(connect: Any, seeded: Scenario) -> None:
+    queue = connect.describe_queue(InstanceId=seeded.instance, QueueId=seeded.queue)["Queue"]
+    assert (queue["Name"], queue["QueueId"], queue["Status"]) == ("Tier 1", seeded.queue, "ENABLED")
+    assert queue["QueueArn"].endswith(f"instance/{seeded.instance}/queue/{seeded.queue}")
+    with pytest.raises(connect.exceptions.ResourceNotFoundException):
+        connect.describe_queue(InstanceId=seeded.instance, QueueId="queue-gone")
+
+
+def test_describe_user_names_the_agent_by_username_and_identity(
+    connect: Any, emulator: ConnectEmulator, seeded: Scenario
+) -> None:
+    emulator.add_agent(
+        AgentSeed(seeded.instance, "agent-ana", username="ana", first_name="Ana", last_name="Silva")
+    )
+    user = connect.describe_user(InstanceId=seeded.instance, UserId="agent-ana")["User"]
+    assert (user["Id"], user["Username"], user["IdentityInfo"]) == (
+        "agent-ana",
+        "ana",
+        {"FirstName": "Ana", "LastName": "Silva"},
+    )
+    # Seeded without names: the username is the id, and there is no identity.
+    plain = connect.describe_user(InstanceId=seeded.instance, UserId=seeded.agent)["User"]
+    assert (plain["Username"], "IdentityInfo" in plain) == (seeded.agent, False)
+    with pytest.raises(connect.exceptions.ResourceNotFoundException):
+        connect.describe_user(InstanceId=seeded.instance, UserId="agent-gone")

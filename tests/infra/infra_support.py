@@ -42,6 +42,7 @@ STACK_CONTEXTS: dict[str, dict[str, str]] = {
         "transferQuota": "6",
         "supervisorGroup": "cc-supervisors",
         "auditRetentionDays": "730",
+        "timedChannels": "task,EMAIL,VOICE,CHAT",
     },
     # A created pool, the desktop's origin, no reservation: a first deployment (test_infra_desktop_stack.py).
     "desktop": {

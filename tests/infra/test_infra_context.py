@@ -68,6 +68,8 @@ def test_only_the_instance_id_is_required_and_defaults_reserve_five_environments
         ("userPoolClientIds", "a,b"),
         ("auditRetentionDays", "0"),
         ("auditRetentionDays", "a year"),
+        ("timedChannels", "TASK,FAX"),
+        ("timedChannels", ","),
     ],
 )
 def test_bad_optional_values_are_rejected(key: str, value: str) -> None:

@@ -107,6 +107,7 @@ def test_function_environment_names_every_resource_and_setting_the_handler_reads
         contract.EnvVar.SLA_SCHEDULER_ROLE_ARN,
         contract.EnvVar.SLA_SCHEDULE_DLQ_ARN,
         contract.EnvVar.SLA_CALENDAR_CACHE_SECONDS,
+        contract.EnvVar.SLA_TIMED_CHANNELS,
         "POWERTOOLS_SERVICE_NAME",
         "POWERTOOLS_METRICS_NAMESPACE",
         "POWERTOOLS_LOG_LEVEL",
@@ -482,18 +483,27 @@ def test_post_escalations_needs_a_cognito_token_and_a_valid_body(synth: Synth) -
     assert all(m["Properties"]["AuthorizationType"] == "COGNITO_USER_POOLS" for m in methods.values())
 
 
-def test_the_ledger_read_routes_need_a_cognito_token_and_their_path_parameter(synth: Synth) -> None:
+def test_the_read_routes_need_a_cognito_token_and_their_path_or_query_parameter(synth: Synth) -> None:
     authorizer_id, _ = synth.one("AWS::ApiGateway::Authorizer")
     validator_id, _ = synth.one("AWS::ApiGateway::RequestValidator")
     resources = synth.resources("AWS::ApiGateway::Resource")
     gets = [m["Properties"] for m in synth.resources("AWS::ApiGateway::Method").values()]
     gets = [m for m in gets if m["HttpMethod"] == "GET"]
     parts = {logical_id: r["Properties"]["PathPart"] for logical_id, r in resources.items()}
-    assert sorted(parts[m["ResourceId"]["Ref"]] for m in gets) == ["escalations", "{escalationId}"]
-    assert sorted(tuple(m["RequestParameters"]) for m in gets) == [
-        ("method.request.path.contactId",),
-        ("method.request.path.escalationId",),
+    assert sorted(parts[m["ResourceId"]["Ref"]] for m in gets) == [
+        "escalation-options",
+        "escalations",
+        "{escalationId}",
     ]
+    # Each parameter required: the gateway refuses a request without it (INVALID_PARAMETERS).
+    assert sorted((m["RequestParameters"] for m in gets), key=str) == sorted(
+        [
+            {"method.request.path.contactId": True},
+            {"method.request.path.escalationId": True},
+            {"method.request.querystring.contactId": True},
+        ],
+        key=str,
+    )
     for method in gets:
         assert method["AuthorizationType"] == "COGNITO_USER_POOLS"
         assert method["AuthorizerId"] == {"Ref": authorizer_id}
@@ -601,7 +611,7 @@ def test_topic_is_encrypted_and_tls_only(synth: Synth) -> None:
 
 def test_every_alarm_notifies_the_topic(synth: Synth) -> None:
     alarms = synth.resources("AWS::CloudWatch::Alarm")
-    assert len(alarms) == 8  # with the SLA timers' two DLQ alarms
+    assert len(alarms) == 9  # with the SLA timers' two DLQ alarms
     topic = {"Ref": synth.logical_id(synth.stack.alerts.topic)}
     assert all(a["Properties"]["AlarmActions"] == [topic] for a in alarms.values())
 
@@ -629,6 +639,14 @@ def test_one_alert_decision_raises_an_alarm(synth: Synth) -> None:
     assert alarm["Namespace"] == contract.METRICS_NAMESPACE
     assert alarm["Dimensions"] == [{"Name": "service", "Value": contract.SERVICE_NAME}]
     assert (alarm["ComparisonOperator"], alarm["Threshold"]) == ("GreaterThanOrEqualToThreshold", 1)
+
+
+def test_one_failed_dead_letter_write_raises_an_alarm(synth: Synth) -> None:
+    (alarm,) = alarm_on(synth, contract.Metric.DEAD_LETTER_WRITE_FAILED)
+    assert alarm["Namespace"] == contract.METRICS_NAMESPACE
+    assert alarm["Dimensions"] == [{"Name": "service", "Value": contract.SERVICE_NAME}]
+    assert (alarm["ComparisonOperator"], alarm["Threshold"]) == ("GreaterThanOrEqualToThreshold", 1)
+    assert alarm["Statistic"] == "Sum"
 
 
 def test_sustained_connect_throttling_raises_an_alarm(synth: Synth) -> None:

@@ -156,3 +156,22 @@ def test_sla_timers_off_leaves_out_the_rule_group_role_and_grants(synth_off: Syn
     variables = env(synth_off)
     assert variables[contract.EnvVar.SLA_TIMERS_ENABLED] == "false"
     assert contract.EnvVar.SLA_SCHEDULE_GROUP not in variables
+
+
+def test_timed_channels_deploy_a_rule_for_exactly_those_channels_and_tell_the_function(
+    synthesized: Callable[[str], Synth],
+) -> None:
+    every_channel = synthesized("options")  # -c timedChannels=task,EMAIL,VOICE,CHAT
+    timers = every_channel.stack.sla_timers
+    assert timers is not None
+    pattern = every_channel.raw["Resources"][every_channel.logical_id(timers.rule)]["Properties"][
+        "EventPattern"
+    ]
+    assert pattern["detail"]["channel"] == [
+        {"equals-ignore-case": name} for name in ("VOICE", "CHAT", "TASK", "EMAIL")
+    ]
+    assert env(every_channel)[contract.EnvVar.SLA_TIMED_CHANNELS] == "VOICE,CHAT,TASK,EMAIL"
+
+
+def test_the_default_deployment_times_tasks_and_emails(synth: Synth) -> None:
+    assert env(synth)[contract.EnvVar.SLA_TIMED_CHANNELS] == "TASK,EMAIL"

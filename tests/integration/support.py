@@ -69,6 +69,13 @@ def rules_file(tmp_dir: Path, extra_rules: Sequence[Mapping[str, Any]]) -> Path:
     """The bundled routing rules with `extra_rules` in front of them, written to a file."""
     document = json.loads(BUNDLED_RULES.read_text())
     document["rules"] = [*extra_rules, *document["rules"]]
+    # The extra rules' reasons join the bundled catalogue, so that the desktop may send them.
+    catalogued = {entry["code"] for entry in document.get("reasons", [])}
+    extra_reasons = dict.fromkeys(r for rule in extra_rules for r in rule.get("match", {}).get("reasons", []))
+    document["reasons"] = [
+        *document.get("reasons", []),
+        *({"code": code, "label": code} for code in extra_reasons if code not in catalogued),
+    ]
     path = tmp_dir / "routing_rules.json"
     path.write_text(json.dumps(document))
     return path

@@ -32,7 +32,7 @@ def test_a_request_held_in_connect_keeps_its_own_event_when_another_request_runs
 
     answers: dict[str, object] = {}
     held = threading.Thread(
-        target=lambda: answers.update(a=post(stack, ALICE, {"contactId": worn, "reason": "HELD"}))
+        target=lambda: answers.update(a=post(stack, ALICE, {"contactId": worn, "reason": "CUSTOMER_UNHAPPY"}))
     )
     held.start()
     # A is inside TransferContact (held by the fault) before B starts.
@@ -41,7 +41,7 @@ def test_a_request_held_in_connect_keeps_its_own_event_when_another_request_runs
         timeout=10,
         what="request A to reach TransferContact",
     )
-    answers["b"] = post(stack, SUPERVISOR, {"contactId": other, "reason": "OTHER"})
+    answers["b"] = post(stack, SUPERVISOR, {"contactId": other, "reason": "CUSTOMER_REQUEST"})
     held.join(30)
 
     assert getattr(answers["b"], "status", None) == 200

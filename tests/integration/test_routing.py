@@ -72,18 +72,18 @@ def test_the_ladder_level_1_tier2_then_level_2_supervisors_with_attributes(stack
     second = post(
         stack,
         SUPERVISOR,
-        {"contactId": first.body["newContactId"], "reason": "STILL_UNHAPPY", "note": "wrote twice"},
+        {"contactId": first.body["newContactId"], "reason": "CUSTOMER_REQUEST", "note": "wrote twice"},
     )
 
     assert second.status == 200
     assert (second.body["level"], second.body["target"]["id"]) == (2, "queue-supervisors")
     level_2 = attributes(stack, second.body["newContactId"])
     assert level_2["escalationLevel"] == "2"
-    assert level_2["escalationReason"] == "STILL_UNHAPPY"
+    assert level_2["escalationReason"] == "CUSTOMER_REQUEST"
     assert level_2["escalationNote"] == "wrote twice"
     assert level_2["escalationTransferCount"] == "2"
 
-    third = post(stack, SUPERVISOR, {"contactId": second.body["newContactId"], "reason": "AGAIN"})
+    third = post(stack, SUPERVISOR, {"contactId": second.body["newContactId"], "reason": "CUSTOMER_UNHAPPY"})
     assert (third.status, third.body["level"], third.body["target"]["id"]) == (200, 3, "queue-supervisors")
 
 
@@ -108,7 +108,7 @@ def test_an_available_agent_chosen_explicitly_gets_the_contact(stack: LocalStack
     contact = task(stack)
 
     answer = post(
-        stack, ALICE, {"contactId": contact, "reason": "NEEDS_BOB", "target": {"userId": "agent-bob"}}
+        stack, ALICE, {"contactId": contact, "reason": "CUSTOMER_REQUEST", "target": {"userId": "agent-bob"}}
     )
 
     assert answer.status == 200
@@ -161,7 +161,7 @@ def test_an_explicit_agent_who_is_offline_falls_back_to_the_rule_queue(stack: Lo
     answer = post(
         stack,
         ALICE,
-        {"contactId": contact, "reason": "NEEDS_AM", "target": {"userId": "agent-account-manager"}},
+        {"contactId": contact, "reason": "CUSTOMER_REQUEST", "target": {"userId": "agent-account-manager"}},
     )
     assert answer.status == 200
     assert (answer.body["target"]["id"], answer.body["fellBackToQueue"]) == ("queue-tier2", True)
@@ -174,7 +174,7 @@ def test_an_allowed_explicit_queue_is_used(stack: LocalStack) -> None:
     answer = post(
         stack,
         ALICE,
-        {"contactId": contact, "reason": "LEGAL", "target": {"queueId": "queue-supervisors"}},
+        {"contactId": contact, "reason": "BILLING_DISPUTE", "target": {"queueId": "queue-supervisors"}},
     )
     assert answer.status == 200
     assert answer.body["target"] == {"type": "QUEUE", "id": "queue-supervisors"}
@@ -192,7 +192,7 @@ def test_an_explicit_target_the_rules_do_not_allow_is_refused_with_422(
 ) -> None:
     contact = task(stack)
 
-    answer = post(stack, ALICE, {"contactId": contact, "reason": "LEGAL", "target": target})
+    answer = post(stack, ALICE, {"contactId": contact, "reason": "BILLING_DISPUTE", "target": target})
 
     assert (answer.status, answer.error) == (422, "TARGET_NOT_ALLOWED")
     assert answer.body["message"]
@@ -202,13 +202,17 @@ def test_an_explicit_target_the_rules_do_not_allow_is_refused_with_422(
 
 def test_explicit_targets_are_not_allowed_at_level_2(stack: LocalStack) -> None:
     contact = task(stack)
-    first = post(stack, ALICE, {"contactId": contact, "reason": "R1"})
+    first = post(stack, ALICE, {"contactId": contact, "reason": "CUSTOMER_UNHAPPY"})
     assert first.status == 200
 
     answer = post(
         stack,
         SUPERVISOR,
-        {"contactId": first.body["newContactId"], "reason": "R2", "target": {"queueId": "queue-tier2"}},
+        {
+            "contactId": first.body["newContactId"],
+            "reason": "CUSTOMER_REQUEST",
+            "target": {"queueId": "queue-tier2"},
+        },
     )
 
     assert (answer.status, answer.error) == (422, "TARGET_NOT_ALLOWED")

@@ -206,3 +206,26 @@ def test_a_dev_token_parses_back_to_its_claims_with_or_without_bearer() -> None:
         "email_verified": "true",
         "n": "3",
     }
+
+
+def test_cors_preflight_is_answered_for_the_desktop_origin_without_a_token(handler: RecordingHandler) -> None:
+    origin = "http://127.0.0.1:3001"
+    with LocalApi(handler, options=ApiOptions(port=0, desktop_origin=origin)) as api:
+        status, headers, body = request(api, "OPTIONS", "/escalations", b"", {"Origin": origin})
+        unrouted, _, _ = request(api, "OPTIONS", "/nowhere", b"", {"Origin": origin})
+    assert status == 204
+    assert body == b""
+    assert headers["access-control-allow-origin"] == origin
+    assert set(headers["access-control-allow-headers"].split(",")) == {
+        "Authorization",
+        "Content-Type",
+        "Idempotency-Key",
+    }
+    assert "POST" in headers["access-control-allow-methods"].split(",")
+    assert handler.calls == []
+    assert unrouted == 403
+
+
+def test_without_a_desktop_origin_a_preflight_is_an_unknown_method(api: LocalApi) -> None:
+    status, _, _ = request(api, "OPTIONS", "/escalations", b"", {"Origin": "http://127.0.0.1:3001"})
+    assert status == 403

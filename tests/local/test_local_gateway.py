@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import pytest
 from pydantic import ValidationError
 
-from escalation.contract import API_PATH
+from escalation.contract import API_PATH, ESCALATION_OPTIONS_PATH
 from escalation.triggers.api_models import EscalationBody
 from infra.gateway_responses import THROTTLE_BURST, THROTTLE_RATE, answer_headers, gateway_answer
 from local.api import ApiOptions, LocalApi
@@ -95,6 +95,25 @@ def test_no_token_is_401_and_an_unknown_route_403_even_with_a_bad_body(
     assert (status, headers["x-amzn-errortype"]) == (403, "MissingAuthenticationTokenException")
     assert json.loads(body) == {"error": "REQUEST_REFUSED", "message": "Missing Authentication Token"}
     assert handler.calls == []
+
+
+def test_the_options_route_without_its_contact_id_is_400_naming_it(
+    api: LocalApi, handler: RecordingHandler
+) -> None:
+    status, headers, body = send(api, "GET", ESCALATION_OPTIONS_PATH, headers=TOKEN)
+    assert (status, headers["x-amzn-errortype"]) == (400, "BadRequestException")
+    assert json.loads(body) == {
+        "error": "INVALID_PARAMETERS",
+        "message": "Missing required request parameters: [contactId]",
+    }
+    assert handler.calls == []
+    status, _, _ = send(api, "GET", f"{ESCALATION_OPTIONS_PATH}?contactId=c-1", headers=TOKEN)
+    assert status == 200
+    ((event, _),) = handler.calls
+    assert (event["resource"], event["queryStringParameters"]) == (
+        ESCALATION_OPTIONS_PATH,
+        {"contactId": "c-1"},
+    )
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from escalation.domain.policy import REFUSAL_POLICY, Decision, Refusal
+from escalation.domain.policy import REFUSAL_POLICY, Decision, Failure, Refusal
 from escalation.record_mac import (
     MAC_ALGORITHM,
     MAC_FIELD,
@@ -71,9 +71,9 @@ DEAD_LETTER_RECORD = {
     "version": 1,
     "escalationId": "esc-2",
     "trigger": "API",
-    "decision": "DEAD_LETTER",
-    "errorCode": "ServiceQuotaExceededException",
-    "errorMessage": "too many transfers",
+    "decision": "ALERT",
+    "errorCode": "AccessDeniedException",
+    "errorMessage": "not authorized",
     "attempts": 3,
     "contactId": "c-2",
     "failedAt": "2025-01-01T00:00:00Z",
@@ -336,9 +336,11 @@ def test_dry_run_lists_the_queue_grouped_by_error_code_and_decision(
     assert len(aws.peek_dlq()) == 4
 
 
-def test_codes_never_fixed_by_a_redrive_are_refusals_the_policy_dead_letters() -> None:
-    for code in NEVER_FIXED_BY_REDRIVE:
+def test_codes_never_fixed_by_a_redrive_are_refusals_the_policy_dead_letters_or_the_transfer_limit() -> None:
+    limits = {Refusal.TRANSFER_LIMIT_REACHED.value, Failure.QUOTA_EXCEEDED.value}
+    for code in NEVER_FIXED_BY_REDRIVE - limits:
         assert REFUSAL_POLICY[Refusal(code)].event_decision is Decision.DEAD_LETTER
+    assert limits <= NEVER_FIXED_BY_REDRIVE
 
 
 MALLORY_API_EVENT = {
@@ -449,3 +451,24 @@ def test_control_characters_in_a_record_are_escaped_in_everything_printed(
             line for line in stream.splitlines() if line.lstrip().startswith("0  ")
         )
     assert "X\\n    0  ALL CLEAR\\x1b[32m\\r" in captured.out, "the text is shown, escaped, on one line"
+
+
+@pytest.mark.usefixtures("env")
+def test_the_transfer_limit_is_kept_like_the_other_records_a_redrive_cannot_fix(
+    aws: LocalAws, bus: LocalBus, handler: RecordingHandler
+) -> None:
+    fill_dlq(
+        aws,
+        dead_letter_for(aws, "TRANSFER_LIMIT_REACHED", "c-1", "ALERT"),
+        dead_letter_for(aws, "ServiceQuotaExceededException", "c-2", "ALERT"),
+        dead_letter_for(aws, "AccessDeniedException", "c-3", "ALERT"),
+    )
+
+    summary = redrive(
+        aws.dlq_url, bus.function.function_name, RedriveOptions(mac_key_id=aws.mac_key_id, **OPTIONS)
+    )
+
+    assert (summary.redriven, summary.kept) == (1, 2)
+    assert bus.wait_idle(5)
+    assert [event["detail"]["contactId"] for event in handler.events] == ["c-3"]
+    assert len(aws.peek_dlq()) == 2

@@ -272,8 +272,10 @@ def test_every_banner_command_runs_and_does_what_it_says(serve: Serve) -> None:
         ("export SUPERVISOR_TOKEN=", no_output),
         ("export AWS_ACCESS_KEY_ID=", no_output),
         (f'Bearer $TOKEN"{CURL_BODY}{first_contact(serve, "TASK")}', transferred_to("queue-tier2")),
-        (f'Bearer $SUPERVISOR_TOKEN"{CURL_BODY}', transferred_to("queue-tier2")),
-        (f'Bearer $TOKEN"{CURL_BODY}{first_contact(serve, "VOICE")}', refused("CHANNEL_NOT_TRANSFERABLE")),
+        (f'Bearer $SUPERVISOR_TOKEN"{CURL_BODY}{first_contact(serve, "EMAIL")}', transferred_to(TIER2)),
+        (f'Bearer $SUPERVISOR_TOKEN"{CURL_BODY}{first_contact(serve, "CHAT")}', moved_up(priority=2)),
+        (f'Bearer $TOKEN"{CURL_BODY}{first_contact(serve, "VOICE")}', refused("CONTACT_NOT_QUEUED")),
+        ("/_emulator/route_next", routed_to_an_agent(serve)),
         ("/escalations/", read_back("TRANSFERRED")),
         ("/contacts/", chain_read_back(first_contact(serve, "TASK"))),
         ("local.send_event events/sla-breach.json", breach_transferred),
@@ -292,10 +294,11 @@ def test_every_banner_command_runs_and_does_what_it_says(serve: Serve) -> None:
         matching[0](run_command(serve, command, exports))
     assert len(commands) == len(checks)
     log = Path(serve.info.handler_log).read_text()
-    # Read while the process runs: the voice contact's refusal is already in the log.
-    assert '"refusal":"CHANNEL_NOT_TRANSFERABLE"' in log
+    # Read while the process runs: the answered call's refusal is already in the log.
+    assert '"refusal":"CONTACT_NOT_QUEUED"' in log
 
 
+TIER2 = "queue-tier2"
 CURL_BODY = " -H 'Content-Type: application/json' \\\n-d '{\"contactId\": \""
 
 
@@ -361,6 +364,27 @@ def transferred_to(queue_id: str) -> Callable[[str], None]:
     return check
 
 
+def moved_up(*, priority: int) -> Callable[[str], None]:
+    def check(out: str) -> None:
+        answer = json.loads(out)
+        assert answer["status"] == "PRIORITIZED", answer
+        assert answer["target"] == {"type": "IN_QUEUE", "priority": priority}
+        assert answer["newContactId"] is None
+
+    return check
+
+
+def routed_to_an_agent(serve: Serve) -> Callable[[str], None]:
+    def check(out: str) -> None:
+        routed = json.loads(out)["result"]
+        assert routed in {contact_id for contact_id, *_ in banner_contacts(serve.banner)}, out
+        contact = serve.connect.get_contact(ContactRef(INSTANCE_ID, routed))
+        assert contact["agent_id"] is not None
+        assert contact["connected_to_agent_timestamp"] is not None
+
+    return check
+
+
 def refused(code: str) -> Callable[[str], None]:
     def check(out: str) -> None:
         assert json.loads(out)["error"] == code
@@ -390,3 +414,17 @@ def test_serve_runs_sla_timers_and_names_the_scheduler(serve: Serve) -> None:
     )
     out = run_command(serve, command, [])
     assert json.loads(out)["status"] == "ARMED", out
+
+
+def test_banner_gives_the_escalate_apps_urls_and_the_app_calls_this_api(serve: Serve) -> None:
+    app = re.search(r"alice's task:\s+(http://\S+/desktop/)\?contactId=\S+", serve.banner)
+    workspace = re.search(r"in Agent Workspace:\s+(http://\S+/workspace/)\?contactId=\S+", serve.banner)
+    assert app, serve.banner
+    assert workspace, serve.banner
+    with urllib.request.urlopen(app[1] + "config.json", timeout=10) as response:
+        config = json.loads(response.read())
+    assert config["apiUrl"] == serve.info.api_url
+    with urllib.request.urlopen(workspace[1], timeout=10) as response:
+        page = response.read()
+    assert b"<title>Agent Workspace (local stand-in)</title>" in page
+    assert b'src="app.js"' in page

@@ -43,7 +43,7 @@ def test_without_a_valid_token_the_gateway_answers_401_and_the_handler_never_run
     calls_before = len(stack.api.events)
 
     headers = {"Authorization": authorization} if authorization else {}
-    answer = post(stack, None, {"contactId": contact, "reason": "R"}, headers=headers)
+    answer = post(stack, None, {"contactId": contact, "reason": "CUSTOMER_UNHAPPY"}, headers=headers)
 
     assert answer.status == 401
     # API Gateway's own answer, shaped by the stack's UNAUTHORIZED gateway response.
@@ -68,7 +68,7 @@ def test_a_caller_who_is_neither_the_agent_nor_a_supervisor_gets_403_and_nothing
 ) -> None:
     contact = alices_task(stack)
 
-    answer = post(stack, token, {"contactId": contact, "reason": "NOT_MINE"})
+    answer = post(stack, token, {"contactId": contact, "reason": "CUSTOMER_UNHAPPY"})
 
     assert (answer.status, answer.error) == (403, "FORBIDDEN")
     assert answer.body["message"]
@@ -76,7 +76,7 @@ def test_a_caller_who_is_neither_the_agent_nor_a_supervisor_gets_403_and_nothing
     assert stack.dlq_records() == []
     assert stack.aws.alerts() == []
     # The contact is untouched: its rightful agent can still escalate it, once.
-    rightful = post(stack, ALICE, {"contactId": contact, "reason": "NOT_MINE"})
+    rightful = post(stack, ALICE, {"contactId": contact, "reason": "CUSTOMER_UNHAPPY"})
     assert rightful.status == 200
     assert len(transfers_of(stack, contact)) == 1
 
@@ -84,8 +84,8 @@ def test_a_caller_who_is_neither_the_agent_nor_a_supervisor_gets_403_and_nothing
 def test_a_queued_contact_without_an_agent_only_a_supervisor_may_escalate(stack: LocalStack) -> None:
     contact = stack.add_contact("EMAIL", queue_id="queue-tier1")
 
-    assert post(stack, ALICE, {"contactId": contact, "reason": "R"}).status == 403
-    answer = post(stack, SUPERVISOR, {"contactId": contact, "reason": "R"})
+    assert post(stack, ALICE, {"contactId": contact, "reason": "CUSTOMER_UNHAPPY"}).status == 403
+    answer = post(stack, SUPERVISOR, {"contactId": contact, "reason": "CUSTOMER_UNHAPPY"})
 
     assert answer.status == 200
     assert len(transfers_of(stack, contact)) == 1
@@ -97,7 +97,7 @@ def test_the_agent_named_by_this_instances_arn_in_the_token_is_the_contacts_agen
         "arn:aws:connect:us-east-1:123456789012:instance/demo-instance/agent/agent-alice", [], "a"
     )
 
-    answer = post(stack, token, {"contactId": contact, "reason": "R"})
+    answer = post(stack, token, {"contactId": contact, "reason": "CUSTOMER_UNHAPPY"})
 
     assert answer.status == 200
     assert len(transfers_of(stack, contact)) == 1
@@ -114,7 +114,9 @@ def test_the_agent_named_by_this_instances_arn_in_the_token_is_the_contacts_agen
 )
 def test_a_user_id_that_only_ends_in_the_agents_id_is_forbidden(stack: LocalStack, user_id: str) -> None:
     contact = alices_task(stack)
-    answer = post(stack, make_dev_token(user_id, [], "a"), {"contactId": contact, "reason": "R"})
+    answer = post(
+        stack, make_dev_token(user_id, [], "a"), {"contactId": contact, "reason": "CUSTOMER_UNHAPPY"}
+    )
     assert answer.status == 403, answer
     assert answer.body["error"] == "FORBIDDEN"
     assert transfers_of(stack, contact) == []

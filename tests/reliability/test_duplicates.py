@@ -109,7 +109,7 @@ def test_double_clicks_transfer_once_and_every_click_gets_the_first_answer(stack
     # Contacts one after the other (see test_faults.DESKTOPS); the clicks on one contact at once.
     for index in range(DUPLICATE_CONTACTS):
         contact = stack.add_contact("EMAIL", queue_id="queue-tier1", agent_id="agent-alice")
-        body = {"contactId": contact, "reason": "DOUBLE_CLICK"}
+        body = {"contactId": contact, "reason": "CUSTOMER_UNHAPPY"}
 
         answers = _clicks(stack, body, 2 + index % 2)
 
@@ -136,7 +136,7 @@ def test_double_clicks_transfer_once_and_every_click_gets_the_first_answer(stack
 
 def test_clicks_with_their_own_idempotency_keys_still_transfer_once(stack: LocalStack) -> None:
     contact = stack.add_contact("TASK", queue_id="queue-tier1", agent_id="agent-alice")
-    body = {"contactId": contact, "reason": "KEYED"}
+    body = {"contactId": contact, "reason": "CUSTOMER_UNHAPPY"}
 
     first = post(stack, ALICE, body, idempotency_key="click-1")
     again = post(stack, ALICE, body, idempotency_key="click-1")
@@ -163,7 +163,7 @@ def test_an_sla_breach_and_a_click_on_the_same_contact_transfer_once(stack: Loca
         thread = threading.Thread(target=breach)
         thread.start()
         start.wait(10)
-        answer = post(stack, ALICE, {"contactId": contact, "reason": "CLICKED"})
+        answer = post(stack, ALICE, {"contactId": contact, "reason": "CUSTOMER_UNHAPPY"})
         thread.join(10)
         wait_idle(stack)
 

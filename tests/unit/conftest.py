@@ -9,6 +9,7 @@ instead of reaching anything.
 from __future__ import annotations
 
 import importlib
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -34,6 +35,8 @@ from tests.unit.harness import (
     AwsWorld,
     ConnectStub,
 )
+
+SHIPPED_RULES = Path(composition.__file__).parent / "routing_rules.json"
 
 
 @pytest.fixture(autouse=True)
@@ -85,6 +88,19 @@ def handler_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, st
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     return env
+
+
+@pytest.fixture
+def rules_without_catalogue(
+    handler_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> Path:
+    """The shipped routing rules without their reasons catalogue: the API takes any reason, as before one."""
+    document = json.loads(SHIPPED_RULES.read_text())
+    document.pop("reasons")
+    path = tmp_path / "rules-without-catalogue.json"
+    path.write_text(json.dumps(document))
+    monkeypatch.setenv(EnvVar.ROUTING_RULES, str(path))
+    return path
 
 
 @pytest.fixture

@@ -10,7 +10,13 @@ from typing import Any
 from botocore.exceptions import EndpointConnectionError
 
 from escalation.domain.business_hours import EffectiveDay, EffectiveHours, QueueHours
-from escalation.domain.errors import ConnectCallFailed, LedgerUnavailable
+from escalation.domain.errors import (
+    AlertNotPublished,
+    ConnectCallFailed,
+    DeadLetterNotWritten,
+    IdempotencyStoreUnavailable,
+    LedgerUnavailable,
+)
 from escalation.domain.ledger import EscalationEvent, LedgerEntry, LedgerStatus
 from escalation.domain.model import Contact, EscalationResult, Target
 from escalation.domain.policy import Failure
@@ -83,6 +89,8 @@ class FakeContactCenter:
     available_agents: set[str] = field(default_factory=set)
     failures: dict[str, list[ConnectCallFailed]] = field(default_factory=dict)
     calls: list[tuple[str, Any]] = field(default_factory=list)
+    queue_names: dict[str, str | None] = field(default_factory=dict)
+    user_names: dict[str, str | None] = field(default_factory=dict)
 
     def fail(self, operation: str, failure: Failure, code: str | None = None) -> None:
         self.failures.setdefault(operation, []).append(failed(operation, failure, code))
@@ -118,6 +126,20 @@ class FakeContactCenter:
             self.contacts.setdefault(new_id, replace(old, contact_id=new_id, agent_id=None))
         return TransferReceipt(new_id, f"arn:contact/{new_id}", 1)
 
+    def describe_queue(self, queue_id: str) -> QueueHours:
+        self.calls.append(("DescribeQueue", queue_id))
+        self._maybe_fail("DescribeQueue")
+        if queue_id not in self.queue_names:
+            raise failed("DescribeQueue", Failure.TARGET_NOT_FOUND)
+        return QueueHours(queue_id, self.queue_names[queue_id], None)
+
+    def user_name(self, user_id: str) -> str | None:
+        self.calls.append(("DescribeUser", user_id))
+        self._maybe_fail("DescribeUser")
+        if user_id not in self.user_names:
+            raise failed("DescribeUser", Failure.TARGET_NOT_FOUND)
+        return self.user_names[user_id]
+
     def operations(self) -> list[str]:
         return [name for name, _ in self.calls]
 
@@ -137,13 +159,20 @@ class DictIdempotency:
     """The IdempotentRunner port over a dict: a repeat answers the first result, failures are forgotten."""
 
     _records: dict[str, EscalationResult] = field(default_factory=dict)
+    unavailable: bool = False  # the store cannot be reached: nothing runs
 
     def run(self, key: str, operation: Callable[[], EscalationResult]) -> EscalationResult:
+        if self.unavailable:
+            raise IdempotencyStoreUnavailable("the store is unavailable (test)")
         if key in self._records:
             return replace(self._records[key], replayed=True)
         result = operation()
         self._records[key] = result
         return result
+
+    def forget(self) -> None:
+        """Every record gone, as when they expired."""
+        self._records.clear()
 
     def remembered_keys(self) -> set[str]:
         """The keys whose first result a repeat would be answered with."""
@@ -157,6 +186,7 @@ class InMemoryLedger:
     entries: dict[tuple[str, str], LedgerEntry] = field(default_factory=dict)
     saved: list[LedgerEntry] = field(default_factory=list)
     unavailable: bool = False
+    refused_statuses: set[LedgerStatus] = field(default_factory=set)  # saves of these fail, once each
 
     def _check(self) -> None:
         if self.unavailable:
@@ -172,6 +202,9 @@ class InMemoryLedger:
 
     def save(self, entry: LedgerEntry) -> None:
         self._check()
+        if entry.status in self.refused_statuses:
+            self.refused_statuses.discard(entry.status)
+            raise LedgerUnavailable(f"the ledger refused a {entry.status.value} entry (test)")
         self.saved.append(entry)
         self.entries[(entry.chain_id, entry.escalation_id)] = entry
 
@@ -210,6 +243,64 @@ class InMemorySlaTimers:
     def cancel(self, name: str) -> bool:
         self.calls.append(("cancel", name))
         return self.armed.pop(name, None) is not None
+
+
+@dataclass
+class RecordingDeadLetters:
+    """The DeadLetters port: keeps every record; `down` refuses them as SQS would when unavailable."""
+
+    records: list[dict[str, Any]] = field(default_factory=list)
+    down: bool = False
+
+    def send(self, record: Any) -> None:
+        if self.down:
+            raise DeadLetterNotWritten("the queue is unavailable (test)")
+        self.records.append(dict(record))
+
+
+@dataclass
+class RecordingAlerts:
+    """The Alerts port: keeps every (subject, alert) published; `down` refuses them."""
+
+    published: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    down: bool = False
+
+    def publish(self, subject: str, alert: Any) -> None:
+        if self.down:
+            raise AlertNotPublished("the topic is unavailable (test)")
+        self.published.append((subject, dict(alert)))
+
+
+@dataclass
+class InMemoryAlertWindow:
+    """The AlertWindow port over a dict of claims: (about, code) -> confirmed."""
+
+    claims: dict[tuple[str, str], bool] = field(default_factory=dict)
+
+    def first_in_window(self, about: str, error_code: str) -> bool:
+        if (about, error_code) in self.claims:
+            return False
+        self.claims[(about, error_code)] = False
+        return True
+
+    def confirm(self, about: str, error_code: str) -> None:
+        self.claims[(about, error_code)] = True
+
+    def release(self, about: str, error_code: str) -> None:
+        self.claims.pop((about, error_code), None)
+
+
+@dataclass
+class InMemoryDeadLetterMarks:
+    """The DeadLetterMarks port over a set."""
+
+    marks: set[str] = field(default_factory=set)
+
+    def written(self, key: str) -> bool:
+        return key in self.marks
+
+    def note_written(self, key: str) -> None:
+        self.marks.add(key)
 
 
 @dataclass

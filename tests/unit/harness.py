@@ -13,6 +13,7 @@ from botocore.stub import ANY, Stubber
 from moto.kms.models import kms_backends
 
 from escalation.adapters.dynamodb_alert_window import KEY_PREFIX as ALERT_WINDOW_KEY_PREFIX
+from escalation.adapters.dynamodb_dead_letter_marks import KEY_PREFIX as DEAD_LETTER_MARK_KEY_PREFIX
 from escalation.adapters.dynamodb_ledger import from_item, to_item
 from escalation.contract import ESCALATION_EVENT_SOURCE, LEDGER_PARTITION_KEY, LEDGER_SORT_KEY
 from escalation.domain.identity import ID_SECRET_LABEL, escalation_id
@@ -150,9 +151,10 @@ class AwsWorld:
         return list(self._alerts)
 
     def idempotency_records(self) -> list[dict[str, Any]]:
-        """The escalations' idempotency records (not the alert-window records sharing the table)."""
+        """The escalations' idempotency records (not the alert-window and dead-letter marks sharing it)."""
         items = self.dynamodb.scan(TableName=IDEMPOTENCY_TABLE)["Items"]
-        return [item for item in items if not item["id"]["S"].startswith(ALERT_WINDOW_KEY_PREFIX)]
+        marks = (ALERT_WINDOW_KEY_PREFIX, DEAD_LETTER_MARK_KEY_PREFIX)
+        return [item for item in items if not item["id"]["S"].startswith(marks)]
 
     def _queue_arn(self, queue_url: str) -> str:
         attributes = self.sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])
@@ -264,6 +266,15 @@ class ConnectStub:
         """Queue the Connect conversation of an escalation that meets this row's failure."""
         if row.operation == "DescribeContact":
             self.error("describe_contact", str(row.connect_error), int(row.connect_status or 400), message)
+            return
+        if row.operation == "UpdateContactRoutingData":
+            # A waiting voice call, moved up in its queue by the shipped rules' `inQueue` target.
+            self.describe(contact(channel="VOICE"))
+            self.error(
+                "update_contact_routing_data", str(row.connect_error), int(row.connect_status or 400), message
+            )
+            if row.failure == "RESOURCE_CONFLICT":
+                self.describe(contact(channel="VOICE"))  # it looks whether the call still waits: it does
             return
         self.describe(contact())
         if row.connect_error is None:

@@ -7,9 +7,12 @@ from typing import Any
 
 import pytest
 
-from escalation.adapters.dynamodb_alert_window import DynamoDbAlertWindow
+from escalation import composition
+from escalation.adapters.dynamodb_alert_window import CLAIM_STALE_SECONDS, DynamoDbAlertWindow
 from escalation.contract import EnvVar
+from escalation.triggers.sla_event import RetryLater
 from tests.unit.builders import contact, sla_event
+from tests.unit.fakes import FakeLambdaContext
 from tests.unit.harness import IDEMPOTENCY_TABLE, AwsWorld, ConnectStub
 
 Invoke = Callable[[Any], Any]
@@ -35,6 +38,27 @@ def test_the_first_alert_in_the_window_goes_out_and_a_repeat_does_not(aws: AwsWo
     assert not window.first_in_window("esc-1", "AccessDeniedException")
 
 
+def test_a_released_claim_lets_the_next_try_alert(aws: AwsWorld) -> None:
+    window = DynamoDbAlertWindow(aws.dynamodb, IDEMPOTENCY_TABLE, 3600)
+    assert window.first_in_window("chain-1", "X")
+    window.release("chain-1", "X")  # SNS refused the alert
+    assert window.first_in_window("chain-1", "X")
+    window.confirm("chain-1", "X")
+    assert not window.first_in_window("chain-1", "X")
+
+
+def test_a_claim_never_confirmed_goes_stale(aws: AwsWorld) -> None:
+    clock = Clock()
+    window = DynamoDbAlertWindow(aws.dynamodb, IDEMPOTENCY_TABLE, 3600, clock)
+    assert window.first_in_window("chain-1", "X")  # the publisher died before confirming or releasing
+    assert not window.first_in_window("chain-1", "X")
+    clock.now += CLAIM_STALE_SECONDS + 1
+    assert window.first_in_window("chain-1", "X")
+    window.confirm("chain-1", "X")
+    clock.now += CLAIM_STALE_SECONDS + 1
+    assert not window.first_in_window("chain-1", "X")  # a confirmed claim holds for the whole window
+
+
 def test_a_zero_window_alerts_every_time(aws: AwsWorld) -> None:
     window = DynamoDbAlertWindow(aws.dynamodb, IDEMPOTENCY_TABLE, 0)
     assert window.first_in_window("esc-1", "X")
@@ -53,9 +77,14 @@ def expect_access_denied(stub: ConnectStub) -> None:
 
 
 def test_a_failure_repeated_alerts_once_but_is_counted_and_dead_lettered_each_time(
-    invoke: Invoke, connect_stub: ConnectStub, aws: AwsWorld, capsys: pytest.CaptureFixture[str]
+    invoke: Invoke,
+    connect_stub: ConnectStub,
+    aws: AwsWorld,
+    capsys: pytest.CaptureFixture[str],
+    lambda_context: FakeLambdaContext,
 ) -> None:
-    for _ in range(3):
+    for n in range(3):  # three invocations (a redrive each time): each failure is kept
+        lambda_context.aws_request_id = f"request-{n}"
         expect_access_denied(connect_stub)
         assert invoke(sla_event())["status"] == "ALERT"
 
@@ -65,10 +94,32 @@ def test_a_failure_repeated_alerts_once_but_is_counted_and_dead_lettered_each_ti
 
 
 def test_the_window_is_configurable(
-    monkeypatch: pytest.MonkeyPatch, invoke: Invoke, connect_stub: ConnectStub, aws: AwsWorld
+    monkeypatch: pytest.MonkeyPatch,
+    invoke: Invoke,
+    connect_stub: ConnectStub,
+    aws: AwsWorld,
+    lambda_context: FakeLambdaContext,
 ) -> None:
     monkeypatch.setenv(EnvVar.ALERT_DEDUP_WINDOW_SECONDS, "0")
-    for _ in range(2):
+    for n in range(2):
+        lambda_context.aws_request_id = f"request-{n}"
         expect_access_denied(connect_stub)
         invoke(sla_event())
     assert len(aws.alerts()) == 2
+
+
+def test_sns_failing_then_healing_pages_exactly_once_and_dead_letters_once(
+    invoke: Invoke, connect_stub: ConnectStub, aws: AwsWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Finding 1 and 4 of #19: the retry of an event whose alert failed pages, and writes no second record."""
+    monkeypatch.setenv(EnvVar.ALERT_TOPIC_ARN, "arn:aws:sns:eu-west-1:123456789012:no-such-topic")
+    expect_access_denied(connect_stub)
+    with pytest.raises(RetryLater, match="alert not published"):
+        invoke(sla_event())  # Lambda will retry it
+    monkeypatch.setenv(EnvVar.ALERT_TOPIC_ARN, aws.topic_arn)
+    composition.reset()  # the topic is back (a new configuration stands in for SNS healing)
+    expect_access_denied(connect_stub)
+    invoke(sla_event())  # Lambda's retry: same request id
+
+    assert len(aws.alerts()) == 1
+    assert len(aws.dead_letters()) == 1

@@ -29,13 +29,16 @@ ZONES = {
 
 
 def unsplit(days: list[EffectiveDay]) -> list[EffectiveDay]:
-    """The same hours with each run over midnight as one overnight interval on the date it starts."""
+    """The same hours with each run over midnight as one overnight interval on the date it starts.
+
+    Only a run shorter than a day joins: an interval is two clock times, so `10:00-10:30` can only mean
+    half an hour, never 24.5 hours (such a run stays split at midnight, as the emulator lists it)."""
     result = [EffectiveDay(d.day, d.intervals) for d in days]
     for index in range(len(result) - 1):
         today, tomorrow = result[index], result[index + 1]
         to_midnight = [i for i in today.intervals if i[1] == 0 and i[0] > 0]
         from_midnight = [i for i in tomorrow.intervals if i[0] == 0 and i[1] != 0]
-        if to_midnight and from_midnight:
+        if to_midnight and from_midnight and from_midnight[0][1] < to_midnight[0][0]:
             joined = (to_midnight[0][0], from_midnight[0][1])
             result[index] = EffectiveDay(
                 today.day, (*(i for i in today.intervals if i != to_midnight[0]), joined)

@@ -271,17 +271,21 @@ def test_the_adapter_calls_exactly_the_connect_actions_the_stack_grants(
     stubber.add_response("get_current_user_data", user_data("agent-1"))
     stubber.add_response("update_contact_attributes", {})
     stubber.add_response("transfer_contact", transferred())
+    stubber.add_response("update_contact_routing_data", {})
     stubber.add_response("describe_queue", {"Queue": {"QueueId": "q", "HoursOfOperationId": "h"}})
     stubber.add_response("get_effective_hours_of_operations", {"EffectiveHoursOfOperationList": []})
     stubber.add_response("describe_hours_of_operation", {"HoursOfOperation": {"TimeZone": "Europe/London"}})
+    stubber.add_response("describe_user", {"User": {"Username": "alice"}})
     exercised: dict[str, Callable[[], object]] = {
         "describe_contact": lambda: center.describe_contact("c-1"),
         "is_agent_available": lambda: center.is_agent_available("agent-1", "TASK"),
         "update_attributes": lambda: center.update_attributes("c-1", {"a": "b"}),
         "transfer": lambda: center.transfer("c-1", Target(TargetType.QUEUE, "q", "f"), "t"),
+        "update_routing": lambda: center.update_routing("c-1", Target.in_queue(priority=2)),
         "describe_queue": lambda: center.describe_queue("q"),
         # No TimeZone in the answer (the model leaves it optional): DescribeHoursOfOperation gives it.
         "effective_hours": lambda: center.effective_hours("h", date(2026, 12, 4), date(2026, 12, 10)),
+        "user_name": lambda: center.user_name("agent-1"),
     }
     # Every method of the ports, so a method added later cannot call an operation unnoticed.
     assert set(exercised) == {

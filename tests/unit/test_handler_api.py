@@ -134,7 +134,7 @@ def test_a_double_click_with_another_reason_is_a_new_escalation(
     assert invoke(api_event())["statusCode"] == 200
     connect_stub.describe(contact(attributes={ContactAttribute.LEVEL: "1"}))
     connect_stub.transfer(transferred("contact-3"), queue_id="queue-supervisors")
-    second = invoke(api_event({"contactId": CONTACT_ID, "reason": "STILL_WAITING"}))
+    second = invoke(api_event({"contactId": CONTACT_ID, "reason": "BILLING_DISPUTE"}))
     assert api_body(second)["level"] == 2
 
 
@@ -157,7 +157,7 @@ def test_the_idempotency_key_header_decides_the_escalation_id(
 @pytest.mark.parametrize(
     "other",
     [
-        {"contactId": CONTACT_ID, "reason": "OTHER"},
+        {"contactId": CONTACT_ID, "reason": "BILLING_DISPUTE"},
         {"contactId": CONTACT_ID, "reason": REASON, "note": "a note"},
         {"contactId": CONTACT_ID, "reason": REASON, "target": {"queueId": "queue-supervisors"}},
     ],
@@ -560,21 +560,27 @@ def test_a_preflight_allows_the_idempotency_key_header(desktop_origin: str, invo
 
 
 @pytest.mark.parametrize(
-    ("contact_overrides", "error", "alert"),
+    ("contact_overrides", "earlier_rungs", "error", "alert"),
     [
-        ({"channel": "VOICE"}, "CHANNEL_NOT_TRANSFERABLE", False),
-        ({"channel": "CHAT"}, "CHANNEL_NOT_TRANSFERABLE", False),
-        ({"ended": True}, "CONTACT_ENDED", False),
+        # The shipped rules move voice and chat up in their queue at levels 1 and 2; level 3's rule
+        # names a queue, which TransferContact cannot reach for them.
+        ({"channel": "VOICE"}, 2, "CHANNEL_NOT_SUPPORTED", False),
+        ({"channel": "CHAT"}, 2, "CHANNEL_NOT_SUPPORTED", False),
+        # An answered call no longer waits: it cannot be moved up.
+        ({"channel": "VOICE", "connected": True}, 0, "CONTACT_NOT_QUEUED", False),
+        ({"ended": True}, 0, "CONTACT_ENDED", False),
     ],
 )
-def test_a_contact_that_cannot_be_transferred_is_409(
+def test_a_contact_that_cannot_be_escalated_now_is_409(
     invoke: Invoke,
     connect_stub: ConnectStub,
     aws: AwsWorld,
     contact_overrides: dict[str, Any],
+    earlier_rungs: int,
     error: str,
     alert: bool,
 ) -> None:
+    aws.record_transfers(CONTACT_ID, earlier_rungs)
     connect_stub.describe(contact(**contact_overrides))
     assert_error(invoke(api_event()), 409, error)
     assert len(aws.alerts()) == (1 if alert else 0)
@@ -657,6 +663,7 @@ def test_bad_input_is_400_naming_the_field(invoke: Invoke, aws: AwsWorld, raw_bo
     assert aws.alerts() == []
 
 
+@pytest.mark.usefixtures("rules_without_catalogue")  # a 128-character reason of its own
 def test_a_boundary_sized_body_is_accepted(invoke: Invoke, connect_stub: ConnectStub) -> None:
     long_id = "c" * 256
     connect_stub.describe(contact(long_id), contact_id=long_id)
@@ -696,6 +703,7 @@ def test_dead_letter_records_never_hold_the_callers_credentials(
     assert "secret-token" not in alert_text
 
 
+@pytest.mark.usefixtures("rules_without_catalogue")  # the API sends the breach's own reason
 def test_an_api_request_after_a_skipped_breach_event_is_not_a_5xx(
     invoke: Invoke, connect_stub: ConnectStub, aws: AwsWorld
 ) -> None:

@@ -144,7 +144,7 @@ def test_the_chain_is_read_through_any_of_its_contacts_oldest_first(
 ) -> None:
     connect_stub.describe(contact())
     connect_stub.error("transfer_contact", "ThrottlingException", 429)
-    assert invoke(api_event({"contactId": CONTACT_ID, "reason": "FIRST"}))["statusCode"] == 429
+    assert invoke(api_event({"contactId": CONTACT_ID, "reason": "BILLING_DISPUTE"}))["statusCode"] == 429
     escalate_once(invoke, connect_stub)
     # The contact the transfer created names the chain's first contact; its agent reads the chain.
     connect_stub.describe(
@@ -157,7 +157,7 @@ def test_the_chain_is_read_through_any_of_its_contacts_oldest_first(
     body = api_body(response)
     assert body["chainId"] == CONTACT_ID
     assert [(e["reason"], e["status"]) for e in body["escalations"]] == [
-        ("FIRST", "FAILED"),
+        ("BILLING_DISPUTE", "FAILED"),
         (REASON, "TRANSFERRED"),
     ]
     assert body["escalations"][0]["attempts"][0]["errorCode"] == "ThrottlingException"

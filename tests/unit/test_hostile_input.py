@@ -211,14 +211,18 @@ def _provoke(case: str, stub: ConnectStub, invoke: Invoke) -> dict[str, Any]:
         stub.transfer(transferred(), queue_id="queue-tier2")
         assert invoke(api_event(headers={"Idempotency-Key": "k-1"}))["statusCode"] == 200
         stub.describe(contact())
-        return api_event({"contactId": CONTACT_ID, "reason": "OTHER"}, headers={"Idempotency-Key": "k-1"})
+        return api_event(
+            {"contactId": CONTACT_ID, "reason": "BILLING_DISPUTE"}, headers={"Idempotency-Key": "k-1"}
+        )
     if case == "unknown-contact-not-a-supervisor":
         stub.error("describe_contact", "ResourceNotFoundException", 404)
         return api_event()
     if case == "target-arn-of-another-instance":
         stub.describe(contact())
         other = "arn:aws:connect:us-east-1:123456789012:instance/other/queue/queue-supervisors"
-        return api_event({"contactId": CONTACT_ID, "reason": "R", "target": {"queueId": other}})
+        return api_event(
+            {"contactId": CONTACT_ID, "reason": "CUSTOMER_UNHAPPY", "target": {"queueId": other}}
+        )
     raise AssertionError(f"no request for {case}")
 
 

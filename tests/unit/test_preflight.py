@@ -25,12 +25,12 @@ def test_task_and_email_contacts_are_transferable(channel: str) -> None:
 
 @pytest.mark.parametrize("channel", ["VOICE", "CHAT", "", "task", "SMS"])
 def test_other_channels_are_refused(channel: str) -> None:
-    assert refusal_of(contact(channel)) is Refusal.CHANNEL_NOT_TRANSFERABLE
+    assert refusal_of(contact(channel)) is Refusal.CHANNEL_NOT_SUPPORTED
 
 
 def test_the_channel_is_checked_before_anything_else() -> None:
     # An ended VOICE contact at the limit is still, first of all, a channel Connect never transfers.
-    assert refusal_of(contact("VOICE", ended=True), 11) is Refusal.CHANNEL_NOT_TRANSFERABLE
+    assert refusal_of(contact("VOICE", ended=True), 11) is Refusal.CHANNEL_NOT_SUPPORTED
 
 
 def test_an_ended_contact_is_refused() -> None:
@@ -62,4 +62,4 @@ def test_resuming_still_respects_the_confirmed_count() -> None:
 
 
 def test_resuming_does_not_make_a_voice_contact_transferable() -> None:
-    assert refusal_of(contact("VOICE"), resuming=True) is Refusal.CHANNEL_NOT_TRANSFERABLE
+    assert refusal_of(contact("VOICE"), resuming=True) is Refusal.CHANNEL_NOT_SUPPORTED

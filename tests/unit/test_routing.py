@@ -254,7 +254,7 @@ def test_both_queue_and_agent_names_the_rule_and_the_field() -> None:
     )
     assert "rule #2 'both'" in message
     assert "target" in message
-    assert "exactly one of `queue` or `agent`" in message
+    assert "exactly one of `queue`, `agent` or `inQueue`" in message
 
 
 def test_a_target_naming_neither_queue_nor_agent_is_refused() -> None:
@@ -364,6 +364,8 @@ def test_every_problem_is_reported_at_once() -> None:
 def test_the_bundled_rules_file_is_valid() -> None:
     bundled = parse_rules((CODE_ROOT / DEFAULT_ROUTING_RULES_FILE).read_bytes())
     assert [rule.name for rule in bundled.rules] == [
+        "voice-and-chat-waiting-first",
+        "voice-and-chat-waiting-second",
         "vip-to-account-manager",
         "first-escalation-to-tier2",
         "second-escalation-to-supervisors",

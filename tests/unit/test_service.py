@@ -427,8 +427,8 @@ def test_a_failing_availability_check_fails_the_escalation(world: World) -> None
 @pytest.mark.parametrize(
     ("contact_changes", "refusal"),
     [
-        ({"channel": "VOICE"}, Refusal.CHANNEL_NOT_TRANSFERABLE),
-        ({"channel": "CHAT"}, Refusal.CHANNEL_NOT_TRANSFERABLE),
+        ({"channel": "VOICE"}, Refusal.CHANNEL_NOT_SUPPORTED),
+        ({"channel": "CHAT"}, Refusal.CHANNEL_NOT_SUPPORTED),
         ({"ended": True}, Refusal.CONTACT_ENDED),
     ],
 )
@@ -606,7 +606,7 @@ def test_an_idempotency_key_makes_a_new_escalation_of_the_same_contact_and_reaso
 def test_refusals_are_not_remembered(world: World) -> None:
     world.add(make_contact(channel="VOICE"))
     request = make_request()
-    assert refusal_of(world, request) is Refusal.CHANNEL_NOT_TRANSFERABLE
+    assert refusal_of(world, request) is Refusal.CHANNEL_NOT_SUPPORTED
     assert world.idempotency.remembered_keys() == set()
 
 

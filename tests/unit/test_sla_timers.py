@@ -124,7 +124,7 @@ def test_first_matching_policy_applies_and_channel_casing_does_not_matter(
 
 
 @pytest.mark.parametrize("channel", ["VOICE", "Chat"])
-def test_voice_and_chat_are_not_timed(
+def test_voice_and_chat_are_not_timed_by_default(
     service: SlaTimerService, timers: InMemorySlaTimers, channel: str
 ) -> None:
     catch_all = SlaTimerService(
@@ -132,6 +132,23 @@ def test_voice_and_chat_are_not_timed(
     )
     assert catch_all.on_contact_event(queued(channel=channel)).outcome is TimerOutcome.IGNORED
     assert timers.armed == {}
+
+
+@pytest.mark.parametrize("channel", ["VOICE", "Chat"])
+def test_voice_and_chat_are_timed_where_the_deployment_times_them(
+    timers: InMemorySlaTimers, channel: str
+) -> None:
+    every_channel = SlaTimerService(
+        timers,
+        lambda: rules({"name": "calls", "match": {"channels": ["VOICE", "CHAT"]}, "seconds": 120}),
+        INSTANCE_ARN,
+        clock=lambda: NOW,
+        timed_channels=frozenset({"TASK", "EMAIL", "VOICE", "CHAT"}),
+    )
+    assert every_channel.on_contact_event(queued(channel=channel)).outcome is TimerOutcome.ARMED
+    (breach,) = timers.armed.values()
+    assert breach.fire_at == NOW + timedelta(minutes=2)
+    assert breach.event["detail"]["channel"] == channel.upper()
 
 
 def test_no_policy_no_timer(timers: InMemorySlaTimers) -> None:
@@ -300,3 +317,14 @@ def test_the_same_instance_id_in_another_account_is_another_instance(
     )
     assert service.on_contact_event(foreign).outcome is TimerOutcome.IGNORED
     assert timers.calls == []
+
+
+def test_a_policy_naming_a_channel_the_deployment_does_not_time_is_an_error_naming_the_option() -> None:
+    rules = parse_rules(
+        '{"rules": [{"name": "any", "target": {"inQueue": {"priority": 1}}}],'
+        ' "sla": [{"name": "calls-2m", "match": {"channels": ["voice"]}, "seconds": 120}]}'
+    )
+    with pytest.raises(RoutingRulesError, match=r"SLA policy #1 'calls-2m': match\.channels: VOICE") as error:
+        rules.check_timed_channels(frozenset({"TASK", "EMAIL"}))
+    assert "-c timedChannels=EMAIL,TASK,VOICE" in str(error.value)
+    rules.check_timed_channels(frozenset({"TASK", "EMAIL", "VOICE"}))  # deployed: fine

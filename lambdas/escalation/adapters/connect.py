@@ -41,10 +41,15 @@ _CODES: dict[str, Failure] = {
     "InvalidParameterException": Failure.INVALID_REQUEST,
     "AccessDeniedException": Failure.ACCESS_DENIED,
     "IdempotencyException": Failure.IDEMPOTENCY_CONFLICT,
+    "ResourceConflictException": Failure.RESOURCE_CONFLICT,
+    "InvalidActiveRegionException": Failure.INACTIVE_REGION,
 }
+# UpdateContactRoutingData's InvalidParameterException has a row of its own; elsewhere it is the same
+# as InvalidRequestException (a request Connect will not take as it is).
+_ROUTING_DATA_CODES: dict[str, Failure] = {"InvalidParameterException": Failure.INVALID_PARAMETER}
 
 # Operations whose ResourceNotFoundException can only mean the contact itself.
-_CONTACT_OPERATIONS = frozenset({"DescribeContact", "UpdateContactAttributes"})
+_CONTACT_OPERATIONS = frozenset({"DescribeContact", "UpdateContactAttributes", "UpdateContactRoutingData"})
 # ... and those where it means a queue's calendar (the queue, or its hours of operation).
 _CALENDAR_OPERATIONS = frozenset(
     {"DescribeQueue", "GetEffectiveHoursOfOperations", "DescribeHoursOfOperation"}
@@ -77,6 +82,8 @@ def transfer_destination(target: Target) -> dict[str, str]:
 
 def _classify(operation: str, error: ClientError) -> Failure:
     code = error.response.get("Error", {}).get("Code", "")
+    if operation == "UpdateContactRoutingData" and code in _ROUTING_DATA_CODES:
+        return _ROUTING_DATA_CODES[code]
     if code == "ResourceNotFoundException":
         if operation in _CALENDAR_OPERATIONS:
             return Failure.CALENDAR_NOT_FOUND
@@ -111,8 +118,10 @@ class ConnectContactCenter:
         fitting = (self._remaining_ms() - _SAFETY_MARGIN_MS) // _ATTEMPT_BUDGET_MS
         return max(1, min(self._max_attempts, fitting))
 
-    def _call(self, operation: str, call: Callable[["ConnectClient"], Any]) -> Any:
-        attempts = self._attempts()
+    def _call(
+        self, operation: str, call: Callable[["ConnectClient"], Any], *, max_attempts: int | None = None
+    ) -> Any:
+        attempts = self._attempts() if max_attempts is None else max_attempts
         started = time.perf_counter()
         try:
             return call(self._clients(attempts))
@@ -153,6 +162,8 @@ class ConnectContactCenter:
             agent_connected=contact.get("AgentInfo", {}).get("ConnectedToAgentTimestamp") is not None,
             attributes=dict(contact.get("Attributes", {})),
             arn=contact.get("Arn"),
+            queue_priority=contact.get("QueuePriority"),
+            queue_time_adjustment_seconds=contact.get("QueueTimeAdjustmentSeconds"),
         )
 
     def is_agent_available(self, user_id: str, channel: str) -> bool:
@@ -198,6 +209,33 @@ class ConnectContactCenter:
             new_contact_id=response.get("ContactId"),
             new_contact_arn=response.get("ContactArn"),
             attempts=int(response.get("ResponseMetadata", {}).get("RetryAttempts", 0)) + 1,
+        )
+
+    def update_routing(self, contact_id: str, target: Target) -> None:
+        """UpdateContactRoutingData with the target's queue priority or routing-age adjustment.
+
+        An age adjustment adds to what the contact has and takes no ClientToken, so it is sent once,
+        without botocore's retries: a lost answer must not add it twice (the use case decides a retry
+        from what DescribeContact says afterwards). A priority is a value, safe to send again.
+        """
+        if target.priority is not None:
+            priority = target.priority
+            self._call(
+                "UpdateContactRoutingData",
+                lambda client: client.update_contact_routing_data(
+                    InstanceId=self._instance_id, ContactId=contact_id, QueuePriority=priority
+                ),
+            )
+            return
+        if target.age_seconds is None:
+            raise ValueError("an in-queue target needs a priority or an age adjustment")
+        age = target.age_seconds
+        self._call(
+            "UpdateContactRoutingData",
+            lambda client: client.update_contact_routing_data(
+                InstanceId=self._instance_id, ContactId=contact_id, QueueTimeAdjustmentSeconds=age
+            ),
+            max_attempts=1,
         )
 
     def describe_queue(self, queue_id: str) -> QueueHours:
@@ -246,6 +284,16 @@ class ConnectContactCenter:
             ),
         )
         return str(response["HoursOfOperation"]["TimeZone"])
+
+    def user_name(self, user_id: str) -> str | None:
+        response = self._call(
+            "DescribeUser",
+            lambda client: client.describe_user(InstanceId=self._instance_id, UserId=user_id),
+        )
+        user = response.get("User", {})
+        identity = user.get("IdentityInfo", {})
+        full = " ".join(part for part in (identity.get("FirstName"), identity.get("LastName")) if part)
+        return full or user.get("Username") or None
 
 
 def _minutes(time_slice: Mapping[str, Any] | None) -> int:

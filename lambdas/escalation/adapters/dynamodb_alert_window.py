@@ -1,8 +1,12 @@
-"""Alert de-duplication records in the idempotency table (DynamoDB): one alert per escalation and error
-code within a window, so an escalation redriven again and again pages a person once.
+"""Alert de-duplication records in the idempotency table (DynamoDB): one alert per contact chain and
+error code within a window, so a chain failing again and again (redrives, retries, new clicks with new
+Idempotency-Keys) pages a person once.
 
 The records share the idempotency table under the key prefix `alert#` (Powertools' records are keyed
-`<function>#<hash>`) and its TTL attribute; a conditional write decides which invocation publishes.
+`<function>#<hash>`) and its TTL attribute. A conditional write claims the alert before it is published;
+the claim is confirmed once SNS took the alert, and released when it did not. A claim neither confirmed
+nor released (the invocation died between the two) stops holding after CLAIM_STALE_SECONDS, so a lost
+release delays the page by that much and never silences it.
 """
 
 import hashlib
@@ -20,10 +24,12 @@ if TYPE_CHECKING:
 KEY_PREFIX = "alert#"
 # The idempotency table's TTL attribute (infra/storage.py): DynamoDB deletes expired records itself.
 EXPIRATION_ATTRIBUTE = "expiration"
+# Longer than a Publish with botocore's retries; shorter than Lambda's first retry of an event (~1 min).
+CLAIM_STALE_SECONDS = 30
 
 
-def window_key(escalation_id: str, error_code: str) -> str:
-    digest = hashlib.sha256(f"{escalation_id}\n{error_code}".encode()).hexdigest()
+def window_key(about: str, error_code: str) -> str:
+    digest = hashlib.sha256(f"{about}\n{error_code}".encode()).hexdigest()
     return f"{KEY_PREFIX}{digest}"
 
 
@@ -40,8 +46,8 @@ class DynamoDbAlertWindow:
         self._window_seconds = window_seconds
         self._clock = clock
 
-    def first_in_window(self, escalation_id: str, error_code: str) -> bool:
-        """True for the first alert of this escalation and error code in the window (it is then noted).
+    def first_in_window(self, about: str, error_code: str) -> bool:
+        """True for the first alert about this chain and error code in the window (it is then claimed).
 
         When the table cannot be reached the alert is published: a second page beats a missed one.
         """
@@ -52,15 +58,23 @@ class DynamoDbAlertWindow:
             self._client.put_item(
                 TableName=self._table_name,
                 Item={
-                    "id": {"S": window_key(escalation_id, error_code)},
+                    "id": {"S": window_key(about, error_code)},
                     EXPIRATION_ATTRIBUTE: {"N": str(now + self._window_seconds)},
-                    "escalationId": {"S": escalation_id},
+                    "claimedAt": {"N": str(now)},
+                    "about": {"S": about},
                     "errorCode": {"S": error_code},
                 },
-                # TTL deletion lags by up to days: an expired record that is still there counts as gone.
-                ConditionExpression="attribute_not_exists(id) OR #expiration < :now",
+                # TTL deletion lags by up to days: an expired record that is still there counts as gone;
+                # so does a claim never confirmed (its publisher failed or died).
+                ConditionExpression=(
+                    "attribute_not_exists(id) OR #expiration < :now"
+                    " OR (attribute_not_exists(sentAt) AND claimedAt < :stale)"
+                ),
                 ExpressionAttributeNames={"#expiration": EXPIRATION_ATTRIBUTE},
-                ExpressionAttributeValues={":now": {"N": str(now)}},
+                ExpressionAttributeValues={
+                    ":now": {"N": str(now)},
+                    ":stale": {"N": str(now - CLAIM_STALE_SECONDS)},
+                },
             )
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
@@ -71,3 +85,32 @@ class DynamoDbAlertWindow:
             observability.logger.warning("Alert window unavailable; publishing", extra={"error": str(error)})
             return True
         return True
+
+    def confirm(self, about: str, error_code: str) -> None:
+        if self._window_seconds <= 0:
+            return
+        try:
+            self._client.update_item(
+                TableName=self._table_name,
+                Key={"id": {"S": window_key(about, error_code)}},
+                UpdateExpression="SET sentAt = :now",
+                ExpressionAttributeValues={":now": {"N": str(int(self._clock()))}},
+            )
+        except (BotoCoreError, ClientError) as error:
+            # The claim then goes stale: a later failure of this chain may page once more.
+            observability.logger.warning(
+                "Alert window: sent alert not confirmed", extra={"error": str(error)}
+            )
+
+    def release(self, about: str, error_code: str) -> None:
+        if self._window_seconds <= 0:
+            return
+        try:
+            self._client.delete_item(
+                TableName=self._table_name, Key={"id": {"S": window_key(about, error_code)}}
+            )
+        except (BotoCoreError, ClientError) as error:
+            observability.logger.warning(
+                "Alert window: claim not released; it goes stale",
+                extra={"error": str(error), "stale_after_seconds": CLAIM_STALE_SECONDS},
+            )

@@ -2,7 +2,8 @@
 
 Powertools stores an INPROGRESS record before the operation and the result after it; a repeat with the
 same key answers the stored result, a concurrent one is told the escalation is in progress, and a
-failure deletes the record so a retry runs again.
+failure deletes the record so a retry runs again. When only storing the result fails, the result is
+still the answer (logged at ERROR, metric ResultNotStored): the operation ran.
 """
 
 from collections.abc import Callable
@@ -23,6 +24,8 @@ from aws_lambda_powertools.utilities.idempotency.serialization.custom_dict impor
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
 
+from escalation import observability
+from escalation.contract import Metric
 from escalation.domain.errors import EscalationInProgress, IdempotencyStoreUnavailable
 from escalation.domain.model import EscalationResult
 
@@ -96,10 +99,35 @@ class DynamoDbIdempotency:
         return self._run_once
 
     def run(self, key: str, operation: Callable[[], EscalationResult]) -> EscalationResult:
+        finished: list[EscalationResult] = []
+
+        def noting_its_result() -> EscalationResult:
+            finished.append(operation())
+            return finished[0]
+
+        payload = {"escalationId": key}
         try:
-            result = self._decorated()(payload={"escalationId": key}, operation=operation)
+            result: EscalationResult = self._decorated()(payload=payload, operation=noting_its_result)
         except IdempotencyAlreadyInProgressError as error:
             raise EscalationInProgress(str(error)) from error
         except IdempotencyPersistenceLayerError as error:
+            if finished:
+                # The operation ran (a transfer may have taken effect): its result is the answer, never
+                # "nothing happened". Only keeping it for repeats failed.
+                self._not_stored(payload, error)
+                return finished[0]
             raise IdempotencyStoreUnavailable(str(error)) from error
         return result
+
+    def _not_stored(self, payload: dict[str, str], error: Exception) -> None:
+        observability.count(Metric.RESULT_NOT_STORED)
+        observability.logger.error(
+            "Result not stored in the idempotency store; answered anyway",
+            extra={"escalation_id": payload["escalationId"], "why": str(error)[:500]},
+        )
+        try:
+            # Without its INPROGRESS record a repeat runs again and answers from the ledger; with it, a
+            # repeat is told the escalation is in progress until the record's in-progress time ends.
+            self.persistence.delete_record(data=payload, exception=error)
+        except Exception as cleanup:  # whatever the store raises, the answer stands
+            observability.logger.warning("In-progress record not cleared", extra={"why": str(cleanup)[:500]})

@@ -4,6 +4,10 @@ import json
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
+from escalation.domain.errors import AlertNotPublished
+
 if TYPE_CHECKING:
     from mypy_boto3_sns import SNSClient
 
@@ -17,6 +21,12 @@ class SnsAlerts:
         self._topic_arn = topic_arn
 
     def publish(self, subject: str, alert: Mapping[str, Any]) -> None:
+        try:
+            self._publish(subject, alert)
+        except (BotoCoreError, ClientError) as error:
+            raise AlertNotPublished(str(error)) from error
+
+    def _publish(self, subject: str, alert: Mapping[str, Any]) -> None:
         self._client().publish(
             TopicArn=self._topic_arn,
             Subject=subject[:_SNS_SUBJECT_LIMIT],

@@ -4,6 +4,10 @@ import json
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
+from escalation.domain.errors import DeadLetterNotWritten
+
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
@@ -15,6 +19,12 @@ class SqsDeadLetters:
         self._queue_url = queue_url
 
     def send(self, record: Mapping[str, Any]) -> None:
+        try:
+            self._send(record)
+        except (BotoCoreError, ClientError) as error:
+            raise DeadLetterNotWritten(str(error)) from error
+
+    def _send(self, record: Mapping[str, Any]) -> None:
         # Attributes let an operator filter the queue without parsing bodies.
         self._client().send_message(
             QueueUrl=self._queue_url,

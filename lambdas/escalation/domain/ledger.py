@@ -16,6 +16,7 @@ from escalation.domain.model import (
     Caller,
     Contact,
     EscalationRequest,
+    QueuePlace,
     Target,
     Trigger,
     target_fields,
@@ -31,7 +32,8 @@ class LedgerStatus(StrEnum):
     TRANSFERRED = "TRANSFERRED"  # Connect confirmed the transfer
     FAILED = "FAILED"  # a Connect call failed; nothing is known to have moved
     REFUSED = "REFUSED"  # the service would not transfer (a pre-flight rule or routing)
-    SKIPPED = "SKIPPED"  # a breach event for a contact that had already ended
+    SKIPPED = "SKIPPED"  # a breach event for a contact that had already ended (or no longer waited)
+    PRIORITIZED = "PRIORITIZED"  # moved up where it waits: a rung of the ladder, not a transfer
 
 
 class EscalationEvent(StrEnum):
@@ -40,6 +42,7 @@ class EscalationEvent(StrEnum):
     TRANSFERRED = "Escalation Transferred"
     FAILED = "Escalation Failed"  # dead-lettered or alerted
     SKIPPED = "Escalation Skipped"
+    PRIORITIZED = "Escalation Prioritized"
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,9 @@ class LedgerEntry:
     note: str | None = None
     # The operator whose redrive (tools.redrive) last replayed it from the DLQ; the requester stays.
     redriven_by: str | None = None
+    # An in-queue escalation's contact as it was before the first call (kept while PENDING): a retry
+    # compares it with what DescribeContact says now, so an age adjustment is never added twice.
+    queue_before: QueuePlace | None = None
 
     def settled(
         self, status: LedgerStatus, at: datetime, error_code: str | None = None, **changes: Any
@@ -108,6 +114,7 @@ class LedgerEntry:
             "updatedAt": self.updated_at,
             "note": self.note,
             **({"redrivenBy": self.redriven_by} if self.redriven_by else {}),
+            "queueBefore": self.queue_before.to_dict() if self.queue_before else None,
         }
 
     def event_detail(self) -> dict[str, Any]:
@@ -136,6 +143,7 @@ class LedgerEntry:
             attempts=tuple(Attempt.from_dict(attempt) for attempt in data.get("attempts") or ()),
             note=data.get("note"),
             redriven_by=data.get("redrivenBy"),
+            queue_before=QueuePlace.from_dict(data.get("queueBefore")),
         )
 
 
@@ -184,8 +192,10 @@ class ChainHistory:
 
     @property
     def level(self) -> int:
-        """The chain's current rung: the highest level a confirmed transfer reached (0: none yet)."""
-        return max((entry.level or 0 for entry in self.confirmed()), default=0)
+        """The chain's current rung: the highest level a confirmed transfer or an in-queue escalation
+        reached (0: none yet)."""
+        rungs = (e for e in self.entries if e.status in (LedgerStatus.TRANSFERRED, LedgerStatus.PRIORITIZED))
+        return max((entry.level or 0 for entry in rungs), default=0)
 
     def find(self, escalation_id: str) -> LedgerEntry | None:
         return next((entry for entry in self.entries if entry.escalation_id == escalation_id), None)

@@ -29,6 +29,7 @@ class Channel(StrEnum):
 class TargetType(StrEnum):
     QUEUE = "QUEUE"
     AGENT = "AGENT"
+    IN_QUEUE = "IN_QUEUE"  # moved up where it waits (UpdateContactRoutingData), not transferred
 
 
 class ContactAttribute:
@@ -51,6 +52,24 @@ def resource_id(id_or_arn: str) -> str:
 
 
 @dataclass(frozen=True)
+class QueuePlace:
+    """A waiting contact's routing values as DescribeContact gave them (None: never set)."""
+
+    priority: int | None = None
+    age_adjustment_seconds: int | None = None
+
+    def to_dict(self) -> dict[str, int | None]:
+        return {"queuePriority": self.priority, "queueTimeAdjustmentSeconds": self.age_adjustment_seconds}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> "QueuePlace | None":
+        if not data:
+            return None
+        priority, age = data.get("queuePriority"), data.get("queueTimeAdjustmentSeconds")
+        return cls(int(priority) if priority is not None else None, int(age) if age is not None else None)
+
+
+@dataclass(frozen=True)
 class Contact:
     """What DescribeContact tells us, reduced to what the rules need."""
 
@@ -63,6 +82,14 @@ class Contact:
     agent_connected: bool = False  # an agent has accepted it (AgentInfo.ConnectedToAgentTimestamp)
     attributes: Mapping[str, str] = field(default_factory=dict)
     arn: str | None = None  # arn:<partition>:connect:<region>:<account>:instance/<id>/contact/<id>
+    # Its routing in the queue (DescribeContact omits values never set): lower priority is served
+    # first; the adjustment is added to its routing age.
+    queue_priority: int | None = None
+    queue_time_adjustment_seconds: int | None = None
+
+    @property
+    def queue_place(self) -> "QueuePlace":
+        return QueuePlace(self.queue_priority, self.queue_time_adjustment_seconds)
 
     @property
     def is_waiting(self) -> bool:
@@ -79,14 +106,42 @@ class Contact:
 
 @dataclass(frozen=True)
 class Target:
-    """Where a transfer goes: exactly one queue or one agent, with the flow that takes it there."""
+    """Where an escalation goes: one queue or one agent, with the flow that takes it there; or, for
+    IN_QUEUE, the contact's own queue with a new priority or an older routing age (exactly one)."""
 
     type: TargetType
     id: str
     flow_id: str
+    priority: int | None = None
+    age_seconds: int | None = None
 
-    def to_dict(self) -> dict[str, str]:
+    @classmethod
+    def in_queue(cls, *, priority: int | None = None, age_seconds: int | None = None) -> "Target":
+        return cls(TargetType.IN_QUEUE, "", "", priority=priority, age_seconds=age_seconds)
+
+    @property
+    def transfers(self) -> bool:
+        """Whether reaching it takes a TransferContact (and one of the contact's 11 transfers)."""
+        return self.type is not TargetType.IN_QUEUE
+
+    def to_dict(self) -> dict[str, Any]:
+        if self.type is TargetType.IN_QUEUE:
+            if self.priority is not None:
+                return {"type": self.type.value, "priority": self.priority}
+            return {"type": self.type.value, "ageSeconds": self.age_seconds}
         return {"type": self.type.value, "id": self.id}
+
+    @classmethod
+    def from_dict(cls, written: Mapping[str, Any], flow_id: str | None) -> "Target":
+        """The target `to_dict` wrote, with the flow id stored beside it."""
+        kind = TargetType(written["type"])
+        if kind is TargetType.IN_QUEUE:
+            priority, age = written.get("priority"), written.get("ageSeconds")
+            return cls.in_queue(
+                priority=int(priority) if priority is not None else None,
+                age_seconds=int(age) if age is not None else None,
+            )
+        return cls(kind, str(written["id"]), str(flow_id or ""))
 
 
 def target_fields(target: Target | None) -> dict[str, Any]:
@@ -102,7 +157,7 @@ def target_from_fields(data: Mapping[str, Any]) -> Target | None:
     written = data.get("target")
     if not written:
         return None
-    return Target(TargetType(written["type"]), str(written["id"]), str(data.get("targetFlowId") or ""))
+    return Target.from_dict(written, data.get("targetFlowId"))
 
 
 @dataclass(frozen=True)
@@ -149,6 +204,8 @@ class Status(StrEnum):
     SKIPPED = "SKIPPED"
     # A timer's breach for a contact no longer waiting in a queue: nothing was moved or recorded.
     NOT_WAITING = "NOT_WAITING"
+    # Moved up where it waits (an `inQueue` target: a better priority or an older routing age).
+    PRIORITIZED = "PRIORITIZED"
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,10 @@ class Failure(StrEnum):
     CALENDAR_NOT_FOUND = "ResourceNotFoundException:calendar"
     ACCESS_DENIED = "AccessDeniedException"
     IDEMPOTENCY_CONFLICT = "IdempotencyException"
+    # UpdateContactRoutingData's own errors (escalating a contact in place, in its queue).
+    RESOURCE_CONFLICT = "ResourceConflictException"  # the contact is no longer waiting in a queue
+    INVALID_PARAMETER = "InvalidParameterException"
+    INACTIVE_REGION = "InvalidActiveRegionException"  # the instance is served from another Region now
     OTHER = "Other"
 
 
@@ -138,6 +142,33 @@ ERROR_POLICY: dict[Failure, Verdict] = {
         api=ApiAnswer(200, "ALREADY_TRANSFERRED"),
         what_to_do="Connect already took a transfer with this escalation's ClientToken.",
     ),
+    # Connect's answer for a contact that stopped waiting between our DescribeContact and the call:
+    # the use case re-reads the contact and, when it no longer waits, refuses (CONTACT_NOT_QUEUED)
+    # or skips an event; this row is for a conflict on a contact that still seems to wait.
+    Failure.RESOURCE_CONFLICT: Verdict(
+        Decision.DEAD_LETTER,
+        dead_letter=True,
+        alert=False,
+        api=ApiAnswer(409, "CONTACT_NOT_QUEUED"),
+        what_to_do="Connect would not change the contact's routing (it is not waiting in a queue).",
+    ),
+    Failure.INVALID_PARAMETER: Verdict(
+        Decision.DEAD_LETTER,
+        dead_letter=True,
+        alert=False,
+        api=ApiAnswer(409, "INVALID_REQUEST"),
+        what_to_do="Connect refused the routing change as invalid; inspect the dead-letter record.",
+    ),
+    Failure.INACTIVE_REGION: Verdict(
+        Decision.ALERT,
+        dead_letter=True,
+        alert=True,
+        api=ApiAnswer(502, "INVALID_ACTIVE_REGION"),
+        what_to_do=(
+            "The instance is active in another Region (global resiliency); redrive once traffic is "
+            "back in this Region, or deploy the service there."
+        ),
+    ),
     Failure.OTHER: Verdict(
         Decision.ALERT,
         dead_letter=True,
@@ -155,6 +186,12 @@ def decide(failure: Failure) -> Verdict:
 # The idempotency store's two outcomes: nothing moved, the caller retries.
 IN_PROGRESS_ANSWER = ApiAnswer(409, "ESCALATION_IN_PROGRESS", IN_PROGRESS_RETRY_AFTER_SECONDS)
 STORE_UNAVAILABLE_ANSWER = ApiAnswer(503, "UPSTREAM_UNAVAILABLE", UNAVAILABLE_RETRY_AFTER_SECONDS)
+# A bug or an unmodelled outage: the escalation is kept in the DLQ and an operator is alerted.
+UNEXPECTED_ANSWER = ApiAnswer(500, "INTERNAL_ERROR")
+# A failure whose dead-letter record SQS did not take: the caller retries, and the retry records it.
+RECORD_NOT_WRITTEN_ANSWER = ApiAnswer(503, "UPSTREAM_UNAVAILABLE", UNAVAILABLE_RETRY_AFTER_SECONDS)
+# Connect confirmed a transfer the ledger could not record: the caller retries, the retry records it.
+NOT_RECORDED_ANSWER = ApiAnswer(503, "UPSTREAM_UNAVAILABLE", UNAVAILABLE_RETRY_AFTER_SECONDS)
 # An Idempotency-Key first used for another request: nothing ran, the caller must pick a new key.
 KEY_REUSED_ANSWER = ApiAnswer(422, "IDEMPOTENCY_KEY_REUSED")
 
@@ -166,12 +203,15 @@ class Refusal(StrEnum):
     FOREIGN_INSTANCE = "FOREIGN_INSTANCE"
     FORBIDDEN = "FORBIDDEN"
     CONTACT_NOT_FOUND = "CONTACT_NOT_FOUND"
-    CHANNEL_NOT_TRANSFERABLE = "CHANNEL_NOT_TRANSFERABLE"
+    # Only tasks and emails transfer; any channel can be moved up while it waits (an `inQueue` rule).
+    CHANNEL_NOT_SUPPORTED = "CHANNEL_NOT_SUPPORTED"
+    CONTACT_NOT_QUEUED = "CONTACT_NOT_QUEUED"  # an in-place escalation needs a contact still waiting
     CONTACT_ENDED = "CONTACT_ENDED"
     TRANSFER_LIMIT_REACHED = "TRANSFER_LIMIT_REACHED"
     TARGET_NOT_ALLOWED = "TARGET_NOT_ALLOWED"
     NO_ROUTE = "NO_ROUTE"
     AGENT_UNAVAILABLE = "AGENT_UNAVAILABLE"
+    UNKNOWN_REASON = "UNKNOWN_REASON"
 
 
 @dataclass(frozen=True)
@@ -190,9 +230,11 @@ REFUSAL_POLICY: dict[Refusal, RefusalVerdict] = {
     Refusal.CONTACT_NOT_FOUND: RefusalVerdict(
         ApiAnswer(404, "CONTACT_NOT_FOUND"), Decision.DEAD_LETTER, alert=False
     ),
-    Refusal.CHANNEL_NOT_TRANSFERABLE: RefusalVerdict(
-        ApiAnswer(409, "CHANNEL_NOT_TRANSFERABLE"), Decision.DEAD_LETTER, alert=False
+    Refusal.CHANNEL_NOT_SUPPORTED: RefusalVerdict(
+        ApiAnswer(409, "CHANNEL_NOT_SUPPORTED"), Decision.DEAD_LETTER, alert=False
     ),
+    # Picked up, or ended, before it could be moved up: nothing to do (an event is skipped).
+    Refusal.CONTACT_NOT_QUEUED: RefusalVerdict(ApiAnswer(409, "CONTACT_NOT_QUEUED"), None, alert=False),
     Refusal.CONTACT_ENDED: RefusalVerdict(ApiAnswer(409, "CONTACT_ENDED"), None, alert=False),
     # Our own count says the next transfer would be Connect's 12th: same as ServiceQuotaExceeded.
     Refusal.TRANSFER_LIMIT_REACHED: RefusalVerdict(
@@ -205,6 +247,11 @@ REFUSAL_POLICY: dict[Refusal, RefusalVerdict] = {
     Refusal.NO_ROUTE: RefusalVerdict(ApiAnswer(422, "NO_ROUTE"), Decision.ALERT, alert=True),
     Refusal.AGENT_UNAVAILABLE: RefusalVerdict(
         ApiAnswer(409, "AGENT_UNAVAILABLE"), Decision.DEAD_LETTER, alert=False
+    ),
+    # The rules document has a reasons catalogue and the desktop sent a reason outside it (a caller's
+    # mistake; only the API is checked, so an event never meets this row in practice).
+    Refusal.UNKNOWN_REASON: RefusalVerdict(
+        ApiAnswer(422, "UNKNOWN_REASON"), Decision.DEAD_LETTER, alert=False
     ),
 }
 

@@ -12,6 +12,7 @@ from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from escalation.contract import TIMED_CHANNELS_CONTEXT
 from escalation.domain.errors import EscalationRefused
 from escalation.domain.model import Contact, RequestedTarget, Target, TargetType
 from escalation.domain.policy import Refusal
@@ -44,14 +45,44 @@ class AgentTarget(_Strict):
         return Target(TargetType.AGENT, self.id, self.flow_id)
 
 
-class RuleTarget(_Strict):
-    queue: QueueTarget | None = None
-    agent: AgentTarget | None = None
+# UpdateContactRoutingData's bounds as the service uses them: a priority of 1 or more (lower is served
+# first; new contacts get 5), a routing-age adjustment of up to a day.
+MAX_AGE_ADJUSTMENT_SECONDS = 86_400
+
+
+class InQueueTarget(_Strict):
+    """Escalate the contact where it waits (any channel): a better queue priority, or an older routing
+    age. No transfer, so no flow, and none of the contact's 11 transfers is spent."""
+
+    priority: (
+        Annotated[int, Field(ge=1, description="The queue priority to give (lower is first).")] | None
+    ) = None
+    age_seconds: (
+        Annotated[
+            int, Field(ge=1, le=MAX_AGE_ADJUSTMENT_SECONDS, description="Seconds added to its routing age.")
+        ]
+        | None
+    ) = Field(default=None, alias="ageSeconds")
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Self:
-        if (self.queue is None) == (self.agent is None):
-            raise ValueError("a target names exactly one of `queue` or `agent`")
+        if (self.priority is None) == (self.age_seconds is None):
+            raise ValueError("`inQueue` names exactly one of `priority` or `ageSeconds`")
+        return self
+
+    def target(self) -> Target:
+        return Target.in_queue(priority=self.priority, age_seconds=self.age_seconds)
+
+
+class RuleTarget(_Strict):
+    queue: QueueTarget | None = None
+    agent: AgentTarget | None = None
+    in_queue: InQueueTarget | None = Field(default=None, alias="inQueue")
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Self:
+        if [self.queue, self.agent, self.in_queue].count(None) != 2:
+            raise ValueError("a target names exactly one of `queue`, `agent` or `inQueue`")
         return self
 
 
@@ -96,17 +127,59 @@ class Rule(_Strict):
     explicit_targets: ExplicitTargets | None = Field(default=None, alias="explicitTargets")
 
 
+ReasonCode = Annotated[str, Field(min_length=1, max_length=128)]
+
+
+class ReasonEntry(_Strict):
+    """One reason of the catalogue: what the desktop sends (`code`) and what it shows (`label`)."""
+
+    code: ReasonCode
+    label: Annotated[str, Field(min_length=1, max_length=256)]
+
+
 class RoutingRules(_Strict):
     version: int = Field(default=1, ge=1, le=1)
     rules: list[Rule] = Field(min_length=1)
     # SLA timers' policies (domain/sla_policy.py): the first that matches sets a queued contact's deadline.
     sla: list[SlaPolicy] = Field(default_factory=list)
+    # The reasons the desktop offers. When present, the API refuses any other reason (UNKNOWN_REASON);
+    # events are not checked against it (a breach's reason comes from its producer).
+    reasons: list[ReasonEntry] | None = None
 
     @model_validator(mode="after")
     def _unique_names(self) -> Self:
         _check_unique("rule", [rule.name for rule in self.rules])
         _check_unique("SLA policy", [policy.name for policy in self.sla])
+        _check_unique("reason", [entry.code for entry in self.reasons or ()])
         return self
+
+    def check_timed_channels(self, timed_channels: frozenset[str]) -> None:
+        """Raise RoutingRulesError when an SLA policy names a channel the deployment does not time."""
+        for number, policy in enumerate(self.sla, start=1):
+            untimed = policy.untimed_channels(timed_channels)
+            if untimed:
+                timed = ",".join(sorted(timed_channels))
+                raise RoutingRulesError(
+                    f"invalid routing rules: SLA policy #{number} {policy.name!r}: match.channels: "
+                    f"{', '.join(untimed)} is not timed by this deployment (timed: {timed}); deploy with "
+                    f"-c {TIMED_CHANNELS_CONTEXT}={timed},{','.join(untimed)} to time it"
+                )
+
+    def check_reason(self, reason: str) -> None:
+        """Refuse a reason outside the catalogue (UNKNOWN_REASON); without a catalogue, any reason goes."""
+        if self.reasons is not None and all(entry.code != reason for entry in self.reasons):
+            raise EscalationRefused(
+                Refusal.UNKNOWN_REASON,
+                f"reason {reason!r} is not in the routing rules' reasons catalogue",
+            )
+
+    def offered_reasons(self) -> list[tuple[str, str]]:
+        """(code, label) of the reasons a desktop offers: the catalogue, or without one the reasons the
+        rules name explicitly (each labelled with its code), in document order."""
+        if self.reasons is not None:
+            return [(entry.code, entry.label) for entry in self.reasons]
+        named = dict.fromkeys(r for rule in self.rules for r in rule.match.reasons if r != ANY)
+        return [(code, code) for code in named]
 
     def find(self, reason: str, contact: Contact, level: int) -> Rule:
         for rule in self.rules:
@@ -164,12 +237,12 @@ def _describe(error: ValidationError, raw: Any) -> str:
     return "invalid routing rules: " + "; ".join(problems)
 
 
-_KINDS = {"rules": "rule", "sla": "SLA policy"}
+_KINDS = {"rules": "rule", "sla": "SLA policy", "reasons": "reason"}
 
 
 def _item_name(raw: Any, collection: str, index: int) -> str | None:
     try:
-        name = raw[collection][index]["name"]
+        name = raw[collection][index]["code" if collection == "reasons" else "name"]
     except (KeyError, IndexError, TypeError):
         return None
     return name if isinstance(name, str) else None
@@ -205,6 +278,8 @@ def choose_target(rule: Rule, requested: RequestedTarget | None, reason: str) ->
     if requested is None:
         if rule.target.queue is not None:
             return rule.target.queue.target(), None
+        if rule.target.in_queue is not None:
+            return rule.target.in_queue.target(), None
         assert rule.target.agent is not None  # guaranteed by RuleTarget's validator
         agent = rule.target.agent
         return agent.target(), agent.fallback_queue.target() if agent.fallback_queue else None

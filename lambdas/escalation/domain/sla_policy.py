@@ -1,9 +1,10 @@
 """SLA policies as data: which queued contacts get a deadline, and how long it is.
 
-A policy lives in the routing-rules document (`"sla": [...]`). When a TASK or EMAIL contact is queued,
-the first policy whose `match` holds sets its deadline; no policy, no timer. Its `clock` says what the
-seconds count: wall time (the default), or the open time of a business calendar (Connect's hours of
-operation: `hoursOfOperationId`, else the contact's queue's).
+A policy lives in the routing-rules document (`"sla": [...]`). When a contact of a timed channel (TASK
+and EMAIL unless deployed with `-c timedChannels=...`) is queued, the first policy whose `match` holds
+sets its deadline; no policy, no timer. Its `clock` says what the seconds count: wall time (the
+default), or the open time of a business calendar (Connect's hours of operation: `hoursOfOperationId`,
+else the contact's queue's).
 """
 
 from enum import StrEnum
@@ -11,11 +12,11 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from escalation.contract import TIMED_CHANNEL_NAMES
+from escalation.contract import DEFAULT_TIMED_CHANNEL_NAMES
 from escalation.domain.model import resource_id
 
 ANY = "*"
-TIMED_CHANNELS = frozenset(TIMED_CHANNEL_NAMES)
+TIMED_CHANNELS = frozenset(DEFAULT_TIMED_CHANNEL_NAMES)
 MAX_SLA_SECONDS = 366 * 86_400
 
 
@@ -61,9 +62,18 @@ class SlaPolicy(BaseModel):
             raise ValueError("hoursOfOperationId applies only to a policy with clock 'business'")
         return value
 
+    def untimed_channels(self, timed_channels: frozenset[str]) -> list[str]:
+        """The channels this policy names that the deployment does not time (its timers would never arm)."""
+        return [c.upper() for c in self.match.channels if c != ANY and c.upper() not in timed_channels]
 
-def find_policy(policies: list[SlaPolicy], queue: str | None, channel: str) -> SlaPolicy | None:
-    """The first policy for a contact queued on `queue`, or None (only tasks and emails are timed)."""
-    if channel.upper() not in TIMED_CHANNELS:
+
+def find_policy(
+    policies: list[SlaPolicy],
+    queue: str | None,
+    channel: str,
+    timed_channels: frozenset[str] = TIMED_CHANNELS,
+) -> SlaPolicy | None:
+    """The first policy for a contact queued on `queue`, or None (only the deployed channels are timed)."""
+    if channel.upper() not in timed_channels:
         return None
     return next((policy for policy in policies if policy.match.holds(queue, channel)), None)

@@ -43,6 +43,7 @@ from escalation.triggers.api_errors import (
 )
 from escalation.triggers.api_ledger_routes import register_ledger_routes
 from escalation.triggers.api_models import RESPONSES, EscalationBody, EscalationOut
+from escalation.triggers.api_options import register_options_route
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 # Counted as Python counts a str: Unicode code points (a non-ASCII character is one, whatever its bytes).
@@ -109,7 +110,10 @@ def _escalate(request: EscalationRequest) -> EscalationResult | Response[Any]:
 @app.post(
     API_PATH,
     summary="Escalate a contact",
-    description="Moves a TASK or EMAIL contact to the queue or agent the routing rules pick.",
+    description=(
+        "Moves a TASK or EMAIL contact to the queue or agent the routing rules pick, or moves a contact "
+        "of any channel up where it waits in its queue (an `inQueue` rule)."
+    ),
     responses=RESPONSES,
 )
 def post_escalation(
@@ -157,6 +161,7 @@ def post_escalation(
 
 
 register_ledger_routes(app)
+register_options_route(app)
 
 
 def _refusal(refused: api_guard.Refused) -> dict[str, Any]:

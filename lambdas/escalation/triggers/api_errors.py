@@ -37,12 +37,17 @@ from escalation.domain.errors import (
     IdempotencyKeyReused,
     IdempotencyStoreUnavailable,
     LedgerUnavailable,
+    OutcomeNotRecorded,
+    TransferNotRecorded,
 )
 from escalation.domain.model import Trigger
 from escalation.domain.policy import (
     IN_PROGRESS_ANSWER,
     KEY_REUSED_ANSWER,
+    NOT_RECORDED_ANSWER,
+    RECORD_NOT_WRITTEN_ANSWER,
     STORE_UNAVAILABLE_ANSWER,
+    UNEXPECTED_ANSWER,
     ApiAnswer,
     Decision,
 )
@@ -51,7 +56,9 @@ from escalation.triggers.api_guard import INVALID_BODY, SEND_JSON, UNSUPPORTED_M
 
 UNAUTHENTICATED = ApiAnswer(401, "UNAUTHENTICATED")
 INVALID_IDEMPOTENCY_KEY = ApiAnswer(400, "INVALID_IDEMPOTENCY_KEY")
-INTERNAL_ERROR = ApiAnswer(500, "INTERNAL_ERROR")
+# A query or path parameter the route's declaration refuses (API Gateway answers it first when deployed).
+INVALID_PARAMETERS = ApiAnswer(400, "INVALID_PARAMETERS")
+INTERNAL_ERROR = UNEXPECTED_ANSWER
 
 # Powertools' own HTTP errors keep their status; these are their public codes.
 _GATEWAY_CODES: dict[type[ServiceError], str] = {
@@ -78,20 +85,29 @@ def error_response(answer: ApiAnswer, message: str) -> Response[dict[str, str]]:
 
 def refusal_response(error: EscalationRefused, subject: Subject) -> Response[dict[str, str]]:
     """The answer to a refused escalation, after the error policy's record of it."""
-    verdict = components().outcomes.refusal(error, subject)
+    try:
+        verdict = components().outcomes.refusal(error, subject)
+    except OutcomeNotRecorded as unrecorded:
+        return _unrecorded(unrecorded)
     return error_response(verdict.api, error.message)
 
 
 def connect_failure_response(error: ConnectCallFailed, subject: Subject) -> Response[dict[str, str]]:
     """The answer to a failed Connect call, after the error policy's record of it."""
-    verdict = components().outcomes.connect_failure(error, subject)
+    try:
+        verdict = components().outcomes.connect_failure(error, subject)
+    except OutcomeNotRecorded as unrecorded:
+        return _unrecorded(unrecorded)
     return error_response(verdict.api, verdict.what_to_do)
 
 
 def unexpected_response(error: Exception, subject: Subject) -> Response[dict[str, str]]:
     """A bug or an unmodelled outage: the escalation is kept (DLQ; with its request when known, so that
     a redrive can replay it) and a person is told (alert)."""
-    components().outcomes.unexpected(error, subject)
+    try:
+        components().outcomes.unexpected(error, subject)
+    except OutcomeNotRecorded as unrecorded:
+        return _unrecorded(unrecorded)
     return error_response(INTERNAL_ERROR, "the escalation could not be processed; it was recorded for replay")
 
 
@@ -101,13 +117,27 @@ class _ErrorHandlers:
     def __init__(self, app: APIGatewayRestResolver) -> None:
         self.app = app
 
+    def transfer_not_recorded(self, error: TransferNotRecorded) -> Response[dict[str, str]]:
+        # The contact moved: the answer says so, and a retry (same ClientToken) completes the ledger.
+        observability.count_decision(Decision.RETRY)
+        observability.logger.error(
+            "Transferred, but the ledger could not record it", extra={"new_contact_id": error.new_contact_id}
+        )
+        return error_response(
+            NOT_RECORDED_ANSWER,
+            f"the contact was transferred (new contact {error.new_contact_id or 'unknown'}), but the "
+            "escalation ledger could not record it; retry with the same Idempotency-Key to complete it",
+        )
+
     def in_progress(self, _error: EscalationInProgress) -> Response[dict[str, str]]:
         return error_response(IN_PROGRESS_ANSWER, "this escalation is being processed")
 
     def store_unavailable(self, _error: IdempotencyStoreUnavailable) -> Response[dict[str, str]]:
         observability.count_decision(Decision.RETRY)
         return error_response(
-            STORE_UNAVAILABLE_ANSWER, "the idempotency store is unavailable; nothing was transferred"
+            STORE_UNAVAILABLE_ANSWER,
+            "the idempotency store is unavailable; this request transferred nothing (a transfer the "
+            "ledger confirmed would have been answered)",
         )
 
     def key_reused(self, error: IdempotencyKeyReused) -> Response[dict[str, str]]:
@@ -119,12 +149,17 @@ class _ErrorHandlers:
         return error_response(STORE_UNAVAILABLE_ANSWER, "the escalation ledger is unavailable; retry later")
 
     def invalid_body(self, error: RequestValidationError) -> Response[dict[str, str]]:
-        observability.count_refused()
         problems = []
+        in_body = False
         for detail in error.errors():
+            where = [p for p in detail.get("loc", ()) if isinstance(p, str)]
+            in_body = in_body or not where or where[0] == "body"
             # Keep field names only: list positions and the "body" root say nothing to a desktop developer.
-            location = ".".join(p for p in detail.get("loc", ()) if isinstance(p, str) and p != "body")
+            location = ".".join(p for p in where if p != "body")
             problems.append(f"{location or 'body'}: {detail.get('msg') or detail.get('type')}")
+        if not in_body:
+            return error_response(INVALID_PARAMETERS, "; ".join(problems)[:1000])
+        observability.count_refused()
         return error_response(INVALID_BODY, "; ".join(problems)[:1000] or "invalid request body")
 
     def body_refused(self, error: BodyRefused) -> Response[dict[str, str]]:
@@ -148,6 +183,22 @@ class _ErrorHandlers:
         return unexpected_response(error, Subject(Trigger.API, self.app.current_event.raw_event))
 
 
+def _unrecorded(unrecorded: OutcomeNotRecorded) -> Response[dict[str, str]]:
+    """The answer when a failure's record or alert did not reach its channel (both logged at ERROR).
+
+    Only the alert lost: the failure's own answer (the record is in the DLQ, the alert in the log).
+    The record lost: a retry is asked for, since only a retry can write it; the message says what
+    the failure was, so nothing is claimed that did not happen.
+    """
+    if not unrecorded.dead_letter_failed:
+        return error_response(unrecorded.answer, unrecorded.message)
+    return error_response(
+        RECORD_NOT_WRITTEN_ANSWER,
+        f"{unrecorded.answer.code}: {unrecorded.message} Its dead-letter record could not be written; "
+        "retry with the same Idempotency-Key.",
+    )
+
+
 def register_error_handlers(app: APIGatewayRestResolver) -> None:
     """One handler per error type; Powertools picks the closest one along the error's class hierarchy."""
     handlers = _ErrorHandlers(app)
@@ -156,6 +207,7 @@ def register_error_handlers(app: APIGatewayRestResolver) -> None:
         (IdempotencyStoreUnavailable, handlers.store_unavailable),
         (IdempotencyKeyReused, handlers.key_reused),
         (LedgerUnavailable, handlers.ledger_unavailable),
+        (TransferNotRecorded, handlers.transfer_not_recorded),
         (RequestValidationError, handlers.invalid_body),
         (BodyRefused, handlers.body_refused),
         (RequestUnsupportedContentType, handlers.unsupported_content_type),

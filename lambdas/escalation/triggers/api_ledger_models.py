@@ -20,7 +20,7 @@ class EscalationRecordOut(BaseModel):
     trigger: Literal["API", "EVENT"]
     reason: str
     requester: str
-    status: Literal["PENDING", "TRANSFERRED", "FAILED", "REFUSED", "SKIPPED"]
+    status: Literal["PENDING", "TRANSFERRED", "PRIORITIZED", "FAILED", "REFUSED", "SKIPPED"]
     level: int | None
     target: TargetOut | None
     targetFlowId: str | None  # noqa: N815

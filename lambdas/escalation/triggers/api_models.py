@@ -34,14 +34,32 @@ class EscalationBody(BaseModel):
     note: Annotated[str, Field(max_length=1024)] | None = None
 
 
-class TargetOut(BaseModel):
+class TransferTargetOut(BaseModel):
     type: Literal["QUEUE", "AGENT"]
     id: str
 
 
+class InQueuePriorityOut(BaseModel):
+    """Moved up where it waits: the queue priority it has now (lower is served first)."""
+
+    type: Literal["IN_QUEUE"]
+    priority: int
+
+
+class InQueueAgeOut(BaseModel):
+    """Moved up where it waits: the seconds added to its routing age."""
+
+    type: Literal["IN_QUEUE"]
+    ageSeconds: int  # noqa: N815 - wire name
+
+
+TargetOut = TransferTargetOut | InQueuePriorityOut | InQueueAgeOut
+
+
 class EscalationOut(BaseModel):
     escalationId: str  # noqa: N815 - wire name
-    status: Literal["TRANSFERRED", "ALREADY_TRANSFERRED"]
+    # PRIORITIZED: moved up in its queue (an `inQueue` rule; no transfer, so no new contact).
+    status: Literal["TRANSFERRED", "ALREADY_TRANSFERRED", "PRIORITIZED"]
     contactId: str  # noqa: N815
     newContactId: str | None  # noqa: N815
     newContactArn: str | None  # noqa: N815
@@ -80,7 +98,13 @@ _ERROR_RESPONSES: dict[int, Any] = {
             "contact exists)",
         ),
         (404, "CONTACT_NOT_FOUND: no such contact (answered to supervisors only)"),
-        (409, "Not transferable: channel, ended, transfer limit, agent unavailable, or in progress"),
+        (
+            409,
+            "Not escalable now: CHANNEL_NOT_SUPPORTED (a voice or chat contact whose rule names a queue or "
+            "agent: only an `inQueue` rule moves it), CONTACT_NOT_QUEUED (an in-queue escalation of a "
+            "contact no longer waiting), CONTACT_ENDED, TRANSFER_LIMIT_REACHED, AGENT_UNAVAILABLE, "
+            "QUOTA_EXCEEDED, INVALID_REQUEST, or ESCALATION_IN_PROGRESS",
+        ),
         (413, f"PAYLOAD_TOO_LARGE: the body is larger than {MAX_BODY_BYTES} bytes"),
         (415, "The body is not application/json"),
         (
@@ -91,7 +115,11 @@ _ERROR_RESPONSES: dict[int, Any] = {
         ),
         (429, "Connect throttled past the retry budget; retry after Retry-After seconds"),
         (500, "INTERNAL_ERROR: an unexpected fault; the escalation is dead-lettered and an operator alerted"),
-        (502, "Connect refused for a reason an operator must fix; the escalation is dead-lettered"),
+        (
+            502,
+            "Connect refused for a reason an operator must fix (TARGET_NOT_FOUND, ACCESS_DENIED, "
+            "INVALID_ACTIVE_REGION, OTHER); the escalation is dead-lettered",
+        ),
         (503, "Connect or the idempotency store is unavailable; retry after Retry-After seconds"),
     )
 }
@@ -99,7 +127,10 @@ _ERROR_RESPONSES: dict[int, Any] = {
 # Every answer of `POST /escalations`, as the OpenAPI document declares them.
 RESPONSES: dict[int, Any] = {
     200: {
-        "description": "Transferred (or the first result of this escalation again)",
+        "description": (
+            "Transferred, or moved up in its queue (PRIORITIZED), or the first result of this escalation "
+            "again"
+        ),
         "content": {"application/json": {"model": EscalationOut}},
     },
     **_ERROR_RESPONSES,

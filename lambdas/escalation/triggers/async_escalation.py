@@ -20,6 +20,8 @@ from escalation.domain.errors import (
     IdempotencyKeyReused,
     IdempotencyStoreUnavailable,
     LedgerUnavailable,
+    OutcomeNotRecorded,
+    TransferNotRecorded,
 )
 from escalation.domain.model import EscalationRequest, EscalationResult, Status, Trigger
 from escalation.domain.policy import Decision
@@ -42,6 +44,18 @@ def escalate_for_event(
     run: Callable[[], EscalationResult | dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Escalate (or `run`, which may answer early with a dict, or refuse) and map the outcome."""
+    try:
+        return _escalate_and_map(request, event, run)
+    except OutcomeNotRecorded as unrecorded:
+        # Lambda's retry writes what is missing, and no second record of what was written.
+        raise retry_later(str(unrecorded), event) from unrecorded
+
+
+def _escalate_and_map(
+    request: EscalationRequest,
+    event: dict[str, Any],
+    run: Callable[[], EscalationResult | dict[str, Any]] | None,
+) -> dict[str, Any]:
     recorder = components().outcomes
     try:
         outcome = run() if run is not None else components().service.escalate(request)
@@ -67,7 +81,12 @@ def escalate_for_event(
             "escalationId": request.escalation_id,
             "error": failure.error_code,
         }
-    except (EscalationInProgress, IdempotencyStoreUnavailable, LedgerUnavailable) as busy:
+    except (
+        EscalationInProgress,
+        IdempotencyStoreUnavailable,
+        LedgerUnavailable,
+        TransferNotRecorded,
+    ) as busy:
         observability.count_decision(Decision.RETRY)
         raise retry_later(type(busy).__name__, event) from busy
     return outcome if isinstance(outcome, dict) else answer(request, outcome)

@@ -17,7 +17,12 @@ from pydantic import ValidationError, model_validator
 from escalation import observability
 from escalation.composition import components
 from escalation.contract import SLA_BREACH_DETAIL_TYPE, SLA_BREACH_SOURCE, SLA_WARNING_DETAIL_TYPE, Metric
-from escalation.domain.errors import ConnectCallFailed, EscalationRefused, IdempotencyStoreUnavailable
+from escalation.domain.errors import (
+    ConnectCallFailed,
+    EscalationRefused,
+    IdempotencyStoreUnavailable,
+    OutcomeNotRecorded,
+)
 from escalation.domain.model import EscalationRequest, EscalationResult, Trigger
 from escalation.domain.policy import Decision, Refusal
 from escalation.domain.timer_events import BusinessTimer, SlaBreachDetail, SlaWarningDetail
@@ -95,6 +100,15 @@ def _summarise(error: ValidationError) -> str:
 
 
 def handle(event: dict[str, Any]) -> dict[str, Any]:
+    try:
+        return _handle(event)
+    except OutcomeNotRecorded as unrecorded:
+        # Lambda's retry of this invocation writes what is missing, and no second record of what was
+        # written (the marks are per invocation); the alert it could not publish pages then.
+        raise retry_later(str(unrecorded), event) from unrecorded
+
+
+def _handle(event: dict[str, Any]) -> dict[str, Any]:
     observability.logger.set_correlation_id(str(event.get("id", ""))[:128] or None)
     too_large = _size_problem(event)
     if too_large is not None:

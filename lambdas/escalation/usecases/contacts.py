@@ -16,3 +16,12 @@ def describe_known_contact(contact_center: ContactCenter, contact_id: str) -> Co
                 Refusal.CONTACT_NOT_FOUND, "no such contact in the configured Connect instance"
             ) from failure
         raise
+
+
+def reread(contact_center: ContactCenter, contact: Contact) -> Contact | None:
+    """The contact as Connect describes it now, after a call failed on it; None when Connect cannot say
+    (the caller then keeps the original failure: it could not learn more)."""
+    try:
+        return contact_center.describe_contact(contact.contact_id)
+    except ConnectCallFailed:
+        return None

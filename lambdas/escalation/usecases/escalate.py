@@ -3,9 +3,17 @@
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import Any
 
 from escalation.domain.authorization import FORBIDDEN_MESSAGE, authorize, is_supervisor
-from escalation.domain.errors import ConnectCallFailed, EscalationRefused, IdempotencyKeyReused
+from escalation.domain.errors import (
+    ConnectCallFailed,
+    EscalationRefused,
+    IdempotencyKeyReused,
+    IdempotencyStoreUnavailable,
+    LedgerUnavailable,
+    TransferNotRecorded,
+)
 from escalation.domain.identity import client_token
 from escalation.domain.ledger import ChainHistory, EscalationEvent, LedgerEntry, LedgerStatus, new_entry
 from escalation.domain.model import (
@@ -19,10 +27,11 @@ from escalation.domain.model import (
     Trigger,
 )
 from escalation.domain.policy import Decision, Failure, Refusal, decide, decide_refusal
-from escalation.domain.preflight import check_transferable
+from escalation.domain.preflight import check_active, check_channel, check_reachable, check_transferable
 from escalation.domain.routing import RoutingRules, choose_target, local_target
 from escalation.ports import ContactCenter, EscalationEvents, EscalationLedger, IdempotentRunner
-from escalation.usecases.contacts import describe_known_contact
+from escalation.usecases.contacts import describe_known_contact, reread
+from escalation.usecases.in_queue import MoveOutcome, QueueMover, place_before
 
 
 def _utc_now() -> datetime:
@@ -76,6 +85,7 @@ class EscalationService:
         self._ledger = ports.ledger
         self._events = ports.events
         self._on_attributes_failed = on_attributes_failed
+        self._mover = QueueMover(ports.contact_center)
         self._clock = clock
 
     def escalate(self, request: EscalationRequest, contact: Contact | None = None) -> EscalationResult:
@@ -109,37 +119,65 @@ class EscalationService:
                     raise EscalationRefused(Refusal.FORBIDDEN, FORBIDDEN_MESSAGE) from None
                 raise
             authorize(request.caller, known_contact, self._supervisor_group)
-        first_result = self._idempotency.run(
-            request.escalation_id,
-            lambda: replace(self._escalate_once(request, known_contact), fingerprint=request.fingerprint),
-        )
+            # Only the desktop's reasons are checked against the catalogue; a breach names its own.
+            self._routing_rules().check_reason(request.reason)
+        try:
+            first_result = self._idempotency.run(
+                request.escalation_id,
+                lambda: replace(self._escalate_once(request, known_contact), fingerprint=request.fingerprint),
+            )
+        except IdempotencyStoreUnavailable:
+            confirmed = self._confirmed_in_ledger(request, known_contact)
+            if confirmed is None:
+                raise
+            return confirmed
         stored_fingerprint = first_result.fingerprint
         if request.fingerprint and stored_fingerprint and stored_fingerprint != request.fingerprint:
             raise IdempotencyKeyReused("this Idempotency-Key was first used for a different request")
         return first_result
 
+    def _confirmed_in_ledger(
+        self, request: EscalationRequest, known_contact: Contact | None
+    ) -> EscalationResult | None:
+        """The escalation's confirmed transfer, from the ledger, when the idempotency store is down: an
+        answer must not hide a transfer Connect confirmed. None when there is none (or no contact read)."""
+        if known_contact is None:
+            return None
+        try:
+            entries = self._ledger.chain(known_contact.initial_contact_id)
+        except LedgerUnavailable:
+            return None
+        own = ChainHistory.of(known_contact.initial_contact_id, entries).find(request.escalation_id)
+        if own is not None and own.status is LedgerStatus.PRIORITIZED:
+            return replace(self._result(own, Status.PRIORITIZED), replayed=True)
+        if own is None or own.status is not LedgerStatus.TRANSFERRED:
+            return None
+        return _replayed(own)
+
     def _escalate_once(self, request: EscalationRequest, known_contact: Contact | None) -> EscalationResult:
         contact = known_contact or self._describe(request.contact_id)
+        try:
+            return self._escalate_contact(request, contact)
+        except (EscalationRefused, ConnectCallFailed) as error:
+            error.chain_id = contact.initial_contact_id  # alerts about it are per chain
+            raise
+
+    def _escalate_contact(self, request: EscalationRequest, contact: Contact) -> EscalationResult:
         history = ChainHistory.of(contact.initial_contact_id, self._ledger.chain(contact.initial_contact_id))
         own = history.find(request.escalation_id)
         if own is not None and own.status is LedgerStatus.TRANSFERRED:
-            # The ledger outlives the idempotency record: a late repeat still moves nothing.
-            return self._result(own, Status.ALREADY_TRANSFERRED)
+            # The ledger outlives the idempotency record: a late repeat still moves nothing, and answers
+            # as the first answer did (the new contact, when Connect named it).
+            return _replayed(own)
+        if own is not None and own.status is LedgerStatus.PRIORITIZED:
+            return self._result(own, Status.PRIORITIZED)
         entry = own or new_entry(request, contact, self._clock())
         if own is not None and request.redriven_by:
             entry = replace(own, redriven_by=request.redriven_by)  # an operator's replay, on the record
         try:
             plan = self._plan(request, contact, history, entry)
         except EscalationRefused as refusal:
-            if refusal.reason is Refusal.CONTACT_ENDED and request.trigger is Trigger.EVENT:
-                return self._skipped(entry, history)
-            self._settle(
-                entry,
-                LedgerStatus.REFUSED,
-                refusal.reason.value,
-                _is_terminal_refusal(refusal, request.trigger),
-            )
-            raise
+            return self._refused(request, entry, history, refusal)
         except ConnectCallFailed as failure:
             self._settle(entry, LedgerStatus.FAILED, failure.error_code, _is_terminal_failure(failure))
             raise
@@ -152,9 +190,49 @@ class EscalationService:
             target=plan.target,
             fell_back=plan.fell_back,
             updated_at=self._clock().isoformat(),
+            queue_before=place_before(contact, entry, plan.target, resuming=plan.resuming),
         )
         self._ledger.save(pending)
-        return self._transfer(request, contact, history, pending, plan)
+        if plan.target.transfers:
+            return self._transfer(request, contact, history, pending, plan)
+        return self._move_up(request, contact, history, pending, plan)
+
+    def _refused(
+        self,
+        request: EscalationRequest,
+        entry: LedgerEntry,
+        history: ChainHistory,
+        refusal: EscalationRefused,
+    ) -> EscalationResult:
+        """An event for a contact that ended or stopped waiting is skipped; anything else is refused."""
+        if refusal.reason in _SKIPPED_EVENTS and request.trigger is Trigger.EVENT:
+            return self._skipped(entry, history, refusal.reason)
+        self._settle(
+            entry, LedgerStatus.REFUSED, refusal.reason.value, _is_terminal_refusal(refusal, request.trigger)
+        )
+        raise refusal
+
+    def _move_up(
+        self,
+        request: EscalationRequest,
+        contact: Contact,
+        history: ChainHistory,
+        pending: LedgerEntry,
+        plan: _Plan,
+    ) -> EscalationResult:
+        try:
+            move = self._mover.move_up(contact, pending, resuming=plan.resuming)
+        except ConnectCallFailed as failure:
+            self._settle(pending, LedgerStatus.FAILED, failure.error_code, _is_terminal_failure(failure))
+            raise
+        if move.outcome is MoveOutcome.NOT_WAITING:
+            ended = contact.ended
+            reason = Refusal.CONTACT_ENDED if ended else Refusal.CONTACT_NOT_QUEUED
+            return self._refused(request, pending, history, EscalationRefused(reason, _NOT_WAITING[reason]))
+        code = "ALREADY_AT_PRIORITY" if move.outcome is MoveOutcome.ALREADY_THERE else None
+        done = self._settle(pending, LedgerStatus.PRIORITIZED, code, publish=True, target=move.target)
+        self._write_attributes(contact.contact_id, done, history.transfer_count)
+        return self._result(done, Status.PRIORITIZED)
 
     def _plan(
         self, request: EscalationRequest, contact: Contact, history: ChainHistory, entry: LedgerEntry
@@ -166,14 +244,24 @@ class EscalationService:
             and entry.level is not None
             and entry.target is not None
         )
-        check_transferable(contact, history.transfer_count, resuming=resuming)
         if resuming and entry.target is not None and entry.level is not None:
+            if entry.target.transfers:
+                check_transferable(contact, history.transfer_count, resuming=True)
+            # An in-queue attempt is judged against the contact's present in _move_up.
             return _Plan(entry.target, entry.level, entry.fell_back, resuming=True)
 
+        check_active(contact)
+        if request.requested_target is not None:
+            check_channel(contact)  # an explicit choice is always a transfer
         level = history.level + 1
-        rule = self._routing_rules().find(request.reason, contact, level)
+        try:
+            rule = self._routing_rules().find(request.reason, contact, level)
+        except EscalationRefused:
+            check_channel(contact)  # no rule can move a voice or chat contact: say so, not NO_ROUTE
+            raise
         requested = local_target(request.requested_target, contact.instance_arn)
         target, fallback = choose_target(rule, requested, request.reason)
+        check_reachable(contact, target, history.transfer_count)
         fell_back = False
         if target.type is TargetType.AGENT and not self._connect.is_agent_available(
             target.id, contact.channel
@@ -203,7 +291,7 @@ class EscalationService:
             )
         except ConnectCallFailed as failure:
             if failure.kind is Failure.IDEMPOTENCY_CONFLICT:
-                done = self._settle(pending, LedgerStatus.TRANSFERRED, failure.error_code, publish=True)
+                done = self._settle_transferred(pending, failure.error_code, None)
                 return self._result(done, Status.ALREADY_TRANSFERRED)
             if failure.kind is Failure.INVALID_REQUEST and (contact.ended or self._has_ended(contact)):
                 # The contact ended after our check (another escalation moved it, an agent closed it),
@@ -220,9 +308,7 @@ class EscalationService:
                 raise refusal from failure
             self._settle(pending, LedgerStatus.FAILED, failure.error_code, _is_terminal_failure(failure))
             raise
-        done = self._settle(
-            pending, LedgerStatus.TRANSFERRED, None, publish=True, new_contact_id=receipt.new_contact_id
-        )
+        done = self._settle_transferred(pending, None, receipt.new_contact_id)
         if receipt.new_contact_id:
             self._write_attributes(receipt.new_contact_id, done, history.transfer_count + 1)
         # The ledger keeps the new contact's id; its ARN is only answered.
@@ -234,7 +320,7 @@ class EscalationService:
         status: LedgerStatus,
         error_code: str | None,
         publish: bool,
-        **changes: str | None,
+        **changes: Any,
     ) -> LedgerEntry:
         settled = entry.settled(status, self._clock(), error_code, **changes)
         self._ledger.save(settled)
@@ -242,14 +328,25 @@ class EscalationService:
             self._events.publish(_EVENT_OF_STATUS[status], settled)
         return settled
 
-    def _has_ended(self, contact: Contact) -> bool:
+    def _settle_transferred(
+        self, pending: LedgerEntry, error_code: str | None, new_contact_id: str | None
+    ) -> LedgerEntry:
+        """Record a transfer Connect confirmed; a ledger that fails now raises TransferNotRecorded."""
         try:
-            return self._connect.describe_contact(contact.contact_id).ended
-        except ConnectCallFailed:
-            return False  # keep the original failure: we could not learn more
+            return self._settle(
+                pending, LedgerStatus.TRANSFERRED, error_code, publish=True, new_contact_id=new_contact_id
+            )
+        except LedgerUnavailable as error:
+            raise TransferNotRecorded(new_contact_id) from error
 
-    def _skipped(self, entry: LedgerEntry, history: ChainHistory) -> EscalationResult:
-        self._settle(entry, LedgerStatus.SKIPPED, Refusal.CONTACT_ENDED.value, publish=True)
+    def _has_ended(self, contact: Contact) -> bool:
+        now = reread(self._connect, contact)
+        return now is not None and now.ended
+
+    def _skipped(
+        self, entry: LedgerEntry, history: ChainHistory, reason: Refusal = Refusal.CONTACT_ENDED
+    ) -> EscalationResult:
+        self._settle(entry, LedgerStatus.SKIPPED, reason.value, publish=True)
         return EscalationResult(entry.escalation_id, Status.SKIPPED, entry.contact_id, history.level)
 
     def _write_attributes(self, contact_id: str, entry: LedgerEntry, transfer_count: int) -> None:
@@ -284,9 +381,22 @@ class EscalationService:
         )
 
 
+def _replayed(done: LedgerEntry) -> EscalationResult:
+    """A confirmed transfer answered again from the ledger: as first answered, marked as a repeat."""
+    status = Status.TRANSFERRED if done.new_contact_id else Status.ALREADY_TRANSFERRED
+    return replace(EscalationService._result(done, status), replayed=True)
+
+
 _EVENT_OF_STATUS = {
     LedgerStatus.TRANSFERRED: EscalationEvent.TRANSFERRED,
     LedgerStatus.FAILED: EscalationEvent.FAILED,
     LedgerStatus.REFUSED: EscalationEvent.FAILED,
     LedgerStatus.SKIPPED: EscalationEvent.SKIPPED,
+    LedgerStatus.PRIORITIZED: EscalationEvent.PRIORITIZED,
+}
+# What an event for a contact that no longer waits becomes: skipped, never dead-lettered.
+_SKIPPED_EVENTS = frozenset({Refusal.CONTACT_ENDED, Refusal.CONTACT_NOT_QUEUED})
+_NOT_WAITING = {
+    Refusal.CONTACT_ENDED: "the contact has ended",
+    Refusal.CONTACT_NOT_QUEUED: "the contact is no longer waiting in a queue: an agent has it",
 }

@@ -15,7 +15,7 @@ from escalation.domain.business_hours import BusinessDeadlines, moved_later
 from escalation.domain.contact_events import ContactEvent
 from escalation.domain.routing import RoutingRules
 from escalation.domain.schedule_names import timer_names
-from escalation.domain.sla_policy import SlaClock, SlaPolicy, find_policy
+from escalation.domain.sla_policy import TIMED_CHANNELS, SlaClock, SlaPolicy, find_policy
 from escalation.domain.timer_events import (
     BusinessTimer,
     SlaTimer,
@@ -54,17 +54,20 @@ def _utc_now() -> datetime:
 
 
 class SlaTimerService:
-    def __init__(
+    def __init__(  # noqa: PLR0913 - three ports and three keyword-only settings
         self,
         timers: SlaTimers,
         routing_rules: Callable[[], RoutingRules],
         instance_arn: str,
+        *,
         clock: Callable[[], datetime] = _utc_now,
         business_clock: BusinessClock | None = None,
+        timed_channels: frozenset[str] = TIMED_CHANNELS,
     ) -> None:
         """`instance_arn`: the configured instance's full ARN; an event naming any other is ignored.
-        `business_clock`: the calendars of business-clock policies (None: such policies arm nothing)."""
+        `business_clock`: the calendars of business-clock policies (required once a policy has one)."""
         self._timers = timers
+        self._timed_channels = timed_channels
         self._routing_rules = routing_rules
         self._instance_arn = instance_arn
         self._clock = clock
@@ -89,7 +92,7 @@ class SlaTimerService:
         )
 
     def _arm(self, queued: ContactEvent, cancelled: int) -> TimerChanges:
-        policy = find_policy(self._routing_rules().sla, queued.queue, queued.channel)
+        policy = find_policy(self._routing_rules().sla, queued.queue, queued.channel, self._timed_channels)
         if policy is None:
             return TimerChanges(
                 TimerOutcome.CANCELLED if cancelled else TimerOutcome.IGNORED, cancelled=cancelled
