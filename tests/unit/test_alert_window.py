@@ -123,3 +123,26 @@ def test_sns_failing_then_healing_pages_exactly_once_and_dead_letters_once(
 
     assert len(aws.alerts()) == 1
     assert len(aws.dead_letters()) == 1
+
+
+def test_a_claim_whose_answer_was_lost_and_retried_is_still_ours(aws: AwsWorld) -> None:
+    # The PutItem takes effect but its answer is lost, so botocore sends it again: the retry fails its
+    # condition on the claim the first attempt made. The alert must still go out (never zero pages).
+    window = DynamoDbAlertWindow(aws.dynamodb, IDEMPOTENCY_TABLE, 3600)
+    first_attempts: list[dict[str, Any]] = []
+
+    def first_attempt_took_effect(params: dict[str, Any], **_: Any) -> None:
+        if not first_attempts:
+            first_attempts.append(params)
+            aws.dynamodb.put_item(**params)  # the attempt whose answer was lost; the call is the retry
+
+    aws.dynamodb.meta.events.register("provide-client-params.dynamodb.PutItem", first_attempt_took_effect)
+    try:
+        assert window.first_in_window("chain-1", "X"), "the claim the lost attempt made is this call's"
+    finally:
+        aws.dynamodb.meta.events.unregister(
+            "provide-client-params.dynamodb.PutItem", first_attempt_took_effect
+        )
+    assert first_attempts, "the first attempt ran"
+    # Another call about the same chain and error code meets that claim: not its own, held back.
+    assert not window.first_in_window("chain-1", "X")

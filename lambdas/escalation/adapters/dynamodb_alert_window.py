@@ -11,8 +11,9 @@ release delays the page by that much and never silences it.
 
 import hashlib
 import time
+import uuid
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -54,6 +55,9 @@ class DynamoDbAlertWindow:
         if self._window_seconds <= 0:
             return True
         now = int(self._clock())
+        # This claim's own mark: a put that took effect but whose answer was lost is retried by
+        # botocore and then fails its condition; the item then names this claim, so it is still ours.
+        claim = uuid.uuid4().hex
         try:
             self._client.put_item(
                 TableName=self._table_name,
@@ -63,7 +67,9 @@ class DynamoDbAlertWindow:
                     "claimedAt": {"N": str(now)},
                     "about": {"S": about},
                     "errorCode": {"S": error_code},
+                    "claim": {"S": claim},
                 },
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
                 # TTL deletion lags by up to days: an expired record that is still there counts as gone;
                 # so does a claim never confirmed (its publisher failed or died).
                 ConditionExpression=(
@@ -78,7 +84,8 @@ class DynamoDbAlertWindow:
             )
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                return False
+                held: Any = error.response.get("Item", {})
+                return bool(held.get("claim", {}).get("S") == claim)
             observability.logger.warning("Alert window unavailable; publishing", extra={"error": str(error)})
             return True
         except BotoCoreError as error:
