@@ -198,19 +198,15 @@ class EscalationService:
         return self._move_up(request, contact, history, pending, plan)
 
     def _refused(
-        self,
-        request: EscalationRequest,
-        entry: LedgerEntry,
-        history: ChainHistory,
-        refusal: EscalationRefused,
+        self, request: EscalationRequest, entry: LedgerEntry, history: ChainHistory, why: EscalationRefused
     ) -> EscalationResult:
         """An event for a contact that ended or stopped waiting is skipped; anything else is refused."""
-        if refusal.reason in _SKIPPED_EVENTS and request.trigger is Trigger.EVENT:
-            return self._skipped(entry, history, refusal.reason)
+        if why.reason in _SKIPPED_EVENTS and request.trigger is Trigger.EVENT:
+            return self._skipped(entry, history, why.reason)
         self._settle(
-            entry, LedgerStatus.REFUSED, refusal.reason.value, _is_terminal_refusal(refusal, request.trigger)
+            entry, LedgerStatus.REFUSED, why.reason.value, _is_terminal_refusal(why, request.trigger)
         )
-        raise refusal
+        raise why
 
     def _move_up(
         self,
