@@ -137,7 +137,7 @@ def _service(
     return SlaTimerService(
         timers,
         lambda: rules,
-        INSTANCE_ID,
+        INSTANCE_ARN,
         clock=lambda: BURST_START,
         business_clock=BusinessClock(calendars, zone),
     )

@@ -220,11 +220,14 @@ def _breach_entry(contact_id: str) -> dict[str, Any]:
 
 
 def _click(stack: Any, contact: str) -> DesktopClick:
+    from escalation.contract import EnvVar
     from escalation.domain.identity import escalation_id
-    from tests.integration.support import ALICE, post
+    from tests.integration.support import ALICE, _id_secret, post
 
     key = f"soak-{contact}"
-    click = DesktopClick(contact, key, escalation_id(INSTANCE_ID, contact, REASON, key))
+    # Keyed as the handler keys it, with the stack's secret (its KMS MAC key).
+    secret = _id_secret(os.environ[EnvVar.DEAD_LETTER_MAC_KEY_ID])
+    click = DesktopClick(contact, key, escalation_id(secret, INSTANCE_ID, contact, REASON, key))
     deadline = time.monotonic() + DESKTOP_PATIENCE_SECONDS
     for attempt in range(DESKTOP_ATTEMPTS):
         answer = post(stack, ALICE, {"contactId": contact, "reason": REASON}, idempotency_key=click.key)

@@ -58,7 +58,7 @@ def test_twenty_concurrent_redrives_keep_every_record_its_own(stack: LocalStack)
         for _ in range(20)
     ]
     for contact in contacts:
-        assert post(stack, ALICE, {"contactId": contact, "reason": "HELD"}).status == 409
+        assert post(stack, ALICE, {"contactId": contact, "reason": "CUSTOMER_UNHAPPY"}).status == 409
 
     summary = redrive(
         stack.aws.dlq_url,

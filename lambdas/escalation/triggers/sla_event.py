@@ -27,7 +27,7 @@ from escalation.domain.model import EscalationRequest, EscalationResult, Trigger
 from escalation.domain.policy import Decision, Refusal
 from escalation.domain.timer_events import BusinessTimer, SlaBreachDetail, SlaWarningDetail
 from escalation.outcomes import Subject
-from escalation.triggers.async_escalation import escalate_for_event, retry_later
+from escalation.triggers.async_escalation import RetryLater, escalate_for_event, retry_later
 from escalation.usecases.sla_timers import timer_still_applies
 
 # A breach event is a few hundred bytes; one larger than this is refused unread, and its dead-letter
@@ -202,3 +202,14 @@ def handle_warning(event: dict[str, Any]) -> dict[str, Any]:
         {"kind": "sla-warning", **warning.model_dump(mode="json", exclude_none=True)},
     )
     return {"status": "WARNED", "contactId": warning.contactId}
+
+
+# Raised by this trigger (Lambda then retries the event); tests and callers import it from here.
+__all__ = [
+    "RetryLater",
+    "handle",
+    "handle_warning",
+    "is_eventbridge_event",
+    "is_sla_warning",
+    "refuse_invalid",
+]
