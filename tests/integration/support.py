@@ -269,3 +269,13 @@ def emf_metrics(text: str) -> dict[str, float]:
         for sample in emf_samples(line):
             totals[sample.name] = totals.get(sample.name, 0.0) + sum(sample.values)
     return totals
+
+
+class ManualClock:
+    """A scheduler clock a test moves by hand (`now`, epoch seconds), from the wall clock's now."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now

@@ -22,6 +22,7 @@ from local.scheduler_backend import at_time
 from local.stack import BUSINESS_HOURS_ID, BUSINESS_HOURS_QUEUE, INSTANCE_ID, LocalStack, StackOptions
 from tests.integration.support import (
     BUNDLED_RULES,
+    ManualClock,
     dlq_of,
     suite_stack_options,
     transfers_of,
@@ -30,14 +31,6 @@ from tests.integration.support import (
 )
 
 NEW_YORK = zone("America/New_York")
-
-
-class ManualClock:
-    def __init__(self) -> None:
-        self.now = time.time()
-
-    def __call__(self) -> float:
-        return self.now
 
 
 CLOCK = ManualClock()

@@ -15,17 +15,9 @@ from escalation.contract import EnvVar
 from escalation.domain.ledger import LedgerStatus
 from local.connect_emulator import ContactAcceptance, ContactRef
 from local.stack import INSTANCE_ID, LocalStack, StackOptions
-from tests.integration.support import BUNDLED_RULES, suite_stack_options
+from tests.integration.support import BUNDLED_RULES, ManualClock, suite_stack_options, wait_until
 
 SLA_SECONDS = 120
-
-
-class ManualClock:
-    def __init__(self) -> None:
-        self.now = time.time()
-
-    def __call__(self) -> float:
-        return self.now
 
 
 CLOCK = ManualClock()
@@ -42,16 +34,6 @@ def stack_options(tmp_path_factory: pytest.TempPathFactory) -> StackOptions:
     )
 
 
-def _wait_for(condition: object, timeout: float = 15.0) -> bool:
-    assert callable(condition)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
-
-
 def _priority(stack: LocalStack, contact_id: str) -> int | None:
     return stack.connect.get_contact(ContactRef(INSTANCE_ID, contact_id))["queue_priority"]
 
@@ -60,14 +42,14 @@ def test_a_waiting_calls_breach_moves_it_up_and_an_answered_call_is_left_alone(s
     CLOCK.now = time.time()
     waiting = stack.add_contact("VOICE", queue_id="queue-tier1")
     answered = stack.add_contact("VOICE", queue_id="queue-tier1")
-    assert _wait_for(lambda: len(stack.schedules()) == 2), "one timer armed per queued call"
+    wait_until(lambda: len(stack.schedules()) == 2, timeout=15, what="one timer armed per queued call")
     stack.connect.accept_contact(ContactAcceptance(INSTANCE_ID, answered))
-    assert _wait_for(lambda: len(stack.schedules()) == 1), "the answered call's timer is cancelled"
+    wait_until(lambda: len(stack.schedules()) == 1, timeout=15, what="the answered call's timer is cancelled")
     assert stack.bus.wait_idle(10)
 
     CLOCK.now = time.time() + SLA_SECONDS + 90
-    assert _wait_for(lambda: _priority(stack, waiting) == 2)
-    assert _wait_for(lambda: stack.schedules() == [])
+    wait_until(lambda: _priority(stack, waiting) == 2, timeout=15, what="it")
+    wait_until(lambda: stack.schedules() == [], timeout=15, what="it")
     assert stack.bus.wait_idle(10)
 
     assert _priority(stack, answered) is None

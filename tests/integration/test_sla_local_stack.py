@@ -27,16 +27,13 @@ from local.connect_emulator import ContactAcceptance, ContactRef
 from local.connect_emulator.contact_events import iso_timestamp
 from local.scheduler_backend import at_time
 from local.stack import INSTANCE_ID, LocalStack, StackOptions
-from tests.integration.support import BUNDLED_RULES, breach_detail, suite_stack_options
-
-
-class ManualClock:
-    def __init__(self) -> None:
-        self.now = time.time()
-
-    def __call__(self) -> float:
-        return self.now
-
+from tests.integration.support import (
+    BUNDLED_RULES,
+    ManualClock,
+    breach_detail,
+    suite_stack_options,
+    wait_until,
+)
 
 CLOCK = ManualClock()
 
@@ -53,16 +50,6 @@ def stack_options(tmp_path_factory: pytest.TempPathFactory) -> StackOptions:
     return suite_stack_options(
         sla_timers=True, scheduler_clock=CLOCK, extra_env={EnvVar.ROUTING_RULES: str(rules)}
     )
-
-
-def _wait_for(condition: object, timeout: float = 10.0) -> bool:
-    assert callable(condition)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def test_the_stack_gives_the_handler_its_sla_timer_settings(stack: LocalStack) -> None:
@@ -86,7 +73,7 @@ def test_contact_events_from_the_emulator_reach_the_handler_through_the_contact_
             if event["source"] == CONTACT_EVENT_SOURCE and event["detail"]["contactId"] == contact
         ]
 
-    assert _wait_for(lambda: len(routed()) == 2)
+    wait_until(lambda: len(routed()) == 2, timeout=15, what="it")
     assert routed() == ["QUEUED", "CONNECTED_TO_AGENT"]
 
 
@@ -124,8 +111,8 @@ def test_a_schedule_fires_at_its_time_escalates_the_contact_and_is_deleted(stack
 
     CLOCK.now += 3600
 
-    assert _wait_for(lambda: any(t["contact_id"] == contact for t in stack.transfers()))
-    assert _wait_for(lambda: stack.schedules() == [])
+    wait_until(lambda: any(t["contact_id"] == contact for t in stack.transfers()), timeout=15, what="it")
+    wait_until(lambda: stack.schedules() == [], timeout=15, what="it")
     assert stack.scheduler is not None
     assert (stack.scheduler.stats.fired, stack.scheduler.stats.dead_lettered) == (1, 0)
 
@@ -158,8 +145,8 @@ def test_a_deadline_already_past_when_queued_still_gets_a_schedule_that_fires_an
 
     describes_before = _describes(stack)
     CLOCK.now = due
-    assert _wait_for(lambda: any(t["contact_id"] == contact for t in stack.transfers()))
-    assert _wait_for(lambda: stack.schedules() == [])
+    wait_until(lambda: any(t["contact_id"] == contact for t in stack.transfers()), timeout=15, what="it")
+    wait_until(lambda: stack.schedules() == [], timeout=15, what="it")
     assert stack.bus.wait_idle(10)
     assert [t["contact_id"] for t in stack.transfers()].count(contact) == 1
     # The "still waiting" check and the escalation read the contact once between them.
