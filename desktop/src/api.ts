@@ -115,6 +115,11 @@ export class EscalationApi {
     return this.call("GET", `/contacts/${encodeURIComponent(contactId)}/escalations`);
   }
 
+  /** One escalation: its requester may read it even once the chain is no longer theirs to list. */
+  escalation(escalationId: string): Promise<Answer<HistoryEntry>> {
+    return this.call("GET", `/escalations/${encodeURIComponent(escalationId)}`);
+  }
+
   escalate(request: EscalationRequest, idempotencyKey: string): Promise<Answer<EscalationResult>> {
     return this.call("POST", "/escalations", request, idempotencyKey);
   }

@@ -17,6 +17,9 @@ let options: EscalationOptions | null = null;
 // Every queue and agent named so far: the history and results name them even once the contact has
 // moved on (a transferred contact's options offer no destinations any more).
 const names = new Map<string, string>();
+// The escalations this session asked for, by contact: readable by their requester (GET /escalations/{id}).
+const escalatedHere = new Map<string, string[]>();
+const movedAway = new Set<string>();
 
 function show(): void {
   const signedIn = session.token !== null;
@@ -65,9 +68,20 @@ async function loadHistory(): Promise<void> {
   if (contactId === null) {
     return;
   }
-  const answer = await api.history(contactId);
-  if (answer.kind === "ok") {
-    renderHistory(answer.body, options, names);
+  // An agent lists a chain only while a contact of it is theirs: once theirs was transferred away,
+  // the escalations they asked for in this session are still theirs to read, one by one.
+  const asked = escalatedHere.get(contactId) ?? [];
+  if (!movedAway.has(contactId)) {
+    const answer = await api.history(contactId);
+    if (answer.kind === "ok") {
+      renderHistory(answer.body, options, names);
+      return;
+    }
+  }
+  const entries = await Promise.all(asked.map((id) => api.escalation(id)));
+  const readable = entries.flatMap((entry) => (entry.kind === "ok" ? [entry.body] : []));
+  if (readable.length > 0) {
+    renderHistory({ chainId: "", escalations: readable }, options, names);
   }
 }
 
@@ -90,6 +104,11 @@ function finished(outcome: Outcome): void {
   ui.escalate.disabled = false;
   ui.form.setAttribute("aria-busy", "false");
   if (outcome.kind === "success") {
+    const asked = escalatedHere.get(outcome.result.contactId) ?? [];
+    escalatedHere.set(outcome.result.contactId, [...asked, outcome.result.escalationId]);
+    if (outcome.result.status !== "PRIORITIZED") {
+      movedAway.add(outcome.result.contactId); // transferred: a new contact holds the chain now
+    }
     announce(successText(outcome.result, names), "succeeded");
     ui.note.value = "";
   } else {
