@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from escalation.adapters.time_zones import zone
 from escalation.domain.schedule_names import timer_names
 from local.connect_emulator import OverrideSeed
-from local.demo.harness import DemoHarness
+from local.demo.harness import DemoHarness, step
 from local.demo.sla_steps import SCHEDULER_CLOCK, wait_until
 from local.scheduler_backend import at_time
 from local.stack import BUSINESS_HOURS_ID, BUSINESS_HOURS_QUEUE, BUSINESS_HOURS_TIME_ZONE, INSTANCE_ID
@@ -44,15 +44,7 @@ class BusinessHoursSteps:
         self.stack = demo.stack
 
     def run(self) -> bool:
-        return self.demo.play(
-            (
-                (
-                    "An email queued Friday 16:30 New York, 2 business hours, the coming Monday a holiday",
-                    "its timer at Tuesday 10:30 New York; nothing fires just before, one transfer just after",
-                    self.friday_email_is_due_tuesday,
-                ),
-            )
-        )
+        return self.demo.play(self)
 
     def _close(self, holiday: date) -> None:
         """A CLOSED override for the whole date, as the contact centre's administrator adds it."""
@@ -76,6 +68,10 @@ class BusinessHoursSteps:
             scheduler.tick()
         self.demo.wait_for_bus()
 
+    @step(
+        "An email queued Friday 16:30 New York, 2 business hours, the coming Monday a holiday",
+        "its timer at Tuesday 10:30 New York; nothing fires just before, one transfer just after",
+    )
     def friday_email_is_due_tuesday(self) -> tuple[bool, str]:
         friday = coming_friday_1630(datetime.now(UTC))
         self._close(friday.date() + timedelta(days=3))

@@ -127,11 +127,15 @@ class DemoHarness:
     def play(self, scenario: object) -> bool:
         """Run the scenario's @step methods in the order they are written; whether every step so far (this
         scenario's and earlier ones) passed."""
-        for name, member in vars(type(scenario)).items():
-            marked = getattr(member, _STEP, None)
-            if marked is not None:
-                title, expected = marked
-                self.step(title, expected, getattr(scenario, name))
+        marked_steps = [
+            (name, marked)
+            for name, member in vars(type(scenario)).items()
+            if (marked := getattr(member, _STEP, None)) is not None
+        ]
+        if not marked_steps:  # a scenario with no @step would pass by playing nothing
+            raise TypeError(f"{type(scenario).__name__} has no @step methods to play")
+        for name, (title, expected) in marked_steps:
+            self.step(title, expected, getattr(scenario, name))
         return all(done.ok for done in self.steps)
 
     def summary(self) -> None:
