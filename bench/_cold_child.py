@@ -6,7 +6,9 @@ _T0 = time.perf_counter()  # the first line: everything after it is inside the m
 # A cold start as Lambda sees it: a fresh interpreter imports the handler, initialises and serves one
 # request. Run by path (not -m) so that nothing of the `bench` package is imported before _T0 (the
 # baselines import bench.baseline_calls, standard library only, inside the measured window).
-#   python bench/_cold_child.py ours|bare1|bare5|bare9 <event.json> <result.json>
+#   python bench/_cold_child.py ours|bare1|bare5|bare9|baresched <event.json> <result.json>
+# ours answers an API request (200) or a contact event (timers ARMED or CANCELLED); baresched makes a
+# contact event's Scheduler calls (BENCH_SCHED_POLICIES: its SLA policies, as JSON).
 # BENCH_COLD_GC_UNPAUSED=1: the handler's gc.disable() is made a no-op (the collector runs through init).
 # BENCH_COLD_BREAKDOWN=1: time spent creating botocore clients, and the AWS operations called in their
 # order, are recorded too.
@@ -91,7 +93,10 @@ def _ours(event: dict[str, Any]) -> tuple[float, bool, Any]:
     if os.environ.get("BENCH_COLD_BREAKDOWN"):
         _record_breakdown()  # after the import: the handler builds its clients on first use
     answer = handler(event, _Context())
-    return imported, isinstance(answer, dict) and answer.get("statusCode") == 200, answer
+    ok = isinstance(answer, dict) and (
+        answer.get("statusCode") == 200 or answer.get("status") in ("ARMED", "CANCELLED")
+    )
+    return imported, ok, answer
 
 
 def _bare1(event: dict[str, Any]) -> tuple[float, bool, Any]:
@@ -157,6 +162,27 @@ def _bare9(event: dict[str, Any]) -> tuple[float, bool, Any]:
     return imported, bool(new_contact_id), new_contact_id
 
 
+def _baresched(event: dict[str, Any]) -> tuple[float, bool, Any]:
+    """A contact event's Scheduler calls on one session's Scheduler client; nothing else."""
+    import boto3
+
+    from bench import baseline_calls
+
+    if os.environ.get("BENCH_COLD_BREAKDOWN"):
+        _record_breakdown()
+    scheduler = boto3.session.Session().client("scheduler")
+    imported = time.perf_counter()
+    settings = baseline_calls.ScheduleSettings(
+        group=os.environ["SLA_SCHEDULE_GROUP"],
+        target_arn=os.environ["SLA_TIMER_TARGET_ARN"],
+        role_arn=os.environ["SLA_SCHEDULER_ROLE_ARN"],
+        dead_letter_arn=os.environ["SLA_SCHEDULE_DLQ_ARN"],
+        policies={q: (s, w) for q, (s, w) in json.loads(os.environ["BENCH_SCHED_POLICIES"]).items()},
+    )
+    created, deleted = baseline_calls.bare_sched(scheduler, event, settings)
+    return imported, bool(created or deleted), (created, deleted)
+
+
 def _xray_patched_botocore() -> bool:
     """Whether the X-Ray SDK instrumented botocore (Powertools' Tracer does when tracing is active)."""
     patcher = sys.modules.get("aws_xray_sdk.core.patcher")
@@ -173,7 +199,13 @@ def main() -> None:
     kind, event_path, result_path = sys.argv[1:4]
     with open(event_path) as handle:
         event = json.load(handle)
-    imported, ok, answer = {"ours": _ours, "bare1": _bare1, "bare5": _bare5, "bare9": _bare9}[kind](event)
+    imported, ok, answer = {
+        "ours": _ours,
+        "bare1": _bare1,
+        "bare5": _bare5,
+        "bare9": _bare9,
+        "baresched": _baresched,
+    }[kind](event)
     done = time.perf_counter()
     with open(result_path, "w") as handle:
         json.dump(

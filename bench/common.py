@@ -308,3 +308,24 @@ def stripped_environ() -> dict[str, str]:
         for key, value in os.environ.items()
         if not key.startswith(("AWS_", "POWERTOOLS_")) and key not in ("CONNECT_INSTANCE_ID", "ROUTING_RULES")
     }
+
+
+def load_average() -> list[float]:
+    """The 1/5/15-minute load average now (recorded at a benchmark's start and end)."""
+    return [round(load, 2) for load in os.getloadavg()]
+
+
+def load_sentence(result: Mapping[str, Any]) -> str:
+    """What the load was while `result` was measured (its load_average_at_start/_at_end), or ''."""
+    if "load_average_at_start" not in result:
+        return ""
+    start, end = (
+        "/".join(f"{x:g}" for x in result[key]) for key in ("load_average_at_start", "load_average_at_end")
+    )
+    nproc = os.cpu_count() or 0
+    loaded = max(result["load_average_at_start"][0], result["load_average_at_end"][0]) >= nproc
+    return (
+        f"Load average (1/5/15 min) at the start {start}, at the end {end}"
+        + (f": measured on a loaded {nproc}-core machine (shared with other work)" if loaded else "")
+        + ". Absolute times move with the load; the paired ratios move less. "
+    )

@@ -3,7 +3,8 @@
     python -m bench.run_all [--quick] [--results-dir DIR]
 
 Order: the CPU-sensitive in-process ones first (warm_overhead, memory), then cold_start, then the long
-burst_drain. `--quick` runs tiny sizes (a smoke run; its figures mean nothing).
+burst_drain, then contact_events (warm in process, then cold children). `--quick` runs tiny sizes
+(a smoke run; its figures mean nothing).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from bench import burst_drain, cold_start, memory, warm_overhead
+from bench import burst_drain, cold_start, contact_events, memory, warm_overhead
 from bench.common import REPO_ROOT, RESULTS_DIR, machine, machine_line, markdown_table, now_iso, spread_text
 
 Row = list[str]
@@ -205,6 +206,52 @@ def _memory_rows(r: dict[str, Any]) -> list[Row]:
     ]
 
 
+def _contact_rows(r: dict[str, Any]) -> list[Row]:
+    spreads = r["ratio_spreads"]
+    v = r["target"]["verdicts"]
+    s = r["summary"]
+    cold = r["cold_summary"]
+    rows = [
+        [
+            f"contact_events: warm CPU, {label}, vs bareSched (per-round p50 ratio)",
+            f"{spread_text(spreads[f'ours_{case}_over_baresched'])}, "
+            f"{_iqr_text(r[f'ratio_to_baresched_warm_{key}_iqr'])}; p50 {s[f'ours-{case}']['p50_ms']:.3f} ms",
+            "<= 1.5x bareSched",
+            f"bareSched {s[f'baresched-{case}']['p50_ms']:.3f} ms",
+            v[f"warm_{key}"],
+        ]
+        for label, case, key in (
+            ("QUEUED arming one schedule", "queued-1", "queued"),
+            ("QUEUED arming two", "queued-2", "queued_two"),
+            ("CONNECTED_TO_AGENT cancelling", "connected", "connected"),
+        )
+    ]
+    rows.append(
+        [
+            "contact_events: warm CPU of an ignored event",
+            f"{r['ignored_event_cpu_ms']:.3f} ms",
+            "< 1 ms",
+            f"bareSched {s['baresched-ignored']['p50_ms']:.3f} ms",
+            v["ignored"],
+        ]
+    )
+    rows += [
+        [
+            f"contact_events: cold start, first event {label}, vs bareSched (per-round ratio, in child)",
+            f"{spread_text(spreads[f'cold_ours_{case}_over_baresched'])}, {_iqr_text(r[f'{key}_iqr'])}; "
+            f"ours {cold[f'ours-{case}']['median_in_child_ms']:.0f} ms",
+            "<= 1.3x bareSched",
+            f"bareSched {cold[f'baresched-{case}']['median_in_child_ms']:.0f} ms",
+            v[f"cold_{case}"],
+        ]
+        for label, case, key in (
+            ("QUEUED", "queued", "ratio_to_baresched_cold"),
+            ("CONNECTED_TO_AGENT", "connected", "ratio_to_baresched_cold_connected"),
+        )
+    ]
+    return rows
+
+
 PERFORMANCE_DOC = REPO_ROOT / "docs" / "performance.md"
 TABLE_BEGIN = "<!-- benchmark table: written by `python -m bench.run_all --docs` from bench/results/ -->"
 TABLE_END = "<!-- end of benchmark table -->"
@@ -215,6 +262,7 @@ BUILDERS: dict[str, Callable[[dict[str, Any]], list[Row]]] = {
     "cold_start": _cold_rows,
     "warm_overhead": _warm_rows,
     "memory": _memory_rows,
+    "contact_events": _contact_rows,
 }
 
 
@@ -280,6 +328,9 @@ def run(
             "burst_drain": lambda: burst_drain.run(
                 size=20, rate=40.0, concurrency=2, results_dir=results_dir
             ),
+            "contact_events": lambda: contact_events.run(
+                size=20, rounds=2, warmup=2, cold_size=1, importtime_runs=1, results_dir=results_dir
+            ),
         }
     else:
         runners = {
@@ -289,6 +340,7 @@ def run(
             "burst_drain": lambda: burst_drain.run(
                 rounds=3, baselines=("default", "legacy"), diagnose=True, results_dir=results_dir
             ),
+            "contact_events": lambda: contact_events.run(results_dir=results_dir),
         }
     results: dict[str, dict[str, Any]] = {}
     reused = [name for name in runners if name in reuse and (results_dir / f"{name}.json").exists()]

@@ -10,6 +10,7 @@ import pytest
 from bench import baseline_calls, common
 from bench.cold_start import SHIPPED_MODELS_DIR, stock_package
 from escalation import contract
+from escalation.domain.schedule_names import timer_names
 
 
 def test_the_baselines_use_the_ledger_and_event_names_of_the_service() -> None:
@@ -44,3 +45,15 @@ def test_a_child_of_the_stock_package_cannot_import_this_checkouts_handler(
     assert str(common.LAMBDAS_DIR) not in entries
     assert "/elsewhere" in entries
     assert common.python_path_env().split(os.pathsep)[0] == str(common.LAMBDAS_DIR)
+
+
+def test_baresched_names_its_schedules_and_reads_events_as_the_service_does() -> None:
+    assert baseline_calls.CONTACT_EVENT_SOURCE == contract.CONTACT_EVENT_SOURCE
+    assert baseline_calls.CONTACT_EVENT_DETAIL_TYPE == contract.CONTACT_EVENT_DETAIL_TYPE
+    assert baseline_calls.SLA_BREACH_SOURCE == contract.SLA_BREACH_SOURCE
+    assert baseline_calls.SLA_BREACH_DETAIL_TYPE == contract.SLA_BREACH_DETAIL_TYPE
+    assert baseline_calls.SLA_WARNING_DETAIL_TYPE == contract.SLA_WARNING_DETAIL_TYPE
+    assert (
+        baseline_calls._schedule_name(baseline_calls.SLA_SCHEDULE_PREFIX, "c-1"),
+        baseline_calls._schedule_name(baseline_calls.SLA_WARNING_SCHEDULE_PREFIX, "c-1"),
+    ) == timer_names("c-1")
