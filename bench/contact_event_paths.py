@@ -276,9 +276,12 @@ def run_warm(size: int, rounds: int, warmup: int, tmp_dir: Path) -> dict[str, An
             for variant in VARIANTS[shift:] + VARIANTS[:shift]:
                 samples[variant].append(_measure(env, variant, count))
         env.check_drained()
+        from bench.contact_event_breakdown import warm_breakdown
+
+        breakdown = warm_breakdown(env, max(100, size // 2))
     finally:
         env.close()
-    return {"samples": samples, "operations": operations}
+    return {"samples": samples, "operations": operations, "breakdown_us": breakdown}
 
 
 # -- cold -------------------------------------------------------------------------------------------

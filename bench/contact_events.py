@@ -178,6 +178,7 @@ def summarise(
         ),
         "summary": summary,
         "cold_summary": cold_summary,
+        "warm_breakdown_us": warm["breakdown_us"],
         "cold_breakdown": cold["breakdown"],
         "importtime_ours_queued": cold["importtime_ours_queued"],
     }
@@ -222,6 +223,9 @@ def _markdown(result: dict[str, Any]) -> str:
         )
         + "\n\nWarm CPU per event:\n\n"
         + markdown_table(["variant", "p50 ms", "p99 ms", "mean ms", "events"], rows)
+        + "\n\nWarm breakdown of QUEUED arming one schedule, each step timed alone "
+        "(bench/contact_event_breakdown.py), microseconds of CPU:\n\n"
+        + markdown_table(["step", "us"], [[k, f"{v:.1f}"] for k, v in result["warm_breakdown_us"].items()])
         + "\n\nCold start, first event to answer:\n\n"
         + markdown_table(["variant", "in-child ms", "init ms", "subprocess wall ms", "runs"], cold_rows)
     )

@@ -43,6 +43,13 @@ def test_the_contact_event_path_is_measured_against_baresched(tmp_path: Path) ->
     assert result["baresched_makes_ours_calls"]
     for variant, figures in result["summary"].items():
         assert figures["events"] == 20, variant
+    steps = result["warm_breakdown_us"]
+    assert {
+        "powertools_decorators_with_one_metric_us",
+        "parse_event_us",
+        "plan_and_create_schedule_us",
+    } <= set(steps)
+    assert all(value > 0 for value in steps.values())
     cold = result["cold_breakdown"]
     assert cold["ours-queued"]["operations"] == cold["baresched-queued"]["operations"] == ["CreateSchedule"]
     assert cold["ours-queued"]["tracing_active"]  # as deployed
