@@ -59,6 +59,7 @@ from bench.common import (
     SOURCE_QUEUE,
     TARGET_QUEUE,
     api_event,
+    load_average,
     markdown_table,
     median,
     python_path_env,
@@ -212,6 +213,7 @@ def run(
     from local.connect_emulator import ConnectEmulator, ContactSeed, EmulatorOptions
     from local.stack import seed_instance
 
+    load_at_start = load_average()
     samples: dict[str, list[dict[str, Any]]] = {variant: [] for variant in VARIANTS}
     breakdown: dict[str, list[dict[str, Any]]] = {variant: [] for variant in BREAKDOWN_VARIANTS}
     # The X-Ray daemon's address: bound, so the port is ours, and never read.
@@ -297,6 +299,8 @@ def run(
             emulator.stop()
             xray_sink.close()
     result = _summarise(samples, breakdown, _shipped_models(compiled), _importtime_report(importtimes), size)
+    result["load_average_at_start"] = load_at_start
+    result["load_average_at_end"] = load_average()
     write_results(NAME, result, _markdown(result), results_dir)
     return result
 

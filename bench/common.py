@@ -22,6 +22,7 @@ from typing import Any
 
 from escalation.contract import SLA_BREACH_DETAIL_TYPE, SLA_BREACH_SOURCE
 from infra import package
+from infra.config import DEFAULT_MEMORY_MB
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 LAMBDAS_DIR = REPO_ROOT / "lambdas"
@@ -33,7 +34,7 @@ SOURCE_QUEUE = "queue-tier1"
 TARGET_QUEUE = "queue-tier2"  # where the bundled rules send a first TASK/EMAIL escalation
 QUEUE_FLOW = "flow-transfer-to-queue"
 LAMBDA_TIMEOUT_SECONDS = 20.0  # infra/compute.py TIMEOUT
-LAMBDA_MEMORY_MB = 256  # infra/compute.py MEMORY_MB
+LAMBDA_MEMORY_MB = DEFAULT_MEMORY_MB  # what the stack deploys unless -c memorySize= says otherwise
 RESERVED_CONCURRENCY = 5  # infra/config.py default reserved concurrency (K)
 
 
@@ -137,7 +138,8 @@ def write_results(
     md_path = results_dir / f"{name}.md"
     json_path.write_text(json.dumps(result, indent=2, sort_keys=False) + "\n")
     md_path.write_text(
-        f"# {name}\n\n{machine_line(info)} Date: {result['date']}.\n\n{markdown_body.strip()}\n"
+        f"# {name}\n\n{machine_line(info)} Date: {result['date']}. {load_sentence(result)}".rstrip()
+        + f"\n\n{markdown_body.strip()}\n"
     )
     return json_path, md_path
 
@@ -180,6 +182,10 @@ def spread_text(figures: Mapping[str, float], fmt: str = ".2f", unit: str = "x")
         f"{figures['median']:{fmt}}{unit} (min-max {figures['min']:{fmt}}-{figures['max']:{fmt}}{unit}, "
         f"{figures['n']:g} runs)"
     )
+
+
+def iqr_text(iqr: Sequence[float]) -> str:
+    return f"IQR {iqr[0]:.2f}-{iqr[1]:.2f}x"
 
 
 def ratio(ours: float, theirs: float) -> float:

@@ -40,8 +40,8 @@ from typing import Any
 from bench import contact_event_paths as paths
 from bench.common import (
     RESULTS_DIR,
+    iqr_text,
     load_average,
-    load_sentence,
     markdown_table,
     median,
     percentile,
@@ -201,12 +201,11 @@ def _markdown(result: dict[str, Any]) -> str:
         ]
         for variant, s in result["cold_summary"].items()
     ]
-    loads = load_sentence(result)
     return (
         f"Contact events through the deployed handler against bareSched ({p['baseline']}). Warm: "
         f"{p['events_per_variant']} events per variant in {p['rounds']} interleaved rounds after "
         f"{p['warmup_per_variant']} warm-up each; cold: {p['cold_runs_per_variant']} interleaved rounds. "
-        f"Scheduler: {p['scheduler']}. Tracing {p['tracing']}. Ratios: {p['ratios']}. {loads}\n\n"
+        f"Scheduler: {p['scheduler']}. Tracing {p['tracing']}. Ratios: {p['ratios']}.\n\n"
         f"Targets (warm <= {t['warm_ratio_to_baresched_at_most']:.1f}x bareSched, cold <= "
         f"{t['cold_ratio_to_baresched_at_most']:.1f}x, an ignored event < "
         f"{t['ignored_event_cpu_ms_below']:g} ms of CPU): **{'met' if t['met'] else 'missed'}**.\n"
@@ -229,6 +228,53 @@ def _markdown(result: dict[str, Any]) -> str:
         + "\n\nCold start, first event to answer:\n\n"
         + markdown_table(["variant", "in-child ms", "init ms", "subprocess wall ms", "runs"], cold_rows)
     )
+
+
+def summary_rows(r: dict[str, Any]) -> list[list[str]]:
+    """Its rows in bench/results/SUMMARY.md and docs/performance.md (bench.run_all)."""
+    spreads = r["ratio_spreads"]
+    v = r["target"]["verdicts"]
+    s = r["summary"]
+    cold = r["cold_summary"]
+    rows = [
+        [
+            f"contact_events: warm CPU, {label}, vs bareSched (per-round p50 ratio)",
+            f"{spread_text(spreads[f'ours_{case}_over_baresched'])}, "
+            f"{iqr_text(r[f'ratio_to_baresched_warm_{key}_iqr'])}; p50 {s[f'ours-{case}']['p50_ms']:.3f} ms",
+            "<= 1.5x bareSched",
+            f"bareSched {s[f'baresched-{case}']['p50_ms']:.3f} ms",
+            v[f"warm_{key}"],
+        ]
+        for label, case, key in (
+            ("QUEUED arming one schedule", "queued-1", "queued"),
+            ("QUEUED arming two", "queued-2", "queued_two"),
+            ("CONNECTED_TO_AGENT cancelling", "connected", "connected"),
+        )
+    ]
+    rows.append(
+        [
+            "contact_events: warm CPU of an ignored event",
+            f"{r['ignored_event_cpu_ms']:.3f} ms",
+            "< 1 ms",
+            f"bareSched {s['baresched-ignored']['p50_ms']:.3f} ms",
+            v["ignored"],
+        ]
+    )
+    rows += [
+        [
+            f"contact_events: cold start, first event {label}, vs bareSched (per-round ratio, in child)",
+            f"{spread_text(spreads[f'cold_ours_{case}_over_baresched'])}, {iqr_text(r[f'{key}_iqr'])}; "
+            f"ours {cold[f'ours-{case}']['median_in_child_ms']:.0f} ms",
+            "<= 1.3x bareSched",
+            f"bareSched {cold[f'baresched-{case}']['median_in_child_ms']:.0f} ms",
+            v[f"cold_{case}"],
+        ]
+        for label, case, key in (
+            ("QUEUED", "queued", "ratio_to_baresched_cold"),
+            ("CONNECTED_TO_AGENT", "connected", "ratio_to_baresched_cold_connected"),
+        )
+    ]
+    return rows
 
 
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:

@@ -39,6 +39,7 @@ from bench.common import (
     LAMBDA_MEMORY_MB,
     REPO_ROOT,
     RESULTS_DIR,
+    load_average,
     markdown_table,
     python_path_env,
     stripped_environ,
@@ -121,12 +122,15 @@ def _run_child(variant: str, size: int, checkpoint: int, tmp_dir: Path) -> dict[
 
 
 def run(size: int = 5000, checkpoint: int = 1000, results_dir: Path = RESULTS_DIR) -> dict[str, Any]:
+    load_at_start = load_average()
     checkpoint = min(checkpoint, size)
     measured: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="bench-memory-") as tmp:
         for variant in VARIANTS:
             measured[variant] = _run_child(variant, size, checkpoint, Path(tmp))
     result = _summarise(measured, size, checkpoint)
+    result["load_average_at_start"] = load_at_start
+    result["load_average_at_end"] = load_average()
     write_results(NAME, result, _markdown(result), results_dir)
     return result
 

@@ -3,8 +3,8 @@
     python -m bench.run_all [--quick] [--results-dir DIR]
 
 Order: the CPU-sensitive in-process ones first (warm_overhead, memory), then cold_start, then the long
-burst_drain, then contact_events (warm in process, then cold children). `--quick` runs tiny sizes
-(a smoke run; its figures mean nothing).
+burst_drain, then contact_events (warm in process, then cold children), then cost (from their files).
+`--quick` runs tiny sizes (a smoke run; its figures mean nothing).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from bench import burst_drain, cold_start, contact_events, memory, warm_overhead
+from bench import burst_drain, cold_start, contact_events, cost, memory, warm_overhead
 from bench.common import REPO_ROOT, RESULTS_DIR, machine, machine_line, markdown_table, now_iso, spread_text
 
 Row = list[str]
@@ -206,53 +206,10 @@ def _memory_rows(r: dict[str, Any]) -> list[Row]:
     ]
 
 
-def _contact_rows(r: dict[str, Any]) -> list[Row]:
-    spreads = r["ratio_spreads"]
-    v = r["target"]["verdicts"]
-    s = r["summary"]
-    cold = r["cold_summary"]
-    rows = [
-        [
-            f"contact_events: warm CPU, {label}, vs bareSched (per-round p50 ratio)",
-            f"{spread_text(spreads[f'ours_{case}_over_baresched'])}, "
-            f"{_iqr_text(r[f'ratio_to_baresched_warm_{key}_iqr'])}; p50 {s[f'ours-{case}']['p50_ms']:.3f} ms",
-            "<= 1.5x bareSched",
-            f"bareSched {s[f'baresched-{case}']['p50_ms']:.3f} ms",
-            v[f"warm_{key}"],
-        ]
-        for label, case, key in (
-            ("QUEUED arming one schedule", "queued-1", "queued"),
-            ("QUEUED arming two", "queued-2", "queued_two"),
-            ("CONNECTED_TO_AGENT cancelling", "connected", "connected"),
-        )
-    ]
-    rows.append(
-        [
-            "contact_events: warm CPU of an ignored event",
-            f"{r['ignored_event_cpu_ms']:.3f} ms",
-            "< 1 ms",
-            f"bareSched {s['baresched-ignored']['p50_ms']:.3f} ms",
-            v["ignored"],
-        ]
-    )
-    rows += [
-        [
-            f"contact_events: cold start, first event {label}, vs bareSched (per-round ratio, in child)",
-            f"{spread_text(spreads[f'cold_ours_{case}_over_baresched'])}, {_iqr_text(r[f'{key}_iqr'])}; "
-            f"ours {cold[f'ours-{case}']['median_in_child_ms']:.0f} ms",
-            "<= 1.3x bareSched",
-            f"bareSched {cold[f'baresched-{case}']['median_in_child_ms']:.0f} ms",
-            v[f"cold_{case}"],
-        ]
-        for label, case, key in (
-            ("QUEUED", "queued", "ratio_to_baresched_cold"),
-            ("CONNECTED_TO_AGENT", "connected", "ratio_to_baresched_cold_connected"),
-        )
-    ]
-    return rows
-
-
 PERFORMANCE_DOC = REPO_ROOT / "docs" / "performance.md"
+SLA_TIMERS_DOC = REPO_ROOT / "docs" / "sla-timers.md"
+COST_BEGIN = "<!-- cost table: written by `python -m bench.run_all --docs` from bench/results/cost.json -->"
+COST_END = "<!-- end of cost table -->"
 TABLE_BEGIN = "<!-- benchmark table: written by `python -m bench.run_all --docs` from bench/results/ -->"
 TABLE_END = "<!-- end of benchmark table -->"
 HEADER = ["figure", "ours", "target", "baseline beside it", "met / missed", "from"]
@@ -262,7 +219,8 @@ BUILDERS: dict[str, Callable[[dict[str, Any]], list[Row]]] = {
     "cold_start": _cold_rows,
     "warm_overhead": _warm_rows,
     "memory": _memory_rows,
-    "contact_events": _contact_rows,
+    "contact_events": contact_events.summary_rows,
+    "cost": cost.summary_rows,
 }
 
 
@@ -303,13 +261,28 @@ def write_summary(
     return path
 
 
-def update_performance_doc(results_dir: Path = RESULTS_DIR, doc: Path = PERFORMANCE_DOC) -> str:
-    """Rewrite docs/performance.md's benchmark table (between its markers) from the results: targets only."""
+def _replace_between(doc: Path, begin: str, end: str, table: str) -> None:
+    text = doc.read_text()
+    start, stop = text.index(begin) + len(begin), text.index(end)
+    doc.write_text(f"{text[:start]}\n{table}\n{text[stop:]}")
+
+
+def update_performance_doc(
+    results_dir: Path = RESULTS_DIR,
+    doc: Path = PERFORMANCE_DOC,
+    cost_docs: Sequence[Path] = (PERFORMANCE_DOC, SLA_TIMERS_DOC),
+) -> str:
+    """Rewrite docs/performance.md's benchmark table (between its markers) from the results: targets only;
+    and the cost table (bench/results/cost.json) wherever a doc of `cost_docs` has its markers."""
     rows = [row for row in summary_rows({}, results_dir) if row[4] != "-"]
     table = markdown_table(HEADER, rows)
-    text = doc.read_text()
-    start, end = text.index(TABLE_BEGIN) + len(TABLE_BEGIN), text.index(TABLE_END)
-    doc.write_text(f"{text[:start]}\n{table}\n{text[end:]}")
+    _replace_between(doc, TABLE_BEGIN, TABLE_END, table)
+    saved = results_dir / "cost.json"
+    if saved.exists():
+        costs = cost.cost_table(json.loads(saved.read_text()))
+        for path in cost_docs:
+            if path.exists() and COST_BEGIN in path.read_text():
+                _replace_between(path, COST_BEGIN, COST_END, costs)
     return table
 
 
@@ -331,6 +304,7 @@ def run(
             "contact_events": lambda: contact_events.run(
                 size=20, rounds=2, warmup=2, cold_size=1, importtime_runs=1, results_dir=results_dir
             ),
+            "cost": lambda: cost.run(results_dir),
         }
     else:
         runners = {
@@ -341,6 +315,7 @@ def run(
                 rounds=3, baselines=("default", "legacy"), diagnose=True, results_dir=results_dir
             ),
             "contact_events": lambda: contact_events.run(results_dir=results_dir),
+            "cost": lambda: cost.run(results_dir),  # from the files the others wrote
         }
     results: dict[str, dict[str, Any]] = {}
     reused = [name for name in runners if name in reuse and (results_dir / f"{name}.json").exists()]

@@ -32,6 +32,7 @@ from typing import Any
 from bench import stubbed
 from bench.common import (
     RESULTS_DIR,
+    load_average,
     markdown_table,
     percentile,
     ratio,
@@ -42,7 +43,8 @@ from bench.common import (
 )
 
 NAME = "warm_overhead"
-TARGET_RATIO_TO_MANY_CALLS = 2.0  # against the baseline making many calls (bare9, and bare5 before it)
+TARGET_RATIO_TO_BARE9 = 1.8  # the like-for-like target (issue #24; 2.0 before)
+TARGET_RATIO_TO_BARE5 = 2.0  # five calls, no longer like-for-like: kept to compare with earlier runs
 
 
 def _measure(env: stubbed.Environment, variant: str, count: int) -> list[float]:
@@ -62,6 +64,7 @@ def _measure(env: stubbed.Environment, variant: str, count: int) -> list[float]:
 def run(
     size: int = 5000, rounds: int = 10, warmup: int = 200, results_dir: Path = RESULTS_DIR
 ) -> dict[str, Any]:
+    load_at_start = load_average()
     rounds_samples: dict[str, list[list[float]]] = {variant: [] for variant in stubbed.VARIANTS}
     operations: dict[str, list[str]] = {}
     with tempfile.TemporaryDirectory(prefix="bench-warm-") as tmp:
@@ -83,6 +86,8 @@ def run(
         finally:
             env.close()
     result = _summarise(rounds_samples, operations, size, rounds, warmup)
+    result["load_average_at_start"] = load_at_start
+    result["load_average_at_end"] = load_average()
     write_results(NAME, result, _markdown(result), results_dir)
     return result
 
@@ -131,10 +136,10 @@ def _summarise(
         _paired(rounds_samples, stubbed.OURS_API_ALL_STUBBED, stubbed.BARE5),
         _paired(rounds_samples, stubbed.OURS_ALL_STUBBED, stubbed.BARE5),
     )
-    verdict_api = verdict_at_most(api["median"], TARGET_RATIO_TO_MANY_CALLS)
-    verdict_event = verdict_at_most(event["median"], TARGET_RATIO_TO_MANY_CALLS)
-    verdict_api5 = verdict_at_most(api5["median"], TARGET_RATIO_TO_MANY_CALLS)
-    verdict_event5 = verdict_at_most(event5["median"], TARGET_RATIO_TO_MANY_CALLS)
+    verdict_api = verdict_at_most(api["median"], TARGET_RATIO_TO_BARE9)
+    verdict_event = verdict_at_most(event["median"], TARGET_RATIO_TO_BARE9)
+    verdict_api5 = verdict_at_most(api5["median"], TARGET_RATIO_TO_BARE5)
+    verdict_event5 = verdict_at_most(event5["median"], TARGET_RATIO_TO_BARE5)
     ours = summary[stubbed.OURS]
     return {
         "parameters": {
@@ -170,8 +175,8 @@ def _summarise(
             "bare5_over_bare1": _paired(rounds_samples, stubbed.BARE5, stubbed.BARE),
         },
         "target": {
-            "ratio_to_bare9_at_most": TARGET_RATIO_TO_MANY_CALLS,
-            "ratio_to_bare5_at_most": TARGET_RATIO_TO_MANY_CALLS,
+            "ratio_to_bare9_at_most": TARGET_RATIO_TO_BARE9,
+            "ratio_to_bare5_at_most": TARGET_RATIO_TO_BARE5,
             "judged_on": stubbed.BARE9,
             "met": verdict_api.met and verdict_event.met,
             "verdict": f"API: {verdict_api.text}; event: {verdict_event.text}",

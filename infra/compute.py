@@ -23,10 +23,11 @@ from infra.sla_schedules import handler_function_name
 from infra.storage import Storage
 
 HANDLER = "escalation.handler.handler"
+# `-c snapStart=true`: the alias every trigger invokes (SnapStart applies to published versions only).
+SNAPSTART_ALIAS = "live"
 # requirements.txt pins the Powertools the tests run against; the layer deployed is that release.
 REQUIREMENTS = LAMBDA_ROOT.parent / "requirements.txt"
 TIMEOUT = Duration.seconds(20)  # under API Gateway's 29 s so the caller sees the handler's own answer
-MEMORY_MB = 256
 LOG_RETENTION = logs.RetentionDays.ONE_MONTH
 
 
@@ -164,7 +165,10 @@ class Compute(Construct):
             runtime=lambda_.Runtime.PYTHON_3_13,
             architecture=lambda_.Architecture.ARM_64,
             layers=[powertools],
-            memory_size=MEMORY_MB,
+            memory_size=config.memory_size,
+            # Restores from a snapshot of an initialised environment instead of running init
+            # (lambdas/escalation/snapshot_hooks.py re-seeds what must differ per environment).
+            snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS if config.snap_start else None,
             timeout=TIMEOUT,
             role=self.role,
             log_group=self.log_group,
@@ -207,6 +211,16 @@ class Compute(Construct):
             },
         )
 
+        # What the triggers invoke: with SnapStart the alias of the published version (a snapshot exists
+        # only for versions), else the function itself ($LATEST).
+        self.alias: lambda_.Alias | None = None
+        self.invocable: lambda_.IFunction = self.function
+        if config.snap_start:
+            self.alias = lambda_.Alias(
+                self, "Alias", alias_name=SNAPSTART_ALIAS, version=self.function.current_version
+            )
+            self.invocable = self.alias
+
         # Written as the L1 resource so the only SQS/KMS rights are the explicit ones above (the L2
         # destination would add kms:ReEncrypt* and kms:GenerateDataKey*). Lambda checks the role can
         # send to the queue when it creates the config, hence the dependency on the role's policy.
@@ -214,7 +228,8 @@ class Compute(Construct):
             self,
             "AsyncConfig",
             function_name=self.function.function_name,
-            qualifier="$LATEST",
+            # Asynchronous invocations are configured per qualifier: the alias's when the triggers use it.
+            qualifier=SNAPSTART_ALIAS if config.snap_start else "$LATEST",
             maximum_retry_attempts=contract.ASYNC_RETRY_ATTEMPTS,
             maximum_event_age_in_seconds=contract.ASYNC_MAX_EVENT_AGE_SECONDS,
             destination_config=lambda_.CfnEventInvokeConfig.DestinationConfigProperty(
@@ -222,3 +237,5 @@ class Compute(Construct):
             ),
         )
         self.async_config.node.add_dependency(self.role)
+        if self.alias is not None:
+            self.async_config.node.add_dependency(self.alias)

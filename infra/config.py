@@ -27,6 +27,10 @@ _DEFAULT_RESERVED_CONCURRENCY = 5
 _NO_RESERVATION = "none"
 # Without a reservation nothing caps the environments; pacing then assumes this many share the quota.
 _DEFAULT_TRANSFER_ENVIRONMENTS = 5
+# The function's memory (`-c memorySize=`): the cheapest size that keeps the API path's p99 within its
+# budget and the measured peak memory within 60 % of it (bench/results/cost.md, docs/performance.md).
+DEFAULT_MEMORY_MB = 256
+_MIN_MEMORY_MB, _MAX_MEMORY_MB = 128, 10_240  # Lambda's range, in 1 MB steps
 # Cognito app client ids (the pattern in the Cognito API reference).
 _CLIENT_ID = re.compile(r"^[\w+]{1,128}$")
 # Connect's default TransferContact rate quota per account and Region (Service Quotas L-43B4F8CE).
@@ -82,6 +86,9 @@ class StackConfig:
     connect_instance_alias: str | None = None
     desktop_app: bool = True
     desktop_dist: Path = DEFAULT_DESKTOP_DIST
+    memory_size: int = DEFAULT_MEMORY_MB
+    # `-c snapStart=true`: SnapStart on published versions, every trigger on the alias (infra/compute.py).
+    snap_start: bool = False
 
     @property
     def deploys_desktop_app(self) -> bool:
@@ -178,6 +185,8 @@ class StackConfig:
             connect_instance_alias=alias.lower() if alias else None,
             desktop_app=_text(source, "desktopApp") is None or _flag(source, "desktopApp"),
             desktop_dist=Path(dist).resolve() if dist else DEFAULT_DESKTOP_DIST,
+            memory_size=_memory_size(_text(source, "memorySize")),
+            snap_start=_flag(source, "snapStart"),
             audit_retention_days=_positive_int(
                 "auditRetentionDays",
                 _text(source, "auditRetentionDays"),
@@ -197,6 +206,16 @@ def _timed_channels(text: str | None) -> tuple[str, ...]:
             f"{', '.join(contract.CHANNEL_NAMES)}; got {text!r}."
         )
     return tuple(name for name in contract.CHANNEL_NAMES if name in names)
+
+
+def _memory_size(text: str | None) -> int:
+    value = _positive_int("memorySize", text, DEFAULT_MEMORY_MB)
+    if not _MIN_MEMORY_MB <= value <= _MAX_MEMORY_MB:
+        raise ContextError(
+            f"CDK context 'memorySize' is the function's memory in MB, {_MIN_MEMORY_MB} to {_MAX_MEMORY_MB}; "
+            f"got {value}."
+        )
+    return value
 
 
 def _positive_int(key: str, text: str | None, default: int) -> int:

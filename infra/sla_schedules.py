@@ -42,9 +42,13 @@ def handler_function_name(stack: Stack) -> str:
     return stack_scoped_name(stack, "handler")
 
 
-def function_arn(stack: Stack, name: str) -> str:
+def function_arn(stack: Stack, name: str, qualifier: str | None = None) -> str:
+    """The function's ARN, or with `qualifier` (an alias) the alias's."""
     return stack.format_arn(
-        service="lambda", resource="function", resource_name=name, arn_format=ArnFormat.COLON_RESOURCE_NAME
+        service="lambda",
+        resource="function",
+        resource_name=f"{name}:{qualifier}" if qualifier else name,
+        arn_format=ArnFormat.COLON_RESOURCE_NAME,
     )
 
 
@@ -54,12 +58,15 @@ def disable_sla_timers(function: lambda_.Function) -> None:
 
 @dataclass(frozen=True)
 class TimerWiring:
-    """What the timers attach to: the handler (with its role), the key, the alert topic."""
+    """What the timers attach to: the handler (with its role), the key, the alert topic; `target` is what
+    the rule and the schedules invoke (the handler, or its SnapStart alias, named by `target_qualifier`)."""
 
     function: lambda_.Function
     role: iam.Role
     key: kms.IKey
     alert_topic: sns.ITopic
+    target: lambda_.IFunction
+    target_qualifier: str | None = None
 
 
 class SlaSchedules(Construct):
@@ -73,7 +80,8 @@ class SlaSchedules(Construct):
             rules = (LAMBDA_ROOT / contract.DEFAULT_ROUTING_RULES_FILE).read_bytes()
             parse_rules(rules).check_timed_channels(frozenset(config.timed_channels))
         stack = Stack.of(self)
-        target_arn = function_arn(stack, handler_function_name(stack))
+        # By name, not by reference: the handler's environment cannot refer to the handler itself.
+        target_arn = function_arn(stack, handler_function_name(stack), wiring.target_qualifier)
         self.dlq = encrypted_queue(self, "ScheduleDeadLetterQueue", wiring.key)
         self.group = scheduler.CfnScheduleGroup(self, "Group", name=stack_scoped_name(stack, "sla"))
         group_name = str(self.group.name)
@@ -127,7 +135,7 @@ class SlaSchedules(Construct):
 
         # Contact events EventBridge could not deliver: timers neither armed nor cancelled.
         self.delivery_dlq = encrypted_queue(self, "DeliveryDeadLetterQueue", wiring.key)
-        self.rule = self._contact_event_rule(stack, config, wiring.function)
+        self.rule = self._contact_event_rule(stack, config, wiring.target)
         self.dlq_alarm = dlq_depth_alarm(
             self,
             "ScheduleDlqDepth",

@@ -11,7 +11,7 @@ from constructs import Construct
 from escalation import contract
 from infra.agent_workspace import AgentWorkspaceApp
 from infra.api import EscalationApi
-from infra.compute import Compute
+from infra.compute import SNAPSTART_ALIAS, Compute
 from infra.config import StackConfig
 from infra.connect_policy import instance_arn
 from infra.dead_letter_trust import DeadLetterTrust
@@ -60,7 +60,7 @@ class EscalationStack(Stack):
             self,
             "Api",
             config=config,
-            function=self.compute.function,
+            function=self.compute.invocable,
             desktop_url=self.desktop.url if self.desktop else None,
         )
         # Known only once the API's user pool client exists, hence set here rather than in Compute.
@@ -68,12 +68,17 @@ class EscalationStack(Stack):
             contract.EnvVar.CALLER_CLIENT_IDS, ",".join(self.api.caller_client_ids)
         )
         self.events = SlaBreachEvents(
-            self, "SlaBreach", config=config, function=self.compute.function, key=self.storage.key
+            self, "SlaBreach", config=config, function=self.compute.invocable, key=self.storage.key
         )
         self.sla_timers: SlaSchedules | None = None
         if config.sla_timers:
             wiring = TimerWiring(
-                self.compute.function, self.compute.role, self.storage.key, self.alerts.topic
+                self.compute.function,
+                self.compute.role,
+                self.storage.key,
+                self.alerts.topic,
+                target=self.compute.invocable,
+                target_qualifier=SNAPSTART_ALIAS if config.snap_start else None,
             )
             self.sla_timers = SlaSchedules(self, "SlaTimers", config=config, wiring=wiring)
         else:

@@ -50,6 +50,8 @@ STACK_CONTEXTS: dict[str, dict[str, str]] = {
         "desktopOrigin": DESKTOP_ORIGIN,
         "reservedConcurrency": "none",
     },
+    # `-c snapStart=true -c memorySize=512`: triggers on the version's alias (test_infra_snapstart.py).
+    "snapstart": {"connectInstanceId": INSTANCE_ID, "snapStart": "true", "memorySize": "512"},
     # `-c slaTimers=false` (test_infra_sla_timers.py).
     "sla-timers-off": {"connectInstanceId": INSTANCE_ID, "slaTimers": "false"},
 }

@@ -130,3 +130,20 @@ def test_app_py_exits_with_the_message_when_context_is_missing() -> None:
 def test_sla_timers_are_on_unless_turned_off(value: Any, on: bool) -> None:
     context = Context(connectInstanceId=INSTANCE_ID, **({} if value is None else {"slaTimers": value}))
     assert StackConfig.from_context(context).sla_timers is on
+
+
+def test_memory_size_and_snapstart_are_deploy_time_options() -> None:
+    config = StackConfig.from_context(Context(connectInstanceId=INSTANCE_ID))
+    assert config.memory_size == 256
+    assert not config.snap_start
+    chosen = StackConfig.from_context(
+        Context(connectInstanceId=INSTANCE_ID, memorySize="512", snapStart="true")
+    )
+    assert chosen.memory_size == 512
+    assert chosen.snap_start
+
+
+@pytest.mark.parametrize("bad", ["64", "10241", "lots"])
+def test_memory_size_outside_lambdas_range_is_refused(bad: str) -> None:
+    with pytest.raises(ContextError, match="memorySize"):
+        StackConfig.from_context(Context(connectInstanceId=INSTANCE_ID, memorySize=bad))
