@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import botocore.session
@@ -67,6 +67,7 @@ class Components:
     escalation_options: EscalationOptionsQuery
     authenticator: MessageAuthenticator  # signs what a redrive may replay (dead_letter_signing.py)
     escalation_ids: EscalationIds  # keyed with the stack's secret: no caller can derive one
+    clients: "AwsClients"  # what the adapters were built with
 
     def bind(self, context: LambdaContext) -> None:
         """Per invocation: bound retries and in-progress records by this invocation's time."""
@@ -105,6 +106,21 @@ def aws_session() -> boto3.session.Session:
     return boto3.session.Session(botocore_session=core)
 
 
+# Every client aws_clients() built, so that a SnapStart restore can drop the connections they pooled
+# (snapshot_hooks.py): a socket from before the snapshot is not this environment's.
+_built_clients: list[Any] = []
+
+
+def built_clients() -> list[Any]:
+    """The clients built so far in this process (oldest first)."""
+    return list(_built_clients)
+
+
+def _kept[Client](client: Client) -> Client:
+    _built_clients.append(client)
+    return client
+
+
 def aws_clients(session: boto3.session.Session | None = None) -> AwsClients:
     """The clients, all from `session` (aws_session() by default) with each adapter's configuration."""
     shared = session or aws_session()
@@ -112,25 +128,25 @@ def aws_clients(session: boto3.session.Session | None = None) -> AwsClients:
     # One Connect client per attempt budget, created on first use and reused across invocations.
     @cache
     def connect_client(attempts: int) -> "ConnectClient":
-        return shared.client("connect", config=connect.client_config(attempts))
+        return _kept(shared.client("connect", config=connect.client_config(attempts)))
 
     @cache
     def sqs_client() -> "SQSClient":
-        return shared.client("sqs")
+        return _kept(shared.client("sqs"))
 
     @cache
     def sns_client() -> "SNSClient":
-        return shared.client("sns")
+        return _kept(shared.client("sns"))
 
     return AwsClients(
         connect=connect_client,
         sqs=sqs_client,
         sns=sns_client,
-        kms=cache(lambda: shared.client("kms")),
-        dynamodb=shared.client("dynamodb", config=dynamodb_idempotency.CLIENT_CONFIG),
-        events=shared.client("events"),
-        ssm=lambda: shared.client("ssm"),
-        scheduler=cache(lambda: shared.client("scheduler")),
+        kms=cache(lambda: _kept(shared.client("kms"))),
+        dynamodb=_kept(shared.client("dynamodb", config=dynamodb_idempotency.CLIENT_CONFIG)),
+        events=_kept(shared.client("events")),
+        ssm=lambda: _kept(shared.client("ssm")),
+        scheduler=cache(lambda: _kept(shared.client("scheduler"))),
     )
 
 
@@ -198,6 +214,7 @@ def build_components(config: Settings, clients: AwsClients) -> Components:
         options,
         authenticator,
         EscalationIds(authenticator, config.connect_instance_id),
+        clients,
     )
 
 
@@ -229,6 +246,16 @@ def components() -> Components:
     return build_components(settings(), aws_clients())
 
 
+def build_all_clients(built: Components) -> None:
+    """Build now the clients the first invocations would build on first use: Connect's with the full
+    attempt budget (an invocation with its whole time ahead), KMS's (escalation ids, signatures) and,
+    when SLA timers are on, Scheduler's. For a SnapStart snapshot (snapshot_hooks.py)."""
+    built.clients.connect(built.settings.connect_max_attempts)
+    built.clients.kms()
+    if built.settings.sla_timers is not None:
+        built.clients.scheduler()
+
+
 def reset() -> None:
     """Forget the settings and everything built from them (clients, rules, the use case).
 
@@ -236,3 +263,4 @@ def reset() -> None:
     stack do, because they change the environment between runs inside one process.
     """
     components.cache_clear()
+    _built_clients.clear()

@@ -24,12 +24,15 @@ from escalation.composition import components  # noqa: E402
 from escalation.config import settings  # noqa: E402
 from escalation.contract import CONTACT_EVENT_SOURCE, REDRIVE_EVENT_KEY  # noqa: E402
 from escalation.observability import logger, metrics, tracer  # noqa: E402
+from escalation.snapshot_hooks import register as register_snapshot_hooks  # noqa: E402
 
 try:
     settings()  # validated, not kept: components() reads them once on first use
 except BaseException:
     gc.enable()  # no first answer will come to turn it back on
     raise
+# With SnapStart (-c snapStart=true) Lambda runs them around the snapshot; otherwise they never run.
+register_snapshot_hooks()
 
 
 @cache
