@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bench import stubbed
+from bench import stubbed, warm_breakdown
 from bench.common import (
     RESULTS_DIR,
     load_average,
@@ -83,9 +83,12 @@ def run(
                     env.use(variant)
                     rounds_samples[variant].append(_measure(env, variant, count))
             env.check_drained()
+            breakdown = warm_breakdown.api_breakdown(env, max(100, size // 5))
+            env.check_drained()
         finally:
             env.close()
     result = _summarise(rounds_samples, operations, size, rounds, warmup)
+    result["breakdown_api_us"] = breakdown
     result["load_average_at_start"] = load_at_start
     result["load_average_at_end"] = load_average()
     write_results(NAME, result, _markdown(result), results_dir)
@@ -255,6 +258,18 @@ def _markdown(result: dict[str, Any]) -> str:
         "validation). With DynamoDB and EventBridge in moto in process (ours), moto's emulation adds about "
         f"{result['moto_dynamodb_emulation_ms_p50']:.2f} ms (ours minus ours-all-stubbed): a deployed "
         "function waits on the network for that part instead of computing it."
+        + ("\n\n" + breakdown_markdown(result["breakdown_api_us"]) if "breakdown_api_us" in result else "")
+    )
+
+
+def breakdown_markdown(breakdown: dict[str, Any]) -> str:
+    """The per-step table of bench.warm_breakdown: ours' steps, and each AWS call beside bare9's."""
+    ours, bare = breakdown["ours_api_us"], breakdown["bare9_us"]
+    steps = [[name, f"{us:.1f}", f"{bare[name]:.1f}" if name in bare else "-"] for name, us in ours.items()]
+    return (
+        f"Per-step breakdown of a warm API escalation ({breakdown['escalations']} escalations each, "
+        "bench/warm_breakdown.py; microseconds of CPU per escalation; steps nest, so they do not add up):\n\n"
+        + markdown_table(["step", "ours (API path)", "bare9"], steps)
     )
 
 

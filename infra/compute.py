@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import jsii
-from aws_cdk import BundlingOptions, DockerImage, Duration, ILocalBundling, Stack
+from aws_cdk import BundlingOptions, DockerImage, Duration, ILocalBundling, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -169,6 +169,11 @@ class Compute(Construct):
             # Restores from a snapshot of an initialised environment instead of running init
             # (lambdas/escalation/snapshot_hooks.py re-seeds what must differ per environment).
             snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS if config.snap_start else None,
+            # Each deploy publishes a version, and every version's snapshot is billed while it exists:
+            # the one replaced is deleted (CDK retains it by default).
+            current_version_options=lambda_.VersionOptions(removal_policy=RemovalPolicy.DESTROY)
+            if config.snap_start
+            else None,
             timeout=TIMEOUT,
             role=self.role,
             log_group=self.log_group,

@@ -292,3 +292,6 @@ def test_a_results_file_from_an_older_benchmark_is_named_not_misread(tmp_path: P
 def test_the_performance_doc_has_the_table_markers() -> None:
     text = run_all.PERFORMANCE_DOC.read_text()
     assert text.index(run_all.TABLE_BEGIN) < text.index(run_all.TABLE_END)
+    for doc in (run_all.PERFORMANCE_DOC, run_all.SLA_TIMERS_DOC):  # the cost tables come from cost.json
+        text = doc.read_text()
+        assert text.index(run_all.COST_BEGIN) < text.index(run_all.COST_END), doc

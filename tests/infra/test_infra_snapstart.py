@@ -45,6 +45,8 @@ def test_snapstart_applies_to_published_versions_behind_one_alias(snap: Synth) -
     assert properties["SnapStart"] == {"ApplyOn": "PublishedVersions"}
     assert properties["MemorySize"] == 512
     version_id, version = snap.one("AWS::Lambda::Version")
+    # A replaced version is deleted, not retained: each version's snapshot is billed while it exists.
+    assert version["DeletionPolicy"] == "Delete"
     assert version["Properties"]["FunctionName"] == {"Ref": snap.logical_id(snap.stack.compute.function)}
     _, alias = snap.one("AWS::Lambda::Alias")
     assert alias["Properties"]["Name"] == SNAPSTART_ALIAS
