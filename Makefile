@@ -95,7 +95,7 @@ openapi: $(STAMP)  ## Write the API's OpenAPI document (generated from the Power
 models: $(STAMP)  ## Rewrite the trimmed botocore models the function ships (after upgrading botocore)
 	$(BIN)/python -m tools.service_models
 
-bench: install  ## Run every benchmark (about 15 minutes) and rewrite docs/performance.md's table; results land in bench/results/
+bench: install  ## Run every benchmark (about 15 minutes), then the cost from their files, and rewrite the tables in docs/performance.md and docs/sla-timers.md; results land in bench/results/
 	$(HEARTBEAT) bench -- $(BIN)/python -m bench.run_all --docs
 
 clean:
