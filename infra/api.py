@@ -162,36 +162,22 @@ class EscalationApi(Construct):
             validate_request_body=True,
             validate_request_parameters=True,
         )
-        resource = self.rest_api.root.resource_for_path(contract.API_PATH)
-        self.method = resource.add_method(
-            "POST",
-            apigw.LambdaIntegration(function, proxy=True),
-            authorizer=self.authorizer,
-            authorization_type=apigw.AuthorizationType.COGNITO,
-            request_validator=validator,
-            request_models={"application/json": model},
-        )
-        # The ledger's read routes: same authorizer; the path parameters are required.
+        self._function = function
+        self._validator = validator
+        self.method = self._route("POST", contract.API_PATH, request_models={"application/json": model})
+        # The ledger's read routes: the path parameters are required.
         self.read_methods = [
-            self.rest_api.root.resource_for_path(path).add_method(
+            self._route(
                 "GET",
-                apigw.LambdaIntegration(function, proxy=True),
-                authorizer=self.authorizer,
-                authorization_type=apigw.AuthorizationType.COGNITO,
-                request_validator=validator,
+                path,
                 request_parameters={f"method.request.path.{name}": True for name in _path_parameters(path)},
             )
             for path in (contract.ESCALATION_PATH, contract.CONTACT_ESCALATIONS_PATH)
         ]
-        # The desktop's form: same authorizer; the gateway refuses a request without the contact id.
-        self.options_method = self.rest_api.root.resource_for_path(
-            contract.ESCALATION_OPTIONS_PATH
-        ).add_method(
+        # The desktop's form: the gateway refuses a request without the contact id.
+        self.options_method = self._route(
             "GET",
-            apigw.LambdaIntegration(function, proxy=True),
-            authorizer=self.authorizer,
-            authorization_type=apigw.AuthorizationType.COGNITO,
-            request_validator=validator,
+            contract.ESCALATION_OPTIONS_PATH,
             request_parameters={f"method.request.querystring.{contract.ESCALATION_OPTIONS_QUERY}": True},
         )
 
@@ -202,6 +188,25 @@ class EscalationApi(Construct):
         if self.user_pool_client is not None:
             return [self.user_pool_client.user_pool_client_id]
         return list(self._imported_client_ids)
+
+    def _route(
+        self,
+        http_method: str,
+        path: str,
+        *,
+        request_models: dict[str, apigw.IModel] | None = None,
+        request_parameters: dict[str, bool] | None = None,
+    ) -> apigw.Method:
+        """A route to the function (proxy integration), behind the Cognito authorizer and the validator."""
+        return self.rest_api.root.resource_for_path(path).add_method(
+            http_method,
+            apigw.LambdaIntegration(self._function, proxy=True),
+            authorizer=self.authorizer,
+            authorization_type=apigw.AuthorizationType.COGNITO,
+            request_validator=self._validator,
+            request_models=request_models,
+            request_parameters=request_parameters,
+        )
 
     def _add_gateway_responses(self, config: StackConfig) -> None:
         """The gateway's own refusals in the API's error shape (with CORS, readable by the desktop)."""

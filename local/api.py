@@ -67,7 +67,7 @@ from escalation.contract import (
     ESCALATION_PATH,
 )
 from infra.gateway_responses import THROTTLE_BURST, THROTTLE_RATE
-from local.background_server import BackgroundHttpServer, Service
+from local.background_server import HttpService
 from local.dev_tokens import (
     authorizer_claims,
     parse_dev_token,
@@ -89,7 +89,7 @@ from local.gateway import (
     malformed_request,
     missing_parameters,
 )
-from local.http_service import HandlerOptions, Headers, HttpRequest, HttpResponse, request_handler_class
+from local.http_service import HandlerOptions, Headers, HttpRequest, HttpResponse
 from local.lambda_context import DEFAULT_ACCOUNT_ID, FunctionConfig, LambdaHandler, new_context
 
 logger = logging.getLogger(__name__)
@@ -270,7 +270,7 @@ class ApiOptions:
     desktop_origin: str | None = None
 
 
-class LocalApi(Service):
+class LocalApi(HttpService):
     """API Gateway (REST, Lambda proxy, Cognito authorizer with LOCAL-ONLY dev tokens) on 127.0.0.1.
 
     `url` is the actual address (also when ApiOptions.port is 0).
@@ -292,33 +292,21 @@ class LocalApi(Service):
         self.openapi_path = Path(options.openapi_path) if options.openapi_path is not None else None
         self.stage = options.stage
         self.integration_timeout_seconds = options.integration_timeout_seconds
-        self._http = BackgroundHttpServer("local-api", options.host, options.port)
+        super().__init__("local-api", options.host, options.port)
         # The latest events passed to the handler, for tests; bounded so a long `serve` or bench run
         # does not grow without limit.
         self.events: deque[dict[str, Any]] = deque(maxlen=HISTORY_LIMIT)
 
     def start(self) -> LocalApi:
-        if not self._http.running:
-            self._http.serve(
-                request_handler_class(
-                    self._handle,
-                    HandlerOptions(
-                        server_version="LocalApiGateway",
-                        on_error=lambda: self._refuse(INTEGRATION_FAILURE),
-                        max_body_bytes=MAX_PAYLOAD_BYTES,
-                        on_bad_framing=self._refuse_framing,
-                    ),
-                )
-            )
+        options = HandlerOptions(
+            server_version="LocalApiGateway",
+            on_error=lambda: self._refuse(INTEGRATION_FAILURE),
+            max_body_bytes=MAX_PAYLOAD_BYTES,
+            on_bad_framing=self._refuse_framing,
+        )
+        if self._serve(self._handle, options):
             logger.info("local API on %s", self.url)
         return self
-
-    def stop(self) -> None:
-        self._http.shutdown()
-
-    @property
-    def url(self) -> str:
-        return self._http.url
 
     def _refuse(self, refusal: GatewayRefusal) -> HttpResponse:
         return gateway_response(refusal, self.desktop_origin)

@@ -35,7 +35,7 @@ from escalation.domain.identity import ID_SECRET_LABEL
 from escalation.domain.ledger import LedgerEntry
 from escalation.record_mac import MAC_ALGORITHM
 from local.aws_isolation import DUMMY_ACCESS_KEY_ID, DUMMY_SECRET_ACCESS_KEY, DUMMY_SESSION_TOKEN
-from local.background_server import Service
+from local.background_server import Service, started
 from local.lambda_context import DEFAULT_REGION
 from local.scheduler_backend import apply_scheduler_rules
 
@@ -165,9 +165,7 @@ class LocalAws(Service):
 
     @property
     def endpoint_url(self) -> str:
-        if self._endpoint_url is None:
-            raise RuntimeError("LocalAws is not started")
-        return self._endpoint_url
+        return started(self._endpoint_url, "LocalAws")
 
     # -- environment and clients -------------------------------------------------------------------
 

@@ -14,6 +14,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, Self
 
+from local.http_service import Handle, HandlerOptions, request_handler_class
+
+
+def started[Value](value: Value | None, service: str) -> Value:
+    """What a service holds only while started (its server, its address), or RuntimeError saying so."""
+    if value is None:
+        raise RuntimeError(f"{service} is not started")
+    return value
+
 
 class Service:
     """Something with start() and stop() that is also a context manager."""
@@ -103,7 +112,27 @@ class BackgroundHttpServer:
 
     @property
     def url(self) -> str:
-        if self._server is None:
-            raise RuntimeError(f"{self.name} is not started")
-        host, port = self._server.server_address[:2]
+        host, port = started(self._server, self.name).server_address[:2]
         return f"http://{host!s}:{port}"
+
+
+class HttpService(Service):
+    """A Service that is one BackgroundHttpServer: it serves one `handle`, stopping shuts it down."""
+
+    def __init__(self, name: str, host: str, port: int) -> None:
+        self._http = BackgroundHttpServer(name, host, port)
+
+    def _serve(self, handle: Handle, options: HandlerOptions) -> bool:
+        """Start serving `handle`; False, and nothing done, when it already serves."""
+        if self._http.running:
+            return False
+        self._http.serve(request_handler_class(handle, options))
+        return True
+
+    def stop(self) -> None:
+        self._http.shutdown()
+
+    @property
+    def url(self) -> str:
+        """Where it listens (the actual port, also when asked for port 0)."""
+        return self._http.url

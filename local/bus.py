@@ -35,10 +35,10 @@ from moto.events.exceptions import InvalidEventPatternException
 from moto.events.models import EventPattern
 
 from escalation.contract import SLA_BREACH_EVENT_PATTERN
-from local.background_server import BackgroundHttpServer, Service
+from local.background_server import HttpService
 from local.bus_protocol import MAX_PUT_EVENTS_ENTRIES, bus_handle, internal_error
 from local.eventbridge_entries import EntryError, EventBusTarget, to_event
-from local.http_service import HandlerOptions, request_handler_class
+from local.http_service import HandlerOptions
 from local.lambda_context import (
     DEFAULT_MAX_EVENT_AGE_SECONDS,
     DEFAULT_RETRY_DELAYS,
@@ -118,7 +118,7 @@ class BusOptions:
     port: int = 0
 
 
-class LocalBus(Service):
+class LocalBus(HttpService):
     """One HTTP endpoint for EventBridge PutEvents and Lambda Invoke, in front of the function's invoker
     (started and stopped with the bus)."""
 
@@ -130,7 +130,7 @@ class LocalBus(Service):
         self.target = EventBusTarget(options.event_bus_name, self.function.account_id, self.function.region)
         self._dlq_url = options.dlq_url
         self._sqs_client = options.sqs_client
-        self._http = BackgroundHttpServer("local-bus", options.host, options.port)
+        super().__init__("local-bus", options.host, options.port)
         self._lock = threading.Lock()
         self._counts = {"received": 0, "rejected": 0, "matched": 0, "dropped": 0}
         self.matched_events: deque[Record] = deque(maxlen=HISTORY_LIMIT)  # latest, for tests and the demo
@@ -146,21 +146,21 @@ class LocalBus(Service):
                 self._sqs_client = boto3.client("sqs")
             self.invoker.on_failure = sqs_destination(self._sqs_client, self._dlq_url)
         self.invoker.start()
-        handler_class = request_handler_class(
+        self._serve(
             bus_handle(self),
             HandlerOptions(server_version="LocalEventBus", on_error=internal_error, methods=("GET", "POST")),
         )
-        self._http.serve(handler_class)
         logger.info("local event bus / Lambda endpoint on %s", self.endpoint_url)
         return self
 
     def stop(self) -> None:
-        self._http.shutdown()
+        super().stop()
         self.invoker.stop()
 
     @property
     def endpoint_url(self) -> str:
-        return self._http.url
+        """The url, as the AWS_ENDPOINT_URL_EVENTBRIDGE and _LAMBDA the handler is given."""
+        return self.url
 
     def wait_idle(self, timeout: float) -> bool:
         return self.invoker.wait_idle(timeout)

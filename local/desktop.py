@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from local.background_server import BackgroundHttpServer, Service
+from local.background_server import HttpService, started
 from local.dev_tokens import LOCAL_CLIENT_ID
-from local.http_service import HandlerOptions, HttpRequest, HttpResponse, request_handler_class
+from local.http_service import HandlerOptions, HttpRequest, HttpResponse
 from local.local_login import DEFAULT_TOKEN_SECONDS, LocalLogin
 
 logger = logging.getLogger(__name__)
@@ -80,36 +80,24 @@ def _file(directory: Path, name: str) -> HttpResponse:
     )
 
 
-class DesktopServer(Service):
+class DesktopServer(HttpService):
     def __init__(self, options: DesktopOptions | None = None) -> None:
         self.options = options or DesktopOptions()
         self.api_url: str | None = None
-        self._http = BackgroundHttpServer("local-desktop", self.options.host, self.options.port)
+        super().__init__("local-desktop", self.options.host, self.options.port)
         self._login: LocalLogin | None = None
 
     def start(self) -> DesktopServer:
-        if not self._http.running:
-            self._http.serve(
-                request_handler_class(self._handle, HandlerOptions(server_version="LocalDesktop"))
-            )
+        # Its url, once started, is the app's origin: also the DESKTOP_ORIGIN the local API allows.
+        if self._serve(self._handle, HandlerOptions(server_version="LocalDesktop")):
             self._login = LocalLogin(LOGIN_PREFIX, self.url + APP_PATH, self.options.token_seconds)
             logger.info("desktop app on %s%s", self.url, APP_PATH)
         return self
 
-    def stop(self) -> None:
-        self._http.shutdown()
-
-    @property
-    def url(self) -> str:
-        """The server's origin (also the DESKTOP_ORIGIN the local API allows)."""
-        return self._http.url
-
     @property
     def login(self) -> LocalLogin:
         """The managed-login stand-in (its token_seconds may be changed while running)."""
-        if self._login is None:
-            raise RuntimeError("DesktopServer is not started")
-        return self._login
+        return started(self._login, "DesktopServer")
 
     @property
     def app_url(self) -> str:

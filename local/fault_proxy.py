@@ -37,8 +37,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import botocore.session
 
-from local.background_server import BackgroundHttpServer, Service
-from local.http_service import HandlerOptions, HttpRequest, HttpResponse, request_handler_class
+from local.background_server import HttpService
+from local.http_service import HandlerOptions, HttpRequest, HttpResponse
 
 Mode = Literal["500", "throttle", "drop", "drop-after"]
 MODES: tuple[Mode, ...] = ("500", "throttle", "drop", "drop-after")
@@ -186,7 +186,7 @@ def fault_response(service: str, mode: Mode) -> HttpResponse:
     )
 
 
-class FaultProxy(Service):
+class FaultProxy(HttpService):
     """One upstream endpoint behind a proxy on 127.0.0.1 that applies `faults`."""
 
     def __init__(self, name: str, upstream_url: str, faults: FaultPlan | None = None) -> None:
@@ -194,21 +194,12 @@ class FaultProxy(Service):
         self.faults = faults or FaultPlan()
         split = urlsplit(upstream_url)
         self._upstream = (split.hostname or "127.0.0.1", split.port or 80)
-        self._http = BackgroundHttpServer(f"fault-proxy-{name}", "127.0.0.1", 0)
+        super().__init__(f"fault-proxy-{name}", "127.0.0.1", 0)
         self._local = threading.local()
 
-    @property
-    def url(self) -> str:
-        return self._http.url
-
     def start(self) -> FaultProxy:
-        self._http.serve(
-            request_handler_class(self._handle, HandlerOptions(server_version=f"FaultProxy-{self.name}"))
-        )
+        self._serve(self._handle, HandlerOptions(server_version=f"FaultProxy-{self.name}"))
         return self
-
-    def stop(self) -> None:
-        self._http.shutdown()
 
     def _handle(self, request: HttpRequest) -> HttpResponse | None:
         service, operation = operation_of(request)

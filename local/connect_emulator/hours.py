@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from .errors import ConnectError, invalid_request, not_found
+from .errors import ConnectError, invalid_request
 from .records import (
     MINUTES_PER_DAY,
     WEEKDAYS,
@@ -35,6 +35,7 @@ from .records import (
     Instance,
     Params,
     Result,
+    found,
     new_id,
     paged,
     resource_id,
@@ -161,11 +162,7 @@ def _date(params: Params, member: str) -> date:
 
 def _hours_of(state: ConnectState, params: Params) -> tuple[Instance, HoursOfOperation]:
     instance = state.instance(params)
-    hours_id = resource_id(params["HoursOfOperationId"])
-    hours = instance.hours.get(hours_id)
-    if hours is None:
-        raise not_found(f"Hours of operation {hours_id} not found.")
-    return instance, hours
+    return instance, found(instance.hours, resource_id(params["HoursOfOperationId"]), "Hours of operation")
 
 
 def hours_arn(state: ConnectState, instance_id: str, hours_id: str) -> str:
@@ -177,10 +174,7 @@ def hours_arn(state: ConnectState, instance_id: str, hours_id: str) -> str:
 
 def describe_queue(state: ConnectState, params: Params) -> Result:
     instance = state.instance(params)
-    queue_id = resource_id(params["QueueId"])
-    queue = instance.queues.get(queue_id)
-    if queue is None:
-        raise not_found(f"Queue {queue_id} not found.")
+    queue = found(instance.queues, resource_id(params["QueueId"]), "Queue")
     return {
         "Queue": {
             "QueueId": queue.queue_id,

@@ -48,6 +48,7 @@ from .records import (
     Instance,
     Params,
     Result,
+    found,
     instance_id_of,
     new_id,
     paged,
@@ -135,9 +136,7 @@ def _check_transferable(contact: Contact, params: Params) -> None:
 
 def _transfer_flow(instance: Instance, params: Params) -> tuple[str, Flow]:
     flow_id = resource_id(params["ContactFlowId"])
-    flow = instance.flows.get(flow_id)
-    if flow is None:
-        raise not_found(f"Contact flow {flow_id} not found.")
+    flow = found(instance.flows, flow_id, "Contact flow")
     if flow.flow_type not in TRANSFER_FLOW_TYPES:
         raise invalid_request(
             f"Contact flow {flow_id} has type {flow.flow_type}; TransferContact supports "
@@ -221,10 +220,7 @@ def start_task_contact(state: ConnectState, params: Params) -> Result:
         )
     queue_id: str | None = None
     if params.get("ContactFlowId"):
-        flow_id = resource_id(params["ContactFlowId"])
-        flow = instance.flows.get(flow_id)
-        if flow is None:
-            raise not_found(f"Contact flow {flow_id} not found.")
+        flow = found(instance.flows, resource_id(params["ContactFlowId"]), "Contact flow")
         queue_id = flow.queue_id
     previous_id = params.get("PreviousContactId")
     if previous_id is not None:
@@ -307,10 +303,7 @@ def _user_data(state: ConnectState, instance_id: str, agent: Agent) -> Result:
 
 def describe_user(state: ConnectState, params: Params) -> Result:
     instance = state.instance(params)
-    user_id = resource_id(params["UserId"])
-    agent = instance.agents.get(user_id)
-    if agent is None:
-        raise not_found(f"User {user_id} not found.")
+    agent = found(instance.agents, resource_id(params["UserId"]), "User")
     identity = {"FirstName": agent.first_name, "LastName": agent.last_name}
     user: Result = {
         "Id": agent.agent_id,

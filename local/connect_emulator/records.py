@@ -228,6 +228,14 @@ class Instance:
             self.tokens[(operation, token)] = (fingerprint, copy.deepcopy(result))
 
 
+def found[Found](records: Mapping[str, Found], record_id: str, kind: str) -> Found:
+    """The record with this id, or ResourceNotFoundException as Connect words it: "Queue q-1 not found."."""
+    record = records.get(record_id)
+    if record is None:
+        raise not_found(f"{kind} {record_id} not found.")
+    return record
+
+
 def resource_id(value: str) -> str:
     """An id given as itself or as an ARN (`arn:aws:connect:...:instance/<i>/queue/<q>`)."""
     if value.startswith("arn:"):

@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from escalation.adapters.time_zones import zone
 from escalation.domain.schedule_names import timer_names
 from local.connect_emulator import OverrideSeed
-from local.demo.harness import DemoHarness, step
+from local.demo.harness import Scenario, step
 from local.demo.sla_steps import SCHEDULER_CLOCK, wait_until
 from local.scheduler_backend import at_time
 from local.stack import BUSINESS_HOURS_ID, BUSINESS_HOURS_QUEUE, BUSINESS_HOURS_TIME_ZONE, INSTANCE_ID
@@ -38,13 +38,8 @@ def _both(moment: datetime) -> str:
     return f"{local:%A %Y-%m-%d %H:%M} New York = {moment.astimezone(UTC):%A %H:%M} UTC"
 
 
-class BusinessHoursSteps:
-    def __init__(self, demo: DemoHarness) -> None:
-        self.demo = demo
-        self.stack = demo.stack
-
-    def run(self) -> bool:
-        return self.demo.play(self)
+class BusinessHoursSteps(Scenario):
+    """An SLA on business hours: a Friday email due on Tuesday, past a holiday."""
 
     def _close(self, holiday: date) -> None:
         """A CLOSED override for the whole date, as the contact centre's administrator adds it."""

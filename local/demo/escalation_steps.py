@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 from local.connect_emulator import ContactRef
-from local.demo.harness import DemoHarness, step
+from local.demo.harness import DemoHarness, Scenario, step
 from local.dev_tokens import make_dev_token
 from local.stack import INSTANCE_ID, deployed_policy, policy_without_instance_grant
 from tools.redrive import RedriveOptions, redrive
@@ -19,16 +19,12 @@ BOB = make_dev_token("agent-bob", ["agents"], "bob")
 SUPERVISOR = make_dev_token("agent-carol", ["supervisors"], "carol")
 
 
-class EscalationSteps:
-    """The main scenario's steps, run in the order they are written (each marked with @step)."""
+class EscalationSteps(Scenario):
+    """The main scenario: escalations through the API and SLA-breach events."""
 
     def __init__(self, demo: DemoHarness) -> None:
-        self.demo = demo
-        self.stack = demo.stack
+        super().__init__(demo)
         self.alice_task = self.next_in_chain = self.vip_task = ""
-
-    def run(self) -> bool:
-        return self.demo.play(self)
 
     @staticmethod
     def _described(status: int, body: dict[str, Any]) -> str:

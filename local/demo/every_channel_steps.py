@@ -9,22 +9,15 @@ from __future__ import annotations
 
 from local.connect_emulator import AgentSeed, ContactRef, QueueRouting
 from local.demo.escalation_steps import SUPERVISOR
-from local.demo.harness import DemoHarness, step
+from local.demo.harness import Scenario, step
 from local.stack import INSTANCE_ID
 
 VOICE_QUEUE = "queue-supervisors"  # a queue no other step leaves contacts waiting in
 CHAT_QUEUE = "queue-tier2"
 
 
-class EveryChannelSteps:
-    """Voice and chat, run in the order they are written (each marked with @step)."""
-
-    def __init__(self, demo: DemoHarness) -> None:
-        self.demo = demo
-        self.stack = demo.stack
-
-    def run(self) -> bool:
-        return self.demo.play(self)
+class EveryChannelSteps(Scenario):
+    """Voice and chat, escalated where they wait."""
 
     def _priority(self, contact_id: str) -> int | None:
         return self.stack.connect.get_contact(ContactRef(INSTANCE_ID, contact_id))["queue_priority"]

@@ -1,5 +1,6 @@
 """The demo's harness: the two entry points as a desktop and an upstream system use them, the steps'
-bookkeeping and the summary. The step modules (`escalation_steps`, `sla_steps`) play their scenarios on it.
+bookkeeping and the summary. The step modules (`escalation_steps`, `sla_steps`, ...) write their scenarios
+as `Scenario`s and play them on it.
 """
 
 from __future__ import annotations
@@ -160,3 +161,15 @@ class DemoHarness:
             f"{stats.destination_records} on-failure records"
         )
         print(f"  Handler logs (JSON lines): {self.stack.options.handler_log}")
+
+
+class Scenario:
+    """A scenario played on the harness: its methods marked with @step run in the order they are written."""
+
+    def __init__(self, demo: DemoHarness) -> None:
+        self.demo = demo
+        self.stack = demo.stack
+
+    def run(self) -> bool:
+        """Play the steps; whether every step so far (this scenario's and earlier ones) passed."""
+        return self.demo.play(self)

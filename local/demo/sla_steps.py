@@ -15,7 +15,7 @@ from typing import Any
 
 from escalation.contract import EnvVar
 from local.connect_emulator import ContactAcceptance, EventDeliveryPlan
-from local.demo.harness import DemoHarness, step
+from local.demo.harness import Scenario, step
 from local.scheduler import ShiftedClock
 from local.sla_wiring import rules_with_sla
 from local.stack import BUSINESS_HOURS_QUEUE, INSTANCE_ID, ROUTING_RULES_FILE, StackOptions
@@ -59,15 +59,8 @@ def wait_until(condition: Callable[[], bool], timeout: float = WAIT_SECONDS) -> 
     return True
 
 
-class SlaTimerSteps:
-    """The SLA timers' steps, run in the order they are written (each marked with @step)."""
-
-    def __init__(self, demo: DemoHarness) -> None:
-        self.demo = demo
-        self.stack = demo.stack
-
-    def run(self) -> bool:
-        return self.demo.play(self)
+class SlaTimerSteps(Scenario):
+    """Timers armed by contact events and fired by the local scheduler."""
 
     def _schedule_names(self) -> set[str]:
         return {schedule["Name"] for schedule in self.stack.schedules()}
