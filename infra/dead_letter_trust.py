@@ -27,9 +27,16 @@ MAC_KEY_SPEC = kms.KeySpec.HMAC_256
 REDRIVE_QUEUE_ACTIONS = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility")
 
 
-def _only(principal_arn: str) -> dict[str, dict[str, str]]:
-    """A Deny's condition: it applies to every principal whose ARN is not this one (the role's)."""
-    return {"ArnNotEquals": {"aws:PrincipalArn": principal_arn}}
+def _only_the_role(role: iam.IRole, sid: str, action: str, resource: str) -> iam.PolicyStatement:
+    """A resource-policy Deny of `action` to every principal whose ARN is not the role's."""
+    return iam.PolicyStatement(
+        sid=sid,
+        effect=iam.Effect.DENY,
+        principals=[iam.AnyPrincipal()],
+        actions=[action],
+        resources=[resource],
+        conditions={"ArnNotEquals": {"aws:PrincipalArn": role.role_arn}},
+    )
 
 
 class DeadLetterTrust(Construct):
@@ -57,24 +64,11 @@ class DeadLetterTrust(Construct):
             removal_policy=RemovalPolicy.RETAIN,
         )
         self.mac_key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="OnlyTheHandlerSignsDeadLetters",
-                effect=iam.Effect.DENY,
-                principals=[iam.AnyPrincipal()],
-                actions=["kms:GenerateMac"],
-                resources=["*"],  # in a key policy "*" means this key
-                conditions=_only(role.role_arn),
-            )
+            # In a key policy "*" means this key.
+            _only_the_role(role, "OnlyTheHandlerSignsDeadLetters", "kms:GenerateMac", "*")
         )
         dlq.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="OnlyTheHandlerWritesDeadLetters",
-                effect=iam.Effect.DENY,
-                principals=[iam.AnyPrincipal()],
-                actions=["sqs:SendMessage"],
-                resources=[dlq.queue_arn],
-                conditions=_only(role.role_arn),
-            )
+            _only_the_role(role, "OnlyTheHandlerWritesDeadLetters", "sqs:SendMessage", dlq.queue_arn)
         )
         role.add_to_principal_policy(
             iam.PolicyStatement(actions=["kms:GenerateMac"], resources=[self.mac_key.key_arn])

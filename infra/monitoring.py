@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_cloudwatch_actions as cw_actions
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
@@ -17,7 +16,7 @@ from constructs import Construct
 
 from escalation import contract
 from infra.config import StackConfig
-from infra.storage import alarm_source_conditions
+from infra.storage import allow_cloudwatch_alarms
 
 PERIOD = Duration.minutes(5)
 # Powertools EMF puts `service` on every metric, so every query carries it.
@@ -57,13 +56,7 @@ class AlertTopic(Construct):
         # enforce_ssl gives the topic a policy of its own, which replaces SNS's default one: without
         # this grant no alarm could publish.
         self.topic.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowCloudWatchAlarms",
-                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
-                actions=["sns:Publish"],
-                resources=[self.topic.topic_arn],
-                conditions=alarm_source_conditions(Stack.of(self)),
-            )
+            allow_cloudwatch_alarms(Stack.of(self), ["sns:Publish"], [self.topic.topic_arn])
         )
         self.email_subscription: sns.Subscription | None = None
         if config.alert_email:

@@ -34,6 +34,17 @@ def alarm_source_conditions(stack: Stack) -> dict[str, dict[str, str]]:
     }
 
 
+def allow_cloudwatch_alarms(stack: Stack, actions: list[str], resources: list[str]) -> iam.PolicyStatement:
+    """A resource-policy statement: CloudWatch may do `actions`, for this account's alarms in this Region."""
+    return iam.PolicyStatement(
+        sid="AllowCloudWatchAlarms",
+        principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+        actions=actions,
+        resources=resources,
+        conditions=alarm_source_conditions(stack),
+    )
+
+
 def encrypted_queue(scope: Construct, construct_id: str, key: kms.IKey) -> sqs.Queue:
     """A dead-letter queue: customer-managed KMS, TLS-only resource policy, 14-day retention, kept
     when the stack is deleted."""
@@ -65,32 +76,7 @@ class Storage(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, *, config: StackConfig) -> None:
         super().__init__(scope, construct_id)
-
-        self.key = kms.Key(
-            self,
-            "Key",
-            description=f"{contract.SERVICE_NAME} ({config.env_name}): DLQs, alert topic, DynamoDB tables",
-            enable_key_rotation=True,
-        )
-        # EventBridge writes undeliverable events to the encrypted event DLQ (its queue policy names the
-        # rule), and CloudWatch alarms publish to the encrypted alert topic: both services need the key.
-        self.key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowEventBridgeDeadLetters",
-                principals=[iam.ServicePrincipal("events.amazonaws.com")],
-                actions=["kms:Decrypt", "kms:GenerateDataKey"],
-                resources=["*"],  # in a key policy "*" means this key
-            )
-        )
-        self.key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowCloudWatchAlarms",
-                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
-                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
-                resources=["*"],
-                conditions=alarm_source_conditions(Stack.of(self)),
-            )
-        )
+        self.key = self._encryption_key(config.env_name)
 
         # Powertools' DynamoDB idempotency layer: partition key `id`, TTL attribute `expiration`. Records
         # expire within hours; nothing in the table outlives a stack deletion usefully.
@@ -133,6 +119,29 @@ class Storage(Construct):
                 if len(value.encode()) > _STANDARD_PARAMETER_LIMIT
                 else ssm.ParameterTier.STANDARD,
             )
+
+    def _encryption_key(self, env_name: str) -> kms.Key:
+        """The stack's customer-managed key, rotated. EventBridge writes undeliverable events to the
+        encrypted event DLQ (its queue policy names the rule), and CloudWatch alarms publish to the
+        encrypted alert topic: both services may use it too."""
+        key = kms.Key(
+            self,
+            "Key",
+            description=f"{contract.SERVICE_NAME} ({env_name}): DLQs, alert topic, DynamoDB tables",
+            enable_key_rotation=True,
+        )
+        key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowEventBridgeDeadLetters",
+                principals=[iam.ServicePrincipal("events.amazonaws.com")],
+                actions=["kms:Decrypt", "kms:GenerateDataKey"],
+                resources=["*"],  # in a key policy "*" means this key
+            )
+        )
+        key.add_to_resource_policy(
+            allow_cloudwatch_alarms(Stack.of(self), ["kms:Decrypt", "kms:GenerateDataKey*"], ["*"])
+        )
+        return key
 
     def _table(
         self, construct_id: str, *, keys: tuple[str, ...], ttl_attribute: str, removal: RemovalPolicy

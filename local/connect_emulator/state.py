@@ -14,7 +14,8 @@ import copy
 import threading
 import time
 import uuid
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
+from contextlib import contextmanager
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from . import admin
@@ -68,6 +69,12 @@ def _known[Seeded](records: Mapping[str, Seeded], record_id: str, what: str) -> 
     if record is None:
         raise ValueError(f"unknown {what} {record_id!r}")
     return record
+
+
+def _known_if_named(records: Mapping[str, object], record_id: str | None, what: str) -> None:
+    """A seed's optional reference: none is fine, one that names no seeded record is ValueError."""
+    if record_id is not None:
+        _known(records, record_id, what)
 
 
 class ConnectState:
@@ -128,11 +135,14 @@ class ConnectState:
             self._instances.setdefault(instance_id, Instance(instance_id))
             return instance_id
 
-    def _seed_instance(self, instance_id: str) -> Instance:
-        instance = self._instances.get(instance_id)
-        if instance is None:
-            raise ValueError(f"unknown instance {instance_id!r}: add_instance first")
-        return instance
+    @contextmanager
+    def _seeding(self, instance_id: str) -> Iterator[Instance]:
+        """Under the lock, the instance a seed names (ValueError when it was not added)."""
+        with self._lock:
+            instance = self._instances.get(instance_id)
+            if instance is None:
+                raise ValueError(f"unknown instance {instance_id!r}: add_instance first")
+            yield instance
 
     def add_hours_of_operation(self, seed: admin.HoursSeed) -> str:
         try:
@@ -146,8 +156,7 @@ class ConnectState:
             config.append(
                 DaySlice(entry["day"], parse_clock_time(entry["start"]), parse_clock_time(entry["end"]))
             )
-        with self._lock:
-            instance = self._seed_instance(seed.instance_id)
+        with self._seeding(seed.instance_id) as instance:
             hours_id = seed.hours_id or new_id()
             instance.hours[hours_id] = HoursOfOperation(
                 hours_id, seed.name or hours_id, seed.time_zone, tuple(config)
@@ -174,10 +183,8 @@ class ConnectState:
 
     def add_queue(self, seed: admin.QueueSeed) -> str:
         _require_one_of(seed.status, QUEUE_STATUSES, "queue status")
-        with self._lock:
-            instance = self._seed_instance(seed.instance_id)
-            if seed.hours_of_operation_id is not None:
-                _known(instance.hours, seed.hours_of_operation_id, "hours of operation")
+        with self._seeding(seed.instance_id) as instance:
+            _known_if_named(instance.hours, seed.hours_of_operation_id, "hours of operation")
             queue_id = seed.queue_id or new_id()
             instance.queues[queue_id] = Queue(
                 queue_id, seed.name or queue_id, seed.status, seed.hours_of_operation_id
@@ -186,10 +193,8 @@ class ConnectState:
 
     def add_flow(self, seed: admin.FlowSeed) -> str:
         _require_one_of(seed.flow_type, FLOW_TYPES, "flow type")
-        with self._lock:
-            instance = self._seed_instance(seed.instance_id)
-            if seed.queue_id is not None:
-                _known(instance.queues, seed.queue_id, "queue")
+        with self._seeding(seed.instance_id) as instance:
+            _known_if_named(instance.queues, seed.queue_id, "queue")
             flow_id = seed.flow_id or new_id()
             instance.flows[flow_id] = Flow(flow_id, seed.flow_type, seed.name or flow_id, seed.queue_id)
             return flow_id
@@ -202,16 +207,15 @@ class ConnectState:
         for channel in (*max_slots, *active):
             if channel not in CHANNELS:
                 raise ValueError(f"unknown channel {channel!r}")
-        with self._lock:
-            instance = self._seed_instance(seed.instance_id)
+        with self._seeding(seed.instance_id) as instance:
             agent_id = seed.agent_id or new_id()
             names = (seed.username or agent_id, seed.first_name, seed.last_name)
             instance.agents[agent_id] = Agent(agent_id, seed.status, self.now(), max_slots, active, *names)
             return agent_id
 
     def set_agent_status(self, change: admin.AgentStatusChange) -> None:
-        with self._lock:
-            agent = _known(self._seed_instance(change.instance_id).agents, change.agent_id, "agent")
+        with self._seeding(change.instance_id) as instance:
+            agent = _known(instance.agents, change.agent_id, "agent")
             agent.status_name = change.status
             agent.status_start = self.now()
 
@@ -219,12 +223,9 @@ class ConnectState:
         _require_one_of(seed.channel, CHANNELS, "channel")
         if not 0 <= seed.transfer_count <= MAX_TRANSFERS_PER_CHAIN:
             raise ValueError(f"transfer_count must be within 0..{MAX_TRANSFERS_PER_CHAIN}")
-        with self._lock:
-            instance = self._seed_instance(seed.instance_id)
-            if seed.queue_id is not None:
-                _known(instance.queues, seed.queue_id, "queue")
-            if seed.agent_id is not None:
-                _known(instance.agents, seed.agent_id, "agent")
+        with self._seeding(seed.instance_id) as instance:
+            _known_if_named(instance.queues, seed.queue_id, "queue")
+            _known_if_named(instance.agents, seed.agent_id, "agent")
             now = self.now()
             contact_id = seed.contact_id or new_id()
             instance.contacts[contact_id] = Contact(
@@ -251,8 +252,7 @@ class ConnectState:
         return contact_id
 
     def route_next(self, routing: admin.QueueRouting) -> str | None:
-        with self._lock:
-            instance = self._seed_instance(routing.instance_id)
+        with self._seeding(routing.instance_id) as instance:
             if (assignment := next_assignment(instance, routing.queue_id, routing.agent_id)) is None:
                 return None
             contact = connect_to_agent(*assignment, self.now())
@@ -265,8 +265,7 @@ class ConnectState:
 
         With no agent given, the first agent (by id) whose status is routable takes it.
         """
-        with self._lock:
-            instance = self._seed_instance(acceptance.instance_id)
+        with self._seeding(acceptance.instance_id) as instance:
             contact = _known(instance.contacts, acceptance.contact_id, "contact")
             if contact.ended or contact.connected_to_agent_timestamp is not None:
                 raise ValueError(f"contact {acceptance.contact_id!r} has ended or is already with an agent")
@@ -285,8 +284,8 @@ class ConnectState:
         return agent_id
 
     def get_contact(self, ref: admin.ContactRef) -> ContactRecord:
-        with self._lock:
-            contact = _known(self._seed_instance(ref.instance_id).contacts, ref.contact_id, "contact")
+        with self._seeding(ref.instance_id) as instance:
+            contact = _known(instance.contacts, ref.contact_id, "contact")
             return {
                 "instance_id": ref.instance_id,
                 "contact_id": contact.contact_id,
