@@ -54,24 +54,9 @@ class DeadLetterTrust(Construct):
         role: iam.IRole,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.mac_key = kms.Key(
-            self,
-            "MacKey",
-            description=f"{contract.SERVICE_NAME} ({env_name}): HMAC of the handler's dead-letter records",
-            key_spec=MAC_KEY_SPEC,
-            key_usage=kms.KeyUsage.GENERATE_VERIFY_MAC,
-            # The DLQ outlives the stack; its records must stay verifiable for a redrive.
-            removal_policy=RemovalPolicy.RETAIN,
-        )
-        self.mac_key.add_to_resource_policy(
-            # In a key policy "*" means this key.
-            _only_the_role(role, "OnlyTheHandlerSignsDeadLetters", "kms:GenerateMac", "*")
-        )
+        self.mac_key = self._mac_key(env_name, role)
         dlq.add_to_resource_policy(
             _only_the_role(role, "OnlyTheHandlerWritesDeadLetters", "sqs:SendMessage", dlq.queue_arn)
-        )
-        role.add_to_principal_policy(
-            iam.PolicyStatement(actions=["kms:GenerateMac"], resources=[self.mac_key.key_arn])
         )
 
         # Attach to the operators' role or group: everything `python -m tools.redrive` calls, no more.
@@ -87,3 +72,23 @@ class DeadLetterTrust(Construct):
                 iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[function.function_arn]),
             ],
         )
+
+    def _mac_key(self, env_name: str, role: iam.IRole) -> kms.Key:
+        """The HMAC key of the handler's dead-letter records: the role signs with it, and no one else may."""
+        key = kms.Key(
+            self,
+            "MacKey",
+            description=f"{contract.SERVICE_NAME} ({env_name}): HMAC of the handler's dead-letter records",
+            key_spec=MAC_KEY_SPEC,
+            key_usage=kms.KeyUsage.GENERATE_VERIFY_MAC,
+            # The DLQ outlives the stack; its records must stay verifiable for a redrive.
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        key.add_to_resource_policy(
+            # In a key policy "*" means this key.
+            _only_the_role(role, "OnlyTheHandlerSignsDeadLetters", "kms:GenerateMac", "*")
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(actions=["kms:GenerateMac"], resources=[key.key_arn])
+        )
+        return key
