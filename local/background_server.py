@@ -1,4 +1,5 @@
-"""An HTTP server on a background thread: the lifecycle the local API, bus and stack pieces share.
+"""An HTTP server on a background thread: the lifecycle the local API, bus and stack pieces share
+(`HttpService`, the Service each of them is built on).
 
 Kept rather than werkzeug.serving.make_server: it serves local.http_service's request handlers (see why
 there), and stopping also ends idle keep-alive connections, which socketserver's servers leave open.
