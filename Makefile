@@ -23,6 +23,8 @@ install: $(STAMP) node_modules/.package-lock.json
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -n "$(PYTHON)" || { echo "no usable Python found (see tools/find_python.sh)"; exit 1; }
+	@# A worktree that links another checkout's venv must not clear it through the link.
+	@test ! -L $(VENV) || { echo "$(VENV) is a link to another checkout's venv: not rebuilt through it (update that checkout, or replace the link)"; exit 1; }
 	@echo "==> creating $(VENV) with $$($(PYTHON) --version) ($(PYTHON))"
 	$(PYTHON) -m venv --clear $(VENV)
 	@echo "==> installing the pinned Python packages (about 60 packages; first run about 2 minutes)"
@@ -30,6 +32,7 @@ $(STAMP): requirements.txt requirements-dev.txt
 	touch $@
 
 node_modules/.package-lock.json: package.json package-lock.json
+	@test ! -L node_modules || { echo "node_modules is a link to another checkout's: not reinstalled through it"; exit 1; }
 	@echo "==> installing the pinned CDK CLI and the Escalate app's build tools (npm ci)"
 	$(HEARTBEAT) npm -- npm ci --no-audit --no-fund --loglevel=error
 
@@ -70,16 +73,19 @@ unit: $(STAMP)
 	$(BIN)/pytest -q tests/unit
 
 # pytest-xdist: the suites run on this many worker processes; tests/conftest.py keeps together what shares
-# a fixture (a module's local stack, the CDK synths).
-TEST_WORKERS ?= 2
-PYTEST_PARALLEL = -n $(TEST_WORKERS)
+# a fixture (a module's local stack, the CDK synths). The whole suite waits on servers, sockets, retries'
+# back-off and a browser more than it computes (on 2 workers, 2 cores stood half idle), so it runs on
+# twice as many workers as cores; the unit and emulator suites only compute, one worker a core.
+CORES := $(shell nproc 2>/dev/null || echo 2)
+TEST_WORKERS ?= $(shell expr 2 \* $(CORES))
+FAST_TEST_WORKERS ?= $(CORES)
 
 test: install lint typecheck chromium  ## Lint, type-check and run every test suite (unit, emulator, local, integration, reliability, infra, bench smoke, browser)
 	@echo "==> pytest: every suite on $(TEST_WORKERS) workers, one line per test as it completes"
-	$(HEARTBEAT) pytest -- $(BIN)/pytest -v -p no:cacheprovider $(PYTEST_PARALLEL)
+	$(HEARTBEAT) pytest -- $(BIN)/pytest -v -p no:cacheprovider -n $(TEST_WORKERS)
 
 test-fast: $(STAMP)  ## The unit and emulator suites only, for the edit loop (meant for under a minute; no lint, no type-check)
-	$(HEARTBEAT) pytest -- $(BIN)/pytest -q -p no:cacheprovider $(PYTEST_PARALLEL) tests/unit tests/emulator
+	$(HEARTBEAT) pytest -- $(BIN)/pytest -q -p no:cacheprovider -n $(FAST_TEST_WORKERS) tests/unit tests/emulator
 
 synth: install  ## Synthesize the CloudFormation template offline (pass CONTEXT='-c connectInstanceId=...')
 	@# The stack deploys the Escalate app from desktop/dist (with -c connectInstanceAlias): build it first.

@@ -50,7 +50,8 @@ class EscalationStack(Stack):
             env_name=config.env_name,
             dlq=self.storage.dlq,
             queue_key=self.storage.key,
-            function=self.compute.function,
+            # What a redrive invokes: the alias with SnapStart, whose asynchronous config keeps the DLQ.
+            function=self.compute.invocable,
             role=self.compute.role,
         )
         self.compute.function.add_environment(
@@ -97,6 +98,7 @@ class EscalationStack(Stack):
         CfnOutput(self, "EventDlqUrl", value=self.events.dlq.queue_url)
         CfnOutput(self, "DeadLetterMacKeyArn", value=self.dead_letters.mac_key.key_arn)
         CfnOutput(self, "RedrivePolicyArn", value=self.dead_letters.redrive_policy.managed_policy_arn)
+        CfnOutput(self, "RedriveFunctionArn", value=self.compute.invocable.function_arn)
         CfnOutput(self, "AlertTopicArn", value=self.alerts.topic.topic_arn)
         CfnOutput(
             self,

@@ -7,7 +7,7 @@ tests.integration.support.suite_stack_options). Before and after every test that
 `LocalStack.reset()` runs: idle bus, no faults, no quota, no denials, empty DLQ and alert queue.
 A test that starts local AWS pieces itself asks for `isolated_aws` (tests/aws_isolation.py).
 
-In parallel (`make test`: pytest-xdist, `-n 2`), each worker is its own process with its own
+In parallel (`make test`: pytest-xdist, `-n TEST_WORKERS`), each worker is its own process with its own
 free ports, moto server, emulator and temporary directories; what a fixture sets up once per module or
 session is set up once per worker that runs the module. So the tests of one module stay on one worker
 (its local stack, serve process or benchmark run is not started twice), every infra test stays on one

@@ -39,10 +39,9 @@ import getpass
 import json
 import sys
 import time
-from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Literal, Protocol, cast
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
@@ -58,7 +57,7 @@ from tools.dead_letter_records import (
     replay_payload,
     verification_failure,
 )
-from tools.redrive_report import ProgressPrinter, report_lines
+from tools.redrive_report import MessageOutcome, ProgressPrinter, RedriveSummary, report_lines
 
 if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
@@ -83,23 +82,11 @@ _SQS_MAX_BATCH = 10
 # holds, or ones sent after it started).
 _IDLE_RECEIVES_TO_STOP = 3
 
-Outcome = Literal["redriven", "would-redrive", "kept", "refused", "skipped", "failed"]
-
 
 class LambdaInvokeClient(Protocol):
     """The one call needed from a boto3 `lambda` client (no type stubs for it are installed)."""
 
     def invoke(self, *, FunctionName: str, InvocationType: str, Payload: bytes) -> Mapping[str, Any]: ...  # noqa: N803
-
-
-@dataclass(frozen=True)
-class MessageOutcome:
-    message_id: str
-    outcome: Outcome
-    source: Source | None
-    error_code: str = "-"
-    decision: str = "-"
-    detail: str = ""
 
 
 @dataclass(frozen=True)
@@ -120,47 +107,6 @@ class RedriveClients:
     sqs: SQSClient | None = None
     lambda_invoke: LambdaInvokeClient | None = None
     kms: KMSClient | None = None
-
-
-@dataclass
-class RedriveSummary:
-    dry_run: bool = False
-    outcomes: list[MessageOutcome] = field(default_factory=list)
-    left_for_next_run: int = 0  # sent after the run started
-
-    def count(self, *outcomes: Outcome) -> int:
-        return sum(1 for item in self.outcomes if item.outcome in outcomes)
-
-    @property
-    def received(self) -> int:
-        return len(self.outcomes)
-
-    @property
-    def redriven(self) -> int:  # in a dry run: how many would be
-        return self.count("redriven", "would-redrive")
-
-    @property
-    def kept(self) -> int:  # never fixed by a redrive, not included
-        return self.count("kept")
-
-    @property
-    def refused(self) -> int:  # failed verification, or would replay what is never replayed
-        return self.count("refused")
-
-    @property
-    def skipped(self) -> int:  # unrecognised messages, left in the queue
-        return self.count("skipped")
-
-    @property
-    def failed(self) -> int:  # invoke (or delete) failures, left in the queue
-        return self.count("failed")
-
-    @property
-    def ok(self) -> bool:
-        return self.failed == 0 and self.refused == 0
-
-    def by_code(self) -> Counter[tuple[str, str, Outcome]]:
-        return Counter((item.error_code, item.decision, item.outcome) for item in self.outcomes)
 
 
 def _parse(body: str) -> DeadLetter:

@@ -1,4 +1,5 @@
-"""What tools.redrive prints: the run grouped by error code, each message it did not redrive, the summary.
+"""What tools.redrive found and prints: each message's outcome; then the run grouped by error code,
+each message it did not redrive, the summary.
 
 Every line is escaped (tools/dead_letter_records.printable): a record's text cannot forge a report line.
 """
@@ -7,14 +8,66 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import TYPE_CHECKING
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Literal
 
-from tools.dead_letter_records import printable
-
-if TYPE_CHECKING:
-    from tools.redrive import RedriveSummary
+from tools.dead_letter_records import Source, printable
 
 PROGRESS_EVERY_SECONDS = 10.0
+
+Outcome = Literal["redriven", "would-redrive", "kept", "refused", "skipped", "failed"]
+
+
+@dataclass(frozen=True)
+class MessageOutcome:
+    message_id: str
+    outcome: Outcome
+    source: Source | None
+    error_code: str = "-"
+    decision: str = "-"
+    detail: str = ""
+
+
+@dataclass
+class RedriveSummary:
+    dry_run: bool = False
+    outcomes: list[MessageOutcome] = field(default_factory=list)
+    left_for_next_run: int = 0  # sent after the run started
+
+    def count(self, *outcomes: Outcome) -> int:
+        return sum(1 for item in self.outcomes if item.outcome in outcomes)
+
+    @property
+    def received(self) -> int:
+        return len(self.outcomes)
+
+    @property
+    def redriven(self) -> int:  # in a dry run: how many would be
+        return self.count("redriven", "would-redrive")
+
+    @property
+    def kept(self) -> int:  # never fixed by a redrive, not included
+        return self.count("kept")
+
+    @property
+    def refused(self) -> int:  # failed verification, or would replay what is never replayed
+        return self.count("refused")
+
+    @property
+    def skipped(self) -> int:  # unrecognised messages, left in the queue
+        return self.count("skipped")
+
+    @property
+    def failed(self) -> int:  # invoke (or delete) failures, left in the queue
+        return self.count("failed")
+
+    @property
+    def ok(self) -> bool:
+        return self.failed == 0 and self.refused == 0
+
+    def by_code(self) -> Counter[tuple[str, str, Outcome]]:
+        return Counter((item.error_code, item.decision, item.outcome) for item in self.outcomes)
 
 
 def summary_line(summary: RedriveSummary) -> str:

@@ -52,7 +52,7 @@ from .records import (
     parse_clock_time,
     resource_id,
 )
-from .routing_data import connect_to_agent, next_assignment
+from .routing_order import connect_to_agent, next_assignment
 
 # One operation's rules: it reads and changes the state under its lock and answers boto3-shaped.
 Operation = Callable[["ConnectState", Params], Result]

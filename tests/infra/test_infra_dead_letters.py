@@ -145,3 +145,5 @@ def test_operators_find_the_key_and_the_policy_in_the_outputs(synth: Synth) -> N
     assert outputs["RedrivePolicyArn"]["Value"] == {
         "Ref": synth.logical_id(synth.stack.dead_letters.redrive_policy)
     }
+    # What `tools.redrive --function-name` is given: the function itself without SnapStart.
+    assert outputs["RedriveFunctionArn"]["Value"] == arn_of(synth, synth.stack.compute.function)

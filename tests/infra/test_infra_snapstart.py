@@ -116,3 +116,20 @@ def test_by_default_snapstart_is_off_and_the_triggers_invoke_the_function(defaul
     assert target["Arn"] == function
     _, config = default.one("AWS::Lambda::EventInvokeConfig")
     assert config["Properties"]["Qualifier"] == "$LATEST"
+
+
+def test_a_redrive_invokes_the_alias_that_keeps_the_dead_letter_queue(
+    snap: Synth,
+) -> None:
+    # Asynchronous invocations are configured per qualifier: a redriven event sent to $LATEST would
+    # fail again with no on-failure destination. The operator's policy and the output name the alias.
+    policy = snap.raw["Resources"][snap.logical_id(snap.stack.dead_letters.redrive_policy)]
+    invoke = [
+        statement
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if "lambda:InvokeFunction" in as_list(statement["Action"])
+    ]
+    assert [resource for statement in invoke for resource in as_list(statement["Resource"])] == [
+        alias_ref(snap)
+    ]
+    assert snap.raw["Outputs"]["RedriveFunctionArn"]["Value"] == alias_ref(snap)
