@@ -27,6 +27,7 @@ from bench.common import (
     ROUTING_RULES_FILE,
     handler_extra_env,
 )
+from bench.importtime import importtime_report, parse_importtime
 from local.aws_isolation import isolated_aws_variables
 
 ACCOUNT = "123456789012"
@@ -260,8 +261,15 @@ def _measure(env: WarmEnvironment, variant: str, count: int) -> list[float]:
     return samples
 
 
-def run_warm(size: int, rounds: int, warmup: int, tmp_dir: Path) -> dict[str, Any]:
-    """Per variant: its rounds' samples (seconds) and the operations one event made."""
+def run_warm(
+    size: int,
+    rounds: int,
+    warmup: int,
+    tmp_dir: Path,
+    breakdown_of: Callable[[WarmEnvironment, int], dict[str, float]],
+) -> dict[str, Any]:
+    """Per variant: its rounds' samples (seconds) and the operations one event made; then
+    `breakdown_of` the same warm environment (bench.contact_event_breakdown.warm_breakdown)."""
     env = start_warm(tmp_dir)
     samples: dict[str, list[list[float]]] = {variant: [] for variant in VARIANTS}
     try:
@@ -276,9 +284,7 @@ def run_warm(size: int, rounds: int, warmup: int, tmp_dir: Path) -> dict[str, An
             for variant in VARIANTS[shift:] + VARIANTS[:shift]:
                 samples[variant].append(_measure(env, variant, count))
         env.check_drained()
-        from bench.contact_event_breakdown import warm_breakdown
-
-        breakdown = warm_breakdown(env, max(100, size // 2))
+        breakdown = breakdown_of(env, max(100, size // 2))
     finally:
         env.close()
     return {"samples": samples, "operations": operations, "breakdown_us": breakdown}
@@ -338,7 +344,7 @@ def run_cold(size: int, tmp_dir: Path, importtime_runs: int = 0) -> dict[str, An
                 baseline_calls.bare_sched(scheduler, contact_event("queued-2", contact_id), settings)
             event = contact_event("queued-1" if case == "queued" else case, contact_id)
             env = ours_env if who == "ours" else base_env
-            child, wall, stderr = cold_start._run_child(
+            child, wall, stderr = cold_start.run_child(
                 "ours" if who == "ours" else "baresched", event, {**env, **(extra or {})}, tmp_dir, flags
             )
             if not child["ok"]:
@@ -368,8 +374,7 @@ def run_cold(size: int, tmp_dir: Path, importtime_runs: int = 0) -> dict[str, An
             variant: child_of(variant, extra=cold_start.BREAKDOWN_ENV)[0] for variant in COLD_VARIANTS
         }
         importtimes = [
-            cold_start._parse_importtime(child_of("ours-queued", ["-X", "importtime"])[1])
-            for _ in range(importtime_runs)
+            parse_importtime(child_of("ours-queued", ["-X", "importtime"])[1]) for _ in range(importtime_runs)
         ]
     finally:
         aws.stop()
@@ -385,5 +390,5 @@ def run_cold(size: int, tmp_dir: Path, importtime_runs: int = 0) -> dict[str, An
             }
             for variant, child in breakdown.items()
         },
-        "importtime_ours_queued": cold_start._importtime_report(importtimes) if importtimes else None,
+        "importtime_ours_queued": importtime_report(importtimes) if importtimes else None,
     }

@@ -51,6 +51,7 @@ from bench.common import (
     verdict_at_most,
     write_results,
 )
+from bench.contact_event_breakdown import warm_breakdown
 
 NAME = "contact_events"
 WARM_JUDGED = {"queued": "queued-1", "queued_two": "queued-2", "connected": "connected"}
@@ -66,7 +67,7 @@ def run(
 ) -> dict[str, Any]:
     load_at_start = load_average()
     with tempfile.TemporaryDirectory(prefix="bench-contact-") as tmp:
-        warm = paths.run_warm(size, rounds, warmup, Path(tmp))
+        warm = paths.run_warm(size, rounds, warmup, Path(tmp), warm_breakdown)
     with tempfile.TemporaryDirectory(prefix="bench-contact-cold-") as tmp:
         cold = paths.run_cold(cold_size, Path(tmp), importtime_runs)
     result = summarise(warm, cold, size=size, rounds=rounds, warmup=warmup, cold_size=cold_size)

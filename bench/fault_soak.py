@@ -31,7 +31,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -39,8 +39,15 @@ from bench.common import (
     INSTANCE_ID,
     RESULTS_DIR,
     ROUTING_RULES_FILE,
-    markdown_table,
     write_results,
+)
+from bench.fault_soak_figures import (
+    FAULT_BURST,
+    DesktopClick,
+    check,
+    contradictions,
+    error_lines,
+    markdown,
 )
 
 NAME = "fault_soak"
@@ -66,33 +73,7 @@ FAULTED_CALLS = (
     ("scheduler", "CreateSchedule"),
     ("scheduler", "DeleteSchedule"),
 )
-FAULT_BURST = 3
 PROGRESS_EVERY_SECONDS = 10.0
-REPORTED = (
-    "escalations",
-    "api",
-    "events",
-    "at_transfer_limit",
-    "transferred",
-    "in_dlq",
-    "handler_dead_letters",
-    "lambda_destination_records",
-    "alerts",
-    "ledger_behind_connect_in_dlq",
-    "transferred_and_in_dlq",
-    "desktop_gave_up",
-    "requests_through_proxy",
-    "requests_failed",
-    "faults_started",
-    "seconds",
-)
-CHECKED = (
-    "lost",
-    "transferred_twice",
-    "alerts_lost",
-    "duplicate_dead_letters",
-    "answers_contradicting",
-)
 
 
 @dataclass(frozen=True)
@@ -102,15 +83,6 @@ class Parameters:
     limit_share: float = 0.1
     seed: int = 19
     drain_timeout: float = 1800.0
-
-
-@dataclass
-class DesktopClick:
-    contact: str
-    key: str
-    escalation_id: str
-    # Each answer: status, body, and whether the ledger held the escalation's confirmed transfer then.
-    answers: list[tuple[int, dict[str, Any], bool]] = field(default_factory=list)
 
 
 def _rules(seed_document: dict[str, Any], tmp: Path) -> Path:
@@ -168,7 +140,7 @@ def run(params: Parameters, results_dir: Path = RESULTS_DIR) -> dict[str, Any]:
     result: dict[str, Any] = {"parameters": asdict(params), "figures": figures}
     failures = check(result)
     result["target"] = {"met": not failures, "verdict": "met" if not failures else "; ".join(failures)}
-    write_results(NAME, result, _markdown(result), results_dir)
+    write_results(NAME, result, markdown(result), results_dir)
     return result
 
 
@@ -278,7 +250,7 @@ def _measure(
     in_dlq = Counter(record_contact_id(r) for r in dlq)
     alerted = Counter(a.json().get("contactId") for a in stack.aws.alerts())
     ledger = {entry.contact_id: entry for entry in stack.aws.ledger()}
-    errors = _error_lines(stack.options.handler_log)
+    errors = error_lines(stack.options.handler_log)
 
     ids = {c.contact: c.escalation_id for c in clicks}
     ids |= {c: event_escalation_id(c, REASON) for c in event_contacts}
@@ -291,7 +263,7 @@ def _measure(
         c for c in needing_alert if not alerted[c] and ids.get(c) not in errors["Alert not published"]
     ]
     duplicates = Counter((r.get("escalationId"), r.get("errorCode")) for r in handler_records)
-    contradicting = _contradictions(clicks, ledger, moved, new_contact)
+    contradicting = contradictions(clicks, ledger, moved, new_contact)
     ledger_behind = [
         c for c in everyone if moved[c] and getattr(ledger.get(c), "status", None) != "TRANSFERRED"
     ]
@@ -348,69 +320,6 @@ def _measure(
             "contradicting": contradicting[:5],
         },
     }
-
-
-def _contradictions(
-    clicks: list[DesktopClick], ledger: dict[str, Any], moved: Counter[str], new_contact: dict[str, str]
-) -> list[tuple[str, str]]:
-    """(contact, why) for answers that claim what did not happen, or that the ledger contradicts."""
-    wrong = []
-    for click in clicks:
-        for status, body, confirmed_then in click.answers:
-            message = str(body.get("message", ""))
-            if confirmed_then and status != 200 and "was transferred" not in message:
-                wrong.append(
-                    (click.contact, f"answered {status} {body.get('error')} after a confirmed transfer")
-                )
-            if status == 200 and not moved[click.contact]:
-                wrong.append((click.contact, "answered 200 without a transfer"))
-            if status == 200 and body.get("newContactId") not in (None, new_contact.get(click.contact)):
-                wrong.append((click.contact, "answered another new contact than Connect created"))
-        status, _, _ = click.answers[-1]
-        entry = ledger.get(click.contact)
-        if status == 200 and (entry is None or entry.status.value != "TRANSFERRED"):
-            wrong.append((click.contact, f"answered 200, the ledger says {getattr(entry, 'status', None)}"))
-    return sorted(set(wrong))
-
-
-def _error_lines(log_path: Path) -> dict[str, set[str]]:
-    """Escalation ids of the handler's ERROR lines, by message."""
-    found: dict[str, set[str]] = {"Alert not published": set(), "Dead-letter record not written": set()}
-    if not log_path.exists():
-        return found
-    with log_path.open(encoding="utf-8") as log:
-        for line in log:
-            if '"level":"ERROR"' not in line:
-                continue
-            record = json.loads(line)
-            found.setdefault(record.get("message", ""), set()).add(str(record.get("escalation_id")))
-    return found
-
-
-def check(result: dict[str, Any]) -> list[str]:
-    f = result["figures"]
-    return [f"{name} = {f[name]}, expected 0" for name in CHECKED if f[name] != 0]
-
-
-def _markdown(result: dict[str, Any]) -> str:
-    f, p = result["figures"], result["parameters"]
-    reported = (*CHECKED, *REPORTED)
-    rows = [[name.replace("_", " "), f[name]] for name in reported]
-    share = f["faults_started"] / max(1, f["escalations"])
-    return (
-        f"N = {f['escalations']} escalations ({f['api']} from the desktop, {f['events']} as events; "
-        f"{f['at_transfer_limit']} at Connect's transfer limit). Every dependency call starts a fault "
-        f"with chance {p['fault_chance']} (a 500, a throttle or a dropped connection, lasting "
-        f"{FAULT_BURST} requests): {f['faults_started']} faults, {share:.2f} per escalation, "
-        f"{f['requests_failed']} of {f['requests_through_proxy']} requests failed.\n\n"
-        f"{markdown_table(['figure', 'value'], rows)}\n\n"
-        f"Desktop answers seen: {json.dumps(f['desktop_answers'], sort_keys=True)}.\n\n"
-        f"ERROR log lines: {json.dumps(f['error_log_lines'], sort_keys=True)}.\n\n"
-        f"Lambda's on-failure records (its retries ran out), by error: "
-        f"{json.dumps(f['destination_record_errors'], sort_keys=True)}.\n\n"
-        f"Faults by call: {json.dumps(f['faults_by_call'], sort_keys=True)}.\n\n"
-        f"Promises (`--check`): {result['target']['verdict']}.\n"
-    )
 
 
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:

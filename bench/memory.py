@@ -34,7 +34,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bench import stubbed
+from bench import stubbed, stubbed_baselines
 from bench.common import (
     LAMBDA_MEMORY_MB,
     REPO_ROOT,
@@ -68,10 +68,10 @@ def _status_kib() -> dict[str, int]:
 def child(variant: str, size: int, checkpoint: int, out_path: Path) -> None:
     """Run in the child process: serve `size` escalations, record memory at every checkpoint."""
     with tempfile.TemporaryDirectory(prefix="bench-memory-") as tmp:
-        env: stubbed.Environment | stubbed.BareEnvironment
+        env: stubbed.Environment | stubbed_baselines.BareEnvironment
         # The parent set the isolated AWS variables: neither moto nor the local stack is imported here.
         if variant in stubbed.BARES:
-            env = stubbed.start_bare(
+            env = stubbed_baselines.start_bare(
                 Path(tmp), variant, isolate=False
             )  # the production handler is not imported
         else:

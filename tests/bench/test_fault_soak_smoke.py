@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bench.fault_soak import CHECKED, check
+from bench.fault_soak_figures import CHECKED, check
 from tests.bench.bench_support import run_benchmark
 
 pytestmark = pytest.mark.integration
