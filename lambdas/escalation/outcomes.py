@@ -192,14 +192,12 @@ class FailureChannels:
         try:
             self._dead_letters.send(record)
         except DeadLetterNotWritten as error:
-            observability.count(Metric.DEAD_LETTER_WRITE_FAILED)
-            observability.logger.error(
+            _lost(
+                Metric.DEAD_LETTER_WRITE_FAILED,
                 "Dead-letter record not written",
-                extra={
-                    "escalation_id": record.get("escalationId"),
-                    "why": str(error)[:500],
-                    "dead_letter_record": record,
-                },
+                record,
+                error,
+                dead_letter_record=record,
             )
             return False
         if self._marks is not None and record.get("escalationId"):
@@ -210,18 +208,25 @@ class FailureChannels:
         try:
             self._alerts.publish(subject, alert)
         except AlertNotPublished as error:
-            observability.count(Metric.ALERT_PUBLISH_FAILED)
-            observability.logger.error(
+            _lost(
+                Metric.ALERT_PUBLISH_FAILED,
                 "Alert not published",
-                extra={
-                    "escalation_id": alert.get("escalationId"),
-                    "why": str(error)[:500],
-                    "alert_subject": subject,
-                    "alert": _without_event(alert),
-                },
+                alert,
+                error,
+                alert_subject=subject,
+                alert=_without_event(alert),
             )
             return False
         return True
+
+
+def _lost(metric: str, message: str, record: Mapping[str, Any], error: Exception, **context: Any) -> None:
+    """A dead-letter record or an alert that did not leave: counted, and logged whole at ERROR (the log
+    keeps what the queue or topic did not)."""
+    observability.count(metric)
+    observability.logger.error(
+        message, extra={"escalation_id": record.get("escalationId"), "why": str(error)[:500], **context}
+    )
 
 
 def _without_event(details: Mapping[str, Any]) -> dict[str, Any]:

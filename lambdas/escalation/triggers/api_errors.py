@@ -50,6 +50,8 @@ from escalation.domain.policy import (
     UNEXPECTED_ANSWER,
     ApiAnswer,
     Decision,
+    RefusalVerdict,
+    Verdict,
 )
 from escalation.outcomes import Subject
 from escalation.triggers.api_guard import INVALID_BODY, SEND_JSON, UNSUPPORTED_MEDIA_TYPE, BodyRefused
@@ -83,22 +85,28 @@ def error_response(answer: ApiAnswer, message: str) -> Response[dict[str, str]]:
     )
 
 
-def refusal_response(error: EscalationRefused, subject: Subject) -> Response[dict[str, str]]:
-    """The answer to a refused escalation, after the error policy's record of it."""
+def _after_its_record[V: (Verdict, RefusalVerdict)](
+    record: Callable[[], V], message: Callable[[V], str]
+) -> Response[dict[str, str]]:
+    """The verdict's answer once the error policy has recorded the outcome; or, when it could not be
+    recorded, the answer that says so."""
     try:
-        verdict = components().outcomes.refusal(error, subject)
+        verdict = record()
     except OutcomeNotRecorded as unrecorded:
         return _unrecorded(unrecorded)
-    return error_response(verdict.api, error.message)
+    return error_response(verdict.api, message(verdict))
+
+
+def refusal_response(error: EscalationRefused, subject: Subject) -> Response[dict[str, str]]:
+    """The answer to a refused escalation, after the error policy's record of it."""
+    return _after_its_record(lambda: components().outcomes.refusal(error, subject), lambda _: error.message)
 
 
 def connect_failure_response(error: ConnectCallFailed, subject: Subject) -> Response[dict[str, str]]:
     """The answer to a failed Connect call, after the error policy's record of it."""
-    try:
-        verdict = components().outcomes.connect_failure(error, subject)
-    except OutcomeNotRecorded as unrecorded:
-        return _unrecorded(unrecorded)
-    return error_response(verdict.api, verdict.what_to_do)
+    return _after_its_record(
+        lambda: components().outcomes.connect_failure(error, subject), lambda verdict: verdict.what_to_do
+    )
 
 
 def unexpected_response(error: Exception, subject: Subject) -> Response[dict[str, str]]:

@@ -56,14 +56,29 @@ class _LedgerRoutes:
     def _caller(self) -> Caller | None:
         return request_caller(self.app.current_event, components().settings)
 
-    def get_escalation(self, escalationId: str) -> Response[Any]:  # noqa: N803 - the path parameter's name
+    def _caller_or_answer(
+        self, identifier: str, max_length: int, forbidden: EscalationRefused, not_found: Response[Any]
+    ) -> Caller | Response[Any]:
+        """The caller, or the answer given before any read: no caller identity, or an id too long to name
+        anything (`not_found` to a supervisor; to anyone else, as for any id they may not read)."""
         caller = self._caller()
         if caller is None:
             return error_response(UNAUTHENTICATED, "no caller identity in the request")
-        if len(escalationId) > MAX_ESCALATION_ID_LENGTH:
-            if not components().ledger_queries.is_supervisor(caller):
-                return _refused(forbidden_entry())  # as for any id that names nothing they may read
-            return error_response(ESCALATION_NOT_FOUND, "no escalation with this id")
+        if len(identifier) <= max_length:
+            return caller
+        if not components().ledger_queries.is_supervisor(caller):
+            return _refused(forbidden)
+        return not_found
+
+    def get_escalation(self, escalationId: str) -> Response[Any]:  # noqa: N803 - the path parameter's name
+        caller = self._caller_or_answer(
+            escalationId,
+            MAX_ESCALATION_ID_LENGTH,
+            forbidden_entry(),
+            error_response(ESCALATION_NOT_FOUND, "no escalation with this id"),
+        )
+        if isinstance(caller, Response):
+            return caller
         try:
             entry = components().ledger_queries.escalation(caller, escalationId)
         except EscalationNotFound:
@@ -73,13 +88,14 @@ class _LedgerRoutes:
         return _ok(EscalationRecordOut.model_validate(entry.to_dict()).model_dump(mode="json"))
 
     def get_contact_escalations(self, contactId: str) -> Response[Any]:  # noqa: N803 - the path parameter's name
-        caller = self._caller()
-        if caller is None:
-            return error_response(UNAUTHENTICATED, "no caller identity in the request")
-        if len(contactId) > MAX_CONTACT_ID_LENGTH:
-            if not components().ledger_queries.is_supervisor(caller):
-                return _refused(forbidden_chain())  # as for any contact they may not read
-            return error_response(decide_refusal(Refusal.CONTACT_NOT_FOUND).api, "no such contact")
+        caller = self._caller_or_answer(
+            contactId,
+            MAX_CONTACT_ID_LENGTH,
+            forbidden_chain(),
+            error_response(decide_refusal(Refusal.CONTACT_NOT_FOUND).api, "no such contact"),
+        )
+        if isinstance(caller, Response):
+            return caller
         try:
             history = components().ledger_queries.chain_of(caller, contactId)
         except EscalationRefused as refused:
