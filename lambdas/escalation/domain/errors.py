@@ -35,11 +35,16 @@ class ConnectCallFailed(EscalationError):
         super().__init__(f"{self.operation} failed: {self.error_code} after {self.attempts} attempt(s)")
 
 
-class EscalationInProgress(EscalationError):
+class RunAgainLater(EscalationError):
+    """Base of the states that a later run of the same escalation gets past: an event is retried (Lambda's
+    asynchronous retries), the API answers 409 or 503 with Retry-After, each as its own type says."""
+
+
+class EscalationInProgress(RunAgainLater):
     """Another invocation is working on the same escalation right now (a concurrent duplicate)."""
 
 
-class IdempotencyStoreUnavailable(EscalationError):
+class IdempotencyStoreUnavailable(RunAgainLater):
     """The idempotency table could not be read or written before anything ran: this request transferred
     nothing (an earlier one may have: the use case answers a transfer the ledger confirmed instead)."""
 
@@ -49,7 +54,7 @@ class IdempotencyKeyReused(EscalationError):
     target or note); the first escalation stands and this one is not run."""
 
 
-class LedgerUnavailable(EscalationError):
+class LedgerUnavailable(RunAgainLater):
     """The escalation ledger could not be read or written; the escalation must be retried."""
 
 
@@ -81,7 +86,7 @@ class OutcomeNotRecorded(EscalationError):
         self.alert_failed = alert_failed
 
 
-class TransferNotRecorded(EscalationError):
+class TransferNotRecorded(RunAgainLater):
     """Connect confirmed the transfer, but the ledger could not record it. Nothing about it is remembered
     as done, so a retry runs again: its TransferContact, with the same ClientToken, is answered with the
     first transfer and completes the ledger."""

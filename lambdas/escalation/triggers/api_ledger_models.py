@@ -4,7 +4,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from escalation.triggers.api_models import TargetOut, error_response
+from escalation.triggers.api_models import TargetOut, error_response, ok_response
 
 
 class AttemptOut(BaseModel):
@@ -44,7 +44,7 @@ _COMMON_ERRORS: dict[int, Any] = {
 }
 
 ESCALATION_RESPONSES: dict[int, Any] = {
-    200: {"description": "The escalation", "content": {"application/json": {"model": EscalationRecordOut}}},
+    200: ok_response("The escalation", EscalationRecordOut),
     **_COMMON_ERRORS,
     403: error_response(
         "Only a supervisor or the agent who asked for it may read this escalation; an unknown id is "
@@ -54,10 +54,7 @@ ESCALATION_RESPONSES: dict[int, Any] = {
 }
 
 CHAIN_RESPONSES: dict[int, Any] = {
-    200: {
-        "description": "The escalations of the contact's chain, oldest first",
-        "content": {"application/json": {"model": ChainOut}},
-    },
+    200: ok_response("The escalations of the contact's chain, oldest first", ChainOut),
     **_COMMON_ERRORS,
     403: error_response(
         "Only a supervisor, or the agent now handling this contact (not ended), may read its chain; an "

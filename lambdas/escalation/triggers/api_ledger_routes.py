@@ -109,15 +109,20 @@ def register_ledger_routes(app: APIGatewayRestResolver) -> None:
     """Add the read routes to `app`."""
     routes = _LedgerRoutes(app)
     # Registered without decorator syntax: Powertools' decorator is untyped and mypy --strict says so.
-    app.get(
-        resolver_path(ESCALATION_PATH),
-        summary="Read one escalation",
-        description="The escalation ledger's entry: status, level, target and every attempt.",
-        responses=ESCALATION_RESPONSES,
-    )(routes.get_escalation)
-    app.get(
-        resolver_path(CONTACT_ESCALATIONS_PATH),
-        summary="Read the escalations of a contact's chain",
-        description="Every escalation of the contact's chain (name any contact of it), oldest first.",
-        responses=CHAIN_RESPONSES,
-    )(routes.get_contact_escalations)
+    for path, summary, description, responses, handler in (
+        (
+            ESCALATION_PATH,
+            "Read one escalation",
+            "The escalation ledger's entry: status, level, target and every attempt.",
+            ESCALATION_RESPONSES,
+            routes.get_escalation,
+        ),
+        (
+            CONTACT_ESCALATIONS_PATH,
+            "Read the escalations of a contact's chain",
+            "Every escalation of the contact's chain (name any contact of it), oldest first.",
+            CHAIN_RESPONSES,
+            routes.get_contact_escalations,
+        ),
+    ):
+        app.get(resolver_path(path), summary=summary, description=description, responses=responses)(handler)

@@ -77,6 +77,11 @@ class ErrorOut(BaseModel):
 _ERROR_SCHEMA: Final = ErrorOut.model_json_schema()
 
 
+def ok_response(text: str, model: type[BaseModel]) -> dict[str, Any]:
+    """An OpenAPI response declaration with `text` and a body of `model`."""
+    return {"description": text, "content": {"application/json": {"model": model}}}
+
+
 def error_response(text: str) -> dict[str, Any]:
     """An OpenAPI response declaration with `text` and an ErrorOut body."""
     return {"description": text, "content": {"application/json": {"schema": copy.deepcopy(_ERROR_SCHEMA)}}}
@@ -126,12 +131,9 @@ _ERROR_RESPONSES: dict[int, Any] = {
 
 # Every answer of `POST /escalations`, as the OpenAPI document declares them.
 RESPONSES: dict[int, Any] = {
-    200: {
-        "description": (
-            "Transferred, or moved up in its queue (PRIORITIZED), or the first result of this escalation "
-            "again"
-        ),
-        "content": {"application/json": {"model": EscalationOut}},
-    },
+    200: ok_response(
+        "Transferred, or moved up in its queue (PRIORITIZED), or the first result of this escalation again",
+        EscalationOut,
+    ),
     **_ERROR_RESPONSES,
 }

@@ -4,7 +4,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
-from escalation.triggers.api_models import error_response
+from escalation.triggers.api_models import error_response, ok_response
 
 
 class QueueRefOut(BaseModel):
@@ -48,10 +48,7 @@ class EscalationOptionsOut(BaseModel):
 
 
 OPTIONS_RESPONSES: dict[int, Any] = {
-    200: {
-        "description": "What the caller can do for this contact now",
-        "content": {"application/json": {"model": EscalationOptionsOut}},
-    },
+    200: ok_response("What the caller can do for this contact now", EscalationOptionsOut),
     400: error_response(
         "INVALID_PARAMETERS: the contactId query parameter is missing, empty or longer than 256 characters"
     ),

@@ -15,13 +15,10 @@ from escalation.composition import components
 from escalation.dead_letter_signing import event_mac
 from escalation.domain.errors import (
     ConnectCallFailed,
-    EscalationInProgress,
     EscalationRefused,
     IdempotencyKeyReused,
-    IdempotencyStoreUnavailable,
-    LedgerUnavailable,
     OutcomeNotRecorded,
-    TransferNotRecorded,
+    RunAgainLater,
 )
 from escalation.domain.model import EscalationRequest, EscalationResult, Status, Trigger
 from escalation.domain.policy import Decision
@@ -81,12 +78,7 @@ def _escalate_and_map(
             "escalationId": request.escalation_id,
             "error": failure.error_code,
         }
-    except (
-        EscalationInProgress,
-        IdempotencyStoreUnavailable,
-        LedgerUnavailable,
-        TransferNotRecorded,
-    ) as busy:
+    except RunAgainLater as busy:
         observability.count_decision(Decision.RETRY)
         raise retry_later(type(busy).__name__, event) from busy
     return outcome if isinstance(outcome, dict) else answer(request, outcome)
