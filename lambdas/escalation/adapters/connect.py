@@ -15,6 +15,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotocoreConnectionError
 
+from escalation.adapters.aws_errors import error_code
 from escalation.adapters.pacing import Pacer
 from escalation.domain.business_hours import EffectiveDay, EffectiveHours, QueueHours
 from escalation.domain.errors import ConnectCallFailed
@@ -81,7 +82,7 @@ def transfer_destination(target: Target) -> dict[str, str]:
 
 
 def _classify(operation: str, error: ClientError) -> Failure:
-    code = error.response.get("Error", {}).get("Code", "")
+    code = error_code(error)
     if operation == "UpdateContactRoutingData" and code in _ROUTING_DATA_CODES:
         return _ROUTING_DATA_CODES[code]
     if code == "ResourceNotFoundException":
@@ -130,7 +131,7 @@ class ConnectContactCenter:
             raise ConnectCallFailed(
                 kind=_classify(operation, error),
                 operation=operation,
-                error_code=error.response.get("Error", {}).get("Code", "Unknown"),
+                error_code=error_code(error, "Unknown"),
                 message=error.response.get("Error", {}).get("Message", "")[:500],
                 attempts=int(metadata.get("RetryAttempts", 0)) + 1,
             ) from error

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from escalation import observability
+from escalation.adapters import aws_errors
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -83,7 +84,7 @@ class DynamoDbAlertWindow:
                 },
             )
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+            if aws_errors.error_code(error) == "ConditionalCheckFailedException":
                 held: Any = error.response.get("Item", {})
                 return bool(held.get("claim", {}).get("S") == claim)
             observability.logger.warning("Alert window unavailable; publishing", extra={"error": str(error)})

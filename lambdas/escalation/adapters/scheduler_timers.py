@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
+from escalation.adapters.aws_errors import error_code
 from escalation.domain.timer_events import SlaTimer
 
 if TYPE_CHECKING:
@@ -29,10 +30,6 @@ class TimerTarget:
     function_arn: str
     role_arn: str
     dead_letter_arn: str
-
-
-def _code(error: ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Code", ""))
 
 
 class SchedulerTimers:
@@ -62,7 +59,7 @@ class SchedulerTimers:
                 },
             )
         except ClientError as error:
-            if _code(error) == "ConflictException":
+            if error_code(error) == "ConflictException":
                 return False
             raise
         return True
@@ -71,7 +68,7 @@ class SchedulerTimers:
         try:
             self._client.delete_schedule(Name=name, GroupName=self._group)
         except ClientError as error:
-            if _code(error) == "ResourceNotFoundException":
+            if error_code(error) == "ResourceNotFoundException":
                 return False
             raise
         return True
