@@ -179,7 +179,7 @@ class EscalationService:
         except EscalationRefused as refusal:
             return self._refused(request, entry, history, refusal)
         except ConnectCallFailed as failure:
-            self._settle(entry, LedgerStatus.FAILED, failure.error_code, _is_terminal_failure(failure))
+            self._settle_failed(entry, failure)
             raise
         # Recorded before the transfer: a retry after a crash between the transfer and the bookkeeping
         # finds it and replays the same transfer with the same ClientToken.
@@ -219,7 +219,7 @@ class EscalationService:
         try:
             move = self._mover.move_up(contact, pending, resuming=plan.resuming)
         except ConnectCallFailed as failure:
-            self._settle(pending, LedgerStatus.FAILED, failure.error_code, _is_terminal_failure(failure))
+            self._settle_failed(pending, failure)
             raise
         if move.outcome is MoveOutcome.NOT_WAITING:
             ended = contact.ended
@@ -292,17 +292,9 @@ class EscalationService:
             if failure.kind is Failure.INVALID_REQUEST and (contact.ended or self._has_ended(contact)):
                 # The contact ended after our check (another escalation moved it, an agent closed it),
                 # or, when resuming, our earlier attempt never took effect: there is nothing to move.
-                if request.trigger is Trigger.EVENT:
-                    return self._skipped(pending, history)
-                refusal = EscalationRefused(Refusal.CONTACT_ENDED, "the contact has ended")
-                self._settle(
-                    pending,
-                    LedgerStatus.REFUSED,
-                    refusal.reason.value,
-                    _is_terminal_refusal(refusal, request.trigger),
-                )
-                raise refusal from failure
-            self._settle(pending, LedgerStatus.FAILED, failure.error_code, _is_terminal_failure(failure))
+                ended = EscalationRefused(Refusal.CONTACT_ENDED, _NOT_WAITING[Refusal.CONTACT_ENDED])
+                return self._refused(request, pending, history, ended)
+            self._settle_failed(pending, failure)
             raise
         done = self._settle_transferred(pending, None, receipt.new_contact_id)
         if receipt.new_contact_id:
@@ -323,6 +315,10 @@ class EscalationService:
         if publish:
             self._events.publish(_EVENT_OF_STATUS[status], settled)
         return settled
+
+    def _settle_failed(self, entry: LedgerEntry, failure: ConnectCallFailed) -> None:
+        """Record a Connect call that failed; the caller raises it again for the error policy."""
+        self._settle(entry, LedgerStatus.FAILED, failure.error_code, _is_terminal_failure(failure))
 
     def _settle_transferred(
         self, pending: LedgerEntry, error_code: str | None, new_contact_id: str | None
