@@ -17,8 +17,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from escalation.adapters.time_zones import zone
 from escalation.domain.schedule_names import timer_names
 from local.connect_emulator import OverrideSeed
-from local.demo.harness import Scenario, step
-from local.demo.sla_steps import SCHEDULER_CLOCK, wait_until
+from local.demo.harness import Scenario, step, wait_until
+from local.demo.sla_steps import SCHEDULER_CLOCK
 from local.scheduler_backend import at_time
 from local.stack import BUSINESS_HOURS_ID, BUSINESS_HOURS_QUEUE, BUSINESS_HOURS_TIME_ZONE, INSTANCE_ID
 

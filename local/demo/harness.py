@@ -6,6 +6,7 @@ as `Scenario`s and play them on it.
 from __future__ import annotations
 
 import json
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -19,6 +20,8 @@ from escalation.contract import SLA_BREACH_DETAIL_TYPE, SLA_BREACH_SOURCE
 from local.stack import INSTANCE_ID, LocalStack
 
 IDLE_TIMEOUT_SECONDS = 120.0
+# How long a step waits for what the local scheduler or bus does in the background.
+WAIT_SECONDS = 30.0
 
 # A step's check: whether it behaved as expected, and what it saw.
 Check = Callable[[], tuple[bool, str]]
@@ -173,3 +176,13 @@ class Scenario:
     def run(self) -> bool:
         """Play the steps; whether every step so far (this scenario's and earlier ones) passed."""
         return self.demo.play(self)
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = WAIT_SECONDS) -> bool:
+    """Whether `condition` came true within `timeout` seconds (checked every 0.1 s)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True

@@ -8,21 +8,18 @@ one on the New York queue's emails (business hours).
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from escalation.contract import EnvVar
 from local.connect_emulator import ContactAcceptance, EventDeliveryPlan
-from local.demo.harness import Scenario, step
+from local.demo.harness import Scenario, step, wait_until
 from local.scheduler import ShiftedClock
 from local.sla_wiring import rules_with_sla
 from local.stack import BUSINESS_HOURS_QUEUE, INSTANCE_ID, ROUTING_RULES_FILE, StackOptions
 
 SLA_QUEUE = "queue-tier1"
 SLA_SECONDS = 300
-WAIT_SECONDS = 30.0
 SCHEDULER_CLOCK = ShiftedClock()
 # Emails on the New York queue: 2 hours of its open time (the business-hours step, business_hours_steps.py).
 BUSINESS_POLICY: dict[str, Any] = {
@@ -48,15 +45,6 @@ def sla_stack_options(run_dir: Path, handler_log: Path) -> StackOptions:
         scheduler_clock=SCHEDULER_CLOCK,
         extra_env={EnvVar.ROUTING_RULES: str(rules)},
     )
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = WAIT_SECONDS) -> bool:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.1)
-    return True
 
 
 class SlaTimerSteps(Scenario):
