@@ -4,6 +4,7 @@ Reads are answered here, not by the escalation error handlers: a refused or fail
 dead-lettered nor alerted, and is not counted as a refused escalation.
 """
 
+from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
@@ -57,25 +58,30 @@ class _LedgerRoutes:
         return request_caller(self.app.current_event, components().settings)
 
     def _caller_or_answer(
-        self, identifier: str, max_length: int, forbidden: EscalationRefused, not_found: Response[Any]
+        self,
+        identifier: str,
+        max_length: int,
+        forbidden: Callable[[], EscalationRefused],
+        not_found: Callable[[], Response[Any]],
     ) -> Caller | Response[Any]:
         """The caller, or the answer given before any read: no caller identity, or an id too long to name
-        anything (`not_found` to a supervisor; to anyone else, as for any id they may not read)."""
+        anything (`not_found` to a supervisor; to anyone else, as for any id they may not read). The
+        answers are built only when given."""
         caller = self._caller()
         if caller is None:
             return error_response(UNAUTHENTICATED, "no caller identity in the request")
         if len(identifier) <= max_length:
             return caller
         if not components().ledger_queries.is_supervisor(caller):
-            return _refused(forbidden)
-        return not_found
+            return _refused(forbidden())
+        return not_found()
 
     def get_escalation(self, escalationId: str) -> Response[Any]:  # noqa: N803 - the path parameter's name
         caller = self._caller_or_answer(
             escalationId,
             MAX_ESCALATION_ID_LENGTH,
-            forbidden_entry(),
-            error_response(ESCALATION_NOT_FOUND, "no escalation with this id"),
+            forbidden_entry,
+            lambda: error_response(ESCALATION_NOT_FOUND, "no escalation with this id"),
         )
         if isinstance(caller, Response):
             return caller
@@ -91,8 +97,8 @@ class _LedgerRoutes:
         caller = self._caller_or_answer(
             contactId,
             MAX_CONTACT_ID_LENGTH,
-            forbidden_chain(),
-            error_response(decide_refusal(Refusal.CONTACT_NOT_FOUND).api, "no such contact"),
+            forbidden_chain,
+            lambda: error_response(decide_refusal(Refusal.CONTACT_NOT_FOUND).api, "no such contact"),
         )
         if isinstance(caller, Response):
             return caller
